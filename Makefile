@@ -1,0 +1,40 @@
+# Two commands on a machine with only python3, pip and make (DESIGN section 9):
+#   make run    embedded PostgreSQL + Redis under var/ (unless DATABASE_URL / REDIS_URL are set),
+#               migrate, demo data, web server + Celery worker + Celery beat; Ctrl-C stops all
+#   make test   ruff, then the whole suite (PYTEST_ARGS="-k batch -x" passes arguments on)
+
+PYTHON ?= python3
+VENV = .venv
+BIN = $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint bench clean clean-data
+
+install: $(VENV)/.installed
+
+# A stamp, so the virtualenv is (re)built only when requirements.txt changes.
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	touch $@
+
+run: install
+	$(BIN)/python -m carnk_mfg.localstack run
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m carnk_mfg.localstack test $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else echo "no benchmarks yet"; fi
+
+# Removes the virtualenv only; the data of the embedded servers stays in var/.
+clean:
+	rm -rf $(VENV)
+
+clean-data:
+	rm -rf var

@@ -1,0 +1,119 @@
+"""Load demo data once: a user per role, cord blood units, material lots, recipients.
+
+Everything is written through the services, so the demo trail and signatures look exactly
+like real use. Running it again only prints the credentials.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from batches.models import CordBloodUnit, Eligibility
+from batches.services import donor, materials, recipients
+from carnk_mfg import isbt128
+from carnk_mfg.roles import Role
+
+DEMO_USERS = {
+    # username: (role, first name, last name)
+    "tech": (Role.TECHNICIAN, "Tara", "Nguyen"),
+    "qc": (Role.QC_ANALYST, "Quentin", "Clarke"),
+    "qa": (Role.QA, "Amara", "Okafor"),
+    "clinic": (Role.CLINICAL, "Luis", "Ortega"),
+    "admin": (Role.ADMIN, "Ada", "Mensah"),
+}
+DEMO_PASSWORD = "carnk-demo-2026"  # printed on start; demo data only
+
+
+class Command(BaseCommand):
+    help = "Load demo data (once) and print the demo credentials."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        if User.objects.filter(username="qa").exists():
+            self.stdout.write("Demo data already loaded.")
+        else:
+            with transaction.atomic():
+                self._load(User)
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
+        for username, (role, *_names) in DEMO_USERS.items():
+            self.stdout.write(f"  {username:<8} {Role.LABELS[role]}")
+
+    def _load(self, User):
+        users = {}
+        for username, (role, first, last) in DEMO_USERS.items():
+            user = User.objects.create_user(
+                username, f"{username}@lab.example", DEMO_PASSWORD,
+                first_name=first, last_name=last, is_staff=role == Role.ADMIN,
+            )
+            user.groups.add(Group.objects.get(name=role))
+            users[role] = user
+        tech, qa, clinic = users[Role.TECHNICIAN], users[Role.QA], users[Role.CLINICAL]
+        now = timezone.now()
+        year = f"{now:%y}"
+        eligibility = [Eligibility.ELIGIBLE, Eligibility.ELIGIBLE, Eligibility.INCOMPLETE, None]
+        for n, decided in enumerate(eligibility, start=1):
+            din = f"W0420{year}{100000 + n:06d}"
+            collected = now - timedelta(days=300 + 30 * n)
+            unit = donor.cord_blood_unit_register(
+                actor=tech, password=DEMO_PASSWORD, din=din,
+                check_character=isbt128.check_character(din), product_code="S1145V00",
+                source_bank="Lone Star Cord Blood Bank", collected_at=collected,
+                cryopreserved_at=collected + timedelta(hours=18 if n != 3 else 27),
+                volume_ml=Decimal("24.5") + n, tnc_count=1.1e9 + n * 1e8,
+                cd34_count=3.5e6 + n * 2e5, nrbc_count=9.1e7 if n == 4 else 3.0e7,
+                viability_pct=Decimal("91.0"), hla_a="A*02:01, A*03:01",
+                hla_b="B*07:02, B*08:01", hla_c="C*07:01, C*07:02",
+                hla_drb1="DRB1*03:01, DRB1*15:01", kir_ligand_group="C1/C2",
+                maternal_markers={"HIV-1/2": "negative", "HBsAg": "negative", "HCV": "negative"},
+                freezer="LN2-01", rack=f"R{n}", box="B01", position=f"A{n}",
+            )
+            if decided:
+                donor.cord_blood_unit_determine_eligibility(
+                    actor=qa, password=DEMO_PASSWORD, unit=unit, eligibility=decided,
+                    notes="" if decided == Eligibility.ELIGIBLE else "Maternal CMV result missing",
+                )
+        today = timezone.localdate()
+        vector = materials.material_lot_register(
+            actor=tech, kind="vector", lot_number="RV-iC9-CAR19-IL15-0007",
+            manufacturer="MDACC Vector Core", received_on=today - timedelta(days=40),
+            expiry_date=today + timedelta(days=320), titer_iu_per_ml=2.1e7,
+            rcr_result="negative",
+        )
+        materials.material_lot_disposition(
+            actor=qa, password=DEMO_PASSWORD, lot=vector, status="released",
+            reason="CoA reviewed; RCR negative",
+        )
+        feeder = materials.material_lot_register(
+            actor=tech, kind="feeder", lot_number="uAPC-2211", manufacturer="MDACC Cell Core",
+            received_on=today - timedelta(days=12), expiry_date=today + timedelta(days=170),
+            irradiation_dose_gy=Decimal("100.0"), irradiated_on=today - timedelta(days=14),
+        )
+        materials.material_lot_disposition(
+            actor=qa, password=DEMO_PASSWORD, lot=feeder, status="released",
+            reason="Irradiation record and sterility reviewed",
+        )
+        materials.material_lot_register(
+            actor=tech, kind="reagent", lot_number="IL2-PROLEUKIN-5521", reagent="il2",
+            manufacturer="Clinigen", received_on=today - timedelta(days=60),
+            expiry_date=today + timedelta(days=20), description="IL-2 22 MIU vial",
+        )
+        materials.material_lot_register(
+            actor=tech, kind="reagent", lot_number="RN-T100A-889", reagent="retronectin",
+            manufacturer="Takara", received_on=today - timedelta(days=400),
+            expiry_date=today - timedelta(days=5), description="RetroNectin 2.5 mg",
+        )
+        for n, (diagnosis, level, kg) in enumerate(
+            [("NHL", "DL1", "68.0"), ("CLL", "DL2", "81.5"), ("NHL", "DL3", "59.2")], start=1
+        ):
+            recipients.recipient_register(
+                actor=clinic, subject_id=f"CARNK-{n:03d}", diagnosis=diagnosis,
+                dose_level=level, weight_kg=Decimal(kg),
+                weight_measured_on=today - timedelta(days=n),
+            )
+        assert CordBloodUnit.objects.count() == len(eligibility)

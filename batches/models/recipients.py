@@ -1,0 +1,71 @@
+"""Recipients: pseudonymous study subjects, their weight history and dose level."""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Diagnosis(models.TextChoices):
+    NHL = "NHL", "Non-Hodgkin lymphoma"
+    CLL = "CLL", "Chronic lymphocytic leukaemia"
+    ALL = "ALL", "Acute lymphoblastic leukaemia"
+    OTHER = "other", "Other CD19+ malignancy"
+
+
+class DoseLevel(models.TextChoices):
+    DL1 = "DL1", "DL1 (1x10^5 CAR-NK/kg)"
+    DL2 = "DL2", "DL2 (1x10^6 CAR-NK/kg)"
+    DL3 = "DL3", "DL3 (1x10^7 CAR-NK/kg)"
+
+
+@pghistory.track()
+class Recipient(models.Model):
+    subject_id = models.CharField(max_length=40, unique=True)
+    diagnosis = models.CharField(max_length=10, choices=Diagnosis.choices)
+    diagnosis_detail = models.CharField(max_length=200, blank=True)
+    hla_a = models.CharField("HLA-A", max_length=40, blank=True)
+    hla_b = models.CharField("HLA-B", max_length=40, blank=True)
+    hla_c = models.CharField("HLA-C", max_length=40, blank=True)
+    hla_drb1 = models.CharField("HLA-DRB1", max_length=40, blank=True)
+    dose_level = models.CharField(max_length=3, choices=DoseLevel.choices, blank=True)
+    # Day 0 = infusion; fludarabine/cyclophosphamide on days -5 to -3 by default.
+    planned_infusion_on = models.DateField(null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    registered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["subject_id"]
+        permissions = [("record_weight", "Record a recipient's body weight")]
+
+    def __str__(self):
+        return f"Recipient {self.subject_id}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("recipient-detail", args=[self.subject_id])
+
+
+@pghistory.track()
+class WeightMeasurement(models.Model):
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="weights")
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
+    measured_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-measured_on", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight_kg__gt=0, weight_kg__lte=400), name="weight_in_human_range"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.weight_kg} kg on {self.measured_on}"

@@ -1,0 +1,243 @@
+"""Cord blood unit registration, storage, eligibility and allocation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.http import HttpRequest
+from django.utils import timezone
+
+from batches.models import CordBloodUnit, Eligibility, UnitStatus, UrgentMedicalNeed
+from carnk_mfg import isbt128
+from carnk_mfg.audit import gmp_write, validate_record
+from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.roles import require_permission
+from carnk_mfg.signatures import signature_apply, signature_authenticate
+
+
+def _locked(unit: CordBloodUnit) -> CordBloodUnit:
+    return CordBloodUnit.objects.select_for_update(no_key=True).get(pk=unit.pk)
+
+
+def cord_blood_unit_register(
+    *,
+    actor,
+    password: str,
+    din: str,
+    check_character: str,
+    product_code: str,
+    source_bank: str,
+    collected_at: datetime,
+    cryopreserved_at: datetime,
+    volume_ml: Decimal,
+    tnc_count: float,
+    cd34_count: float,
+    nrbc_count: float,
+    viability_pct: Decimal,
+    freezer: str,
+    rack: str,
+    box: str,
+    position: str,
+    hla_a: str = "",
+    hla_b: str = "",
+    hla_c: str = "",
+    hla_drb1: str = "",
+    kir_ligand_group: str = "",
+    maternal_markers: dict | None = None,
+    reason: str = "Cord blood unit received and registered",
+    request: HttpRequest | None = None,
+) -> CordBloodUnit:
+    """Register a received unit; manual entry of the DIN requires its check character."""
+    try:
+        din = isbt128.verify_check_character(din, check_character)
+    except isbt128.DINError as exc:
+        field = "check_character" if "check character" in str(exc) else "din"
+        raise ValidationError({field: str(exc)}) from exc
+    unit = CordBloodUnit(
+        din=din,
+        product_code=product_code,
+        source_bank=source_bank,
+        collected_at=collected_at,
+        cryopreserved_at=cryopreserved_at,
+        volume_ml=volume_ml,
+        tnc_count=tnc_count,
+        cd34_count=cd34_count,
+        nrbc_count=nrbc_count,
+        viability_pct=viability_pct,
+        hla_a=hla_a,
+        hla_b=hla_b,
+        hla_c=hla_c,
+        hla_drb1=hla_drb1,
+        kir_ligand_group=kir_ligand_group,
+        maternal_markers=maternal_markers or {},
+        freezer=freezer,
+        rack=rack,
+        box=box,
+        position=position,
+        status=UnitStatus.RECEIVED,
+        registered_by=actor,
+        registered_at=timezone.now(),
+    )
+    _validate_unit(unit)
+    label = f"Cord blood unit {din} registration"
+    require_permission(actor, "batches.add_cordbloodunit")
+    signature_authenticate(
+        signer=actor,
+        password=password,
+        meaning=SignatureMeaning.PERFORMED,
+        record_label=label,
+        request=request,
+    )
+    try:
+        with gmp_write(actor=actor, permission="batches.add_cordbloodunit", reason=reason):
+            unit.save()
+            signature_apply(
+                signer=actor, meaning=SignatureMeaning.PERFORMED, record=unit, record_label=label
+            )
+    except IntegrityError as exc:
+        # Two registrations of one DIN at once: the unique index decides.
+        raise ValidationError({"din": f"DIN {din} is already registered."}) from exc
+    return unit
+
+
+def _validate_unit(unit: CordBloodUnit) -> None:
+    try:
+        validate_record(unit, exclude=["registered_by"])
+    except ValidationError as exc:
+        errors = exc.message_dict
+        if "din" in errors and CordBloodUnit.objects.filter(din=unit.din).exists():
+            errors["din"] = [f"DIN {unit.din} is already registered."]
+        if "__all__" in errors:
+            cross = errors.pop("__all__")
+            for msg in cross:
+                key = "cryopreserved_at" if "cryo" in msg else "__all__"
+                errors.setdefault(key, []).append(msg)
+        raise ValidationError(errors) from None
+
+
+def cord_blood_unit_move(
+    *, actor, unit: CordBloodUnit, freezer: str, rack: str, box: str, position: str, reason: str
+) -> CordBloodUnit:
+    with gmp_write(actor=actor, permission="batches.store_cordbloodunit", reason=reason):
+        unit = _locked(unit)
+        if unit.status in (UnitStatus.CONSUMED, UnitStatus.DISCARDED):
+            raise ValidationError(
+                {"status": f"A {unit.get_status_display().lower()} unit has no storage location."}
+            )
+        unit.freezer, unit.rack, unit.box, unit.position = freezer, rack, box, position
+        validate_record(unit)
+        unit.save(update_fields=["freezer", "rack", "box", "position"])
+    return unit
+
+
+def cord_blood_unit_determine_eligibility(
+    *,
+    actor,
+    password: str,
+    unit: CordBloodUnit,
+    eligibility: str,
+    notes: str,
+    request: HttpRequest | None = None,
+) -> CordBloodUnit:
+    """QA's donor eligibility determination, signed. Eligible units become available; an
+    ineligible or incomplete unit stays quarantined (usable only under urgent medical need)."""
+    require_permission(actor, "batches.determine_eligibility")
+    decided = [Eligibility.ELIGIBLE, Eligibility.INELIGIBLE, Eligibility.INCOMPLETE]
+    if eligibility not in decided:
+        raise ValidationError({"eligibility": "Choose eligible, ineligible or incomplete."})
+    if eligibility != Eligibility.ELIGIBLE and not (notes or "").strip():
+        raise ValidationError({"notes": "Say why the donor is not eligible or what is missing."})
+    if unit.status not in (UnitStatus.RECEIVED, UnitStatus.QUARANTINED, UnitStatus.AVAILABLE):
+        raise ValidationError(
+            {
+                "eligibility": f"The unit is {unit.get_status_display().lower()}; "
+                "its eligibility can no longer change."
+            }
+        )
+    label = f"Donor eligibility of cord blood unit {unit.din}"
+    signature_authenticate(
+        signer=actor,
+        password=password,
+        meaning=SignatureMeaning.APPROVED,
+        record_label=label,
+        request=request,
+    )
+    reason = f"Donor eligibility determined: {eligibility}"
+    with gmp_write(actor=actor, permission="batches.determine_eligibility", reason=reason):
+        unit = _locked(unit)
+        unit.eligibility = eligibility
+        unit.eligibility_notes = notes or ""
+        unit.eligibility_determined_by = actor
+        unit.eligibility_determined_at = timezone.now()
+        unit.status = (
+            UnitStatus.AVAILABLE if eligibility == Eligibility.ELIGIBLE else UnitStatus.QUARANTINED
+        )
+        unit.save()
+        signature_apply(
+            signer=actor,
+            meaning=SignatureMeaning.APPROVED,
+            record=unit,
+            record_label=label,
+            comment=notes or "",
+        )
+    return unit
+
+
+def cord_blood_unit_allocate(
+    *,
+    actor,
+    unit: CordBloodUnit,
+    reason: str,
+    urgent_need_justification: str = "",
+    urgent_need_physician: str = "",
+) -> CordBloodUnit:
+    """Allocate a unit to manufacturing. An ineligible or incomplete unit needs a recorded
+    urgent-medical-need justification (21 CFR 1271.65(b)); a pending one cannot go at all."""
+    with gmp_write(actor=actor, permission="batches.allocate_cordbloodunit", reason=reason):
+        unit = _locked(unit)
+        if unit.status not in (UnitStatus.AVAILABLE, UnitStatus.QUARANTINED):
+            raise ValidationError(
+                {
+                    "status": "Only an available or quarantined unit can be allocated; "
+                    f"this one is {unit.get_status_display().lower()}."
+                }
+            )
+        if unit.eligibility == Eligibility.PENDING:
+            raise ValidationError(
+                {"eligibility": "Donor eligibility has not been determined by QA yet."}
+            )
+        if unit.eligibility != Eligibility.ELIGIBLE:
+            errors = {}
+            if not urgent_need_justification.strip():
+                errors["urgent_need_justification"] = (
+                    f"The donor is {unit.eligibility}: allocation needs a documented urgent "
+                    "medical need."
+                )
+            if not urgent_need_physician.strip():
+                errors["urgent_need_physician"] = "Name the physician who declared the urgent need."
+            if errors:
+                raise ValidationError(errors)
+            need = UrgentMedicalNeed.objects.create(
+                unit=unit,
+                justification=urgent_need_justification.strip(),
+                physician=urgent_need_physician.strip(),
+                recorded_by=actor,
+                recorded_at=timezone.now(),
+            )
+            unit.urgent_medical_need = need
+        unit.status = UnitStatus.ALLOCATED
+        unit.save(update_fields=["status", "urgent_medical_need"])
+    return unit
+
+
+def cord_blood_unit_discard(*, actor, unit: CordBloodUnit, reason: str) -> CordBloodUnit:
+    with gmp_write(actor=actor, permission="batches.discard_cordbloodunit", reason=reason):
+        unit = _locked(unit)
+        if unit.status in (UnitStatus.CONSUMED, UnitStatus.DISCARDED):
+            raise ValidationError({"status": f"The unit is already {unit.status}."})
+        unit.status = UnitStatus.DISCARDED
+        unit.save(update_fields=["status"])
+    return unit

@@ -1,0 +1,127 @@
+"""Material lots: registration, QA disposition, and the one rule for whether a lot is usable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+
+from batches.models import FeederLot, LotStatus, MaterialLot, RcrResult, ReagentLot, VectorLot
+from carnk_mfg.audit import gmp_write, validate_record
+from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.roles import require_permission
+from carnk_mfg.signatures import signature_apply, signature_authenticate
+
+LOT_MODELS = {"vector": VectorLot, "feeder": FeederLot, "reagent": ReagentLot}
+
+
+@dataclass(frozen=True)
+class Usability:
+    usable: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.usable
+
+
+def lot_usability(lot: MaterialLot, *, on: date | None = None) -> Usability:
+    """Whether `lot` may be used on day `on` (today by default), and if not, why.
+
+    The only place this rule lives; steps, imports and the UI all ask here.
+    """
+    on = on or timezone.localdate()
+    name = f"{lot.kind.capitalize()} lot {lot.lot_number}"
+    if lot.status != LotStatus.RELEASED:
+        return Usability(False, f"{name} is {lot.get_status_display().lower()}, not released.")
+    if lot.expiry_date < on:
+        return Usability(False, f"{name} expired on {lot.expiry_date:%Y-%m-%d}.")
+    if isinstance(lot, VectorLot) and lot.rcr_result != RcrResult.NEGATIVE:
+        return Usability(False, f"{name} has no negative RCR result ({lot.rcr_result}).")
+    return Usability(True)
+
+
+def material_lot_register(
+    *, actor, kind: str, reason: str = "Material lot received", **fields
+) -> MaterialLot:
+    """Register a received lot; it starts quarantined until QA releases it."""
+    model = LOT_MODELS.get(kind)
+    if model is None:
+        raise ValidationError({"kind": f"Unknown material kind {kind!r}."})
+    perm = f"batches.add_{model._meta.model_name}"
+    require_permission(actor, perm)
+    lot = model(
+        **fields,
+        status=LotStatus.QUARANTINED,
+        registered_by=actor,
+        registered_at=timezone.now(),
+    )
+    validate_record(lot, exclude=["registered_by"])
+    if lot.expiry_date < lot.received_on:
+        raise ValidationError({"expiry_date": "The expiry date is before the date received."})
+    with gmp_write(actor=actor, permission=perm, reason=reason):
+        lot.save()
+    return lot
+
+
+def material_lot_disposition(
+    *,
+    actor,
+    password: str,
+    lot: MaterialLot,
+    status: str,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> MaterialLot:
+    """QA releases, rejects or re-quarantines a lot, with an e-signature."""
+    perm = f"batches.disposition_{lot._meta.model_name}"
+    require_permission(actor, perm)
+    if status not in LotStatus.values:
+        raise ValidationError({"status": "Choose released, rejected or quarantined."})
+    if status == lot.status:
+        raise ValidationError({"status": f"The lot is already {lot.status}."})
+    if (
+        status == LotStatus.RELEASED
+        and isinstance(lot, VectorLot)
+        and lot.rcr_result != RcrResult.NEGATIVE
+    ):
+        raise ValidationError(
+            {"status": "A vector lot is released only with a negative RCR result."}
+        )
+    meaning = {
+        LotStatus.RELEASED: SignatureMeaning.RELEASED,
+        LotStatus.REJECTED: SignatureMeaning.REJECTED,
+    }.get(status, SignatureMeaning.REVIEWED)
+    label = f"{lot} disposition: {status}"
+    signature_authenticate(
+        signer=actor, password=password, meaning=meaning, record_label=label, request=request
+    )
+    with gmp_write(actor=actor, permission=perm, reason=reason):
+        lot = type(lot).objects.select_for_update().get(pk=lot.pk)
+        lot.status = status
+        lot.status_reason = reason
+        lot.dispositioned_by = actor
+        lot.dispositioned_at = timezone.now()
+        lot.save()
+        signature_apply(
+            signer=actor, meaning=meaning, record=lot, record_label=label, comment=reason
+        )
+    return lot
+
+
+def material_lot_quarantine(*, actor, lot: MaterialLot, reason: str) -> MaterialLot:
+    """Put a lot on hold at once (a supplier recall, a suspected problem): no signature is
+    needed to stop use; releasing it again is a signed disposition."""
+    perm = f"batches.disposition_{lot._meta.model_name}"
+    with gmp_write(actor=actor, permission=perm, reason=reason):
+        lot = type(lot).objects.select_for_update().get(pk=lot.pk)
+        if lot.status == LotStatus.QUARANTINED:
+            raise ValidationError({"status": f"{lot} is already quarantined."})
+        lot.status = LotStatus.QUARANTINED
+        lot.status_reason = reason
+        lot.dispositioned_by = actor
+        lot.dispositioned_at = timezone.now()
+        lot.save()
+    return lot

@@ -1,0 +1,98 @@
+"""Recipients and their weight history."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from batches.models import Recipient, WeightMeasurement
+from carnk_mfg.audit import gmp_write, validate_record
+
+EDITABLE_FIELDS = (
+    "diagnosis",
+    "diagnosis_detail",
+    "hla_a",
+    "hla_b",
+    "hla_c",
+    "hla_drb1",
+    "dose_level",
+    "planned_infusion_on",
+)
+
+
+def recipient_register(
+    *,
+    actor,
+    subject_id: str,
+    diagnosis: str,
+    weight_kg: Decimal,
+    weight_measured_on: date,
+    reason: str = "Recipient enrolled",
+    **fields,
+) -> Recipient:
+    recipient = Recipient(
+        subject_id=subject_id,
+        diagnosis=diagnosis,
+        registered_by=actor,
+        registered_at=timezone.now(),
+        **fields,
+    )
+    with gmp_write(actor=actor, permission="batches.add_recipient", reason=reason):
+        validate_record(recipient, exclude=["registered_by"])
+        recipient.save()
+        _add_weight(
+            actor=actor, recipient=recipient, weight_kg=weight_kg, measured_on=weight_measured_on
+        )
+    return recipient
+
+
+def recipient_update(*, actor, recipient: Recipient, reason: str, **changes) -> Recipient:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({f: "This field cannot be changed here." for f in unknown})
+    with gmp_write(actor=actor, permission="batches.change_recipient", reason=reason):
+        recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+        for name, value in changes.items():
+            setattr(recipient, name, value)
+        validate_record(recipient)
+        recipient.save(update_fields=list(changes))
+    return recipient
+
+
+def recipient_record_weight(
+    *,
+    actor,
+    recipient: Recipient,
+    weight_kg: Decimal,
+    measured_on: date,
+    reason: str = "Body weight measured",
+) -> WeightMeasurement:
+    with gmp_write(actor=actor, permission="batches.record_weight", reason=reason):
+        return _add_weight(
+            actor=actor, recipient=recipient, weight_kg=weight_kg, measured_on=measured_on
+        )
+
+
+def _add_weight(*, actor, recipient, weight_kg, measured_on) -> WeightMeasurement:
+    if measured_on and measured_on > timezone.localdate():
+        raise ValidationError({"measured_on": "A weight cannot be measured in the future."})
+    weight = WeightMeasurement(
+        recipient=recipient,
+        weight_kg=weight_kg,
+        measured_on=measured_on,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    try:
+        validate_record(weight, exclude=["recipient", "recorded_by"])
+    except ValidationError as exc:
+        errors = exc.message_dict
+        if "__all__" in errors:
+            errors["weight_kg"] = ["Weight must be above 0 and at most 400 kg."]
+            del errors["__all__"]
+        raise ValidationError(errors) from None
+    weight.save()
+    return weight

@@ -1,0 +1,55 @@
+"""API plumbing shared by every endpoint: authentication and the error format."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from carnk_mfg.roles import actor_may
+
+
+def _django_validation_detail(exc: DjangoValidationError):
+    if hasattr(exc, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    return {"non_field_errors": exc.messages}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus the service layer's errors mapped to clear HTTP answers.
+
+    Services raise Django's ValidationError (one message per field) and PermissionDenied;
+    a unique or check constraint that catches a race becomes a 409 rather than a 500.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_detail(exc))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, IntegrityError):
+        return Response(
+            {"detail": "The change conflicts with another record; reload and try again."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)
+
+
+class ActorMay(permissions.BasePermission):
+    """Checks `view.action_permissions[action]` with the same helper the services use, so a
+    request without the permission gets 403 before its input is even read."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        needed = view.action_permissions.get(getattr(view, "action", None))
+        if needed is None:
+            return False  # an action nobody mapped is closed, not open
+        return actor_may(request.user, needed)

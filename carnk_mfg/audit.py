@@ -1,0 +1,77 @@
+"""The audit trail's "who" and "why" (21 CFR 11.10(e)).
+
+django-pghistory triggers record every insert, update and delete of a tracked table, whatever
+path made it. What the triggers cannot know, the acting person or instrument and the reason,
+is attached here as pghistory context; services open `audited(...)` around each write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pghistory
+
+
+def actor_label(actor) -> dict:
+    """The trail's view of an actor: a user, or an instrument acting through its key."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return {"actor_kind": "system", "actor": None, "actor_name": "system"}
+    if getattr(actor, "is_instrument", False):
+        return {"actor_kind": "instrument", "actor": actor.pk, "actor_name": str(actor)}
+    return {
+        "actor_kind": "user",
+        "actor": actor.pk,
+        "actor_name": actor.get_username(),
+        "user": actor.pk,
+    }
+
+
+@contextlib.contextmanager
+def audited(*, actor, reason: str, **extra) -> Iterator[None]:
+    """Attach who and why to every trail row written inside the block."""
+    with pghistory.context(**actor_label(actor), reason=reason, **extra):
+        yield
+
+
+class AuditContextMiddleware:
+    """Tag every write made while serving a request with its URL and signed-in user.
+
+    A service's `audited(...)` adds the actor and reason on top (inner context wins); this
+    catches writes no service makes, such as Django admin saves of user accounts.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return self.get_response(request)
+        with pghistory.context(
+            url=request.path, method=request.method, **actor_label(request.user)
+        ):
+            return self.get_response(request)
+
+
+@contextlib.contextmanager
+def gmp_write(*, actor, permission: str, reason: str, **extra) -> Iterator[None]:
+    """The frame of every GMP write: permission, a reason, one transaction, who and why.
+
+    Services open it around their changes (in the manner of Zulip's `do_*` actions), so the
+    permission check and the trail's context cannot be forgotten on any entry path.
+    """
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from carnk_mfg.roles import require_permission
+
+    require_permission(actor, permission)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason for this change."})
+    with transaction.atomic(), audited(actor=actor, reason=reason.strip(), **extra):
+        yield
+
+
+def validate_record(record, *, exclude=None) -> None:
+    """Run the model's field and constraint validation; raise one ValidationError per field."""
+    record.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)

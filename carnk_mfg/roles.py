@@ -1,0 +1,124 @@
+"""Roles and the one question every entry path asks: may this actor do X?
+
+Roles are Django groups, created and kept in step with ROLE_PERMISSIONS by data migrations
+(`sync_roles`). Web views, API endpoints, admin actions and services all call `actor_may` /
+`require_permission`, so a rule changes here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+
+class Role:
+    TECHNICIAN = "technician"
+    QC_ANALYST = "qc_analyst"
+    QA = "qa"
+    CLINICAL = "clinical"
+    ADMIN = "admin"
+    INSTRUMENT = "instrument"
+
+    ALL = (TECHNICIAN, QC_ANALYST, QA, CLINICAL, ADMIN, INSTRUMENT)
+    LABELS = {
+        TECHNICIAN: "Lab technician",
+        QC_ANALYST: "QC analyst",
+        QA: "QA reviewer",
+        CLINICAL: "Clinical staff",
+        ADMIN: "Administrator",
+        INSTRUMENT: "Instrument",
+    }
+
+
+_VIEW_ALL = [
+    "batches.view_cordbloodunit",
+    "batches.view_vectorlot",
+    "batches.view_feederlot",
+    "batches.view_reagentlot",
+    "batches.view_recipient",
+    "carnk_mfg.view_electronicsignature",
+]
+
+# app_label.codename per role. Custom codenames are declared in each model's Meta.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.TECHNICIAN: [
+        *_VIEW_ALL,
+        "batches.add_cordbloodunit",  # receive and register a unit
+        "batches.store_cordbloodunit",  # move it between storage locations
+        "batches.add_vectorlot",
+        "batches.add_feederlot",
+        "batches.add_reagentlot",
+    ],
+    Role.QC_ANALYST: [*_VIEW_ALL],
+    Role.QA: [
+        *_VIEW_ALL,
+        "batches.determine_eligibility",
+        "batches.allocate_cordbloodunit",
+        "batches.discard_cordbloodunit",
+        "batches.disposition_vectorlot",
+        "batches.disposition_feederlot",
+        "batches.disposition_reagentlot",
+    ],
+    Role.CLINICAL: [
+        *_VIEW_ALL,
+        "batches.add_recipient",
+        "batches.change_recipient",
+        "batches.record_weight",
+        "batches.allocate_cordbloodunit",
+    ],
+    Role.ADMIN: ["*"],  # every permission of every app
+    Role.INSTRUMENT: [],  # instruments act through their own keys, not a user login
+}
+
+
+def actor_may(actor, permission: str) -> bool:
+    """True when `actor` (a user, or an instrument acting through its key) may do this."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    if not getattr(actor, "is_active", True):
+        return False
+    return bool(actor.has_perm(permission))
+
+
+def require_permission(actor, permission: str) -> None:
+    if not actor_may(actor, permission):
+        raise PermissionDenied(f"You do not have permission to do this ({permission}).")
+
+
+def roles_of(user) -> list[str]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [g.name for g in user.groups.all() if g.name in Role.ALL]
+
+
+def sync_roles(apps=None) -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+    # Permissions are normally made after all migrations; make them now so roles can use them.
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, apps=apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        if perms == ["*"]:
+            wanted = list(Permission.objects.all())
+        else:
+            wanted = []
+            for perm in perms:
+                app_label, codename = perm.split(".", 1)
+                found = Permission.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                ).first()
+                if found is None:
+                    raise LookupError(f"role {role}: permission {perm} does not exist")
+                wanted.append(found)
+        group.permissions.set(wanted)
+
+
+def navigation(request) -> dict:
+    """Template context: the signed-in user's roles, for navigation shown by role."""
+    user = getattr(request, "user", None)
+    return {"user_roles": roles_of(user) if user is not None else []}

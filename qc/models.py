@@ -1,0 +1,1 @@
+"""QC specs, tests and overdue flagging arrive with the QC issue."""

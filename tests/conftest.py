@@ -1,0 +1,77 @@
+import pytest
+from rest_framework.test import APIClient
+
+from carnk_mfg.roles import Role
+from tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_and_mail(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Static files are served by whitenoise in production; tests render templates only.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+def _user(role):
+    return UserFactory(username=f"{role}1", role=role)
+
+
+@pytest.fixture
+def technician(db):
+    return _user(Role.TECHNICIAN)
+
+
+@pytest.fixture
+def qc_analyst(db):
+    return _user(Role.QC_ANALYST)
+
+
+@pytest.fixture
+def qa(db):
+    return _user(Role.QA)
+
+
+@pytest.fixture
+def clinical(db):
+    return _user(Role.CLINICAL)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user(Role.ADMIN)
+
+
+@pytest.fixture
+def users_by_role(technician, qc_analyst, qa, clinical, admin_user):
+    return {
+        Role.TECHNICIAN: technician,
+        Role.QC_ANALYST: qc_analyst,
+        Role.QA: qa,
+        Role.CLINICAL: clinical,
+        Role.ADMIN: admin_user,
+    }
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(u)` authenticates with u's API token."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+
+    def as_user(user):
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client

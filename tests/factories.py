@@ -1,0 +1,147 @@
+"""Test data (factory-boy). Records are built with the services where a rule applies; these
+factories make the plain rows that tests start from."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from batches.models import (
+    CordBloodUnit,
+    Eligibility,
+    FeederLot,
+    LotStatus,
+    RcrResult,
+    ReagentLot,
+    Recipient,
+    UnitStatus,
+    VectorLot,
+    WeightMeasurement,
+)
+from carnk_mfg import isbt128
+
+PASSWORD = "Correct-Horse-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@lab.example")
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or PASSWORD)
+        if create:
+            self.save(update_fields=["password"])
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+def make_din(n: int) -> str:
+    return f"G1234{timezone.now():%y}{n:06d}"
+
+
+class CordBloodUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CordBloodUnit
+
+    din = factory.Sequence(lambda n: make_din(n + 1))
+    product_code = "S1145V00"
+    source_bank = "MD Anderson Cord Blood Bank"
+    collected_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=400))
+    cryopreserved_at = factory.LazyAttribute(lambda u: u.collected_at + timedelta(hours=20))
+    volume_ml = Decimal("25.00")
+    tnc_count = 1.2e9
+    cd34_count = 4.1e6
+    nrbc_count = 2.0e7
+    viability_pct = Decimal("92.50")
+    hla_a = "A*02:01, A*24:02"
+    hla_b = "B*07:02, B*44:02"
+    hla_c = "C*05:01, C*07:02"
+    hla_drb1 = "DRB1*04:01, DRB1*15:01"
+    kir_ligand_group = "C1/C2"
+    maternal_markers = factory.LazyFunction(lambda: {"HIV-1/2": "negative", "HBsAg": "negative"})
+    freezer = "LN2-01"
+    rack = "R3"
+    box = "B12"
+    position = "A4"
+    status = UnitStatus.AVAILABLE
+    eligibility = Eligibility.ELIGIBLE
+    registered_by = factory.SubFactory(UserFactory)
+    registered_at = factory.LazyFunction(timezone.now)
+
+
+def check_char(din: str) -> str:
+    return isbt128.check_character(din)
+
+
+class _LotFactory(factory.django.DjangoModelFactory):
+    manufacturer = "Acme Bio"
+    received_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    expiry_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=300))
+    status = LotStatus.RELEASED
+    registered_by = factory.SubFactory(UserFactory)
+    registered_at = factory.LazyFunction(timezone.now)
+
+
+class VectorLotFactory(_LotFactory):
+    class Meta:
+        model = VectorLot
+
+    lot_number = factory.Sequence(lambda n: f"RV-CAR19-{n:04d}")
+    titer_iu_per_ml = 1.5e7
+    rcr_result = RcrResult.NEGATIVE
+
+
+class FeederLotFactory(_LotFactory):
+    class Meta:
+        model = FeederLot
+
+    lot_number = factory.Sequence(lambda n: f"UAPC-{n:04d}")
+    irradiation_dose_gy = Decimal("100.0")
+    irradiated_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=10))
+
+
+class ReagentLotFactory(_LotFactory):
+    class Meta:
+        model = ReagentLot
+
+    lot_number = factory.Sequence(lambda n: f"IL2-{n:04d}")
+    reagent = "il2"
+
+
+class RecipientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Recipient
+        skip_postgeneration_save = True
+
+    subject_id = factory.Sequence(lambda n: f"CARNK-{n:03d}")
+    diagnosis = "NHL"
+    dose_level = "DL2"
+    registered_by = factory.SubFactory(UserFactory)
+    registered_at = factory.LazyFunction(timezone.now)
+    weight = factory.RelatedFactory(
+        "tests.factories.WeightMeasurementFactory", factory_related_name="recipient"
+    )
+
+
+class WeightMeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WeightMeasurement
+
+    weight_kg = Decimal("72.5")
+    measured_on = factory.LazyFunction(timezone.localdate)
+    recorded_by = factory.SubFactory(UserFactory)
+    recorded_at = factory.LazyFunction(timezone.now)

@@ -283,7 +283,8 @@ def _stop_redis(proc: subprocess.Popen | None) -> None:
         client.close()
     if pid is not None:
         # On SIGTERM Redis writes dump.rdb (save points are configured), then exits.
-        os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
         if proc is not None and proc.pid == pid:
             try:
@@ -296,7 +297,8 @@ def _stop_redis(proc: subprocess.Popen | None) -> None:
                 time.sleep(0.1)
             if _pid_alive(pid):
                 say("Redis did not stop; killing it")
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
     if proc is not None:
         proc.wait()
 

@@ -198,16 +198,16 @@ def cord_blood_unit_allocate(
     urgent-medical-need justification (21 CFR 1271.65(b)); a pending one cannot go at all."""
     with gmp_write(actor=actor, permission="batches.allocate_cordbloodunit", reason=reason):
         unit = _locked(unit)
+        if unit.eligibility == Eligibility.PENDING:
+            raise ValidationError(
+                {"eligibility": "Donor eligibility has not been determined by QA yet."}
+            )
         if unit.status not in (UnitStatus.AVAILABLE, UnitStatus.QUARANTINED):
             raise ValidationError(
                 {
                     "status": "Only an available or quarantined unit can be allocated; "
                     f"this one is {unit.get_status_display().lower()}."
                 }
-            )
-        if unit.eligibility == Eligibility.PENDING:
-            raise ValidationError(
-                {"eligibility": "Donor eligibility has not been determined by QA yet."}
             )
         if unit.eligibility != Eligibility.ELIGIBLE:
             errors = {}

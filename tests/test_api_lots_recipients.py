@@ -1,0 +1,188 @@
+"""Material lot and recipient API, the single usability rule, token auth, schema, probes."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from batches.models import Recipient, VectorLot
+from batches.services.materials import lot_usability
+from tests.factories import PASSWORD, FeederLotFactory, RecipientFactory, VectorLotFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def vector_body(**overrides):
+    today = timezone.localdate()
+    body = {
+        "lot_number": "RV-77",
+        "manufacturer": "Vector Core",
+        "received_on": today.isoformat(),
+        "expiry_date": (today + timedelta(days=200)).isoformat(),
+        "titer_iu_per_ml": 2e7,
+        "rcr_result": "negative",
+    }
+    body.update(overrides)
+    return body
+
+
+def test_lot_registered_quarantined_then_released_by_qa(api, technician, qa):
+    r = api.as_user(technician).post("/api/v1/vector-lots/", vector_body(), format="json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["status"] == "quarantined" and r.json()["usable"] is False
+    assert "quarantined" in r.json()["unusable_reason"]
+    r = api.as_user(qa).post(
+        "/api/v1/vector-lots/RV-77/disposition/",
+        {"status": "released", "reason": "CoA reviewed", "password": PASSWORD},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    assert r.json()["usable"] is True
+
+
+def test_vector_lot_with_pending_rcr_cannot_be_released(api, technician, qa):
+    api.as_user(technician).post(
+        "/api/v1/vector-lots/", vector_body(rcr_result="pending"), format="json"
+    )
+    r = api.as_user(qa).post(
+        "/api/v1/vector-lots/RV-77/disposition/",
+        {"status": "released", "reason": "x", "password": PASSWORD},
+        format="json",
+    )
+    assert r.status_code == 400
+    assert "RCR" in r.json()["status"][0]
+    assert VectorLot.objects.get().status == "quarantined"
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"titer_iu_per_ml": -5}, "titer_iu_per_ml"),
+        ({"expiry_date": "2020-13-45"}, "expiry_date"),
+        ({"expiry_date": "2000-01-01"}, "expiry_date"),
+        ({"rcr_result": "maybe"}, "rcr_result"),
+        ({"lot_number": ""}, "lot_number"),
+    ],
+)
+def test_bad_lot_input(api, technician, overrides, field):
+    r = api.as_user(technician).post(
+        "/api/v1/vector-lots/", vector_body(**overrides), format="json"
+    )
+    assert r.status_code == 400
+    assert field in r.json()
+    assert VectorLot.objects.count() == 0
+
+
+def test_unknown_lot_is_404(api, qa):
+    assert api.as_user(qa).get("/api/v1/feeder-lots/NOPE/").status_code == 404
+    r = api.post(
+        "/api/v1/feeder-lots/NOPE/disposition/",
+        {"status": "released", "reason": "x", "password": PASSWORD},
+        format="json",
+    )
+    assert r.status_code == 404
+
+
+def test_usability_rule():
+    today = timezone.localdate()
+    assert lot_usability(VectorLotFactory())
+    expired = FeederLotFactory(expiry_date=today - timedelta(days=1))
+    assert not lot_usability(expired)
+    assert "expired on" in lot_usability(expired).reason
+    assert lot_usability(expired, on=today - timedelta(days=2))
+    assert "rejected" in lot_usability(FeederLotFactory(status="rejected")).reason
+    assert "RCR" in lot_usability(VectorLotFactory(rcr_result="positive")).reason
+
+
+def test_recipient_register_update_weight(api, clinical):
+    client = api.as_user(clinical)
+    today = timezone.localdate()
+    r = client.post(
+        "/api/v1/recipients/",
+        {
+            "subject_id": "CARNK-900",
+            "diagnosis": "CLL",
+            "dose_level": "DL1",
+            "weight_kg": "70.5",
+            "weight_measured_on": (today - timedelta(days=3)).isoformat(),
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    r = client.post(
+        "/api/v1/recipients/CARNK-900/weights/",
+        {"weight_kg": "69.0", "measured_on": today.isoformat()},
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    assert [w["weight_kg"] for w in r.json()["weights"]] == ["69.0", "70.5"]
+    r = client.patch("/api/v1/recipients/CARNK-900/", {"dose_level": "DL2"}, format="json")
+    assert r.status_code == 400 and "reason" in r.json()
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"weight_kg": "-1", "measured_on": "2026-01-01"}, "weight_kg"),
+        ({"weight_kg": "abc", "measured_on": "2026-01-01"}, "weight_kg"),
+        ({"weight_kg": "900", "measured_on": "2026-01-01"}, "weight_kg"),
+        ({"weight_kg": "70", "measured_on": "2999-01-01"}, "measured_on"),
+        ({"weight_kg": "70"}, "measured_on"),
+    ],
+)
+def test_bad_weights(api, clinical, body, field):
+    recipient = RecipientFactory()
+    r = api.as_user(clinical).post(
+        f"/api/v1/recipients/{recipient.subject_id}/weights/", body, format="json"
+    )
+    assert r.status_code == 400, r.content
+    assert field in r.json()
+    assert recipient.weights.count() == 1
+
+
+def test_duplicate_subject_is_refused(api, clinical):
+    RecipientFactory(subject_id="CARNK-1")
+    r = api.as_user(clinical).post(
+        "/api/v1/recipients/",
+        {
+            "subject_id": "CARNK-1",
+            "diagnosis": "NHL",
+            "weight_kg": "70",
+            "weight_measured_on": "2026-01-01",
+        },
+        format="json",
+    )
+    assert r.status_code == 400 and "subject_id" in r.json()
+    assert Recipient.objects.count() == 1
+
+
+def test_token_endpoint(api, technician):
+    r = api.post(
+        "/api/v1/auth/token/",
+        {"username": technician.username, "password": PASSWORD},
+        format="json",
+    )
+    assert r.status_code == 200
+    token = r.json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/donor-units/").status_code == 200
+    bad = api.post(
+        "/api/v1/auth/token/", {"username": technician.username, "password": "no"}, format="json"
+    )
+    assert bad.status_code == 400
+
+
+def test_schema_and_docs_are_served_without_cdn(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/donor-units/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()
+
+
+def test_health_probes(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.json()
+    assert ready.json()["database"] == "ok" and ready.json()["broker"] == "ok"

@@ -1,0 +1,72 @@
+"""E-signatures: password re-entry, meaning, content hash, refusal recorded, lockout."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from batches.services import donor
+from carnk_mfg.models import ElectronicSignature, SignatureFailure
+from carnk_mfg.signatures import signature_matches_record, signatures_for
+from tests.factories import PASSWORD, CordBloodUnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def determine(qa, unit, password=PASSWORD):
+    return donor.cord_blood_unit_determine_eligibility(
+        actor=qa, password=password, unit=unit, eligibility="eligible", notes=""
+    )
+
+
+def test_signature_holds_printed_name_time_meaning_and_content_hash(qa):
+    unit = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
+    (sig,) = signatures_for(unit)
+    assert sig.printed_name == qa.get_full_name()
+    assert sig.meaning == "approved"
+    assert sig.signed_at is not None
+    assert len(sig.record_sha256) == 64
+    assert sig.record_content["eligibility"] == "eligible"
+    assert signature_matches_record(sig, unit)
+
+
+def test_a_later_change_to_the_record_no_longer_matches_the_signature(qa, technician):
+    unit = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
+    donor.cord_blood_unit_move(
+        actor=technician, unit=unit, freezer="F2", rack="1", box="2", position="3", reason="move"
+    )
+    unit.refresh_from_db()
+    (sig,) = signatures_for(unit)
+    assert not signature_matches_record(sig, unit)
+
+
+def test_wrong_password_is_refused_recorded_and_changes_nothing(qa):
+    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    with pytest.raises(ValidationError) as exc:
+        determine(qa, unit, password="not-my-password")
+    assert "password is not correct" in exc.value.message_dict["password"][0]
+    unit.refresh_from_db()
+    assert unit.eligibility == "pending"
+    assert ElectronicSignature.objects.count() == 0
+    failure = SignatureFailure.objects.get()
+    assert failure.username == qa.username
+    assert "cord blood unit" in failure.record_label.lower()
+
+
+def test_wrong_signing_passwords_count_toward_login_lockout(qa, settings, client):
+    settings.AXES_FAILURE_LIMIT = 3
+    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    for _ in range(3):
+        with pytest.raises(ValidationError):
+            determine(qa, unit, password="wrong")
+    # Now even the right password is refused, for signing and for logging in.
+    with pytest.raises(ValidationError) as exc:
+        determine(qa, unit)
+    assert "locked" in exc.value.message_dict["password"][0]
+    response = client.post("/accounts/login/", {"username": qa.username, "password": PASSWORD})
+    assert response.status_code == 403
+    assert b"locked" in response.content
+
+
+def test_empty_password_is_refused(qa):
+    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    with pytest.raises(ValidationError):
+        determine(qa, unit, password="")

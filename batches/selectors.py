@@ -36,3 +36,106 @@ def signatures_of(record) -> QuerySet[ElectronicSignature]:
     return ElectronicSignature.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=str(record.pk)
     ).select_related("signer")
+
+
+# --- batches ---
+
+
+def next_template_step(batch):
+    """The first template step not yet recorded on the batch, or None when all are."""
+    from batches.models import ExecutedStep, TemplateStep
+
+    done = ExecutedStep.objects.filter(batch=batch).values("template_step_id")
+    return (
+        TemplateStep.objects.filter(template_id=batch.template_id)
+        .exclude(pk__in=done)
+        .order_by("order")
+        .first()
+    )
+
+
+def batch_list():
+    from django.db.models import Count, Q
+
+    from batches.models import Batch
+
+    return Batch.objects.select_related("source_unit", "template", "intended_recipient").annotate(
+        steps_done=Count("steps", distinct=True),
+        open_deviations=Count("deviations", filter=Q(deviations__state="open"), distinct=True),
+    )
+
+
+def batch_detail(lot_number: str):
+    """One batch with everything its record page shows, in a fixed number of queries."""
+    from django.db.models import Prefetch
+
+    from batches.models import Batch, CellCount, ExecutedStep, MaterialUse, TemplateStep
+
+    return (
+        Batch.objects.select_related("source_unit", "template", "intended_recipient", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "template__steps",
+                queryset=TemplateStep.objects.order_by("order").prefetch_related("parameters"),
+            ),
+            Prefetch(
+                "steps",
+                queryset=ExecutedStep.objects.select_related("template_step", "performed_by")
+                .prefetch_related(
+                    Prefetch(
+                        "materials",
+                        queryset=MaterialUse.objects.select_related(
+                            "vector_lot", "feeder_lot", "reagent_lot"
+                        ),
+                    )
+                )
+                .order_by("template_step__order"),
+            ),
+            Prefetch("counts", queryset=CellCount.objects.order_by("measured_at", "id")),
+            "deviations__opened_by",
+            "custody__released_by",
+            "custody__received_by",
+        )
+        .get(lot_number=lot_number)
+    )
+
+
+def growth_series(batch) -> list[dict]:
+    """Counts with fold expansion from the first day-0 count and population doublings."""
+    from batches.models.batch import fold_expansion, population_doublings
+
+    counts = list(batch.counts.all())
+    day0 = next((c.total_viable_cells for c in counts if c.day == 0), None)
+    series = []
+    for c in counts:
+        fold = fold_expansion(day0, c.total_viable_cells)
+        series.append(
+            {
+                "count": c,
+                "day": c.day,
+                "total_viable_cells": c.total_viable_cells,
+                "viability_pct": float(c.viability_pct),
+                "fold_expansion": fold,
+                "population_doublings": population_doublings(fold),
+            }
+        )
+    return series
+
+
+def expansion_flag(batch, series=None) -> str:
+    """A warning when the expansion at or after the harvest day is outside the template's
+    expected range (DESIGN section 2)."""
+    series = series if series is not None else growth_series(batch)
+    steps = list(batch.template.steps.all())
+    harvest_day = next((s.planned_day for s in steps if s.is_harvest), None)
+    if harvest_day is None:
+        return ""
+    late = [p for p in series if p["day"] >= harvest_day and p["fold_expansion"] is not None]
+    if not late:
+        return ""
+    fold = late[-1]["fold_expansion"]
+    low, high = batch.template.expected_fold_min, batch.template.expected_fold_max
+    if fold < low or fold > high:
+        day = late[-1]["day"]
+        return f"Fold expansion {fold:.0f}x on day {day} is outside the expected {low:g}–{high:g}x."
+    return ""

@@ -10,6 +10,7 @@ from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from carnk_mfg.errors import Conflict
 from carnk_mfg.roles import actor_may
 
 
@@ -34,6 +35,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, Conflict):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, IntegrityError):
         return Response(
             {"detail": "The change conflicts with another record; reload and try again."},

@@ -236,3 +236,6 @@ if PRODUCTION:
 # --- Site parameters with published defaults (DESIGN section 3); change per site by env ---
 CBU_MAX_COLLECTION_TO_CRYO_HOURS = env.float("CBU_MAX_COLLECTION_TO_CRYO_HOURS", default=24.0)
 CBU_NRBC_FLAG_ABOVE = env.float("CBU_NRBC_FLAG_ABOVE", default=8e7)
+# ISBT 128 facility identification number of this site (FIN, 5 characters), used for the
+# Chain of Identity identifiers and bag DINs this site assigns.
+ISBT_FACILITY_CODE = env.str("ISBT_FACILITY_CODE", default="W0420")

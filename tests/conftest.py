@@ -75,3 +75,29 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture
+def approved_template(db, qa):
+    """The default CB-CAR-NK template from the data migration, approved by QA (signed)."""
+    from batches.models import ProcessTemplate
+    from batches.services.templates import template_approve
+
+    template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
+    if template.status == "draft":
+        template = template_approve(actor=qa, password=PASSWORD, template=template)
+    return template
+
+
+@pytest.fixture
+def lots(db):
+    """Released, in-date lots of every material the default template uses."""
+    from tests.factories import FeederLotFactory, ReagentLotFactory, VectorLotFactory
+
+    return {
+        "vector": VectorLotFactory(lot_number="RV-1"),
+        "feeder": FeederLotFactory(lot_number="FD-1"),
+        "il2": ReagentLotFactory(lot_number="IL2-1", reagent="il2"),
+        "retronectin": ReagentLotFactory(lot_number="RN-1", reagent="retronectin"),
+        "isolation": ReagentLotFactory(lot_number="ISO-1", reagent="isolation"),
+    }

@@ -1,3 +1,17 @@
+from batches.models.batch import (
+    ACTIVE_STATES,
+    Batch,
+    BatchState,
+    CellCount,
+    CountSource,
+    CustodyEvent,
+    Deviation,
+    DeviationDisposition,
+    DeviationKind,
+    DeviationState,
+    ExecutedStep,
+    MaterialUse,
+)
 from batches.models.donor import CordBloodUnit, Eligibility, UnitStatus, UrgentMedicalNeed
 from batches.models.materials import (
     FeederLot,
@@ -7,9 +21,35 @@ from batches.models.materials import (
     ReagentLot,
     VectorLot,
 )
+from batches.models.process import (
+    MaterialKind,
+    ProcessTemplate,
+    StepParameter,
+    TemplateStatus,
+    TemplateStep,
+    ValueType,
+)
 from batches.models.recipients import Diagnosis, DoseLevel, Recipient, WeightMeasurement
 
 __all__ = [
+    "ACTIVE_STATES",
+    "Batch",
+    "BatchState",
+    "CellCount",
+    "CountSource",
+    "CustodyEvent",
+    "Deviation",
+    "DeviationDisposition",
+    "DeviationKind",
+    "DeviationState",
+    "ExecutedStep",
+    "MaterialKind",
+    "MaterialUse",
+    "ProcessTemplate",
+    "StepParameter",
+    "TemplateStatus",
+    "TemplateStep",
+    "ValueType",
     "CordBloodUnit",
     "Diagnosis",
     "DoseLevel",

@@ -197,39 +197,50 @@ def cord_blood_unit_allocate(
     """Allocate a unit to manufacturing. An ineligible or incomplete unit needs a recorded
     urgent-medical-need justification (21 CFR 1271.65(b)); a pending one cannot go at all."""
     with gmp_write(actor=actor, permission="batches.allocate_cordbloodunit", reason=reason):
-        unit = _locked(unit)
-        if unit.eligibility == Eligibility.PENDING:
-            raise ValidationError(
-                {"eligibility": "Donor eligibility has not been determined by QA yet."}
+        return allocate_locked_unit(
+            actor=actor,
+            unit=_locked(unit),
+            justification=urgent_need_justification,
+            physician=urgent_need_physician,
+        )
+
+
+def allocate_locked_unit(*, actor, unit: CordBloodUnit, justification="", physician=""):
+    """The allocation rule, for callers already inside `gmp_write` holding the unit's lock
+    (this service, and batch planning, which allocates an eligible unit on its first batch)."""
+    if unit.eligibility == Eligibility.PENDING:
+        raise ValidationError(
+            {"eligibility": "Donor eligibility has not been determined by QA yet."}
+        )
+    if unit.status not in (UnitStatus.AVAILABLE, UnitStatus.QUARANTINED):
+        raise ValidationError(
+            {
+                "status": "Only an available or quarantined unit can be allocated; "
+                f"this one is {unit.get_status_display().lower()}."
+            }
+        )
+    if unit.eligibility != Eligibility.ELIGIBLE:
+        # Using an ineligible or incomplete unit is a medical decision, not a lab one.
+        require_permission(actor, "batches.allocate_cordbloodunit")
+        errors = {}
+        if not justification.strip():
+            errors["urgent_need_justification"] = (
+                f"The donor is {unit.eligibility}: allocation needs a documented urgent "
+                "medical need."
             )
-        if unit.status not in (UnitStatus.AVAILABLE, UnitStatus.QUARANTINED):
-            raise ValidationError(
-                {
-                    "status": "Only an available or quarantined unit can be allocated; "
-                    f"this one is {unit.get_status_display().lower()}."
-                }
-            )
-        if unit.eligibility != Eligibility.ELIGIBLE:
-            errors = {}
-            if not urgent_need_justification.strip():
-                errors["urgent_need_justification"] = (
-                    f"The donor is {unit.eligibility}: allocation needs a documented urgent "
-                    "medical need."
-                )
-            if not urgent_need_physician.strip():
-                errors["urgent_need_physician"] = "Name the physician who declared the urgent need."
-            if errors:
-                raise ValidationError(errors)
-            need = UrgentMedicalNeed.objects.create(
-                unit=unit,
-                justification=urgent_need_justification.strip(),
-                physician=urgent_need_physician.strip(),
-                recorded_by=actor,
-                recorded_at=timezone.now(),
-            )
-            unit.urgent_medical_need = need
-        unit.status = UnitStatus.ALLOCATED
-        unit.save(update_fields=["status", "urgent_medical_need"])
+        if not physician.strip():
+            errors["urgent_need_physician"] = "Name the physician who declared the urgent need."
+        if errors:
+            raise ValidationError(errors)
+        unit.urgent_medical_need = UrgentMedicalNeed.objects.create(
+            unit=unit,
+            justification=justification.strip(),
+            physician=physician.strip(),
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+    unit.status = UnitStatus.ALLOCATED
+    unit.save(update_fields=["status", "urgent_medical_need"])
     return unit
 
 

@@ -1,0 +1,335 @@
+"""API shapes for process templates and the batch record."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from batches.api.serializers import PasswordField
+from batches.models import (
+    Batch,
+    BatchState,
+    CellCount,
+    CustodyEvent,
+    Deviation,
+    DeviationDisposition,
+    DeviationKind,
+    ExecutedStep,
+    MaterialUse,
+    ProcessTemplate,
+    StepParameter,
+    TemplateStep,
+)
+
+
+class StepParameterOut(serializers.ModelSerializer):
+    class Meta:
+        model = StepParameter
+        fields = [
+            "code",
+            "name",
+            "value_type",
+            "unit",
+            "min_value",
+            "max_value",
+            "choices",
+            "required",
+        ]
+
+
+class TemplateStepOut(serializers.ModelSerializer):
+    parameters = StepParameterOut(many=True, read_only=True)
+
+    class Meta:
+        model = TemplateStep
+        fields = [
+            "order",
+            "code",
+            "name",
+            "planned_day",
+            "late_after_days",
+            "material_kinds",
+            "is_harvest",
+            "instructions",
+            "parameters",
+        ]
+
+
+class ProcessTemplateOut(serializers.ModelSerializer):
+    steps = TemplateStepOut(many=True, read_only=True)
+
+    class Meta:
+        model = ProcessTemplate
+        fields = [
+            "id",
+            "code",
+            "version",
+            "name",
+            "construct",
+            "expected_fold_min",
+            "expected_fold_max",
+            "status",
+            "approved_at",
+            "notes",
+            "steps",
+        ]
+
+
+class MaterialUseOut(serializers.ModelSerializer):
+    kind = serializers.SerializerMethodField()
+    lot_number = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MaterialUse
+        fields = ["kind", "lot_number", "quantity"]
+
+    def get_kind(self, use) -> str:
+        return use.lot.kind
+
+    def get_lot_number(self, use) -> str:
+        return use.lot.lot_number
+
+
+class ExecutedStepOut(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="template_step.order")
+    code = serializers.CharField(source="template_step.code")
+    name = serializers.CharField(source="template_step.name")
+    performed_by = serializers.CharField(source="performed_by.username")
+    materials = MaterialUseOut(many=True, read_only=True)
+
+    class Meta:
+        model = ExecutedStep
+        fields = [
+            "order",
+            "code",
+            "name",
+            "performed_by",
+            "performed_at",
+            "values",
+            "notes",
+            "materials",
+        ]
+
+
+class CellCountOut(serializers.ModelSerializer):
+    class Meta:
+        model = CellCount
+        fields = [
+            "id",
+            "day",
+            "measured_at",
+            "total_cells_per_ml",
+            "viable_cells_per_ml",
+            "viability_pct",
+            "volume_ml",
+            "total_viable_cells",
+            "source",
+            "notes",
+        ]
+
+
+class DeviationOut(serializers.ModelSerializer):
+    opened_by = serializers.CharField(source="opened_by.username")
+    step = serializers.IntegerField(source="step.template_step.order", default=None)
+
+    class Meta:
+        model = Deviation
+        fields = [
+            "id",
+            "kind",
+            "step",
+            "what",
+            "why",
+            "impact",
+            "state",
+            "opened_by",
+            "opened_at",
+            "disposition",
+            "disposition_notes",
+            "dispositioned_at",
+        ]
+
+
+class CustodyOut(serializers.ModelSerializer):
+    released_by = serializers.CharField(source="released_by.username")
+    received_by = serializers.CharField(source="received_by.username")
+
+    class Meta:
+        model = CustodyEvent
+        fields = [
+            "id",
+            "released_by",
+            "received_by",
+            "from_location",
+            "to_location",
+            "occurred_at",
+            "temperature_c",
+            "notes",
+        ]
+
+
+class BatchOut(serializers.ModelSerializer):
+    source_unit = serializers.CharField(source="source_unit.din")
+    template = serializers.CharField(source="template.__str__")
+    intended_recipient = serializers.CharField(source="intended_recipient.subject_id", default=None)
+
+    class Meta:
+        model = Batch
+        fields = [
+            "lot_number",
+            "coi_identifier",
+            "source_unit",
+            "template",
+            "intended_recipient",
+            "unit_fraction_used_pct",
+            "state",
+            "held_from_state",
+            "state_changed_at",
+            "day0_at",
+            "created_at",
+        ]
+
+
+class BatchDetailOut(BatchOut):
+    steps = ExecutedStepOut(many=True, read_only=True)
+    counts = serializers.SerializerMethodField()
+    deviations = DeviationOut(many=True, read_only=True)
+    custody = CustodyOut(many=True, read_only=True)
+    next_step = serializers.SerializerMethodField()
+    expansion_flag = serializers.SerializerMethodField()
+
+    class Meta(BatchOut.Meta):
+        fields = [
+            *BatchOut.Meta.fields,
+            "next_step",
+            "expansion_flag",
+            "steps",
+            "counts",
+            "deviations",
+            "custody",
+        ]
+
+    def _series(self, batch):
+        from batches.selectors import growth_series
+
+        if not hasattr(batch, "_series"):
+            batch._series = growth_series(batch)
+        return batch._series
+
+    def get_counts(self, batch) -> list[dict]:
+        return [
+            {
+                **CellCountOut(point["count"]).data,
+                "fold_expansion": point["fold_expansion"],
+                "population_doublings": point["population_doublings"],
+            }
+            for point in self._series(batch)
+        ]
+
+    def get_next_step(self, batch) -> dict | None:
+        done = {s.template_step_id for s in batch.steps.all()}
+        for step in batch.template.steps.all():
+            if step.pk not in done:
+                return {"order": step.order, "code": step.code, "name": step.name}
+        return None
+
+    def get_expansion_flag(self, batch) -> str:
+        from batches.selectors import expansion_flag
+
+        return expansion_flag(batch, self._series(batch))
+
+
+class BatchCreateIn(serializers.Serializer):
+    source_unit = serializers.CharField(help_text="DIN of the cord blood unit")
+    template = serializers.IntegerField(help_text="id of an approved process template version")
+    unit_fraction_used_pct = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal(100)
+    )
+    intended_recipient = serializers.CharField(required=False, allow_blank=True, default="")
+    lot_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    reason = serializers.CharField(required=False, default="Batch planned")
+    urgent_need_justification = serializers.CharField(required=False, allow_blank=True, default="")
+    urgent_need_physician = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MaterialIn(serializers.Serializer):
+    kind = serializers.ChoiceField(["vector", "feeder", "reagent"])
+    lot_number = serializers.CharField(max_length=60)
+    quantity = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
+
+
+class DeviationIn(serializers.Serializer):
+    what = serializers.CharField(required=False, allow_blank=True, default="")
+    why = serializers.CharField()
+    impact = serializers.CharField()
+
+
+class StepIn(serializers.Serializer):
+    step = serializers.CharField(help_text="template step code, e.g. thaw_isolation")
+    performed_at = serializers.DateTimeField()
+    values = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
+    materials = MaterialIn(many=True, required=False, default=list)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    deviation = DeviationIn(required=False, allow_null=True, default=None)
+    password = PasswordField()
+
+
+class CountIn(serializers.Serializer):
+    day = serializers.IntegerField(min_value=0, max_value=60)
+    measured_at = serializers.DateTimeField()
+    total_cells_per_ml = serializers.FloatField(min_value=0)
+    viable_cells_per_ml = serializers.FloatField(min_value=0)
+    viability_pct = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    volume_ml = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=Decimal("0.01"))
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TransitionIn(serializers.Serializer):
+    to_state = serializers.ChoiceField(BatchState.choices)
+    expected_state = serializers.ChoiceField(BatchState.choices, required=False)
+    reason = serializers.CharField()
+    password = PasswordField(required=False, allow_blank=True, default="")
+
+
+class DeviationOpenIn(serializers.Serializer):
+    kind = serializers.ChoiceField(DeviationKind.choices)
+    what = serializers.CharField()
+    why = serializers.CharField()
+    impact = serializers.CharField()
+
+
+class DispositionIn(serializers.Serializer):
+    disposition = serializers.ChoiceField(DeviationDisposition.choices)
+    notes = serializers.CharField()
+    password = PasswordField()
+
+
+class CustodyIn(serializers.Serializer):
+    subject = serializers.ChoiceField(["unit", "batch"], default="batch")
+    released_by = serializers.CharField(max_length=150)
+    received_by = serializers.CharField(max_length=150)
+    from_location = serializers.CharField(max_length=120)
+    to_location = serializers.CharField(max_length=120)
+    occurred_at = serializers.DateTimeField()
+    temperature_c = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=Decimal(-200),
+        max_value=Decimal(60),
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TemplateApproveIn(serializers.Serializer):
+    reason = serializers.CharField(required=False, default="Template approved for use")
+    password = PasswordField()

@@ -1,0 +1,243 @@
+"""Batch record API: /api/v1/batches/{lot_number}/ and its sub-paths, and process templates."""
+
+from __future__ import annotations
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from batches import selectors
+from batches.api import batch_serializers as s
+from batches.api.views import _ReadViewSet
+from batches.models import Batch, BatchState, CordBloodUnit, Deviation, ProcessTemplate, Recipient
+from batches.services import batch_record, lifecycle, templates
+
+
+class BatchFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=BatchState.choices)
+    source_unit = django_filters.CharFilter(field_name="source_unit__din")
+    recipient = django_filters.CharFilter(field_name="intended_recipient__subject_id")
+
+    class Meta:
+        model = Batch
+        fields = ["state", "source_unit", "recipient"]
+
+
+class ProcessTemplateViewSet(_ReadViewSet):
+    queryset = ProcessTemplate.objects.prefetch_related("steps__parameters")
+    serializer_class = s.ProcessTemplateOut
+    filterset_fields = ["code", "status"]
+    action_permissions = {
+        "list": "batches.view_processtemplate",
+        "retrieve": "batches.view_processtemplate",
+        "history": "batches.view_processtemplate",
+        "signatures": "batches.view_processtemplate",
+        "approve": "batches.approve_processtemplate",
+    }
+
+    @extend_schema(request=s.TemplateApproveIn, responses=s.ProcessTemplateOut)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, *args, **kwargs):
+        """QA approves a draft version, e-signed; the earlier approved version retires."""
+        data = self.parse(s.TemplateApproveIn)
+        template = templates.template_approve(
+            actor=request.user, request=request, template=self.get_object(), **data
+        )
+        return self.respond(template)
+
+
+class BatchViewSet(mixins.CreateModelMixin, _ReadViewSet):
+    """Manufacturing batches, looked up by lot number."""
+
+    lookup_field = "lot_number"
+    lookup_value_regex = "[^/]+"
+    filterset_class = BatchFilter
+    search_fields = ["lot_number", "coi_identifier", "source_unit__din"]
+    ordering_fields = ["created_at", "lot_number", "state_changed_at"]
+    action_permissions = {
+        "list": "batches.view_batch",
+        "retrieve": "batches.view_batch",
+        "history": "batches.view_batch",
+        "signatures": "batches.view_batch",
+        "create": "batches.add_batch",
+        "steps": "batches.view_batch",
+        "counts": "batches.view_batch",
+        "deviations": "batches.view_batch",
+        "custody": "batches.view_batch",
+        "transitions": "batches.view_batch",
+        "deviation_disposition": "batches.disposition_deviation",
+    }
+    # Writes on sub-paths need more than viewing; checked per method below.
+    write_permissions = {
+        "steps": "batches.record_step",
+        "counts": "batches.record_count",
+        "deviations": "batches.open_deviation",
+        "custody": "batches.record_custody",
+        "transitions": "batches.transition_batch",
+    }
+
+    def get_queryset(self):
+        return selectors.batch_list()
+
+    def get_serializer_class(self):
+        return s.BatchDetailOut if self.action != "list" else s.BatchOut
+
+    def get_object(self):
+        if self.action == "list":
+            return super().get_object()
+        lot = self.kwargs["lot_number"]
+        try:
+            batch = selectors.batch_detail(lot)
+        except Batch.DoesNotExist:
+            from django.http import Http404
+
+            raise Http404 from None
+        self.check_object_permissions(self.request, batch)
+        return batch
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        needed = self.write_permissions.get(self.action)
+        if request.method == "POST" and needed and self.action != "transitions":
+            from carnk_mfg.roles import actor_may
+
+            if not actor_may(request.user, needed):
+                self.permission_denied(request, message=f"You may not do this ({needed}).")
+
+    def detail_response(self, batch, code=status.HTTP_200_OK):
+        return Response(
+            s.BatchDetailOut(selectors.batch_detail(batch.lot_number)).data, status=code
+        )
+
+    @extend_schema(request=s.BatchCreateIn, responses={201: s.BatchDetailOut})
+    def create(self, request, *args, **kwargs):
+        data = self.parse(s.BatchCreateIn)
+        errors = {}
+        unit = CordBloodUnit.objects.filter(din=data["source_unit"].strip().upper()[:13]).first()
+        if unit is None:
+            errors["source_unit"] = [f"No cord blood unit with DIN {data['source_unit']!r}."]
+        template = ProcessTemplate.objects.filter(pk=data["template"]).first()
+        if template is None:
+            errors["template"] = [f"No process template {data['template']}."]
+        recipient = None
+        if data["intended_recipient"]:
+            recipient = Recipient.objects.filter(subject_id=data["intended_recipient"]).first()
+            if recipient is None:
+                errors["intended_recipient"] = ["No such recipient."]
+        if errors:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(errors)
+        batch = batch_record.batch_create(
+            actor=request.user,
+            source_unit=unit,
+            template=template,
+            intended_recipient=recipient,
+            **{
+                k: v
+                for k, v in data.items()
+                if k not in ("source_unit", "template", "intended_recipient")
+            },
+        )
+        return self.detail_response(batch, status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=s.ExecutedStepOut(many=True))
+    @extend_schema(methods=["POST"], request=s.StepIn, responses={201: s.BatchDetailOut})
+    @action(detail=True, methods=["get", "post"])
+    def steps(self, request, *args, **kwargs):
+        """Executed steps, in template order; POST records the next one (operator signs)."""
+        batch = self.get_object()
+        if request.method == "GET":
+            return Response(s.ExecutedStepOut(batch.steps.all(), many=True).data)
+        data = self.parse(s.StepIn)
+        template_step = batch.template.steps.filter(code=data["step"]).first()
+        if template_step is None:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(
+                {"step": [f"Template {batch.template} has no step {data['step']!r}."]}
+            )
+        deviation = data["deviation"]
+        batch_record.step_record(
+            actor=request.user,
+            password=data["password"],
+            request=request,
+            batch=batch,
+            template_step=template_step,
+            performed_at=data["performed_at"],
+            values=data["values"],
+            materials=data["materials"],
+            notes=data["notes"],
+            deviation=batch_record.DeviationInput(**deviation) if deviation else None,
+        )
+        return self.detail_response(batch, status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=s.CellCountOut(many=True))
+    @extend_schema(methods=["POST"], request=s.CountIn, responses={201: s.BatchDetailOut})
+    @action(detail=True, methods=["get", "post"])
+    def counts(self, request, *args, **kwargs):
+        batch = self.get_object()
+        if request.method == "GET":
+            return Response(s.BatchDetailOut(batch).data["counts"])
+        data = self.parse(s.CountIn)
+        batch_record.cell_count_record(actor=request.user, batch=batch, **data)
+        return self.detail_response(batch, status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses={200: dict})
+    @extend_schema(methods=["POST"], request=s.TransitionIn, responses=s.BatchDetailOut)
+    @action(detail=True, methods=["get", "post"])
+    def transitions(self, request, *args, **kwargs):
+        """GET: the states this batch may move to. POST: move it (409 if it moved first)."""
+        batch = self.get_object()
+        if request.method == "GET":
+            return Response({"state": batch.state, "allowed": lifecycle.allowed_next_states(batch)})
+        data = self.parse(s.TransitionIn)
+        lifecycle.batch_transition(actor=request.user, request=request, batch=batch, **data)
+        return self.detail_response(batch)
+
+    @extend_schema(methods=["GET"], responses=s.DeviationOut(many=True))
+    @extend_schema(methods=["POST"], request=s.DeviationOpenIn, responses={201: s.DeviationOut})
+    @action(detail=True, methods=["get", "post"])
+    def deviations(self, request, *args, **kwargs):
+        batch = self.get_object()
+        if request.method == "GET":
+            return Response(s.DeviationOut(batch.deviations.all(), many=True).data)
+        data = self.parse(s.DeviationOpenIn)
+        deviation = batch_record.deviation_open(actor=request.user, batch=batch, **data)
+        return Response(s.DeviationOut(deviation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.DispositionIn, responses=s.DeviationOut)
+    @action(detail=True, methods=["post"], url_path=r"deviations/(?P<deviation_id>\d+)/disposition")
+    def deviation_disposition(self, request, deviation_id=None, *args, **kwargs):
+        """QA's signed disposition of a deviation (accept, or reject the batch)."""
+        batch = self.get_object()
+        deviation = get_object_or_404(Deviation, pk=deviation_id, batch=batch)
+        data = self.parse(s.DispositionIn)
+        deviation = batch_record.deviation_disposition(
+            actor=request.user, request=request, deviation=deviation, **data
+        )
+        return Response(s.DeviationOut(deviation).data)
+
+    @extend_schema(methods=["GET"], responses=s.CustodyOut(many=True))
+    @extend_schema(methods=["POST"], request=s.CustodyIn, responses={201: s.CustodyOut})
+    @action(detail=True, methods=["get", "post"])
+    def custody(self, request, *args, **kwargs):
+        """Chain of custody of the batch (and, with subject=unit, of its cord blood unit)."""
+        batch = self.get_object()
+        if request.method == "GET":
+            events = list(batch.custody.all()) + list(
+                batch.source_unit.custody.select_related("released_by", "received_by")
+            )
+            events.sort(key=lambda e: e.occurred_at)
+            return Response(s.CustodyOut(events, many=True).data)
+        data = self.parse(s.CustodyIn)
+        subject = data.pop("subject")
+        event = batch_record.custody_record(
+            actor=request.user,
+            **({"unit": batch.source_unit} if subject == "unit" else {"batch": batch}),
+            **data,
+        )
+        return Response(s.CustodyOut(event).data, status=status.HTTP_201_CREATED)

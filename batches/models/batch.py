@@ -1,0 +1,311 @@
+"""Manufacturing batches and their record: executed steps, materials, counts, deviations,
+chain of custody (DESIGN sections 3 and 4)."""
+
+import math
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class BatchState(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROCESS = "in_process", "In process"
+    HARVESTED = "harvested", "Harvested"
+    IN_QC = "in_qc", "In QC"
+    RELEASED = "released", "Released"
+    REJECTED = "rejected", "Rejected"
+    ON_HOLD = "on_hold", "On hold"
+    TERMINATED = "terminated", "Terminated"
+
+
+ACTIVE_STATES = [BatchState.PLANNED, BatchState.IN_PROCESS, BatchState.HARVESTED, BatchState.IN_QC]
+
+# (from, to) pairs the database allows; the service's table (batches.services.lifecycle)
+# adds who may do each and which need a signature. Kept equal by a test.
+DB_TRANSITIONS = [
+    ("planned", "in_process"),
+    ("in_process", "harvested"),
+    ("harvested", "in_qc"),
+    ("in_qc", "released"),
+    ("in_qc", "rejected"),
+    *[(state, "on_hold") for state in ACTIVE_STATES],
+    *[("on_hold", state) for state in ACTIVE_STATES],
+    *[(state, "terminated") for state in [*ACTIVE_STATES, "on_hold"]],
+]
+
+
+@pghistory.track()
+class Batch(models.Model):
+    lot_number = models.CharField(max_length=40, unique=True)
+    source_unit = models.ForeignKey(
+        "batches.CordBloodUnit", on_delete=models.PROTECT, related_name="batches"
+    )
+    template = models.ForeignKey(
+        "batches.ProcessTemplate", on_delete=models.PROTECT, related_name="batches"
+    )
+    # ISBT 128 Chain of Identity identifier: a DIN assigned to this batch, printed with its
+    # check character, that every sample, bag and label of the batch carries.
+    coi_identifier = models.CharField("Chain of Identity identifier", max_length=13, unique=True)
+    intended_recipient = models.ForeignKey(
+        "batches.Recipient", null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+    )
+    unit_fraction_used_pct = models.DecimalField(
+        "Share of the cord blood unit used (%)", max_digits=5, decimal_places=2
+    )
+    state = models.CharField(max_length=20, choices=BatchState.choices, default=BatchState.PLANNED)
+    held_from_state = models.CharField(max_length=20, choices=BatchState.choices, blank=True)
+    state_changed_at = models.DateTimeField()
+    day0_at = models.DateTimeField("Day 0 (thaw)", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+        permissions = [
+            ("transition_batch", "Move a batch through its lifecycle"),
+            ("release_batch", "Release or reject a batch"),
+            ("record_step", "Record an executed manufacturing step"),
+            ("record_count", "Record a cell count"),
+            ("open_deviation", "Record a deviation"),
+            ("disposition_deviation", "Disposition a deviation (QA)"),
+            ("record_custody", "Record a chain-of-custody hand-off"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit_fraction_used_pct__gt=0, unit_fraction_used_pct__lte=100),
+                name="batch_unit_fraction_0_100",
+            ),
+        ]
+        triggers = [pgtrigger.FSM(name="lifecycle", field="state", transitions=DB_TRANSITIONS)]
+
+    def __str__(self):
+        return f"Batch {self.lot_number}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("batch-detail", args=[self.lot_number])
+
+
+@pghistory.track()
+class ExecutedStep(models.Model):
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="steps")
+    template_step = models.ForeignKey(
+        "batches.TemplateStep", on_delete=models.PROTECT, related_name="+"
+    )
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    performed_at = models.DateTimeField()
+    values = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["batch", "template_step__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "template_step"], name="step_once_per_batch"),
+        ]
+
+    def __str__(self):
+        return f"{self.batch.lot_number}: {self.template_step.name}"
+
+
+@pghistory.track()
+class MaterialUse(models.Model):
+    """One material lot consumed by one executed step (exactly one lot kind set)."""
+
+    step = models.ForeignKey(ExecutedStep, on_delete=models.PROTECT, related_name="materials")
+    vector_lot = models.ForeignKey(
+        "batches.VectorLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    feeder_lot = models.ForeignKey(
+        "batches.FeederLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reagent_lot = models.ForeignKey(
+        "batches.ReagentLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(vector_lot__isnull=False, feeder_lot__isnull=True, reagent_lot__isnull=True)
+                    | Q(vector_lot__isnull=True, feeder_lot__isnull=False, reagent_lot__isnull=True)
+                    | Q(vector_lot__isnull=True, feeder_lot__isnull=True, reagent_lot__isnull=False)
+                ),
+                name="material_use_one_lot",
+            )
+        ]
+
+    def __str__(self):
+        return str(self.lot)
+
+    @property
+    def lot(self):
+        return self.vector_lot or self.feeder_lot or self.reagent_lot
+
+
+class CountSource(models.TextChoices):
+    MANUAL = "manual", "Entered by hand"
+    INSTRUMENT = "instrument", "Instrument"
+
+
+@pghistory.track()
+class CellCount(models.Model):
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="counts")
+    day = models.IntegerField(help_text="Culture day (day 0 = thaw)")
+    measured_at = models.DateTimeField()
+    total_cells_per_ml = models.FloatField()
+    viable_cells_per_ml = models.FloatField()
+    viability_pct = models.DecimalField(max_digits=5, decimal_places=2)
+    volume_ml = models.DecimalField(max_digits=9, decimal_places=2)
+    total_viable_cells = models.FloatField()
+    source = models.CharField(
+        max_length=20, choices=CountSource.choices, default=CountSource.MANUAL
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["batch", "measured_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_cells_per_ml__gt=0), name="count_total_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    viable_cells_per_ml__gte=0,
+                    viable_cells_per_ml__lte=models.F("total_cells_per_ml"),
+                ),
+                name="count_viable_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(viability_pct__gte=0, viability_pct__lte=100),
+                name="count_viability_0_100",
+            ),
+            models.CheckConstraint(condition=Q(volume_ml__gt=0), name="count_volume_positive"),
+            models.CheckConstraint(condition=Q(day__gte=0, day__lte=60), name="count_day_0_60"),
+        ]
+
+    def __str__(self):
+        return f"Day {self.day}: {self.total_viable_cells:.3g} viable cells"
+
+
+def fold_expansion(day0_tvc: float | None, tvc: float) -> float | None:
+    return tvc / day0_tvc if day0_tvc else None
+
+
+def population_doublings(fold: float | None) -> float | None:
+    return math.log2(fold) if fold and fold > 0 else None
+
+
+class DeviationKind(models.TextChoices):
+    OUT_OF_RANGE = "out_of_range", "Parameter out of range"
+    LATE = "late", "Step performed late"
+    MATERIAL = "material", "Different or unusable material"
+    OUT_OF_SPEC = "out_of_spec", "Out-of-specification result"
+    OTHER = "other", "Other departure from procedure"
+
+
+class DeviationState(models.TextChoices):
+    OPEN = "open", "Open (awaiting QA)"
+    CLOSED = "closed", "Closed"
+
+
+class DeviationDisposition(models.TextChoices):
+    ACCEPT = "accept", "Accept: continue manufacturing"
+    REJECT_BATCH = "reject_batch", "Reject: terminate the batch"
+
+
+@pghistory.track()
+class Deviation(models.Model):
+    """A departure from the procedure, recorded and justified when it happens
+    (21 CFR 1271.47(d)); it holds the batch until QA dispositions it."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="deviations")
+    step = models.ForeignKey(
+        ExecutedStep, null=True, blank=True, on_delete=models.PROTECT, related_name="deviations"
+    )
+    kind = models.CharField(max_length=20, choices=DeviationKind.choices)
+    what = models.TextField("What departed from procedure")
+    why = models.TextField("Why")
+    impact = models.TextField("Impact assessment")
+    state = models.CharField(
+        max_length=10, choices=DeviationState.choices, default=DeviationState.OPEN
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    disposition = models.CharField(max_length=20, choices=DeviationDisposition.choices, blank=True)
+    disposition_notes = models.TextField(blank=True)
+    dispositioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dispositioned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "opened_at"]
+
+    def __str__(self):
+        return f"Deviation {self.pk} on {self.batch.lot_number}: {self.get_kind_display()}"
+
+
+@pghistory.track()
+class CustodyEvent(models.Model):
+    """A hand-off of the cord blood unit or of the batch: who gave, who took, where, when."""
+
+    unit = models.ForeignKey(
+        "batches.CordBloodUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="custody",
+    )
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="custody"
+    )
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    from_location = models.CharField(max_length=120)
+    to_location = models.CharField(max_length=120)
+    occurred_at = models.DateTimeField()
+    temperature_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, batch__isnull=True)
+                | Q(unit__isnull=True, batch__isnull=False),
+                name="custody_unit_or_batch",
+            ),
+            models.CheckConstraint(
+                condition=Q(temperature_c__isnull=True)
+                | Q(temperature_c__gte=-200, temperature_c__lte=60),
+                name="custody_temperature_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_location} → {self.to_location} at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,609 @@
+"""The batch record: creating a batch, executed steps with their materials, cell counts,
+deviations and chain of custody. Lifecycle moves are in `lifecycle.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection
+from django.db.models import Sum
+from django.http import HttpRequest
+from django.utils import timezone
+
+from batches.models import (
+    Batch,
+    BatchState,
+    CellCount,
+    CordBloodUnit,
+    CustodyEvent,
+    Deviation,
+    DeviationDisposition,
+    DeviationKind,
+    DeviationState,
+    ExecutedStep,
+    MaterialUse,
+    ProcessTemplate,
+    Recipient,
+    TemplateStatus,
+    TemplateStep,
+    UnitStatus,
+    ValueType,
+)
+from batches.services.donor import allocate_locked_unit
+from batches.services.lifecycle import lock_batch, move_locked_batch
+from batches.services.materials import LOT_MODELS, lot_usability
+from carnk_mfg import isbt128
+from carnk_mfg.audit import gmp_write
+from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.roles import require_permission
+from carnk_mfg.signatures import signature_apply, signature_authenticate
+
+# --- batches ---
+
+
+def _next_coi_identifier() -> str:
+    """A new DIN for the batch from this facility's code, the year and a database sequence."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('batches_coi_sequence')")
+        (number,) = cursor.fetchone()
+    return isbt128.validate_din(f"{settings.ISBT_FACILITY_CODE}{timezone.now():%y}{number:06d}")
+
+
+def batch_create(
+    *,
+    actor,
+    source_unit: CordBloodUnit,
+    template: ProcessTemplate,
+    unit_fraction_used_pct: Decimal,
+    intended_recipient: Recipient | None = None,
+    lot_number: str = "",
+    reason: str = "Batch planned",
+    urgent_need_justification: str = "",
+    urgent_need_physician: str = "",
+) -> Batch:
+    """Plan a batch from a cord blood unit and an approved template version. The unit is
+    allocated on its first batch (an ineligible or incomplete one only under a recorded
+    urgent medical need); one unit may feed several batches up to 100 % of it."""
+    require_permission(actor, "batches.add_batch")
+    if template.status != TemplateStatus.APPROVED:
+        raise ValidationError({"template": f"{template} is not an approved template version."})
+    with gmp_write(actor=actor, permission="batches.add_batch", reason=reason):
+        unit = CordBloodUnit.objects.select_for_update(no_key=True).get(pk=source_unit.pk)
+        if unit.status != UnitStatus.ALLOCATED:
+            unit = allocate_locked_unit(
+                actor=actor,
+                unit=unit,
+                justification=urgent_need_justification,
+                physician=urgent_need_physician,
+            )
+        used = unit.batches.exclude(state=BatchState.TERMINATED).aggregate(
+            total=Sum("unit_fraction_used_pct")
+        )["total"] or Decimal(0)
+        if used + unit_fraction_used_pct > 100:
+            raise ValidationError(
+                {"unit_fraction_used_pct": f"Only {100 - used}% of unit {unit.din} is left."}
+            )
+        now = timezone.now()
+        coi = _next_coi_identifier()
+        batch = Batch(
+            lot_number=lot_number.strip() or f"CNK-{coi[5:]}",
+            source_unit=unit,
+            template=template,
+            coi_identifier=coi,
+            intended_recipient=intended_recipient,
+            unit_fraction_used_pct=unit_fraction_used_pct,
+            state=BatchState.PLANNED,
+            state_changed_at=now,
+            created_by=actor,
+            created_at=now,
+        )
+        try:
+            batch.full_clean(
+                exclude=["created_by", "source_unit", "template", "intended_recipient"]
+            )
+            batch.save()
+        except IntegrityError as exc:
+            raise ValidationError({"lot_number": f"Lot number {batch.lot_number} exists."}) from exc
+    return batch
+
+
+# --- executed steps ---
+
+
+@dataclass
+class DeviationInput:
+    what: str
+    why: str
+    impact: str
+
+
+@dataclass
+class StepCheck:
+    """What the template says about a proposed step: values cleaned, and its departures."""
+
+    values: dict = field(default_factory=dict)
+    lots: list = field(default_factory=list)
+    departures: list[tuple[str, str]] = field(default_factory=list)  # (kind, text)
+
+
+def _clean_value(param, raw, errors: dict, departures: list):
+    name = f"values.{param.code}"
+    if raw in (None, ""):
+        if param.required:
+            errors[name] = f"{param.name} is required."
+        return None
+    if param.value_type == ValueType.NUMBER:
+        try:
+            value = float(Decimal(str(raw)))
+        except (InvalidOperation, ValueError):
+            errors[name] = f"{param.name} must be a number, not {str(raw)[:40]!r}."
+            return None
+        if value != value or value in (float("inf"), float("-inf")):
+            errors[name] = f"{param.name} must be a finite number."
+            return None
+        low, high = param.min_value, param.max_value
+        if (low is not None and value < low) or (high is not None and value > high):
+            departures.append(
+                (
+                    DeviationKind.OUT_OF_RANGE,
+                    f"{param.name} {value:g} {param.unit} is outside {param.range_text}.",
+                )
+            )
+        return value
+    if param.value_type == ValueType.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "yes", "1", "on"):
+            return True
+        if str(raw).lower() in ("false", "no", "0", "off"):
+            return False
+        errors[name] = f"{param.name} must be yes or no."
+        return None
+    if param.value_type == ValueType.CHOICE:
+        if raw not in param.choices:
+            errors[name] = f"{param.name} must be one of {', '.join(param.choices)}."
+            return None
+        return raw
+    text = str(raw).strip()
+    if len(text) > 500:
+        errors[name] = f"{param.name} is longer than 500 characters."
+    return text
+
+
+def check_step(
+    *,
+    batch: Batch,
+    template_step: TemplateStep,
+    performed_at: datetime,
+    values: dict,
+    materials: list[dict],
+) -> StepCheck:
+    """Validate a proposed step against the template; raise for what cannot be saved at all,
+    list the departures that can be saved only with a deviation."""
+    errors: dict[str, str] = {}
+    check = StepCheck()
+    if not isinstance(values, dict):
+        raise ValidationError({"values": "Values must be an object of parameter code to value."})
+    params = list(template_step.parameters.all())
+    known = {p.code for p in params}
+    for code in values:
+        if code not in known:
+            errors[f"values.{code}"] = f"The step has no parameter {code!r}."
+    for param in params:
+        check.values[param.code] = _clean_value(
+            param, values.get(param.code), errors, check.departures
+        )
+    if performed_at > timezone.now() + timedelta(minutes=5):
+        errors["performed_at"] = "A step cannot be performed in the future."
+    day0 = batch.day0_at or performed_at
+    late_after = day0 + timedelta(days=template_step.planned_day + template_step.late_after_days)
+    if performed_at > late_after:
+        days = (performed_at - day0).days
+        check.departures.append(
+            (
+                DeviationKind.LATE,
+                f"{template_step.name} performed on day {days}, planned for day "
+                f"{template_step.planned_day} (late after {template_step.late_after_days} day(s)).",
+            )
+        )
+    if not isinstance(materials, list):
+        raise ValidationError({"materials": "Materials must be a list of {kind, lot_number}."})
+    expected = list(template_step.material_kinds)
+    for index, item in enumerate(materials):
+        if not isinstance(item, dict):
+            errors[f"materials.{index}"] = "Each material is an object with kind and lot_number."
+            continue
+        kind, number = item.get("kind"), str(item.get("lot_number") or "").strip()
+        model = LOT_MODELS.get(kind)
+        if model is None:
+            errors[f"materials.{index}.kind"] = "Kind must be vector, feeder or reagent."
+            continue
+        lot = model.objects.filter(lot_number=number).first()
+        if lot is None:
+            errors[f"materials.{index}.lot_number"] = f"No {kind} lot {number!r} is registered."
+            continue
+        usable = lot_usability(lot, on=timezone.localdate(performed_at))
+        if not usable:
+            errors[f"materials.{index}.lot_number"] = usable.reason
+            continue
+        check.lots.append((lot, str(item.get("quantity") or "")[:60]))
+        # "reagent:il2" in the template matches a reagent lot of that reagent.
+        specific = f"{kind}:{getattr(lot, 'reagent', '')}"
+        if specific in expected:
+            expected.remove(specific)
+        elif kind in expected:
+            expected.remove(kind)
+        else:
+            check.departures.append(
+                (DeviationKind.MATERIAL, f"{lot} is not a material this step uses.")
+            )
+    for missing in expected:
+        check.departures.append(
+            (DeviationKind.MATERIAL, f"No {missing.replace(':', ' ')} lot was used.")
+        )
+    if errors:
+        raise ValidationError(errors)
+    return check
+
+
+def step_record(
+    *,
+    actor,
+    password: str,
+    batch: Batch,
+    template_step: TemplateStep,
+    performed_at: datetime,
+    values: dict,
+    materials: list[dict] | None = None,
+    notes: str = "",
+    deviation: DeviationInput | None = None,
+    request: HttpRequest | None = None,
+) -> ExecutedStep:
+    """Record an executed step, signed by its operator. A step that departs from the template
+    is saved only together with a deviation, which puts the batch on hold for QA."""
+    require_permission(actor, "batches.record_step")
+    materials = materials or []
+    if template_step.template_id != batch.template_id:
+        raise ValidationError({"step": "That step belongs to another template."})
+    label = f"Batch {batch.lot_number} step {template_step.order}: {template_step.name}"
+    # Cheap checks first so a plainly wrong request does not cost a signing attempt.
+    _check_step_order(batch, template_step)
+    check = check_step(
+        batch=batch,
+        template_step=template_step,
+        performed_at=performed_at,
+        values=values,
+        materials=materials,
+    )
+    if check.departures and deviation is None:
+        raise ValidationError(
+            {
+                "deviation": "This step departs from the template: "
+                + " ".join(text for _kind, text in check.departures)
+                + " Record a deviation (what, why, impact) to save it."
+            }
+        )
+    if (
+        deviation is not None
+        and not check.departures
+        and not all((deviation.what, deviation.why, deviation.impact))
+    ):
+        raise ValidationError({"deviation": "A deviation needs what, why and impact."})
+    signature_authenticate(
+        signer=actor,
+        password=password,
+        meaning=SignatureMeaning.PERFORMED,
+        record_label=label,
+        request=request,
+    )
+    with gmp_write(
+        actor=actor, permission="batches.record_step", reason=f"Step recorded: {template_step.name}"
+    ):
+        locked = lock_batch(batch)
+        if locked.state != BatchState.IN_PROCESS:
+            raise ValidationError(
+                {
+                    "step": "Steps are recorded while the batch is in process; "
+                    f"it is {locked.get_state_display().lower()}."
+                }
+            )
+        _check_step_order(locked, template_step)
+        _check_unit_usable(locked)
+        step = ExecutedStep.objects.create(
+            batch=locked,
+            template_step=template_step,
+            performed_by=actor,
+            performed_at=performed_at,
+            values=check.values,
+            notes=notes,
+            recorded_at=timezone.now(),
+        )
+        MaterialUse.objects.bulk_create(
+            [
+                MaterialUse(step=step, quantity=qty, **{f"{lot.kind}_lot": lot})
+                for lot, qty in check.lots
+            ]
+        )
+        if locked.day0_at is None:
+            locked.day0_at = performed_at
+            locked.save(update_fields=["day0_at"])
+        signature_apply(
+            signer=actor,
+            meaning=SignatureMeaning.PERFORMED,
+            record=step,
+            record_label=label,
+            comment=notes,
+        )
+        if deviation is not None:
+            kind = check.departures[0][0] if check.departures else DeviationKind.OTHER
+            what = deviation.what or " ".join(text for _k, text in check.departures)
+            _open_deviation(
+                actor=actor,
+                batch=locked,
+                step=step,
+                kind=kind,
+                what=what,
+                why=deviation.why,
+                impact=deviation.impact,
+            )
+    return step
+
+
+def _check_step_order(batch: Batch, template_step: TemplateStep) -> None:
+    from batches.selectors import next_template_step
+
+    if ExecutedStep.objects.filter(batch=batch, template_step=template_step).exists():
+        raise ValidationError(
+            {"step": f"Step {template_step.order} ({template_step.name}) is already recorded."}
+        )
+    due = next_template_step(batch)
+    if due is not None and due.pk != template_step.pk:
+        raise ValidationError(
+            {
+                "step": f"Steps are recorded in template order: step {due.order} ({due.name}) "
+                f"comes before step {template_step.order} ({template_step.name})."
+            }
+        )
+
+
+def _check_unit_usable(batch: Batch) -> None:
+    unit = batch.source_unit
+    if not unit.usable_without_urgent_need and unit.urgent_medical_need_id is None:
+        raise ValidationError(
+            {
+                "step": f"Cord blood unit {unit.din} is {unit.eligibility} and has no recorded "
+                "urgent medical need."
+            }
+        )
+
+
+# --- cell counts ---
+
+
+def cell_count_record(
+    *,
+    actor,
+    batch: Batch,
+    day: int,
+    measured_at: datetime,
+    total_cells_per_ml: float,
+    viable_cells_per_ml: float,
+    volume_ml: Decimal,
+    viability_pct: Decimal | None = None,
+    notes: str = "",
+    source: str = "manual",
+) -> CellCount:
+    require_permission(actor, "batches.record_count")
+    errors = {}
+    if total_cells_per_ml <= 0:
+        errors["total_cells_per_ml"] = "Must be above zero."
+    if viable_cells_per_ml < 0:
+        errors["viable_cells_per_ml"] = "Cannot be negative."
+    elif viable_cells_per_ml > total_cells_per_ml:
+        errors["viable_cells_per_ml"] = "Viable cells cannot exceed total cells."
+    if volume_ml <= 0:
+        errors["volume_ml"] = "Must be above zero."
+    if measured_at > timezone.now() + timedelta(minutes=5):
+        errors["measured_at"] = "A count cannot be measured in the future."
+    computed = None
+    if not errors:
+        computed = Decimal(viable_cells_per_ml / total_cells_per_ml * 100).quantize(Decimal("0.01"))
+        if viability_pct is not None and abs(Decimal(viability_pct) - computed) > 1:
+            errors["viability_pct"] = (
+                f"Viability {viability_pct}% does not match viable/total ({computed}%)."
+            )
+    if errors:
+        raise ValidationError(errors)
+    with gmp_write(actor=actor, permission="batches.record_count", reason=f"Cell count day {day}"):
+        locked = lock_batch(batch)
+        if locked.state not in (BatchState.IN_PROCESS, BatchState.HARVESTED, BatchState.ON_HOLD):
+            raise ValidationError(
+                {
+                    "batch": "Counts are recorded during manufacturing; "
+                    f"the batch is {locked.get_state_display().lower()}."
+                }
+            )
+        count = CellCount(
+            batch=locked,
+            day=day,
+            measured_at=measured_at,
+            total_cells_per_ml=total_cells_per_ml,
+            viable_cells_per_ml=viable_cells_per_ml,
+            viability_pct=viability_pct if viability_pct is not None else computed,
+            volume_ml=volume_ml,
+            total_viable_cells=viable_cells_per_ml * float(volume_ml),
+            source=source,
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+            notes=notes,
+        )
+        count.full_clean(exclude=["batch", "recorded_by"])
+        count.save()
+    return count
+
+
+# --- deviations ---
+
+
+def _open_deviation(*, actor, batch: Batch, step, kind, what, why, impact) -> Deviation:
+    """Inside a transaction that holds the batch lock: record it and hold the batch."""
+    deviation = Deviation.objects.create(
+        batch=batch,
+        step=step,
+        kind=kind,
+        what=what,
+        why=why,
+        impact=impact,
+        opened_by=actor,
+        opened_at=timezone.now(),
+    )
+    if batch.state != BatchState.ON_HOLD:
+        move_locked_batch(batch, BatchState.ON_HOLD)
+    return deviation
+
+
+def deviation_open(
+    *, actor, batch: Batch, kind: str, what: str, why: str, impact: str
+) -> Deviation:
+    if kind not in DeviationKind.values:
+        raise ValidationError({"kind": f"Unknown deviation kind {kind!r}."})
+    errors = {
+        k: "Required."
+        for k, v in (("what", what), ("why", why), ("impact", impact))
+        if not (v or "").strip()
+    }
+    if errors:
+        raise ValidationError(errors)
+    with gmp_write(
+        actor=actor, permission="batches.open_deviation", reason=f"Deviation: {what[:80]}"
+    ):
+        locked = lock_batch(batch)
+        if locked.state not in (
+            *[s for s in BatchState.values if s in ("planned", "in_process", "harvested", "in_qc")],
+            BatchState.ON_HOLD,
+        ):
+            raise ValidationError({"batch": f"The batch is {locked.get_state_display().lower()}."})
+        return _open_deviation(
+            actor=actor, batch=locked, step=None, kind=kind, what=what, why=why, impact=impact
+        )
+
+
+def deviation_disposition(
+    *,
+    actor,
+    password: str,
+    deviation: Deviation,
+    disposition: str,
+    notes: str,
+    request: HttpRequest | None = None,
+) -> Deviation:
+    """QA's signed disposition. Accepting the last open deviation resumes the batch where it
+    was held; rejecting terminates the batch."""
+    require_permission(actor, "batches.disposition_deviation")
+    if disposition not in DeviationDisposition.values:
+        raise ValidationError({"disposition": "Choose accept or reject_batch."})
+    if not (notes or "").strip():
+        raise ValidationError({"notes": "Give QA's rationale."})
+    label = f"Deviation {deviation.pk} on batch {deviation.batch.lot_number}: {disposition}"
+    signature_authenticate(
+        signer=actor,
+        password=password,
+        meaning=SignatureMeaning.APPROVED,
+        record_label=label,
+        request=request,
+    )
+    with gmp_write(
+        actor=actor,
+        permission="batches.disposition_deviation",
+        reason=f"Deviation {disposition}: {notes[:80]}",
+    ):
+        batch = lock_batch(deviation.batch)
+        deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+        if deviation.state != DeviationState.OPEN:
+            raise ValidationError({"disposition": "This deviation is already closed."})
+        deviation.state = DeviationState.CLOSED
+        deviation.disposition = disposition
+        deviation.disposition_notes = notes
+        deviation.dispositioned_by = actor
+        deviation.dispositioned_at = timezone.now()
+        deviation.save()
+        signature_apply(
+            signer=actor,
+            meaning=SignatureMeaning.APPROVED,
+            record=deviation,
+            record_label=label,
+            comment=notes,
+        )
+        if disposition == DeviationDisposition.REJECT_BATCH:
+            if batch.state != BatchState.TERMINATED:
+                move_locked_batch(batch, BatchState.TERMINATED)
+        elif (
+            batch.state == BatchState.ON_HOLD
+            and not batch.deviations.filter(state=DeviationState.OPEN).exists()
+        ):
+            move_locked_batch(batch, batch.held_from_state)
+    return deviation
+
+
+# --- chain of custody ---
+
+
+def custody_record(
+    *,
+    actor,
+    released_by: str,
+    received_by: str,
+    from_location: str,
+    to_location: str,
+    occurred_at: datetime,
+    unit: CordBloodUnit | None = None,
+    batch: Batch | None = None,
+    temperature_c: Decimal | None = None,
+    notes: str = "",
+) -> CustodyEvent:
+    """A hand-off between two named people (usernames), with where, when and temperature."""
+    require_permission(actor, "batches.record_custody")
+    User = get_user_model()
+    errors = {}
+    parties = {}
+    for key, username in (("released_by", released_by), ("received_by", received_by)):
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            errors[key] = f"No active user {username!r}."
+        parties[key] = user
+    if (unit is None) == (batch is None):
+        errors["subject"] = "A custody event concerns either the unit or the batch."
+    if occurred_at > timezone.now() + timedelta(minutes=5):
+        errors["occurred_at"] = "A hand-off cannot be in the future."
+    if temperature_c is not None and not (-200 <= temperature_c <= 60):
+        errors["temperature_c"] = "Temperature must be between -200 and 60 °C."
+    if not from_location.strip():
+        errors["from_location"] = "Required."
+    if not to_location.strip():
+        errors["to_location"] = "Required."
+    if errors:
+        raise ValidationError(errors)
+    subject = unit or batch
+    with gmp_write(
+        actor=actor,
+        permission="batches.record_custody",
+        reason=f"Custody of {subject}: {from_location} → {to_location}",
+    ):
+        return CustodyEvent.objects.create(
+            unit=unit,
+            batch=batch,
+            released_by=parties["released_by"],
+            received_by=parties["received_by"],
+            from_location=from_location.strip(),
+            to_location=to_location.strip(),
+            occurred_at=occurred_at,
+            temperature_c=temperature_c,
+            notes=notes,
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )

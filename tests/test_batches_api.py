@@ -1,0 +1,514 @@
+"""The batch record through the API alone: planned to harvested with the default template,
+and each refusal the issue lists."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from batches.models import Batch, Deviation, ExecutedStep
+from tests.batch_steps import step_payloads
+from tests.factories import PASSWORD, CordBloodUnitFactory, FeederLotFactory, RecipientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def unit(db):
+    return CordBloodUnitFactory(din="G123498654321")
+
+
+@pytest.fixture
+def batch(api, technician, approved_template, unit, lots):
+    r = api.as_user(technician).post(
+        "/api/v1/batches/",
+        {"source_unit": unit.din, "template": approved_template.pk, "unit_fraction_used_pct": "50"},
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    return Batch.objects.get(lot_number=r.json()["lot_number"])
+
+
+def post_step(client, batch, code, at, values, materials, **extra):
+    return client.post(
+        f"/api/v1/batches/{batch.lot_number}/steps/",
+        {
+            "step": code,
+            "performed_at": at.isoformat(),
+            "values": values,
+            "materials": materials,
+            "password": PASSWORD,
+            **extra,
+        },
+        format="json",
+    )
+
+
+def start(client, batch):
+    r = client.post(
+        f"/api/v1/batches/{batch.lot_number}/transitions/",
+        {"to_state": "in_process", "reason": "Thaw scheduled"},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+
+
+def test_planned_to_harvested_through_the_api(api, technician, batch):
+    client = api.as_user(technician)
+    day0 = timezone.now() - timedelta(days=15)
+    start(client, batch)
+    for day, viable in ((0, 2e5), (7, 2e7), (14, 3e8)):
+        r = client.post(
+            f"/api/v1/batches/{batch.lot_number}/counts/",
+            {
+                "day": day,
+                "measured_at": (day0 + timedelta(days=day, hours=1)).isoformat(),
+                "total_cells_per_ml": viable * 1.1,
+                "viable_cells_per_ml": viable,
+                "volume_ml": "10",
+            },
+            format="json",
+        )
+        assert r.status_code == 201, r.json()
+    for code, at, values, materials in step_payloads(day0):
+        r = post_step(client, batch, code, at, values, materials)
+        assert r.status_code == 201, (code, r.json())
+    r = client.post(
+        f"/api/v1/batches/{batch.lot_number}/transitions/",
+        {"to_state": "harvested", "reason": "Harvest complete", "password": PASSWORD},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["state"] == "harvested"
+    assert [s["code"] for s in body["steps"]] == [p[0] for p in step_payloads(day0)]
+    assert body["counts"][-1]["fold_expansion"] == pytest.approx(1500)
+    assert body["counts"][-1]["population_doublings"] == pytest.approx(10.55, abs=0.01)
+    assert body["expansion_flag"] == ""
+    history = client.get(f"/api/v1/batches/{batch.lot_number}/history/").json()
+    states = [h["diff"]["state"] for h in history if "state" in (h["diff"] or {})]
+    assert states == [["planned", "in_process"], ["in_process", "harvested"]]
+    assert all(h["context"].get("actor_name") == technician.username for h in history)
+
+
+def test_wrong_order_step_is_refused_with_the_reason(api, technician, batch):
+    client = api.as_user(technician)
+    start(client, batch)
+    code, at, values, materials = step_payloads(timezone.now() - timedelta(days=15))[2]
+    r = post_step(client, batch, code, at, values, materials)
+    assert r.status_code == 400
+    assert "step 1 (CBU thaw" in r.json()["step"][0]
+    assert ExecutedStep.objects.count() == 0
+
+
+@pytest.mark.parametrize("problem", ["expired", "quarantined", "unknown"])
+def test_unusable_lots_are_refused(api, technician, batch, problem):
+    client = api.as_user(technician)
+    start(client, batch)
+    day0 = timezone.now() - timedelta(days=15)
+    code, at, values, materials = step_payloads(day0)[0]
+    post_step(client, batch, code, at, values, materials)
+    code, at, values, _ = step_payloads(day0)[1]
+    if problem == "expired":
+        FeederLotFactory(lot_number="FD-OLD", expiry_date=timezone.localdate() - timedelta(days=30))
+    elif problem == "quarantined":
+        FeederLotFactory(lot_number="FD-OLD", status="quarantined")
+    materials = [
+        {"kind": "feeder", "lot_number": "FD-OLD"},
+        {"kind": "reagent", "lot_number": "IL2-1"},
+    ]
+    r = post_step(client, batch, code, at, values, materials)
+    assert r.status_code == 400
+    message = r.json()["materials.0.lot_number"][0]
+    assert {"expired": "expired on", "quarantined": "not released", "unknown": "No feeder lot"}[
+        problem
+    ] in message
+    assert ExecutedStep.objects.count() == 1
+
+
+def test_ineligible_unit_is_refused_without_urgent_need(api, technician, approved_template, lots):
+    unit = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
+    body = {
+        "source_unit": unit.din,
+        "template": approved_template.pk,
+        "unit_fraction_used_pct": "100",
+    }
+    r = api.as_user(technician).post("/api/v1/batches/", body, format="json")
+    assert r.status_code == 403  # allocation of a unit is QA's or clinical's decision
+    r = api.as_user(technician).post("/api/v1/batches/", body, format="json")
+    assert Batch.objects.count() == 0
+
+
+def test_ineligible_unit_needs_the_urgent_need_record(api, admin_user, approved_template, lots):
+    unit = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
+    body = {
+        "source_unit": unit.din,
+        "template": approved_template.pk,
+        "unit_fraction_used_pct": "100",
+    }
+    client = api.as_user(admin_user)
+    r = client.post("/api/v1/batches/", body, format="json")
+    assert r.status_code == 400
+    assert "urgent medical need" in r.json()["urgent_need_justification"][0]
+    assert Batch.objects.count() == 0
+    r = client.post(
+        "/api/v1/batches/",
+        {
+            **body,
+            "urgent_need_justification": "No eligible match; relapsed CLL",
+            "urgent_need_physician": "Dr. A. Physician",
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+
+
+def test_out_of_range_needs_a_deviation_which_holds_the_batch(api, technician, qa, batch):
+    client = api.as_user(technician)
+    start(client, batch)
+    code, at, values, materials = step_payloads(timezone.now() - timedelta(days=15))[0]
+    values = {**values, "nk_purity_pct": 55}
+    r = post_step(client, batch, code, at, values, materials)
+    assert r.status_code == 400
+    assert "NK purity (CD56+CD3-) 55 % is outside 70–100 %" in r.json()["deviation"][0]
+    assert ExecutedStep.objects.count() == 0
+    r = post_step(
+        client,
+        batch,
+        code,
+        at,
+        values,
+        materials,
+        deviation={"why": "Low-purity isolation", "impact": "Expansion should enrich NK cells"},
+    )
+    assert r.status_code == 201, r.json()
+    assert r.json()["state"] == "on_hold"
+    deviation = Deviation.objects.get()
+    assert deviation.kind == "out_of_range" and deviation.state == "open"
+    # Held: the next step cannot be recorded until QA dispositions the deviation.
+    code2, at2, values2, materials2 = step_payloads(timezone.now() - timedelta(days=15))[1]
+    assert post_step(client, batch, code2, at2, values2, materials2).status_code == 400
+    url = f"/api/v1/batches/{batch.lot_number}/deviations/{deviation.pk}/disposition/"
+    body = {"disposition": "accept", "notes": "Within validated experience", "password": PASSWORD}
+    assert client.post(url, body, format="json").status_code == 403
+    r = api.as_user(qa).post(url, body, format="json")
+    assert r.status_code == 200, r.json()
+    batch.refresh_from_db()
+    assert batch.state == "in_process"
+
+
+def test_late_step_is_a_deviation(api, technician, batch):
+    client = api.as_user(technician)
+    start(client, batch)
+    day0 = timezone.now() - timedelta(days=20)
+    steps = step_payloads(day0)
+    for code, at, values, materials in steps[:2]:
+        assert post_step(client, batch, code, at, values, materials).status_code == 201
+    code, _at, values, materials = steps[2]
+    r = post_step(client, batch, code, day0 + timedelta(days=9), values, materials)
+    assert r.status_code == 400
+    assert "performed on day 9, planned for day 4" in r.json()["deviation"][0]
+
+
+def test_raw_sql_state_jump_is_refused_by_the_database(batch):
+    with pytest.raises(DatabaseError, match="Invalid transition"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE batches_batch SET state = 'released' WHERE id = %s", [batch.pk])
+    batch.refresh_from_db()
+    assert batch.state == "planned"
+
+
+def test_skipping_a_state_through_the_api_is_refused(api, qa, batch):
+    r = api.as_user(qa).post(
+        f"/api/v1/batches/{batch.lot_number}/transitions/",
+        {"to_state": "released", "reason": "x", "password": PASSWORD},
+        format="json",
+    )
+    assert r.status_code == 400
+    assert "cannot go from planned to released" in r.json()["to_state"][0]
+
+
+def test_harvest_needs_every_step(api, technician, batch):
+    client = api.as_user(technician)
+    start(client, batch)
+    r = client.post(
+        f"/api/v1/batches/{batch.lot_number}/transitions/",
+        {"to_state": "harvested", "reason": "x", "password": PASSWORD},
+        format="json",
+    )
+    assert r.status_code == 400
+    assert "Step 1" in r.json()["to_state"][0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"step": "thaw_isolation"},
+        {"step": "nope", "performed_at": "2026-01-01T00:00:00Z", "password": "x"},
+        {"step": "thaw_isolation", "performed_at": "not a date", "password": "x"},
+        {
+            "step": "thaw_isolation",
+            "performed_at": "2026-01-01T00:00:00Z",
+            "values": [1],
+            "password": "x",
+        },
+        {
+            "step": "thaw_isolation",
+            "performed_at": "2026-01-01T00:00:00Z",
+            "values": {"nk_purity_pct": "abc"},
+            "password": PASSWORD,
+        },
+        {
+            "step": "thaw_isolation",
+            "performed_at": "2026-01-01T00:00:00Z",
+            "materials": [{"kind": "x"}],
+            "password": "x",
+        },
+        {
+            "step": "thaw_isolation",
+            "performed_at": "2026-01-01T00:00:00Z",
+            "materials": "RV-1",
+            "password": "x",
+        },
+        {
+            "step": "thaw_isolation",
+            "performed_at": "2999-01-01T00:00:00Z",
+            "values": {},
+            "password": PASSWORD,
+        },
+    ],
+)
+def test_malformed_step_input_is_400(api, technician, batch, body):
+    client = api.as_user(technician)
+    start(client, batch)
+    r = client.post(f"/api/v1/batches/{batch.lot_number}/steps/", body, format="json")
+    assert r.status_code == 400, r.content
+    assert ExecutedStep.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"day": -1}, "day"),
+        ({"viable_cells_per_ml": 5e6, "total_cells_per_ml": 1e6}, "viable_cells_per_ml"),
+        ({"viability_pct": "101"}, "viability_pct"),
+        ({"viability_pct": "50"}, "viability_pct"),
+        ({"volume_ml": "-1"}, "volume_ml"),
+        ({"total_cells_per_ml": "many"}, "total_cells_per_ml"),
+    ],
+)
+def test_bad_counts_are_400(api, technician, batch, body, field):
+    client = api.as_user(technician)
+    start(client, batch)
+    payload = {
+        "day": 3,
+        "measured_at": timezone.now().isoformat(),
+        "total_cells_per_ml": 1e6,
+        "viable_cells_per_ml": 9e5,
+        "volume_ml": "10",
+        **body,
+    }
+    r = client.post(f"/api/v1/batches/{batch.lot_number}/counts/", payload, format="json")
+    assert r.status_code == 400, r.content
+    assert field in r.json()
+
+
+def test_expansion_outside_the_template_range_is_flagged(api, technician, batch):
+    client = api.as_user(technician)
+    start(client, batch)
+    for day, viable in ((0, 1e6), (14, 5e7)):
+        client.post(
+            f"/api/v1/batches/{batch.lot_number}/counts/",
+            {
+                "day": day,
+                "measured_at": (timezone.now() - timedelta(days=15 - day)).isoformat(),
+                "total_cells_per_ml": viable,
+                "viable_cells_per_ml": viable,
+                "volume_ml": "10",
+            },
+            format="json",
+        )
+    flag = client.get(f"/api/v1/batches/{batch.lot_number}/").json()["expansion_flag"]
+    assert "Fold expansion 50x on day 14 is outside the expected 300–20000x" in flag
+
+
+def test_custody_of_unit_and_batch(api, technician, qa, batch):
+    client = api.as_user(technician)
+    for subject in ("unit", "batch"):
+        r = client.post(
+            f"/api/v1/batches/{batch.lot_number}/custody/",
+            {
+                "subject": subject,
+                "released_by": technician.username,
+                "received_by": qa.username,
+                "from_location": "LN2-01",
+                "to_location": "Cleanroom B",
+                "temperature_c": "-150",
+                "occurred_at": timezone.now().isoformat(),
+            },
+            format="json",
+        )
+        assert r.status_code == 201, r.json()
+    assert len(client.get(f"/api/v1/batches/{batch.lot_number}/custody/").json()) == 2
+    r = client.post(
+        f"/api/v1/batches/{batch.lot_number}/custody/",
+        {
+            "released_by": "ghost",
+            "received_by": qa.username,
+            "from_location": "a",
+            "to_location": "b",
+            "occurred_at": timezone.now().isoformat(),
+        },
+        format="json",
+    )
+    assert r.status_code == 400 and "released_by" in r.json()
+
+
+def test_one_unit_feeds_several_batches_up_to_all_of_it(
+    api, technician, approved_template, unit, lots, batch
+):
+    client = api.as_user(technician)
+    body = {"source_unit": unit.din, "template": approved_template.pk}
+    assert (
+        client.post(
+            "/api/v1/batches/", {**body, "unit_fraction_used_pct": "40"}, format="json"
+        ).status_code
+        == 201
+    )
+    r = client.post("/api/v1/batches/", {**body, "unit_fraction_used_pct": "20"}, format="json")
+    assert r.status_code == 400
+    assert "Only 10.00% of unit" in r.json()["unit_fraction_used_pct"][0]
+
+
+def test_draft_template_cannot_start_a_batch(api, technician, unit):
+    from batches.models import ProcessTemplate
+
+    draft = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
+    r = api.as_user(technician).post(
+        "/api/v1/batches/",
+        {"source_unit": unit.din, "template": draft.pk, "unit_fraction_used_pct": "10"},
+        format="json",
+    )
+    assert r.status_code == 400 and "not an approved" in r.json()["template"][0]
+
+
+def test_approved_template_cannot_change(approved_template):
+    step = approved_template.steps.first()
+    with pytest.raises(DatabaseError):
+        with transaction.atomic():
+            type(step).objects.filter(pk=step.pk).update(planned_day=3)
+    with pytest.raises(DatabaseError):
+        with transaction.atomic():
+            type(approved_template).objects.filter(pk=approved_template.pk).update(
+                expected_fold_min=1
+            )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_transitions_one_wins_one_409(
+    api, technician, approved_template, unit, lots
+):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    first = api.as_user(technician).post(
+        "/api/v1/batches/",
+        {"source_unit": unit.din, "template": approved_template.pk, "unit_fraction_used_pct": "50"},
+        format="json",
+    )
+    lot = first.json()["lot_number"]
+    token = Token.objects.get(user=technician).key
+    barrier = threading.Barrier(2)
+    results = []
+
+    def move():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        barrier.wait()
+        response = client.post(
+            f"/api/v1/batches/{lot}/transitions/",
+            {"to_state": "in_process", "expected_state": "planned", "reason": "go"},
+            format="json",
+        )
+        results.append((response.status_code, response.json()))
+        connection.close()
+
+    threads = [threading.Thread(target=move) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(code for code, _ in results)
+    assert codes == [200, 409], results
+    conflict = next(body for code, body in results if code == 409)
+    assert "someone else changed it first" in conflict["detail"]
+    assert Batch.objects.get(lot_number=lot).state == "in_process"
+
+
+def test_detail_and_list_query_counts_do_not_grow(
+    api, technician, approved_template, lots, django_assert_num_queries
+):
+    from tests.factories import CordBloodUnitFactory as Unit
+
+    client = api.as_user(technician)
+
+    def make_batch(n_counts, with_steps=True):
+        unit = Unit()
+        r = client.post(
+            "/api/v1/batches/",
+            {
+                "source_unit": unit.din,
+                "template": approved_template.pk,
+                "unit_fraction_used_pct": "100",
+            },
+            format="json",
+        )
+        lot = r.json()["lot_number"]
+        batch = Batch.objects.get(lot_number=lot)
+        if not with_steps:
+            return lot
+        start(client, batch)
+        day0 = timezone.now() - timedelta(days=15)
+        for code, at, values, materials in step_payloads(day0):
+            post_step(client, batch, code, at, values, materials)
+        for i in range(n_counts):
+            client.post(
+                f"/api/v1/batches/{lot}/counts/",
+                {
+                    "day": min(i, 14),
+                    "measured_at": (day0 + timedelta(hours=i)).isoformat(),
+                    "total_cells_per_ml": 1e6 + i,
+                    "viable_cells_per_ml": 9e5,
+                    "volume_ml": "10",
+                },
+                format="json",
+            )
+        return lot
+
+    small = make_batch(1)
+
+    def count_queries(url):
+        # The query log is a bounded deque shared by all captures: count right away.
+        from django.test.utils import CaptureQueriesContext
+
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(ctx.captured_queries), response.json()
+
+    one, _ = count_queries(f"/api/v1/batches/{small}/")
+    big = make_batch(50)
+    fifty, body = count_queries(f"/api/v1/batches/{big}/")
+    assert len(body["counts"]) == 50 and len(body["steps"]) == 5
+    assert fifty == one, (one, fifty)
+    list_two, body = count_queries("/api/v1/batches/")
+    assert body["count"] == 2
+    for _ in range(48):
+        make_batch(0, with_steps=False)
+    list_fifty, body = count_queries("/api/v1/batches/")
+    assert body["count"] == 50
+    assert list_fifty == list_two, (list_two, list_fifty)
+    print(f"QUERIES batch detail={one} list={list_two}")

@@ -42,6 +42,9 @@ _VIEW_ALL = [
     "batches.view_cellcount",
     "batches.view_deviation",
     "batches.view_custodyevent",
+    "qc.view_qcspecset",
+    "qc.view_qctest",
+    "qc.view_qcalert",
 ]
 
 # app_label.codename per role. Custom codenames are declared in each model's Meta.
@@ -59,8 +62,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.record_count",
         "batches.open_deviation",
         "batches.record_custody",
+        "qc.record_qc_sample",
     ],
-    Role.QC_ANALYST: [*_VIEW_ALL, "batches.record_count", "batches.open_deviation"],
+    Role.QC_ANALYST: [
+        *_VIEW_ALL,
+        "batches.record_count",
+        "batches.open_deviation",
+        "qc.record_qc_sample",
+        "qc.enter_qc_result",
+        "qc.review_qc_result",
+    ],
     Role.QA: [
         *_VIEW_ALL,
         "batches.determine_eligibility",
@@ -74,6 +85,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.disposition_deviation",
         "batches.transition_batch",
         "batches.open_deviation",
+        "qc.approve_qcspecset",
+        "qc.review_qc_result",
     ],
     Role.CLINICAL: [
         *_VIEW_ALL,

@@ -207,6 +207,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Acknowledge on receipt by default; only tasks that are safe to run twice opt in to
+# acks_late (see qc.tasks), because Redis redelivers an unacknowledged message.
+CELERY_TASK_ACKS_LATE = False
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="carnk-mfg@localhost")
@@ -239,3 +242,16 @@ CBU_NRBC_FLAG_ABOVE = env.float("CBU_NRBC_FLAG_ABOVE", default=8e7)
 # ISBT 128 facility identification number of this site (FIN, 5 characters), used for the
 # Chain of Identity identifiers and bag DINs this site assigns.
 ISBT_FACILITY_CODE = env.str("ISBT_FACILITY_CODE", default="W0420")
+
+# --- QC overdue flagging (DESIGN section 5) ---
+QC_DUE_SOON_LEAD_HOURS = env.float("QC_DUE_SOON_LEAD_HOURS", default=4.0)
+QC_ESCALATION_DELAY_HOURS = env.float("QC_ESCALATION_DELAY_HOURS", default=24.0)
+# The schedule lives in code. `expires` drops a scan message that waited longer than the
+# interval: the next minute's scan does the same work, so a backlog never piles up.
+CELERY_BEAT_SCHEDULE = {
+    "qc-overdue-scan": {
+        "task": "qc.scan_overdue",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}

@@ -1,1 +1,250 @@
-"""QC specs, tests and overdue flagging arrive with the QC issue."""
+"""QC: versioned specification sets, the tests of each batch, and overdue flagging
+(DESIGN section 5). The scan reads only open tests through partial indexes, in the manner of
+healthchecks' `sendalerts`, so closed tests cost it nothing however many there are."""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from batches.models.process import TEMPLATE_FROZEN, child_frozen
+
+
+class SpecStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+    RETIRED = "retired", "Retired"
+
+
+class ResultType(models.TextChoices):
+    NUMERIC = "numeric", "Numeric"
+    PASS_FAIL = "pass_fail", "Pass/fail"
+    CATEGORICAL = "categorical", "Categorical"
+
+
+@pghistory.track()
+class QcSpecSet(models.Model):
+    """A versioned release panel for one process template, approved by QA before use."""
+
+    template = models.ForeignKey(
+        "batches.ProcessTemplate", on_delete=models.PROTECT, related_name="spec_sets"
+    )
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=SpecStatus.choices, default=SpecStatus.DRAFT)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["template", "-version"]
+        permissions = [("approve_qcspecset", "Approve a QC specification set")]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "version"], name="specset_version"),
+        ]
+        triggers = TEMPLATE_FROZEN
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+
+@pghistory.track()
+class QcTestDefinition(models.Model):
+    spec_set = models.ForeignKey(QcSpecSet, on_delete=models.CASCADE, related_name="definitions")
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=200)
+    method = models.CharField(max_length=200)
+    result_type = models.CharField(max_length=20, choices=ResultType.choices)
+    unit = models.CharField(max_length=40, blank=True)
+    lower_limit = models.FloatField(null=True, blank=True)
+    upper_limit = models.FloatField(null=True, blank=True)
+    # Limits are inclusive unless marked strict (e.g. endotoxin < 5.0 EU/mL is strict).
+    lower_strict = models.BooleanField(default=False)
+    upper_strict = models.BooleanField(default=False)
+    # The upper limit is per kg of the intended recipient's body weight (CD3+ cells/kg):
+    # the result (cells) is divided by the weight before it is compared.
+    per_kg_of_recipient = models.BooleanField(default=False)
+    # Categorical and pass/fail: the allowed answers, and those that are in spec.
+    allowed_values = models.JSONField(default=list, blank=True)
+    passing_values = models.JSONField(default=list, blank=True)
+    trigger_step_code = models.SlugField(max_length=40)
+    sample_offset_hours = models.PositiveIntegerField(default=0)
+    turnaround_hours = models.PositiveIntegerField()
+    required_for_release = models.BooleanField(default=True)
+    may_release_pending = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["spec_set", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["spec_set", "code"], name="qc_definition_code"),
+        ]
+        triggers = [
+            child_frozen(
+                "SELECT s.status FROM qc_qcspecset s "
+                "WHERE s.id = COALESCE(NEW.spec_set_id, OLD.spec_set_id)"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @property
+    def spec_text(self) -> str:
+        if self.result_type != ResultType.NUMERIC:
+            return " or ".join(self.passing_values)
+        parts = []
+        if self.lower_limit is not None:
+            parts.append(f"{'>' if self.lower_strict else '≥'} {self.lower_limit:g}")
+        if self.upper_limit is not None:
+            parts.append(f"{'<' if self.upper_strict else '≤'} {self.upper_limit:g}")
+        per_kg = "/kg" if self.per_kg_of_recipient else ""
+        return f"{' and '.join(parts)} {self.unit}{per_kg}".strip()
+
+
+class TestState(models.TextChoices):
+    PLANNED = "planned", "Awaiting sample"
+    SAMPLED = "sampled", "Sampled"
+    RESULTED = "resulted", "Resulted, awaiting review"
+    REVIEWED = "reviewed", "Reviewed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_TEST_STATES = [TestState.PLANNED, TestState.SAMPLED, TestState.RESULTED]
+OPEN_TEST = Q(state__in=OPEN_TEST_STATES)
+
+
+@pghistory.track()
+class QcTest(models.Model):
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="qc_tests")
+    definition = models.ForeignKey(QcTestDefinition, on_delete=models.PROTECT, related_name="+")
+    retest_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retests"
+    )
+    state = models.CharField(max_length=20, choices=TestState.choices, default=TestState.PLANNED)
+    triggered_at = models.DateTimeField()
+    sample_due_at = models.DateTimeField()
+    due_at = models.DateTimeField(help_text="Result reviewed by this time, or overdue")
+    sampled_at = models.DateTimeField(null=True, blank=True)
+    sampled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result_numeric = models.FloatField(null=True, blank=True)
+    result_text = models.CharField(max_length=100, blank=True)
+    result_unit = models.CharField(max_length=40, blank=True)
+    in_spec = models.BooleanField(null=True, blank=True)
+    evaluation = models.CharField(max_length=300, blank=True)
+    resulted_at = models.DateTimeField(null=True, blank=True)
+    resulted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result_source = models.CharField(max_length=20, default="manual")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Set once by the scan that claims the flag; never by two (compare-and-set).
+    due_soon_flagged_at = models.DateTimeField(null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        permissions = [
+            ("record_qc_sample", "Record that a QC sample was taken"),
+            ("enter_qc_result", "Enter a QC result"),
+            ("review_qc_result", "Review a QC result (second person)"),
+        ]
+        indexes = [
+            # The scan's three questions each read only open, not-yet-flagged rows.
+            models.Index(
+                fields=["due_at"],
+                name="qctest_overdue_scan",
+                condition=OPEN_TEST & Q(overdue_flagged_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="qctest_due_soon_scan",
+                condition=OPEN_TEST & Q(due_soon_flagged_at__isnull=True),
+            ),
+            models.Index(
+                fields=["overdue_flagged_at"],
+                name="qctest_escalation_scan",
+                condition=OPEN_TEST
+                & Q(overdue_flagged_at__isnull=False, escalated_at__isnull=True),
+            ),
+            models.Index(fields=["batch", "state"], name="qctest_batch_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.definition.name} for {self.batch.lot_number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_TEST_STATES
+
+
+class AlertKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Due soon"
+    OVERDUE = "overdue", "Overdue"
+    ESCALATED = "escalated", "Escalated to QA"
+
+
+@pghistory.track()
+class QcAlert(models.Model):
+    """One flag on one test; at most one open flag of each kind per test."""
+
+    test = models.ForeignKey(QcTest, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    raised_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["test", "kind"],
+                condition=Q(cleared_at__isnull=True),
+                name="one_open_alert_per_kind",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.test}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    IN_APP = "in_app", "In-app notice"
+
+
+class Notification(models.Model):
+    """Outbox: each row is sent (or shown) exactly once; the sender claims it first."""
+
+    alert = models.ForeignKey(QcAlert, on_delete=models.PROTECT, related_name="notifications")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "channel", "recipient"], name="one_notification_per_recipient"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="outbox_unsent", condition=Q(claimed_at__isnull=True)
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.channel} to {self.recipient}: {self.subject}"

@@ -101,3 +101,30 @@ def lots(db):
         "retronectin": ReagentLotFactory(lot_number="RN-1", reagent="retronectin"),
         "isolation": ReagentLotFactory(lot_number="ISO-1", reagent="isolation"),
     }
+
+
+@pytest.fixture
+def approved_spec_set(db, qa, approved_template):
+    """The default release panel from the data migration, approved by QA (signed)."""
+    from qc.models import QcSpecSet
+    from qc.services.specs import qc_spec_set_approve
+
+    spec = QcSpecSet.objects.get(template=approved_template, version=1)
+    if spec.status == "draft":
+        spec = qc_spec_set_approve(actor=qa, password=PASSWORD, spec_set=spec)
+    return spec
+
+
+@pytest.fixture
+def planned_batch(db, technician, approved_template, lots):
+    """A planned batch for recipient CARNK-QC (72.5 kg) on a fresh eligible unit."""
+    from batches.services.batch_record import batch_create
+    from tests.factories import CordBloodUnitFactory, RecipientFactory
+
+    return batch_create(
+        actor=technician,
+        source_unit=CordBloodUnitFactory(),
+        template=approved_template,
+        unit_fraction_used_pct=100,
+        intended_recipient=RecipientFactory(subject_id="CARNK-QC"),
+    )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from batches.models import Batch, Deviation, ExecutedStep
 from tests.batch_steps import step_payloads
-from tests.factories import PASSWORD, CordBloodUnitFactory, FeederLotFactory, RecipientFactory
+from tests.factories import PASSWORD, CordBloodUnitFactory, FeederLotFactory
 
 pytestmark = pytest.mark.django_db
 

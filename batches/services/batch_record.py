@@ -329,6 +329,9 @@ def step_record(
                 for lot, qty in check.lots
             ]
         )
+        from qc.services.plan import qc_plan_for_step
+
+        qc_plan_for_step(executed_step=step)
         if locked.day0_at is None:
             locked.day0_at = performed_at
             locked.save(update_fields=["day0_at"])

@@ -1,0 +1,162 @@
+"""Overdue flagging, in the manner of healthchecks' `sendalerts`.
+
+Each test stores its `due_at`. A scan asks three questions, each answered from a partial index
+that holds only open tests not yet flagged that way, so closed tests cost nothing:
+due soon, overdue, and overdue long enough to escalate to QA. A flag is claimed with
+`SELECT ... FOR UPDATE SKIP LOCKED` and a conditional UPDATE, so scans running at once on
+several workers never flag one test twice; the alert row's partial unique constraint is the
+last guard. Each flag writes its notifications to an outbox; `send_outbox` claims each row
+before sending, so each email and in-app notice goes out once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from carnk_mfg.audit import audited
+from carnk_mfg.roles import Role
+from qc.models import (
+    OPEN_TEST_STATES,
+    AlertKind,
+    Channel,
+    Notification,
+    QcAlert,
+    QcTest,
+)
+
+log = logging.getLogger(__name__)
+CLAIM_LIMIT = 5000  # per question per scan; a backlog drains over the next minutes
+
+
+@dataclass
+class ScanResult:
+    due_soon: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    sent: int = 0
+
+
+def _claim(*, flag_field: str, now: datetime, **conditions) -> list[QcTest]:
+    """Lock and mark the tests one question selects; another scan skips locked rows and
+    the UPDATE re-checks the flag, so a test is claimed by exactly one scan."""
+    candidates = (
+        QcTest.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(state__in=OPEN_TEST_STATES, **{f"{flag_field}__isnull": True}, **conditions)
+        .order_by("due_at")
+        .values_list("id", flat=True)[:CLAIM_LIMIT]
+    )
+    ids = list(candidates)
+    if not ids:
+        return []
+    QcTest.objects.filter(id__in=ids, **{f"{flag_field}__isnull": True}).update(**{flag_field: now})
+    return list(QcTest.objects.filter(id__in=ids).select_related("definition", "batch"))
+
+
+def _recipients(role: str):
+    return list(
+        get_user_model().objects.filter(groups__name=role, is_active=True).exclude(email="")
+    ) or list(get_user_model().objects.filter(groups__name=role, is_active=True))
+
+
+def _raise(tests: list[QcTest], kind: str, role: str, now: datetime) -> None:
+    if not tests:
+        return
+    alerts = QcAlert.objects.bulk_create(
+        [QcAlert(test=t, kind=kind, raised_at=now) for t in tests], ignore_conflicts=True
+    )
+    alerts = list(
+        QcAlert.objects.filter(test__in=tests, kind=kind, cleared_at__isnull=True).select_related(
+            "test__definition", "test__batch"
+        )
+    )
+    users = _recipients(role)
+    label = AlertKind(kind).label
+    rows = []
+    for alert in alerts:
+        test = alert.test
+        subject = f"QC {label.lower()}: {test.definition.name}, batch {test.batch.lot_number}"
+        body = (
+            f"{test.definition.name} ({test.definition.code}) for batch {test.batch.lot_number} "
+            f"is due {test.due_at:%Y-%m-%d %H:%M %Z} and is {test.get_state_display().lower()}."
+        )
+        for user in users:
+            for channel in (Channel.EMAIL, Channel.IN_APP):
+                rows.append(
+                    Notification(
+                        alert=alert,
+                        channel=channel,
+                        recipient=user,
+                        subject=subject,
+                        body=body,
+                        created_at=now,
+                    )
+                )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def scan_overdue(*, now: datetime | None = None) -> ScanResult:
+    """One scan: flag what became due soon, overdue, or escalation-worthy; then send."""
+    now = now or timezone.now()
+    lead = timedelta(hours=settings.QC_DUE_SOON_LEAD_HOURS)
+    escalate_after = timedelta(hours=settings.QC_ESCALATION_DELAY_HOURS)
+    result = ScanResult()
+    with transaction.atomic(), audited(actor=None, reason="QC overdue scan"):
+        overdue = _claim(flag_field="overdue_flagged_at", now=now, due_at__lt=now)
+        _raise(overdue, AlertKind.OVERDUE, Role.QC_ANALYST, now)
+        result.overdue = len(overdue)
+    with transaction.atomic(), audited(actor=None, reason="QC due-soon scan"):
+        soon = _claim(
+            flag_field="due_soon_flagged_at", now=now, due_at__gte=now, due_at__lte=now + lead
+        )
+        _raise(soon, AlertKind.DUE_SOON, Role.QC_ANALYST, now)
+        result.due_soon = len(soon)
+    with transaction.atomic(), audited(actor=None, reason="QC escalation scan"):
+        late = _claim(
+            flag_field="escalated_at",
+            now=now,
+            overdue_flagged_at__isnull=False,
+            due_at__lte=now - escalate_after,
+        )
+        _raise(late, AlertKind.ESCALATED, Role.QA, now)
+        result.escalated = len(late)
+    result.sent = send_outbox(now=now)
+    return result
+
+
+def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Claim unsent notifications, then deliver each once. In-app notices are delivered by
+    being visible; email goes through Django's mail backend."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(claimed_at__isnull=True)
+            .order_by("created_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        Notification.objects.filter(id__in=ids, claimed_at__isnull=True).update(claimed_at=now)
+    sent = 0
+    for note in Notification.objects.filter(id__in=ids).select_related("recipient"):
+        if note.channel == Channel.EMAIL:
+            try:
+                send_mail(
+                    note.subject,
+                    note.body,
+                    None,
+                    [note.recipient.email or f"{note.recipient.username}@localhost"],
+                )
+            except Exception:  # noqa: BLE001 - unclaim so the next scan retries it
+                log.exception("QC notification %s failed; will retry", note.pk)
+                Notification.objects.filter(pk=note.pk).update(claimed_at=None)
+                continue
+        Notification.objects.filter(pk=note.pk).update(sent_at=timezone.now())
+        sent += 1
+    return sent

@@ -1,0 +1,222 @@
+"""Sampling, results, automatic evaluation against the spec, second-person review, retests."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+
+from batches.models import DeviationKind
+from batches.services.lifecycle import lock_batch
+from carnk_mfg.audit import gmp_write
+from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.roles import require_permission
+from carnk_mfg.signatures import signature_apply, signature_authenticate
+from qc.models import QcAlert, QcTest, QcTestDefinition, ResultType, TestState
+
+
+def _normalize_unit(unit: str) -> str:
+    # Instruments write the micro sign two ways (U+00B5 and U+03BC); compare them as one.
+    return unit.strip().replace("\u00b5", "u").replace("\u03bc", "u").replace(" ", "").lower()
+
+
+def _lock_test(test: QcTest) -> QcTest:
+    return (
+        QcTest.objects.select_for_update(of=("self",))
+        .select_related("definition", "batch")
+        .get(pk=test.pk)
+    )
+
+
+def qc_sample_record(*, actor, test: QcTest, sampled_at: datetime | None = None) -> QcTest:
+    now = timezone.now()
+    sampled_at = sampled_at or now
+    with gmp_write(actor=actor, permission="qc.record_qc_sample", reason="QC sample taken"):
+        test = _lock_test(test)
+        if test.state != TestState.PLANNED:
+            raise ValidationError({"state": f"The test is {test.get_state_display().lower()}."})
+        if sampled_at > now + timedelta(minutes=5):
+            raise ValidationError({"sampled_at": "A sample cannot be taken in the future."})
+        if sampled_at < test.triggered_at:
+            raise ValidationError({"sampled_at": "The sample predates the step that triggers it."})
+        test.state = TestState.SAMPLED
+        test.sampled_at = sampled_at
+        test.sampled_by = actor
+        test.save()
+    return test
+
+
+def evaluate(definition: QcTestDefinition, *, value, unit: str, recipient_weight_kg=None):
+    """(numeric, text, in_spec, explanation) for a raw result; ValidationError if malformed."""
+    if definition.result_type == ResultType.NUMERIC:
+        if isinstance(value, bool) or value is None or value == "":
+            raise ValidationError({"value": f"{definition.name} needs a number."})
+        try:
+            number = float(str(value).replace(" ", ""))
+        except ValueError:
+            raise ValidationError(
+                {"value": f"{definition.name} needs a number, not {str(value)[:40]!r}."}
+            ) from None
+        if not math.isfinite(number):
+            raise ValidationError({"value": "The result must be a finite number."})
+        if _normalize_unit(unit or definition.unit) != _normalize_unit(definition.unit):
+            raise ValidationError(
+                {
+                    "unit": f"Unknown unit {unit!r} for {definition.name}; "
+                    f"expected {definition.unit!r}."
+                }
+            )
+        compared = number
+        if definition.per_kg_of_recipient:
+            if not recipient_weight_kg:
+                return number, "", None, "No recipient weight: evaluated at dose assignment."
+            compared = number / float(recipient_weight_kg)
+        ok = True
+        if definition.lower_limit is not None:
+            ok &= (
+                compared > definition.lower_limit
+                if definition.lower_strict
+                else compared >= definition.lower_limit
+            )
+        if definition.upper_limit is not None:
+            ok &= (
+                compared < definition.upper_limit
+                if definition.upper_strict
+                else compared <= definition.upper_limit
+            )
+        shown = (
+            f"{compared:.3g} {definition.unit}/kg"
+            if definition.per_kg_of_recipient
+            else f"{number:g} {definition.unit}"
+        )
+        verdict = "in spec" if ok else "OUT OF SPEC"
+        return number, "", ok, f"{shown} against {definition.spec_text}: {verdict}"
+    text = str(value).strip() if value is not None else ""
+    allowed = definition.allowed_values or definition.passing_values
+    if text.lower() not in [a.lower() for a in allowed]:
+        raise ValidationError({"value": f"{definition.name} is one of: {', '.join(allowed)}."})
+    canonical = next(a for a in allowed if a.lower() == text.lower())
+    ok = canonical in definition.passing_values
+    return (
+        None,
+        canonical,
+        ok,
+        f"{canonical} against {definition.spec_text}: {'in spec' if ok else 'OUT OF SPEC'}",
+    )
+
+
+def qc_result_enter(
+    *,
+    actor,
+    test: QcTest,
+    value,
+    unit: str = "",
+    source: str = "manual",
+    resulted_at: datetime | None = None,
+) -> QcTest:
+    """Enter a result; it is evaluated against the spec at once. Out of spec opens a
+    deviation (which holds the batch until QA dispositions it)."""
+    from batches.selectors import current_weight
+    from batches.services.batch_record import _open_deviation
+
+    now = timezone.now()
+    if test.sample_due_at > now:
+        raise ValidationError(
+            {
+                "value": "This test is not due for sampling until "
+                f"{test.sample_due_at:%Y-%m-%d %H:%M %Z}."
+            }
+        )
+    recipient = test.batch.intended_recipient
+    weight = None
+    if recipient is not None:
+        latest = current_weight(recipient)
+        weight = latest.weight_kg if latest else None
+    numeric, text, ok, explanation = evaluate(
+        test.definition, value=value, unit=unit, recipient_weight_kg=weight
+    )
+    with gmp_write(
+        actor=actor, permission="qc.enter_qc_result", reason=f"QC result: {explanation}"
+    ):
+        batch = lock_batch(test.batch)
+        test = _lock_test(test)
+        if test.state not in (TestState.PLANNED, TestState.SAMPLED):
+            raise ValidationError(
+                {
+                    "state": f"The test is already {test.get_state_display().lower()}; "
+                    "enter a retest instead."
+                }
+            )
+        if test.state == TestState.PLANNED:
+            test.sampled_at, test.sampled_by = test.sample_due_at, actor
+        test.state = TestState.RESULTED
+        test.result_numeric, test.result_text = numeric, text
+        test.result_unit = test.definition.unit if numeric is not None else ""
+        test.in_spec, test.evaluation = ok, explanation[:300]
+        test.resulted_at, test.resulted_by, test.result_source = resulted_at or now, actor, source
+        test.save()
+        if ok is False:
+            _open_deviation(
+                actor=actor,
+                batch=batch,
+                step=None,
+                kind=DeviationKind.OUT_OF_SPEC,
+                what=f"{test.definition.name}: {explanation}",
+                why="Result outside specification (automatic)",
+                impact="Release blocked until QA disposition and investigation.",
+            )
+    return test
+
+
+def qc_result_review(
+    *, actor, password: str, test: QcTest, request: HttpRequest | None = None
+) -> QcTest:
+    """Second-person review, e-signed; the reviewer must not be the analyst. Clears flags."""
+    require_permission(actor, "qc.review_qc_result")
+    test = QcTest.objects.select_related("definition", "batch").get(pk=test.pk)
+    if test.state != TestState.RESULTED:
+        raise ValidationError({"state": "Only a resulted test can be reviewed."})
+    if test.resulted_by_id == actor.pk:
+        raise ValidationError(
+            {"reviewer": "The reviewer must be a different person from the analyst."}
+        )
+    label = f"QC {test.definition.code} for batch {test.batch.lot_number}"
+    signature_authenticate(
+        signer=actor,
+        password=password,
+        meaning=SignatureMeaning.REVIEWED,
+        record_label=label,
+        request=request,
+    )
+    with gmp_write(actor=actor, permission="qc.review_qc_result", reason="QC result reviewed"):
+        test = _lock_test(test)
+        if test.state != TestState.RESULTED:
+            raise ValidationError({"state": "The test changed; reload."})
+        now = timezone.now()
+        test.state, test.reviewed_at, test.reviewed_by = TestState.REVIEWED, now, actor
+        test.save()
+        QcAlert.objects.filter(test=test, cleared_at__isnull=True).update(cleared_at=now)
+        signature_apply(
+            signer=actor, meaning=SignatureMeaning.REVIEWED, record=test, record_label=label
+        )
+    return test
+
+
+def qc_retest(*, actor, test: QcTest, reason: str) -> QcTest:
+    """A new test linked to the original; the original result stays as it was."""
+    with gmp_write(actor=actor, permission="qc.enter_qc_result", reason=f"Retest: {reason}"):
+        original = _lock_test(test)
+        if original.state not in (TestState.RESULTED, TestState.REVIEWED):
+            raise ValidationError({"state": "Only a resulted test can be retested."})
+        now = timezone.now()
+        return QcTest.objects.create(
+            batch=original.batch,
+            definition=original.definition,
+            retest_of=original,
+            triggered_at=now,
+            sample_due_at=now,
+            due_at=now + timedelta(hours=original.definition.turnaround_hours),
+        )

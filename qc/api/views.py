@@ -1,0 +1,139 @@
+"""QC API: /api/v1/qc-tests/ with worklist filters, and sample, result and review actions."""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+
+from batches.api.serializers import PasswordField
+from batches.api.views import _ReadViewSet
+from qc.models import OPEN_TEST_STATES, QcTest, TestState
+from qc.services import results
+
+
+class QcTestOut(serializers.ModelSerializer):
+    batch = serializers.CharField(source="batch.lot_number")
+    code = serializers.CharField(source="definition.code")
+    name = serializers.CharField(source="definition.name")
+    specification = serializers.CharField(source="definition.spec_text")
+    required_for_release = serializers.BooleanField(source="definition.required_for_release")
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QcTest
+        fields = [
+            "id",
+            "batch",
+            "code",
+            "name",
+            "specification",
+            "required_for_release",
+            "state",
+            "triggered_at",
+            "sample_due_at",
+            "due_at",
+            "overdue",
+            "sampled_at",
+            "result_numeric",
+            "result_text",
+            "result_unit",
+            "in_spec",
+            "evaluation",
+            "resulted_at",
+            "reviewed_at",
+            "retest_of",
+            "overdue_flagged_at",
+            "escalated_at",
+        ]
+
+    def get_overdue(self, test) -> bool:
+        return test.is_open and test.due_at < timezone.now()
+
+
+class QcTestFilter(django_filters.FilterSet):
+    batch = django_filters.CharFilter(field_name="batch__lot_number")
+    state = django_filters.MultipleChoiceFilter(choices=TestState.choices)
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    code = django_filters.CharFilter(field_name="definition__code")
+
+    class Meta:
+        model = QcTest
+        fields = ["batch", "state", "overdue", "due_before", "code"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = {"state__in": OPEN_TEST_STATES, "overdue_flagged_at__isnull": False}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+
+
+class SampleIn(serializers.Serializer):
+    sampled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ResultIn(serializers.Serializer):
+    value = serializers.JSONField(help_text="A number, or the categorical/pass-fail answer")
+    unit = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+
+
+class ReviewIn(serializers.Serializer):
+    password = PasswordField()
+
+
+class RetestIn(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class QcTestViewSet(_ReadViewSet):
+    """QC tests. `?overdue=true` lists the flagged ones; `?due_before=` the coming ones."""
+
+    serializer_class = QcTestOut
+    filterset_class = QcTestFilter
+    ordering_fields = ["due_at", "triggered_at"]
+    action_permissions = {
+        "list": "qc.view_qctest",
+        "retrieve": "qc.view_qctest",
+        "history": "qc.view_qctest",
+        "signatures": "qc.view_qctest",
+        "sample": "qc.record_qc_sample",
+        "result": "qc.enter_qc_result",
+        "review": "qc.review_qc_result",
+        "retest": "qc.enter_qc_result",
+    }
+
+    def get_queryset(self):
+        return QcTest.objects.select_related("batch", "definition")
+
+    @extend_schema(request=SampleIn, responses=QcTestOut)
+    @action(detail=True, methods=["post"])
+    def sample(self, request, *args, **kwargs):
+        data = self.parse(SampleIn)
+        test = results.qc_sample_record(actor=request.user, test=self.get_object(), **data)
+        return self.respond(test)
+
+    @extend_schema(request=ResultIn, responses=QcTestOut)
+    @action(detail=True, methods=["post"])
+    def result(self, request, *args, **kwargs):
+        """Enter the result; it is evaluated against the spec at once."""
+        data = self.parse(ResultIn)
+        test = results.qc_result_enter(actor=request.user, test=self.get_object(), **data)
+        return self.respond(test)
+
+    @extend_schema(request=ReviewIn, responses=QcTestOut)
+    @action(detail=True, methods=["post"])
+    def review(self, request, *args, **kwargs):
+        """Second-person review, e-signed (the reviewer is not the analyst)."""
+        data = self.parse(ReviewIn)
+        test = results.qc_result_review(
+            actor=request.user, request=request, test=self.get_object(), **data
+        )
+        return self.respond(test)
+
+    @extend_schema(request=RetestIn, responses={201: QcTestOut})
+    @action(detail=True, methods=["post"])
+    def retest(self, request, *args, **kwargs):
+        data = self.parse(RetestIn)
+        test = results.qc_retest(actor=request.user, test=self.get_object(), **data)
+        return self.respond(test, status.HTTP_201_CREATED)

@@ -1,0 +1,105 @@
+"""QC API: worklist filters, result entry with clear errors, review by a second person."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from qc.models import QcTest, QcTestDefinition
+from qc.services.overdue import scan_overdue
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_test(batch, code="endotoxin", at=None, due_in=timedelta(hours=24)):
+    at = at or timezone.now() - timedelta(hours=1)
+    return QcTest.objects.create(
+        batch=batch,
+        definition=QcTestDefinition.objects.get(spec_set__status="approved", code=code),
+        triggered_at=at,
+        sample_due_at=at,
+        due_at=at + due_in,
+    )
+
+
+def test_overdue_and_due_before_filters(api, qc_analyst, planned_batch, approved_spec_set):
+    late = make_test(planned_batch, at=timezone.now() - timedelta(hours=30))
+    soon = make_test(planned_batch, due_in=timedelta(hours=3))
+    scan_overdue()
+    client = api.as_user(qc_analyst)
+    flagged = client.get("/api/v1/qc-tests/", {"overdue": "true"}).json()
+    assert [t["id"] for t in flagged["results"]] == [late.pk]
+    assert flagged["results"][0]["overdue"] is True
+    before = (timezone.now() + timedelta(hours=4)).isoformat()
+    coming = client.get("/api/v1/qc-tests/", {"due_before": before, "overdue": "false"}).json()
+    assert [t["id"] for t in coming["results"]] == [soon.pk]
+    assert client.get("/api/v1/qc-tests/", {"batch": planned_batch.lot_number}).json()["count"] == 2
+    assert client.get("/api/v1/qc-tests/", {"due_before": "tuesday"}).status_code == 400
+
+
+def test_result_then_review_through_the_api(api, qc_analyst, planned_batch, approved_spec_set):
+    test = make_test(planned_batch)
+    client = api.as_user(qc_analyst)
+    r = client.post(
+        f"/api/v1/qc-tests/{test.pk}/result/", {"value": 0.8, "unit": "EU/mL"}, format="json"
+    )
+    assert r.status_code == 200, r.json()
+    assert r.json()["in_spec"] is True and r.json()["state"] == "resulted"
+    r = client.post(f"/api/v1/qc-tests/{test.pk}/review/", {"password": PASSWORD}, format="json")
+    assert r.status_code == 400 and "different person" in r.json()["reviewer"][0]
+    other = UserFactory(username="qc-second", role="qc_analyst")
+    r = api.as_user(other).post(
+        f"/api/v1/qc-tests/{test.pk}/review/", {"password": PASSWORD}, format="json"
+    )
+    assert r.status_code == 200 and r.json()["state"] == "reviewed"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"value": "high", "unit": "EU/mL"}, "value"),
+        ({"value": [1, 2], "unit": "EU/mL"}, "value"),
+        ({"value": 1.0, "unit": "mg"}, "unit"),
+        ({"unit": "EU/mL"}, "value"),
+    ],
+)
+def test_bad_results_are_400(api, qc_analyst, planned_batch, approved_spec_set, body, field):
+    test = make_test(planned_batch)
+    r = api.as_user(qc_analyst).post(f"/api/v1/qc-tests/{test.pk}/result/", body, format="json")
+    assert r.status_code == 400, r.content
+    assert field in r.json()
+    test.refresh_from_db()
+    assert test.state == "planned"
+
+
+def test_not_yet_due_for_sampling_is_400(api, qc_analyst, planned_batch, approved_spec_set):
+    test = make_test(planned_batch, at=timezone.now() + timedelta(days=1))
+    r = api.as_user(qc_analyst).post(
+        f"/api/v1/qc-tests/{test.pk}/result/", {"value": 1, "unit": "EU/mL"}, format="json"
+    )
+    assert r.status_code == 400 and "not due for sampling" in r.json()["value"][0]
+
+
+@pytest.mark.parametrize(
+    "role, code", [("technician", 403), ("clinical", 403), ("qa", 403), ("qc_analyst", 200)]
+)
+def test_who_may_enter_results(api, users_by_role, planned_batch, approved_spec_set, role, code):
+    test = make_test(planned_batch)
+    r = api.as_user(users_by_role[role]).post(
+        f"/api/v1/qc-tests/{test.pk}/result/", {"value": 1, "unit": "EU/mL"}, format="json"
+    )
+    assert r.status_code == code
+
+
+def test_scan_command(planned_batch, approved_spec_set, qc_analyst):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_test(planned_batch, at=timezone.now() - timedelta(hours=30))
+    out = StringIO()
+    with time_machine.travel(timezone.now(), tick=False):
+        call_command("scan_overdue_qc", stdout=out)
+    assert "overdue: 1" in out.getvalue()

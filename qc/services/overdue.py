@@ -143,20 +143,16 @@ def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:
             .values_list("id", flat=True)[:limit]
         )
         Notification.objects.filter(id__in=ids, claimed_at__isnull=True).update(claimed_at=now)
-    sent = 0
+    delivered = []
     for note in Notification.objects.filter(id__in=ids).select_related("recipient"):
         if note.channel == Channel.EMAIL:
+            address = note.recipient.email or f"{note.recipient.username}@localhost"
             try:
-                send_mail(
-                    note.subject,
-                    note.body,
-                    None,
-                    [note.recipient.email or f"{note.recipient.username}@localhost"],
-                )
+                send_mail(note.subject, note.body, None, [address])
             except Exception:  # noqa: BLE001 - unclaim so the next scan retries it
                 log.exception("QC notification %s failed; will retry", note.pk)
                 Notification.objects.filter(pk=note.pk).update(claimed_at=None)
                 continue
-        Notification.objects.filter(pk=note.pk).update(sent_at=timezone.now())
-        sent += 1
-    return sent
+        delivered.append(note.pk)
+    Notification.objects.filter(pk__in=delivered).update(sent_at=timezone.now())
+    return len(delivered)

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): speed is measured here, not in timed tests."""

@@ -1,0 +1,30 @@
+"""`python -m bench [name ...]`: run the benchmarks on a database of their own.
+
+Uses DATABASE_URL's server (or the embedded one, like `make test`), in a separate database
+`carnk_bench`, so no real or test data is touched.
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str]) -> int:
+    from carnk_mfg.localstack import embedded_services
+
+    with embedded_services():
+        url = os.environ["DATABASE_URL"]
+        base, _, query = url.partition("?")
+        os.environ["DATABASE_URL"] = (
+            base.rsplit("/", 1)[0] + "/carnk_bench" + (f"?{query}" if query else "")
+        )
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carnk_mfg.settings")
+        from bench import qc_scan
+
+        names = argv or ["qc_scan"]
+        for name in names:
+            {"qc_scan": qc_scan.run}[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

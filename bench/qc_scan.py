@@ -1,0 +1,176 @@
+"""The overdue scan's cost must not grow with closed tests (DESIGN section 5).
+
+Loads 10,000 and then 1,000,000 closed (reviewed) QC tests, each time with 1,000 open tests
+that have just become overdue, and times one scan (flagging, alert rows, outbox rows and
+sending the in-app and email notifications to one analyst). Reports the median of 5 scans,
+the ratio, and the query plan of the scan's claim.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import timedelta
+
+
+def _setup_database():
+    import psycopg2
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    conn = psycopg2.connect(
+        dbname="postgres",
+        user=db["USER"],
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        password=db["PASSWORD"] or None,
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{db["NAME"]}"')
+    conn.close()
+
+
+def _fixtures():
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from batches.models import Batch, CordBloodUnit, ProcessTemplate
+    from qc.models import QcSpecSet, QcTestDefinition
+    from tests.factories import CordBloodUnitFactory, UserFactory
+
+    analyst = UserFactory(username="bench-qc", email="qc@bench.example")  # get_or_create
+    analyst.groups.add(Group.objects.get(name="qc_analyst"))
+    template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
+    ProcessTemplate.objects.filter(pk=template.pk, status="draft").update(status="approved")
+    QcSpecSet.objects.filter(template=template, status="draft").update(status="approved")
+    unit = CordBloodUnit.objects.first() or CordBloodUnitFactory(registered_by=analyst)
+    now = timezone.now()
+    batch = Batch.objects.filter(lot_number="BENCH-1").first() or Batch.objects.create(
+        lot_number="BENCH-1",
+        source_unit=unit,
+        template=template,
+        coi_identifier="W042026999999",
+        unit_fraction_used_pct=100,
+        state="planned",
+        state_changed_at=now,
+        created_by=analyst,
+        created_at=now,
+    )
+    return batch, QcTestDefinition.objects.get(code="endotoxin", spec_set__template=template)
+
+
+def _load(batch, definition, *, closed: int, overdue: int):
+    """Bulk-load rows in SQL with triggers off for the session: benchmark data, not GMP."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        cur.execute("TRUNCATE qc_notification, qc_qcalert, qc_qctest RESTART IDENTITY CASCADE")
+        cur.execute(
+            """
+            INSERT INTO qc_qctest (batch_id, definition_id, state, triggered_at, sample_due_at,
+                due_at, result_numeric, result_text, result_unit, evaluation, in_spec,
+                result_source, resulted_at, reviewed_at, overdue_flagged_at)
+            SELECT %s, %s, 'reviewed', now() - (g || ' minutes')::interval,
+                now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval
+                + interval '1 day', 1.0, '', 'EU/mL', 'in spec', true, 'manual',
+                now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval,
+                CASE WHEN g %% 10 = 0 THEN now() END
+            FROM generate_series(1, %s) g
+            """,
+            [batch.pk, definition.pk, closed],
+        )
+        cur.execute(
+            """
+            INSERT INTO qc_qctest (batch_id, definition_id, state, triggered_at, sample_due_at,
+                due_at, result_text, result_unit, evaluation, result_source)
+            SELECT %s, %s, 'planned', now() - interval '2 days', now() - interval '2 days',
+                now() - interval '1 day' - (g || ' seconds')::interval, '', '', '', 'manual'
+            FROM generate_series(1, %s) g
+            """,
+            [batch.pk, definition.pk, overdue],
+        )
+        cur.execute("SET session_replication_role = DEFAULT")
+        cur.execute("VACUUM ANALYZE qc_qctest")
+
+
+def _reset_flags():
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        cur.execute("DELETE FROM qc_notification")
+        cur.execute("DELETE FROM qc_qcalert")
+        cur.execute(
+            "UPDATE qc_qctest SET overdue_flagged_at = NULL, due_soon_flagged_at = NULL, "
+            "escalated_at = NULL WHERE state = 'planned'"
+        )
+        cur.execute("SET session_replication_role = DEFAULT")
+
+
+def _time_scans(repeats=5) -> tuple[float, int]:
+    from qc.services.overdue import scan_overdue
+
+    times = []
+    flagged = 0
+    for _ in range(repeats):
+        _reset_flags()
+        start = time.perf_counter()
+        result = scan_overdue()
+        times.append(time.perf_counter() - start)
+        flagged = result.overdue
+    return statistics.median(times), flagged
+
+
+def _plan() -> str:
+    from django.db import connection
+    from django.utils import timezone
+
+    from qc.models import OPEN_TEST_STATES, QcTest
+
+    qs = (
+        QcTest.objects.filter(
+            state__in=OPEN_TEST_STATES, overdue_flagged_at__isnull=True, due_at__lt=timezone.now()
+        )
+        .order_by("due_at")
+        .values_list("id", flat=True)[:5000]
+    )
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cur.fetchall())
+
+
+def run():
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    _setup_database()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    batch, definition = _fixtures()
+    rows = []
+    for closed in (10_000, 1_000_000):
+        started = time.perf_counter()
+        _load(batch, definition, closed=closed, overdue=1000)
+        load_s = time.perf_counter() - started
+        seconds, flagged = _time_scans()
+        assert flagged == 1000, flagged
+        rows.append((closed, seconds))
+        print(
+            f"qc_scan: {closed:>9,} closed + 1,000 newly overdue: scan {seconds * 1000:.0f} ms "
+            f"(median of 5; load {load_s:.0f} s)"
+        )
+    plan = _plan()
+    ratio = rows[1][1] / rows[0][1]
+    print(f"qc_scan: ratio 1M/10k = {ratio:.2f}")
+    print("qc_scan: plan of the overdue claim at 1M closed:")
+    print("\n".join("    " + line for line in plan.splitlines()))
+    assert "qctest_overdue_scan" in plan, "the claim does not use the partial index"
+    _ = timedelta

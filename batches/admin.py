@@ -3,15 +3,24 @@
 from django.contrib import admin
 
 from batches.models import (
+    Batch,
+    CellCount,
     CordBloodUnit,
+    CustodyEvent,
+    Deviation,
+    ExecutedStep,
     FeederLot,
+    MaterialUse,
+    ProcessTemplate,
     ReagentLot,
     Recipient,
+    StepParameter,
+    TemplateStep,
     UrgentMedicalNeed,
     VectorLot,
     WeightMeasurement,
 )
-from batches.services import donor, materials
+from batches.services import donor, materials, templates
 from carnk_mfg.admin import ReadOnlyAdmin, reasoned_action
 
 
@@ -87,3 +96,108 @@ class RecipientAdmin(ReadOnlyAdmin):
     list_filter = ["diagnosis", "dose_level"]
     search_fields = ["subject_id"]
     inlines = [WeightInline]
+
+
+# --- batch record ---
+
+
+class StepInline(admin.TabularInline):
+    model = TemplateStep
+    extra = 0
+    can_delete = False
+    fields = [
+        "order",
+        "code",
+        "name",
+        "planned_day",
+        "late_after_days",
+        "material_kinds",
+        "is_harvest",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _new_version(*, actor, obj, reason):
+    templates.template_new_version(actor=actor, template=obj, reason=reason)
+
+
+@admin.register(ProcessTemplate)
+class ProcessTemplateAdmin(ReadOnlyAdmin):
+    list_display = ["code", "version", "name", "status", "approved_at"]
+    list_filter = ["code", "status"]
+    inlines = [StepInline]
+    actions = [
+        reasoned_action(
+            description="Copy into a new draft version",
+            service=_new_version,
+            permission="batches.add_processtemplate",
+        )
+    ]
+
+
+class ParameterInline(admin.TabularInline):
+    model = StepParameter
+    extra = 0
+    can_delete = False
+    readonly_fields = ["code", "name", "value_type", "unit", "min_value", "max_value", "required"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TemplateStep)
+class TemplateStepAdmin(ReadOnlyAdmin):
+    list_display = ["template", "order", "name", "planned_day"]
+    list_filter = ["template"]
+    inlines = [ParameterInline]
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    list_display = ["lot_number", "coi_identifier", "source_unit", "state", "created_at"]
+    list_filter = ["state", "template"]
+    search_fields = ["lot_number", "coi_identifier", "source_unit__din"]
+
+
+@admin.register(ExecutedStep)
+class ExecutedStepAdmin(ReadOnlyAdmin):
+    list_display = ["batch", "template_step", "performed_by", "performed_at"]
+    list_filter = ["template_step__code"]
+    search_fields = ["batch__lot_number"]
+
+
+@admin.register(CellCount)
+class CellCountAdmin(ReadOnlyAdmin):
+    list_display = ["batch", "day", "measured_at", "total_viable_cells", "viability_pct", "source"]
+    search_fields = ["batch__lot_number"]
+
+
+@admin.register(Deviation)
+class DeviationAdmin(ReadOnlyAdmin):
+    list_display = ["batch", "kind", "state", "opened_by", "opened_at", "disposition"]
+    list_filter = ["state", "kind"]
+    search_fields = ["batch__lot_number", "what"]
+
+
+@admin.register(CustodyEvent)
+class CustodyEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "occurred_at",
+        "unit",
+        "batch",
+        "from_location",
+        "to_location",
+        "released_by",
+        "received_by",
+    ]
+    search_fields = ["batch__lot_number", "unit__din"]
+
+
+@admin.register(MaterialUse)
+class MaterialUseAdmin(ReadOnlyAdmin):
+    list_display = ["step", "vector_lot", "feeder_lot", "reagent_lot", "quantity"]

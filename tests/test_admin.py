@@ -32,7 +32,38 @@ def staff_admin(client, admin_user):
     ],
 )
 def test_gmp_records_are_visible_but_not_editable(staff_admin, factory, path):
-    obj = factory()
+    _check_read_only(staff_admin, factory(), path)
+
+
+@pytest.mark.parametrize(
+    "model, path",
+    [
+        ("batches.ProcessTemplate", "batches/processtemplate"),
+        ("batches.TemplateStep", "batches/templatestep"),
+        ("qc.QcSpecSet", "qc/qcspecset"),
+    ],
+)
+def test_loaded_records_are_visible_but_not_editable(staff_admin, model, path):
+    from django.apps import apps
+
+    _check_read_only(staff_admin, apps.get_model(model).objects.first(), path)
+
+
+def test_batch_record_admin_pages_render(staff_admin):
+    for path in [
+        "batches/batch",
+        "batches/executedstep",
+        "batches/cellcount",
+        "batches/deviation",
+        "batches/custodyevent",
+        "qc/qctest",
+        "qc/qcalert",
+        "qc/notification",
+    ]:
+        assert staff_admin.get(f"/admin/{path}/").status_code == 200, path
+
+
+def _check_read_only(staff_admin, obj, path):
     assert staff_admin.get(f"/admin/{path}/").status_code == 200
     page = staff_admin.get(f"/admin/{path}/{obj.pk}/change/")
     assert page.status_code == 200

@@ -52,6 +52,10 @@ class ActorMay(permissions.BasePermission):
     def has_permission(self, request, view):
         if not request.user or not request.user.is_authenticated:
             return False
+        if getattr(request.user, "is_instrument", False) and not getattr(
+            view, "allow_instruments", False
+        ):
+            return False  # an instrument key reaches only the instrument endpoints
         action = getattr(view, "action", None)
         if action is None:
             return True  # no handler for this method: DRF answers 405, nothing runs

@@ -18,7 +18,13 @@ def actor_label(actor) -> dict:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return {"actor_kind": "system", "actor": None, "actor_name": "system"}
     if getattr(actor, "is_instrument", False):
-        return {"actor_kind": "instrument", "actor": actor.pk, "actor_name": str(actor)}
+        instrument = actor.instrument
+        return {
+            "actor_kind": "instrument",
+            "actor": actor.pk,
+            "actor_name": f"instrument {instrument.serial_number}",
+            "instrument": instrument.pk,
+        }
     return {
         "actor_kind": "user",
         "actor": actor.pk,

@@ -96,7 +96,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.allocate_cordbloodunit",
     ],
     Role.ADMIN: ["*"],  # every permission of every app
-    Role.INSTRUMENT: [],  # instruments act through their own keys, not a user login
+    # Instruments act through their keys as their service account; ActorMay keeps them to
+    # the endpoints that declare `allow_instruments`.
+    Role.INSTRUMENT: [
+        "qc.submit_reading",
+        "qc.view_instrumentreading",
+        "qc.view_instrumentimport",
+        "batches.record_count",
+        "qc.enter_qc_result",
+    ],
 }
 
 

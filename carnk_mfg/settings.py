@@ -161,6 +161,7 @@ APP_DB_ROLE = env.str("APP_DB_ROLE", default="carnk_app")
 # --- REST API (DESIGN section 10) ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "qc.authentication.InstrumentKeyAuthentication",
         "carnk_mfg.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -242,6 +243,11 @@ CBU_NRBC_FLAG_ABOVE = env.float("CBU_NRBC_FLAG_ABOVE", default=8e7)
 # ISBT 128 facility identification number of this site (FIN, 5 characters), used for the
 # Chain of Identity identifiers and bag DINs this site assigns.
 ISBT_FACILITY_CODE = env.str("ISBT_FACILITY_CODE", default="W0420")
+
+# Server secret of the instrument keys' keyed hash (HMAC-SHA256); rotate by re-issuing keys.
+INSTRUMENT_KEY_SECRET = env.str("INSTRUMENT_KEY_SECRET", default=SECRET_KEY)
+# Most readings one POST /api/v1/readings/ may carry.
+READINGS_PER_REQUEST_MAX = env.int("READINGS_PER_REQUEST_MAX", default=1000)
 
 # --- QC overdue flagging (DESIGN section 5) ---
 QC_DUE_SOON_LEAD_HOURS = env.float("QC_DUE_SOON_LEAD_HOURS", default=4.0)

@@ -128,3 +128,34 @@ def planned_batch(db, technician, approved_template, lots):
         unit_fraction_used_pct=100,
         intended_recipient=RecipientFactory(subject_id="CARNK-QC"),
     )
+
+
+@pytest.fixture
+def instrument(db, admin_user):
+    """A calibrated Vi-CELL BLU, registered through the service."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qc.services.instruments import instrument_register
+
+    return instrument_register(
+        actor=admin_user, name="Vi-CELL BLU 1", model="Vi-CELL BLU", serial_number="VCB-0042",
+        location="QC lab 2", kind="cell_counter",
+        calibration_due=timezone.localdate() + timedelta(days=90),
+    )
+
+
+@pytest.fixture
+def instrument_key(instrument, admin_user):
+    from qc.services.instruments import instrument_key_create
+
+    _key, raw = instrument_key_create(actor=admin_user, instrument=instrument, label="middleware")
+    return raw
+
+
+@pytest.fixture
+def running_batch(planned_batch, technician):
+    from batches.services.lifecycle import batch_transition
+
+    return batch_transition(actor=technician, batch=planned_batch, to_state="in_process", reason="go")

@@ -85,3 +85,9 @@ def test_unmapped_methods_are_not_allowed(api, admin_user):
     client = api.as_user(admin_user)
     assert client.delete(f"/api/v1/donor-units/{unit.din}/").status_code == 405
     assert client.put(f"/api/v1/donor-units/{unit.din}/", {}, format="json").status_code == 405
+
+
+def test_every_role_permission_exists():
+    from carnk_mfg.roles import sync_roles
+
+    sync_roles(strict=True)  # raises LookupError naming any permission that does not exist

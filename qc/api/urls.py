@@ -1,7 +1,9 @@
 from rest_framework.routers import DefaultRouter
 
+from qc.api.instruments import ReadingViewSet
 from qc.api.views import QcTestViewSet
 
 router = DefaultRouter()
 router.register("qc-tests", QcTestViewSet, basename="qc-test")
+router.register("readings", ReadingViewSet, basename="reading")
 urlpatterns = router.urls

@@ -1,0 +1,333 @@
+"""Instrument readings: one object or a list, idempotent by the client's `reading_id`.
+
+Sample-ID scheme (printed on sample labels, documented in the README):
+  `<lot number>-D<culture day>`  a cell count of that batch on that day, e.g. CNK-26000001-D07
+  `<lot number>-QC<test id>`     the sample of one QC test, e.g. CNK-26000001-QC42
+A whole request is validated before anything is written; one bad item rejects it all, and the
+errors name each item's index and field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from batches.models import Batch, BatchState, CellCount, CountSource
+from carnk_mfg.audit import audited
+from carnk_mfg.roles import require_permission
+from qc.models import InstrumentReading, QcTest
+
+COUNT_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-D(?P<day>\d{1,2})$")
+QC_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-QC(?P<test>\d{1,12})$")
+COUNT_STATES = (BatchState.IN_PROCESS, BatchState.HARVESTED, BatchState.ON_HOLD)
+NUMBER_FIELDS = ("total_cells_per_ml", "viable_cells_per_ml", "viability_pct", "volume_ml")
+
+
+def count_sample_id(lot_number: str, day: int) -> str:
+    return f"{lot_number}-D{day:02d}"
+
+
+def qc_sample_id(lot_number: str, test_id: int) -> str:
+    return f"{lot_number}-QC{test_id}"
+
+
+class ReadingsRejected(Exception):
+    """One or more items are wrong: `errors` maps each item's index to {field: [messages]}."""
+
+    def __init__(self, errors: dict[str, dict]):
+        super().__init__(f"{len(errors)} reading(s) rejected")
+        self.errors = errors
+
+
+@dataclass
+class Item:
+    index: int
+    reading_id: uuid.UUID
+    sample_id: str
+    measured_at: object
+    numbers: dict = field(default_factory=dict)
+    lot: str = ""
+    day: int | None = None
+    test_id: int | None = None
+    result: object = None
+    unit: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass
+class SubmitResult:
+    created: list[str]
+    existing: list[str]
+
+
+def _number(value, name, errors, *, low=None, high=None):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        errors[name] = ["Must be a number."]
+        return None
+    try:
+        number = float(str(value).replace(" ", ""))
+    except ValueError:
+        errors[name] = [f"{str(value)[:40]!r} is not a number."]
+        return None
+    if not math.isfinite(number):
+        errors[name] = ["Must be a finite number."]
+    elif low is not None and number < low:
+        errors[name] = [f"Must be at least {low:g}."]
+    elif high is not None and number > high:
+        errors[name] = [f"Must be at most {high:g}."]
+    return number
+
+
+def _parse_item(index: int, raw) -> tuple[Item | None, dict]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(raw, dict):
+        return None, {"non_field_errors": ["Each reading is a JSON object."]}
+    try:
+        reading_id = uuid.UUID(str(raw.get("reading_id", "")))
+    except ValueError:
+        errors["reading_id"] = ["Required: a UUID the client generates once per reading."]
+        reading_id = None
+    sample_id = raw.get("sample_id")
+    if not isinstance(sample_id, str) or not sample_id.strip():
+        errors["sample_id"] = ["Required."]
+        sample_id = ""
+    measured_at = raw.get("measured_at")
+    parsed_at = parse_datetime(measured_at) if isinstance(measured_at, str) else None
+    if parsed_at is None or parsed_at.tzinfo is None:
+        errors["measured_at"] = ["Required: an ISO 8601 date-time with its time zone."]
+    elif parsed_at > timezone.now() + timedelta(minutes=5):
+        errors["measured_at"] = ["Cannot be in the future."]
+    item = Item(
+        index=index,
+        reading_id=reading_id,
+        sample_id=sample_id.strip(),
+        measured_at=parsed_at,
+        raw=raw,
+    )
+    count = COUNT_SAMPLE.match(item.sample_id)
+    qc = QC_SAMPLE.match(item.sample_id)
+    if count:
+        item.lot, item.day = count["lot"], int(count["day"])
+        total = _number(raw.get("total_cells_per_ml"), "total_cells_per_ml", errors, low=1)
+        viable = _number(raw.get("viable_cells_per_ml"), "viable_cells_per_ml", errors, low=0)
+        viability = _number(raw.get("viability_pct"), "viability_pct", errors, low=0, high=100)
+        volume = _number(raw.get("volume_ml"), "volume_ml", errors, low=0.01)
+        for name, value in (("total_cells_per_ml", total), ("viable_cells_per_ml", viable)):
+            if value is None and name not in errors:
+                errors[name] = ["Required for a cell count."]
+        if total and viable is not None and viable > total and "viable_cells_per_ml" not in errors:
+            errors["viable_cells_per_ml"] = ["Cannot exceed total_cells_per_ml."]
+        consistent = total and viable is not None and viability is not None and not errors
+        if consistent and abs(viable / total * 100 - viability) > 1:
+            errors["viability_pct"] = [
+                f"{viability:g} % does not match viable/total ({viable / total * 100:.1f} %)."
+            ]
+        item.numbers = {
+            "total_cells_per_ml": total,
+            "viable_cells_per_ml": viable,
+            "viability_pct": viability,
+            "volume_ml": volume,
+        }
+        if item.day is not None and item.day > 60:
+            errors["sample_id"] = ["Culture day must be 0 to 60."]
+    elif qc:
+        item.lot, item.test_id = qc["lot"], int(qc["test"])
+        if raw.get("result") in (None, ""):
+            errors["result"] = ["Required for a QC sample: the measured value."]
+        item.result = raw.get("result")
+        item.unit = str(raw.get("unit") or "")[:40]
+    elif "sample_id" not in errors:
+        errors["sample_id"] = [
+            f"{item.sample_id[:60]!r} is not a known sample ID: use <lot>-D<day> for counts or "
+            "<lot>-QC<test id> for QC samples."
+        ]
+    return item, errors
+
+
+def readings_submit(*, actor, payload, instrument) -> SubmitResult:
+    """Validate every item, then write the new ones in one transaction (retried once if a
+    concurrent identical request won the race for a reading_id)."""
+    require_permission(actor, "qc.submit_reading")
+    refusal = instrument.refusal(on=timezone.localdate())
+    if refusal:
+        raise ValidationError({"instrument": refusal})
+    items_raw = payload if isinstance(payload, list) else [payload]
+    limit = settings.READINGS_PER_REQUEST_MAX
+    if not items_raw:
+        raise ValidationError({"non_field_errors": "Send one reading or a non-empty list."})
+    if len(items_raw) > limit:
+        raise ValidationError({"non_field_errors": f"At most {limit} readings per request."})
+    errors: dict[str, dict] = {}
+    items: list[Item] = []
+    for index, raw in enumerate(items_raw):
+        item, item_errors = _parse_item(index, raw)
+        if item_errors:
+            errors[str(index)] = item_errors
+        else:
+            items.append(item)
+    seen: dict[uuid.UUID, Item] = {}
+    for item in items:
+        other = seen.get(item.reading_id)
+        if other is not None and other.raw != item.raw:
+            errors[str(item.index)] = {
+                "reading_id": [f"Also used by item {other.index} with other values."]
+            }
+        seen.setdefault(item.reading_id, item)
+    batches = {b.lot_number: b for b in Batch.objects.filter(lot_number__in={i.lot for i in items})}
+    tests = {
+        t.pk: t
+        for t in QcTest.objects.select_related("definition", "batch").filter(
+            pk__in={i.test_id for i in items if i.test_id}
+        )
+    }
+    for item in items:
+        batch = batches.get(item.lot)
+        if batch is None:
+            errors.setdefault(str(item.index), {})["sample_id"] = [
+                f"No batch with lot number {item.lot!r}."
+            ]
+        elif item.test_id is not None:
+            test = tests.get(item.test_id)
+            if test is None or test.batch_id != batch.pk:
+                errors.setdefault(str(item.index), {})["sample_id"] = [
+                    f"Batch {item.lot} has no QC test {item.test_id}."
+                ]
+    if errors:
+        raise ReadingsRejected(errors)
+    unique = list(seen.values())
+    for attempt in (1, 2):
+        try:
+            return _write(
+                actor=actor, instrument=instrument, items=unique, batches=batches, tests=tests
+            )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write(*, actor, instrument, items, batches, tests) -> SubmitResult:
+    from qc.services.results import qc_result_enter
+
+    with (
+        transaction.atomic(),
+        audited(actor=actor, reason=f"Readings from {instrument.serial_number}"),
+    ):
+        existing = set(
+            InstrumentReading.objects.filter(
+                reading_id__in=[i.reading_id for i in items]
+            ).values_list("reading_id", flat=True)
+        )
+        new = [i for i in items if i.reading_id not in existing]
+        locked = {
+            b.lot_number: b
+            for b in Batch.objects.select_for_update(no_key=True).filter(
+                lot_number__in={i.lot for i in new}
+            )
+        }
+        errors = {}
+        for item in new:
+            if item.day is not None and locked[item.lot].state not in COUNT_STATES:
+                errors[str(item.index)] = {
+                    "sample_id": [
+                        f"Batch {item.lot} is {locked[item.lot].get_state_display().lower()}: "
+                        "counts are recorded during manufacturing."
+                    ]
+                }
+        counts = [i for i in new if i.day is not None]
+        volumes = _fallback_volumes(
+            [locked[i.lot] for i in counts if i.numbers["volume_ml"] is None]
+        )
+        for item in counts:
+            if item.numbers["volume_ml"] is None and locked[item.lot].pk not in volumes:
+                errors[str(item.index)] = {
+                    "volume_ml": [
+                        "Required: the batch has no earlier count to take the culture volume from."
+                    ]
+                }
+        if errors:
+            raise ReadingsRejected(errors)
+        now = timezone.now()
+        cell_counts = CellCount.objects.bulk_create(
+            [_count(item, locked[item.lot], actor, now, volumes) for item in counts]
+        )
+        by_item = {item.index: c for item, c in zip(counts, cell_counts, strict=True)}
+        InstrumentReading.objects.bulk_create(
+            [
+                InstrumentReading(
+                    reading_id=item.reading_id,
+                    instrument=instrument,
+                    sample_id=item.sample_id,
+                    batch=locked[item.lot],
+                    measured_at=item.measured_at,
+                    values={
+                        k: v
+                        for k, v in item.raw.items()
+                        if k not in ("reading_id", "sample_id", "measured_at")
+                    },
+                    cell_count=by_item.get(item.index),
+                    qc_test=tests.get(item.test_id) if item.test_id else None,
+                    received_at=now,
+                )
+                for item in new
+            ]
+        )
+        for item in new:
+            if item.test_id is not None:
+                qc_result_enter(
+                    actor=actor,
+                    test=tests[item.test_id],
+                    value=item.result,
+                    unit=item.unit,
+                    source="instrument",
+                    resulted_at=item.measured_at,
+                )
+    return SubmitResult(
+        created=[str(i.reading_id) for i in new],
+        existing=[str(i.reading_id) for i in items if i.reading_id in existing],
+    )
+
+
+def _fallback_volumes(batches) -> dict[int, Decimal]:
+    if not batches:
+        return {}
+    latest = (
+        CellCount.objects.filter(batch__in=batches)
+        .order_by("batch_id", "-measured_at", "-id")
+        .distinct("batch_id")
+        .values_list("batch_id", "volume_ml")
+    )
+    return dict(latest)
+
+
+def _count(item: Item, batch, actor, now, volumes) -> CellCount:
+    n = item.numbers
+    volume = Decimal(str(n["volume_ml"])) if n["volume_ml"] is not None else volumes[batch.pk]
+    viability = n["viability_pct"]
+    if viability is None:
+        viability = n["viable_cells_per_ml"] / n["total_cells_per_ml"] * 100
+    return CellCount(
+        batch=batch,
+        day=item.day,
+        measured_at=item.measured_at,
+        total_cells_per_ml=n["total_cells_per_ml"],
+        viable_cells_per_ml=n["viable_cells_per_ml"],
+        viability_pct=Decimal(str(round(viability, 2))),
+        volume_ml=volume,
+        total_viable_cells=n["viable_cells_per_ml"] * float(volume),
+        source=CountSource.INSTRUMENT,
+        recorded_by=actor,
+        recorded_at=now,
+    )

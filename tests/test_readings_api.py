@@ -1,0 +1,262 @@
+"""Instrument keys and the readings API: idempotent, all-or-nothing, instrument-only."""
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from batches.models import CellCount
+from qc.models import InstrumentReading
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/readings/"
+
+
+def reading(batch, day=7, **extra):
+    body = {
+        "reading_id": str(uuid.uuid4()),
+        "sample_id": f"{batch.lot_number}-D{day:02d}",
+        "measured_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+        "total_cells_per_ml": 2.0e6,
+        "viable_cells_per_ml": 1.8e6,
+        "viability_pct": 90.0,
+        "volume_ml": 100,
+    }
+    body.update(extra)
+    return body
+
+
+def keyed(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def test_readings_become_counts_with_the_instrument_as_actor(
+    instrument_key, instrument, running_batch
+):
+    r = keyed(instrument_key).post(
+        URL, [reading(running_batch, 0), reading(running_batch, 3)], format="json"
+    )
+    assert r.status_code == 201, r.json()
+    assert len(r.json()["created"]) == 2 and r.json()["existing"] == []
+    counts = CellCount.objects.filter(batch=running_batch).order_by("day")
+    assert [c.day for c in counts] == [0, 3]
+    assert counts[0].source == "instrument" and counts[0].recorded_by == instrument.user
+    assert counts[0].total_viable_cells == pytest.approx(1.8e8)
+    event = CellCount.pgh_event_model.objects.filter(pgh_obj_id=counts[0].pk).get()
+    assert event.pgh_context["actor_kind"] == "instrument"
+    assert event.pgh_context["actor_name"] == "instrument VCB-0042"
+
+
+def test_single_object_is_accepted(instrument_key, running_batch):
+    r = keyed(instrument_key).post(URL, reading(running_batch), format="json")
+    assert r.status_code == 201
+
+
+def test_retry_whole_and_partial_creates_no_duplicates(instrument_key, running_batch):
+    client = keyed(instrument_key)
+    first = [reading(running_batch, d) for d in (1, 2, 3)]
+    assert client.post(URL, first, format="json").status_code == 201
+    again = client.post(URL, first, format="json")
+    assert again.status_code == 200
+    assert sorted(again.json()["existing"]) == sorted(x["reading_id"] for x in first)
+    overlap = first[1:] + [reading(running_batch, 4)]
+    r = client.post(URL, overlap, format="json")
+    assert r.status_code == 201
+    assert r.json()["created"] == [overlap[-1]["reading_id"]]
+    assert len(r.json()["existing"]) == 2
+    assert InstrumentReading.objects.count() == 4
+    assert CellCount.objects.filter(batch=running_batch).count() == 4
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"viability_pct": 150}, "viability_pct"),
+        ({"viability_pct": 50}, "viability_pct"),
+        ({"total_cells_per_ml": "lots"}, "total_cells_per_ml"),
+        ({"viable_cells_per_ml": 9e9}, "viable_cells_per_ml"),
+        ({"reading_id": "not-a-uuid"}, "reading_id"),
+        ({"measured_at": "2026-13-40"}, "measured_at"),
+        ({"measured_at": "2026-01-01T10:00:00"}, "measured_at"),
+        ({"sample_id": "XYZ"}, "sample_id"),
+        ({"sample_id": "NOPE-1-D03"}, "sample_id"),
+        ({"volume_ml": -1}, "volume_ml"),
+    ],
+)
+def test_one_bad_item_rejects_the_whole_request(instrument_key, running_batch, change, field):
+    good = reading(running_batch, 1)
+    bad = reading(running_batch, 2, **change)
+    r = keyed(instrument_key).post(URL, [good, bad], format="json")
+    assert r.status_code == 400
+    assert field in r.json()["items"]["1"], r.json()
+    assert "0" not in r.json()["items"]
+    assert InstrumentReading.objects.count() == 0 and CellCount.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", ["garbage", [], [1, 2], None, {"a": 1}])
+def test_malformed_bodies(instrument_key, running_batch, body):
+    r = keyed(instrument_key).post(URL, body, format="json")
+    assert r.status_code == 400
+
+
+def test_too_many_items(instrument_key, running_batch, settings):
+    settings.READINGS_PER_REQUEST_MAX = 3
+    r = keyed(instrument_key).post(URL, [reading(running_batch) for _ in range(4)], format="json")
+    assert r.status_code == 400 and "At most 3" in str(r.json())
+
+
+def test_lapsed_calibration_is_refused(instrument_key, instrument, running_batch):
+    instrument.calibration_due = timezone.localdate() - timedelta(days=1)
+    instrument.save()
+    r = keyed(instrument_key).post(URL, reading(running_batch), format="json")
+    assert r.status_code == 400
+    assert "calibration lapsed" in r.json()["instrument"][0]
+    assert InstrumentReading.objects.count() == 0
+
+
+def test_retired_instrument_is_refused(instrument_key, instrument, running_batch):
+    instrument.retired = True
+    instrument.save()
+    r = keyed(instrument_key).post(URL, reading(running_batch), format="json")
+    assert r.status_code == 400 and "retired" in r.json()["instrument"][0]
+
+
+def test_revoked_and_wrong_keys_are_refused(instrument_key, admin_user, running_batch):
+    from qc.models import InstrumentKey
+    from qc.services.instruments import instrument_key_revoke
+
+    wrong = instrument_key[:-4] + "AAAA"
+    assert keyed(wrong).post(URL, reading(running_batch), format="json").status_code == 401
+    instrument_key_revoke(
+        actor=admin_user, key=InstrumentKey.objects.get(), reason="Middleware retired"
+    )
+    assert keyed(instrument_key).post(URL, reading(running_batch), format="json").status_code == 401
+
+
+def test_key_is_stored_hashed_and_records_use(instrument_key, running_batch):
+    from qc.models import InstrumentKey
+
+    key = InstrumentKey.objects.get()
+    assert instrument_key not in key.key_hash and key.prefix in instrument_key
+    assert key.last_used_at is None
+    keyed(instrument_key).get(URL)
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("get", "/api/v1/donor-units/"),
+        ("get", "/api/v1/batches/"),
+        ("get", "/api/v1/qc-tests/"),
+        ("post", "/api/v1/qc-tests/1/result/"),
+        ("get", "/api/v1/recipients/"),
+        ("post", "/api/v1/batches/"),
+        ("get", "/api/v1/vector-lots/"),
+        ("get", "/api/v1/process-templates/"),
+    ],
+)
+def test_an_instrument_key_reaches_nothing_else(instrument_key, method, url):
+    assert getattr(keyed(instrument_key), method)(url, {}, format="json").status_code == 403
+
+
+def test_instrument_reads_only_its_own_readings(instrument_key, running_batch, admin_user):
+    from qc.services.instruments import instrument_key_create, instrument_register
+
+    other = instrument_register(
+        actor=admin_user,
+        name="NC-200",
+        model="NucleoCounter NC-200",
+        serial_number="NC-9",
+        location="Lab",
+        kind="cell_counter",
+        calibration_due=timezone.localdate() + timedelta(days=5),
+    )
+    _, other_key = instrument_key_create(actor=admin_user, instrument=other)
+    keyed(instrument_key).post(URL, reading(running_batch, 1), format="json")
+    keyed(other_key).post(URL, reading(running_batch, 2), format="json")
+    mine = keyed(instrument_key).get(URL).json()
+    assert [r["instrument"] for r in mine["results"]] == ["VCB-0042"]
+
+
+def test_a_user_cannot_post_readings_without_a_key(api, technician, running_batch):
+    assert (
+        api.as_user(technician).post(URL, reading(running_batch), format="json").status_code == 403
+    )
+
+
+def test_qc_sample_reading_enters_the_qc_result(instrument_key, running_batch, approved_spec_set):
+    from qc.models import QcTest, QcTestDefinition
+
+    at = timezone.now() - timedelta(hours=2)
+    test = QcTest.objects.create(
+        batch=running_batch,
+        definition=QcTestDefinition.objects.get(spec_set__status="approved", code="car_positive"),
+        triggered_at=at,
+        sample_due_at=at,
+        due_at=at + timedelta(hours=8),
+    )
+    body = {
+        "reading_id": str(uuid.uuid4()),
+        "sample_id": f"{running_batch.lot_number}-QC{test.pk}",
+        "measured_at": timezone.now().isoformat(),
+        "result": 47.5,
+        "unit": "%",
+    }
+    r = keyed(instrument_key).post(URL, body, format="json")
+    assert r.status_code == 201, r.json()
+    test.refresh_from_db()
+    assert test.state == "resulted" and test.in_spec is True and test.result_source == "instrument"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identical_requests_create_one_record_each(
+    technician, approved_template, lots, admin_user
+):
+    from batches.services.batch_record import batch_create
+    from batches.services.lifecycle import batch_transition
+    from qc.services.instruments import instrument_key_create, instrument_register
+    from tests.factories import CordBloodUnitFactory
+
+    batch = batch_create(
+        actor=technician,
+        source_unit=CordBloodUnitFactory(),
+        template=approved_template,
+        unit_fraction_used_pct=100,
+    )
+    batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
+    instrument = instrument_register(
+        actor=admin_user,
+        name="Vi-CELL",
+        model="Vi-CELL BLU",
+        serial_number="VCB-C",
+        location="Lab",
+        kind="cell_counter",
+        calibration_due=timezone.localdate() + timedelta(days=5),
+    )
+    _, key = instrument_key_create(actor=admin_user, instrument=instrument)
+    payload = [reading(batch, d) for d in range(10)]
+    barrier = threading.Barrier(4)
+    codes = []
+
+    def post():
+        client = keyed(key)
+        barrier.wait()
+        codes.append(client.post(URL, payload, format="json").status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200, 200, 200, 201], codes
+    assert InstrumentReading.objects.count() == 10
+    assert CellCount.objects.count() == 10

@@ -37,3 +37,37 @@ urlpatterns = [
     path("recipients/new/", views.recipient_register, name="recipient-register"),
     path("recipients/<path:subject_id>/", views.recipient_detail, name="recipient-detail"),
 ]
+
+# --- batch record and QC pages (issues 3 and 4) ---
+# Imported here so the lines above stay as they were. A batch's lot number takes the rest of
+# the path (like material lots), so its sub-pages come before the page itself.
+from django.urls import include  # noqa: E402
+
+from batches import views_batches  # noqa: E402
+
+urlpatterns += [
+    path("batches/", views_batches.batch_list, name="batch-list"),
+    path("batches/new/", views_batches.batch_new, name="batch-new"),
+    path("batches/<path:lot_number>/steps/", views_batches.batch_step, name="batch-step"),
+    path("batches/<path:lot_number>/counts/", views_batches.batch_count, name="batch-count"),
+    path(
+        "batches/<path:lot_number>/deviations/<int:pk>/disposition/",
+        views_batches.batch_deviation_disposition,
+        name="batch-deviation-disposition",
+    ),
+    path(
+        "batches/<path:lot_number>/deviations/",
+        views_batches.batch_deviation,
+        name="batch-deviation",
+    ),
+    path("batches/<path:lot_number>/custody/", views_batches.batch_custody, name="batch-custody"),
+    path(
+        "batches/<path:lot_number>/transitions/",
+        views_batches.batch_transition,
+        name="batch-transition",
+    ),
+    path("batches/<path:lot_number>/", views_batches.batch_detail, name="batch-detail"),
+    path("templates/", views_batches.template_list, name="process-template-list"),
+    path("templates/<int:pk>/", views_batches.template_detail, name="process-template-detail"),
+    path("qc/", include("qc.urls")),
+]

@@ -140,8 +140,12 @@ def instrument(db, admin_user):
     from qc.services.instruments import instrument_register
 
     return instrument_register(
-        actor=admin_user, name="Vi-CELL BLU 1", model="Vi-CELL BLU", serial_number="VCB-0042",
-        location="QC lab 2", kind="cell_counter",
+        actor=admin_user,
+        name="Vi-CELL BLU 1",
+        model="Vi-CELL BLU",
+        serial_number="VCB-0042",
+        location="QC lab 2",
+        kind="cell_counter",
         calibration_due=timezone.localdate() + timedelta(days=90),
     )
 
@@ -158,4 +162,6 @@ def instrument_key(instrument, admin_user):
 def running_batch(planned_batch, technician):
     from batches.services.lifecycle import batch_transition
 
-    return batch_transition(actor=technician, batch=planned_batch, to_state="in_process", reason="go")
+    return batch_transition(
+        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
+    )

@@ -32,7 +32,10 @@ def _datetime_field(label, **kwargs):
         label=label,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=[
-            "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S",
         ],
         **kwargs,
     )
@@ -143,15 +146,21 @@ class CordBloodUnitRegisterForm(ESignForm):
         label="Volume (mL)", max_digits=7, decimal_places=2, validators=[_more_than_zero]
     )
     tnc_count = forms.FloatField(
-        label="TNC (cells)", validators=[_more_than_zero], help_text="e.g. 1.2e9",
+        label="TNC (cells)",
+        validators=[_more_than_zero],
+        help_text="e.g. 1.2e9",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     cd34_count = forms.FloatField(
-        label="CD34+ (cells)", validators=[_not_negative], help_text="e.g. 4.1e6",
+        label="CD34+ (cells)",
+        validators=[_not_negative],
+        help_text="e.g. 4.1e6",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     nrbc_count = forms.FloatField(
-        label="Nucleated red cells (cells)", validators=[_not_negative], help_text="e.g. 2.0e7",
+        label="Nucleated red cells (cells)",
+        validators=[_not_negative],
+        help_text="e.g. 2.0e7",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     viability_pct = forms.DecimalField(
@@ -303,7 +312,9 @@ class _LotRegisterForm(forms.Form):
 class VectorLotRegisterForm(_LotRegisterForm):
     construct = _text("Construct", 80, initial="iC9/CAR.19/IL15")
     titer_iu_per_ml = forms.FloatField(
-        label="Titer (IU/mL)", validators=[_more_than_zero], help_text="e.g. 1.5e7",
+        label="Titer (IU/mL)",
+        validators=[_more_than_zero],
+        help_text="e.g. 1.5e7",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     rcr_result = forms.ChoiceField(
@@ -314,7 +325,9 @@ class VectorLotRegisterForm(_LotRegisterForm):
 class FeederLotRegisterForm(_LotRegisterForm):
     cell_line = _text("Cell line", 80, initial="K562 uAPC (CD48, 4-1BBL, mbIL-21)")
     irradiation_dose_gy = forms.DecimalField(
-        label="Irradiation dose (Gy)", max_digits=6, decimal_places=1,
+        label="Irradiation dose (Gy)",
+        max_digits=6,
+        decimal_places=1,
         validators=[_more_than_zero],
     )
     irradiated_on = _date_field("Irradiated on")
@@ -361,7 +374,9 @@ class RecipientRegisterForm(forms.Form):
     )
     planned_infusion_on = _date_field("Planned infusion (day 0)", required=False)
     weight_kg = forms.DecimalField(
-        label="Body weight (kg)", max_digits=5, decimal_places=1,
+        label="Body weight (kg)",
+        max_digits=5,
+        decimal_places=1,
         validators=[_more_than_zero, MaxValueValidator(Decimal(400))],
     )
     weight_measured_on = _date_field("Weight measured on")
@@ -369,7 +384,9 @@ class RecipientRegisterForm(forms.Form):
 
 class WeightForm(forms.Form):
     weight_kg = forms.DecimalField(
-        label="Body weight (kg)", max_digits=5, decimal_places=1,
+        label="Body weight (kg)",
+        max_digits=5,
+        decimal_places=1,
         validators=[_more_than_zero, MaxValueValidator(Decimal(400))],
     )
     measured_on = _date_field("Measured on")

@@ -105,10 +105,10 @@ def growth_series(batch) -> list[dict]:
     from batches.models.batch import fold_expansion, population_doublings
 
     counts = list(batch.counts.all())
-    day0 = next((c.total_viable_cells for c in counts if c.day == 0), None)
+    day0 = next((c.total_viable_cells for c in counts if c.day == 0 and c.total_viable_cells), None)
     series = []
     for c in counts:
-        fold = fold_expansion(day0, c.total_viable_cells)
+        fold = fold_expansion(day0, c.total_viable_cells) if c.total_viable_cells else None
         series.append(
             {
                 "count": c,

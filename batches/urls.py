@@ -53,21 +53,21 @@ urlpatterns += [
     path(
         "batches/<path:lot_number>/deviations/<int:pk>/disposition/",
         views_batches.batch_deviation_disposition,
-        name="batch-deviation-disposition",
+        name="batch-disposition",
     ),
     path(
         "batches/<path:lot_number>/deviations/",
         views_batches.batch_deviation,
         name="batch-deviation",
     ),
-    path("batches/<path:lot_number>/custody/", views_batches.batch_custody, name="batch-custody"),
+    path("batches/<path:lot_number>/custody/", views_batches.batch_custody, name="batch-handoff"),
     path(
         "batches/<path:lot_number>/transitions/",
         views_batches.batch_transition,
         name="batch-transition",
     ),
     path("batches/<path:lot_number>/", views_batches.batch_detail, name="batch-detail"),
-    path("templates/", views_batches.template_list, name="process-template-list"),
-    path("templates/<int:pk>/", views_batches.template_detail, name="process-template-detail"),
+    path("templates/", views_batches.template_list, name="template-list"),
+    path("templates/<int:pk>/", views_batches.template_detail, name="template-detail"),
     path("qc/", include("qc.urls")),
 ]

@@ -306,7 +306,10 @@ def _unit_action(request, din, form_class, form_name: str, call, done: str):
 @require_POST
 def unit_eligibility(request, din):
     return _unit_action(
-        request, din, EligibilityForm, "eligibility_form",
+        request,
+        din,
+        EligibilityForm,
+        "eligibility_form",
         lambda unit, data: donor.cord_blood_unit_determine_eligibility(
             actor=request.user, request=request, unit=unit, **data
         ),
@@ -318,7 +321,10 @@ def unit_eligibility(request, din):
 @require_POST
 def unit_allocate(request, din):
     return _unit_action(
-        request, din, AllocateForm, "allocate_form",
+        request,
+        din,
+        AllocateForm,
+        "allocate_form",
         lambda unit, data: donor.cord_blood_unit_allocate(actor=request.user, unit=unit, **data),
         "{unit} allocated to manufacturing.",
     )
@@ -328,7 +334,10 @@ def unit_allocate(request, din):
 @require_POST
 def unit_move(request, din):
     return _unit_action(
-        request, din, MoveForm, "move_form",
+        request,
+        din,
+        MoveForm,
+        "move_form",
         lambda unit, data: donor.cord_blood_unit_move(actor=request.user, unit=unit, **data),
         "Storage location of {unit} updated.",
     )
@@ -338,7 +347,10 @@ def unit_move(request, din):
 @require_POST
 def unit_discard(request, din):
     return _unit_action(
-        request, din, DiscardForm, "discard_form",
+        request,
+        din,
+        DiscardForm,
+        "discard_form",
         lambda unit, data: donor.cord_blood_unit_discard(actor=request.user, unit=unit, **data),
         "{unit} discarded.",
     )
@@ -442,8 +454,17 @@ def lot_detail(request, kind, lot_number):
 def _lot_details(lot) -> list[tuple[str, object]]:
     """The kind-specific fields of a lot, as label/value pairs."""
     shared = {
-        "id", "lot_number", "manufacturer", "received_on", "expiry_date", "status",
-        "status_reason", "dispositioned_by", "dispositioned_at", "registered_by", "registered_at",
+        "id",
+        "lot_number",
+        "manufacturer",
+        "received_on",
+        "expiry_date",
+        "status",
+        "status_reason",
+        "dispositioned_by",
+        "dispositioned_at",
+        "registered_by",
+        "registered_at",
     }
     rows = []
     for field in lot._meta.concrete_fields:

@@ -63,6 +63,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.open_deviation",
         "batches.record_custody",
         "qc.record_qc_sample",
+        "qc.submit_reading",
+        "qc.view_instrumentimport",
     ],
     Role.QC_ANALYST: [
         *_VIEW_ALL,
@@ -71,6 +73,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.record_qc_sample",
         "qc.enter_qc_result",
         "qc.review_qc_result",
+        "qc.submit_reading",
+        "qc.view_instrumentimport",
+        "qc.view_instrumentreading",
     ],
     Role.QA: [
         *_VIEW_ALL,

@@ -28,6 +28,13 @@ from qc.services import results
 # A worklist section longer than this is cut, with a note; open tests are few in practice.
 SECTION_LIMIT = 200
 NOTICES_PER_PAGE = 50
+# Which context flag shows each action's form on the test page.
+FORM_SHOWN = {
+    "sample_form": "show_sample_form",
+    "result_form": "show_result_form",
+    "review_form": "show_review_form",
+    "retest_form": "show_retest_form",
+}
 
 
 def overdue_filter(now) -> Q:
@@ -148,6 +155,15 @@ def _test_page(request, test: QcTest, **bound_forms):
         "history": _history_rows(selectors.audit_history(test), QcTest),
     }
     context.update(bound_forms)
+    # A refused action whose form is no longer offered (e.g. the analyst's own review, or a
+    # sample already taken) still says why, at the top of the page.
+    context["refused"] = [
+        message
+        for name, form in bound_forms.items()
+        if not context[FORM_SHOWN[name]]
+        for errors in form.errors.values()
+        for message in errors
+    ]
     return render(request, "qc/test.html", context)
 
 

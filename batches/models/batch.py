@@ -166,8 +166,10 @@ class CellCount(models.Model):
     total_cells_per_ml = models.FloatField()
     viable_cells_per_ml = models.FloatField()
     viability_pct = models.DecimalField(max_digits=5, decimal_places=2)
-    volume_ml = models.DecimalField(max_digits=9, decimal_places=2)
-    total_viable_cells = models.FloatField()
+    # Culture volume; an instrument reading of concentration alone leaves it (and so the
+    # total viable cells) unknown rather than guessed.
+    volume_ml = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    total_viable_cells = models.FloatField(null=True, blank=True)
     source = models.CharField(
         max_length=20, choices=CountSource.choices, default=CountSource.MANUAL
     )
@@ -194,11 +196,16 @@ class CellCount(models.Model):
                 condition=Q(viability_pct__gte=0, viability_pct__lte=100),
                 name="count_viability_0_100",
             ),
-            models.CheckConstraint(condition=Q(volume_ml__gt=0), name="count_volume_positive"),
+            models.CheckConstraint(
+                condition=Q(volume_ml__isnull=True) | Q(volume_ml__gt=0),
+                name="count_volume_positive",
+            ),
             models.CheckConstraint(condition=Q(day__gte=0, day__lte=60), name="count_day_0_60"),
         ]
 
     def __str__(self):
+        if self.total_viable_cells is None:
+            return f"Day {self.day}: {self.viable_cells_per_ml:.3g} viable cells/mL"
         return f"Day {self.day}: {self.total_viable_cells:.3g} viable cells"
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from batches.api.views import _ReadViewSet
-from qc.models import InstrumentReading
+from qc.models import Instrument, InstrumentImport, InstrumentReading
+from qc.services.imports import import_accept, import_stage
 from qc.services.readings import ReadingsRejected, readings_submit
 
 
@@ -121,3 +124,83 @@ class ReadingViewSet(_ReadViewSet):
             return Response({"items": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response({"created": result.created, "existing": result.existing}, status=code)
+
+
+class ImportOut(serializers.ModelSerializer):
+    instrument = serializers.CharField(source="instrument.serial_number")
+
+    class Meta:
+        model = InstrumentImport
+        fields = [
+            "id",
+            "instrument",
+            "filename",
+            "sha256",
+            "file_format",
+            "status",
+            "preview",
+            "uploaded_at",
+            "accepted_at",
+        ]
+
+
+class ImportIn(serializers.Serializer):
+    file = serializers.FileField(help_text="The instrument's native export, as it wrote it")
+    instrument = serializers.CharField(
+        required=False, help_text="Serial number; not needed with an instrument key"
+    )
+
+
+class ImportViewSet(_ReadViewSet):
+    """Instrument export files: upload for a staged preview, then accept to commit."""
+
+    serializer_class = ImportOut
+    parser_classes = [MultiPartParser, FormParser]
+    allow_instruments = True
+    action_permissions = {
+        "list": "qc.view_instrumentimport",
+        "retrieve": "qc.view_instrumentimport",
+        "history": "qc.view_instrumentimport",
+        "signatures": "qc.view_instrumentimport",
+        "create": "qc.submit_reading",
+        "accept": "qc.submit_reading",
+    }
+
+    def get_queryset(self):
+        imports = InstrumentImport.objects.select_related("instrument").defer("raw_file")
+        if getattr(self.request.user, "is_instrument", False):
+            imports = imports.filter(instrument=self.request.user.instrument)
+        return imports
+
+    @extend_schema(
+        request={"multipart/form-data": ImportIn},
+        responses={201: ImportOut, 200: ImportOut},
+        description=(
+            "Stages the file: the answer previews each row (matched batch and sample, values "
+            "in cells/mL, conflicts, unmatched sample IDs). The same file again answers 200 "
+            "with the earlier import and `already_imported: true`. An unreadable or unknown "
+            "file is 400 naming what was wrong."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.parse(ImportIn)
+        if getattr(request.user, "is_instrument", False):
+            instrument = request.user.instrument
+        else:
+            serial = data.get("instrument")
+            instrument = Instrument.objects.filter(serial_number=serial).first() if serial else None
+            if instrument is None:
+                raise ValidationError({"instrument": ["Name the instrument by serial number."]})
+        upload = data["file"]
+        staged, again = import_stage(
+            actor=request.user, instrument=instrument, filename=upload.name, data=upload.read()
+        )
+        body = {**ImportOut(staged).data, "already_imported": again}
+        return Response(body, status=status.HTTP_200_OK if again else status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ImportOut)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, *args, **kwargs):
+        """Commit every matched row atomically (rows with conflicts are left out)."""
+        staged = import_accept(actor=request.user, staged=self.get_object())
+        return self.respond(staged)

@@ -156,7 +156,7 @@ def _parse_item(index: int, raw) -> tuple[Item | None, dict]:
     return item, errors
 
 
-def readings_submit(*, actor, payload, instrument) -> SubmitResult:
+def readings_submit(*, actor, payload, instrument, source_import=None) -> SubmitResult:
     """Validate every item, then write the new ones in one transaction (retried once if a
     concurrent identical request won the race for a reading_id)."""
     require_permission(actor, "qc.submit_reading")
@@ -210,7 +210,12 @@ def readings_submit(*, actor, payload, instrument) -> SubmitResult:
     for attempt in (1, 2):
         try:
             return _write(
-                actor=actor, instrument=instrument, items=unique, batches=batches, tests=tests
+                actor=actor,
+                instrument=instrument,
+                items=unique,
+                batches=batches,
+                tests=tests,
+                source_import=source_import,
             )
         except IntegrityError:
             if attempt == 2:
@@ -218,7 +223,7 @@ def readings_submit(*, actor, payload, instrument) -> SubmitResult:
     raise AssertionError("unreachable")
 
 
-def _write(*, actor, instrument, items, batches, tests) -> SubmitResult:
+def _write(*, actor, instrument, items, batches, tests, source_import=None) -> SubmitResult:
     from qc.services.results import qc_result_enter
 
     with (
@@ -247,21 +252,11 @@ def _write(*, actor, instrument, items, batches, tests) -> SubmitResult:
                     ]
                 }
         counts = [i for i in new if i.day is not None]
-        volumes = _fallback_volumes(
-            [locked[i.lot] for i in counts if i.numbers["volume_ml"] is None]
-        )
-        for item in counts:
-            if item.numbers["volume_ml"] is None and locked[item.lot].pk not in volumes:
-                errors[str(item.index)] = {
-                    "volume_ml": [
-                        "Required: the batch has no earlier count to take the culture volume from."
-                    ]
-                }
         if errors:
             raise ReadingsRejected(errors)
         now = timezone.now()
         cell_counts = CellCount.objects.bulk_create(
-            [_count(item, locked[item.lot], actor, now, volumes) for item in counts]
+            [_count(item, locked[item.lot], actor, now) for item in counts]
         )
         by_item = {item.index: c for item, c in zip(counts, cell_counts, strict=True)}
         InstrumentReading.objects.bulk_create(
@@ -279,6 +274,7 @@ def _write(*, actor, instrument, items, batches, tests) -> SubmitResult:
                     },
                     cell_count=by_item.get(item.index),
                     qc_test=tests.get(item.test_id) if item.test_id else None,
+                    source_import=source_import,
                     received_at=now,
                 )
                 for item in new
@@ -300,21 +296,9 @@ def _write(*, actor, instrument, items, batches, tests) -> SubmitResult:
     )
 
 
-def _fallback_volumes(batches) -> dict[int, Decimal]:
-    if not batches:
-        return {}
-    latest = (
-        CellCount.objects.filter(batch__in=batches)
-        .order_by("batch_id", "-measured_at", "-id")
-        .distinct("batch_id")
-        .values_list("batch_id", "volume_ml")
-    )
-    return dict(latest)
-
-
-def _count(item: Item, batch, actor, now, volumes) -> CellCount:
+def _count(item: Item, batch, actor, now) -> CellCount:
     n = item.numbers
-    volume = Decimal(str(n["volume_ml"])) if n["volume_ml"] is not None else volumes[batch.pk]
+    volume = Decimal(str(n["volume_ml"])) if n["volume_ml"] is not None else None
     viability = n["viability_pct"]
     if viability is None:
         viability = n["viable_cells_per_ml"] / n["total_cells_per_ml"] * 100
@@ -326,7 +310,7 @@ def _count(item: Item, batch, actor, now, volumes) -> CellCount:
         viable_cells_per_ml=n["viable_cells_per_ml"],
         viability_pct=Decimal(str(round(viability, 2))),
         volume_ml=volume,
-        total_viable_cells=n["viable_cells_per_ml"] * float(volume),
+        total_viable_cells=n["viable_cells_per_ml"] * float(volume) if volume else None,
         source=CountSource.INSTRUMENT,
         recorded_by=actor,
         recorded_at=now,

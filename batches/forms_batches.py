@@ -1,0 +1,422 @@
+"""Web forms of the batch record: planning a batch, the next step, counts, deviations, QA
+dispositions, custody hand-offs and lifecycle moves.
+
+As in `batches.forms`, a form only checks the shape and plausible range of what was typed;
+the services decide the rules. Field names of the step form are the service's own error keys
+("values.nk_purity_pct", "materials.0.lot_number"), so a refusal lands next to its input.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
+
+from batches.forms import ESignForm, _datetime_field, _more_than_zero, _text
+from batches.models import (
+    Batch,
+    BatchState,
+    CordBloodUnit,
+    DeviationDisposition,
+    DeviationKind,
+    Eligibility,
+    MaterialKind,
+    ProcessTemplate,
+    Recipient,
+    TemplateStatus,
+    UnitStatus,
+    ValueType,
+)
+from batches.models.materials import Reagent
+from batches.services.batch_record import DeviationInput
+
+# No cell suspension in a bag or flask comes near this; above it the number was mistyped
+# (and a product with the volume could overflow a float).
+MAX_CELLS_PER_ML = 1e12
+NO_SLASH = "A lot number cannot contain '/': it is part of the batch page's address."
+RESERVED_LOT_NUMBERS = {"new", "templates"}
+
+
+def _textarea(label, *, required=True, rows=2, help_text=""):
+    return forms.CharField(
+        label=label,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+    )
+
+
+def _cells_field(label, help_text):
+    return forms.FloatField(
+        label=label,
+        validators=[MaxValueValidator(MAX_CELLS_PER_ML)],
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+
+
+# --- list filters ---
+
+
+class BatchSearch(django_filters.FilterSet):
+    """Filters of the batch list (GET, so a filtered list can be bookmarked)."""
+
+    q = django_filters.CharFilter(label="Lot number, DIN or CoI", method="search")
+    state = django_filters.ChoiceFilter(choices=BatchState.choices, empty_label="Any state")
+
+    class Meta:
+        model = Batch
+        fields = ["q", "state"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(lot_number__icontains=value)
+            | Q(source_unit__din__icontains=value)
+            | Q(coi_identifier__icontains=value)
+        )
+
+
+# --- planning a batch ---
+
+
+class _UnitChoice(forms.ModelChoiceField):
+    def label_from_instance(self, unit):
+        text = f"{unit.din_eye_readable} · {unit.get_status_display()} · {unit.source_bank}"
+        if not unit.usable_without_urgent_need:
+            text += f" · donor {unit.get_eligibility_display().lower()}: urgent need only"
+        return text
+
+
+class _RecipientChoice(forms.ModelChoiceField):
+    def label_from_instance(self, recipient):
+        return f"{recipient.subject_id} ({recipient.get_diagnosis_display()})"
+
+
+class BatchCreateForm(forms.Form):
+    source_unit = _UnitChoice(
+        label="Cord blood unit (DIN)",
+        queryset=CordBloodUnit.objects.none(),
+        to_field_name="din",
+        empty_label="— choose a unit —",
+    )
+    template = forms.ModelChoiceField(
+        label="Process template (approved version)",
+        queryset=ProcessTemplate.objects.filter(status=TemplateStatus.APPROVED),
+        empty_label="— choose a template —",
+    )
+    intended_recipient = _RecipientChoice(
+        label="Intended recipient",
+        queryset=Recipient.objects.order_by("subject_id"),
+        to_field_name="subject_id",
+        required=False,
+        empty_label="— none: off-the-shelf stock —",
+    )
+    unit_fraction_used_pct = forms.DecimalField(
+        label="Share of the unit used (%)",
+        max_digits=5,
+        decimal_places=2,
+        initial=Decimal(100),
+        validators=[_more_than_zero, MaxValueValidator(Decimal(100))],
+        help_text="One unit may feed several batches, up to 100 % in all.",
+    )
+    lot_number = _text(
+        "Lot number",
+        40,
+        required=False,
+        help_text="Leave blank to number the batch from its Chain of Identity identifier.",
+    )
+    urgent_need_justification = _textarea("Urgent medical need (justification)", required=False)
+    urgent_need_physician = _text("Physician who declared the urgent need", 200, required=False)
+
+    def __init__(self, *args, may_allocate_ineligible: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Units ready for manufacturing; an ineligible or incomplete (quarantined) unit only
+        # for those who may take the medical decision to use it.
+        ready = Q(status__in=[UnitStatus.AVAILABLE, UnitStatus.ALLOCATED])
+        if may_allocate_ineligible:
+            ready |= Q(
+                status=UnitStatus.QUARANTINED,
+                eligibility__in=[Eligibility.INELIGIBLE, Eligibility.INCOMPLETE],
+            )
+        self.fields["source_unit"].queryset = CordBloodUnit.objects.filter(ready).order_by("din")
+
+    def clean_lot_number(self):
+        number = self.cleaned_data["lot_number"].strip()
+        if "/" in number:
+            raise ValidationError(NO_SLASH)
+        if number.lower() in RESERVED_LOT_NUMBERS:
+            raise ValidationError(f"{number!r} is reserved; choose another lot number.")
+        return number
+
+
+# --- the next step ---
+
+
+def _parameter_field(param) -> forms.Field:
+    label = f"{param.name} ({param.unit})" if param.unit else param.name
+    allowed = param.range_text
+    help_text = f"Allowed range: {allowed}" if allowed else ""
+    if param.value_type == ValueType.NUMBER:
+        # Typed as text: the service reads 9e8 or 0.2 and explains a value it cannot read.
+        return forms.CharField(
+            label=label,
+            required=param.required,
+            max_length=40,
+            help_text=help_text,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        )
+    if param.value_type == ValueType.BOOLEAN:
+        return forms.ChoiceField(
+            label=label,
+            required=param.required,
+            choices=[("", "—"), ("yes", "Yes"), ("no", "No")],
+        )
+    if param.value_type == ValueType.CHOICE:
+        return forms.ChoiceField(
+            label=label,
+            required=param.required,
+            choices=[("", "—"), *[(c, c) for c in param.choices]],
+        )
+    return forms.CharField(label=label, required=param.required, max_length=500)
+
+
+def expected_material_label(kind: str) -> str:
+    """'reagent:il2' -> 'Reagent: IL-2'; 'feeder' -> 'Feeder cells'."""
+    base, _, detail = kind.partition(":")
+    label = MaterialKind(base).label if base in MaterialKind.values else base
+    if detail:
+        detail_label = Reagent(detail).label if detail in Reagent.values else detail
+        return f"{label}: {detail_label}"
+    return label
+
+
+class StepForm(ESignForm):
+    """One executed step of the template: its parameters, materials, notes, an optional
+    deviation, and the operator's signature."""
+
+    step = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    performed_at = _datetime_field("Performed at")
+    notes = _textarea("Notes", required=False)
+    # Never rendered as an input: it carries the service's "a deviation is needed" message.
+    deviation = forms.CharField(required=False, widget=forms.HiddenInput)
+    deviation_what = _textarea(
+        "What departed from the procedure",
+        required=False,
+        help_text="Leave blank to use the departures the system found.",
+    )
+    deviation_why = _textarea("Why", required=False)
+    deviation_impact = _textarea("Impact assessment", required=False)
+
+    def __init__(self, *args, template_step, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("step", template_step.code)
+        super().__init__(*args, **kwargs)
+        self.template_step = template_step
+        self.parameters = list(template_step.parameters.all())
+        for param in self.parameters:
+            self.fields[f"values.{param.code}"] = _parameter_field(param)
+        # One row per material the template expects (kind prefilled), and one spare.
+        self.expected_materials = list(template_step.material_kinds or [])
+        kinds = [("", "—"), *MaterialKind.choices]
+        for row, expected in enumerate([*self.expected_materials, ""]):
+            self.fields[f"materials.{row}.kind"] = forms.ChoiceField(
+                label="Kind", choices=kinds, required=False, initial=expected.partition(":")[0]
+            )
+            self.fields[f"materials.{row}.lot_number"] = _text(
+                "Lot number",
+                60,
+                required=False,
+                widget=forms.TextInput(attrs={"autocomplete": "off"}),
+            )
+            self.fields[f"materials.{row}.quantity"] = _text("Quantity", 60, required=False)
+        self.material_row_count = len(self.expected_materials) + 1
+
+    # Grouped bound fields for the template (it cannot look up names with dots).
+
+    def parameter_rows(self):
+        return [{"param": p, "field": self[f"values.{p.code}"]} for p in self.parameters]
+
+    def material_rows(self):
+        rows = []
+        for row in range(self.material_row_count):
+            expected = self.expected_materials[row] if row < len(self.expected_materials) else ""
+            rows.append(
+                {
+                    "expected": expected_material_label(expected) if expected else "",
+                    "kind": self[f"materials.{row}.kind"],
+                    "lot_number": self[f"materials.{row}.lot_number"],
+                    "quantity": self[f"materials.{row}.quantity"],
+                }
+            )
+        return rows
+
+    def deviation_fields(self):
+        return [self["deviation_what"], self["deviation_why"], self["deviation_impact"]]
+
+    @property
+    def deviation_open(self) -> bool:
+        """Show the deviation fields: the server asked for them, or they were filled in."""
+        if self.errors.get("deviation"):
+            return True
+        return any(self.data.get(name) for name in ("deviation_why", "deviation_impact"))
+
+    def clean(self):
+        data = super().clean()
+        for row in range(self.material_row_count):
+            lot = data.get(f"materials.{row}.lot_number")
+            if lot and not data.get(f"materials.{row}.kind"):
+                self.add_error(f"materials.{row}.kind", "Choose the kind of material.")
+        given = [data.get(f"deviation_{part}") for part in ("what", "why", "impact")]
+        if any(given):
+            if not data.get("deviation_why"):
+                self.add_error("deviation_why", "Say why the step departed from the template.")
+            if not data.get("deviation_impact"):
+                self.add_error("deviation_impact", "Assess the impact on the product.")
+        return data
+
+    def service_arguments(self) -> tuple[dict, dict]:
+        """(keyword arguments for `step_record`, error-key aliases). Blank material rows are
+        left out, so the service's list positions are mapped back to the form's rows."""
+        data = self.cleaned_data
+        values = {}
+        for param in self.parameters:
+            value = data.get(f"values.{param.code}")
+            if value not in (None, ""):
+                values[param.code] = value
+        materials, aliases = [], {}
+        for row in range(self.material_row_count):
+            number = data.get(f"materials.{row}.lot_number")
+            if not number:
+                continue
+            index = len(materials)
+            materials.append(
+                {
+                    "kind": data[f"materials.{row}.kind"],
+                    "lot_number": number,
+                    "quantity": data.get(f"materials.{row}.quantity") or "",
+                }
+            )
+            aliases[f"materials.{index}.kind"] = f"materials.{row}.kind"
+            aliases[f"materials.{index}.lot_number"] = f"materials.{row}.lot_number"
+            aliases[f"materials.{index}"] = f"materials.{row}.lot_number"
+        deviation = None
+        if any(data.get(f"deviation_{part}") for part in ("what", "why", "impact")):
+            deviation = DeviationInput(
+                what=data.get("deviation_what", ""),
+                why=data.get("deviation_why", ""),
+                impact=data.get("deviation_impact", ""),
+            )
+        arguments = {
+            "performed_at": data["performed_at"],
+            "values": values,
+            "materials": materials,
+            "notes": data.get("notes", ""),
+            "deviation": deviation,
+            "password": data["password"],
+        }
+        # The service's "step" errors (order, state) concern the whole form.
+        aliases["step"] = "__all__"
+        return arguments, aliases
+
+
+# --- counts, deviations, custody ---
+
+
+class CellCountForm(forms.Form):
+    day = forms.IntegerField(
+        label="Culture day",
+        validators=[MinValueValidator(0), MaxValueValidator(60)],
+        help_text="Day 0 = cord blood thaw.",
+    )
+    measured_at = _datetime_field("Measured at")
+    total_cells_per_ml = _cells_field("Total cells per mL", "e.g. 1.1e6")
+    viable_cells_per_ml = _cells_field("Viable cells per mL", "e.g. 1.0e6")
+    viability_pct = forms.DecimalField(
+        label="Viability (%)",
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Blank: computed from viable / total.",
+    )
+    volume_ml = forms.DecimalField(
+        label="Culture volume (mL)",
+        max_digits=9,
+        decimal_places=2,
+        validators=[_more_than_zero],
+    )
+    notes = _textarea("Notes", required=False)
+
+
+class DeviationForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind of deviation", choices=DeviationKind.choices)
+    what = _textarea("What departed from the procedure")
+    why = _textarea("Why")
+    impact = _textarea("Impact assessment")
+
+
+class DeviationDispositionForm(ESignForm):
+    disposition = forms.ChoiceField(
+        label="QA disposition", choices=DeviationDisposition.choices, widget=forms.RadioSelect
+    )
+    notes = _textarea("QA rationale", help_text="Shown with the deviation and in the trail.")
+
+
+class CustodyForm(forms.Form):
+    subject = forms.ChoiceField(
+        label="What was handed over",
+        choices=[("batch", "The batch (culture or product)"), ("unit", "The cord blood unit")],
+        widget=forms.RadioSelect,
+        initial="batch",
+    )
+    released_by = _text("Released by (username)", 150)
+    received_by = _text("Received by (username)", 150)
+    from_location = _text("From", 120)
+    to_location = _text("To", 120)
+    occurred_at = _datetime_field("Hand-off time")
+    temperature_c = forms.DecimalField(
+        label="Temperature (°C)",
+        max_digits=5,
+        decimal_places=1,
+        required=False,
+        validators=[MinValueValidator(-200), MaxValueValidator(60)],
+    )
+    notes = _textarea("Notes", required=False)
+
+
+# --- lifecycle ---
+
+
+class TransitionForm(forms.Form):
+    to_state = forms.ChoiceField(choices=BatchState.choices, widget=forms.HiddenInput)
+    # The state the user saw: if someone moved the batch meanwhile, the move is refused.
+    expected_state = forms.ChoiceField(choices=BatchState.choices, widget=forms.HiddenInput)
+    reason = _textarea("Reason", help_text="Recorded in the audit trail with your name.")
+    password = forms.CharField(
+        label="Your password (to sign)",
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, signed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signed = signed
+
+    def clean(self):
+        data = super().clean()
+        # A forgotten password is not a failed signature: ask for it before the service.
+        if self.signed and not data.get("password"):
+            self.add_error("password", "Enter your password to sign.")
+        return data
+
+
+class TemplateApproveForm(ESignForm):
+    reason = _textarea("Reason", help_text="Recorded with your signature.")

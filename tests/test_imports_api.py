@@ -1,0 +1,195 @@
+"""File import: staged preview, atomic accept, same file twice, unreadable files, flow gates."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from batches.models import CellCount
+from qc.models import InstrumentImport, InstrumentReading
+
+pytestmark = pytest.mark.django_db
+FILES = Path(__file__).parent / "instrument_files"
+URL = "/api/v1/imports/"
+
+
+@pytest.fixture
+def batch_260001(technician, approved_template, lots):
+    from batches.services.batch_record import batch_create
+    from batches.services.lifecycle import batch_transition
+    from tests.factories import CordBloodUnitFactory
+
+    batch = batch_create(
+        actor=technician,
+        source_unit=CordBloodUnitFactory(),
+        template=approved_template,
+        unit_fraction_used_pct=100,
+        lot_number="CNK-260001",
+    )
+    return batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
+
+
+def keyed(key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def upload(client, name, data=None, **extra):
+    data = data if data is not None else (FILES / name).read_bytes()
+    return client.post(URL, {"file": SimpleUploadedFile(name, data), **extra}, format="multipart")
+
+
+def test_stage_preview_then_accept(instrument_key, batch_260001):
+    client = keyed(instrument_key)
+    r = upload(client, "vicell_blu_summary_utf8.csv")
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert body["file_format"] == "vicell_blu_summary" and body["already_imported"] is False
+    rows = {row["sample_id"]: row for row in body["preview"]["rows"]}
+    assert rows["CNK-260001-D07"]["status"] == "matched"
+    assert rows["CNK-260001-D07"]["viable_cells_per_ml"] == 1_850_000.0
+    assert "CNK-260002-D07" in body["preview"]["unmatched"]
+    assert CellCount.objects.count() == 0  # staged only
+    accepted = client.post(f"{URL}{body['id']}/accept/")
+    assert accepted.status_code == 200, accepted.json()
+    assert accepted.json()["status"] == "accepted"
+    days = sorted(CellCount.objects.filter(batch=batch_260001).values_list("day", flat=True))
+    assert days == [7, 10]
+    stored = InstrumentImport.objects.get()
+    assert bytes(stored.raw_file) == (FILES / "vicell_blu_summary_utf8.csv").read_bytes()
+    assert len(stored.sha256) == 64
+
+
+def test_same_file_twice_changes_nothing(instrument_key, batch_260001):
+    client = keyed(instrument_key)
+    first = upload(client, "vicell_blu_summary_utf8.csv").json()
+    client.post(f"{URL}{first['id']}/accept/")
+    again = upload(client, "vicell_blu_summary_utf8.csv")
+    assert again.status_code == 200
+    assert again.json()["already_imported"] is True and again.json()["id"] == first["id"]
+    assert client.post(f"{URL}{first['id']}/accept/").status_code == 400
+    assert InstrumentImport.objects.count() == 1
+    assert CellCount.objects.count() == 2 and InstrumentReading.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vicell_blu_summary_utf16le.csv",
+        "nc_view_multi.csv",
+        "nucleoview_nc200.csv",
+        "cedex_hires.csv",
+        "vicell_blu_detail_export.csv",
+        "vicell_xr_sample.txt",
+    ],
+)
+def test_every_supported_format_stages(instrument_key, batch_260001, name):
+    r = upload(keyed(instrument_key), name)
+    assert r.status_code == 201, r.json()
+    assert r.json()["preview"]["rows"], r.json()
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("broken_garbage.csv", "binary"),
+        ("broken_unknown_header.csv", "format"),
+        ("broken_text_in_number.csv", "not a number"),
+        ("broken_header_only.csv", "no measurements"),
+    ],
+)
+def test_unreadable_files_are_400_naming_the_problem(instrument_key, batch_260001, name, words):
+    r = upload(keyed(instrument_key), name)
+    assert r.status_code == 400
+    assert words in r.json()["file"][0].lower(), r.json()
+    assert InstrumentImport.objects.count() == 0
+
+
+def test_empty_and_missing_file(instrument_key):
+    client = keyed(instrument_key)
+    assert upload(client, "x.csv", data=b"").status_code == 400
+    assert client.post(URL, {}, format="multipart").status_code == 400
+
+
+def test_conflicting_count_is_shown_and_left_out(instrument_key, batch_260001, technician):
+    from django.utils import timezone
+
+    from batches.services.batch_record import cell_count_record
+
+    cell_count_record(
+        actor=technician,
+        batch=batch_260001,
+        day=7,
+        measured_at=timezone.now(),
+        total_cells_per_ml=5e6,
+        viable_cells_per_ml=4e6,
+        volume_ml=100,
+    )
+    client = keyed(instrument_key)
+    body = upload(client, "vicell_blu_summary_utf8.csv").json()
+    assert [c["sample_id"] for c in body["preview"]["conflicts"]] == ["CNK-260001-D07"]
+    client.post(f"{URL}{body['id']}/accept/")
+    assert sorted(CellCount.objects.values_list("day", flat=True)) == [7, 10]
+
+
+def test_user_upload_page_path_names_the_instrument(api, technician, instrument, batch_260001):
+    client = api.as_user(technician)
+    r = client.post(
+        URL,
+        {"file": SimpleUploadedFile("v.csv", (FILES / "vicell_blu_summary_utf8.csv").read_bytes())},
+        format="multipart",
+    )
+    assert r.status_code == 400 and "instrument" in r.json()
+    r = client.post(
+        URL,
+        {
+            "file": SimpleUploadedFile(
+                "v.csv", (FILES / "vicell_blu_summary_utf8.csv").read_bytes()
+            ),
+            "instrument": instrument.serial_number,
+        },
+        format="multipart",
+    )
+    assert r.status_code == 201
+
+
+def test_flow_gate_statistics_answer_the_car_test(instrument_key, batch_260001, approved_spec_set):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qc.models import QcTest, QcTestDefinition
+
+    at = timezone.now() - timedelta(hours=2)
+    test = QcTest.objects.create(
+        batch=batch_260001,
+        definition=QcTestDefinition.objects.get(spec_set__status="approved", code="car_positive"),
+        triggered_at=at,
+        sample_due_at=at,
+        due_at=at + timedelta(hours=8),
+    )
+    sample = f"CNK-260001-QC{test.pk}_CAR.fcs"
+    text = (FILES / "flow_gate_stats.csv").read_text().replace("CNK-260010-FP_CAR.fcs", sample)
+    client = keyed(instrument_key)
+    body = upload(client, "gates.csv", data=text.encode()).json()
+    matched = [r for r in body["preview"]["rows"] if r["status"] == "matched"]
+    assert len(matched) == 1 and matched[0]["result"] == pytest.approx(59.9539)
+    assert client.post(f"{URL}{body['id']}/accept/").status_code == 200
+    test.refresh_from_db()
+    assert test.state == "resulted" and test.in_spec is True
+
+
+def test_lapsed_instrument_cannot_import(instrument_key, instrument, batch_260001):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = keyed(instrument_key)
+    body = upload(client, "vicell_blu_summary_utf8.csv").json()
+    instrument.calibration_due = timezone.localdate() - timedelta(days=1)
+    instrument.save()
+    r = client.post(f"{URL}{body['id']}/accept/")
+    assert r.status_code == 400 and "calibration lapsed" in str(r.json())
+    assert CellCount.objects.count() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, permissions, status
 from rest_framework.response import Response
@@ -37,6 +37,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, Conflict):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, DataError):
+        return Response(
+            {"detail": "A value is outside the range the database can store."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     elif isinstance(exc, IntegrityError):
         return Response(
             {"detail": "The change conflicts with another record; reload and try again."},

@@ -43,7 +43,5 @@ def grant_app_role(role: str, *, password: str | None = None) -> None:
                 cursor.execute(f"REVOKE ALL ON {qn(table)} FROM {qn(role)}")
                 cursor.execute(f"GRANT SELECT, INSERT ON {qn(table)} TO {qn(role)}")
             else:
-                cursor.execute(
-                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON {qn(table)} TO {qn(role)}"
-                )
+                cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {qn(table)} TO {qn(role)}")
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {qn(role)}")

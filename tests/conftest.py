@@ -16,6 +16,29 @@ def _media_and_mail(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    """A transactional test ends by emptying every table, data migrations' rows included
+    (roles, the default template and release panel). Put them back before the next one."""
+    marker = request.node.get_closest_marker("django_db")
+    if not marker or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.exists():
+        return
+    for module, function in [
+        ("carnk_mfg.migrations.0002_roles", "create_roles"),
+        ("batches.migrations.0003_default_template", "load_template"),
+        ("qc.migrations.0002_default_release_panel", "load_panel"),
+    ]:
+        getattr(import_module(module), function)(apps, None)
+
+
 @pytest.fixture
 def password():
     return PASSWORD

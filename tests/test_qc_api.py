@@ -103,3 +103,10 @@ def test_scan_command(planned_batch, approved_spec_set, qc_analyst):
     with time_machine.travel(timezone.now(), tick=False):
         call_command("scan_overdue_qc", stdout=out)
     assert "overdue: 1" in out.getvalue()
+
+
+@pytest.mark.parametrize("value", ["0174-04-27T19:02:37-18:00", "2026-01-01T00:00:00+23:00"])
+def test_impossible_offsets_are_400_not_500(api, qc_analyst, value):
+    r = api.as_user(qc_analyst).get("/api/v1/qc-tests/", {"due_before": value})
+    assert r.status_code == 400
+    assert api.get("/api/v1/qc-tests/").status_code == 200  # the connection is still usable

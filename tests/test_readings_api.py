@@ -260,3 +260,10 @@ def test_concurrent_identical_requests_create_one_record_each(
     assert sorted(codes) == [200, 200, 200, 201], codes
     assert InstrumentReading.objects.count() == 10
     assert CellCount.objects.count() == 10
+
+
+def test_impossible_offset_in_measured_at_is_an_item_error(instrument_key, running_batch):
+    r = keyed(instrument_key).post(
+        URL, reading(running_batch, measured_at="2026-01-01T10:00:00-18:00"), format="json"
+    )
+    assert r.status_code == 400 and "measured_at" in r.json()["items"]["0"]

@@ -26,6 +26,7 @@ def _quick_password_hashing(settings):
     # Full-strength PBKDF2 costs ~0.3 s per user and per signature; these tests need neither.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 ALL_ROLES = [Role.TECHNICIAN, Role.QC_ANALYST, Role.QA, Role.CLINICAL, Role.ADMIN]
 KINDS = ["vector", "feeder", "reagent"]
 MODELS = {"vector": VectorLot, "feeder": FeederLot, "reagent": ReagentLot}
@@ -45,10 +46,16 @@ def lot_data(kind, **overrides):
     }
     data.update(
         {
-            "vector": {"construct": "iC9/CAR.19/IL15", "titer_iu_per_ml": "1.5e7",
-                       "rcr_result": "negative"},
-            "feeder": {"cell_line": "K562 uAPC", "irradiation_dose_gy": "100",
-                       "irradiated_on": days(-3)},
+            "vector": {
+                "construct": "iC9/CAR.19/IL15",
+                "titer_iu_per_ml": "1.5e7",
+                "rcr_result": "negative",
+            },
+            "feeder": {
+                "cell_line": "K562 uAPC",
+                "irradiation_dose_gy": "100",
+                "irradiated_on": days(-3),
+            },
             "reagent": {"reagent": "il2", "description": "Proleukin 22 MIU"},
         }[kind]
     )
@@ -244,8 +251,11 @@ def test_register_then_qa_releases_through_the_forms(client, technician, qa):
     client.force_login(qa)
     response = client.post(
         detail_url(lot),
-        {"status": "released", "reason": "CoA reviewed; sterility and RCR negative",
-         "password": PASSWORD},
+        {
+            "status": "released",
+            "reason": "CoA reviewed; sterility and RCR negative",
+            "password": PASSWORD,
+        },
     )
     assert response.status_code == 302
     lot.refresh_from_db()

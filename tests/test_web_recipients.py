@@ -19,6 +19,7 @@ def _quick_password_hashing(settings):
     # Full-strength PBKDF2 costs ~0.3 s per user and per signature; these tests need neither.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 ALL_ROLES = [Role.TECHNICIAN, Role.QC_ANALYST, Role.QA, Role.CLINICAL, Role.ADMIN]
 
 
@@ -74,8 +75,11 @@ def test_enrol_page_by_role(client, users_by_role, role, status):
 
 def test_anonymous_users_are_sent_to_login(client):
     recipient = RecipientFactory()
-    for url in (reverse("recipient-list"), reverse("recipient-register"),
-                recipient.get_absolute_url()):
+    for url in (
+        reverse("recipient-list"),
+        reverse("recipient-register"),
+        recipient.get_absolute_url(),
+    ):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
@@ -212,7 +216,8 @@ def test_record_a_weight_through_the_form_newest_first(client, clinical):
 def test_weights_show_newest_measured_first_even_if_entered_late(client, clinical):
     recipient = RecipientFactory(weight__measured_on=timezone.localdate())
     WeightMeasurementFactory(
-        recipient=recipient, weight_kg=Decimal("80.0"),
+        recipient=recipient,
+        weight_kg=Decimal("80.0"),
         measured_on=timezone.localdate() - timedelta(days=60),
     )
     client.force_login(clinical)

@@ -19,6 +19,7 @@ def _quick_password_hashing(settings):
     # Full-strength PBKDF2 costs ~0.3 s per user and per signature; these tests need neither.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 ALL_ROLES = [Role.TECHNICIAN, Role.QC_ANALYST, Role.QA, Role.CLINICAL, Role.ADMIN]
 NEW_DIN = make_din(777001)
 
@@ -252,7 +253,8 @@ def test_login_page_renders_and_signs_in(client, technician):
     assert response.status_code == 200
     assert 'name="username"' in response.content.decode()
     response = client.post(
-        reverse("login"), {"username": technician.username, "password": PASSWORD},
+        reverse("login"),
+        {"username": technician.username, "password": PASSWORD},
         REMOTE_ADDR="127.0.0.1",
     )
     assert response.status_code == 302
@@ -290,7 +292,7 @@ def test_home_page_renders_for_every_role(client, users_by_role):
 def test_register_page_has_the_signing_dialog_and_a_password_field_in_the_form(client, technician):
     html = page(client, technician, reverse("cbu-register")).content.decode()
     start = html.index('id="register-form"')
-    form = html[start:html.index("</form>", start)]
+    form = html[start : html.index("</form>", start)]
     assert 'data-esign="Performed"' in form
     assert 'name="password"' in form and 'autocomplete="current-password"' in form
     assert 'name="check_character"' in form and 'type="datetime-local"' in form
@@ -353,8 +355,7 @@ def test_repeated_wrong_passwords_lock_the_signer_out(client, qa, pending_unit, 
     url = reverse("cbu-eligibility", args=[pending_unit.din])
     limit = settings.AXES_FAILURE_LIMIT
     answers = [
-        client.post(url, {"eligibility": "eligible", "password": f"guess{i}"})
-        for i in range(limit)
+        client.post(url, {"eligibility": "eligible", "password": f"guess{i}"}) for i in range(limit)
     ]
     assert [a.status_code for a in answers] == [200] * (limit - 1) + [403]
     # the refusal that reaches the limit locks the account and says so
@@ -421,8 +422,17 @@ def test_empty_form_lists_every_missing_field(client, technician):
     response = client.post(reverse("cbu-register"), {})
     assert response.status_code == 200
     errors = response.context["form"].errors
-    for field in ("din", "check_character", "product_code", "collected_at", "volume_ml",
-                  "tnc_count", "viability_pct", "freezer", "password"):
+    for field in (
+        "din",
+        "check_character",
+        "product_code",
+        "collected_at",
+        "volume_ml",
+        "tnc_count",
+        "viability_pct",
+        "freezer",
+        "password",
+    ):
         assert field in errors
     assert not CordBloodUnit.objects.exists()
 
@@ -540,8 +550,13 @@ def test_allocate_eligible_unit_without_reason_is_an_error(client, clinical, eli
 def test_technician_moves_a_unit_and_history_shows_old_and_new(client, technician, eligible_unit):
     client.force_login(technician)
     url = reverse("cbu-move", args=[eligible_unit.din])
-    data = {"freezer": "LN2-09", "rack": "R3", "box": "B12", "position": "A4",
-            "reason": "Freezer LN2-01 defrost"}
+    data = {
+        "freezer": "LN2-09",
+        "rack": "R3",
+        "box": "B12",
+        "position": "A4",
+        "reason": "Freezer LN2-01 defrost",
+    }
     assert client.post(url, data).status_code == 302
     eligible_unit.refresh_from_db()
     assert eligible_unit.freezer == "LN2-09"
@@ -602,7 +617,8 @@ def assorted_units():
     return {
         "a": CordBloodUnitFactory(source_bank="Alpha Bank", status=UnitStatus.AVAILABLE),
         "b": CordBloodUnitFactory(
-            source_bank="Beta Bank", status=UnitStatus.QUARANTINED,
+            source_bank="Beta Bank",
+            status=UnitStatus.QUARANTINED,
             eligibility=Eligibility.INCOMPLETE,
         ),
         "c": CordBloodUnitFactory(
@@ -675,20 +691,39 @@ def test_list_query_count_is_the_same_for_1_and_30_units(client, qa):
 
 # --- no input gives a server error ---
 
-NASTY = ["", " ", "\x00", "💥", "1e400", "-0", "9" * 40, "<script>x</script>", "NaN",
-         "2025-02-29T25:00", "0001-01-01T00:00", "9999-12-31T23:59", "x" * 3000]
+NASTY = [
+    "",
+    " ",
+    "\x00",
+    "💥",
+    "1e400",
+    "-0",
+    "9" * 40,
+    "<script>x</script>",
+    "NaN",
+    "2025-02-29T25:00",
+    "0001-01-01T00:00",
+    "9999-12-31T23:59",
+    "x" * 3000,
+]
 
 
 def test_no_typed_input_gives_a_server_error(client, admin_user):
     unit = CordBloodUnitFactory(status=UnitStatus.QUARANTINED, eligibility=Eligibility.INELIGIBLE)
     targets = [
         (reverse("cbu-register"), register_data()),
-        (reverse("cbu-eligibility", args=[unit.din]),
-         {"eligibility": "ineligible", "notes": "n", "password": PASSWORD}),
-        (reverse("cbu-allocate", args=[unit.din]),
-         {"reason": "r", "urgent_need_justification": "", "urgent_need_physician": ""}),
-        (reverse("cbu-move", args=[unit.din]),
-         {"freezer": "f", "rack": "r", "box": "b", "position": "p", "reason": "r"}),
+        (
+            reverse("cbu-eligibility", args=[unit.din]),
+            {"eligibility": "ineligible", "notes": "n", "password": PASSWORD},
+        ),
+        (
+            reverse("cbu-allocate", args=[unit.din]),
+            {"reason": "r", "urgent_need_justification": "", "urgent_need_physician": ""},
+        ),
+        (
+            reverse("cbu-move", args=[unit.din]),
+            {"freezer": "f", "rack": "r", "box": "b", "position": "p", "reason": "r"},
+        ),
         (reverse("cbu-discard", args=[unit.din]), {"reason": ""}),
     ]
     client.force_login(admin_user)

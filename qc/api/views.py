@@ -7,9 +7,11 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 
 from batches.api.serializers import PasswordField
 from batches.api.views import _ReadViewSet
+from carnk_mfg.timeutil import to_utc
 from qc.models import OPEN_TEST_STATES, QcTest, TestState
 from qc.services import results
 
@@ -57,12 +59,18 @@ class QcTestFilter(django_filters.FilterSet):
     batch = django_filters.CharFilter(field_name="batch__lot_number")
     state = django_filters.MultipleChoiceFilter(choices=TestState.choices)
     overdue = django_filters.BooleanFilter(method="filter_overdue")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_before = django_filters.IsoDateTimeFilter(method="filter_due_before")
     code = django_filters.CharFilter(field_name="definition__code")
 
     class Meta:
         model = QcTest
         fields = ["batch", "state", "overdue", "due_before", "code"]
+
+    def filter_due_before(self, queryset, name, value):
+        moment = to_utc(value)
+        if moment is None:
+            raise ValidationError({"due_before": ["Not a real time zone offset."]})
+        return queryset.filter(due_at__lt=moment)
 
     def filter_overdue(self, queryset, name, value):
         overdue = {"state__in": OPEN_TEST_STATES, "overdue_flagged_at__isnull": False}

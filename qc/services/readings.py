@@ -25,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 from batches.models import Batch, BatchState, CellCount, CountSource
 from carnk_mfg.audit import audited
 from carnk_mfg.roles import require_permission
+from carnk_mfg.timeutil import to_utc
 from qc.models import InstrumentReading, QcTest
 
 COUNT_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-D(?P<day>\d{1,2})$")
@@ -104,8 +105,12 @@ def _parse_item(index: int, raw) -> tuple[Item | None, dict]:
         errors["sample_id"] = ["Required."]
         sample_id = ""
     measured_at = raw.get("measured_at")
-    parsed_at = parse_datetime(measured_at) if isinstance(measured_at, str) else None
-    if parsed_at is None or parsed_at.tzinfo is None:
+    try:
+        parsed_at = parse_datetime(measured_at) if isinstance(measured_at, str) else None
+    except ValueError:
+        parsed_at = None
+    parsed_at = to_utc(parsed_at) if parsed_at is not None and parsed_at.tzinfo else None
+    if parsed_at is None:
         errors["measured_at"] = ["Required: an ISO 8601 date-time with its time zone."]
     elif parsed_at > timezone.now() + timedelta(minutes=5):
         errors["measured_at"] = ["Cannot be in the future."]

@@ -32,7 +32,7 @@ def admin_token(admin_user):
 @pytest.mark.django_db
 @schema.exclude(path_regex="^/api/v1/auth/token/$").parametrize()
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

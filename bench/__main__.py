@@ -18,11 +18,15 @@ def main(argv: list[str]) -> int:
             base.rsplit("/", 1)[0] + "/carnk_bench" + (f"?{query}" if query else "")
         )
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carnk_mfg.settings")
-        from bench import qc_scan
+        import django
 
-        names = argv or ["qc_scan"]
+        django.setup()
+        from bench import ingest, qc_scan
+
+        qc_scan.prepare()
+        names = argv or ["qc_scan", "ingest"]
         for name in names:
-            {"qc_scan": qc_scan.run}[name]()
+            {"qc_scan": qc_scan.run, "ingest": ingest.run}[name]()
     return 0
 
 

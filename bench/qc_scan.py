@@ -144,16 +144,17 @@ def _plan() -> str:
         return "\n".join(row[0] for row in cur.fetchall())
 
 
-def run():
-    import django
+def prepare():
+    """Create and migrate the benchmark database (shared by every benchmark)."""
     from django.conf import settings
-
-    django.setup()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    _setup_database()
     from django.core.management import call_command
 
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    _setup_database()
     call_command("migrate", verbosity=0)
+
+
+def run():
     batch, definition = _fixtures()
     rows = []
     for closed in (10_000, 1_000_000):

@@ -1,9 +1,19 @@
 """QC in the admin console: specs, tests, alerts and the notification outbox, view-only."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from carnk_mfg.admin import ReadOnlyAdmin
-from qc.models import Notification, QcAlert, QcSpecSet, QcTest, QcTestDefinition
+from carnk_mfg.admin import ReadOnlyAdmin, reasoned_action
+from qc.models import (
+    Instrument,
+    InstrumentImport,
+    InstrumentKey,
+    InstrumentReading,
+    Notification,
+    QcAlert,
+    QcSpecSet,
+    QcTest,
+    QcTestDefinition,
+)
 
 
 class DefinitionInline(admin.TabularInline):
@@ -51,3 +61,103 @@ class QcAlertAdmin(ReadOnlyAdmin):
 class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "channel", "recipient", "subject", "sent_at"]
     list_filter = ["channel"]
+
+
+# --- instruments ---
+
+
+class KeyInline(admin.TabularInline):
+    model = InstrumentKey
+    extra = 0
+    can_delete = False
+    fields = ["prefix", "label", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    """Register instruments and issue keys here; each goes through the instrument services,
+    and a new key is shown once, in the confirmation message, never again."""
+
+    list_display = [
+        "name",
+        "model",
+        "serial_number",
+        "kind",
+        "location",
+        "calibration_due",
+        "retired",
+    ]
+    list_filter = ["kind", "retired"]
+    search_fields = ["name", "serial_number"]
+    fields = ["name", "model", "serial_number", "location", "kind", "calibration_due", "retired"]
+    inlines = [KeyInline]
+    actions = ["issue_key"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from qc.services.instruments import instrument_register
+
+        created = instrument_register(
+            actor=request.user,
+            name=obj.name,
+            model=obj.model,
+            serial_number=obj.serial_number,
+            location=obj.location,
+            kind=obj.kind,
+            calibration_due=obj.calibration_due,
+        )
+        obj.pk, obj.user_id = created.pk, created.user_id
+
+    @admin.action(description="Issue a new API key (shown once)")
+    def issue_key(self, request, queryset):
+        from qc.services.instruments import instrument_key_create
+
+        for instrument in queryset:
+            _key, raw = instrument_key_create(
+                actor=request.user, instrument=instrument, label="admin"
+            )
+            self.message_user(
+                request,
+                f"Key for {instrument.serial_number} (copy it now, it is not shown again): {raw}",
+                messages.WARNING,
+            )
+
+
+def _revoke(*, actor, obj, reason):
+    from qc.services.instruments import instrument_key_revoke
+
+    instrument_key_revoke(actor=actor, key=obj, reason=reason)
+
+
+@admin.register(InstrumentKey)
+class InstrumentKeyAdmin(ReadOnlyAdmin):
+    list_display = ["prefix", "instrument", "label", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["key_hash"]
+    actions = [
+        reasoned_action(
+            description="Revoke selected keys",
+            service=_revoke,
+            permission="qc.change_instrumentkey",
+        )
+    ]
+
+
+@admin.register(InstrumentReading)
+class InstrumentReadingAdmin(ReadOnlyAdmin):
+    list_display = ["reading_id", "instrument", "sample_id", "batch", "measured_at", "received_at"]
+    search_fields = ["sample_id", "reading_id"]
+
+
+@admin.register(InstrumentImport)
+class InstrumentImportAdmin(ReadOnlyAdmin):
+    list_display = ["filename", "instrument", "file_format", "status", "uploaded_at", "sha256"]
+    exclude = ["raw_file"]

@@ -108,3 +108,60 @@ def test_admin_action_needs_the_permission(client, technician):
     assert response.status_code in (200, 302, 403)
     unit.refresh_from_db()
     assert unit.status == "available"
+
+
+def test_instrument_registered_and_key_issued_in_the_admin(staff_admin):
+    from qc.models import Instrument, InstrumentKey
+
+    r = staff_admin.post(
+        "/admin/qc/instrument/add/",
+        {
+            "name": "NC-200 A",
+            "model": "NucleoCounter NC-200",
+            "serial_number": "NC-77",
+            "location": "QC lab",
+            "kind": "cell_counter",
+            "calibration_due": "2030-01-01",
+            "keys-TOTAL_FORMS": "0",
+            "keys-INITIAL_FORMS": "0",
+        },
+    )
+    assert r.status_code == 302, r.content[:3000]
+    instrument = Instrument.objects.get(serial_number="NC-77")
+    assert instrument.user.groups.filter(name="instrument").exists()
+    r = staff_admin.post(
+        "/admin/qc/instrument/",
+        {"action": "issue_key", "_selected_action": [instrument.pk]},
+        follow=True,
+    )
+    key = InstrumentKey.objects.get(instrument=instrument)
+    assert f"ik_{key.prefix}_" in r.content.decode()
+    r = staff_admin.post(
+        "/admin/qc/instrumentkey/",
+        {"action": "action__revoke", "_selected_action": [key.pk], "apply": "1", "reason": "Lost"},
+    )
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_create_instrument_key_command(admin_user):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from qc.services.instruments import instrument_for_key, instrument_register
+
+    instrument_register(
+        actor=admin_user,
+        name="X",
+        model="Vi-CELL XR",
+        serial_number="XR-1",
+        location="L",
+        kind="cell_counter",
+        calibration_due=timezone.localdate(),
+    )
+    out = StringIO()
+    call_command("create_instrument_key", "XR-1", "--by", admin_user.username, stdout=out)
+    raw = out.getvalue().strip().splitlines()[-1]
+    assert instrument_for_key(raw)[0].serial_number == "XR-1"

@@ -25,5 +25,6 @@ urlpatterns = [
     path("api/v1/", include("qc.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("qc.urls_imports")),
     path("", include("batches.urls")),
 ]

@@ -1,0 +1,63 @@
+"""Web pages for instrument file imports: upload (staged preview), then accept."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from batches.views import _call_service, _require, allowed_to
+from qc.models import Instrument, InstrumentImport
+from qc.services.imports import import_accept, import_stage
+
+
+class UploadForm(forms.Form):
+    instrument = forms.ModelChoiceField(
+        queryset=Instrument.objects.filter(retired=False),
+        to_field_name="serial_number",
+        help_text="The instrument that wrote the file.",
+    )
+    file = forms.FileField(help_text="The export exactly as the instrument wrote it.")
+
+
+@allowed_to("qc.submit_reading")
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = _call_service(
+            form,
+            lambda: import_stage(
+                actor=request.user,
+                instrument=form.cleaned_data["instrument"],
+                filename=upload.name,
+                data=upload.read(),
+            ),
+        )
+        if result is not None:
+            staged, again = result
+            if again:
+                messages.info(request, "This file was imported before; nothing changed.")
+            return redirect("import-detail", pk=staged.pk)
+    recent = InstrumentImport.objects.select_related("instrument").defer("raw_file")[:20]
+    return render(request, "imports/upload.html", {"form": form, "recent": recent})
+
+
+@allowed_to("qc.view_instrumentimport")
+@require_http_methods(["GET", "POST"])
+def import_detail(request, pk):
+    staged = get_object_or_404(
+        InstrumentImport.objects.select_related("instrument").defer("raw_file"), pk=pk
+    )
+    form = forms.Form(request.POST or None)
+    if request.method == "POST":
+        _require(request, "qc.submit_reading")
+        accepted = _call_service(form, lambda: import_accept(actor=request.user, staged=staged))
+        if accepted is not None:
+            messages.success(request, f"{staged.filename}: matched rows committed.")
+            return redirect("import-detail", pk=staged.pk)
+    return render(
+        request, "imports/detail.html", {"staged": staged, "preview": staged.preview, "form": form}
+    )

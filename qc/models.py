@@ -7,13 +7,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from batches.models.process import TEMPLATE_FROZEN, child_frozen
+from batches.models.process import TEMPLATE_FROZEN, TemplateStatus, child_frozen
 
-
-class SpecStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    APPROVED = "approved", "Approved"
-    RETIRED = "retired", "Retired"
+# Spec sets live like templates: draft, approved (frozen), retired.
+SpecStatus = TemplateStatus
 
 
 class ResultType(models.TextChoices):

@@ -12,7 +12,10 @@ from django.views.decorators.http import require_GET
 
 @login_required
 def home(request):
-    return render(request, "home.html")
+    """The dashboard: what each role needs to see first."""
+    from batches.views import dashboard
+
+    return dashboard(request)
 
 
 @never_cache

@@ -8,6 +8,8 @@ from tests.factories import PASSWORD, UserFactory
 @pytest.fixture(autouse=True)
 def _media_and_mail(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Full-strength PBKDF2 costs ~0.3 s per user and per signature; tests need neither.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Static files are served by whitenoise in production; tests render templates only.
     settings.STORAGES = {

@@ -14,12 +14,6 @@ from tests.factories import RecipientFactory, UserFactory, WeightMeasurementFact
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    # Full-strength PBKDF2 costs ~0.3 s per user and per signature; these tests need neither.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 ALL_ROLES = [Role.TECHNICIAN, Role.QC_ANALYST, Role.QA, Role.CLINICAL, Role.ADMIN]
 
 

@@ -270,7 +270,10 @@ def _unit_page(request, unit: CordBloodUnit, **bound_forms):
         "unit": unit,
         "signatures": _signature_rows(unit),
         "history": _history_rows(selectors.audit_history(unit), CordBloodUnit),
-        "markers": sorted((unit.maternal_markers or {}).items()),
+        # A JSON field: anything but a mapping (e.g. typed in the admin) shows as no results.
+        "markers": sorted(unit.maternal_markers.items())
+        if isinstance(unit.maternal_markers, dict)
+        else [],
         "can_determine": actor_may(user, "batches.determine_eligibility"),
         "can_allocate": actor_may(user, "batches.allocate_cordbloodunit"),
         "can_move": actor_may(user, "batches.store_cordbloodunit"),

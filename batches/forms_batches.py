@@ -265,7 +265,8 @@ class StepForm(ESignForm):
         """Show the deviation fields: the server asked for them, or they were filled in."""
         if self.errors.get("deviation"):
             return True
-        return any(self.data.get(name) for name in ("deviation_why", "deviation_impact"))
+        parts = ("deviation_what", "deviation_why", "deviation_impact")
+        return any(self.data.get(name) for name in parts)
 
     def clean(self):
         data = super().clean()

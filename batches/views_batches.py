@@ -573,6 +573,8 @@ def _batch_page(
         "harvest_day": harvest_day,
         "qc_rows": qc_rows,
         "qc_overdue": sum(1 for row in qc_rows if row["overdue"]),
+        "may_enter_result": actor_may(user, "qc.enter_qc_result"),
+        "may_review_result": actor_may(user, "qc.review_qc_result"),
         "open_deviations": open_deviations,
         "closed_deviations": [d for d in batch.deviations.all() if d.state != DeviationState.OPEN],
         "transitions": transitions,

@@ -288,12 +288,10 @@ def step_record(
                 + " Record a deviation (what, why, impact) to save it."
             }
         )
-    if (
-        deviation is not None
-        and not check.departures
-        and not all((deviation.what, deviation.why, deviation.impact))
-    ):
-        raise ValidationError({"deviation": "A deviation needs what, why and impact."})
+    if deviation is not None and not (deviation.why.strip() and deviation.impact.strip()):
+        raise ValidationError({"deviation": "A deviation needs why it happened and its impact."})
+    if deviation is not None and not check.departures and not deviation.what.strip():
+        raise ValidationError({"deviation": "Say what departed from the procedure."})
     signature_authenticate(
         signer=actor,
         password=password,

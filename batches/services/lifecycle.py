@@ -100,7 +100,7 @@ def batch_transition(
                 f"Batch {locked.lot_number} is now {locked.get_state_display().lower()}, "
                 f"not {BatchState(expected_state).label.lower()}: someone else changed it first."
             )
-        _check_gates(locked, to_state)
+        _check_gates(locked, to_state, actor)
         move_locked_batch(locked, to_state)
         if step.signature:
             signature_apply(
@@ -125,7 +125,45 @@ def move_locked_batch(locked: Batch, to_state: str) -> None:
     locked.save(update_fields=["state", "held_from_state", "state_changed_at"])
 
 
-def _check_gates(batch: Batch, to_state: str) -> None:
+def _check_release(batch: Batch, actor) -> None:
+    """Release needs every release-required QC test reviewed and in spec (the newest test of
+    each, so a passing retest counts), or still open where the spec allows release pending;
+    and a releaser who performed no manufacturing step of this batch (four eyes)."""
+    from qc.models import QcTest, TestState
+
+    if batch.steps.filter(performed_by=actor).exists():
+        raise ValidationError(
+            {
+                "to_state": "You performed manufacturing steps of this batch; another QA "
+                "reviewer must release it."
+            }
+        )
+    newest = {}
+    for test in (
+        QcTest.objects.filter(batch=batch, definition__required_for_release=True)
+        .select_related("definition")
+        .order_by("definition_id", "triggered_at", "id")
+    ):
+        newest[test.definition_id] = test
+    if not newest:
+        raise ValidationError({"to_state": "The batch has no release QC tests yet."})
+    problems = []
+    for test in newest.values():
+        name = test.definition.name
+        if test.state == TestState.REVIEWED and test.in_spec:
+            continue
+        pending_allowed = test.definition.may_release_pending
+        if test.state in (TestState.PLANNED, TestState.SAMPLED) and pending_allowed:
+            continue
+        if test.state == TestState.REVIEWED and test.in_spec is False:
+            problems.append(f"{name} is out of specification")
+        else:
+            problems.append(f"{name} is {test.get_state_display().lower()}")
+    if problems:
+        raise ValidationError({"to_state": "Not releasable: " + "; ".join(problems) + "."})
+
+
+def _check_gates(batch: Batch, to_state: str, actor=None) -> None:
     """What must be true of the batch record before each state (beyond the table)."""
     from batches.selectors import next_template_step
 
@@ -140,3 +178,5 @@ def _check_gates(batch: Batch, to_state: str) -> None:
         and batch.deviations.filter(state="open").exists()
     ):
         raise ValidationError({"to_state": "The batch has an open deviation awaiting QA."})
+    if to_state == S.RELEASED:
+        _check_release(batch, actor)

@@ -18,6 +18,8 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from bench.fixtures import bench_batch, bench_user
+
 TOTAL = 50_000
 PER_REQUEST = 500
 
@@ -29,45 +31,26 @@ def _free_port() -> int:
 
 
 def _fixtures():
-    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from batches.models import Batch, CordBloodUnit, ProcessTemplate
     from qc.models import Instrument
     from qc.services.instruments import instrument_key_create, instrument_register
-    from tests.factories import CordBloodUnitFactory, UserFactory
 
-    admin = UserFactory(username="bench-admin")
-    from django.contrib.auth.models import Group
-
-    admin.groups.add(Group.objects.get(name="admin"))
-    admin = get_user_model().objects.get(pk=admin.pk)  # fresh permission cache
-    instrument = Instrument.objects.filter(
-        serial_number="BENCH-VCB"
-    ).first() or instrument_register(
-        actor=admin,
-        name="Bench Vi-CELL",
-        model="Vi-CELL BLU",
-        serial_number="BENCH-VCB",
-        location="bench",
-        kind="cell_counter",
-        calibration_due=timezone.localdate() + timedelta(days=365),
-    )
+    admin = bench_user("bench-admin", "admin")
+    instrument = Instrument.objects.filter(serial_number="BENCH-VCB").first()
+    if instrument is None:
+        instrument = instrument_register(
+            actor=admin,
+            name="Bench Vi-CELL",
+            model="Vi-CELL BLU",
+            serial_number="BENCH-VCB",
+            location="bench",
+            kind="cell_counter",
+            calibration_due=timezone.localdate() + timedelta(days=365),
+        )
     _, key = instrument_key_create(actor=admin, instrument=instrument, label="bench")
-    template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
-    ProcessTemplate.objects.filter(pk=template.pk, status="draft").update(status="approved")
-    unit = CordBloodUnit.objects.first() or CordBloodUnitFactory(registered_by=admin)
-    now = timezone.now()
-    batch = Batch.objects.filter(lot_number="BENCH-INGEST").first() or Batch.objects.create(
-        lot_number="BENCH-INGEST",
-        source_unit=unit,
-        template=template,
-        coi_identifier="W042026999998",
-        unit_fraction_used_pct=1,
-        state="in_process",
-        state_changed_at=now,
-        created_by=admin,
-        created_at=now,
+    batch = bench_batch(
+        lot_number="BENCH-INGEST", coi_identifier="W042026999998", state="in_process", user=admin
     )
     return instrument, key, batch
 

@@ -12,6 +12,8 @@ import statistics
 import time
 from datetime import timedelta
 
+from bench.fixtures import bench_batch, bench_user
+
 
 def _setup_database():
     import psycopg2
@@ -34,32 +36,13 @@ def _setup_database():
 
 
 def _fixtures():
-    from django.contrib.auth.models import Group
-    from django.utils import timezone
+    from qc.models import QcTestDefinition
 
-    from batches.models import Batch, CordBloodUnit, ProcessTemplate
-    from qc.models import QcSpecSet, QcTestDefinition
-    from tests.factories import CordBloodUnitFactory, UserFactory
-
-    analyst = UserFactory(username="bench-qc", email="qc@bench.example")  # get_or_create
-    analyst.groups.add(Group.objects.get(name="qc_analyst"))
-    template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
-    ProcessTemplate.objects.filter(pk=template.pk, status="draft").update(status="approved")
-    QcSpecSet.objects.filter(template=template, status="draft").update(status="approved")
-    unit = CordBloodUnit.objects.first() or CordBloodUnitFactory(registered_by=analyst)
-    now = timezone.now()
-    batch = Batch.objects.filter(lot_number="BENCH-1").first() or Batch.objects.create(
-        lot_number="BENCH-1",
-        source_unit=unit,
-        template=template,
-        coi_identifier="W042026999999",
-        unit_fraction_used_pct=100,
-        state="planned",
-        state_changed_at=now,
-        created_by=analyst,
-        created_at=now,
+    analyst = bench_user("bench-qc", "qc_analyst")
+    batch = bench_batch(
+        lot_number="BENCH-1", coi_identifier="W042026999999", state="planned", user=analyst
     )
-    return batch, QcTestDefinition.objects.get(code="endotoxin", spec_set__template=template)
+    return batch, QcTestDefinition.objects.get(code="endotoxin", spec_set__template=batch.template)
 
 
 def _load(batch, definition, *, closed: int, overdue: int):

@@ -1,0 +1,40 @@
+"""Rows the benchmarks start from, written directly: benchmark data, not GMP records."""
+
+from __future__ import annotations
+
+
+def bench_user(username: str, role: str):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(username=username, email=f"{username}@bench.example")  # get_or_create
+    user.groups.add(Group.objects.get(name=role))
+    return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
+
+
+def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
+    """A batch on the default template (approved, with its release panel) in `state`."""
+    from django.utils import timezone
+
+    from batches.models import Batch, CordBloodUnit, ProcessTemplate
+    from qc.models import QcSpecSet
+    from tests.factories import CordBloodUnitFactory
+
+    template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
+    ProcessTemplate.objects.filter(pk=template.pk, status="draft").update(status="approved")
+    QcSpecSet.objects.filter(template=template, status="draft").update(status="approved")
+    unit = CordBloodUnit.objects.first() or CordBloodUnitFactory(registered_by=user)
+    now = timezone.now()
+    return Batch.objects.filter(lot_number=lot_number).first() or Batch.objects.create(
+        lot_number=lot_number,
+        source_unit=unit,
+        template=template,
+        coi_identifier=coi_identifier,
+        unit_fraction_used_pct=1,
+        state=state,
+        state_changed_at=now,
+        created_by=user,
+        created_at=now,
+    )

@@ -192,6 +192,10 @@ SPECTACULAR_SETTINGS = {
         "UnitStatusEnum": "batches.models.donor.UnitStatus",
         "LotStatusEnum": "batches.models.materials.LotStatus",
         "EligibilityEnum": "batches.models.donor.Eligibility",
+        "BatchStateEnum": "batches.models.batch.BatchState",
+        "DeviationKindEnum": "batches.models.batch.DeviationKind",
+        "QcTestStateEnum": "qc.models.TestState",
+        "MaterialKindEnum": "batches.models.process.MaterialKind",
     },
 }
 

@@ -1,6 +1,7 @@
 """`Authorization: Token ik_...`: an instrument key. The request then acts as the
 instrument's service account, marked so the audit trail names the instrument."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from qc.services.instruments import KEY_PREFIX, instrument_for_key
@@ -30,3 +31,18 @@ class InstrumentKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class InstrumentKeyScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes instrument keys."""
+
+    target_class = InstrumentKeyAuthentication
+    name = "instrumentKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token ik_<prefix>_<secret>`: an instrument's key (readings, imports).",
+        }

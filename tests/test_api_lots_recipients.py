@@ -186,3 +186,13 @@ def test_health_probes(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.json()
     assert ready.json()["database"] == "ok" and ready.json()["broker"] == "ok"
+
+
+def test_openapi_schema_is_valid_and_warning_free(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    assert "instrumentKey" in text and "/api/v1/readings/" in text and "/api/v1/imports/" in text
+    assert "Staged Vi-CELL BLU summary" in text  # the import endpoint's example

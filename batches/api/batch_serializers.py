@@ -305,7 +305,7 @@ class DeviationOpenIn(serializers.Serializer):
     impact = serializers.CharField()
 
 
-class DispositionIn(serializers.Serializer):
+class DeviationDispositionIn(serializers.Serializer):
     disposition = serializers.ChoiceField(DeviationDisposition.choices)
     notes = serializers.CharField()
     password = PasswordField()

@@ -209,13 +209,13 @@ class BatchViewSet(mixins.CreateModelMixin, _ReadViewSet):
         deviation = batch_record.deviation_open(actor=request.user, batch=batch, **data)
         return Response(s.DeviationOut(deviation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.DispositionIn, responses=s.DeviationOut)
+    @extend_schema(request=s.DeviationDispositionIn, responses=s.DeviationOut)
     @action(detail=True, methods=["post"], url_path=r"deviations/(?P<deviation_id>\d+)/disposition")
     def deviation_disposition(self, request, deviation_id=None, *args, **kwargs):
         """QA's signed disposition of a deviation (accept, or reject the batch)."""
         batch = self.get_object()
         deviation = get_object_or_404(Deviation, pk=deviation_id, batch=batch)
-        data = self.parse(s.DispositionIn)
+        data = self.parse(s.DeviationDispositionIn)
         deviation = batch_record.deviation_disposition(
             actor=request.user, request=request, deviation=deviation, **data
         )

@@ -175,6 +175,51 @@ class ImportViewSet(_ReadViewSet):
     @extend_schema(
         request={"multipart/form-data": ImportIn},
         responses={201: ImportOut, 200: ImportOut},
+        examples=[
+            OpenApiExample(
+                "Staged Vi-CELL BLU summary",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": 17,
+                    "instrument": "VCB-0042",
+                    "filename": "Results.csv",
+                    "sha256": "9f2c…",
+                    "file_format": "vicell_blu_summary",
+                    "status": "staged",
+                    "already_imported": False,
+                    "preview": {
+                        "format_label": "Beckman Coulter Vi-CELL BLU (summary CSV)",
+                        "matched": 1,
+                        "unmatched": ["CNK-26000002-D07"],
+                        "conflicts": [],
+                        "warnings": [],
+                        "rows": [
+                            {
+                                "row": 1,
+                                "sample_id": "CNK-26000001-D07",
+                                "batch": "CNK-26000001",
+                                "status": "matched",
+                                "kind": "count",
+                                "day": 7,
+                                "measured_at": "2026-11-20T09:15:00+00:00",
+                                "total_cells_per_ml": 1940000.0,
+                                "viable_cells_per_ml": 1850000.0,
+                                "viability_pct": 95.68,
+                                "conflict": "",
+                                "note": "",
+                            }
+                        ],
+                    },
+                },
+            ),
+            OpenApiExample(
+                "Unreadable file",
+                response_only=True,
+                status_codes=["400"],
+                value={"file": ["Unknown file format: the first line is 'foo,bar'. Supported: …"]},
+            ),
+        ],
         description=(
             "Stages the file: the answer previews each row (matched batch and sample, values "
             "in cells/mL, conflicts, unmatched sample IDs). The same file again answers 200 "

@@ -170,6 +170,8 @@ class Command(BaseCommand):
         """Approve the default template and run one batch to mid-expansion."""
         from batches.models import ProcessTemplate, Recipient
         from batches.services import batch_record, lifecycle, templates
+        from qc.models import QcSpecSet
+        from qc.services.specs import qc_spec_set_approve
 
         tech, qa = users[Role.TECHNICIAN], users[Role.QA]
         for lot_number, reagent in (("ISO-CD3-0421", "isolation"), ("RN-T100A-902", "retronectin")):
@@ -193,6 +195,9 @@ class Command(BaseCommand):
             actor=qa,
             password=DEMO_PASSWORD,
             template=ProcessTemplate.objects.get(code="CB-CAR-NK", version=1),
+        )
+        qc_spec_set_approve(
+            actor=qa, password=DEMO_PASSWORD, spec_set=QcSpecSet.objects.get(template=template)
         )
         unit = CordBloodUnit.objects.filter(eligibility=Eligibility.ELIGIBLE).first()
         batch = batch_record.batch_create(

@@ -42,6 +42,8 @@ _VIEW_ALL = [
     "batches.view_cellcount",
     "batches.view_deviation",
     "batches.view_custodyevent",
+    "batches.view_doseunit",
+    "batches.view_protocoldoselevel",
     "qc.view_qcspecset",
     "qc.view_qctest",
     "qc.view_qcalert",
@@ -62,6 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.record_count",
         "batches.open_deviation",
         "batches.record_custody",
+        "batches.formulate_doseunit",
         "qc.record_qc_sample",
         "qc.submit_reading",
         "qc.view_instrumentimport",
@@ -99,6 +102,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.change_recipient",
         "batches.record_weight",
         "batches.allocate_cordbloodunit",
+        "batches.assign_dose",
     ],
     Role.ADMIN: ["*"],  # every permission of every app
     # Instruments act through their keys as their service account; ActorMay keeps them to

@@ -48,3 +48,26 @@ def step_payloads(day0, din="G123498654321"):
             [],
         ),
     ]
+
+
+def result_all(batch, analyst, reviewer, skip=(), overrides=None):
+    """Enter and review an in-spec result for every QC test of the batch (except `skip`)."""
+    from qc.models import QcTest
+    from qc.services import results
+    from tests.factories import PASSWORD
+
+    good = {"numeric": "80", "pass_fail": "negative"}
+    values = {
+        "endotoxin": "1.0",
+        "residual_feeder": "0.01",
+        "vcn": "2",
+        "cd3_per_kg": "1e6",
+        "car_positive": "50",
+        **(overrides or {}),
+    }
+    for test in QcTest.objects.filter(batch=batch).select_related("definition"):
+        if test.definition.code in skip:
+            continue
+        value = values.get(test.definition.code, good[test.definition.result_type])
+        results.qc_result_enter(actor=analyst, test=test, value=value, unit=test.definition.unit)
+        results.qc_result_review(actor=reviewer, password=PASSWORD, test=test)

@@ -37,6 +37,7 @@ def _migration_data(request):
         ("carnk_mfg.migrations.0002_roles", "create_roles"),
         ("batches.migrations.0003_default_template", "load_template"),
         ("qc.migrations.0002_default_release_panel", "load_panel"),
+        ("batches.migrations.0006_default_dose_levels", "load_levels"),
     ]:
         getattr(import_module(module), function)(apps, None)
 
@@ -189,4 +190,37 @@ def running_batch(planned_batch, technician):
 
     return batch_transition(
         actor=technician, batch=planned_batch, to_state="in_process", reason="go"
+    )
+
+
+@pytest.fixture
+def in_qc_batch(technician, approved_spec_set, planned_batch):
+    """The planned batch taken through every step and harvest into QC (release panel open)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from batches.services import batch_record, lifecycle
+    from tests.batch_steps import step_payloads
+
+    batch = lifecycle.batch_transition(
+        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
+    )
+    steps = {s.code: s for s in batch.template.steps.all()}
+    day0 = timezone.now() - timedelta(days=20)
+    for code, at, values, materials in step_payloads(day0, din=batch.source_unit.din):
+        batch_record.step_record(
+            actor=technician,
+            password=PASSWORD,
+            batch=batch,
+            template_step=steps[code],
+            performed_at=at,
+            values=values,
+            materials=materials,
+        )
+    batch = lifecycle.batch_transition(
+        actor=technician, batch=batch, to_state="harvested", reason="h", password=PASSWORD
+    )
+    return lifecycle.batch_transition(
+        actor=technician, batch=batch, to_state="in_qc", reason="to QC"
     )

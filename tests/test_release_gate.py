@@ -1,62 +1,14 @@
 """The release transition's gate: QC reviewed and in spec (or pending where allowed), no open
 deviation, and a releaser who did not make the batch."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from batches.services import batch_record, lifecycle
-from qc.models import QcTest
-from qc.services import results
-from tests.batch_steps import step_payloads
+from tests.batch_steps import result_all
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def in_qc_batch(technician, approved_spec_set, planned_batch):
-    batch = lifecycle.batch_transition(
-        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
-    )
-    steps = {s.code: s for s in batch.template.steps.all()}
-    day0 = timezone.now() - timedelta(days=20)
-    for code, at, values, materials in step_payloads(day0, din=batch.source_unit.din):
-        batch_record.step_record(
-            actor=technician,
-            password=PASSWORD,
-            batch=batch,
-            template_step=steps[code],
-            performed_at=at,
-            values=values,
-            materials=materials,
-        )
-    batch = lifecycle.batch_transition(
-        actor=technician, batch=batch, to_state="harvested", reason="h", password=PASSWORD
-    )
-    return lifecycle.batch_transition(
-        actor=technician, batch=batch, to_state="in_qc", reason="to QC"
-    )
-
-
-def result_all(batch, analyst, reviewer, skip=(), overrides=None):
-    good = {"numeric": "80", "pass_fail": "negative"}
-    values = {
-        "endotoxin": "1.0",
-        "residual_feeder": "0.01",
-        "vcn": "2",
-        "cd3_per_kg": "1e6",
-        "car_positive": "50",
-        **(overrides or {}),
-    }
-    for test in QcTest.objects.filter(batch=batch).select_related("definition"):
-        if test.definition.code in skip:
-            continue
-        value = values.get(test.definition.code, good[test.definition.result_type])
-        results.qc_result_enter(actor=analyst, test=test, value=value, unit=test.definition.unit)
-        results.qc_result_review(actor=reviewer, password=PASSWORD, test=test)
 
 
 def release(batch, qa):

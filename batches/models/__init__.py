@@ -30,8 +30,18 @@ from batches.models.process import (
     ValueType,
 )
 from batches.models.recipients import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from batches.models.release import (
+    DoseUnit,
+    DoseUnitStatus,
+    Presentation,
+    ProtocolDoseLevel,
+)
 
 __all__ = [
+    "DoseUnit",
+    "DoseUnitStatus",
+    "Presentation",
+    "ProtocolDoseLevel",
     "ACTIVE_STATES",
     "Batch",
     "BatchState",

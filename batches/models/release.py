@@ -1,0 +1,105 @@
+"""Release at a dose level (DESIGN section 6): protocol dose levels and the bags (dose units)
+a harvested batch is formulated into."""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+@pghistory.track()
+class ProtocolDoseLevel(models.Model):
+    """A dose level of the trial protocol (defaults DL1-DL3, loaded by data migration)."""
+
+    code = models.CharField(max_length=10, unique=True)
+    car_nk_cells_per_kg = models.FloatField()
+    # A dose uses a body weight measured at most this many days before the calculation.
+    max_weight_age_days = models.PositiveIntegerField(default=14)
+
+    class Meta:
+        ordering = ["car_nk_cells_per_kg"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(car_nk_cells_per_kg__gt=0), name="dose_level_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.car_nk_cells_per_kg:.0e} CAR-NK cells/kg)"
+
+
+class Presentation(models.TextChoices):
+    FRESH = "fresh", "Fresh"
+    CRYOPRESERVED = "cryopreserved", "Cryopreserved"
+
+
+class DoseUnitStatus(models.TextChoices):
+    QUARANTINED = "quarantined", "Quarantined (awaiting release)"
+    RELEASED = "released", "Released"
+    ASSIGNED = "assigned", "Assigned to a recipient"
+    ISSUED = "issued", "Issued"
+    INFUSED = "infused", "Infused"
+    REJECTED = "rejected", "Rejected (quarantined)"
+
+
+@pghistory.track()
+class DoseUnit(models.Model):
+    """One bag. Its ISBT 128 identity is the batch's DIN (Chain of Identity identifier) with
+    this bag's division code in the product code."""
+
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="dose_units")
+    division = models.CharField(max_length=2)
+    presentation = models.CharField(max_length=20, choices=Presentation.choices)
+    volume_ml = models.DecimalField(max_digits=7, decimal_places=2)
+    total_cells_per_ml = models.FloatField()
+    car_positive_pct = models.DecimalField(max_digits=5, decimal_places=2)
+    cd3_positive_pct = models.DecimalField(max_digits=6, decimal_places=3)
+    expires_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=20, choices=DoseUnitStatus.choices, default=DoseUnitStatus.QUARANTINED
+    )
+    recipient = models.ForeignKey(
+        "batches.Recipient", null=True, blank=True, on_delete=models.PROTECT, related_name="doses"
+    )
+    dose_level = models.ForeignKey(
+        ProtocolDoseLevel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dose_car_nk_cells = models.FloatField(null=True, blank=True)
+    dose_volume_ml = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["batch", "division"]
+        permissions = [
+            ("formulate_doseunit", "Formulate a harvested batch into bags"),
+            ("assign_dose", "Assign a released bag to a recipient at a dose level"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "division"], name="one_bag_per_division"),
+            models.CheckConstraint(condition=Q(volume_ml__gt=0), name="bag_volume_positive"),
+            models.CheckConstraint(
+                condition=Q(total_cells_per_ml__gt=0), name="bag_cells_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(car_positive_pct__gt=0, car_positive_pct__lte=100),
+                name="bag_car_pct_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(cd3_positive_pct__gte=0, cd3_positive_pct__lte=100),
+                name="bag_cd3_pct_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Bag {self.batch.coi_identifier} {self.division}"
+
+    @property
+    def car_nk_cells_per_ml(self) -> float:
+        return self.total_cells_per_ml * float(self.car_positive_pct) / 100
+
+    @property
+    def car_nk_cells(self) -> float:
+        return self.car_nk_cells_per_ml * float(self.volume_ml)

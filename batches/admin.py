@@ -8,10 +8,12 @@ from batches.models import (
     CordBloodUnit,
     CustodyEvent,
     Deviation,
+    DoseUnit,
     ExecutedStep,
     FeederLot,
     MaterialUse,
     ProcessTemplate,
+    ProtocolDoseLevel,
     ReagentLot,
     Recipient,
     StepParameter,
@@ -201,3 +203,27 @@ class CustodyEventAdmin(ReadOnlyAdmin):
 @admin.register(MaterialUse)
 class MaterialUseAdmin(ReadOnlyAdmin):
     list_display = ["step", "vector_lot", "feeder_lot", "reagent_lot", "quantity"]
+
+
+# --- release ---
+
+
+@admin.register(ProtocolDoseLevel)
+class ProtocolDoseLevelAdmin(ReadOnlyAdmin):
+    list_display = ["code", "car_nk_cells_per_kg", "max_weight_age_days"]
+
+
+@admin.register(DoseUnit)
+class DoseUnitAdmin(ReadOnlyAdmin):
+    list_display = [
+        "batch",
+        "division",
+        "presentation",
+        "volume_ml",
+        "status",
+        "recipient",
+        "dose_level",
+        "expires_at",
+    ]
+    list_filter = ["status", "presentation"]
+    search_fields = ["batch__lot_number", "batch__coi_identifier", "recipient__subject_id"]

@@ -139,3 +139,112 @@ def expansion_flag(batch, series=None) -> str:
         day = late[-1]["day"]
         return f"Fold expansion {fold:.0f}x on day {day} is outside the expected {low:g}–{high:g}x."
     return ""
+
+
+# --- documents (Certificate of Analysis, bag labels) ---
+
+
+def coa_for(batch):
+    """The Certificate of Analysis content of a batch, from its record."""
+    from django.utils import timezone
+
+    from batches import documents as d
+    from qc.models import QcTest
+
+    newest = {}
+    for test in (
+        QcTest.objects.filter(batch=batch)
+        .select_related("definition", "reviewed_by")
+        .order_by("definition_id", "triggered_at", "id")
+    ):
+        newest[test.definition_id] = test
+    lines = []
+    for test in newest.values():
+        definition = test.definition
+        if test.in_spec is None or test.state not in ("reviewed", "resulted"):
+            status = d.QcStatus.PENDING
+        else:
+            status = d.QcStatus.IN_SPEC if test.in_spec else d.QcStatus.OUT_OF_SPEC
+        result = test.result_text or (
+            f"{test.result_numeric:g}" if test.result_numeric is not None else ""
+        )
+        reviewed = test.reviewed_by is not None and test.reviewed_at is not None
+        lines.append(
+            d.QcResultLine(
+                test_name=definition.name,
+                method=definition.method,
+                specification=definition.spec_text,
+                status=status,
+                result=result if status != d.QcStatus.PENDING else "",
+                unit=test.result_unit if status != d.QcStatus.PENDING else "",
+                may_release_pending=definition.may_release_pending,
+                reviewed_by=test.reviewed_by.get_full_name() if reviewed else "",
+                reviewed_at=timezone.localtime(test.reviewed_at) if reviewed else None,
+            )
+        )
+    deviations = [
+        d.DeviationLine(
+            kind=dev.get_kind_display(),
+            what=dev.what,
+            opened_by=dev.opened_by.get_full_name(),
+            opened_at=timezone.localtime(dev.opened_at),
+            disposition=dev.get_disposition_display(),
+            disposition_notes=dev.disposition_notes,
+            dispositioned_by=dev.dispositioned_by.get_full_name() if dev.dispositioned_by else "",
+            dispositioned_at=timezone.localtime(dev.dispositioned_at)
+            if dev.dispositioned_at
+            else None,
+        )
+        for dev in batch.deviations.select_related("opened_by", "dispositioned_by")
+    ]
+    signatures = [
+        d.SignatureLine(
+            printed_name=s.printed_name,
+            meaning=s.get_meaning_display(),
+            signed_at=timezone.localtime(s.signed_at),
+        )
+        for s in signatures_of(batch)
+    ]
+    unit = batch.source_unit
+    return d.CoaData(
+        lot_number=batch.lot_number,
+        coi_identifier=batch.coi_identifier,
+        source_unit_din=unit.din,
+        donor_eligibility=unit.eligibility,
+        day0_at=timezone.localtime(batch.day0_at) if batch.day0_at else None,
+        qc_results=lines,
+        deviations=deviations,
+        signatures=signatures,
+        recipient_subject_id=batch.intended_recipient.subject_id
+        if batch.intended_recipient
+        else None,
+        urgent_medical_need=unit.urgent_medical_need.justification
+        if unit.urgent_medical_need
+        else "",
+        source_unit_product_code=unit.product_code,
+        template=str(batch.template),
+    )
+
+
+def bag_label_for(dose_unit):
+    """The ISBT 128 label content of one bag."""
+    from django.utils import timezone
+
+    from batches import documents as d
+
+    batch, unit = dose_unit.batch, dose_unit.batch.source_unit
+    level = dose_unit.dose_level
+    return d.BagLabel(
+        din=batch.coi_identifier,
+        product_code_data=f"=<{unit.product_code[:5]}V{dose_unit.division}",
+        lot_number=batch.lot_number,
+        expires_at=timezone.localtime(dose_unit.expires_at),
+        volume_ml=dose_unit.volume_ml,
+        car_nk_cells=dose_unit.car_nk_cells,
+        cells_per_ml=dose_unit.car_nk_cells_per_ml,
+        donor_eligibility=unit.eligibility,
+        recipient_subject_id=dose_unit.recipient.subject_id if dose_unit.recipient else None,
+        dose_level=(
+            f"{level.code}: {level.car_nk_cells_per_kg:.0e} CAR-NK cells/kg" if level else None
+        ),
+    )

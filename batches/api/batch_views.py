@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from batches import selectors
 from batches.api import batch_serializers as s
+from batches.api.release_views import BatchReleaseActions
 from batches.api.views import _ReadViewSet
 from batches.models import Batch, BatchState, CordBloodUnit, Deviation, ProcessTemplate, Recipient
 from batches.services import batch_record, lifecycle, templates
@@ -49,7 +50,7 @@ class ProcessTemplateViewSet(_ReadViewSet):
         return self.respond(template)
 
 
-class BatchViewSet(mixins.CreateModelMixin, _ReadViewSet):
+class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, _ReadViewSet):
     """Manufacturing batches, looked up by lot number."""
 
     lookup_field = "lot_number"
@@ -69,6 +70,10 @@ class BatchViewSet(mixins.CreateModelMixin, _ReadViewSet):
         "custody": "batches.view_batch",
         "transitions": "batches.view_batch",
         "deviation_disposition": "batches.disposition_deviation",
+        "formulate": "batches.formulate_doseunit",
+        "record_review": "batches.release_batch",
+        "release": "batches.release_batch",
+        "coa": "batches.view_batch",
     }
     # Writes on sub-paths need more than viewing; checked per method below.
     write_permissions = {

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from batches.api import batch_views, views
+from batches.api import batch_views, release_views, views
 
 router = DefaultRouter()
 router.register("donor-units", views.CordBloodUnitViewSet, basename="api-donor-unit")
@@ -13,5 +13,6 @@ router.register(
     "process-templates", batch_views.ProcessTemplateViewSet, basename="api-process-template"
 )
 router.register("batches", batch_views.BatchViewSet, basename="api-batch")
+router.register("doses", release_views.DoseViewSet, basename="api-dose")
 
 urlpatterns = router.urls

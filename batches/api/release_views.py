@@ -1,0 +1,214 @@
+"""Release at a dose level through the API: formulation, record review, release decision,
+documents, and dose units (`/api/v1/doses/`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from batches import documents, selectors
+from batches.api.serializers import PasswordField
+from batches.api.views import _ReadViewSet
+from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
+from batches.services import release
+
+
+class BagIn(serializers.Serializer):
+    division = serializers.CharField(max_length=2)
+    presentation = serializers.ChoiceField(["fresh", "cryopreserved"])
+    volume_ml = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
+
+
+class FormulateIn(serializers.Serializer):
+    bags = BagIn(many=True)
+    expires_at = serializers.DateTimeField()
+    password = PasswordField()
+
+
+class SignIn(serializers.Serializer):
+    password = PasswordField()
+
+
+class ReleaseIn(serializers.Serializer):
+    decision = serializers.ChoiceField(["release", "reject"])
+    reason = serializers.CharField()
+    password = PasswordField()
+
+
+class DoseUnitOut(serializers.ModelSerializer):
+    batch = serializers.CharField(source="batch.lot_number")
+    din = serializers.CharField(source="batch.coi_identifier")
+    car_nk_cells = serializers.FloatField(read_only=True)
+    recipient = serializers.CharField(source="recipient.subject_id", default=None)
+    dose_level = serializers.CharField(source="dose_level.code", default=None)
+
+    class Meta:
+        model = DoseUnit
+        fields = [
+            "id",
+            "batch",
+            "din",
+            "division",
+            "presentation",
+            "volume_ml",
+            "total_cells_per_ml",
+            "car_positive_pct",
+            "cd3_positive_pct",
+            "car_nk_cells",
+            "expires_at",
+            "status",
+            "recipient",
+            "dose_level",
+            "dose_car_nk_cells",
+            "dose_volume_ml",
+        ]
+
+
+class AssignIn(serializers.Serializer):
+    recipient = serializers.CharField()
+    dose_level = serializers.CharField()
+    reason = serializers.CharField(required=False, default="Dose assigned")
+
+
+def pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class BatchReleaseActions:
+    """Mixed into the batch API: the sub-paths of release (DESIGN section 6)."""
+
+    @extend_schema(request=FormulateIn, responses={201: DoseUnitOut(many=True)})
+    @action(detail=True, methods=["post"])
+    def formulate(self, request, *args, **kwargs):
+        data = self.parse(FormulateIn)
+        bags = release.dose_units_formulate(
+            actor=request.user,
+            password=data["password"],
+            request=request,
+            batch=self.get_object(),
+            bags=[dict(b) for b in data["bags"]],
+            expires_at=data["expires_at"],
+        )
+        return Response(DoseUnitOut(bags, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SignIn, responses={201: dict})
+    @action(detail=True, methods=["post"], url_path="record-review")
+    def record_review(self, request, *args, **kwargs):
+        """QA's signed review of the complete batch record (not by anyone who made it)."""
+        data = self.parse(SignIn)
+        signature = release.batch_record_review(
+            actor=request.user, password=data["password"], batch=self.get_object(), request=request
+        )
+        return Response(
+            {"signed_at": signature.signed_at, "meaning": signature.meaning},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=ReleaseIn)
+    @action(detail=True, methods=["post"])
+    def release(self, request, *args, **kwargs):
+        """Release or reject, signed by QA; 409 if another request decided first."""
+        data = self.parse(ReleaseIn)
+        batch = release.batch_release_decide(
+            actor=request.user, request=request, batch=self.get_object(), **data
+        )
+        return self.detail_response(batch)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def coa(self, request, *args, **kwargs):
+        """The Certificate of Analysis (PDF)."""
+        batch = self.get_object()
+        content = documents.certificate_of_analysis_pdf(selectors.coa_for(batch))
+        return pdf(content, f"CoA-{batch.lot_number}.pdf")
+
+
+class DoseViewSet(_ReadViewSet):
+    """Dose units (bags); calculation at a dose level, assignment, and the bag label."""
+
+    serializer_class = DoseUnitOut
+    filterset_fields = ["status", "batch__lot_number", "recipient__subject_id"]
+    action_permissions = {
+        "list": "batches.view_doseunit",
+        "retrieve": "batches.view_doseunit",
+        "history": "batches.view_doseunit",
+        "signatures": "batches.view_doseunit",
+        "calculation": "batches.view_doseunit",
+        "label": "batches.view_doseunit",
+        "assign": "batches.assign_dose",
+    }
+
+    def get_queryset(self):
+        return DoseUnit.objects.select_related("batch__source_unit", "recipient", "dose_level")
+
+    def _recipient_and_level(self, recipient_id, level_code):
+        recipient = Recipient.objects.filter(subject_id=recipient_id).first()
+        level = ProtocolDoseLevel.objects.filter(code=level_code).first()
+        errors = {}
+        if recipient is None:
+            errors["recipient"] = [f"No recipient {recipient_id!r}."]
+        if level is None:
+            errors["dose_level"] = [f"No protocol dose level {level_code!r}."]
+        if errors:
+            raise ValidationError(errors)
+        return recipient, level
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("recipient", str, required=True),
+            OpenApiParameter("dose_level", str, required=True),
+        ],
+        responses=dict,
+    )
+    @action(detail=True, methods=["get"])
+    def calculation(self, request, *args, **kwargs):
+        """Dose = level x weight, volume = dose / concentration, with the arithmetic and
+        every reason the dose would be refused."""
+        recipient, level = self._recipient_and_level(
+            request.query_params.get("recipient", ""), request.query_params.get("dose_level", "")
+        )
+        calc = release.dose_calculate(recipient=recipient, dose_unit=self.get_object(), level=level)
+        return Response(
+            {
+                "dose_level": calc.level,
+                "weight_kg": calc.weight_kg,
+                "weight_measured_on": calc.weight_measured_on,
+                "dose_car_nk_cells": calc.dose_car_nk_cells,
+                "volume_ml": round(calc.volume_ml, 2),
+                "cd3_cells_per_kg": calc.cd3_cells_per_kg,
+                "cd3_limit_per_kg": calc.cd3_limit_per_kg,
+                "arithmetic": calc.arithmetic,
+                "refusals": calc.refusals,
+            }
+        )
+
+    @extend_schema(request=AssignIn, responses=DoseUnitOut)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, *args, **kwargs):
+        data = self.parse(AssignIn)
+        recipient, level = self._recipient_and_level(data["recipient"], data["dose_level"])
+        unit = release.dose_assign(
+            actor=request.user,
+            dose_unit=self.get_object(),
+            recipient=recipient,
+            level_code=level.code,
+            reason=data["reason"],
+        )
+        return self.respond(unit)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def label(self, request, *args, **kwargs):
+        """The bag's ISBT 128 label (PDF)."""
+        unit = self.get_object()
+        content = documents.bag_labels_pdf([selectors.bag_label_for(unit)])
+        return pdf(content, f"label-{unit.batch.coi_identifier}-{unit.division}.pdf")

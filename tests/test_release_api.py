@@ -1,0 +1,121 @@
+"""Release at a dose level through the API alone, with the CoA and the bag label read back."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from batches.models import DoseUnit
+from tests.batch_steps import result_all
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_formulate_review_release_assign_and_documents(
+    api, in_qc_batch, technician, qc_analyst, qa, clinical
+):
+    lot = in_qc_batch.lot_number
+    result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
+    r = api.as_user(technician).post(
+        f"/api/v1/batches/{lot}/formulate/",
+        {
+            "bags": [
+                {"division": "A0", "presentation": "cryopreserved", "volume_ml": "40"},
+                {"division": "B0", "presentation": "cryopreserved", "volume_ml": "40"},
+            ],
+            "expires_at": (timezone.now() + timedelta(days=180)).isoformat(),
+            "password": PASSWORD,
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    body = {"decision": "release", "reason": "All release tests in spec", "password": PASSWORD}
+    r = api.as_user(qa).post(f"/api/v1/batches/{lot}/release/", body, format="json")
+    assert r.status_code == 400 and "not been reviewed" in r.json()["decision"][0]
+    assert (
+        api.as_user(technician)
+        .post(f"/api/v1/batches/{lot}/record-review/", {"password": PASSWORD}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        api.as_user(qa)
+        .post(f"/api/v1/batches/{lot}/record-review/", {"password": PASSWORD}, format="json")
+        .status_code
+        == 201
+    )
+    r = api.as_user(qa).post(f"/api/v1/batches/{lot}/release/", body, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["state"] == "released"
+    again = api.post(f"/api/v1/batches/{lot}/release/", body, format="json")
+    assert again.status_code in (400, 409)
+
+    bag = DoseUnit.objects.get(division="A0")
+    client = api.as_user(clinical)
+    calc = client.get(
+        f"/api/v1/doses/{bag.pk}/calculation/", {"recipient": "CARNK-QC", "dose_level": "DL2"}
+    ).json()
+    assert calc["refusals"] == [] and calc["arithmetic"][0].startswith("Dose = 1e+06")
+    wrong = client.get(
+        f"/api/v1/doses/{bag.pk}/calculation/", {"recipient": "CARNK-QC", "dose_level": "DL3"}
+    ).json()
+    assert any("is assigned DL2, not DL3" in x for x in wrong["refusals"])
+    r = client.post(
+        f"/api/v1/doses/{bag.pk}/assign/",
+        {"recipient": "CARNK-QC", "dose_level": "DL2"},
+        format="json",
+    )
+    assert r.status_code == 200, r.json()
+    assert r.json()["status"] == "assigned" and r.json()["recipient"] == "CARNK-QC"
+
+    label = client.get(f"/api/v1/doses/{bag.pk}/label/")
+    assert label.status_code == 200 and label["Content-Type"] == "application/pdf"
+    text = pdf_text(label.content)
+    din = in_qc_batch.coi_identifier
+    assert din[:5] in text and "CARNK-QC" in text and "DL2" in text
+    assert "Advise patient" not in text  # eligible donor: no 21 CFR 1271 warnings
+
+    coa = api.as_user(qa).get(f"/api/v1/batches/{lot}/coa/")
+    assert coa.status_code == 200
+    text = pdf_text(coa.content)
+    assert lot in text and "Endotoxin" in text and "Certificate of Analysis" in text
+    assert "Vector copy" in text and "Released" in text
+
+
+def test_bad_formulation_input_is_400(api, in_qc_batch, technician):
+    r = api.as_user(technician).post(
+        f"/api/v1/batches/{in_qc_batch.lot_number}/formulate/",
+        {
+            "bags": [{"division": "a", "presentation": "frozen", "volume_ml": "-1"}],
+            "expires_at": "soon",
+            "password": PASSWORD,
+        },
+        format="json",
+    )
+    assert r.status_code == 400
+    assert DoseUnit.objects.count() == 0
+
+
+def test_dose_endpoints_refuse_unknown_recipient_and_level(api, in_qc_batch, technician, clinical):
+    from decimal import Decimal
+
+    from batches.services.release import dose_units_formulate
+
+    bag = dose_units_formulate(
+        actor=technician,
+        password=PASSWORD,
+        batch=in_qc_batch,
+        bags=[{"division": "A0", "presentation": "fresh", "volume_ml": Decimal("10")}],
+        expires_at=timezone.now() + timedelta(days=1),
+    )[0]
+    r = api.as_user(clinical).get(
+        f"/api/v1/doses/{bag.pk}/calculation/", {"recipient": "nobody", "dose_level": "DL9"}
+    )
+    assert r.status_code == 400 and {"recipient", "dose_level"} <= set(r.json())

@@ -52,6 +52,8 @@ def test_loaded_records_are_visible_but_not_editable(staff_admin, model, path):
 def test_batch_record_admin_pages_render(staff_admin):
     for path in [
         "batches/batch",
+        "batches/doseunit",
+        "batches/protocoldoselevel",
         "batches/executedstep",
         "batches/cellcount",
         "batches/deviation",

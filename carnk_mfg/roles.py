@@ -44,6 +44,8 @@ _VIEW_ALL = [
     "batches.view_custodyevent",
     "batches.view_doseunit",
     "batches.view_protocoldoselevel",
+    "batches.view_infusion",
+    "batches.view_bedsidecheck",
     "qc.view_qcspecset",
     "qc.view_qctest",
     "qc.view_qcalert",
@@ -103,6 +105,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.record_weight",
         "batches.allocate_cordbloodunit",
         "batches.assign_dose",
+        "batches.issue_dose",
+        "batches.verify_at_bedside",
+        "batches.record_infusion",
     ],
     Role.ADMIN: ["*"],  # every permission of every app
     # Instruments act through their keys as their service account; ActorMay keeps them to

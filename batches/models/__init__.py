@@ -12,6 +12,7 @@ from batches.models.batch import (
     ExecutedStep,
     MaterialUse,
 )
+from batches.models.clinical import BedsideCheck, BedsideOutcome, Infusion
 from batches.models.donor import CordBloodUnit, Eligibility, UnitStatus, UrgentMedicalNeed
 from batches.models.materials import (
     FeederLot,
@@ -38,6 +39,9 @@ from batches.models.release import (
 )
 
 __all__ = [
+    "BedsideCheck",
+    "BedsideOutcome",
+    "Infusion",
     "DoseUnit",
     "DoseUnitStatus",
     "Presentation",

@@ -283,6 +283,11 @@ class CustodyEvent(models.Model):
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="custody"
     )
+    dose_unit = models.ForeignKey(
+        "batches.DoseUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="custody"
+    )
+    # issue / ship / receive for a bag; "hand-off" for units and batches
+    kind = models.CharField(max_length=20, default="hand-off")
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -303,9 +308,10 @@ class CustodyEvent(models.Model):
         ordering = ["occurred_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(unit__isnull=False, batch__isnull=True)
-                | Q(unit__isnull=True, batch__isnull=False),
-                name="custody_unit_or_batch",
+                condition=Q(unit__isnull=False, batch__isnull=True, dose_unit__isnull=True)
+                | Q(unit__isnull=True, batch__isnull=False, dose_unit__isnull=True)
+                | Q(unit__isnull=True, batch__isnull=True, dose_unit__isnull=False),
+                name="custody_one_subject",
             ),
             models.CheckConstraint(
                 condition=Q(temperature_c__isnull=True)

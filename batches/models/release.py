@@ -76,6 +76,8 @@ class DoseUnit(models.Model):
         permissions = [
             ("formulate_doseunit", "Formulate a harvested batch into bags"),
             ("assign_dose", "Assign a released bag to a recipient at a dose level"),
+            ("issue_dose", "Issue a bag and record its hand-offs to the bedside"),
+            ("record_infusion", "Record an infusion"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["batch", "division"], name="one_bag_per_division"),

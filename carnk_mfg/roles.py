@@ -46,6 +46,9 @@ _VIEW_ALL = [
     "batches.view_protocoldoselevel",
     "batches.view_infusion",
     "batches.view_bedsidecheck",
+    "batches.view_adverseevent",
+    "batches.view_followupvisit",
+    "batches.view_safetyswitchactivation",
     "qc.view_qcspecset",
     "qc.view_qctest",
     "qc.view_qcalert",
@@ -108,6 +111,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.issue_dose",
         "batches.verify_at_bedside",
         "batches.record_infusion",
+        "batches.report_adverse_event",
+        "batches.add_safetyswitchactivation",
+        "batches.record_follow_up",
     ],
     Role.ADMIN: ["*"],  # every permission of every app
     # Instruments act through their keys as their service account; ActorMay keeps them to

@@ -254,6 +254,21 @@ INSTRUMENT_KEY_SECRET = env.str("INSTRUMENT_KEY_SECRET", default=SECRET_KEY)
 # Most readings one POST /api/v1/readings/ may carry.
 READINGS_PER_REQUEST_MAX = env.int("READINGS_PER_REQUEST_MAX", default=1000)
 
+# Follow-up visits after infusion (DESIGN section 6): (label, day after infusion).
+FOLLOW_UP_SCHEDULE = [
+    ("day 3", 3),
+    ("week 1", 7),
+    ("week 2", 14),
+    ("week 3", 21),
+    ("week 4", 28),
+    ("week 8", 56),
+    ("week 12", 84),
+    ("week 16", 112),
+    ("month 6", 182),
+    ("month 9", 273),
+    ("month 12", 365),
+]
+
 # --- QC overdue flagging (DESIGN section 5) ---
 QC_DUE_SOON_LEAD_HOURS = env.float("QC_DUE_SOON_LEAD_HOURS", default=4.0)
 QC_ESCALATION_DELAY_HOURS = env.float("QC_ESCALATION_DELAY_HOURS", default=24.0)

@@ -218,7 +218,17 @@ class Channel(models.TextChoices):
 class Notification(models.Model):
     """Outbox: each row is sent (or shown) exactly once; the sender claims it first."""
 
-    alert = models.ForeignKey(QcAlert, on_delete=models.PROTECT, related_name="notifications")
+    # What it is about: a QC alert, or an overdue follow-up visit (same outbox, same sender).
+    alert = models.ForeignKey(
+        QcAlert, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
+    visit = models.ForeignKey(
+        "batches.FollowUpVisit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
@@ -235,7 +245,10 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["alert", "channel", "recipient"], name="one_notification_per_recipient"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["visit", "channel", "recipient"], name="one_visit_notice_per_recipient"
+            ),
         ]
         indexes = [
             models.Index(

@@ -265,7 +265,11 @@ def _in_app_notices(user):
 def notices(request):
     """The signed-in user's in-app notices, newest first (read-only)."""
     rows = _in_app_notices(request.user).select_related(
-        "alert", "alert__test", "alert__test__batch", "alert__test__definition"
+        "alert",
+        "alert__test",
+        "alert__test__batch",
+        "alert__test__definition",
+        "visit__recipient",
     )
     page = Paginator(rows.order_by("-created_at", "-id"), NOTICES_PER_PAGE).get_page(
         request.GET.get("page")

@@ -12,7 +12,15 @@ from batches.models.batch import (
     ExecutedStep,
     MaterialUse,
 )
-from batches.models.clinical import BedsideCheck, BedsideOutcome, Infusion
+from batches.models.clinical import (
+    AdverseEvent,
+    AdverseEventKind,
+    BedsideCheck,
+    BedsideOutcome,
+    FollowUpVisit,
+    Infusion,
+    SafetySwitchActivation,
+)
 from batches.models.donor import CordBloodUnit, Eligibility, UnitStatus, UrgentMedicalNeed
 from batches.models.materials import (
     FeederLot,
@@ -39,6 +47,10 @@ from batches.models.release import (
 )
 
 __all__ = [
+    "AdverseEvent",
+    "AdverseEventKind",
+    "FollowUpVisit",
+    "SafetySwitchActivation",
     "BedsideCheck",
     "BedsideOutcome",
     "Infusion",

@@ -83,3 +83,121 @@ class Infusion(models.Model):
 
     def __str__(self):
         return f"Infusion of {self.dose_unit} into {self.recipient.subject_id}"
+
+
+class AdverseEventKind(models.TextChoices):
+    CRS = "crs", "Cytokine release syndrome (ASTCT)"
+    ICANS = "icans", "ICANS (ASTCT, ICE score)"
+    GVHD = "gvhd", "Graft-versus-host disease"
+    OTHER = "other", "Other"
+
+
+@pghistory.track()
+class AdverseEvent(models.Model):
+    recipient = models.ForeignKey(
+        "batches.Recipient", on_delete=models.PROTECT, related_name="adverse_events"
+    )
+    infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="adverse_events")
+    kind = models.CharField(max_length=10, choices=AdverseEventKind.choices)
+    grade = models.PositiveSmallIntegerField()
+    ice_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    onset_at = models.DateTimeField()
+    description = models.TextField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-onset_at"]
+        permissions = [("report_adverse_event", "Report an adverse event")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grade__gte=1, grade__lte=5), name="ae_grade_1_5"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ice_score__isnull=True) | models.Q(ice_score__lte=10),
+                name="ae_ice_0_10",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} grade {self.grade} in {self.recipient.subject_id}"
+
+
+@pghistory.track()
+class SafetySwitchActivation(models.Model):
+    """The iC9 safety switch: the dimerizer AP1903 (rimiducid) given, when and how much."""
+
+    recipient = models.ForeignKey(
+        "batches.Recipient", on_delete=models.PROTECT, related_name="safety_switch"
+    )
+    infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="safety_switch")
+    given_at = models.DateTimeField()
+    dose_mg_per_kg = models.DecimalField(max_digits=5, decimal_places=3)
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-given_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(dose_mg_per_kg__gt=0), name="ap1903_dose_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"AP1903 {self.dose_mg_per_kg} mg/kg at {self.given_at:%Y-%m-%d %H:%M}"
+
+
+class TumourResponse(models.TextChoices):
+    CR = "CR", "Complete response"
+    PR = "PR", "Partial response"
+    SD = "SD", "Stable disease"
+    PD = "PD", "Progressive disease"
+
+
+@pghistory.track()
+class FollowUpVisit(models.Model):
+    """A protocol follow-up visit after infusion. Open visits past `due_at` are flagged by
+    the same scan as QC tests (partial index, compare-and-set claim, outbox)."""
+
+    recipient = models.ForeignKey(
+        "batches.Recipient", on_delete=models.PROTECT, related_name="visits"
+    )
+    infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="visits")
+    visit = models.CharField(max_length=20)  # e.g. "day 3", "week 1", "month 6"
+    day = models.PositiveIntegerField()
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    response = models.CharField(max_length=2, choices=TumourResponse.choices, blank=True)
+    car_nk_copies_per_ug = models.FloatField(
+        "CAR-NK persistence (qPCR copies/ug DNA)", null=True, blank=True
+    )
+    donor_specific_antibodies = models.CharField(max_length=20, blank=True)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    overdue_flagged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        permissions = [("record_follow_up", "Record a follow-up visit")]
+        constraints = [
+            models.UniqueConstraint(fields=["infusion", "day"], name="one_visit_per_day"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="visit_overdue_scan",
+                condition=models.Q(done_at__isnull=True, overdue_flagged_at__isnull=True),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.visit} follow-up of {self.recipient.subject_id}"

@@ -212,6 +212,9 @@ def infusion_record(
         )
         unit.status = DoseUnitStatus.INFUSED
         unit.save(update_fields=["status"])
+        from batches.services.after_infusion import follow_up_schedule
+
+        follow_up_schedule(infusion=infusion)
         signature_apply(
             signer=actor, meaning=SignatureMeaning.PERFORMED, record=infusion, record_label=label
         )

@@ -42,6 +42,7 @@ class ScanResult:
     overdue: int = 0
     escalated: int = 0
     sent: int = 0
+    visits_overdue: int = 0
 
 
 def _claim(*, flag_field: str, now: datetime, **conditions) -> list[QcTest]:
@@ -127,8 +128,50 @@ def scan_overdue(*, now: datetime | None = None) -> ScanResult:
         )
         _raise(late, AlertKind.ESCALATED, Role.QA, now)
         result.escalated = len(late)
+    with transaction.atomic(), audited(actor=None, reason="Follow-up overdue scan"):
+        result.visits_overdue = _flag_overdue_visits(now)
     result.sent = send_outbox(now=now)
     return result
+
+
+def _flag_overdue_visits(now: datetime) -> int:
+    """Follow-up visits past due and not done: the same claim and outbox as QC tests; the
+    visit's own `overdue_flagged_at` is its one flag."""
+    from batches.models import FollowUpVisit
+
+    ids = list(
+        FollowUpVisit.objects.select_for_update(skip_locked=True)
+        .filter(done_at__isnull=True, overdue_flagged_at__isnull=True, due_at__lt=now)
+        .order_by("due_at")
+        .values_list("id", flat=True)[:CLAIM_LIMIT]
+    )
+    if not ids:
+        return 0
+    FollowUpVisit.objects.filter(id__in=ids, overdue_flagged_at__isnull=True).update(
+        overdue_flagged_at=now
+    )
+    users = _recipients(Role.CLINICAL)
+    rows = []
+    for visit in FollowUpVisit.objects.filter(id__in=ids).select_related("recipient"):
+        subject = f"Follow-up overdue: {visit.visit}, {visit.recipient.subject_id}"
+        body = (
+            f"The {visit.visit} visit of {visit.recipient.subject_id} "
+            f"was due {visit.due_at:%Y-%m-%d}."
+        )
+        for user in users:
+            for channel in (Channel.EMAIL, Channel.IN_APP):
+                rows.append(
+                    Notification(
+                        visit=visit,
+                        channel=channel,
+                        recipient=user,
+                        subject=subject,
+                        body=body,
+                        created_at=now,
+                    )
+                )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(ids)
 
 
 def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:

@@ -1,0 +1,167 @@
+"""After infusion: adverse events (ASTCT grades), the iC9 safety switch, follow-up visits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from batches.models import (
+    AdverseEvent,
+    AdverseEventKind,
+    FollowUpVisit,
+    Infusion,
+    SafetySwitchActivation,
+)
+from carnk_mfg.audit import gmp_write
+
+
+def ice_implied_icans_grade(ice_score: int) -> int:
+    """The lowest ASTCT ICANS grade an ICE score implies (7-9: 1, 3-6: 2, 0-2: 3; grade 4
+    when the patient cannot perform ICE at all); other domains may raise it."""
+    if ice_score >= 10:
+        return 0
+    if ice_score >= 7:
+        return 1
+    if ice_score >= 3:
+        return 2
+    return 3
+
+
+def adverse_event_report(
+    *,
+    actor,
+    infusion: Infusion,
+    kind: str,
+    grade: int,
+    onset_at: datetime,
+    description: str,
+    ice_score: int | None = None,
+) -> AdverseEvent:
+    errors = {}
+    if kind not in AdverseEventKind.values:
+        errors["kind"] = "CRS, ICANS, GVHD or other."
+    max_grade = 5 if kind == AdverseEventKind.OTHER else 4
+    if not 1 <= grade <= max_grade:
+        errors["grade"] = f"Grade 1 to {max_grade} for {kind}."
+    if kind == AdverseEventKind.ICANS:
+        if ice_score is None or not 0 <= ice_score <= 10:
+            errors["ice_score"] = "ICANS is graded with the ICE score (0 to 10)."
+        elif grade < ice_implied_icans_grade(ice_score):
+            errors["grade"] = (
+                f"An ICE score of {ice_score} means ICANS grade "
+                f"{ice_implied_icans_grade(ice_score)} or higher."
+            )
+    elif ice_score is not None:
+        errors["ice_score"] = "The ICE score belongs to ICANS."
+    if onset_at < infusion.started_at:
+        errors["onset_at"] = "Onset is after the infusion started."
+    if onset_at > timezone.now() + timedelta(minutes=5):
+        errors["onset_at"] = "Onset cannot be in the future."
+    if not description.strip():
+        errors["description"] = "Describe the event."
+    if errors:
+        raise ValidationError(errors)
+    with gmp_write(
+        actor=actor,
+        permission="batches.report_adverse_event",
+        reason=f"Adverse event: {kind} grade {grade}",
+    ):
+        return AdverseEvent.objects.create(
+            recipient=infusion.recipient,
+            infusion=infusion,
+            kind=kind,
+            grade=grade,
+            ice_score=ice_score,
+            onset_at=onset_at,
+            description=description.strip(),
+            reported_by=actor,
+            reported_at=timezone.now(),
+        )
+
+
+def safety_switch_record(
+    *, actor, infusion: Infusion, given_at: datetime, dose_mg_per_kg: Decimal, reason: str
+) -> SafetySwitchActivation:
+    errors = {}
+    if dose_mg_per_kg <= 0 or dose_mg_per_kg > 1:
+        errors["dose_mg_per_kg"] = (
+            "AP1903 is dosed in mg/kg (0.4 mg/kg in the trial); above 0 and at most 1."
+        )
+    if given_at < infusion.started_at:
+        errors["given_at"] = "AP1903 is given after the infusion."
+    if not reason.strip():
+        errors["reason"] = "Why the safety switch was activated."
+    if errors:
+        raise ValidationError(errors)
+    with gmp_write(
+        actor=actor,
+        permission="batches.add_safetyswitchactivation",
+        reason=f"AP1903 given: {reason[:80]}",
+    ):
+        return SafetySwitchActivation.objects.create(
+            recipient=infusion.recipient,
+            infusion=infusion,
+            given_at=given_at,
+            dose_mg_per_kg=dose_mg_per_kg,
+            reason=reason.strip(),
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+
+
+def follow_up_schedule(*, infusion: Infusion) -> list[FollowUpVisit]:
+    """The protocol's visits for one infusion (called when the infusion is recorded)."""
+    return FollowUpVisit.objects.bulk_create(
+        [
+            FollowUpVisit(
+                recipient=infusion.recipient,
+                infusion=infusion,
+                visit=label,
+                day=day,
+                due_at=infusion.started_at + timedelta(days=day),
+            )
+            for label, day in settings.FOLLOW_UP_SCHEDULE
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def follow_up_record(
+    *,
+    actor,
+    visit: FollowUpVisit,
+    done_at: datetime,
+    response: str = "",
+    car_nk_copies_per_ug: float | None = None,
+    donor_specific_antibodies: str = "",
+    notes: str = "",
+) -> FollowUpVisit:
+    from batches.models.clinical import TumourResponse
+
+    errors = {}
+    if response and response not in TumourResponse.values:
+        errors["response"] = "CR, PR, SD or PD."
+    if visit.day == 28 and not response:
+        errors["response"] = "The day-30 visit records the primary response."
+    if car_nk_copies_per_ug is not None and car_nk_copies_per_ug < 0:
+        errors["car_nk_copies_per_ug"] = "Cannot be negative."
+    if done_at > timezone.now() + timedelta(minutes=5):
+        errors["done_at"] = "A visit cannot be in the future."
+    if errors:
+        raise ValidationError(errors)
+    with gmp_write(
+        actor=actor, permission="batches.record_follow_up", reason=f"Follow-up {visit.visit}"
+    ):
+        locked = FollowUpVisit.objects.select_for_update().get(pk=visit.pk)
+        if locked.done_at is not None:
+            raise ValidationError({"done_at": "This visit is already recorded."})
+        locked.done_at, locked.response = done_at, response
+        locked.car_nk_copies_per_ug = car_nk_copies_per_ug
+        locked.donor_specific_antibodies = donor_specific_antibodies
+        locked.notes, locked.recorded_by = notes, actor
+        locked.save()
+    return locked

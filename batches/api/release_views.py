@@ -17,7 +17,7 @@ from batches import documents, selectors
 from batches.api.serializers import PasswordField
 from batches.api.views import _ReadViewSet
 from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
-from batches.services import release
+from batches.services import bedside, release
 
 
 class BagIn(serializers.Serializer):
@@ -132,6 +132,24 @@ class BatchReleaseActions:
         return pdf(content, f"CoA-{batch.lot_number}.pdf")
 
 
+class DoseCustodyIn(serializers.Serializer):
+    kind = serializers.ChoiceField(["issue", "ship", "receive"])
+    released_by = serializers.CharField(max_length=150)
+    received_by = serializers.CharField(max_length=150)
+    from_location = serializers.CharField(max_length=120)
+    to_location = serializers.CharField(max_length=120)
+    occurred_at = serializers.DateTimeField()
+    temperature_c = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=Decimal(-200),
+        max_value=Decimal(60),
+    )
+
+
 class DoseViewSet(_ReadViewSet):
     """Dose units (bags); calculation at a dose level, assignment, and the bag label."""
 
@@ -145,6 +163,7 @@ class DoseViewSet(_ReadViewSet):
         "calculation": "batches.view_doseunit",
         "label": "batches.view_doseunit",
         "assign": "batches.assign_dose",
+        "custody": "batches.issue_dose",
     }
 
     def get_queryset(self):
@@ -204,6 +223,14 @@ class DoseViewSet(_ReadViewSet):
             reason=data["reason"],
         )
         return self.respond(unit)
+
+    @extend_schema(request=DoseCustodyIn, responses={201: dict})
+    @action(detail=True, methods=["post"])
+    def custody(self, request, *args, **kwargs):
+        """Issue, ship or receive the bag: a hand-off with both parties."""
+        data = self.parse(DoseCustodyIn)
+        event = bedside.dose_custody(actor=request.user, dose_unit=self.get_object(), **data)
+        return Response({"id": event.pk, "kind": event.kind}, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from batches.api import batch_views, release_views, views
+from batches.api import batch_views, clinical_views, release_views, views
 
 router = DefaultRouter()
 router.register("donor-units", views.CordBloodUnitViewSet, basename="api-donor-unit")
@@ -14,5 +14,9 @@ router.register(
 )
 router.register("batches", batch_views.BatchViewSet, basename="api-batch")
 router.register("doses", release_views.DoseViewSet, basename="api-dose")
+router.register("bedside-checks", clinical_views.BedsideCheckViewSet, basename="api-bedside-check")
+router.register("infusions", clinical_views.InfusionViewSet, basename="api-infusion")
+router.register("adverse-events", clinical_views.AdverseEventViewSet, basename="api-adverse-event")
+router.register("follow-ups", clinical_views.FollowUpViewSet, basename="api-follow-up")
 
 urlpatterns = router.urls

@@ -1,0 +1,324 @@
+"""The whole chain through the API alone: donor unit, batch, steps, QC, release at a dose level
+for a recipient, issue, bedside verification, infusion, an adverse event and a follow-up visit;
+every action lands in the audit trail with its signatures."""
+
+from datetime import timedelta
+
+import pghistory.models
+import pytest
+from django.utils import timezone
+
+from carnk_mfg.models import ElectronicSignature
+from tests.batch_steps import step_payloads
+from tests.factories import PASSWORD, UserFactory, check_char, make_din
+
+pytestmark = pytest.mark.django_db
+
+
+def ok(response, code=(200, 201)):
+    assert response.status_code in code, (response.status_code, response.content[:800])
+    return response.json() if response["Content-Type"].startswith("application/json") else response
+
+
+def test_donor_unit_to_follow_up_through_the_api(
+    api, technician, qc_analyst, qa, clinical, admin_user
+):
+    from rest_framework.test import APIClient
+
+    def client(user):
+        c = APIClient()
+        from rest_framework.authtoken.models import Token
+
+        c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return c
+
+    T, QC, QA, CL = (client(u) for u in (technician, qc_analyst, qa, clinical))
+    QC2 = client(UserFactory(username="qc-second", role="qc_analyst"))
+    now = timezone.now()
+    din = make_din(9001)
+    ok(
+        T.post(
+            "/api/v1/donor-units/",
+            {
+                "din": din,
+                "check_character": check_char(din),
+                "product_code": "S1145V00",
+                "source_bank": "Bank",
+                "collected_at": (now - timedelta(days=300)).isoformat(),
+                "cryopreserved_at": (now - timedelta(days=300, hours=-10)).isoformat(),
+                "volume_ml": "25",
+                "tnc_count": 1.2e9,
+                "cd34_count": 4e6,
+                "nrbc_count": 2e7,
+                "viability_pct": "92",
+                "freezer": "LN2-1",
+                "rack": "1",
+                "box": "1",
+                "position": "A1",
+                "password": PASSWORD,
+            },
+            format="json",
+        )
+    )
+    ok(
+        QA.post(
+            f"/api/v1/donor-units/{din}/eligibility/",
+            {"eligibility": "eligible", "password": PASSWORD},
+            format="json",
+        )
+    )
+    today = timezone.localdate()
+    for kind, body in [
+        ("vector", {"lot_number": "RV-1", "titer_iu_per_ml": 2e7, "rcr_result": "negative"}),
+        (
+            "feeder",
+            {
+                "lot_number": "FD-1",
+                "irradiation_dose_gy": "100",
+                "irradiated_on": today.isoformat(),
+            },
+        ),
+        ("reagent", {"lot_number": "IL2-1", "reagent": "il2"}),
+        ("reagent", {"lot_number": "RN-1", "reagent": "retronectin"}),
+        ("reagent", {"lot_number": "ISO-1", "reagent": "isolation"}),
+    ]:
+        ok(
+            T.post(
+                f"/api/v1/{kind}-lots/",
+                {
+                    **body,
+                    "manufacturer": "M",
+                    "received_on": (today - timedelta(days=30)).isoformat(),
+                    "expiry_date": (today + timedelta(days=300)).isoformat(),
+                },
+                format="json",
+            )
+        )
+        ok(
+            QA.post(
+                f"/api/v1/{kind}-lots/{body['lot_number']}/disposition/",
+                {"status": "released", "reason": "CoA ok", "password": PASSWORD},
+                format="json",
+            )
+        )
+    ok(
+        CL.post(
+            "/api/v1/recipients/",
+            {
+                "subject_id": "CARNK-900",
+                "diagnosis": "NHL",
+                "dose_level": "DL1",
+                "weight_kg": "70",
+                "weight_measured_on": today.isoformat(),
+            },
+            format="json",
+        )
+    )
+    template = ok(T.get("/api/v1/process-templates/"))["results"][0]
+    ok(
+        QA.post(
+            f"/api/v1/process-templates/{template['id']}/approve/",
+            {"password": PASSWORD},
+            format="json",
+        )
+    )
+    from qc.models import QcSpecSet
+    from qc.services.specs import qc_spec_set_approve
+
+    qc_spec_set_approve(
+        actor=qa, password=PASSWORD, spec_set=QcSpecSet.objects.get()
+    )  # no spec-set API yet
+    batch = ok(
+        T.post(
+            "/api/v1/batches/",
+            {
+                "source_unit": din,
+                "template": template["id"],
+                "unit_fraction_used_pct": "100",
+                "intended_recipient": "CARNK-900",
+            },
+            format="json",
+        )
+    )
+    lot = batch["lot_number"]
+    ok(
+        T.post(
+            f"/api/v1/batches/{lot}/transitions/",
+            {"to_state": "in_process", "reason": "Thaw"},
+            format="json",
+        )
+    )
+    day0 = now - timedelta(days=15)
+    for code, at, values, materials in step_payloads(day0, din=din):
+        ok(
+            T.post(
+                f"/api/v1/batches/{lot}/steps/",
+                {
+                    "step": code,
+                    "performed_at": at.isoformat(),
+                    "values": values,
+                    "materials": materials,
+                    "password": PASSWORD,
+                },
+                format="json",
+            )
+        )
+    ok(
+        T.post(
+            f"/api/v1/batches/{lot}/transitions/",
+            {"to_state": "harvested", "reason": "Harvest", "password": PASSWORD},
+            format="json",
+        )
+    )
+    ok(
+        T.post(
+            f"/api/v1/batches/{lot}/transitions/",
+            {"to_state": "in_qc", "reason": "To QC"},
+            format="json",
+        )
+    )
+    values = {
+        "endotoxin": 1.0,
+        "residual_feeder": 0.01,
+        "vcn": 2,
+        "cd3_per_kg": 1e6,
+        "car_positive": 50,
+    }
+    for test in ok(QC.get("/api/v1/qc-tests/", {"batch": lot, "limit": 50}))["results"]:
+        value = values.get(
+            test["code"], "negative" if test["specification"][:1] not in "<>≥≤" else 80
+        )
+        unit = {
+            "endotoxin": "EU/mL",
+            "residual_feeder": "%",
+            "vcn": "copies/cell",
+            "cd3_per_kg": "cells",
+        }.get(test["code"], "%")
+        ok(
+            QC.post(
+                f"/api/v1/qc-tests/{test['id']}/result/",
+                {"value": value, "unit": unit if not isinstance(value, str) else ""},
+                format="json",
+            )
+        )
+        ok(
+            QC2.post(
+                f"/api/v1/qc-tests/{test['id']}/review/", {"password": PASSWORD}, format="json"
+            )
+        )
+    ok(
+        T.post(
+            f"/api/v1/batches/{lot}/formulate/",
+            {
+                "bags": [{"division": "A0", "presentation": "fresh", "volume_ml": "40"}],
+                "expires_at": (now + timedelta(days=2)).isoformat(),
+                "password": PASSWORD,
+            },
+            format="json",
+        )
+    )
+    ok(QA.post(f"/api/v1/batches/{lot}/record-review/", {"password": PASSWORD}, format="json"))
+    ok(
+        QA.post(
+            f"/api/v1/batches/{lot}/release/",
+            {"decision": "release", "reason": "Meets spec", "password": PASSWORD},
+            format="json",
+        )
+    )
+    bag = ok(CL.get("/api/v1/doses/", {"batch__lot_number": lot}))["results"][0]
+    calc = ok(
+        CL.get(
+            f"/api/v1/doses/{bag['id']}/calculation/",
+            {"recipient": "CARNK-900", "dose_level": "DL1"},
+        )
+    )
+    assert calc["refusals"] == [], calc
+    ok(
+        CL.post(
+            f"/api/v1/doses/{bag['id']}/assign/",
+            {"recipient": "CARNK-900", "dose_level": "DL1"},
+            format="json",
+        )
+    )
+    ok(
+        CL.post(
+            f"/api/v1/doses/{bag['id']}/custody/",
+            {
+                "kind": "issue",
+                "released_by": qa.username,
+                "received_by": clinical.username,
+                "from_location": "Lab",
+                "to_location": "Ward",
+                "occurred_at": now.isoformat(),
+            },
+            format="json",
+        )
+    )
+    from carnk_mfg import isbt128
+
+    coi = batch["coi_identifier"]
+    check = ok(
+        CL.post(
+            "/api/v1/bedside-checks/",
+            {
+                "scanned_bag": isbt128.DIN.from_text(coi).barcode(
+                    isbt128.computed_check_flags(coi)
+                ),
+                "scanned_product_code": "=<S1145VA0",
+                "scanned_wristband": "CARNK-900",
+            },
+            format="json",
+        )
+    )
+    assert check["outcome"] == "match", check
+    infusion = ok(
+        CL.post(
+            "/api/v1/infusions/",
+            {
+                "bedside_check": check["id"],
+                "started_at": (timezone.now() - timedelta(minutes=20)).isoformat(),
+                "ended_at": timezone.now().isoformat(),
+                "volume_ml": "3.5",
+                "vitals": {"pre": {"hr": 80}, "post": {"hr": 82}},
+                "password": PASSWORD,
+            },
+            format="json",
+        )
+    )
+    ok(
+        CL.post(
+            "/api/v1/adverse-events/",
+            {
+                "infusion": infusion["id"],
+                "kind": "crs",
+                "grade": 1,
+                "onset_at": timezone.now().isoformat(),
+                "description": "Fever 38.4",
+            },
+            format="json",
+        )
+    )
+    visit = ok(CL.get("/api/v1/follow-ups/", {"recipient__subject_id": "CARNK-900"}))["results"][0]
+    ok(
+        CL.post(
+            f"/api/v1/follow-ups/{visit['id']}/record/",
+            {"done_at": timezone.now().isoformat(), "car_nk_copies_per_ug": 5400},
+            format="json",
+        )
+    )
+    # The trail has every kind of record the chain touched, each with who and why.
+    labels = set(pghistory.models.Events.objects.values_list("pgh_model", flat=True))
+    for model in (
+        "batches.CordBloodUnitEvent",
+        "batches.BatchEvent",
+        "batches.ExecutedStepEvent",
+        "qc.QcTestEvent",
+        "batches.DoseUnitEvent",
+        "batches.BedsideCheckEvent",
+        "batches.InfusionEvent",
+        "batches.AdverseEventEvent",
+        "batches.FollowUpVisitEvent",
+    ):
+        assert model in labels, model
+    meanings = set(ElectronicSignature.objects.values_list("meaning", flat=True))
+    assert {"performed", "approved", "reviewed", "released"} <= meanings

@@ -196,6 +196,9 @@ SPECTACULAR_SETTINGS = {
         "DeviationKindEnum": "batches.models.batch.DeviationKind",
         "QcTestStateEnum": "qc.models.TestState",
         "MaterialKindEnum": "batches.models.process.MaterialKind",
+        "TemplateStatusEnum": "batches.models.process.TemplateStatus",
+        "DoseUnitStatusEnum": "batches.models.release.DoseUnitStatus",
+        "ImportStatusEnum": "qc.models.ImportStatus",
     },
 }
 

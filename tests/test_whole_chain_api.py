@@ -122,12 +122,12 @@ def test_donor_unit_to_follow_up_through_the_api(
             format="json",
         )
     )
-    from qc.models import QcSpecSet
-    from qc.services.specs import qc_spec_set_approve
-
-    qc_spec_set_approve(
-        actor=qa, password=PASSWORD, spec_set=QcSpecSet.objects.get()
-    )  # no spec-set API yet
+    spec_set = ok(T.get("/api/v1/qc-spec-sets/"))["results"][0]
+    ok(
+        QA.post(
+            f"/api/v1/qc-spec-sets/{spec_set['id']}/approve/", {"password": PASSWORD}, format="json"
+        )
+    )
     batch = ok(
         T.post(
             "/api/v1/batches/",

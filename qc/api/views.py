@@ -12,8 +12,9 @@ from rest_framework.exceptions import ValidationError
 from batches.api.serializers import PasswordField
 from batches.api.views import _ReadViewSet
 from carnk_mfg.timeutil import to_utc
-from qc.models import OPEN_TEST_STATES, QcTest, TestState
+from qc.models import OPEN_TEST_STATES, QcSpecSet, QcTest, TestState
 from qc.services import results
+from qc.services.specs import qc_spec_set_approve
 
 
 class QcTestOut(serializers.ModelSerializer):
@@ -145,3 +146,51 @@ class QcTestViewSet(_ReadViewSet):
         data = self.parse(RetestIn)
         test = results.qc_retest(actor=request.user, test=self.get_object(), **data)
         return self.respond(test, status.HTTP_201_CREATED)
+
+
+class QcSpecSetOut(serializers.ModelSerializer):
+    template = serializers.CharField(source="template.__str__")
+    definitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QcSpecSet
+        fields = ["id", "name", "version", "template", "status", "approved_at", "definitions"]
+
+    def get_definitions(self, spec_set) -> list[dict]:
+        return [
+            {
+                "code": d.code,
+                "name": d.name,
+                "specification": d.spec_text,
+                "trigger_step": d.trigger_step_code,
+                "turnaround_hours": d.turnaround_hours,
+                "required_for_release": d.required_for_release,
+                "may_release_pending": d.may_release_pending,
+            }
+            for d in spec_set.definitions.all()
+        ]
+
+
+class QcSpecSetViewSet(_ReadViewSet):
+    """Versioned QC specification sets; QA approves a draft with an e-signature."""
+
+    serializer_class = QcSpecSetOut
+    action_permissions = {
+        "list": "qc.view_qcspecset",
+        "retrieve": "qc.view_qcspecset",
+        "history": "qc.view_qcspecset",
+        "signatures": "qc.view_qcspecset",
+        "approve": "qc.approve_qcspecset",
+    }
+
+    def get_queryset(self):
+        return QcSpecSet.objects.select_related("template").prefetch_related("definitions")
+
+    @extend_schema(request=ReviewIn, responses=QcSpecSetOut)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, *args, **kwargs):
+        data = self.parse(ReviewIn)
+        spec_set = qc_spec_set_approve(
+            actor=request.user, request=request, spec_set=self.get_object(), **data
+        )
+        return self.respond(spec_set)

@@ -71,3 +71,33 @@ urlpatterns += [
     path("templates/<int:pk>/", views_batches.template_detail, name="template-detail"),
     path("qc/", include("qc.urls")),
 ]
+
+# --- release, bags, dose and the bedside (issue 5) ---
+from batches import views_release  # noqa: E402
+
+urlpatterns += [
+    path("release/", views_release.release_queue, name="release-queue"),
+    path(
+        "release/<path:lot_number>/formulate/",
+        views_release.release_formulate,
+        name="release-formulate",
+    ),
+    path("release/<path:lot_number>/review/", views_release.release_review, name="release-review"),
+    path("release/<path:lot_number>/decide/", views_release.release_decide, name="release-decide"),
+    path("release/<path:lot_number>/coa.pdf", views_release.release_coa, name="release-coa"),
+    path("bags/<int:pk>/", views_release.bag_detail, name="bag-detail"),
+    path("bags/<int:pk>/label.pdf", views_release.bag_label, name="bag-label"),
+    path("bags/<int:pk>/handoff/", views_release.bag_handoff, name="bag-handoff"),
+    path("bedside/", views_release.bedside_check, name="bedside"),
+    path("bedside/<int:check_id>/infusion/", views_release.infusion_record, name="infusion-record"),
+]
+# A subject ID takes the rest of the path, so "recipients/<subject>/" above would swallow
+# ".../dose/": the dose calculator goes in front of it.
+urlpatterns.insert(
+    0,
+    path(
+        "recipients/<path:subject_id>/dose/",
+        views_release.dose_calculator,
+        name="dose-calculator",
+    ),
+)

@@ -168,6 +168,10 @@ def coa_for(batch):
         result = test.result_text or (
             f"{test.result_numeric:g}" if test.result_numeric is not None else ""
         )
+        unit = test.result_unit
+        if definition.per_kg_of_recipient and " against " in test.evaluation:
+            # The spec is per kg of the recipient: show the per-kg figure it was judged on.
+            result, unit = test.evaluation.split(" against ")[0], ""
         reviewed = test.reviewed_by is not None and test.reviewed_at is not None
         lines.append(
             d.QcResultLine(
@@ -176,7 +180,7 @@ def coa_for(batch):
                 specification=definition.spec_text,
                 status=status,
                 result=result if status != d.QcStatus.PENDING else "",
-                unit=test.result_unit if status != d.QcStatus.PENDING else "",
+                unit=unit if status != d.QcStatus.PENDING else "",
                 may_release_pending=definition.may_release_pending,
                 reviewed_by=test.reviewed_by.get_full_name() if reviewed else "",
                 reviewed_at=timezone.localtime(test.reviewed_at) if reviewed else None,

@@ -98,10 +98,19 @@ def released_bag(releasable, qa):
     return DoseUnit.objects.get(division="A0")
 
 
-def recipient_at(level, kg="72.5", days_ago=1):
+def recipient_at(level, kg="72.5", days_ago=1, *, bag=None):
+    """The recipient the bag's batch was made for (or a new one), at `level`, weighing `kg`
+    measured `days_ago`."""
+    from batches.models import Recipient, WeightMeasurement
     from tests.factories import RecipientFactory
 
-    r = RecipientFactory(dose_level=level, weight=None)
+    if bag is not None:
+        r = bag.batch.intended_recipient
+        Recipient.objects.filter(pk=r.pk).update(dose_level=level)
+        WeightMeasurement.objects.filter(recipient=r).delete()
+        r.refresh_from_db()
+    else:
+        r = RecipientFactory(dose_level=level, weight=None)
     WeightMeasurementFactory(
         recipient=r,
         weight_kg=Decimal(kg),
@@ -111,7 +120,7 @@ def recipient_at(level, kg="72.5", days_ago=1):
 
 
 def test_dose_arithmetic_and_assignment(released_bag, clinical):
-    r = recipient_at("DL2")
+    r = recipient_at("DL2", bag=released_bag)
     calc = release.dose_calculate(
         recipient=r, dose_unit=released_bag, level=ProtocolDoseLevel.objects.get(code="DL2")
     )
@@ -124,7 +133,9 @@ def test_dose_arithmetic_and_assignment(released_bag, clinical):
 
 
 def test_dose_refused_when_the_bag_cannot_supply(released_bag, clinical):
-    r = recipient_at("DL3", kg="120")  # 1.2e9 CAR-NK cells needs 72.7 mL; the bag holds 40
+    r = recipient_at(
+        "DL3", kg="120", bag=released_bag
+    )  # 1.2e9 CAR-NK cells needs 72.7 mL; the bag holds 40
     with pytest.raises(ValidationError) as exc:
         release.dose_assign(actor=clinical, dose_unit=released_bag, recipient=r, level_code="DL3")
     assert "the dose needs" in str(exc.value)
@@ -133,21 +144,21 @@ def test_dose_refused_when_the_bag_cannot_supply(released_bag, clinical):
 def test_dose_refused_above_the_cd3_limit(released_bag, clinical):
     DoseUnit.objects.filter(pk=released_bag.pk).update(cd3_positive_pct=Decimal("5"))
     released_bag.refresh_from_db()
-    r = recipient_at("DL3", kg="50")
+    r = recipient_at("DL3", kg="50", bag=released_bag)
     with pytest.raises(ValidationError) as exc:
         release.dose_assign(actor=clinical, dose_unit=released_bag, recipient=r, level_code="DL3")
     assert "CD3+ T cells would be" in str(exc.value)
 
 
 def test_dose_refused_with_an_old_weight(released_bag, clinical):
-    r = recipient_at("DL1", days_ago=30)
+    r = recipient_at("DL1", days_ago=30, bag=released_bag)
     with pytest.raises(ValidationError) as exc:
         release.dose_assign(actor=clinical, dose_unit=released_bag, recipient=r, level_code="DL1")
     assert "measured 30 days ago" in str(exc.value)
 
 
 def test_dose_refused_for_a_level_the_recipient_is_not_on(released_bag, clinical):
-    r = recipient_at("DL1")
+    r = recipient_at("DL1", bag=released_bag)
     with pytest.raises(ValidationError) as exc:
         release.dose_assign(actor=clinical, dose_unit=released_bag, recipient=r, level_code="DL2")
     assert "is assigned DL1, not DL2" in str(exc.value)
@@ -204,3 +215,10 @@ def test_twenty_concurrent_releases_give_one_release(
     from carnk_mfg.models import ElectronicSignature
 
     assert ElectronicSignature.objects.filter(meaning="released").count() == 1
+
+
+def test_dose_refused_for_a_bag_made_for_someone_else(released_bag, clinical):
+    r = recipient_at("DL2")  # a different recipient from the batch's intended one
+    with pytest.raises(ValidationError) as exc:
+        release.dose_assign(actor=clinical, dose_unit=released_bag, recipient=r, level_code="DL2")
+    assert "made for another recipient" in str(exc.value)

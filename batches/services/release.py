@@ -256,6 +256,12 @@ def dose_calculate(
             f"Recipient {recipient.subject_id} is assigned "
             f"{recipient.dose_level or 'no dose level'}, not {level.code}."
         )
+    intended = dose_unit.batch.intended_recipient_id
+    if intended is not None and intended != recipient.pk:
+        calc.refusals.append(
+            f"Batch {dose_unit.batch.lot_number} was made for another recipient, "
+            f"not {recipient.subject_id}."
+        )
     if weight is None:
         calc.refusals.append("The recipient has no recorded body weight.")
         return calc

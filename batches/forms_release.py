@@ -105,7 +105,13 @@ class ReleaseDecisionForm(ESignForm):
         widget=forms.RadioSelect,
     )
     reason = _textarea("Reason", help_text="Recorded with your signature.")
-    field_order = ["decision", "reason", "password"]
+    conditional = forms.BooleanField(
+        required=False,
+        label="Conditional release",
+        help_text="Tests the spec lets release pending (e.g. 14-day sterility) are still open; "
+        "the release stays open until they are reviewed in spec.",
+    )
+    field_order = ["decision", "reason", "conditional", "password"]
 
 
 # --- dose ---

@@ -222,3 +222,37 @@ def test_dose_refused_for_a_bag_made_for_someone_else(released_bag, clinical):
     with pytest.raises(ValidationError) as exc:
         release.dose_assign(actor=clinical, dose_unit=released_bag, recipient=r, level_code="DL2")
     assert "made for another recipient" in str(exc.value)
+
+
+def test_conditional_release_stays_open_until_pending_tests_pass(
+    in_qc_batch, technician, qc_analyst, qa
+):
+    from batches.models import ReleaseDecision
+    from qc.models import QcTest
+    from qc.services import results
+
+    reviewer = UserFactory(username="qc-b", role="qc_analyst")
+    result_all(in_qc_batch, qc_analyst, reviewer, skip={"sterility", "rcr"})
+    formulate(in_qc_batch, technician)
+    release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
+    with pytest.raises(ValidationError) as exc:
+        release.batch_release_decide(
+            actor=qa, password=PASSWORD, batch=in_qc_batch, decision="release", reason="ok"
+        )
+    assert "Sterility (14-day culture)" in exc.value.message_dict["conditional"][0]
+    release.batch_release_decide(
+        actor=qa,
+        password=PASSWORD,
+        batch=in_qc_batch,
+        decision="release",
+        reason="Conditional: sterility and RCR pending",
+        conditional=True,
+    )
+    decision = ReleaseDecision.objects.get(batch=in_qc_batch)
+    assert decision.conditional and decision.closed_at is None
+    assert {t.definition.code for t in decision.pending_tests.all()} == {"sterility", "rcr"}
+    for test in QcTest.objects.filter(batch=in_qc_batch, definition__code__in=["sterility", "rcr"]):
+        results.qc_result_enter(actor=qc_analyst, test=test, value="negative")
+        results.qc_result_review(actor=reviewer, password=PASSWORD, test=test)
+    decision.refresh_from_db()
+    assert decision.closed_at is not None

@@ -39,6 +39,11 @@ class SignIn(serializers.Serializer):
 class ReleaseIn(serializers.Serializer):
     decision = serializers.ChoiceField(["release", "reject"])
     reason = serializers.CharField()
+    conditional = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="QA approves release while pending-allowed tests are still open",
+    )
     password = PasswordField()
 
 

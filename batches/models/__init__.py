@@ -44,6 +44,7 @@ from batches.models.release import (
     DoseUnitStatus,
     Presentation,
     ProtocolDoseLevel,
+    ReleaseDecision,
 )
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "DoseUnitStatus",
     "Presentation",
     "ProtocolDoseLevel",
+    "ReleaseDecision",
     "ACTIVE_STATES",
     "Batch",
     "BatchState",

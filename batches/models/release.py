@@ -105,3 +105,29 @@ class DoseUnit(models.Model):
     @property
     def car_nk_cells(self) -> float:
         return self.car_nk_cells_per_ml * float(self.volume_ml)
+
+
+@pghistory.track()
+class ReleaseDecision(models.Model):
+    """QA's decision on a batch. A conditional release (tests the spec lets release pending,
+    such as 14-day sterility, still open) stays open until every one of them is reviewed."""
+
+    batch = models.OneToOneField(
+        "batches.Batch", on_delete=models.PROTECT, related_name="release_decision"
+    )
+    decision = models.CharField(max_length=10)  # release / reject
+    conditional = models.BooleanField(default=False)
+    pending_tests = models.ManyToManyField("qc.QcTest", blank=True, related_name="+")
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self):
+        kind = "conditional release" if self.conditional else self.decision
+        return f"{kind} of {self.batch.lot_number}"

@@ -22,6 +22,7 @@ from batches.models import (
     Presentation,
     ProtocolDoseLevel,
     Recipient,
+    ReleaseDecision,
 )
 from batches.services.lifecycle import batch_transition, lock_batch
 from carnk_mfg.audit import gmp_write
@@ -158,6 +159,21 @@ def batch_record_review(*, actor, password: str, batch: Batch, request: HttpRequ
         )
 
 
+def pending_release_tests(batch: Batch) -> list:
+    """Release-required tests still open that the spec allows release pending."""
+    from qc.models import OPEN_TEST_STATES, QcTest
+
+    newest = {}
+    tests = QcTest.objects.filter(batch=batch, definition__required_for_release=True)
+    for test in tests.select_related("definition").order_by("definition_id", "triggered_at", "id"):
+        newest[test.definition_id] = test
+    return [
+        t
+        for t in newest.values()
+        if t.state in OPEN_TEST_STATES and t.definition.may_release_pending
+    ]
+
+
 def batch_release_decide(
     *,
     actor,
@@ -165,6 +181,7 @@ def batch_release_decide(
     batch: Batch,
     decision: str,
     reason: str,
+    conditional: bool = False,
     request: HttpRequest | None = None,
 ) -> Batch:
     """Release (every gate in lifecycle._check_release, a reviewed record, formulated bags)
@@ -192,6 +209,15 @@ def batch_release_decide(
                 raise ValidationError({"decision": "The batch record has not been reviewed by QA."})
             if not batch.dose_units.exists():
                 raise ValidationError({"decision": "The batch has not been formulated into bags."})
+            pending = pending_release_tests(batch)
+            if pending and not conditional:
+                names = ", ".join(t.definition.name for t in pending)
+                raise ValidationError(
+                    {
+                        "conditional": f"{names} still pending: release only as a QA-approved "
+                        "conditional release."
+                    }
+                )
         batch = batch_transition(
             actor=actor,
             batch=batch,
@@ -206,6 +232,17 @@ def batch_release_decide(
             DoseUnit.objects.filter(batch=batch, status=DoseUnitStatus.QUARANTINED).update(
                 status=new_status
             )
+            pending = pending_release_tests(batch) if decision == "release" else []
+            record = ReleaseDecision.objects.create(
+                batch=batch,
+                decision=decision,
+                conditional=bool(pending),
+                reason=reason,
+                decided_by=actor,
+                decided_at=timezone.now(),
+                closed_at=None if pending else timezone.now(),
+            )
+            record.pending_tests.set(pending)
     return batch
 
 

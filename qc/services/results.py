@@ -199,10 +199,25 @@ def qc_result_review(
         test.state, test.reviewed_at, test.reviewed_by = TestState.REVIEWED, now, actor
         test.save()
         QcAlert.objects.filter(test=test, cleared_at__isnull=True).update(cleared_at=now)
+        _close_conditional_release(test, now)
         signature_apply(
             signer=actor, meaning=SignatureMeaning.REVIEWED, record=test, record_label=label
         )
     return test
+
+
+def _close_conditional_release(test: QcTest, now) -> None:
+    """A conditional release closes when its last pending test is reviewed in spec."""
+    from batches.models import ReleaseDecision
+
+    decision = ReleaseDecision.objects.filter(
+        batch_id=test.batch_id, conditional=True, closed_at__isnull=True
+    ).first()
+    if decision is None:
+        return
+    if all(t.state == TestState.REVIEWED and t.in_spec for t in decision.pending_tests.all()):
+        decision.closed_at = now
+        decision.save(update_fields=["closed_at"])
 
 
 def qc_retest(*, actor, test: QcTest, reason: str) -> QcTest:

@@ -101,3 +101,11 @@ urlpatterns.insert(
         name="dose-calculator",
     ),
 )
+
+# --- after infusion ---
+from batches import views_clinical  # noqa: E402
+
+urlpatterns += [
+    path("clinical/follow-ups/", views_clinical.follow_up_worklist, name="follow-up-worklist"),
+    path("clinical/infusions/<int:pk>/", views_clinical.infusion_detail, name="infusion-detail"),
+]

@@ -1,0 +1,136 @@
+"""Clinical pages after infusion: the follow-up worklist (due and overdue visits, flagged by
+the same scan as QC), and an infusion's page with adverse events and the safety switch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from batches.forms import _datetime_field
+from batches.models import AdverseEventKind, FollowUpVisit, Infusion
+from batches.models.clinical import TumourResponse
+from batches.services import after_infusion
+from batches.views import _call_service, _require, allowed_to
+from carnk_mfg.roles import actor_may
+
+DUE_WITHIN = timedelta(days=7)
+
+
+class FollowUpForm(forms.Form):
+    visit_id = forms.IntegerField(widget=forms.HiddenInput)
+    done_at = _datetime_field("Seen at")
+    response = forms.ChoiceField(
+        label="Response", required=False, choices=[("", "—"), *TumourResponse.choices]
+    )
+    car_nk_copies_per_ug = forms.FloatField(
+        label="CAR-NK persistence (qPCR copies/ug DNA)", required=False, min_value=0
+    )
+    donor_specific_antibodies = forms.ChoiceField(
+        label="Donor-specific antibodies",
+        required=False,
+        choices=[("", "not tested"), ("negative", "negative"), ("positive", "positive")],
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AdverseEventForm(forms.Form):
+    kind = forms.ChoiceField(choices=AdverseEventKind.choices)
+    grade = forms.IntegerField(min_value=1, max_value=5, help_text="ASTCT consensus grade")
+    ice_score = forms.IntegerField(
+        label="ICE score", required=False, min_value=0, max_value=10, help_text="ICANS only"
+    )
+    onset_at = _datetime_field("Onset")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SafetySwitchForm(forms.Form):
+    given_at = _datetime_field("AP1903 given at")
+    dose_mg_per_kg = forms.DecimalField(label="Dose (mg/kg)", max_digits=5, decimal_places=3)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@allowed_to("batches.view_followupvisit")
+@require_http_methods(["GET", "POST"])
+def follow_up_worklist(request):
+    now = timezone.now()
+    form = None
+    if request.method == "POST":
+        _require(request, "batches.record_follow_up")
+        form = FollowUpForm(request.POST)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            visit = get_object_or_404(FollowUpVisit, pk=data.pop("visit_id"))
+            data["donor_specific_antibodies"] = data["donor_specific_antibodies"] or ""
+            done = _call_service(
+                form,
+                lambda: after_infusion.follow_up_record(actor=request.user, visit=visit, **data),
+            )
+            if done is not None:
+                messages.success(request, f"{visit} recorded.")
+                return redirect("follow-up-worklist")
+    open_visits = FollowUpVisit.objects.filter(done_at__isnull=True).select_related("recipient")
+    overdue = list(open_visits.filter(due_at__lt=now).order_by("due_at"))
+    due_soon = list(
+        open_visits.filter(due_at__gte=now, due_at__lte=now + DUE_WITHIN).order_by("due_at")
+    )
+    return render(
+        request,
+        "clinical/worklist.html",
+        {
+            "overdue": overdue,
+            "due_soon": due_soon,
+            "form": form,
+            "can_record": actor_may(request.user, "batches.record_follow_up"),
+            "now": now,
+        },
+    )
+
+
+@allowed_to("batches.view_infusion")
+@require_http_methods(["GET", "POST"])
+def infusion_detail(request, pk):
+    infusion = get_object_or_404(
+        Infusion.objects.select_related("recipient", "dose_unit__batch", "administered_by"), pk=pk
+    )
+    ae_form = AdverseEventForm(request.POST if request.POST.get("form") == "ae" else None)
+    switch_form = SafetySwitchForm(request.POST if request.POST.get("form") == "switch" else None)
+    if request.method == "POST":
+        if request.POST.get("form") == "ae":
+            _require(request, "batches.report_adverse_event")
+            if ae_form.is_valid() and _call_service(
+                ae_form,
+                lambda: after_infusion.adverse_event_report(
+                    actor=request.user, infusion=infusion, **ae_form.cleaned_data
+                ),
+            ):
+                messages.success(request, "Adverse event reported.")
+                return redirect("infusion-detail", pk=infusion.pk)
+        elif request.POST.get("form") == "switch":
+            _require(request, "batches.add_safetyswitchactivation")
+            if switch_form.is_valid() and _call_service(
+                switch_form,
+                lambda: after_infusion.safety_switch_record(
+                    actor=request.user, infusion=infusion, **switch_form.cleaned_data
+                ),
+            ):
+                messages.success(request, "Safety switch activation recorded.")
+                return redirect("infusion-detail", pk=infusion.pk)
+    return render(
+        request,
+        "clinical/infusion.html",
+        {
+            "infusion": infusion,
+            "events": infusion.adverse_events.order_by("-onset_at"),
+            "switches": infusion.safety_switch.order_by("-given_at"),
+            "visits": infusion.visits.order_by("due_at"),
+            "ae_form": ae_form,
+            "switch_form": switch_form,
+            "can_report": actor_may(request.user, "batches.report_adverse_event"),
+            "can_switch": actor_may(request.user, "batches.add_safetyswitchactivation"),
+        },
+    )

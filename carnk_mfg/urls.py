@@ -26,5 +26,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("qc.urls_imports")),
+    path("", include("qc.urls_specs")),
     path("", include("batches.urls")),
 ]

@@ -1,0 +1,54 @@
+"""QC specification sets in the web UI: the panel of a template version, and QA's signed
+approval of a draft."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from batches.forms import ESignForm
+from batches.views import _call_service, _require, allowed_to
+from carnk_mfg.roles import actor_may
+from carnk_mfg.signatures import signatures_for
+from qc.models import QcSpecSet, SpecStatus
+from qc.services.specs import qc_spec_set_approve
+
+
+@allowed_to("qc.view_qcspecset")
+def spec_set_list(request):
+    spec_sets = QcSpecSet.objects.select_related("template").order_by("template__code", "-version")
+    return render(request, "qc/specs/list.html", {"spec_sets": spec_sets})
+
+
+@allowed_to("qc.view_qcspecset")
+@require_http_methods(["GET", "POST"])
+def spec_set_detail(request, pk):
+    spec_set = get_object_or_404(
+        QcSpecSet.objects.select_related("template", "approved_by").prefetch_related("definitions"),
+        pk=pk,
+    )
+    form = ESignForm(request.POST or None, auto_id="approve-%s")
+    if request.method == "POST":
+        _require(request, "qc.approve_qcspecset")
+        if form.is_valid():
+            approved = _call_service(
+                form,
+                lambda: qc_spec_set_approve(
+                    actor=request.user, request=request, spec_set=spec_set, **form.cleaned_data
+                ),
+            )
+            if approved is not None:
+                messages.success(request, f"{approved} approved and signed.")
+                return redirect("spec-set-detail", pk=spec_set.pk)
+    return render(
+        request,
+        "qc/specs/detail.html",
+        {
+            "spec_set": spec_set,
+            "form": form,
+            "can_approve": actor_may(request.user, "qc.approve_qcspecset")
+            and spec_set.status == SpecStatus.DRAFT,
+            "signature_list": signatures_for(spec_set),
+        },
+    )

@@ -3,7 +3,9 @@
 from django.contrib import admin
 
 from batches.models import (
+    AdverseEvent,
     Batch,
+    BedsideCheck,
     CellCount,
     CordBloodUnit,
     CustodyEvent,
@@ -11,11 +13,15 @@ from batches.models import (
     DoseUnit,
     ExecutedStep,
     FeederLot,
+    FollowUpVisit,
+    Infusion,
     MaterialUse,
     ProcessTemplate,
     ProtocolDoseLevel,
     ReagentLot,
     Recipient,
+    ReleaseDecision,
+    SafetySwitchActivation,
     StepParameter,
     TemplateStep,
     UrgentMedicalNeed,
@@ -227,3 +233,47 @@ class DoseUnitAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "presentation"]
     search_fields = ["batch__lot_number", "batch__coi_identifier", "recipient__subject_id"]
+
+
+@admin.register(ReleaseDecision)
+class ReleaseDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["batch", "decision", "conditional", "decided_by", "decided_at", "closed_at"]
+    list_filter = ["decision", "conditional"]
+
+
+# --- bedside and after infusion ---
+
+
+@admin.register(BedsideCheck)
+class BedsideCheckAdmin(ReadOnlyAdmin):
+    list_display = ["checked_at", "scanned_bag", "scanned_wristband", "outcome", "checked_by"]
+    list_filter = ["outcome"]
+
+
+@admin.register(Infusion)
+class InfusionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "dose_unit",
+        "recipient",
+        "started_at",
+        "ended_at",
+        "volume_ml",
+        "administered_by",
+    ]
+
+
+@admin.register(AdverseEvent)
+class AdverseEventAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "kind", "grade", "ice_score", "onset_at", "reported_by"]
+    list_filter = ["kind", "grade"]
+
+
+@admin.register(SafetySwitchActivation)
+class SafetySwitchActivationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "given_at", "dose_mg_per_kg", "recorded_by"]
+
+
+@admin.register(FollowUpVisit)
+class FollowUpVisitAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "visit", "due_at", "done_at", "response", "overdue_flagged_at"]
+    list_filter = ["visit", "response"]

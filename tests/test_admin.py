@@ -53,6 +53,12 @@ def test_batch_record_admin_pages_render(staff_admin):
     for path in [
         "batches/batch",
         "batches/doseunit",
+        "batches/releasedecision",
+        "batches/bedsidecheck",
+        "batches/infusion",
+        "batches/adverseevent",
+        "batches/safetyswitchactivation",
+        "batches/followupvisit",
         "batches/protocoldoselevel",
         "batches/executedstep",
         "batches/cellcount",

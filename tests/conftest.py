@@ -29,10 +29,8 @@ def _migration_data(request):
     from importlib import import_module
 
     from django.apps import apps
-    from django.contrib.auth.models import Group
 
-    if Group.objects.exists():
-        return
+    # Each loader is idempotent; flush may already have re-created the role groups.
     for module, function in [
         ("carnk_mfg.migrations.0002_roles", "create_roles"),
         ("batches.migrations.0003_default_template", "load_template"),

@@ -71,3 +71,13 @@ def result_all(batch, analyst, reviewer, skip=(), overrides=None):
         value = values.get(test.definition.code, good[test.definition.result_type])
         results.qc_result_enter(actor=analyst, test=test, value=value, unit=test.definition.unit)
         results.qc_result_review(actor=reviewer, password=PASSWORD, test=test)
+
+
+def scan(bag):
+    """What a barcode scanner reads off a bag: the DIN barcode and the product code."""
+    from carnk_mfg import isbt128
+
+    din = bag.batch.coi_identifier
+    return isbt128.DIN.from_text(din).barcode(
+        isbt128.computed_check_flags(din)
+    ), f"=<S1145V{bag.division}"

@@ -222,3 +222,77 @@ def in_qc_batch(technician, approved_spec_set, planned_batch):
     return lifecycle.batch_transition(
         actor=technician, batch=batch, to_state="in_qc", reason="to QC"
     )
+
+
+@pytest.fixture
+def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
+    """Bag A0 of a released batch, assigned to the batch's recipient at DL2 and issued."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from batches.models import DoseUnit
+    from batches.services import bedside, release
+    from tests.batch_steps import result_all
+
+    result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
+    release.dose_units_formulate(
+        actor=technician,
+        password=PASSWORD,
+        batch=in_qc_batch,
+        bags=[
+            {"division": d, "presentation": "cryopreserved", "volume_ml": Decimal("40")}
+            for d in ("A0", "B0")
+        ],
+        expires_at=timezone.now() + timedelta(days=90),
+    )
+    release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
+    release.batch_release_decide(
+        actor=qa, password=PASSWORD, batch=in_qc_batch, decision="release", reason="ok"
+    )
+    bag = DoseUnit.objects.get(division="A0")
+    release.dose_assign(
+        actor=clinical, dose_unit=bag, recipient=in_qc_batch.intended_recipient, level_code="DL2"
+    )
+    bedside.dose_custody(
+        actor=clinical,
+        dose_unit=bag,
+        kind="issue",
+        released_by=qa.username,
+        received_by=clinical.username,
+        from_location="Cell therapy lab",
+        to_location="Ward 7",
+        occurred_at=timezone.now(),
+        temperature_c=Decimal("-150"),
+    )
+    bag.refresh_from_db()
+    return bag
+
+
+@pytest.fixture
+def infusion(issued_bag, clinical):
+    """A recorded infusion of the issued bag after a matching bedside check."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from batches.services import bedside
+    from tests.batch_steps import scan
+
+    check = bedside.bedside_verify(
+        actor=clinical,
+        scanned_bag=scan(issued_bag)[0],
+        scanned_product_code=scan(issued_bag)[1],
+        scanned_wristband="CARNK-QC",
+    )
+    return bedside.infusion_record(
+        actor=clinical,
+        password=PASSWORD,
+        check=check,
+        started_at=timezone.now() - timedelta(minutes=30),
+        ended_at=timezone.now(),
+        volume_ml=Decimal("4.4"),
+        vitals={"pre": {"hr": 80}},
+    )

@@ -10,32 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from batches.models import FollowUpVisit
-from batches.services import after_infusion, bedside
+from batches.services import after_infusion
 from qc.models import Notification
 from qc.services.overdue import scan_overdue
-from tests.factories import PASSWORD
-from tests.test_bedside import issued_bag, scan  # noqa: F401 - fixture reused
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def infusion(issued_bag, clinical):  # noqa: F811
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=scan(issued_bag)[0],
-        scanned_product_code=scan(issued_bag)[1],
-        scanned_wristband="CARNK-QC",
-    )
-    return bedside.infusion_record(
-        actor=clinical,
-        password=PASSWORD,
-        check=check,
-        started_at=timezone.now() - timedelta(minutes=30),
-        ended_at=timezone.now(),
-        volume_ml=Decimal("4.4"),
-        vitals={"pre": {"hr": 80}},
-    )
 
 
 def test_infusion_schedules_the_protocol_visits(infusion):

@@ -9,55 +9,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from batches.models import BedsideCheck, DoseUnit, Infusion
-from batches.services import bedside, release
+from batches.services import bedside
 from carnk_mfg import isbt128
-from tests.batch_steps import result_all
-from tests.factories import PASSWORD, RecipientFactory, UserFactory
+from tests.batch_steps import scan
+from tests.factories import PASSWORD, RecipientFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
-    result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
-    release.dose_units_formulate(
-        actor=technician,
-        password=PASSWORD,
-        batch=in_qc_batch,
-        bags=[
-            {"division": d, "presentation": "cryopreserved", "volume_ml": Decimal("40")}
-            for d in ("A0", "B0")
-        ],
-        expires_at=timezone.now() + timedelta(days=90),
-    )
-    release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
-    release.batch_release_decide(
-        actor=qa, password=PASSWORD, batch=in_qc_batch, decision="release", reason="ok"
-    )
-    bag = DoseUnit.objects.get(division="A0")
-    release.dose_assign(
-        actor=clinical, dose_unit=bag, recipient=in_qc_batch.intended_recipient, level_code="DL2"
-    )
-    bedside.dose_custody(
-        actor=clinical,
-        dose_unit=bag,
-        kind="issue",
-        released_by=qa.username,
-        received_by=clinical.username,
-        from_location="Cell therapy lab",
-        to_location="Ward 7",
-        occurred_at=timezone.now(),
-        temperature_c=Decimal("-150"),
-    )
-    bag.refresh_from_db()
-    return bag
-
-
-def scan(bag):
-    din = bag.batch.coi_identifier
-    return isbt128.DIN.from_text(din).barcode(
-        isbt128.computed_check_flags(din)
-    ), f"=<S1145V{bag.division}"
 
 
 def test_matching_scan_then_infusion(issued_bag, clinical):

@@ -7,8 +7,6 @@ import time_machine
 from django.utils import timezone
 
 from batches.models import AdverseEvent, FollowUpVisit, SafetySwitchActivation
-from tests.test_after_infusion import infusion  # noqa: F401 - fixture reused
-from tests.test_bedside import issued_bag  # noqa: F401 - fixture reused
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +15,7 @@ def local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_overdue_visit_on_the_worklist_then_recorded(client, clinical, infusion):  # noqa: F811
+def test_overdue_visit_on_the_worklist_then_recorded(client, clinical, infusion):
     visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
     client.force_login(clinical)
     with time_machine.travel(visit.due_at + timedelta(days=1)):
@@ -36,7 +34,7 @@ def test_overdue_visit_on_the_worklist_then_recorded(client, clinical, infusion)
     assert visit.done_at is not None and visit.car_nk_copies_per_ug == 2500
 
 
-def test_garbage_follow_up_is_a_form_error(client, clinical, infusion):  # noqa: F811
+def test_garbage_follow_up_is_a_form_error(client, clinical, infusion):
     visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
     client.force_login(clinical)
     r = client.post(
@@ -48,7 +46,7 @@ def test_garbage_follow_up_is_a_form_error(client, clinical, infusion):  # noqa:
     assert visit.done_at is None
 
 
-def test_adverse_event_and_safety_switch_from_the_infusion_page(client, clinical, infusion):  # noqa: F811
+def test_adverse_event_and_safety_switch_from_the_infusion_page(client, clinical, infusion):
     client.force_login(clinical)
     url = f"/clinical/infusions/{infusion.pk}/"
     bad = client.post(
@@ -89,7 +87,7 @@ def test_adverse_event_and_safety_switch_from_the_infusion_page(client, clinical
     assert b"Grade 3 ICANS" in client.get(url).content
 
 
-def test_roles(client, technician, infusion):  # noqa: F811
+def test_roles(client, technician, infusion):
     client.force_login(technician)
     page = client.get("/clinical/follow-ups/")
     assert page.status_code == 200 and b"Record</button>" not in page.content

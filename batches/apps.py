@@ -5,3 +5,7 @@ class BatchesConfig(AppConfig):
     name = "batches"
     verbose_name = "Donor units, materials, recipients and batches"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # What this app's signatures attest is registered before any signature is checked.
+        from batches import attestations  # noqa: F401

@@ -57,7 +57,7 @@ from carnk_mfg import isbt128
 from carnk_mfg.errors import Conflict
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.roles import actor_may
-from carnk_mfg.signatures import signature_matches_record
+from carnk_mfg.signatures import signature_intact
 from qc.models import QcTest
 
 BATCHES_PER_PAGE = 25
@@ -279,7 +279,7 @@ def _signatures(batch: Batch) -> tuple[list[dict], dict]:
         record = records.get((sig.content_type_id, sig.object_id))
         row = {
             "signature": sig,
-            "intact": record is not None and signature_matches_record(sig, record),
+            "intact": record is not None and signature_intact(sig, record),
         }
         rows.append(row)
         if sig.content_type_id == step_type:
@@ -855,7 +855,7 @@ def template_detail(request, pk):
             "can_approve": can_approve and template.status == TemplateStatus.DRAFT,
             "form": form,
             "signatures": [
-                {"signature": sig, "intact": signature_matches_record(sig, template)}
+                {"signature": sig, "intact": signature_intact(sig, template)}
                 for sig in selectors.signatures_of(template)
             ],
             "history": _history_rows(selectors.audit_history(template), ProcessTemplate),

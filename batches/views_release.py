@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,20 +32,15 @@ from batches.forms_release import (
 )
 from batches.models import (
     Batch,
-    BatchState,
     BedsideCheck,
     BedsideOutcome,
     CustodyEvent,
-    DeviationState,
     DoseUnit,
 )
 from batches.services import bedside, release
-from batches.services.release import RECORD_REVIEW
 from batches.views import _call_service, _require, _url_text, allowed_to
 from carnk_mfg.errors import Conflict
-from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.roles import actor_may
-from qc.models import QcTest, TestState
 
 RELEASE_MEANINGS = '{"release": "Released", "reject": "Rejected"}'
 
@@ -64,70 +58,32 @@ def pdf(content: bytes, filename: str) -> HttpResponse:
 # --- the release queue ---
 
 
-def _qc_summary(tests) -> dict:
-    """The newest release-required test of each definition, counted by where it stands."""
-    newest = {}
-    for test in tests:
-        newest[test.definition_id] = test
-    summary = {"in_spec": 0, "pending_allowed": 0, "open": 0, "out_of_spec": 0, "total": 0}
-    for test in newest.values():
-        summary["total"] += 1
-        if test.state == TestState.REVIEWED and test.in_spec:
-            summary["in_spec"] += 1
-        elif test.state == TestState.REVIEWED and test.in_spec is False:
-            summary["out_of_spec"] += 1
-        elif (
-            test.state in (TestState.PLANNED, TestState.SAMPLED)
-            and test.definition.may_release_pending
-        ):
-            summary["pending_allowed"] += 1
-        else:
-            summary["open"] += 1
-    summary["releasable"] = (
-        summary["total"] > 0 and summary["open"] == 0 and summary["out_of_spec"] == 0
-    )
-    return summary
-
-
-def _queue_batches():
-    # Read-only (candidate for batches.selectors): batches in QC with what the queue shows.
-    return (
-        Batch.objects.filter(state=BatchState.IN_QC)
-        .select_related("intended_recipient", "source_unit")
-        .prefetch_related(
-            Prefetch(
-                "qc_tests",
-                queryset=QcTest.objects.filter(definition__required_for_release=True)
-                .select_related("definition")
-                .order_by("definition_id", "triggered_at", "id"),
-                to_attr="release_tests",
-            ),
-            "dose_units",
-            "deviations",
-        )
-        .order_by("created_at", "id")
-    )
-
-
-def _reviewed_batch_ids(batches) -> set[int]:
-    from django.contrib.contenttypes.models import ContentType
-
+def _qc_summary(readiness) -> dict:
+    """The release tests of a batch counted by where they stand (for the queue's table)."""
+    counts = {
+        selectors.IN_SPEC: 0,
+        selectors.PENDING: 0,
+        selectors.OPEN: 0,
+        selectors.OUT_OF_SPEC: 0,
+    }
+    for _test, status in readiness.tests:
+        counts[status] += 1
     return {
-        int(object_id)
-        for object_id in ElectronicSignature.objects.filter(
-            content_type=ContentType.objects.get_for_model(Batch),
-            object_id__in=[str(b.pk) for b in batches],
-            meaning=SignatureMeaning.REVIEWED,
-            record_label__startswith=RECORD_REVIEW,
-        ).values_list("object_id", flat=True)
+        "total": len(readiness.tests),
+        "in_spec": counts[selectors.IN_SPEC],
+        "pending_allowed": counts[selectors.PENDING],
+        "open": counts[selectors.OPEN],
+        "out_of_spec": counts[selectors.OUT_OF_SPEC],
+        "complete": bool(readiness.tests)
+        and not counts[selectors.OPEN]
+        and not counts[selectors.OUT_OF_SPEC],
     }
 
 
 def _queue_page(request, *, status=200, conflict="", bound=None):
     """The queue; a refused action passes (batch id, form name, bound form) to show in place."""
     user = request.user
-    batches = list(_queue_batches())
-    reviewed = _reviewed_batch_ids(batches)
+    batches = list(selectors.release_queue())
     refused = []
     rows = []
     for batch in batches:
@@ -141,15 +97,17 @@ def _queue_page(request, *, status=200, conflict="", bound=None):
         }
         if bound is not None and bound[0] == batch.pk:
             forms[bound[1]] = bound[2]
+        bags = list(batch.dose_units.all())
+        readiness = selectors.release_readiness(
+            batch, tests=batch.release_tests, bags=bags, deviations=list(batch.deviations.all())
+        )
         rows.append(
             {
                 "batch": batch,
-                "qc": _qc_summary(batch.release_tests),
-                "open_deviations": [
-                    d for d in batch.deviations.all() if d.state == DeviationState.OPEN
-                ],
-                "reviewed": batch.pk in reviewed,
-                "bags": list(batch.dose_units.all()),
+                "readiness": readiness,
+                "qc": _qc_summary(readiness),
+                "open_deviations": readiness.open_deviations,
+                "bags": bags,
                 "forms": forms,
             }
         )
@@ -162,6 +120,8 @@ def _queue_page(request, *, status=200, conflict="", bound=None):
         "release/queue.html",
         {
             "rows": rows,
+            "conditional_releases": list(selectors.open_conditional_releases()),
+            "recalls": list(selectors.recalls()),
             "conflict": conflict,
             "refused": refused,
             "can_formulate": can_formulate,

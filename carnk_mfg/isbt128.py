@@ -261,3 +261,23 @@ def parse_barcode(data: str) -> tuple[DIN, str]:
     din = DIN.from_text(raw[1 : 1 + DIN_LENGTH])
     flags = _validate_flags(raw[1 + DIN_LENGTH :], din.text)
     return din, flags
+
+
+def din_from_scan(text: str) -> DIN:
+    """The DIN a barcode scanner or a person gave: DIN barcode data (``=`` + DIN + flags), or
+    the DIN typed with its check character (the eye-readable spacing may stay). A typed DIN
+    without its check character is refused: manual entry requires it."""
+    raw = _normalize(text, "scan")
+    if raw.startswith(BARCODE_PREFIX):
+        return parse_barcode(raw)[0]
+    compact = raw.replace(" ", "")
+    if len(compact) == DIN_LENGTH:
+        raise DINError(
+            "a typed DIN needs its check character (the boxed character after it on the label)"
+        )
+    if len(compact) != DIN_LENGTH + 1:
+        raise DINError(
+            f"scan the DIN barcode, or type the {DIN_LENGTH}-character DIN and its check "
+            f"character; got {len(compact)} characters"
+        )
+    return parse_din(compact)

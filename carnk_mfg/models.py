@@ -18,6 +18,7 @@ class SignatureMeaning(models.TextChoices):
     VERIFIED = "verified", "Verified"
     RELEASED = "released", "Released"
     REJECTED = "rejected", "Rejected"
+    RECALLED = "recalled", "Recalled"
 
 
 @pghistory.track(pghistory.InsertEvent())
@@ -35,6 +36,9 @@ class ElectronicSignature(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.CharField(max_length=64)
     record_label = models.CharField(max_length=200)
+    # The name of what the signature vouches for (carnk_mfg.signatures.attestation): the
+    # record's own fields, or a defined part of it, or a manifest such as a whole batch record.
+    attests = models.CharField(max_length=40, default="record")
     record_sha256 = models.CharField(max_length=64)
     record_content = models.JSONField()
     comment = models.TextField(blank=True)

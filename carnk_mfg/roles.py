@@ -8,6 +8,7 @@ Roles are Django groups, created and kept in step with ROLE_PERMISSIONS by data 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 
 class Role:
@@ -54,6 +55,24 @@ _VIEW_ALL = [
     "qc.view_qcalert",
 ]
 
+# Every view permission of every app (the administrator reads everything).
+ALL_VIEW = "*.view_*"
+# What administration is: people and their roles, instruments and their keys, and new draft
+# versions of templates and spec sets (approving them is QA's). Every other write is a GMP
+# decision or record, held only through the roles that own it.
+ADMINISTRATION = [
+    "auth.add_user",
+    "auth.change_user",
+    "auth.add_group",
+    "auth.change_group",
+    "qc.add_instrument",
+    "qc.change_instrument",
+    "qc.add_instrumentkey",
+    "qc.change_instrumentkey",
+    "batches.add_processtemplate",
+    "qc.add_qcspecset",
+]
+
 # app_label.codename per role. Custom codenames are declared in each model's Meta.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.TECHNICIAN: [
@@ -95,6 +114,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.disposition_reagentlot",
         "batches.approve_processtemplate",
         "batches.release_batch",
+        "batches.recall_batch",
         "batches.disposition_deviation",
         "batches.transition_batch",
         "batches.open_deviation",
@@ -115,7 +135,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.add_safetyswitchactivation",
         "batches.record_follow_up",
     ],
-    Role.ADMIN: ["*"],  # every permission of every app
+    # Reads everything; manages people, roles, instruments and draft versions of templates
+    # and specs; makes no GMP decision (segregation of duties, DESIGN section 8).
+    Role.ADMIN: [ALL_VIEW, *ADMINISTRATION],
     # Instruments act through their keys as their service account; ActorMay keeps them to
     # the endpoints that declare `allow_instruments`.
     Role.INSTRUMENT: [
@@ -128,13 +150,39 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+def is_gmp_write(permission: str) -> bool:
+    """Every write that is not administration is a GMP record or decision."""
+    return ".view_" not in permission and permission not in ADMINISTRATION
+
+
+def _granted(actor) -> set[str]:
+    """The permissions an actor holds through its roles and its own grants. The superuser
+    flag grants nothing here: rights come from roles, so segregation of duties holds."""
+    cached = getattr(actor, "_carnk_granted", None)
+    if cached is None:
+        from django.contrib.auth.models import Permission
+
+        cached = {
+            f"{app}.{codename}"
+            for app, codename in Permission.objects.filter(
+                Q(group__user=actor) | Q(user=actor)
+            ).values_list("content_type__app_label", "codename")
+        }
+        actor._carnk_granted = cached
+    return cached
+
+
 def actor_may(actor, permission: str) -> bool:
-    """True when `actor` (a user, or an instrument acting through its key) may do this."""
+    """True when `actor` (a user, or an instrument acting through its key) may do this.
+    An administrator's account makes no GMP decision, whatever other role it also holds."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
     if not getattr(actor, "is_active", True):
         return False
-    return bool(actor.has_perm(permission))
+    if permission not in _granted(actor):
+        return False
+    administrator = actor.is_superuser or Role.ADMIN in roles_of(actor)
+    return not (administrator and is_gmp_write(permission))
 
 
 def require_permission(actor, permission: str) -> None:
@@ -145,7 +193,11 @@ def require_permission(actor, permission: str) -> None:
 def roles_of(user) -> list[str]:
     if not getattr(user, "is_authenticated", False):
         return []
-    return [g.name for g in user.groups.all() if g.name in Role.ALL]
+    cached = getattr(user, "_carnk_roles", None)
+    if cached is None:
+        cached = [g.name for g in user.groups.all() if g.name in Role.ALL]
+        user._carnk_roles = cached
+    return cached
 
 
 def sync_roles(apps=None, *, strict: bool = False) -> None:
@@ -165,20 +217,20 @@ def sync_roles(apps=None, *, strict: bool = False) -> None:
     Permission = apps.get_model("auth", "Permission")
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        if perms == ["*"]:
-            wanted = list(Permission.objects.all())
-        else:
-            wanted = []
-            for perm in perms:
-                app_label, codename = perm.split(".", 1)
-                found = Permission.objects.filter(
-                    content_type__app_label=app_label, codename=codename
-                ).first()
-                if found is None:
-                    if strict:
-                        raise LookupError(f"role {role}: permission {perm} does not exist")
-                    continue
-                wanted.append(found)
+        wanted = []
+        for perm in perms:
+            if perm == ALL_VIEW:
+                wanted.extend(Permission.objects.filter(codename__startswith="view_"))
+                continue
+            app_label, codename = perm.split(".", 1)
+            found = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if found is None:
+                if strict:
+                    raise LookupError(f"role {role}: permission {perm} does not exist")
+                continue
+            wanted.append(found)
         group.permissions.set(wanted)
 
 

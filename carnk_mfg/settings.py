@@ -257,6 +257,11 @@ INSTRUMENT_KEY_SECRET = env.str("INSTRUMENT_KEY_SECRET", default=SECRET_KEY)
 # Most readings one POST /api/v1/readings/ may carry.
 READINGS_PER_REQUEST_MAX = env.int("READINGS_PER_REQUEST_MAX", default=1000)
 
+# A time a person or instrument reports (performed, measured, started, ended...) may be at most
+# this far ahead of the server's clock (clocks on bench PCs and instruments drift); anything
+# later is refused as a time in the future.
+CLOCK_SKEW_ALLOWANCE_SECONDS = env.int("CLOCK_SKEW_ALLOWANCE_SECONDS", default=120)
+
 # Follow-up visits after infusion (DESIGN section 6): (label, day after infusion).
 FOLLOW_UP_SCHEDULE = [
     ("day 3", 3),

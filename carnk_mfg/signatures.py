@@ -1,26 +1,39 @@
-"""Electronic signatures (21 CFR 11.50, 11.70, 11.200): the one service every signing path uses.
+"""Electronic signatures (21 CFR 11.50, 11.70, 11.200): the one way anything is signed.
 
-Signing has two halves. `signature_authenticate` checks the re-entered password *before* the
-caller opens its transaction, so a refused attempt is recorded (and counted toward lockout by
-django-axes) even though the business write is abandoned. `signature_apply` then writes the
-signature inside the caller's transaction, after the record is saved, over the exact content
-that was saved.
+Every signed service writes through `signed_write`, which does the steps in one order:
+permission, then the re-entered password (checked *before* the transaction, so a refused
+attempt is recorded and counted toward lockout even though the write is abandoned), then one
+transaction in which the caller locks its row, checks the state it found under the lock,
+writes, and signs. The block refuses to finish without a signature.
+
+What a signature attests is named (`attests`) and defined once, by an attestation registered
+with `@attestation(name)`: a function from the signed record to the content it vouches for.
+The eligibility determination attests its own fields, the batch record review a manifest of
+the whole batch record, and so on. The content and its SHA-256 are stored; the same function,
+applied later, shows whether what was attested has changed, and an unrelated change (a
+status, a storage move) does not raise a false alarm.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
-from carnk_mfg.models import ElectronicSignature, SignatureFailure, SignatureMeaning
+from carnk_mfg.audit import gmp_write
+from carnk_mfg.models import ElectronicSignature, SignatureMeaning
+from carnk_mfg.people import printed_name
+from carnk_mfg.roles import require_permission
+from carnk_mfg.trail_writes import insert_signature, insert_signature_failure
 
 WRONG_PASSWORD = "The password is not correct. The signature was refused and the attempt recorded."
 LOCKED_OUT = (
@@ -28,16 +41,54 @@ LOCKED_OUT = (
     "unlock it."
 )
 
+Attestation = Callable[[Model], dict]
+_ATTESTATIONS: dict[str, Attestation] = {}
 
-def record_content(record) -> dict:
-    """The signed content: every concrete field of the record, in a canonical JSON form."""
-    values = {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
+
+def attestation(name: str) -> Callable[[Attestation], Attestation]:
+    """Register what a signature named `name` attests (apps register theirs when ready)."""
+
+    def register(function: Attestation) -> Attestation:
+        if _ATTESTATIONS.get(name, function) is not function:
+            raise ValueError(f"Attestation {name!r} is defined twice.")
+        _ATTESTATIONS[name] = function
+        return function
+
+    return register
+
+
+def canonical(values) -> dict:
+    """Values in the JSON form they are hashed and stored in (dates as ISO text, keys sorted)."""
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder, sort_keys=True))
 
 
+def fields_of(record, names) -> dict:
+    """The named concrete fields of a record (foreign keys by id)."""
+    by_name = {f.name: f for f in record._meta.concrete_fields}
+    return {by_name[n].attname: getattr(record, by_name[n].attname) for n in names}
+
+
+@attestation("record")
+def record_content(record) -> dict:
+    """Every concrete field of the record: for records that do not change after signing."""
+    return {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
+
+
+def attested_content(record, attests: str) -> dict:
+    try:
+        function = _ATTESTATIONS[attests]
+    except KeyError:
+        raise ValueError(f"No attestation {attests!r} is registered.") from None
+    return canonical(function(record))
+
+
 def content_sha256(content: dict, *, label: str) -> str:
-    canonical = json.dumps({"record": label, "content": content}, sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    serialized = json.dumps({"record": label, "content": content}, sort_keys=True)
+    return hashlib.sha256(serialized.encode()).hexdigest()
+
+
+def _record_key(record) -> str:
+    return f"{record._meta.label}:{record.pk}"
 
 
 def _lockout_request(request: HttpRequest | None) -> HttpRequest:
@@ -51,7 +102,8 @@ def _lockout_request(request: HttpRequest | None) -> HttpRequest:
 def signature_authenticate(
     *, signer, password: str, meaning: str, record_label: str, request: HttpRequest | None = None
 ) -> None:
-    """Refuse (ValidationError on `password`) unless `password` is the signer's own."""
+    """Refuse (ValidationError on `password`) unless `password` is the signer's own.
+    Call outside any transaction, so the refused attempt stays recorded."""
     request = _lockout_request(request)
     credentials = {"username": signer.get_username()}
     cause = None
@@ -62,10 +114,9 @@ def signature_authenticate(
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     if cause is None:
         return
-    SignatureFailure.objects.create(
+    insert_signature_failure(
         user=signer,
         username=signer.get_username(),
-        attempted_at=timezone.now(),
         meaning=meaning,
         record_label=record_label[:200],
         cause=cause[:200],
@@ -74,35 +125,74 @@ def signature_authenticate(
     raise ValidationError({"password": cause})
 
 
-def signature_apply(*, signer, meaning: str, record, record_label: str, comment: str = ""):
-    """Write the signature over the record as it stands now (call inside the transaction)."""
+class SignedWrite:
+    """The handle a `signed_write` block signs with."""
+
+    def __init__(self, *, signer, meaning: str, label: str):
+        self.signer, self.meaning, self.label = signer, meaning, label
+        self.signatures: list[ElectronicSignature] = []
+
+    def sign(self, record, *, attests: str = "record", comment: str = "") -> ElectronicSignature:
+        """Sign `record` as it stands in the database now, over what `attests` names."""
+        record.refresh_from_db()
+        content = attested_content(record, attests)
+        signature = insert_signature(
+            signer=self.signer,
+            printed_name=printed_name(self.signer),
+            meaning=self.meaning,
+            content_type=ContentType.objects.get_for_model(record),
+            object_id=str(record.pk),
+            record_label=self.label[:200],
+            attests=attests,
+            record_sha256=content_sha256(content, label=_record_key(record)),
+            record_content=content,
+            comment=comment,
+        )
+        self.signatures.append(signature)
+        return signature
+
+
+@contextlib.contextmanager
+def signed_write(
+    *,
+    actor,
+    password: str,
+    permission: str,
+    meaning: str,
+    label: str,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Iterator[SignedWrite]:
+    """Permission, password, then one audited transaction; inside it the caller locks its
+    row, checks what it found, writes, and calls `.sign(record)` at least once."""
     if meaning not in SignatureMeaning.values:
-        raise ValidationError({"meaning": f"Unknown signature meaning {meaning!r}."})
-    record.refresh_from_db()
-    content = record_content(record)
-    label = f"{record._meta.label}:{record.pk}"
-    printed = signer.get_full_name().strip() or signer.get_username()
-    return ElectronicSignature.objects.create(
-        signer=signer,
-        printed_name=printed,
-        signed_at=timezone.now(),
-        meaning=meaning,
-        content_type=ContentType.objects.get_for_model(record),
-        object_id=str(record.pk),
-        record_label=record_label[:200],
-        record_sha256=content_sha256(content, label=label),
-        record_content=content,
-        comment=comment,
+        raise ValueError(f"Unknown signature meaning {meaning!r}.")
+    require_permission(actor, permission)
+    signature_authenticate(
+        signer=actor, password=password, meaning=meaning, record_label=label, request=request
     )
+    handle = SignedWrite(signer=actor, meaning=meaning, label=label)
+    with gmp_write(actor=actor, permission=permission, reason=reason or label):
+        yield handle
+        if not handle.signatures:
+            raise RuntimeError(f"{label}: a signed write finished without a signature.")
 
 
-def signature_matches_record(signature: ElectronicSignature, record) -> bool:
-    """True while the record still holds exactly the content that was signed."""
-    label = f"{record._meta.label}:{record.pk}"
-    return content_sha256(record_content(record), label=label) == signature.record_sha256
+def signature_intact(signature: ElectronicSignature, record) -> bool:
+    """True while the record still holds exactly the content the signature attests."""
+    current = attested_content(record, signature.attests)
+    return content_sha256(current, label=_record_key(record)) == signature.record_sha256
 
 
-def signatures_for(record):
+def signature_changes(signature: ElectronicSignature, record) -> list[str]:
+    """The parts of the attested content that differ now (top-level keys), for display."""
+    current = attested_content(record, signature.attests)
+    signed = signature.record_content or {}
+    return sorted(k for k in set(current) | set(signed) if current.get(k) != signed.get(k))
+
+
+def signatures_for(record) -> QuerySet[ElectronicSignature]:
+    """Every signature on one record, oldest first, with its signer."""
     return ElectronicSignature.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=str(record.pk)
     ).select_related("signer")

@@ -18,3 +18,35 @@ def to_utc(value: datetime) -> datetime | None:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
+
+
+# --- when something happened: the one rule for times people and instruments report ---
+
+
+def latest_acceptable() -> datetime:
+    """The latest time a record may say something happened: now, plus the allowance for
+    clocks that run a little ahead (settings.CLOCK_SKEW_ALLOWANCE_SECONDS)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(seconds=settings.CLOCK_SKEW_ALLOWANCE_SECONDS)
+
+
+def check_happened(
+    errors: dict, field: str, when: datetime | None, *, what: str, not_before=None
+) -> None:
+    """Add an error for `field` when `when` is in the future, or (with `not_before`, a pair
+    of the earliest time and what it is) earlier than something it must follow."""
+    if when is None:
+        return
+    if when > latest_acceptable():
+        errors[field] = f"{what} cannot be in the future ({when:%Y-%m-%d %H:%M %Z})."
+        return
+    if not_before is not None:
+        earliest, earliest_what = not_before
+        # Times are entered to the minute: a step at 10:05 may follow a batch planned 10:05:30.
+        if earliest is not None and when < earliest.replace(second=0, microsecond=0):
+            errors[field] = (
+                f"{what} ({when:%Y-%m-%d %H:%M %Z}) cannot be before {earliest_what} "
+                f"({earliest:%Y-%m-%d %H:%M %Z})."
+            )

@@ -27,7 +27,6 @@ class DefinitionInline(admin.TabularInline):
         "unit",
         "lower_limit",
         "upper_limit",
-        "per_kg_of_recipient",
         "turnaround_hours",
         "required_for_release",
         "may_release_pending",

@@ -59,9 +59,6 @@ class QcTestDefinition(models.Model):
     # Limits are inclusive unless marked strict (e.g. endotoxin < 5.0 EU/mL is strict).
     lower_strict = models.BooleanField(default=False)
     upper_strict = models.BooleanField(default=False)
-    # The upper limit is per kg of the intended recipient's body weight (CD3+ cells/kg):
-    # the result (cells) is divided by the weight before it is compared.
-    per_kg_of_recipient = models.BooleanField(default=False)
     # Categorical and pass/fail: the allowed answers, and those that are in spec.
     allowed_values = models.JSONField(default=list, blank=True)
     passing_values = models.JSONField(default=list, blank=True)
@@ -95,8 +92,7 @@ class QcTestDefinition(models.Model):
             parts.append(f"{'>' if self.lower_strict else '≥'} {self.lower_limit:g}")
         if self.upper_limit is not None:
             parts.append(f"{'<' if self.upper_strict else '≤'} {self.upper_limit:g}")
-        per_kg = "/kg" if self.per_kg_of_recipient else ""
-        return f"{' and '.join(parts)} {self.unit}{per_kg}".strip()
+        return f"{' and '.join(parts)} {self.unit}".strip()
 
 
 class TestState(models.TextChoices):
@@ -218,12 +214,20 @@ class Channel(models.TextChoices):
 class Notification(models.Model):
     """Outbox: each row is sent (or shown) exactly once; the sender claims it first."""
 
-    # What it is about: a QC alert, or an overdue follow-up visit (same outbox, same sender).
+    # What it is about: a QC alert, an overdue follow-up visit or a recall (one outbox, one
+    # sender).
     alert = models.ForeignKey(
         QcAlert, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
     )
     visit = models.ForeignKey(
         "batches.FollowUpVisit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    recall = models.ForeignKey(
+        "batches.Recall",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -248,6 +252,9 @@ class Notification(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["visit", "channel", "recipient"], name="one_visit_notice_per_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["recall", "channel", "recipient"], name="one_recall_notice_per_recipient"
             ),
         ]
         indexes = [

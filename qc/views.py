@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from batches import selectors
 from batches.views import _call_service, _history_rows, allowed_to
 from carnk_mfg.roles import actor_may
-from carnk_mfg.signatures import signature_matches_record
+from carnk_mfg.signatures import signature_intact
 from qc.forms import ResultForm, RetestForm, ReviewForm, SampleForm
 from qc.models import OPEN_TEST_STATES, Channel, Notification, QcTest, TestState
 from qc.services import results
@@ -149,7 +149,7 @@ def _test_page(request, test: QcTest, **bound_forms):
         "review_form": ReviewForm(auto_id="review-%s"),
         "retest_form": RetestForm(auto_id="retest-%s"),
         "signatures": [
-            {"signature": sig, "intact": signature_matches_record(sig, test)}
+            {"signature": sig, "intact": signature_intact(sig, test)}
             for sig in selectors.signatures_of(test)
         ],
         "history": _history_rows(selectors.audit_history(test), QcTest),

@@ -4,13 +4,16 @@ from datetime import timedelta
 
 
 def step_payloads(day0, din="G123498654321"):
-    """(code, performed_at, values, materials) for the five default steps, on their days."""
+    """(code, performed_at, values, materials) for the five default steps, on their days.
+    The thaw step scans the source unit's DIN as typed with its check character."""
+    from carnk_mfg import isbt128
+
     return [
         (
             "thaw_isolation",
             day0,
             {
-                "cbu_din": din,
+                "cbu_din": din + isbt128.check_character(din),
                 "post_thaw_tnc": 9e8,
                 "post_thaw_viability_pct": 88,
                 "nk_purity_pct": 92,
@@ -61,7 +64,7 @@ def result_all(batch, analyst, reviewer, skip=(), overrides=None):
         "endotoxin": "1.0",
         "residual_feeder": "0.01",
         "vcn": "2",
-        "cd3_per_kg": "1e6",
+        "cd3_pct": "0.2",
         "car_positive": "50",
         **(overrides or {}),
     }

@@ -33,11 +33,22 @@ def _migration_data(request):
     # Each loader is idempotent; flush may already have re-created the role groups.
     for module, function in [
         ("carnk_mfg.migrations.0002_roles", "create_roles"),
-        ("batches.migrations.0003_default_template", "load_template"),
-        ("qc.migrations.0002_default_release_panel", "load_panel"),
+        ("batches.migrations.0013_thaw_scan_and_recall_roles", "load_template"),
+        ("qc.migrations.0007_release_panel_cd3_percent", "load_panel"),
         ("batches.migrations.0006_default_dose_levels", "load_levels"),
     ]:
         getattr(import_module(module), function)(apps, None)
+
+
+def planned_days_ago(days: float):
+    """Plan a batch (or do anything) as if `days` ago, the clock running on from there:
+    steps, counts and hand-offs may not predate the batch's planning."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    return time_machine.travel(timezone.now() - timedelta(days=days), tick=True)
 
 
 @pytest.fixture
@@ -141,17 +152,20 @@ def approved_spec_set(db, qa, approved_template):
 
 @pytest.fixture
 def planned_batch(db, technician, approved_template, lots):
-    """A planned batch for recipient CARNK-QC (72.5 kg) on a fresh eligible unit."""
+    """A batch for recipient CARNK-QC (72.5 kg) on a fresh eligible unit, planned 30 days
+    ago so its steps can be recorded on their days since."""
     from batches.services.batch_record import batch_create
     from tests.factories import CordBloodUnitFactory, RecipientFactory
 
-    return batch_create(
-        actor=technician,
-        source_unit=CordBloodUnitFactory(),
-        template=approved_template,
-        unit_fraction_used_pct=100,
-        intended_recipient=RecipientFactory(subject_id="CARNK-QC"),
-    )
+    unit, recipient = CordBloodUnitFactory(), RecipientFactory(subject_id="CARNK-QC")
+    with planned_days_ago(30):
+        return batch_create(
+            actor=technician,
+            source_unit=unit,
+            template=approved_template,
+            unit_fraction_used_pct=100,
+            intended_recipient=recipient,
+        )
 
 
 @pytest.fixture

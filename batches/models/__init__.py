@@ -1,5 +1,9 @@
 from batches.models.batch import (
     ACTIVE_STATES,
+    COUNT_STATES,
+    DECIDED_STATES,
+    FORMULATION_STATES,
+    TERMINABLE_STATES,
     Batch,
     BatchState,
     CellCount,
@@ -40,10 +44,13 @@ from batches.models.process import (
 )
 from batches.models.recipients import Diagnosis, DoseLevel, Recipient, WeightMeasurement
 from batches.models.release import (
+    NOT_INFUSED_STATUSES,
     DoseUnit,
     DoseUnitStatus,
+    LookbackEntry,
     Presentation,
     ProtocolDoseLevel,
+    Recall,
     ReleaseDecision,
 )
 
@@ -60,7 +67,14 @@ __all__ = [
     "Presentation",
     "ProtocolDoseLevel",
     "ReleaseDecision",
+    "Recall",
+    "LookbackEntry",
+    "NOT_INFUSED_STATUSES",
     "ACTIVE_STATES",
+    "COUNT_STATES",
+    "DECIDED_STATES",
+    "FORMULATION_STATES",
+    "TERMINABLE_STATES",
     "Batch",
     "BatchState",
     "CellCount",

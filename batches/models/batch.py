@@ -19,21 +19,82 @@ class BatchState(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     ON_HOLD = "on_hold", "On hold"
     TERMINATED = "terminated", "Terminated"
+    RECALLED = "recalled", "Recalled"
 
 
-ACTIVE_STATES = [BatchState.PLANNED, BatchState.IN_PROCESS, BatchState.HARVESTED, BatchState.IN_QC]
+# The state sets every rule reads; each is defined here once.
+S = BatchState
+# Manufacturing or QC under way: a deviation holds the batch from here.
+ACTIVE_STATES = [S.PLANNED, S.IN_PROCESS, S.HARVESTED, S.IN_QC]
+# States in which cells are in culture or just harvested, so a count can be recorded.
+COUNT_STATES = [S.IN_PROCESS, S.HARVESTED, S.ON_HOLD]
+# States a batch may be terminated from (before any release decision).
+TERMINABLE_STATES = [*ACTIVE_STATES, S.ON_HOLD]
+# States from which the harvest may be filled into bags.
+FORMULATION_STATES = [S.HARVESTED, S.IN_QC]
+# States only QA's release decision leads to (the database refuses them without one).
+DECIDED_STATES = [S.RELEASED, S.REJECTED]
+# The decision each decided state needs (ReleaseDecision.decision).
+DECISION_FOR_STATE = {S.RELEASED: "release", S.REJECTED: "reject"}
 
-# (from, to) pairs the database allows; the service's table (batches.services.lifecycle)
-# adds who may do each and which need a signature. Kept equal by a test.
+# (from, to) pairs the database allows. Who may ask for each, and through which service, is
+# in batches.services.lifecycle; a test keeps the two equal.
 DB_TRANSITIONS = [
-    ("planned", "in_process"),
-    ("in_process", "harvested"),
-    ("harvested", "in_qc"),
-    ("in_qc", "released"),
-    ("in_qc", "rejected"),
-    *[(state, "on_hold") for state in ACTIVE_STATES],
-    *[("on_hold", state) for state in ACTIVE_STATES],
-    *[(state, "terminated") for state in [*ACTIVE_STATES, "on_hold"]],
+    (S.PLANNED, S.IN_PROCESS),
+    (S.IN_PROCESS, S.HARVESTED),
+    (S.HARVESTED, S.IN_QC),
+    (S.IN_QC, S.RELEASED),
+    (S.IN_QC, S.REJECTED),
+    (S.RELEASED, S.RECALLED),
+    *[(state, S.ON_HOLD) for state in ACTIVE_STATES],
+    *[(S.ON_HOLD, state) for state in ACTIVE_STATES],
+    *[(state, S.TERMINATED) for state in TERMINABLE_STATES],
+]
+
+# The database's own guards on a batch's state, whatever path writes it:
+# - a batch starts planned;
+# - released or rejected only with QA's release decision of that kind recorded first;
+# - recalled only with its recall recorded first.
+BATCH_STATE_GUARDS = [
+    pgtrigger.Trigger(
+        name="starts_planned",
+        operation=pgtrigger.Insert,
+        when=pgtrigger.Before,
+        condition=pgtrigger.Q(new__state__df=S.PLANNED),
+        func="RAISE EXCEPTION 'a batch starts planned, not %', NEW.state; RETURN NULL;",
+    ),
+    pgtrigger.Trigger(
+        name="decided_by_release_decision",
+        operation=pgtrigger.Update,
+        when=pgtrigger.Before,
+        condition=pgtrigger.Q(new__state__in=DECIDED_STATES)
+        & pgtrigger.Q(old__state__df=pgtrigger.F("new__state")),
+        func="""
+            IF NOT EXISTS (
+                SELECT 1 FROM batches_releasedecision d
+                WHERE d.batch_id = NEW.id
+                  AND d.decision = CASE NEW.state WHEN 'released' THEN 'release' ELSE 'reject' END
+            ) THEN
+                RAISE EXCEPTION 'batch % cannot become % without a release decision: '
+                    'release and rejection are QA''s release decision', NEW.lot_number, NEW.state;
+            END IF;
+            RETURN NEW;
+        """,
+    ),
+    pgtrigger.Trigger(
+        name="recalled_by_recall",
+        operation=pgtrigger.Update,
+        when=pgtrigger.Before,
+        condition=pgtrigger.Q(new__state=S.RECALLED)
+        & pgtrigger.Q(old__state__df=pgtrigger.F("new__state")),
+        func="""
+            IF NOT EXISTS (SELECT 1 FROM batches_recall r WHERE r.batch_id = NEW.id) THEN
+                RAISE EXCEPTION 'batch % cannot become recalled without a recall record',
+                    NEW.lot_number;
+            END IF;
+            RETURN NEW;
+        """,
+    ),
 ]
 
 
@@ -82,7 +143,10 @@ class Batch(models.Model):
                 name="batch_unit_fraction_0_100",
             ),
         ]
-        triggers = [pgtrigger.FSM(name="lifecycle", field="state", transitions=DB_TRANSITIONS)]
+        triggers = [
+            pgtrigger.FSM(name="lifecycle", field="state", transitions=DB_TRANSITIONS),
+            *BATCH_STATE_GUARDS,
+        ]
 
     def __str__(self):
         return f"Batch {self.lot_number}"

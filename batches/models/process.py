@@ -18,6 +18,9 @@ class ValueType(models.TextChoices):
     TEXT = "text", "Text"
     CHOICE = "choice", "Choice"
     BOOLEAN = "boolean", "Yes/no"
+    # The batch's source cord blood unit, scanned (DIN barcode) or typed with its check
+    # character; anything but the batch's own unit is refused.
+    UNIT_DIN = "unit_din", "Source unit DIN (scanned)"
 
 
 class MaterialKind(models.TextChoices):

@@ -15,13 +15,21 @@ class ProtocolDoseLevel(models.Model):
     car_nk_cells_per_kg = models.FloatField()
     # A dose uses a body weight measured at most this many days before the calculation.
     max_weight_age_days = models.PositiveIntegerField(default=14)
+    # The allogeneic safety limit on T cells is a property of a dose, not of a batch: it is
+    # checked when a bag is assigned to a recipient (the dose must stay below it).
+    max_cd3_cells_per_kg = models.FloatField(
+        "CD3+ T cells per kg, the dose stays below", default=2e5
+    )
 
     class Meta:
         ordering = ["car_nk_cells_per_kg"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(car_nk_cells_per_kg__gt=0), name="dose_level_positive"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(max_cd3_cells_per_kg__gt=0), name="dose_level_cd3_limit_positive"
+            ),
         ]
 
     def __str__(self):
@@ -40,6 +48,16 @@ class DoseUnitStatus(models.TextChoices):
     ISSUED = "issued", "Issued"
     INFUSED = "infused", "Infused"
     REJECTED = "rejected", "Rejected (quarantined)"
+    RECALLED = "recalled", "Recalled (do not use)"
+
+
+# Bags a recall reaches: every one not yet in a patient.
+NOT_INFUSED_STATUSES = [
+    DoseUnitStatus.QUARANTINED,
+    DoseUnitStatus.RELEASED,
+    DoseUnitStatus.ASSIGNED,
+    DoseUnitStatus.ISSUED,
+]
 
 
 @pghistory.track()
@@ -109,8 +127,10 @@ class DoseUnit(models.Model):
 
 @pghistory.track()
 class ReleaseDecision(models.Model):
-    """QA's decision on a batch. A conditional release (tests the spec lets release pending,
-    such as 14-day sterility, still open) stays open until every one of them is reviewed."""
+    """QA's decision on a batch; the only way a batch becomes released or rejected (the
+    database refuses those states without this row). A conditional release (tests the spec
+    lets release pending, such as 14-day sterility, still open) stays open until each of them
+    is reviewed in spec, or fails when one comes back out of spec (the batch is recalled)."""
 
     batch = models.OneToOneField(
         "batches.Batch", on_delete=models.PROTECT, related_name="release_decision"
@@ -124,10 +144,74 @@ class ReleaseDecision(models.Model):
     )
     decided_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-decided_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=["release", "reject"]), name="decision_release_or_reject"
+            ),
+        ]
 
     def __str__(self):
         kind = "conditional release" if self.conditional else self.decision
         return f"{kind} of {self.batch.lot_number}"
+
+    @property
+    def status(self) -> str:
+        """How the decision stands, in QA's words."""
+        if self.decision == "reject":
+            return "Rejected"
+        if self.failed_at:
+            return "Conditional release FAILED: batch recalled"
+        if not self.conditional:
+            return "Released"
+        if self.closed_at:
+            return "Conditional release confirmed (pending tests reviewed in spec)"
+        return "Conditional release open (tests pending)"
+
+
+@pghistory.track()
+class Recall(models.Model):
+    """A released batch called back: by a result that came back out of specification after a
+    conditional release, or by QA. Every bag not yet infused is recalled with it; the lookback
+    lists the bags already infused and their recipients."""
+
+    batch = models.OneToOneField("batches.Batch", on_delete=models.PROTECT, related_name="recall")
+    reason = models.TextField()
+    qc_test = models.ForeignKey(
+        "qc.QcTest", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        permissions = [("recall_batch", "Recall a released batch")]
+
+    def __str__(self):
+        return f"Recall of {self.batch.lot_number}"
+
+
+@pghistory.track()
+class LookbackEntry(models.Model):
+    """A bag of a recalled batch that was already infused, and into whom."""
+
+    recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="lookback")
+    dose_unit = models.OneToOneField(DoseUnit, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey("batches.Recipient", on_delete=models.PROTECT, related_name="+")
+    infusion = models.OneToOneField(
+        "batches.Infusion", on_delete=models.PROTECT, related_name="lookback"
+    )
+    infused_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["infused_at"]
+        verbose_name_plural = "lookback entries"
+
+    def __str__(self):
+        return f"{self.dose_unit} infused into {self.recipient.subject_id}"

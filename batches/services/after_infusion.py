@@ -17,6 +17,7 @@ from batches.models import (
     SafetySwitchActivation,
 )
 from carnk_mfg.audit import gmp_write
+from carnk_mfg.timeutil import check_happened
 
 
 def ice_implied_icans_grade(ice_score: int) -> int:
@@ -57,10 +58,13 @@ def adverse_event_report(
             )
     elif ice_score is not None:
         errors["ice_score"] = "The ICE score belongs to ICANS."
-    if onset_at < infusion.started_at:
-        errors["onset_at"] = "Onset is after the infusion started."
-    if onset_at > timezone.now() + timedelta(minutes=5):
-        errors["onset_at"] = "Onset cannot be in the future."
+    check_happened(
+        errors,
+        "onset_at",
+        onset_at,
+        what="The onset",
+        not_before=(infusion.started_at, "the infusion started"),
+    )
     if not description.strip():
         errors["description"] = "Describe the event."
     if errors:
@@ -91,8 +95,13 @@ def safety_switch_record(
         errors["dose_mg_per_kg"] = (
             "AP1903 is dosed in mg/kg (0.4 mg/kg in the trial); above 0 and at most 1."
         )
-    if given_at < infusion.started_at:
-        errors["given_at"] = "AP1903 is given after the infusion."
+    check_happened(
+        errors,
+        "given_at",
+        given_at,
+        what="AP1903",
+        not_before=(infusion.started_at, "the infusion started"),
+    )
     if not reason.strip():
         errors["reason"] = "Why the safety switch was activated."
     if errors:
@@ -149,8 +158,13 @@ def follow_up_record(
         errors["response"] = "The day-30 visit records the primary response."
     if car_nk_copies_per_ug is not None and car_nk_copies_per_ug < 0:
         errors["car_nk_copies_per_ug"] = "Cannot be negative."
-    if done_at > timezone.now() + timedelta(minutes=5):
-        errors["done_at"] = "A visit cannot be in the future."
+    check_happened(
+        errors,
+        "done_at",
+        done_at,
+        what="A visit",
+        not_before=(visit.infusion.started_at, "the infusion started"),
+    )
     if errors:
         raise ValidationError(errors)
     with gmp_write(

@@ -16,6 +16,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from batches.models import (
+    ACTIVE_STATES,
+    COUNT_STATES,
+    TERMINABLE_STATES,
     Batch,
     BatchState,
     CellCount,
@@ -41,7 +44,8 @@ from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate
+from carnk_mfg.signatures import signed_write
+from carnk_mfg.timeutil import check_happened
 
 # --- batches ---
 
@@ -175,6 +179,29 @@ def _clean_value(param, raw, errors: dict, departures: list):
     return text
 
 
+def _scanned_source_unit(param, raw, batch: Batch, errors: dict) -> str | None:
+    """The source unit's DIN as scanned at the bench: it must be this batch's own unit, as
+    the bedside check insists for bags. A wrong unit is refused, never saved."""
+    name = f"values.{param.code}"
+    if raw in (None, ""):
+        if param.required:
+            errors[name] = f"{param.name} is required: scan the cord blood unit's DIN barcode."
+        return None
+    try:
+        scanned = isbt128.din_from_scan(str(raw)[:40])
+    except isbt128.DINError as exc:
+        errors[name] = f"{param.name}: {exc.message}."
+        return None
+    unit = batch.source_unit
+    if scanned.text != unit.din:
+        errors[name] = (
+            f"WRONG CORD BLOOD UNIT: scanned {scanned.text} {scanned.check_character}, but batch "
+            f"{batch.lot_number} is made from unit {unit.din_eye_readable}. Nothing was saved."
+        )
+        return None
+    return scanned.text
+
+
 def check_step(
     *,
     batch: Batch,
@@ -195,11 +222,18 @@ def check_step(
         if code not in known:
             errors[f"values.{code}"] = f"The step has no parameter {code!r}."
     for param in params:
-        check.values[param.code] = _clean_value(
-            param, values.get(param.code), errors, check.departures
-        )
-    if performed_at > timezone.now() + timedelta(minutes=5):
-        errors["performed_at"] = "A step cannot be performed in the future."
+        raw = values.get(param.code)
+        if param.value_type == ValueType.UNIT_DIN:
+            check.values[param.code] = _scanned_source_unit(param, raw, batch, errors)
+        else:
+            check.values[param.code] = _clean_value(param, raw, errors, check.departures)
+    check_happened(
+        errors,
+        "performed_at",
+        performed_at,
+        what="A step",
+        not_before=(batch.created_at, f"batch {batch.lot_number} was planned"),
+    )
     day0 = batch.day0_at or performed_at
     late_after = day0 + timedelta(days=template_step.planned_day + template_step.late_after_days)
     if performed_at > late_after:
@@ -266,7 +300,6 @@ def step_record(
 ) -> ExecutedStep:
     """Record an executed step, signed by its operator. A step that departs from the template
     is saved only together with a deviation, which puts the batch on hold for QA."""
-    require_permission(actor, "batches.record_step")
     materials = materials or []
     if template_step.template_id != batch.template_id:
         raise ValidationError({"step": "That step belongs to another template."})
@@ -292,16 +325,15 @@ def step_record(
         raise ValidationError({"deviation": "A deviation needs why it happened and its impact."})
     if deviation is not None and not check.departures and not deviation.what.strip():
         raise ValidationError({"deviation": "Say what departed from the procedure."})
-    signature_authenticate(
-        signer=actor,
+    with signed_write(
+        actor=actor,
         password=password,
+        permission="batches.record_step",
         meaning=SignatureMeaning.PERFORMED,
-        record_label=label,
+        label=label,
+        reason=f"Step recorded: {template_step.name}",
         request=request,
-    )
-    with gmp_write(
-        actor=actor, permission="batches.record_step", reason=f"Step recorded: {template_step.name}"
-    ):
+    ) as signing:
         locked = lock_batch(batch)
         if locked.state != BatchState.IN_PROCESS:
             raise ValidationError(
@@ -333,17 +365,11 @@ def step_record(
         if locked.day0_at is None:
             locked.day0_at = performed_at
             locked.save(update_fields=["day0_at"])
-        signature_apply(
-            signer=actor,
-            meaning=SignatureMeaning.PERFORMED,
-            record=step,
-            record_label=label,
-            comment=notes,
-        )
+        signing.sign(step, comment=notes)
         if deviation is not None:
             kind = check.departures[0][0] if check.departures else DeviationKind.OTHER
             what = deviation.what or " ".join(text for _k, text in check.departures)
-            _open_deviation(
+            open_deviation_locked(
                 actor=actor,
                 batch=locked,
                 step=step,
@@ -409,8 +435,13 @@ def cell_count_record(
         errors["viable_cells_per_ml"] = "Viable cells cannot exceed total cells."
     if volume_ml <= 0:
         errors["volume_ml"] = "Must be above zero."
-    if measured_at > timezone.now() + timedelta(minutes=5):
-        errors["measured_at"] = "A count cannot be measured in the future."
+    check_happened(
+        errors,
+        "measured_at",
+        measured_at,
+        what="A count",
+        not_before=(batch.created_at, f"batch {batch.lot_number} was planned"),
+    )
     computed = None
     if not errors:
         computed = Decimal(viable_cells_per_ml / total_cells_per_ml * 100).quantize(Decimal("0.01"))
@@ -422,7 +453,7 @@ def cell_count_record(
         raise ValidationError(errors)
     with gmp_write(actor=actor, permission="batches.record_count", reason=f"Cell count day {day}"):
         locked = lock_batch(batch)
-        if locked.state not in (BatchState.IN_PROCESS, BatchState.HARVESTED, BatchState.ON_HOLD):
+        if locked.state not in COUNT_STATES:
             raise ValidationError(
                 {
                     "batch": "Counts are recorded during manufacturing; "
@@ -451,8 +482,9 @@ def cell_count_record(
 # --- deviations ---
 
 
-def _open_deviation(*, actor, batch: Batch, step, kind, what, why, impact) -> Deviation:
-    """Inside a transaction that holds the batch lock: record it and hold the batch."""
+def open_deviation_locked(*, actor, batch: Batch, step, kind, what, why, impact) -> Deviation:
+    """Inside a transaction that holds the batch lock: record the deviation and hold the
+    batch (a batch in manufacturing or QC; one already on hold stays held)."""
     deviation = Deviation.objects.create(
         batch=batch,
         step=step,
@@ -463,7 +495,7 @@ def _open_deviation(*, actor, batch: Batch, step, kind, what, why, impact) -> De
         opened_by=actor,
         opened_at=timezone.now(),
     )
-    if batch.state != BatchState.ON_HOLD:
+    if batch.state in ACTIVE_STATES:
         move_locked_batch(batch, BatchState.ON_HOLD)
     return deviation
 
@@ -484,12 +516,9 @@ def deviation_open(
         actor=actor, permission="batches.open_deviation", reason=f"Deviation: {what[:80]}"
     ):
         locked = lock_batch(batch)
-        if locked.state not in (
-            *[s for s in BatchState.values if s in ("planned", "in_process", "harvested", "in_qc")],
-            BatchState.ON_HOLD,
-        ):
+        if locked.state not in TERMINABLE_STATES:
             raise ValidationError({"batch": f"The batch is {locked.get_state_display().lower()}."})
-        return _open_deviation(
+        return open_deviation_locked(
             actor=actor, batch=locked, step=None, kind=kind, what=what, why=why, impact=impact
         )
 
@@ -505,44 +534,40 @@ def deviation_disposition(
 ) -> Deviation:
     """QA's signed disposition. Accepting the last open deviation resumes the batch where it
     was held; rejecting terminates the batch."""
-    require_permission(actor, "batches.disposition_deviation")
     if disposition not in DeviationDisposition.values:
         raise ValidationError({"disposition": "Choose accept or reject_batch."})
     if not (notes or "").strip():
         raise ValidationError({"notes": "Give QA's rationale."})
-    label = f"Deviation {deviation.pk} on batch {deviation.batch.lot_number}: {disposition}"
-    signature_authenticate(
-        signer=actor,
-        password=password,
-        meaning=SignatureMeaning.APPROVED,
-        record_label=label,
-        request=request,
-    )
-    with gmp_write(
+    with signed_write(
         actor=actor,
+        password=password,
         permission="batches.disposition_deviation",
+        meaning=SignatureMeaning.APPROVED,
+        label=f"Deviation {deviation.pk} on batch {deviation.batch.lot_number}: {disposition}",
         reason=f"Deviation {disposition}: {notes[:80]}",
-    ):
+        request=request,
+    ) as signing:
         batch = lock_batch(deviation.batch)
         deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
         if deviation.state != DeviationState.OPEN:
             raise ValidationError({"disposition": "This deviation is already closed."})
+        rejecting = disposition == DeviationDisposition.REJECT_BATCH
+        if rejecting and batch.state not in TERMINABLE_STATES:
+            raise ValidationError(
+                {
+                    "disposition": f"The batch is {batch.get_state_display().lower()} and "
+                    "cannot be terminated; accept to close the deviation."
+                }
+            )
         deviation.state = DeviationState.CLOSED
         deviation.disposition = disposition
         deviation.disposition_notes = notes
         deviation.dispositioned_by = actor
         deviation.dispositioned_at = timezone.now()
         deviation.save()
-        signature_apply(
-            signer=actor,
-            meaning=SignatureMeaning.APPROVED,
-            record=deviation,
-            record_label=label,
-            comment=notes,
-        )
-        if disposition == DeviationDisposition.REJECT_BATCH:
-            if batch.state != BatchState.TERMINATED:
-                move_locked_batch(batch, BatchState.TERMINATED)
+        signing.sign(deviation, comment=notes)
+        if rejecting:
+            move_locked_batch(batch, BatchState.TERMINATED)
         elif (
             batch.state == BatchState.ON_HOLD
             and not batch.deviations.filter(state=DeviationState.OPEN).exists()
@@ -579,8 +604,11 @@ def custody_record(
         parties[key] = user
     if (unit is None) == (batch is None):
         errors["subject"] = "A custody event concerns either the unit or the batch."
-    if occurred_at > timezone.now() + timedelta(minutes=5):
-        errors["occurred_at"] = "A hand-off cannot be in the future."
+    if batch is not None:
+        earliest = (batch.created_at, f"batch {batch.lot_number} was planned")
+    else:
+        earliest = (unit.collected_at, "the cord blood unit was collected") if unit else None
+    check_happened(errors, "occurred_at", occurred_at, what="A hand-off", not_before=earliest)
     if temperature_c is not None and not (-200 <= temperature_c <= 60):
         errors["temperature_c"] = "Temperature must be between -200 and 60 °C."
     if not from_location.strip():

@@ -20,11 +20,13 @@ from batches.models import (
     Infusion,
     Recipient,
 )
+from batches.selectors import bag_not_usable
 from carnk_mfg import isbt128
 from carnk_mfg.audit import audited, gmp_write
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate
+from carnk_mfg.signatures import signed_write
+from carnk_mfg.timeutil import check_happened
 
 CUSTODY_KINDS = ("issue", "ship", "receive")
 # A passing bedside check is good for this long: scan, then infuse.
@@ -57,26 +59,35 @@ def dose_custody(
     giver, taker = _party(released_by, "released_by"), _party(received_by, "received_by")
     if giver == taker:
         raise ValidationError({"received_by": "A hand-off needs two different people."})
-    if occurred_at > timezone.now() + timedelta(minutes=5):
-        raise ValidationError({"occurred_at": "A hand-off cannot be in the future."})
+    errors: dict[str, str] = {}
+    check_happened(
+        errors,
+        "occurred_at",
+        occurred_at,
+        what="A hand-off",
+        not_before=(dose_unit.created_at, "the bag was filled"),
+    )
+    if errors:
+        raise ValidationError(errors)
     with gmp_write(
         actor=actor,
         permission="batches.issue_dose",
         reason=f"Bag {kind}: {from_location} -> {to_location}",
     ):
-        unit = DoseUnit.objects.select_for_update().get(pk=dose_unit.pk)
+        unit = (
+            DoseUnit.objects.select_for_update(of=("self",))
+            .select_related("batch")
+            .get(pk=dose_unit.pk)
+        )
         if kind == "issue":
             if unit.status != DoseUnitStatus.ASSIGNED:
-                raise ValidationError(
-                    {
-                        "kind": "Only a bag assigned to a recipient is issued; "
-                        f"this one is {unit.get_status_display().lower()}."
-                    }
-                )
+                raise ValidationError({"kind": bag_not_usable(unit, "assigned to a recipient")})
             unit.status = DoseUnitStatus.ISSUED
             unit.save(update_fields=["status"])
         elif unit.status != DoseUnitStatus.ISSUED:
-            raise ValidationError({"kind": "Ship and receive follow the issue of the bag."})
+            raise ValidationError(
+                {"kind": bag_not_usable(unit, "issued: ship and receive follow the issue")}
+            )
         return CustodyEvent.objects.create(
             dose_unit=unit,
             kind=kind,
@@ -95,16 +106,15 @@ def _bag_from_scan(bag: str, product_code: str):
     """The bag a scan names: the DIN barcode (`=DIN` + flags, or the DIN typed with its check
     character) and the product code barcode (`=<` + code; its last two characters are the
     division)."""
-    text = bag.strip()
     try:
-        din = isbt128.parse_barcode(text)[0] if text.startswith("=") else isbt128.parse_din(text)
+        din = isbt128.din_from_scan(bag[:40])
     except isbt128.DINError as exc:
         return None, f"The bag barcode is not a valid DIN: {exc}"
     code = product_code.strip().removeprefix("=<")
     if len(code) != 8:
         return None, "Scan the bag's product code barcode too."
     unit = (
-        DoseUnit.objects.select_related("batch", "recipient")
+        DoseUnit.objects.select_related("batch__recall", "recipient")
         .filter(batch__coi_identifier=din.text, division=code[-2:])
         .first()
     )
@@ -126,10 +136,8 @@ def bedside_verify(
     if unit is not None:
         if unit.status == DoseUnitStatus.INFUSED:
             reasons.append("This bag has already been infused.")
-        elif unit.status not in (DoseUnitStatus.ISSUED,):
-            reasons.append(
-                f"The bag is {unit.get_status_display().lower()}, not released and issued."
-            )
+        elif unit.status != DoseUnitStatus.ISSUED:
+            reasons.append(bag_not_usable(unit, "released and issued"))
         if unit.expires_at <= timezone.now():
             reasons.append(f"The bag expired at {unit.expires_at:%Y-%m-%d %H:%M %Z}.")
         if recipient is not None and unit.recipient_id != recipient.pk:
@@ -166,7 +174,6 @@ def infusion_record(
     request: HttpRequest | None = None,
 ) -> Infusion:
     """The infusion, after a passing bedside check of this bag and recipient; signed."""
-    require_permission(actor, "batches.record_infusion")
     errors = {}
     if check.outcome != BedsideOutcome.MATCH:
         errors["bedside_check"] = "The bedside check blocked this infusion: " + " ".join(
@@ -174,6 +181,14 @@ def infusion_record(
         )
     elif timezone.now() - check.checked_at > CHECK_VALID_FOR:
         errors["bedside_check"] = "The bedside check is too old; scan the bag and wristband again."
+    check_happened(
+        errors,
+        "started_at",
+        started_at,
+        what="The infusion start",
+        not_before=(check.checked_at, "the bedside check"),
+    )
+    check_happened(errors, "ended_at", ended_at, what="The infusion end")
     if ended_at < started_at:
         errors["ended_at"] = "The infusion ends after it starts."
     if volume_ml <= 0:
@@ -182,20 +197,21 @@ def infusion_record(
         errors["vitals"] = "Vitals are an object (pre and post)."
     if errors:
         raise ValidationError(errors)
-    label = f"Infusion of bag {check.dose_unit} into {check.recipient.subject_id}"
-    signature_authenticate(
-        signer=actor,
+    with signed_write(
+        actor=actor,
         password=password,
+        permission="batches.record_infusion",
         meaning=SignatureMeaning.PERFORMED,
-        record_label=label,
+        label=f"Infusion of bag {check.dose_unit} into {check.recipient.subject_id}",
         request=request,
-    )
-    with gmp_write(actor=actor, permission="batches.record_infusion", reason=label):
-        unit = DoseUnit.objects.select_for_update().get(pk=check.dose_unit_id)
+    ) as signing:
+        unit = (
+            DoseUnit.objects.select_for_update(of=("self",))
+            .select_related("batch")
+            .get(pk=check.dose_unit_id)
+        )
         if unit.status != DoseUnitStatus.ISSUED:
-            raise ValidationError(
-                {"bedside_check": f"The bag is {unit.get_status_display().lower()}."}
-            )
+            raise ValidationError({"bedside_check": bag_not_usable(unit, "issued")})
         if Infusion.objects.filter(bedside_check=check).exists():
             raise ValidationError({"bedside_check": "This check was already used for an infusion."})
         infusion = Infusion.objects.create(
@@ -215,7 +231,5 @@ def infusion_record(
         from batches.services.after_infusion import follow_up_schedule
 
         follow_up_schedule(infusion=infusion)
-        signature_apply(
-            signer=actor, meaning=SignatureMeaning.PERFORMED, record=infusion, record_label=label
-        )
+        signing.sign(infusion)
     return infusion

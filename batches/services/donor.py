@@ -15,7 +15,12 @@ from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate
+from carnk_mfg.signatures import signed_write
+from carnk_mfg.timeutil import check_happened
+
+# A unit whose eligibility QA may still determine: once allocated, consumed or discarded the
+# determination is part of the record that led to its use.
+ELIGIBILITY_OPEN = (UnitStatus.RECEIVED, UnitStatus.QUARANTINED, UnitStatus.AVAILABLE)
 
 
 def _locked(unit: CordBloodUnit) -> CordBloodUnit:
@@ -82,21 +87,23 @@ def cord_blood_unit_register(
         registered_at=timezone.now(),
     )
     _validate_unit(unit)
-    label = f"Cord blood unit {din} registration"
-    require_permission(actor, "batches.add_cordbloodunit")
-    signature_authenticate(
-        signer=actor,
-        password=password,
-        meaning=SignatureMeaning.PERFORMED,
-        record_label=label,
-        request=request,
-    )
+    errors: dict[str, str] = {}
+    check_happened(errors, "collected_at", collected_at, what="The collection")
+    check_happened(errors, "cryopreserved_at", cryopreserved_at, what="The cryopreservation")
+    if errors:
+        raise ValidationError(errors)
     try:
-        with gmp_write(actor=actor, permission="batches.add_cordbloodunit", reason=reason):
+        with signed_write(
+            actor=actor,
+            password=password,
+            permission="batches.add_cordbloodunit",
+            meaning=SignatureMeaning.PERFORMED,
+            label=f"Cord blood unit {din} registration",
+            reason=reason,
+            request=request,
+        ) as signing:
             unit.save()
-            signature_apply(
-                signer=actor, meaning=SignatureMeaning.PERFORMED, record=unit, record_label=label
-            )
+            signing.sign(unit, attests="unit_registration")
     except IntegrityError as exc:
         # Two registrations of one DIN at once: the unique index decides.
         raise ValidationError({"din": f"DIN {din} is already registered."}) from exc
@@ -144,30 +151,28 @@ def cord_blood_unit_determine_eligibility(
 ) -> CordBloodUnit:
     """QA's donor eligibility determination, signed. Eligible units become available; an
     ineligible or incomplete unit stays quarantined (usable only under urgent medical need)."""
-    require_permission(actor, "batches.determine_eligibility")
     decided = [Eligibility.ELIGIBLE, Eligibility.INELIGIBLE, Eligibility.INCOMPLETE]
     if eligibility not in decided:
         raise ValidationError({"eligibility": "Choose eligible, ineligible or incomplete."})
     if eligibility != Eligibility.ELIGIBLE and not (notes or "").strip():
         raise ValidationError({"notes": "Say why the donor is not eligible or what is missing."})
-    if unit.status not in (UnitStatus.RECEIVED, UnitStatus.QUARANTINED, UnitStatus.AVAILABLE):
-        raise ValidationError(
-            {
-                "eligibility": f"The unit is {unit.get_status_display().lower()}; "
-                "its eligibility can no longer change."
-            }
-        )
-    label = f"Donor eligibility of cord blood unit {unit.din}"
-    signature_authenticate(
-        signer=actor,
+    with signed_write(
+        actor=actor,
         password=password,
+        permission="batches.determine_eligibility",
         meaning=SignatureMeaning.APPROVED,
-        record_label=label,
+        label=f"Donor eligibility of cord blood unit {unit.din}",
+        reason=f"Donor eligibility determined: {eligibility}",
         request=request,
-    )
-    reason = f"Donor eligibility determined: {eligibility}"
-    with gmp_write(actor=actor, permission="batches.determine_eligibility", reason=reason):
+    ) as signing:
         unit = _locked(unit)
+        if unit.status not in ELIGIBILITY_OPEN:
+            raise ValidationError(
+                {
+                    "eligibility": f"The unit is {unit.get_status_display().lower()}; "
+                    "its eligibility can no longer change."
+                }
+            )
         unit.eligibility = eligibility
         unit.eligibility_notes = notes or ""
         unit.eligibility_determined_by = actor
@@ -176,13 +181,7 @@ def cord_blood_unit_determine_eligibility(
             UnitStatus.AVAILABLE if eligibility == Eligibility.ELIGIBLE else UnitStatus.QUARANTINED
         )
         unit.save()
-        signature_apply(
-            signer=actor,
-            meaning=SignatureMeaning.APPROVED,
-            record=unit,
-            record_label=label,
-            comment=notes or "",
-        )
+        signing.sign(unit, attests="eligibility", comment=notes or "")
     return unit
 
 

@@ -1,8 +1,12 @@
-"""Batch lifecycle: the one function that moves a batch between states (DESIGN section 4).
+"""Batch lifecycle: the one place a batch's state is set (DESIGN section 4).
 
-It locks the batch row, checks the transition table and the actor's permission, records who,
-when and why in the trail, and takes an e-signature where the table says so. The database
-enforces the same pairs (pgtrigger FSM on Batch.state), so a raw UPDATE cannot skip a state.
+`move_locked_batch` is the only writer of `Batch.state`. People ask for the routine moves
+through `batch_transition`, which locks the row, checks the table and the actor's permission,
+records who, when and why, and takes an e-signature where the table says so. The other moves
+belong to the services that decide them: release and rejection to QA's release decision, the
+recall to a failed conditional release or QA's recall, holds and their end to deviations.
+The database enforces the same pairs (pgtrigger FSM) and refuses released/rejected without a
+release decision, so no path around this module can do it either.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from batches.models import Batch, BatchState
-from batches.models.batch import ACTIVE_STATES, DB_TRANSITIONS
+from batches.models.batch import ACTIVE_STATES, DB_TRANSITIONS, TERMINABLE_STATES
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.errors import Conflict
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate
+from carnk_mfg.signatures import signed_write
 
 
 class TransitionConflict(Conflict):
@@ -30,32 +34,74 @@ class TransitionConflict(Conflict):
 class Transition:
     permission: str
     signature: str | None = None  # meaning of the required e-signature, if any
+    attests: str = "record"
 
 
 S = BatchState
+# The moves anyone with the permission may ask for through `batch_transition`.
 TRANSITIONS: dict[tuple[str, str], Transition] = {
     (S.PLANNED, S.IN_PROCESS): Transition("batches.transition_batch"),
-    (S.IN_PROCESS, S.HARVESTED): Transition("batches.transition_batch", SignatureMeaning.PERFORMED),
+    (S.IN_PROCESS, S.HARVESTED): Transition(
+        "batches.transition_batch", SignatureMeaning.PERFORMED, attests="manufacturing_steps"
+    ),
     (S.HARVESTED, S.IN_QC): Transition("batches.transition_batch"),
-    (S.IN_QC, S.RELEASED): Transition("batches.release_batch", SignatureMeaning.RELEASED),
-    (S.IN_QC, S.REJECTED): Transition("batches.release_batch", SignatureMeaning.REJECTED),
-    **{(s, S.ON_HOLD): Transition("batches.open_deviation") for s in ACTIVE_STATES},
-    **{(S.ON_HOLD, s): Transition("batches.disposition_deviation") for s in ACTIVE_STATES},
     **{
-        (s, S.TERMINATED): Transition("batches.release_batch", SignatureMeaning.REJECTED)
-        for s in [*ACTIVE_STATES, S.ON_HOLD]
+        (s, S.TERMINATED): Transition(
+            "batches.release_batch", SignatureMeaning.REJECTED, attests="batch_record"
+        )
+        for s in TERMINABLE_STATES
     },
 }
-assert set(TRANSITIONS) == set(DB_TRANSITIONS), "service and database transition tables differ"
+
+# The moves only their own service makes, and where a person goes to make them.
+RELEASE_QUEUE = (
+    "A batch is released or rejected only by QA's release decision, after the batch record "
+    "review: use the release queue (/release/), or POST /api/v1/batches/{lot}/release/."
+)
+DECIDED_ELSEWHERE: dict[tuple[str, str], str] = {
+    (S.IN_QC, S.RELEASED): RELEASE_QUEUE,
+    (S.IN_QC, S.REJECTED): RELEASE_QUEUE,
+    (S.RELEASED, S.RECALLED): (
+        "A batch is recalled by QA's signed recall (POST /api/v1/batches/{lot}/recall/), or "
+        "at once by a result out of specification after a conditional release."
+    ),
+    **{
+        (s, S.ON_HOLD): "A hold starts with a deviation and ends with its QA disposition."
+        for s in ACTIVE_STATES
+    },
+    **{
+        (S.ON_HOLD, s): "A hold starts with a deviation and ends with its QA disposition."
+        for s in ACTIVE_STATES
+    },
+}
+assert set(TRANSITIONS) | set(DECIDED_ELSEWHERE) == set(DB_TRANSITIONS), (
+    "service and database transition tables differ"
+)
+assert not set(TRANSITIONS) & set(DECIDED_ELSEWHERE)
 
 
 def allowed_next_states(batch: Batch) -> list[str]:
+    """The states a person may ask for from here (release and rejection are not among them)."""
     return [to for (frm, to) in TRANSITIONS if frm == batch.state]
 
 
 def lock_batch(batch: Batch) -> Batch:
     """Lock the batch row for the rest of the transaction (no_key: children may still insert)."""
     return Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+
+
+def refusal_for(to_state: str, from_state: str) -> str:
+    """Why `batch_transition` will not make this move, or "" when it is one it makes."""
+    if to_state not in BatchState.values:
+        return f"Unknown state {to_state!r}."
+    if (from_state, to_state) in TRANSITIONS:
+        return ""
+    elsewhere = DECIDED_ELSEWHERE.get((from_state, to_state))
+    if elsewhere:
+        return elsewhere
+    if to_state in (S.RELEASED, S.REJECTED):
+        return RELEASE_QUEUE
+    return f"A batch cannot go from {from_state} to {to_state}."
 
 
 def batch_transition(
@@ -72,52 +118,50 @@ def batch_transition(
     makes two concurrent requests serialize: the second finds the batch moved and gets a
     TransitionConflict, which the API answers with 409."""
     expected_state = expected_state or batch.state
-    step = TRANSITIONS.get((expected_state, to_state))
-    if to_state not in BatchState.values:
-        raise ValidationError({"to_state": f"Unknown state {to_state!r}."})
-    if step is None:
-        raise ValidationError(
-            {"to_state": f"A batch cannot go from {expected_state} to {to_state}."}
-        )
+    refusal = refusal_for(to_state, expected_state)
+    if refusal:
+        raise ValidationError({"to_state": refusal})
+    step = TRANSITIONS[(expected_state, to_state)]
     require_permission(actor, step.permission)
-    if to_state == S.ON_HOLD or (expected_state == S.ON_HOLD and to_state != S.TERMINATED):
-        raise ValidationError(
-            {"to_state": "A hold starts with a deviation and ends with its QA disposition."}
-        )
     label = f"Batch {batch.lot_number}: {expected_state} → {to_state}"
     if step.signature:
-        signature_authenticate(
-            signer=actor,
+        with signed_write(
+            actor=actor,
             password=password,
+            permission=step.permission,
             meaning=step.signature,
-            record_label=label,
+            label=label,
+            reason=reason,
             request=request,
-        )
-    with gmp_write(actor=actor, permission=step.permission, reason=reason):
-        locked = lock_batch(batch)
-        if locked.state != expected_state:
-            raise TransitionConflict(
-                f"Batch {locked.lot_number} is now {locked.get_state_display().lower()}, "
-                f"not {BatchState(expected_state).label.lower()}: someone else changed it first."
-            )
-        _check_gates(locked, to_state, actor)
-        move_locked_batch(locked, to_state)
-        if step.signature:
-            signature_apply(
-                signer=actor,
-                meaning=step.signature,
-                record=locked,
-                record_label=label,
-                comment=reason,
-            )
+        ) as signing:
+            locked = _locked_in(batch, expected_state)
+            check_gates(locked, to_state)
+            move_locked_batch(locked, to_state)
+            signing.sign(locked, attests=step.attests, comment=reason)
+    else:
+        with gmp_write(actor=actor, permission=step.permission, reason=reason):
+            locked = _locked_in(batch, expected_state)
+            check_gates(locked, to_state)
+            move_locked_batch(locked, to_state)
     batch.refresh_from_db()
     return batch
 
 
+def _locked_in(batch: Batch, expected_state: str) -> Batch:
+    locked = lock_batch(batch)
+    if locked.state != expected_state:
+        raise TransitionConflict(
+            f"Batch {locked.lot_number} is now {locked.get_state_display().lower()}, "
+            f"not {BatchState(expected_state).label.lower()}: someone else changed it first."
+        )
+    return locked
+
+
 def move_locked_batch(locked: Batch, to_state: str) -> None:
-    """Set the new state on a batch already locked in this transaction. Callers are this
-    module and the deviation services (hold on open, resume on QA disposition)."""
-    if (locked.state, to_state) not in TRANSITIONS:
+    """Set the new state of a batch already locked in this transaction: the only writer of
+    `Batch.state`. Its callers are this module, the release decision and recall, and the
+    deviation services (hold on open, resume on QA disposition)."""
+    if (locked.state, to_state) not in DB_TRANSITIONS:
         raise ValidationError({"to_state": f"A batch cannot go from {locked.state} to {to_state}."})
     locked.held_from_state = locked.state if to_state == S.ON_HOLD else ""
     locked.state = to_state
@@ -125,46 +169,8 @@ def move_locked_batch(locked: Batch, to_state: str) -> None:
     locked.save(update_fields=["state", "held_from_state", "state_changed_at"])
 
 
-def _check_release(batch: Batch, actor) -> None:
-    """Release needs every release-required QC test reviewed and in spec (the newest test of
-    each, so a passing retest counts), or still open where the spec allows release pending;
-    and a releaser who performed no manufacturing step of this batch (four eyes)."""
-    from qc.models import QcTest, TestState
-
-    if batch.steps.filter(performed_by=actor).exists():
-        raise ValidationError(
-            {
-                "to_state": "You performed manufacturing steps of this batch; another QA "
-                "reviewer must release it."
-            }
-        )
-    newest = {}
-    for test in (
-        QcTest.objects.filter(batch=batch, definition__required_for_release=True)
-        .select_related("definition")
-        .order_by("definition_id", "triggered_at", "id")
-    ):
-        newest[test.definition_id] = test
-    if not newest:
-        raise ValidationError({"to_state": "The batch has no release QC tests yet."})
-    problems = []
-    for test in newest.values():
-        name = test.definition.name
-        if test.state == TestState.REVIEWED and test.in_spec:
-            continue
-        pending_allowed = test.definition.may_release_pending
-        if test.state in (TestState.PLANNED, TestState.SAMPLED) and pending_allowed:
-            continue
-        if test.state == TestState.REVIEWED and test.in_spec is False:
-            problems.append(f"{name} is out of specification")
-        else:
-            problems.append(f"{name} is {test.get_state_display().lower()}")
-    if problems:
-        raise ValidationError({"to_state": "Not releasable: " + "; ".join(problems) + "."})
-
-
-def _check_gates(batch: Batch, to_state: str, actor=None) -> None:
-    """What must be true of the batch record before each state (beyond the table)."""
+def check_gates(batch: Batch, to_state: str) -> None:
+    """What must be true of the batch record before each routine move (beyond the table)."""
     from batches.selectors import next_template_step
 
     if to_state == S.HARVESTED:
@@ -173,10 +179,5 @@ def _check_gates(batch: Batch, to_state: str, actor=None) -> None:
             raise ValidationError(
                 {"to_state": f"Step {missing.order} ({missing.name}) is not recorded yet."}
             )
-    if (
-        to_state not in (S.TERMINATED, S.ON_HOLD, S.REJECTED)
-        and batch.deviations.filter(state="open").exists()
-    ):
+    if to_state != S.TERMINATED and batch.deviations.filter(state="open").exists():
         raise ValidationError({"to_state": "The batch has an open deviation awaiting QA."})
-    if to_state == S.RELEASED:
-        _check_release(batch, actor)

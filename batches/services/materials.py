@@ -13,7 +13,7 @@ from batches.models import FeederLot, LotStatus, MaterialLot, RcrResult, Reagent
 from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate
+from carnk_mfg.signatures import signed_write
 
 LOT_MODELS = {"vector": VectorLot, "feeder": FeederLot, "reagent": ReagentLot}
 
@@ -59,6 +59,8 @@ def material_lot_register(
         registered_at=timezone.now(),
     )
     validate_record(lot, exclude=["registered_by"])
+    if lot.received_on > timezone.localdate():
+        raise ValidationError({"received_on": "A lot cannot be received in the future."})
     if lot.expiry_date < lot.received_on:
         raise ValidationError({"expiry_date": "The expiry date is before the date received."})
     with gmp_write(actor=actor, permission=perm, reason=reason):
@@ -76,38 +78,38 @@ def material_lot_disposition(
     request: HttpRequest | None = None,
 ) -> MaterialLot:
     """QA releases, rejects or re-quarantines a lot, with an e-signature."""
-    perm = f"batches.disposition_{lot._meta.model_name}"
-    require_permission(actor, perm)
     if status not in LotStatus.values:
         raise ValidationError({"status": "Choose released, rejected or quarantined."})
-    if status == lot.status:
-        raise ValidationError({"status": f"The lot is already {lot.status}."})
-    if (
-        status == LotStatus.RELEASED
-        and isinstance(lot, VectorLot)
-        and lot.rcr_result != RcrResult.NEGATIVE
-    ):
-        raise ValidationError(
-            {"status": "A vector lot is released only with a negative RCR result."}
-        )
     meaning = {
         LotStatus.RELEASED: SignatureMeaning.RELEASED,
         LotStatus.REJECTED: SignatureMeaning.REJECTED,
     }.get(status, SignatureMeaning.REVIEWED)
-    label = f"{lot} disposition: {status}"
-    signature_authenticate(
-        signer=actor, password=password, meaning=meaning, record_label=label, request=request
-    )
-    with gmp_write(actor=actor, permission=perm, reason=reason):
+    with signed_write(
+        actor=actor,
+        password=password,
+        permission=f"batches.disposition_{lot._meta.model_name}",
+        meaning=meaning,
+        label=f"{lot} disposition: {status}",
+        reason=reason,
+        request=request,
+    ) as signing:
         lot = type(lot).objects.select_for_update().get(pk=lot.pk)
+        if status == lot.status:
+            raise ValidationError({"status": f"The lot is already {lot.status}."})
+        if (
+            status == LotStatus.RELEASED
+            and isinstance(lot, VectorLot)
+            and lot.rcr_result != RcrResult.NEGATIVE
+        ):
+            raise ValidationError(
+                {"status": "A vector lot is released only with a negative RCR result."}
+            )
         lot.status = status
         lot.status_reason = reason
         lot.dispositioned_by = actor
         lot.dispositioned_at = timezone.now()
         lot.save()
-        signature_apply(
-            signer=actor, meaning=meaning, record=lot, record_label=label, comment=reason
-        )
+        signing.sign(lot, comment=reason)
     return lot
 
 

@@ -9,30 +9,32 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from batches.models import (
+    FORMULATION_STATES,
+    NOT_INFUSED_STATUSES,
     Batch,
     BatchState,
     DoseUnit,
     DoseUnitStatus,
     ExecutedStep,
+    Infusion,
+    LookbackEntry,
     Presentation,
     ProtocolDoseLevel,
+    Recall,
     Recipient,
     ReleaseDecision,
 )
-from batches.services.lifecycle import batch_transition, lock_batch
+from batches.selectors import bag_not_usable, performed_steps_of, release_readiness
+from batches.services.lifecycle import TransitionConflict, lock_batch, move_locked_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
-from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate, signatures_for
+from carnk_mfg.signatures import signed_write
 
 DIVISION = re.compile(r"^[A-Z][0-9A-Z]$")  # ISBT 128 division code, e.g. A0, B0
-RECORD_REVIEW = "Batch record review"
-DEFAULT_CD3_LIMIT_PER_KG = 2e5
 
 
 def _harvest_values(batch: Batch) -> dict:
@@ -57,7 +59,6 @@ def dose_units_formulate(
 ) -> list[DoseUnit]:
     """Fill the harvested product into bags; concentration, CAR+ and CD3+ come from the
     harvest record. Signed by the operator."""
-    require_permission(actor, "batches.formulate_doseunit")
     values = _harvest_values(batch)
     errors: dict[str, str] = {}
     if not bags:
@@ -89,17 +90,16 @@ def dose_units_formulate(
         errors["expires_at"] = "The expiry must be in the future."
     if errors:
         raise ValidationError(errors)
-    label = f"Batch {batch.lot_number} formulated into {len(bags)} bag(s)"
-    signature_authenticate(
-        signer=actor,
+    with signed_write(
+        actor=actor,
         password=password,
+        permission="batches.formulate_doseunit",
         meaning=SignatureMeaning.PERFORMED,
-        record_label=label,
+        label=f"Batch {batch.lot_number} formulated into {len(bags)} bag(s)",
         request=request,
-    )
-    with gmp_write(actor=actor, permission="batches.formulate_doseunit", reason=label):
+    ) as signing:
         locked = lock_batch(batch)
-        if locked.state not in (BatchState.HARVESTED, BatchState.IN_QC):
+        if locked.state not in FORMULATION_STATES:
             raise ValidationError(
                 {"batch": f"A {locked.get_state_display().lower()} batch cannot be formulated."}
             )
@@ -125,53 +125,35 @@ def dose_units_formulate(
                 for bag in bags
             ]
         )
-        signature_apply(
-            signer=actor, meaning=SignatureMeaning.PERFORMED, record=locked, record_label=label
-        )
+        signing.sign(locked, attests="bags")
     return units
 
 
-def _made_by(batch: Batch, actor) -> bool:
-    return batch.steps.filter(performed_by=actor).exists()
+def _four_eyes(batch: Batch, actor, doing: str) -> None:
+    if performed_steps_of(batch, actor):
+        raise ValidationError(
+            {"reviewer": f"You performed steps of this batch; another QA reviewer must {doing}."}
+        )
 
 
 def batch_record_review(*, actor, password: str, batch: Batch, request: HttpRequest | None = None):
-    """QA's signed review of the full batch record, by someone who did not make the batch."""
-    require_permission(actor, "batches.release_batch")
-    if batch.state != BatchState.IN_QC:
-        raise ValidationError({"batch": "The batch record is reviewed while the batch is in QC."})
-    if _made_by(batch, actor):
-        raise ValidationError(
-            {"reviewer": "You performed steps of this batch; another QA reviewer must review it."}
-        )
-    label = f"{RECORD_REVIEW}: batch {batch.lot_number}"
-    signature_authenticate(
-        signer=actor,
+    """QA's signed review of the whole batch record (the signature attests a manifest of it),
+    by someone who performed no step of the batch."""
+    with signed_write(
+        actor=actor,
         password=password,
+        permission="batches.release_batch",
         meaning=SignatureMeaning.REVIEWED,
-        record_label=label,
+        label=f"Batch record review: batch {batch.lot_number}",
         request=request,
-    )
-    with gmp_write(actor=actor, permission="batches.release_batch", reason=label):
+    ) as signing:
         locked = lock_batch(batch)
-        return signature_apply(
-            signer=actor, meaning=SignatureMeaning.REVIEWED, record=locked, record_label=label
-        )
-
-
-def pending_release_tests(batch: Batch) -> list:
-    """Release-required tests still open that the spec allows release pending."""
-    from qc.models import OPEN_TEST_STATES, QcTest
-
-    newest = {}
-    tests = QcTest.objects.filter(batch=batch, definition__required_for_release=True)
-    for test in tests.select_related("definition").order_by("definition_id", "triggered_at", "id"):
-        newest[test.definition_id] = test
-    return [
-        t
-        for t in newest.values()
-        if t.state in OPEN_TEST_STATES and t.definition.may_release_pending
-    ]
+        if locked.state != BatchState.IN_QC:
+            raise ValidationError(
+                {"batch": "The batch record is reviewed while the batch is in QC."}
+            )
+        _four_eyes(locked, actor, "review it")
+        return signing.sign(locked, attests="batch_record")
 
 
 def batch_release_decide(
@@ -184,32 +166,40 @@ def batch_release_decide(
     conditional: bool = False,
     request: HttpRequest | None = None,
 ) -> Batch:
-    """Release (every gate in lifecycle._check_release, a reviewed record, formulated bags)
-    or reject (the bags are quarantined as rejected). Concurrent requests serialize on the
-    batch lock: one wins, the rest find the batch no longer in QC (409)."""
+    """QA's release or rejection: the only way a batch becomes released or rejected. Release
+    needs every gate of `release_readiness` met (a conditional release, explicitly, where only
+    tests the spec lets release pending are open) and a releaser who performed no step of the
+    batch. The decision row is written before the state moves (the database insists).
+    Concurrent decisions serialize on the batch lock: one wins, the rest get a 409."""
     if decision not in ("release", "reject"):
         raise ValidationError({"decision": "Choose release or reject."})
-    require_permission(actor, "batches.release_batch")
-    to_state = BatchState.RELEASED if decision == "release" else BatchState.REJECTED
-    meaning = SignatureMeaning.RELEASED if decision == "release" else SignatureMeaning.REJECTED
-    # Check the password once, outside the transaction, so a refusal is recorded.
-    signature_authenticate(
-        signer=actor,
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason for this decision."})
+    releasing = decision == "release"
+    with signed_write(
+        actor=actor,
         password=password,
-        meaning=meaning,
-        record_label=f"Batch {batch.lot_number} {decision}",
+        permission="batches.release_batch",
+        meaning=SignatureMeaning.RELEASED if releasing else SignatureMeaning.REJECTED,
+        label=f"Batch {batch.lot_number} {decision}",
+        reason=reason,
         request=request,
-    )
-    with transaction.atomic():
-        if decision == "release":
-            reviewed = signatures_for(batch).filter(
-                meaning=SignatureMeaning.REVIEWED, record_label__startswith=RECORD_REVIEW
+    ) as signing:
+        locked = lock_batch(batch)
+        if locked.state != BatchState.IN_QC:
+            raise TransitionConflict(
+                f"Batch {locked.lot_number} is {locked.get_state_display().lower()}, not in QC: "
+                "it has been decided already or is not ready for a decision."
             )
-            if not reviewed.exists():
-                raise ValidationError({"decision": "The batch record has not been reviewed by QA."})
-            if not batch.dose_units.exists():
-                raise ValidationError({"decision": "The batch has not been formulated into bags."})
-            pending = pending_release_tests(batch)
+        pending = []
+        if releasing:
+            _four_eyes(locked, actor, "release it")
+            readiness = release_readiness(locked)
+            if readiness.problems:
+                raise ValidationError(
+                    {"decision": "Not releasable: " + " ".join(readiness.problems)}
+                )
+            pending = readiness.pending
             if pending and not conditional:
                 names = ", ".join(t.definition.name for t in pending)
                 raise ValidationError(
@@ -218,32 +208,91 @@ def batch_release_decide(
                         "conditional release."
                     }
                 )
-        batch = batch_transition(
-            actor=actor,
-            batch=batch,
-            to_state=to_state,
-            reason=reason,
-            expected_state=BatchState.IN_QC,
-            password=password,
-            request=request,
+        now = timezone.now()
+        record = ReleaseDecision.objects.create(
+            batch=locked,
+            decision=decision,
+            conditional=bool(pending),
+            reason=reason.strip(),
+            decided_by=actor,
+            decided_at=now,
+            closed_at=None if pending else now,
         )
-        new_status = DoseUnitStatus.RELEASED if decision == "release" else DoseUnitStatus.REJECTED
-        with gmp_write(actor=actor, permission="batches.release_batch", reason=reason):
-            DoseUnit.objects.filter(batch=batch, status=DoseUnitStatus.QUARANTINED).update(
-                status=new_status
-            )
-            pending = pending_release_tests(batch) if decision == "release" else []
-            record = ReleaseDecision.objects.create(
-                batch=batch,
-                decision=decision,
-                conditional=bool(pending),
-                reason=reason,
-                decided_by=actor,
-                decided_at=timezone.now(),
-                closed_at=None if pending else timezone.now(),
-            )
-            record.pending_tests.set(pending)
+        record.pending_tests.set(pending)
+        move_locked_batch(locked, BatchState.RELEASED if releasing else BatchState.REJECTED)
+        DoseUnit.objects.filter(batch=locked, status=DoseUnitStatus.QUARANTINED).update(
+            status=DoseUnitStatus.RELEASED if releasing else DoseUnitStatus.REJECTED
+        )
+        signing.sign(locked, attests="batch_record", comment=reason)
+    batch.refresh_from_db()
     return batch
+
+
+# --- recall ---
+
+
+def batch_recall(
+    *, actor, password: str, batch: Batch, reason: str, request: HttpRequest | None = None
+) -> Recall:
+    """QA recalls a released batch, signed."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give the reason for the recall."})
+    with signed_write(
+        actor=actor,
+        password=password,
+        permission="batches.recall_batch",
+        meaning=SignatureMeaning.RECALLED,
+        label=f"Recall of batch {batch.lot_number}",
+        reason=reason,
+        request=request,
+    ) as signing:
+        recall = recall_locked_batch(actor=actor, batch=lock_batch(batch), reason=reason.strip())
+        signing.sign(recall)
+    return recall
+
+
+def recall_locked_batch(*, actor, batch: Batch, reason: str, qc_test=None) -> Recall:
+    """Inside a transaction holding the batch lock: recall it at once. Every bag not yet
+    infused is recalled (blocked at the bedside, refused for dose and issue); the lookback
+    lists the bags already infused and their recipients; an open conditional release is
+    marked failed; QA and clinical staff are told by notice and e-mail as soon as this
+    commits."""
+    from qc.services.notices import notify_recall
+
+    if batch.state != BatchState.RELEASED:
+        raise ValidationError(
+            {
+                "batch": "Only a released batch is recalled; this one is "
+                f"{batch.get_state_display().lower()}."
+            }
+        )
+    now = timezone.now()
+    recall = Recall.objects.create(
+        batch=batch, reason=reason, qc_test=qc_test, raised_by=actor, raised_at=now
+    )
+    move_locked_batch(batch, BatchState.RECALLED)
+    DoseUnit.objects.filter(batch=batch, status__in=NOT_INFUSED_STATUSES).update(
+        status=DoseUnitStatus.RECALLED
+    )
+    LookbackEntry.objects.bulk_create(
+        [
+            LookbackEntry(
+                recall=recall,
+                dose_unit=infusion.dose_unit,
+                recipient=infusion.recipient,
+                infusion=infusion,
+                infused_at=infusion.started_at,
+            )
+            for infusion in Infusion.objects.filter(dose_unit__batch=batch).select_related(
+                "dose_unit", "recipient"
+            )
+        ]
+    )
+    ReleaseDecision.objects.filter(batch=batch, decision="release", failed_at__isnull=True).update(
+        failed_at=now, failure=reason, closed_at=now
+    )
+    notify_recall(recall)
+    return recall
 
 
 # --- dose at a level ---
@@ -258,26 +307,9 @@ class DoseCalculation:
     car_nk_cells_per_ml: float = 0.0
     volume_ml: float = 0.0
     cd3_cells_per_kg: float = 0.0
-    cd3_limit_per_kg: float = DEFAULT_CD3_LIMIT_PER_KG
+    cd3_limit_per_kg: float = 0.0
     arithmetic: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
-
-
-def _cd3_limit(batch: Batch) -> float:
-    from qc.models import QcTestDefinition
-
-    definition = (
-        QcTestDefinition.objects.filter(
-            spec_set__template=batch.template, spec_set__status="approved", code="cd3_per_kg"
-        )
-        .only("upper_limit")
-        .first()
-    )
-    return (
-        definition.upper_limit
-        if definition and definition.upper_limit
-        else DEFAULT_CD3_LIMIT_PER_KG
-    )
 
 
 def dose_calculate(
@@ -286,7 +318,7 @@ def dose_calculate(
     """Dose = level x weight; volume = dose / CAR-NK concentration; shown with the arithmetic,
     and every reason the dose cannot be given."""
     on = on or timezone.localdate()
-    calc = DoseCalculation(level=level.code, cd3_limit_per_kg=_cd3_limit(dose_unit.batch))
+    calc = DoseCalculation(level=level.code, cd3_limit_per_kg=level.max_cd3_cells_per_kg)
     weight = recipient.weights.order_by("-measured_on", "-recorded_at").first()
     if recipient.dose_level != level.code:
         calc.refusals.append(
@@ -339,6 +371,8 @@ def dose_calculate(
         )
     if dose_unit.expires_at <= timezone.now():
         calc.refusals.append(f"The bag expired at {dose_unit.expires_at:%Y-%m-%d %H:%M %Z}.")
+    if dose_unit.status == DoseUnitStatus.RECALLED:
+        calc.refusals.append(bag_not_usable(dose_unit, "released"))
     return calc
 
 
@@ -354,11 +388,13 @@ def dose_assign(
     if level is None:
         raise ValidationError({"dose_level": f"No protocol dose level {level_code!r}."})
     with gmp_write(actor=actor, permission="batches.assign_dose", reason=reason):
-        unit = DoseUnit.objects.select_for_update().select_related("batch").get(pk=dose_unit.pk)
+        unit = (
+            DoseUnit.objects.select_for_update(of=("self",))
+            .select_related("batch")
+            .get(pk=dose_unit.pk)
+        )
         if unit.status != DoseUnitStatus.RELEASED:
-            raise ValidationError(
-                {"dose_unit": f"The bag is {unit.get_status_display().lower()}, not released."}
-            )
+            raise ValidationError({"dose_unit": bag_not_usable(unit, "released")})
         calc = dose_calculate(recipient=recipient, dose_unit=unit, level=level)
         if calc.refusals:
             raise ValidationError({"dose": calc.refusals})

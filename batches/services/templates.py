@@ -11,8 +11,7 @@ from django.utils import timezone
 from batches.models import ProcessTemplate, StepParameter, TemplateStatus, TemplateStep
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
-from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate
+from carnk_mfg.signatures import signed_write
 
 
 def template_approve(
@@ -23,23 +22,20 @@ def template_approve(
     reason: str = "Template approved for use",
     request: HttpRequest | None = None,
 ) -> ProcessTemplate:
-    require_permission(actor, "batches.approve_processtemplate")
-    if template.status != TemplateStatus.DRAFT:
-        raise ValidationError({"status": f"{template} is {template.status}, not a draft."})
-    if not template.steps.exists():
-        raise ValidationError({"steps": "A template without steps cannot be approved."})
-    label = f"Process template {template}"
-    signature_authenticate(
-        signer=actor,
+    with signed_write(
+        actor=actor,
         password=password,
+        permission="batches.approve_processtemplate",
         meaning=SignatureMeaning.APPROVED,
-        record_label=label,
+        label=f"Process template {template}",
+        reason=reason,
         request=request,
-    )
-    with gmp_write(actor=actor, permission="batches.approve_processtemplate", reason=reason):
+    ) as signing:
         locked = ProcessTemplate.objects.select_for_update().get(pk=template.pk)
         if locked.status != TemplateStatus.DRAFT:
-            raise ValidationError({"status": f"{locked} is no longer a draft."})
+            raise ValidationError({"status": f"{locked} is {locked.status}, not a draft."})
+        if not locked.steps.exists():
+            raise ValidationError({"steps": "A template without steps cannot be approved."})
         # An approved earlier version of the same code is retired by the new one.
         ProcessTemplate.objects.filter(code=locked.code, status=TemplateStatus.APPROVED).update(
             status=TemplateStatus.RETIRED
@@ -48,13 +44,7 @@ def template_approve(
         locked.approved_by = actor
         locked.approved_at = timezone.now()
         locked.save()
-        signature_apply(
-            signer=actor,
-            meaning=SignatureMeaning.APPROVED,
-            record=locked,
-            record_label=label,
-            comment=reason,
-        )
+        signing.sign(locked, attests="template", comment=reason)
     return locked
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +30,7 @@ from qc.models import (
     QcAlert,
     QcTest,
 )
+from qc.services.notices import role_members
 
 log = logging.getLogger(__name__)
 CLAIM_LIMIT = 5000  # per question per scan; a backlog drains over the next minutes
@@ -61,12 +61,6 @@ def _claim(*, flag_field: str, now: datetime, **conditions) -> list[QcTest]:
     return list(QcTest.objects.filter(id__in=ids).select_related("definition", "batch"))
 
 
-def _recipients(role: str):
-    return list(
-        get_user_model().objects.filter(groups__name=role, is_active=True).exclude(email="")
-    ) or list(get_user_model().objects.filter(groups__name=role, is_active=True))
-
-
 def _raise(tests: list[QcTest], kind: str, role: str, now: datetime) -> None:
     if not tests:
         return
@@ -78,7 +72,7 @@ def _raise(tests: list[QcTest], kind: str, role: str, now: datetime) -> None:
             "test__definition", "test__batch"
         )
     )
-    users = _recipients(role)
+    users = role_members(role)
     label = AlertKind(kind).label
     rows = []
     for alert in alerts:
@@ -150,7 +144,7 @@ def _flag_overdue_visits(now: datetime) -> int:
     FollowUpVisit.objects.filter(id__in=ids, overdue_flagged_at__isnull=True).update(
         overdue_flagged_at=now
     )
-    users = _recipients(Role.CLINICAL)
+    users = role_members(Role.CLINICAL)
     rows = []
     for visit in FollowUpVisit.objects.filter(id__in=ids).select_related("recipient"):
         subject = f"Follow-up overdue: {visit.visit}, {visit.recipient.subject_id}"

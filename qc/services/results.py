@@ -13,8 +13,8 @@ from batches.models import DeviationKind
 from batches.services.lifecycle import lock_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
-from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate
+from carnk_mfg.signatures import signed_write
+from carnk_mfg.timeutil import check_happened
 from qc.models import QcAlert, QcTest, QcTestDefinition, ResultType, TestState
 
 
@@ -38,10 +38,16 @@ def qc_sample_record(*, actor, test: QcTest, sampled_at: datetime | None = None)
         test = _lock_test(test)
         if test.state != TestState.PLANNED:
             raise ValidationError({"state": f"The test is {test.get_state_display().lower()}."})
-        if sampled_at > now + timedelta(minutes=5):
-            raise ValidationError({"sampled_at": "A sample cannot be taken in the future."})
-        if sampled_at < test.triggered_at:
-            raise ValidationError({"sampled_at": "The sample predates the step that triggers it."})
+        errors: dict[str, str] = {}
+        check_happened(
+            errors,
+            "sampled_at",
+            sampled_at,
+            what="A sample",
+            not_before=(test.triggered_at, "the step that triggers it"),
+        )
+        if errors:
+            raise ValidationError(errors)
         test.state = TestState.SAMPLED
         test.sampled_at = sampled_at
         test.sampled_by = actor
@@ -49,7 +55,7 @@ def qc_sample_record(*, actor, test: QcTest, sampled_at: datetime | None = None)
     return test
 
 
-def evaluate(definition: QcTestDefinition, *, value, unit: str, recipient_weight_kg=None):
+def evaluate(definition: QcTestDefinition, *, value, unit: str):
     """(numeric, text, in_spec, explanation) for a raw result; ValidationError if malformed."""
     if definition.result_type == ResultType.NUMERIC:
         if isinstance(value, bool) or value is None or value == "":
@@ -70,10 +76,6 @@ def evaluate(definition: QcTestDefinition, *, value, unit: str, recipient_weight
                 }
             )
         compared = number
-        if definition.per_kg_of_recipient:
-            if not recipient_weight_kg:
-                return number, "", None, "No recipient weight: evaluated at dose assignment."
-            compared = number / float(recipient_weight_kg)
         ok = True
         if definition.lower_limit is not None:
             ok &= (
@@ -87,11 +89,7 @@ def evaluate(definition: QcTestDefinition, *, value, unit: str, recipient_weight
                 if definition.upper_strict
                 else compared <= definition.upper_limit
             )
-        shown = (
-            f"{compared:.3g} {definition.unit}/kg"
-            if definition.per_kg_of_recipient
-            else f"{number:g} {definition.unit}"
-        )
+        shown = f"{number:g} {definition.unit}"
         verdict = "in spec" if ok else "OUT OF SPEC"
         return number, "", ok, f"{shown} against {definition.spec_text}: {verdict}"
     text = str(value).strip() if value is not None else ""
@@ -117,12 +115,20 @@ def qc_result_enter(
     source: str = "manual",
     resulted_at: datetime | None = None,
 ) -> QcTest:
-    """Enter a result; it is evaluated against the spec at once. Out of spec opens a
-    deviation (which holds the batch until QA dispositions it)."""
-    from batches.selectors import current_weight
-    from batches.services.batch_record import _open_deviation
-
+    """Enter a result; it is evaluated against the spec at once. Out of spec on a batch in
+    manufacturing or QC opens a deviation (which holds the batch until QA dispositions it);
+    out of spec on a released batch (a conditional release's pending test) recalls it."""
     now = timezone.now()
+    errors: dict[str, str] = {}
+    check_happened(
+        errors,
+        "resulted_at",
+        resulted_at,
+        what="A result",
+        not_before=(test.triggered_at, "the step that triggers the test"),
+    )
+    if errors:
+        raise ValidationError(errors)
     if test.sample_due_at > now:
         raise ValidationError(
             {
@@ -130,14 +136,7 @@ def qc_result_enter(
                 f"{test.sample_due_at:%Y-%m-%d %H:%M %Z}."
             }
         )
-    recipient = test.batch.intended_recipient
-    weight = None
-    if recipient is not None:
-        latest = current_weight(recipient)
-        weight = latest.weight_kg if latest else None
-    numeric, text, ok, explanation = evaluate(
-        test.definition, value=value, unit=unit, recipient_weight_kg=weight
-    )
+    numeric, text, ok, explanation = evaluate(test.definition, value=value, unit=unit)
     with gmp_write(
         actor=actor, permission="qc.enter_qc_result", reason=f"QC result: {explanation}"
     ):
@@ -158,56 +157,68 @@ def qc_result_enter(
         test.in_spec, test.evaluation = ok, explanation[:300]
         test.resulted_at, test.resulted_by, test.result_source = resulted_at or now, actor, source
         test.save()
-        if ok is False:
-            _open_deviation(
-                actor=actor,
-                batch=batch,
-                step=None,
-                kind=DeviationKind.OUT_OF_SPEC,
-                what=f"{test.definition.name}: {explanation}",
-                why="Result outside specification (automatic)",
-                impact="Release blocked until QA disposition and investigation.",
-            )
+        if not ok:
+            _act_on_out_of_spec(actor=actor, batch=batch, test=test, explanation=explanation)
     return test
+
+
+def _act_on_out_of_spec(*, actor, batch, test: QcTest, explanation: str) -> None:
+    """What a result out of specification does to its batch, at once, in the same
+    transaction as the result."""
+    from batches.models import BatchState
+    from batches.services.batch_record import open_deviation_locked
+    from batches.services.release import recall_locked_batch
+
+    what = f"{test.definition.name}: {explanation}"
+    if batch.state == BatchState.RELEASED:
+        recall_locked_batch(
+            actor=actor, batch=batch, reason=f"Result out of specification: {what}", qc_test=test
+        )
+        return
+    open_deviation_locked(
+        actor=actor,
+        batch=batch,
+        step=None,
+        kind=DeviationKind.OUT_OF_SPEC,
+        what=what,
+        why="Result outside specification (automatic)",
+        impact="Release blocked until QA disposition and investigation.",
+    )
 
 
 def qc_result_review(
     *, actor, password: str, test: QcTest, request: HttpRequest | None = None
 ) -> QcTest:
-    """Second-person review, e-signed; the reviewer must not be the analyst. Clears flags."""
-    require_permission(actor, "qc.review_qc_result")
+    """Second-person review, e-signed; the reviewer must not be the analyst. Clears flags and
+    closes a conditional release whose last pending test this was."""
     test = QcTest.objects.select_related("definition", "batch").get(pk=test.pk)
-    if test.state != TestState.RESULTED:
-        raise ValidationError({"state": "Only a resulted test can be reviewed."})
-    if test.resulted_by_id == actor.pk:
-        raise ValidationError(
-            {"reviewer": "The reviewer must be a different person from the analyst."}
-        )
-    label = f"QC {test.definition.code} for batch {test.batch.lot_number}"
-    signature_authenticate(
-        signer=actor,
+    with signed_write(
+        actor=actor,
         password=password,
+        permission="qc.review_qc_result",
         meaning=SignatureMeaning.REVIEWED,
-        record_label=label,
+        label=f"QC {test.definition.code} for batch {test.batch.lot_number}",
+        reason="QC result reviewed",
         request=request,
-    )
-    with gmp_write(actor=actor, permission="qc.review_qc_result", reason="QC result reviewed"):
+    ) as signing:
         test = _lock_test(test)
         if test.state != TestState.RESULTED:
-            raise ValidationError({"state": "The test changed; reload."})
+            raise ValidationError({"state": "Only a resulted test can be reviewed."})
+        if test.resulted_by_id == actor.pk:
+            raise ValidationError(
+                {"reviewer": "The reviewer must be a different person from the analyst."}
+            )
         now = timezone.now()
         test.state, test.reviewed_at, test.reviewed_by = TestState.REVIEWED, now, actor
         test.save()
         QcAlert.objects.filter(test=test, cleared_at__isnull=True).update(cleared_at=now)
         _close_conditional_release(test, now)
-        signature_apply(
-            signer=actor, meaning=SignatureMeaning.REVIEWED, record=test, record_label=label
-        )
+        signing.sign(test, attests="qc_result")
     return test
 
 
 def _close_conditional_release(test: QcTest, now) -> None:
-    """A conditional release closes when its last pending test is reviewed in spec."""
+    """A conditional release is confirmed when its last pending test is reviewed in spec."""
     from batches.models import ReleaseDecision
 
     decision = ReleaseDecision.objects.filter(

@@ -6,29 +6,26 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
-from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signature_apply, signature_authenticate
+from carnk_mfg.signatures import signed_write
 from qc.models import QcSpecSet, SpecStatus
 
 
 def qc_spec_set_approve(
     *, actor, password: str, spec_set: QcSpecSet, request: HttpRequest | None = None
 ) -> QcSpecSet:
-    require_permission(actor, "qc.approve_qcspecset")
-    if spec_set.status != SpecStatus.DRAFT:
-        raise ValidationError({"status": f"{spec_set} is {spec_set.status}, not a draft."})
-    label = f"QC specification set {spec_set}"
-    signature_authenticate(
-        signer=actor,
+    with signed_write(
+        actor=actor,
         password=password,
+        permission="qc.approve_qcspecset",
         meaning=SignatureMeaning.APPROVED,
-        record_label=label,
+        label=f"QC specification set {spec_set}",
+        reason="Spec set approved",
         request=request,
-    )
-    with gmp_write(actor=actor, permission="qc.approve_qcspecset", reason="Spec set approved"):
+    ) as signing:
         locked = QcSpecSet.objects.select_for_update().get(pk=spec_set.pk)
+        if locked.status != SpecStatus.DRAFT:
+            raise ValidationError({"status": f"{locked} is {locked.status}, not a draft."})
         QcSpecSet.objects.filter(template=locked.template, status=SpecStatus.APPROVED).update(
             status=SpecStatus.RETIRED
         )
@@ -38,7 +35,5 @@ def qc_spec_set_approve(
             timezone.now(),
         )
         locked.save()
-        signature_apply(
-            signer=actor, meaning=SignatureMeaning.APPROVED, record=locked, record_label=label
-        )
+        signing.sign(locked, attests="spec_set")
     return locked

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from batches.services import donor
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
-from carnk_mfg.signatures import signature_matches_record, signatures_for
+from carnk_mfg.signatures import signature_intact, signatures_for
 from tests.factories import PASSWORD, CordBloodUnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +25,32 @@ def test_signature_holds_printed_name_time_meaning_and_content_hash(qa):
     assert sig.signed_at is not None
     assert len(sig.record_sha256) == 64
     assert sig.record_content["eligibility"] == "eligible"
-    assert signature_matches_record(sig, unit)
+    assert signature_intact(sig, unit)
 
 
-def test_a_later_change_to_the_record_no_longer_matches_the_signature(qa, technician):
+def test_moving_or_allocating_the_unit_does_not_cry_wolf(qa, technician):
+    """The eligibility signature attests the determination, not where the unit is stored or
+    whether it was later allocated."""
     unit = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
     donor.cord_blood_unit_move(
         actor=technician, unit=unit, freezer="F2", rack="1", box="2", position="3", reason="move"
     )
+    donor.cord_blood_unit_allocate(actor=qa, unit=unit, reason="For batch planning")
+    unit.refresh_from_db()
+    assert unit.status == "allocated"
+    (sig,) = signatures_for(unit)
+    assert sig.attests == "eligibility"
+    assert signature_intact(sig, unit)
+
+
+def test_a_change_to_what_eligibility_rests_on_shows(qa):
+    from batches.models import CordBloodUnit
+
+    unit = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
+    CordBloodUnit.objects.filter(pk=unit.pk).update(maternal_markers={"HIV-1/2": "positive"})
     unit.refresh_from_db()
     (sig,) = signatures_for(unit)
-    assert not signature_matches_record(sig, unit)
+    assert not signature_intact(sig, unit)
 
 
 def test_wrong_password_is_refused_recorded_and_changes_nothing(qa):

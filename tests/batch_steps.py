@@ -2,6 +2,15 @@
 
 from datetime import timedelta
 
+import time_machine
+from django.utils import timezone
+
+
+def planned_days_ago(days: float):
+    """Plan a batch (or do anything) as if `days` ago, the clock running on from there:
+    steps, counts and hand-offs may not predate the batch's planning."""
+    return time_machine.travel(timezone.now() - timedelta(days=days), tick=True)
+
 
 def step_payloads(day0, din="G123498654321"):
     """(code, performed_at, values, materials) for the five default steps, on their days.

@@ -2,6 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from carnk_mfg.roles import Role
+from tests.batch_steps import planned_days_ago
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -38,17 +39,6 @@ def _migration_data(request):
         ("batches.migrations.0006_default_dose_levels", "load_levels"),
     ]:
         getattr(import_module(module), function)(apps, None)
-
-
-def planned_days_ago(days: float):
-    """Plan a batch (or do anything) as if `days` ago, the clock running on from there:
-    steps, counts and hand-offs may not predate the batch's planning."""
-    from datetime import timedelta
-
-    import time_machine
-    from django.utils import timezone
-
-    return time_machine.travel(timezone.now() - timedelta(days=days), tick=True)
 
 
 @pytest.fixture
@@ -240,7 +230,8 @@ def in_qc_batch(technician, approved_spec_set, planned_batch):
 
 @pytest.fixture
 def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
-    """Bag A0 of a released batch, assigned to the batch's recipient at DL2 and issued."""
+    """Bag A0 of a released batch, assigned to the batch's recipient at DL2 and issued, all
+    within the last hour (so a bedside check and an infusion can follow in order)."""
     from datetime import timedelta
     from decimal import Decimal
 
@@ -250,63 +241,71 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
     from batches.services import bedside, release
     from tests.batch_steps import result_all
 
-    result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
-    release.dose_units_formulate(
-        actor=technician,
-        password=PASSWORD,
-        batch=in_qc_batch,
-        bags=[
-            {"division": d, "presentation": "cryopreserved", "volume_ml": Decimal("40")}
-            for d in ("A0", "B0")
-        ],
-        expires_at=timezone.now() + timedelta(days=90),
-    )
-    release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
-    release.batch_release_decide(
-        actor=qa, password=PASSWORD, batch=in_qc_batch, decision="release", reason="ok"
-    )
-    bag = DoseUnit.objects.get(division="A0")
-    release.dose_assign(
-        actor=clinical, dose_unit=bag, recipient=in_qc_batch.intended_recipient, level_code="DL2"
-    )
-    bedside.dose_custody(
-        actor=clinical,
-        dose_unit=bag,
-        kind="issue",
-        released_by=qa.username,
-        received_by=clinical.username,
-        from_location="Cell therapy lab",
-        to_location="Ward 7",
-        occurred_at=timezone.now(),
-        temperature_c=Decimal("-150"),
-    )
+    with planned_days_ago(1 / 24):
+        result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
+        release.dose_units_formulate(
+            actor=technician,
+            password=PASSWORD,
+            batch=in_qc_batch,
+            bags=[
+                {"division": d, "presentation": "cryopreserved", "volume_ml": Decimal("40")}
+                for d in ("A0", "B0")
+            ],
+            expires_at=timezone.now() + timedelta(days=90),
+        )
+        release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
+        release.batch_release_decide(
+            actor=qa, password=PASSWORD, batch=in_qc_batch, decision="release", reason="ok"
+        )
+        bag = DoseUnit.objects.get(division="A0")
+        release.dose_assign(
+            actor=clinical,
+            dose_unit=bag,
+            recipient=in_qc_batch.intended_recipient,
+            level_code="DL2",
+        )
+        bedside.dose_custody(
+            actor=clinical,
+            dose_unit=bag,
+            kind="issue",
+            released_by=qa.username,
+            received_by=clinical.username,
+            from_location="Cell therapy lab",
+            to_location="Ward 7",
+            occurred_at=timezone.now(),
+            temperature_c=Decimal("-150"),
+        )
     bag.refresh_from_db()
     return bag
 
 
 @pytest.fixture
 def infusion(issued_bag, clinical):
-    """A recorded infusion of the issued bag after a matching bedside check."""
+    """A recorded infusion of the issued bag: checked at the bedside 35 minutes ago, started
+    5 minutes later, ended now."""
     from datetime import timedelta
     from decimal import Decimal
 
+    import time_machine
     from django.utils import timezone
 
     from batches.services import bedside
     from tests.batch_steps import scan
 
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=scan(issued_bag)[0],
-        scanned_product_code=scan(issued_bag)[1],
-        scanned_wristband="CARNK-QC",
-    )
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(minutes=35), tick=True):
+        check = bedside.bedside_verify(
+            actor=clinical,
+            scanned_bag=scan(issued_bag)[0],
+            scanned_product_code=scan(issued_bag)[1],
+            scanned_wristband="CARNK-QC",
+        )
     return bedside.infusion_record(
         actor=clinical,
         password=PASSWORD,
         check=check,
-        started_at=timezone.now() - timedelta(minutes=30),
-        ended_at=timezone.now(),
+        started_at=now - timedelta(minutes=30),
+        ended_at=now,
         volume_ml=Decimal("4.4"),
         vitals={"pre": {"hr": 80}},
     )

@@ -9,8 +9,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from batches.models import Batch, Deviation, ExecutedStep
-from tests.batch_steps import step_payloads
-from tests.factories import PASSWORD, CordBloodUnitFactory, FeederLotFactory
+from tests.batch_steps import planned_days_ago, step_payloads
+from tests.factories import PASSWORD, CordBloodUnitFactory, FeederLotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,16 @@ def unit(db):
 
 @pytest.fixture
 def batch(api, technician, approved_template, unit, lots):
-    r = api.as_user(technician).post(
-        "/api/v1/batches/",
-        {"source_unit": unit.din, "template": approved_template.pk, "unit_fraction_used_pct": "50"},
-        format="json",
-    )
+    with planned_days_ago(30):
+        r = api.as_user(technician).post(
+            "/api/v1/batches/",
+            {
+                "source_unit": unit.din,
+                "template": approved_template.pk,
+                "unit_fraction_used_pct": "50",
+            },
+            format="json",
+        )
     assert r.status_code == 201, r.json()
     return Batch.objects.get(lot_number=r.json()["lot_number"])
 
@@ -141,14 +146,19 @@ def test_ineligible_unit_is_refused_without_urgent_need(api, technician, approve
     assert Batch.objects.count() == 0
 
 
-def test_ineligible_unit_needs_the_urgent_need_record(api, admin_user, approved_template, lots):
+def test_ineligible_unit_needs_the_urgent_need_record(api, approved_template, lots):
+    from django.contrib.auth.models import Group
+
     unit = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
     body = {
         "source_unit": unit.din,
         "template": approved_template.pk,
         "unit_fraction_used_pct": "100",
     }
-    client = api.as_user(admin_user)
+    # Planning (technician) and allocating an ineligible unit (clinical) in one request.
+    planner = UserFactory(username="tech-clinic", role="technician")
+    planner.groups.add(Group.objects.get(name="clinical"))
+    client = api.as_user(planner)
     r = client.post("/api/v1/batches/", body, format="json")
     assert r.status_code == 400
     assert "urgent medical need" in r.json()["urgent_need_justification"][0]
@@ -215,19 +225,19 @@ def test_late_step_is_a_deviation(api, technician, batch):
 def test_raw_sql_state_jump_is_refused_by_the_database(batch):
     with pytest.raises(DatabaseError, match="Invalid transition"):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("UPDATE batches_batch SET state = 'released' WHERE id = %s", [batch.pk])
+            cursor.execute("UPDATE batches_batch SET state = 'harvested' WHERE id = %s", [batch.pk])
     batch.refresh_from_db()
     assert batch.state == "planned"
 
 
-def test_skipping_a_state_through_the_api_is_refused(api, qa, batch):
-    r = api.as_user(qa).post(
+def test_skipping_a_state_through_the_api_is_refused(api, technician, batch):
+    r = api.as_user(technician).post(
         f"/api/v1/batches/{batch.lot_number}/transitions/",
-        {"to_state": "released", "reason": "x", "password": PASSWORD},
+        {"to_state": "in_qc", "reason": "x", "password": PASSWORD},
         format="json",
     )
     assert r.status_code == 400
-    assert "cannot go from planned to released" in r.json()["to_state"][0]
+    assert "cannot go from planned to in_qc" in r.json()["to_state"][0]
 
 
 def test_harvest_needs_every_step(api, technician, batch):
@@ -456,22 +466,23 @@ def test_detail_and_list_query_counts_do_not_grow(
 
     def make_batch(n_counts, with_steps=True):
         unit = Unit()
-        r = client.post(
-            "/api/v1/batches/",
-            {
-                "source_unit": unit.din,
-                "template": approved_template.pk,
-                "unit_fraction_used_pct": "100",
-            },
-            format="json",
-        )
+        with planned_days_ago(30):
+            r = client.post(
+                "/api/v1/batches/",
+                {
+                    "source_unit": unit.din,
+                    "template": approved_template.pk,
+                    "unit_fraction_used_pct": "100",
+                },
+                format="json",
+            )
         lot = r.json()["lot_number"]
         batch = Batch.objects.get(lot_number=lot)
         if not with_steps:
             return lot
         start(client, batch)
         day0 = timezone.now() - timedelta(days=15)
-        for code, at, values, materials in step_payloads(day0):
+        for code, at, values, materials in step_payloads(day0, din=unit.din):
             post_step(client, batch, code, at, values, materials)
         for i in range(n_counts):
             client.post(

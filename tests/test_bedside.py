@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -19,12 +20,13 @@ pytestmark = pytest.mark.django_db
 
 def test_matching_scan_then_infusion(issued_bag, clinical):
     bag_code, product = scan(issued_bag)
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=bag_code,
-        scanned_product_code=product,
-        scanned_wristband="CARNK-QC",
-    )
+    with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
+        check = bedside.bedside_verify(
+            actor=clinical,
+            scanned_bag=bag_code,
+            scanned_product_code=product,
+            scanned_wristband="CARNK-QC",
+        )
     assert check.outcome == "match" and check.reasons == []
     infusion = bedside.infusion_record(
         actor=clinical,

@@ -224,12 +224,12 @@ def test_out_of_spec_opens_a_deviation_and_retest_keeps_the_original(
     assert test.result_numeric == 7.2
 
 
-def test_cd3_limit_is_per_kg_of_the_recipient(planned_batch, approved_spec_set, analysts):
+def test_cd3_at_release_is_a_percentage_of_the_product(planned_batch, approved_spec_set, analysts):
+    """No recipient weight is needed to judge the batch; the per-kg limit is the dose's."""
     analyst, _ = analysts
-    test = make_test(planned_batch, code="cd3_per_kg", at=timezone.now() - timedelta(hours=1))
-    # 72.5 kg: 1.4e7 cells is 1.93e5/kg (in spec); 1.5e7 is 2.07e5/kg (out)
-    test = results.qc_result_enter(actor=analyst, test=test, value="1.4e7", unit="cells")
-    assert test.in_spec is True and "/kg" in test.evaluation
-    other = make_test(planned_batch, code="cd3_per_kg", at=timezone.now() - timedelta(hours=1))
-    other = results.qc_result_enter(actor=analyst, test=other, value="1.5e7", unit="cells")
+    test = make_test(planned_batch, code="cd3_pct", at=timezone.now() - timedelta(hours=1))
+    test = results.qc_result_enter(actor=analyst, test=test, value="0.4", unit="%")
+    assert test.in_spec is True and "≤ 1 %" in test.evaluation
+    other = make_test(planned_batch, code="cd3_pct", at=timezone.now() - timedelta(hours=1))
+    other = results.qc_result_enter(actor=analyst, test=other, value="1.5", unit="%")
     assert other.in_spec is False

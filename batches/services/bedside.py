@@ -29,7 +29,8 @@ from carnk_mfg.signatures import signed_write
 from carnk_mfg.timeutil import check_happened
 
 CUSTODY_KINDS = ("issue", "ship", "receive")
-# A passing bedside check is good for this long: scan, then infuse.
+# A passing bedside check is good for this long: the infusion starts within it (it may be
+# recorded later, when it ends).
 CHECK_VALID_FOR = timedelta(minutes=30)
 
 
@@ -179,8 +180,11 @@ def infusion_record(
         errors["bedside_check"] = "The bedside check blocked this infusion: " + " ".join(
             check.reasons
         )
-    elif timezone.now() - check.checked_at > CHECK_VALID_FOR:
-        errors["bedside_check"] = "The bedside check is too old; scan the bag and wristband again."
+    elif started_at - check.checked_at > CHECK_VALID_FOR:
+        errors["bedside_check"] = (
+            "The bedside check is too old: the infusion started more than "
+            f"{CHECK_VALID_FOR.seconds // 60} minutes after it; scan the bag and wristband again."
+        )
     check_happened(
         errors,
         "started_at",

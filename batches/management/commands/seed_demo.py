@@ -7,6 +7,7 @@ like real use. Running it again only prints the credentials.
 from datetime import timedelta
 from decimal import Decimal
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -37,8 +38,13 @@ class Command(BaseCommand):
         if User.objects.filter(username="qa").exists():
             self.stdout.write("Demo data already loaded.")
         else:
+            # The demo lab was set up nine days ago: units, lots, approvals and the batch's
+            # planning happen then; its culture since is recorded now, on its days.
+            real_now = timezone.now()
             with transaction.atomic():
-                self._load(User)
+                with time_machine.travel(real_now - timedelta(days=9), tick=True):
+                    batch = self._load(User)
+                self._record_culture(batch, real_now - timedelta(days=8))
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
         for username, (role, *_names) in DEMO_USERS.items():
@@ -164,10 +170,10 @@ class Command(BaseCommand):
                 weight_measured_on=today - timedelta(days=n),
             )
         assert CordBloodUnit.objects.count() == len(eligibility)
-        self._load_batch(users, today)
+        return self._load_batch(users, today)
 
     def _load_batch(self, users, today):
-        """Approve the default template and run one batch to mid-expansion."""
+        """Approve the default template and plan one batch, started for thaw."""
         from batches.models import ProcessTemplate, Recipient
         from batches.services import batch_record, lifecycle, templates
         from qc.models import QcSpecSet
@@ -207,14 +213,22 @@ class Command(BaseCommand):
             unit_fraction_used_pct=Decimal(50),
             intended_recipient=Recipient.objects.get(subject_id="CARNK-001"),
         )
-        lifecycle.batch_transition(actor=tech, batch=batch, to_state="in_process", reason="Thaw")
-        day0 = timezone.now() - timedelta(days=8)
-        steps = list(template.steps.order_by("order"))
+        return lifecycle.batch_transition(
+            actor=tech, batch=batch, to_state="in_process", reason="Thaw"
+        )
+
+    def _record_culture(self, batch, day0):
+        """Eight days of culture on the planned batch: four steps and four counts."""
+        from batches.services import batch_record
+
+        tech = get_user_model().objects.get(username="tech")
+        unit = batch.source_unit
+        steps = list(batch.template.steps.order_by("order"))
         plans = [
             (
                 day0,
                 {
-                    "cbu_din": unit.din,
+                    "cbu_din": unit.din_eye_readable,
                     "post_thaw_tnc": 9.2e8,
                     "post_thaw_viability_pct": 86,
                     "nk_purity_pct": 91,

@@ -76,6 +76,17 @@ def admin_user(db):
 
 
 @pytest.fixture
+def every_gmp_role(db):
+    """One account in every role that writes GMP records, for tests that try every form."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username="all-hands", role=Role.TECHNICIAN)
+    for role in (Role.QC_ANALYST, Role.QA, Role.CLINICAL):
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
 def users_by_role(technician, qc_analyst, qa, clinical, admin_user):
     return {
         Role.TECHNICIAN: technician,

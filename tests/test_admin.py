@@ -80,7 +80,17 @@ def _check_read_only(staff_admin, obj, path):
     assert staff_admin.post(f"/admin/{path}/{obj.pk}/delete/", {"post": "yes"}).status_code == 403
 
 
-def test_reasoned_action_asks_for_a_reason_first(staff_admin):
+@pytest.fixture
+def staff_qa(client, qa):
+    """QA working in the admin console: the GMP actions there are QA's, not the admin's."""
+    qa.is_staff = True
+    qa.save()
+    client.force_login(qa)
+    return client
+
+
+def test_reasoned_action_asks_for_a_reason_first(staff_qa):
+    staff_admin = staff_qa
     unit = CordBloodUnitFactory()
     page = staff_admin.post(
         "/admin/batches/cordbloodunit/",
@@ -104,10 +114,13 @@ def test_reasoned_action_asks_for_a_reason_first(staff_admin):
     assert unit.status == "discarded"
 
 
-def test_admin_action_needs_the_permission(client, technician):
-    technician.is_staff = True
-    technician.save()
-    client.force_login(technician)
+@pytest.mark.parametrize("role", ["technician", "admin"])
+def test_admin_action_needs_the_permission(client, users_by_role, role):
+    """Neither a technician nor the administrator may discard a unit: a GMP decision."""
+    user = users_by_role[role]
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
     unit = CordBloodUnitFactory()
     response = client.post(
         "/admin/batches/cordbloodunit/",

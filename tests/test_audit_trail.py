@@ -79,7 +79,9 @@ def test_api_write_is_captured_with_the_api_user(api, clinical):
     assert last.pgh_context["url"] == f"/api/v1/recipients/{recipient.subject_id}/"
 
 
-def test_admin_action_is_captured_with_the_admin_user(client, admin_user):
+def test_admin_action_is_captured_with_the_admin_user(client, qa):
+    """A GMP action in the admin console (QA's, not the administrator's) is trailed too."""
+    admin_user = qa
     admin_user.is_staff = True
     admin_user.save()
     lot = ReagentLotFactory()

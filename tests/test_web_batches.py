@@ -546,9 +546,11 @@ def test_plan_form_refusals(client, technician, approved_template, unit, lots):
     assert ineligible.din not in html(client.get(reverse("batch-new")))
 
 
-def test_ineligible_unit_needs_the_urgent_need_fields(client, admin_user, approved_template, lots):
+def test_ineligible_unit_needs_the_urgent_need_fields(
+    client, every_gmp_role, approved_template, lots
+):
     ineligible = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
-    client.force_login(admin_user)
+    client.force_login(every_gmp_role)
     body = {
         "source_unit": ineligible.din,
         "template": approved_template.pk,

@@ -38,7 +38,8 @@ from batches.forms_batches import (
     TransitionForm,
 )
 from batches.models import (
-    ACTIVE_STATES,
+    COUNT_STATES,
+    TERMINABLE_STATES,
     Batch,
     BatchState,
     CellCount,
@@ -69,8 +70,6 @@ TRANSITION_ACTIONS = {
     S.IN_PROCESS: ("Start manufacturing", "started manufacturing of", False),
     S.HARVESTED: ("Record harvest complete", "completed the harvest of", False),
     S.IN_QC: ("Send to QC", "sent to QC", False),
-    S.RELEASED: ("Release batch", "released", False),
-    S.REJECTED: ("Reject batch", "rejected", True),
     S.TERMINATED: ("Terminate batch", "terminated", True),
 }
 # Badge colours of the shared stylesheet, by batch state.
@@ -81,12 +80,10 @@ STATE_BADGES = {
     S.IN_QC: "pending",
     S.RELEASED: "released",
     S.REJECTED: "rejected",
+    S.RECALLED: "rejected",
     S.ON_HOLD: "quarantined",
     S.TERMINATED: "discarded",
 }
-# States in which the record is still being written (counts, deviations).
-COUNT_STATES = (S.IN_PROCESS, S.HARVESTED, S.ON_HOLD)
-DEVIATION_STATES = (*ACTIVE_STATES, S.ON_HOLD)
 
 
 def _now_minute():
@@ -438,12 +435,10 @@ def growth_chart(series: list[dict], harvest_day: int | None = None) -> dict | N
 def _transition_choices(
     request, batch: Batch, bound: TransitionForm | None, next_step: TemplateStep | None
 ) -> list[dict]:
-    """The lifecycle moves this user may make now. Holds start and end with deviations, so
-    they are not offered as buttons (the service refuses them too)."""
+    """The lifecycle moves this user may make now. Release and rejection are QA's release
+    decision (the release queue), holds start and end with deviations: none is a button here."""
     choices = []
     for to_state in lifecycle.allowed_next_states(batch):
-        if to_state == S.ON_HOLD or (batch.state == S.ON_HOLD and to_state != S.TERMINATED):
-            continue
         rule = TRANSITIONS[(batch.state, to_state)]
         if not actor_may(request.user, rule.permission):
             continue
@@ -589,7 +584,7 @@ def _batch_page(
             initial={"measured_at": _now_minute(), "day": culture_day(batch, now)},
         ),
         "show_deviation_form": actor_may(user, "batches.open_deviation")
-        and state in DEVIATION_STATES,
+        and state in TERMINABLE_STATES,
         "deviation_form": deviation_form or DeviationForm(auto_id="deviation-%s"),
         "can_disposition": can_disposition,
         "show_custody_form": actor_may(user, "batches.record_custody"),

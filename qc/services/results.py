@@ -186,12 +186,24 @@ def _act_on_out_of_spec(*, actor, batch, test: QcTest, explanation: str) -> None
     )
 
 
+def _reviewable(test: QcTest, actor) -> None:
+    """Whether `actor` may review `test` as it stands: asked before the password (so a
+    plainly impossible review costs no signing attempt) and again under the row lock."""
+    if test.state != TestState.RESULTED:
+        raise ValidationError({"state": "Only a resulted test can be reviewed."})
+    if test.resulted_by_id == actor.pk:
+        raise ValidationError(
+            {"reviewer": "The reviewer must be a different person from the analyst."}
+        )
+
+
 def qc_result_review(
     *, actor, password: str, test: QcTest, request: HttpRequest | None = None
 ) -> QcTest:
     """Second-person review, e-signed; the reviewer must not be the analyst. Clears flags and
     closes a conditional release whose last pending test this was."""
     test = QcTest.objects.select_related("definition", "batch").get(pk=test.pk)
+    _reviewable(test, actor)
     with signed_write(
         actor=actor,
         password=password,
@@ -202,12 +214,7 @@ def qc_result_review(
         request=request,
     ) as signing:
         test = _lock_test(test)
-        if test.state != TestState.RESULTED:
-            raise ValidationError({"state": "Only a resulted test can be reviewed."})
-        if test.resulted_by_id == actor.pk:
-            raise ValidationError(
-                {"reviewer": "The reviewer must be a different person from the analyst."}
-            )
+        _reviewable(test, actor)
         now = timezone.now()
         test.state, test.reviewed_at, test.reviewed_by = TestState.REVIEWED, now, actor
         test.save()

@@ -40,6 +40,7 @@ from batches.models import (
 from batches.services import bedside, release
 from batches.views import _call_service, _require, _url_text, allowed_to
 from carnk_mfg.errors import Conflict
+from carnk_mfg.people import printed_name
 from carnk_mfg.roles import actor_may
 
 RELEASE_MEANINGS = '{"release": "Released", "reject": "Rejected"}'
@@ -121,7 +122,14 @@ def _queue_page(request, *, status=200, conflict="", bound=None):
         {
             "rows": rows,
             "conditional_releases": list(selectors.open_conditional_releases()),
-            "recalls": list(selectors.recalls()),
+            "recalls": [
+                {
+                    "recall": recall,
+                    "raised_by": printed_name(recall.raised_by),
+                    "lookback": list(recall.lookback.all()),
+                }
+                for recall in selectors.recalls()
+            ],
             "conflict": conflict,
             "refused": refused,
             "can_formulate": can_formulate,

@@ -6,6 +6,7 @@ and garbage input, which gives form errors, never a server error."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -295,7 +296,9 @@ def test_bedside_page_is_built_for_a_scanner(client, clinical):
 
 def test_bedside_match_then_infusion(client, issued_bag, clinical):
     client.force_login(clinical)
-    response = client.post(reverse("bedside"), scan(issued_bag, "CARNK-QC"))
+    # Scanned at the bedside 25 minutes ago; the infusion started 5 minutes later.
+    with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
+        response = client.post(reverse("bedside"), scan(issued_bag, "CARNK-QC"))
     page = html(response)
     assert response.status_code == 200 and "MATCH" in page and "BLOCKED" not in page
     check = BedsideCheck.objects.get()

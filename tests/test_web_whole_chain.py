@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pghistory.models
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from batches.models import (
 from carnk_mfg import isbt128
 from carnk_mfg.models import ElectronicSignature
 from qc.models import QcSpecSet, QcTest
-from tests.batch_steps import step_payloads
+from tests.batch_steps import planned_days_ago, step_payloads
 from tests.factories import PASSWORD, UserFactory, check_char, make_din
 
 SUBJECT = "CARNK-700"
@@ -37,7 +38,7 @@ QC_VALUES = {
     "endotoxin": "1.0",
     "residual_feeder": "0.01",
     "vcn": "2",
-    "cd3_per_kg": "1e6",
+    "cd3_pct": "0.2",
     "car_positive": "50",
 }
 QC_DEFAULT = {"numeric": "80", "pass_fail": "negative"}
@@ -79,6 +80,10 @@ def post(client, what, url, data, expected=302):
 def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analyst, qa, clinical):
     qc2 = UserFactory(username="qc2", role="qc_analyst")
     now = timezone.now()
+    # Unit, lots, approvals and the batch's planning happen 16 days ago; its steps since are
+    # recorded on their days (none may predate the batch's planning).
+    clock = planned_days_ago(16)
+    clock.start()
 
     # --- the donor unit: registered by the technician, eligibility by QA ---
     din = make_din(777900)
@@ -225,6 +230,8 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
         )
 
     transition("in_process", "planned")
+    clock.stop()
+    client.force_login(technician)  # the session of 16 days ago has expired
     day0 = timezone.now().replace(second=0, microsecond=0) - timedelta(days=15)
     for code, at, values, materials in step_payloads(day0, din=din):
         data = {"step": code, "performed_at": local(at), "password": PASSWORD}
@@ -292,6 +299,13 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
     # --- dose: DL2 assigned to the recipient (clinical) ---
     bag = DoseUnit.objects.get(batch=batch, division="A0")
     client.force_login(clinical)
+    # Weighed again before the dose (a dose may use a weight at most 14 days old).
+    post(
+        client,
+        "pre-dose weight",
+        recipient.get_absolute_url(),
+        {"weight_kg": "71.4", "measured_on": timezone.localdate().isoformat()},
+    )
     calculator = reverse("dose-calculator", args=[SUBJECT])
     page = client.get(calculator, {"dose_unit": bag.pk, "dose_level": "DL2"}).content.decode()
     assert 'id="assign-form"' in page, page[:3000]
@@ -323,17 +337,21 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
 
     # --- bedside: scan bag, product code and wristband: MATCH ---
     coi = batch.coi_identifier
-    response = post(
-        client,
-        "bedside scan",
-        reverse("bedside"),
-        {
-            "scanned_bag": isbt128.DIN.from_text(coi).barcode(isbt128.computed_check_flags(coi)),
-            "scanned_product_code": f"=<S1145V{bag.division}",
-            "scanned_wristband": SUBJECT,
-        },
-        expected=200,
-    )
+    # Scanned 25 minutes ago; the infusion started 5 minutes later.
+    with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
+        response = post(
+            client,
+            "bedside scan",
+            reverse("bedside"),
+            {
+                "scanned_bag": isbt128.DIN.from_text(coi).barcode(
+                    isbt128.computed_check_flags(coi)
+                ),
+                "scanned_product_code": f"=<S1145V{bag.division}",
+                "scanned_wristband": SUBJECT,
+            },
+            expected=200,
+        )
     page = response.content.decode()
     assert "MATCH" in page and "BLOCKED" not in page, _errors(response)
     check = BedsideCheck.objects.get(dose_unit=bag)

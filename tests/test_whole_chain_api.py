@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pghistory.models
 import pytest
+import time_machine
 from django.utils import timezone
 
 from carnk_mfg.models import ElectronicSignature
-from tests.batch_steps import step_payloads
+from tests.batch_steps import planned_days_ago, step_payloads
 from tests.factories import PASSWORD, UserFactory, check_char, make_din
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +22,7 @@ def ok(response, code=(200, 201)):
 
 
 def test_donor_unit_to_follow_up_through_the_api(
-    api, technician, qc_analyst, qa, clinical, admin_user
+    api, technician, qc_analyst, qa, clinical
 ):
     from rest_framework.test import APIClient
 
@@ -35,6 +36,10 @@ def test_donor_unit_to_follow_up_through_the_api(
     T, QC, QA, CL = (client(u) for u in (technician, qc_analyst, qa, clinical))
     QC2 = client(UserFactory(username="qc-second", role="qc_analyst"))
     now = timezone.now()
+    # Unit, lots, approvals and the batch's planning happen 16 days ago; its steps since are
+    # recorded on their days (none may predate the batch's planning).
+    clock = planned_days_ago(16)
+    clock.start()
     din = make_din(9001)
     ok(
         T.post(
@@ -148,6 +153,19 @@ def test_donor_unit_to_follow_up_through_the_api(
             format="json",
         )
     )
+    clock.stop()
+    # Weighed again before the dose (a dose may use a weight at most 14 days old).
+    ok(
+        CL.post(
+            "/api/v1/recipients/CARNK-900/weights/",
+            {
+                "weight_kg": "70",
+                "measured_on": timezone.localdate().isoformat(),
+                "reason": "Pre-dose weight",
+            },
+            format="json",
+        )
+    )
     day0 = now - timedelta(days=15)
     for code, at, values, materials in step_payloads(day0, din=din):
         ok(
@@ -181,7 +199,7 @@ def test_donor_unit_to_follow_up_through_the_api(
         "endotoxin": 1.0,
         "residual_feeder": 0.01,
         "vcn": 2,
-        "cd3_per_kg": 1e6,
+        "cd3_pct": 0.2,
         "car_positive": 50,
     }
     for test in ok(QC.get("/api/v1/qc-tests/", {"batch": lot, "limit": 50}))["results"]:
@@ -192,7 +210,6 @@ def test_donor_unit_to_follow_up_through_the_api(
             "endotoxin": "EU/mL",
             "residual_feeder": "%",
             "vcn": "copies/cell",
-            "cd3_per_kg": "cells",
         }.get(test["code"], "%")
         ok(
             QC.post(
@@ -257,19 +274,21 @@ def test_donor_unit_to_follow_up_through_the_api(
     from carnk_mfg import isbt128
 
     coi = batch["coi_identifier"]
-    check = ok(
-        CL.post(
-            "/api/v1/bedside-checks/",
-            {
-                "scanned_bag": isbt128.DIN.from_text(coi).barcode(
-                    isbt128.computed_check_flags(coi)
-                ),
-                "scanned_product_code": "=<S1145VA0",
-                "scanned_wristband": "CARNK-900",
-            },
-            format="json",
+    # Scanned at the bedside 25 minutes ago; the infusion started 5 minutes later.
+    with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
+        check = ok(
+            CL.post(
+                "/api/v1/bedside-checks/",
+                {
+                    "scanned_bag": isbt128.DIN.from_text(coi).barcode(
+                        isbt128.computed_check_flags(coi)
+                    ),
+                    "scanned_product_code": "=<S1145VA0",
+                    "scanned_wristband": "CARNK-900",
+                },
+                format="json",
+            )
         )
-    )
     assert check["outcome"] == "match", check
     infusion = ok(
         CL.post(

@@ -188,8 +188,8 @@ def batch_release_decide(
         locked = lock_batch(batch)
         if locked.state != BatchState.IN_QC:
             raise TransitionConflict(
-                f"Batch {locked.lot_number} is {locked.get_state_display().lower()}, not in QC: "
-                "it has been decided already or is not ready for a decision."
+                f"Batch {locked.lot_number} is now {locked.get_state_display().lower()}, not in "
+                "QC: someone else changed it first, or it is not ready for a decision."
             )
         pending = []
         if releasing:

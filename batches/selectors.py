@@ -73,8 +73,18 @@ def batch_detail(lot_number: str):
     from batches.models import Batch, CellCount, ExecutedStep, MaterialUse, TemplateStep
 
     return (
-        Batch.objects.select_related("source_unit", "template", "intended_recipient", "created_by")
+        Batch.objects.select_related(
+            "source_unit",
+            "template",
+            "intended_recipient",
+            "created_by",
+            "release_decision__decided_by",
+            "recall__raised_by",
+        )
         .prefetch_related(
+            "release_decision__pending_tests__definition",
+            "recall__lookback__recipient",
+            "recall__lookback__dose_unit__batch",
             Prefetch(
                 "template__steps",
                 queryset=TemplateStep.objects.order_by("order").prefetch_related("parameters"),

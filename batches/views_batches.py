@@ -541,6 +541,8 @@ def _batch_page(
     context = {
         "batch": batch,
         "badge": STATE_BADGES.get(state, ""),
+        "release_decision": getattr(batch, "release_decision", None),
+        "recall": getattr(batch, "recall", None),
         "coi_check": isbt128.check_character(batch.coi_identifier),
         "culture_day": culture_day(batch, now),
         "due": due_work(batch, now),

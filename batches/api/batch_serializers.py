@@ -14,8 +14,11 @@ from batches.models import (
     DeviationDisposition,
     DeviationKind,
     ExecutedStep,
+    LookbackEntry,
     MaterialUse,
     ProcessTemplate,
+    Recall,
+    ReleaseDecision,
     StepParameter,
     TemplateStep,
 )
@@ -189,7 +192,62 @@ class BatchOut(serializers.ModelSerializer):
         ]
 
 
+class ReleaseDecisionOut(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username")
+    status = serializers.CharField(read_only=True)
+    pending_tests = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReleaseDecision
+        fields = [
+            "decision",
+            "conditional",
+            "status",
+            "reason",
+            "decided_by",
+            "decided_at",
+            "pending_tests",
+            "closed_at",
+            "failed_at",
+            "failure",
+        ]
+
+    def get_pending_tests(self, decision) -> list[dict]:
+        return [
+            {"id": t.pk, "code": t.definition.code, "state": t.state, "in_spec": t.in_spec}
+            for t in decision.pending_tests.all()
+        ]
+
+
+class LookbackOut(serializers.ModelSerializer):
+    bag = serializers.CharField(source="dose_unit.__str__")
+    dose_unit = serializers.IntegerField(source="dose_unit_id")
+    recipient = serializers.CharField(source="recipient.subject_id")
+    infusion = serializers.IntegerField(source="infusion_id")
+
+    class Meta:
+        model = LookbackEntry
+        fields = ["bag", "dose_unit", "recipient", "infusion", "infused_at"]
+
+
+class RecallOut(serializers.ModelSerializer):
+    raised_by = serializers.CharField(source="raised_by.username")
+    qc_test = serializers.IntegerField(source="qc_test_id", allow_null=True)
+    lookback = LookbackOut(many=True, read_only=True)
+
+    class Meta:
+        model = Recall
+        fields = ["reason", "qc_test", "raised_by", "raised_at", "lookback"]
+
+
+class RecallIn(serializers.Serializer):
+    reason = serializers.CharField()
+    password = PasswordField()
+
+
 class BatchDetailOut(BatchOut):
+    release_decision = serializers.SerializerMethodField()
+    recall = serializers.SerializerMethodField()
     steps = ExecutedStepOut(many=True, read_only=True)
     counts = serializers.SerializerMethodField()
     deviations = DeviationOut(many=True, read_only=True)
@@ -202,6 +260,8 @@ class BatchDetailOut(BatchOut):
             *BatchOut.Meta.fields,
             "next_step",
             "expansion_flag",
+            "release_decision",
+            "recall",
             "steps",
             "counts",
             "deviations",
@@ -224,6 +284,14 @@ class BatchDetailOut(BatchOut):
             }
             for point in self._series(batch)
         ]
+
+    def get_release_decision(self, batch) -> ReleaseDecisionOut | None:
+        decision = getattr(batch, "release_decision", None)
+        return ReleaseDecisionOut(decision).data if decision is not None else None
+
+    def get_recall(self, batch) -> RecallOut | None:
+        recall = getattr(batch, "recall", None)
+        return RecallOut(recall).data if recall is not None else None
 
     def get_next_step(self, batch) -> dict | None:
         done = {s.template_step_id for s in batch.steps.all()}

@@ -74,6 +74,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, _ReadViewSet):
         "record_review": "batches.release_batch",
         "release": "batches.release_batch",
         "coa": "batches.view_batch",
+        "recall": "batches.view_batch",
     }
     # Writes on sub-paths need more than viewing; checked per method below.
     write_permissions = {
@@ -82,6 +83,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, _ReadViewSet):
         "deviations": "batches.open_deviation",
         "custody": "batches.record_custody",
         "transitions": "batches.transition_batch",
+        "recall": "batches.recall_batch",
     }
 
     def get_queryset(self):

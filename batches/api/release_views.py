@@ -10,10 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from batches import documents, selectors
+from batches.api import batch_serializers as bs
 from batches.api.serializers import PasswordField
 from batches.api.views import _ReadViewSet
 from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
@@ -127,6 +128,22 @@ class BatchReleaseActions:
             actor=request.user, request=request, batch=self.get_object(), **data
         )
         return self.detail_response(batch)
+
+    @extend_schema(methods=["GET"], responses=bs.RecallOut)
+    @extend_schema(methods=["POST"], request=bs.RecallIn, responses={201: bs.RecallOut})
+    @action(detail=True, methods=["get", "post"])
+    def recall(self, request, *args, **kwargs):
+        """GET: the batch's recall and its lookback (404 if it was never recalled). POST: QA
+        recalls a released batch, signed: every bag not yet infused is blocked at once."""
+        batch = self.get_object()
+        if request.method == "GET":
+            recall = getattr(batch, "recall", None)
+            if recall is None:
+                raise NotFound("This batch has not been recalled.")
+            return Response(bs.RecallOut(recall).data)
+        data = self.parse(bs.RecallIn)
+        recall = release.batch_recall(actor=request.user, request=request, batch=batch, **data)
+        return Response(bs.RecallOut(recall).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

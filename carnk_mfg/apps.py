@@ -12,6 +12,17 @@ def _sync_roles(sender, **kwargs):
     sync_roles(kwargs.get("apps"))
 
 
+def _harden_trail(sender, using, **kwargs):
+    # Every trigger a migration installs puts back pgtrigger's own should-ignore function and
+    # resets the trail's trigger functions; restore the trail's guard (carnk_mfg.dbroles) after
+    # every migrate, and after every flush, which also ends in this signal.
+    if sender.name != "carnk_mfg":
+        return
+    from carnk_mfg.dbroles import harden_trail
+
+    harden_trail(using=using)
+
+
 class CarnkMfgConfig(AppConfig):
     name = "carnk_mfg"
     verbose_name = "Compliance core"
@@ -19,3 +30,4 @@ class CarnkMfgConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_sync_roles, sender=self)
+        post_migrate.connect(_harden_trail, sender=self)

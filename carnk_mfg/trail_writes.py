@@ -1,14 +1,27 @@
 """The only writers of signature rows and refused signing attempts.
 
 Signatures and refused attempts are audit trail: nothing but these two functions creates them,
-and nothing updates or deletes them (database triggers refuse it).
+and nothing updates or deletes them (database triggers refuse it). Each calls a database
+function (migration 0004) that runs as the tables' owner and stamps the database's clock: the
+application's own role holds no INSERT on these tables and cannot choose the time.
 """
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.db import connection
 
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
+
+SIGNATURE_FUNCTION = "carnk_mfg_insert_signature"
+SIGNATURE_FAILURE_FUNCTION = "carnk_mfg_insert_signature_failure"
+TRAIL_WRITER_FUNCTIONS = (SIGNATURE_FUNCTION, SIGNATURE_FAILURE_FUNCTION)
+
+
+def _call(function: str, arguments: list) -> int:
+    placeholders = ", ".join(["%s"] * len(arguments))
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT "public".{function}({placeholders})', arguments)  # noqa: S608
+        return cursor.fetchone()[0]
 
 
 def insert_signature(
@@ -24,32 +37,32 @@ def insert_signature(
     record_content: dict,
     comment: str = "",
 ) -> ElectronicSignature:
-    """Write one signature, stamped with the time of writing."""
-    return ElectronicSignature.objects.create(
-        signer=signer,
-        printed_name=printed_name,
-        signed_at=timezone.now(),
-        meaning=meaning,
-        content_type=content_type,
-        object_id=object_id,
-        record_label=record_label,
-        attests=attests,
-        record_sha256=record_sha256,
-        record_content=record_content,
-        comment=comment,
+    """Write one signature, stamped by the database with the time of writing."""
+    content = ElectronicSignature._meta.get_field("record_content")
+    pk = _call(
+        SIGNATURE_FUNCTION,
+        [
+            signer.pk,
+            printed_name,
+            meaning,
+            content_type.pk,
+            object_id,
+            record_label,
+            attests,
+            record_sha256,
+            content.get_db_prep_save(record_content, connection),
+            comment,
+        ],
     )
+    return ElectronicSignature.objects.get(pk=pk)
 
 
 def insert_signature_failure(
     *, user, username: str, meaning: str, record_label: str, cause: str, ip_address: str | None
 ) -> SignatureFailure:
-    """Record one refused signing attempt, stamped with the time of writing."""
-    return SignatureFailure.objects.create(
-        user=user,
-        username=username,
-        attempted_at=timezone.now(),
-        meaning=meaning,
-        record_label=record_label,
-        cause=cause,
-        ip_address=ip_address,
+    """Record one refused signing attempt, stamped by the database with the time of writing."""
+    pk = _call(
+        SIGNATURE_FAILURE_FUNCTION,
+        [user.pk if user else None, username, meaning, record_label, cause, ip_address],
     )
+    return SignatureFailure.objects.get(pk=pk)

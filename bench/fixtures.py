@@ -27,14 +27,22 @@ def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
     QcSpecSet.objects.filter(template=template, status="draft").update(status="approved")
     unit = CordBloodUnit.objects.first() or CordBloodUnitFactory(registered_by=user)
     now = timezone.now()
-    return Batch.objects.filter(lot_number=lot_number).first() or Batch.objects.create(
+    batch = Batch.objects.filter(lot_number=lot_number).first()
+    if batch is not None:
+        return batch
+    # A batch starts planned and moves only along the lifecycle (the database insists).
+    batch = Batch.objects.create(
         lot_number=lot_number,
         source_unit=unit,
         template=template,
         coi_identifier=coi_identifier,
         unit_fraction_used_pct=1,
-        state=state,
         state_changed_at=now,
         created_by=user,
         created_at=now,
     )
+    path = ["in_process", "harvested", "in_qc"]
+    for step in path[: path.index(state) + 1] if state in path else []:
+        Batch.objects.filter(pk=batch.pk).update(state=step)
+    batch.refresh_from_db()
+    return batch

@@ -21,9 +21,18 @@ from batches.models import (
 from batches.models.donor import KirLigandGroup
 from batches.models.materials import Reagent
 from carnk_mfg.models import ElectronicSignature
+from carnk_mfg.signatures import signature_changes, signature_intact
 
 
 class SignatureSerializer(serializers.ModelSerializer):
+    """A signature with whether what it attests still holds (the signed record comes in the
+    serializer's context as `record`)."""
+
+    changed_since_signing = serializers.SerializerMethodField(
+        help_text="Parts of the attested content that differ now; empty while intact"
+    )
+    intact = serializers.SerializerMethodField()
+
     class Meta:
         model = ElectronicSignature
         fields = [
@@ -31,9 +40,21 @@ class SignatureSerializer(serializers.ModelSerializer):
             "signed_at",
             "meaning",
             "record_label",
+            "attests",
             "record_sha256",
+            "intact",
+            "changed_since_signing",
             "comment",
         ]
+
+    def get_changed_since_signing(self, signature) -> list[str]:
+        cache = self.context.setdefault("_changes", {})
+        if signature.pk not in cache:
+            cache[signature.pk] = signature_changes(signature, self.context["record"])
+        return cache[signature.pk]
+
+    def get_intact(self, signature) -> bool:
+        return signature_intact(signature, self.context["record"])
 
 
 class PasswordField(serializers.CharField):

@@ -42,8 +42,10 @@ class _ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(responses=s.SignatureSerializer(many=True))
     @action(detail=True, methods=["get"])
     def signatures(self, request, *args, **kwargs):
+        record = self.get_object()
+        signatures = selectors.signatures_of(record)
         return Response(
-            s.SignatureSerializer(selectors.signatures_of(self.get_object()), many=True).data
+            s.SignatureSerializer(signatures, many=True, context={"record": record}).data
         )
 
 

@@ -1,0 +1,125 @@
+"""The signed write (carnk_mfg.signatures.signed_write): permission, password before the
+transaction, then the row lock, and only then the check of the state found under it. Two
+requests at once on PostgreSQL: the second waits for the first and sees what it did."""
+
+import threading
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from batches.models import CordBloodUnit, VectorLot
+from batches.services import donor, materials
+from carnk_mfg.models import ElectronicSignature
+from tests.factories import PASSWORD, CordBloodUnitFactory, UserFactory, VectorLotFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+def race(first, second) -> dict:
+    """Run `first` in a transaction that stays open until `second` (in another thread) is
+    waiting for a row lock; then let `first` commit and `second` go on. Returns what each
+    raised or returned."""
+    outcome: dict = {}
+    first_done, let_go = threading.Event(), threading.Event()
+
+    def run_first():
+        try:
+            with transaction.atomic():
+                outcome["first"] = first()
+                first_done.set()
+                assert let_go.wait(20)
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            outcome["first"] = exc
+            first_done.set()
+        finally:
+            connection.close()
+
+    def run_second():
+        assert first_done.wait(20)
+        try:
+            outcome["second"] = second()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            outcome["second"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while not _waiting_for_a_lock():
+        assert time.monotonic() < deadline, "the second request never waited for the lock"
+        time.sleep(0.02)
+    let_go.set()
+    for thread in threads:
+        thread.join(30)
+    return outcome
+
+
+def test_an_allocation_made_meanwhile_is_seen_under_the_lock(qa):
+    """Before, eligibility read the unit's state, then locked it: a unit allocated in between
+    went back to quarantined (or available) and lost its allocation."""
+    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    CordBloodUnit.objects.filter(pk=unit.pk).update(eligibility="eligible", status="available")
+    clinician = UserFactory(username="clinic-race", role="clinical")
+    stale = CordBloodUnit.objects.get(pk=unit.pk)  # what the second request's page showed
+    outcome = race(
+        lambda: donor.cord_blood_unit_allocate(actor=clinician, unit=unit, reason="Batch"),
+        lambda: donor.cord_blood_unit_determine_eligibility(
+            actor=qa, password=PASSWORD, unit=stale, eligibility="ineligible", notes="Reactive"
+        ),
+    )
+    assert isinstance(outcome["first"], CordBloodUnit)
+    assert isinstance(outcome["second"], ValidationError), outcome["second"]
+    assert "can no longer change" in str(outcome["second"])
+    unit.refresh_from_db()
+    assert unit.status == "allocated" and unit.eligibility == "eligible"
+    assert not ElectronicSignature.objects.filter(meaning="approved").exists()
+
+
+def test_two_releases_of_one_lot_at_once_sign_once(qa):
+    """Before, the lot's status was checked before the lock: both requests released it and
+    two release signatures stood on one disposition."""
+    lot = VectorLotFactory(status="quarantined")
+    qa2 = UserFactory(username="qa-two", role="qa")
+
+    def release_by(user):
+        return lambda: materials.material_lot_disposition(
+            actor=user,
+            password=PASSWORD,
+            lot=VectorLot.objects.get(pk=lot.pk),
+            status="released",
+            reason="CoA reviewed",
+        )
+
+    outcome = race(release_by(qa), release_by(qa2))
+    assert isinstance(outcome["first"], VectorLot)
+    assert isinstance(outcome["second"], ValidationError), outcome["second"]
+    assert "already released" in str(outcome["second"])
+    assert ElectronicSignature.objects.filter(meaning="released").count() == 1
+
+
+def test_a_signed_write_must_sign(qa):
+    """The helper refuses to finish a block that forgot its signature: nothing is kept."""
+    from carnk_mfg.signatures import signed_write
+
+    unit = CordBloodUnitFactory()
+    with pytest.raises(RuntimeError, match="without a signature"):
+        with signed_write(
+            actor=qa,
+            password=PASSWORD,
+            permission="batches.determine_eligibility",
+            meaning="approved",
+            label="forgetful",
+        ):
+            CordBloodUnit.objects.filter(pk=unit.pk).update(eligibility_notes="unsigned")
+    unit.refresh_from_db()
+    assert unit.eligibility_notes == ""

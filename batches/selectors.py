@@ -35,10 +35,6 @@ def audit_history(record) -> QuerySet:
     return pghistory.models.Events.objects.tracks(record).order_by("pgh_created_at")
 
 
-def signatures_of(record) -> QuerySet[ElectronicSignature]:
-    return signatures_for(record)
-
-
 # --- batches ---
 
 
@@ -211,7 +207,7 @@ def coa_for(batch):
             meaning=s.get_meaning_display(),
             signed_at=timezone.localtime(s.signed_at),
         )
-        for s in signatures_of(batch)
+        for s in signatures_for(batch)
     ]
     unit = batch.source_unit
     return d.CoaData(

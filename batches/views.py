@@ -44,7 +44,7 @@ from batches.models import CordBloodUnit, LotStatus, Recipient, UnitStatus, Weig
 from batches.services import donor, materials, recipients
 from batches.services.materials import LOT_MODELS, lot_usability
 from carnk_mfg.roles import actor_may
-from carnk_mfg.signatures import signature_intact
+from carnk_mfg.signatures import signature_intact, signatures_for
 
 UNITS_PER_PAGE = 25
 RECIPIENTS_PER_PAGE = 50
@@ -149,7 +149,7 @@ def _history_rows(events, *models) -> list[dict]:
 def _signature_rows(record) -> list[dict]:
     return [
         {"signature": sig, "intact": signature_intact(sig, record)}
-        for sig in selectors.signatures_of(record)
+        for sig in signatures_for(record)
     ]
 
 

@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -56,9 +56,9 @@ from batches.services.lifecycle import TRANSITIONS
 from batches.views import _call_service, _deny, _history_rows, _url_text, allowed_to
 from carnk_mfg import isbt128
 from carnk_mfg.errors import Conflict
-from carnk_mfg.models import ElectronicSignature, SignatureMeaning
+from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import actor_may
-from carnk_mfg.signatures import signature_intact
+from carnk_mfg.signatures import signature_intact, signatures_for
 from qc.models import QcTest
 
 BATCHES_PER_PAGE = 25
@@ -257,22 +257,13 @@ def _signatures(batch: Batch) -> tuple[list[dict], dict]:
     """Every signature of the batch record in one query: on the batch (lifecycle moves), its
     steps, its deviations and its QC reviews. Returns the table rows, and per step the
     step's own rows for the timeline."""
-    records = {}
-    clauses = Q()
-    groups = [
-        (Batch, [batch]),
-        (ExecutedStep, list(batch.steps.all())),
-        (Deviation, list(batch.deviations.all())),
-        (QcTest, list(batch.qc_tests.all())),
-    ]
-    for model, objects in groups:
-        content_type = ContentType.objects.get_for_model(model)
-        ids = [str(obj.pk) for obj in objects]
-        clauses |= Q(content_type=content_type, object_id__in=ids)
-        records.update({(content_type.pk, str(obj.pk)): obj for obj in objects})
+    signed = [batch, *batch.steps.all(), *batch.deviations.all(), *batch.qc_tests.all()]
+    records = {
+        (ContentType.objects.get_for_model(record).pk, str(record.pk)): record for record in signed
+    }
     rows, by_step = [], {}
     step_type = ContentType.objects.get_for_model(ExecutedStep).pk
-    for sig in ElectronicSignature.objects.filter(clauses).select_related("signer"):
+    for sig in signatures_for(*signed):
         record = records.get((sig.content_type_id, sig.object_id))
         row = {
             "signature": sig,
@@ -853,7 +844,7 @@ def template_detail(request, pk):
             "form": form,
             "signatures": [
                 {"signature": sig, "intact": signature_intact(sig, template)}
-                for sig in selectors.signatures_of(template)
+                for sig in signatures_for(template)
             ],
             "history": _history_rows(selectors.audit_history(template), ProcessTemplate),
         },

@@ -26,7 +26,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from carnk_mfg.audit import gmp_write
@@ -191,8 +191,13 @@ def signature_changes(signature: ElectronicSignature, record) -> list[str]:
     return sorted(k for k in set(current) | set(signed) if current.get(k) != signed.get(k))
 
 
-def signatures_for(record) -> QuerySet[ElectronicSignature]:
-    """Every signature on one record, oldest first, with its signer."""
-    return ElectronicSignature.objects.filter(
-        content_type=ContentType.objects.get_for_model(record), object_id=str(record.pk)
-    ).select_related("signer")
+def signatures_for(*records) -> QuerySet[ElectronicSignature]:
+    """Every signature on these records (one query), oldest first, with its signer."""
+    by_type: dict[int, list[str]] = {}
+    for record in records:
+        content_type = ContentType.objects.get_for_model(record)
+        by_type.setdefault(content_type.pk, []).append(str(record.pk))
+    found = Q(pk__in=[])
+    for content_type_id, ids in by_type.items():
+        found |= Q(content_type_id=content_type_id, object_id__in=ids)
+    return ElectronicSignature.objects.filter(found).select_related("signer")

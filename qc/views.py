@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from batches import selectors
 from batches.views import _call_service, _history_rows, allowed_to
 from carnk_mfg.roles import actor_may
-from carnk_mfg.signatures import signature_intact
+from carnk_mfg.signatures import signature_intact, signatures_for
 from qc.forms import ResultForm, RetestForm, ReviewForm, SampleForm
 from qc.models import OPEN_TEST_STATES, Channel, Notification, QcTest, TestState
 from qc.services import results
@@ -150,7 +150,7 @@ def _test_page(request, test: QcTest, **bound_forms):
         "retest_form": RetestForm(auto_id="retest-%s"),
         "signatures": [
             {"signature": sig, "intact": signature_intact(sig, test)}
-            for sig in selectors.signatures_of(test)
+            for sig in signatures_for(test)
         ],
         "history": _history_rows(selectors.audit_history(test), QcTest),
     }

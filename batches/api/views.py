@@ -13,6 +13,7 @@ from batches.api import serializers as s
 from batches.models import CordBloodUnit, FeederLot, ReagentLot, VectorLot
 from batches.services import donor, materials, recipients
 from carnk_mfg.api import ActorMay
+from carnk_mfg.signatures import signatures_for
 
 
 class CordBloodUnitFilter(django_filters.FilterSet):
@@ -43,7 +44,7 @@ class _ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["get"])
     def signatures(self, request, *args, **kwargs):
         record = self.get_object()
-        signatures = selectors.signatures_of(record)
+        signatures = signatures_for(record)
         return Response(
             s.SignatureSerializer(signatures, many=True, context={"record": record}).data
         )

@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from batches.models import BatchState, CordBloodUnit, Recipient, WeightMeasurement
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.people import printed_name
-from carnk_mfg.signatures import signature_changes, signatures_for
+from carnk_mfg.signatures import signature_changes, signature_intact, signatures_for
 
 
 def cord_blood_unit_list() -> QuerySet[CordBloodUnit]:
@@ -33,6 +33,50 @@ def current_weight(recipient: Recipient) -> WeightMeasurement | None:
 def audit_history(record) -> QuerySet:
     """Every trail event of one record, oldest first, with who, why and the changed values."""
     return pghistory.models.Events.objects.tracks(record).order_by("pgh_created_at")
+
+
+def references_trail(record) -> QuerySet:
+    """The record's own trail events and those of every record that points at it (a batch's
+    steps, counts, deviations, custody and QC tests; a recipient's weights), oldest first."""
+    return pghistory.models.Events.objects.references(record).order_by("pgh_created_at")
+
+
+def batch_trail(batch) -> list:
+    return list(references_trail(batch))
+
+
+def unit_custody(unit_id) -> list:
+    """Hand-offs of a cord blood unit, oldest first."""
+    from batches.models import CustodyEvent
+
+    return list(
+        CustodyEvent.objects.filter(unit_id=unit_id).select_related(
+            "released_by", "received_by", "recorded_by"
+        )
+    )
+
+
+def batch_signatures(batch) -> tuple[list[dict], dict]:
+    """Every signature of the batch record in one query: on the batch (lifecycle moves,
+    formulation, review, release), its steps, its deviations and its QC reviews, each with
+    whether what it attests still holds. Returns the rows, and per step the step's own rows."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from batches.models import ExecutedStep
+
+    signed = [batch, *batch.steps.all(), *batch.deviations.all(), *batch.qc_tests.all()]
+    records = {
+        (ContentType.objects.get_for_model(record).pk, str(record.pk)): record for record in signed
+    }
+    rows, by_step = [], {}
+    step_type = ContentType.objects.get_for_model(ExecutedStep).pk
+    for sig in signatures_for(*signed):
+        record = records.get((sig.content_type_id, sig.object_id))
+        row = {"signature": sig, "intact": record is not None and signature_intact(sig, record)}
+        rows.append(row)
+        if sig.content_type_id == step_type:
+            by_step.setdefault(int(sig.object_id), []).append(row)
+    return rows, by_step
 
 
 # --- batches ---

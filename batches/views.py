@@ -13,7 +13,6 @@ from datetime import timedelta
 from functools import wraps
 from typing import NoReturn
 
-import pghistory.models
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -517,12 +516,6 @@ def recipient_register(request):
     return render(request, "recipients/register.html", {"form": form})
 
 
-def _recipient_trail(recipient: Recipient):
-    # The recipient's own events and those of its weight records (they point at it).
-    # Candidate for batches.selectors (read-only; no writes here).
-    return pghistory.models.Events.objects.references(recipient).order_by("pgh_created_at")
-
-
 @allowed_to("batches.view_recipient")
 @require_http_methods(["GET", "POST"])
 def recipient_detail(request, subject_id):
@@ -551,7 +544,9 @@ def recipient_detail(request, subject_id):
             "weights": recipient.weights.select_related("recorded_by").order_by(
                 "-measured_on", "-recorded_at"
             ),
-            "history": _history_rows(_recipient_trail(recipient), Recipient, WeightMeasurement),
+            "history": _history_rows(
+                selectors.references_trail(recipient), Recipient, WeightMeasurement
+            ),
             "can_record_weight": can_record_weight,
             "form": form,
         },

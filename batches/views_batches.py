@@ -14,10 +14,8 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-import pghistory.models
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, prefetch_related_objects
 from django.http import Http404
@@ -238,43 +236,6 @@ def _batch_or_404(lot_number: str) -> Batch:
     return batch
 
 
-def _unit_custody(batch: Batch) -> list[CustodyEvent]:
-    # Read-only: hand-offs of the source unit (candidate for batches.selectors).
-    return list(
-        CustodyEvent.objects.filter(unit_id=batch.source_unit_id).select_related(
-            "released_by", "received_by", "recorded_by"
-        )
-    )
-
-
-def _batch_trail(batch: Batch) -> list:
-    # The batch's own events and those of every record that points at it: steps, counts,
-    # deviations, custody, QC tests (candidate for batches.selectors, like _recipient_trail).
-    return list(pghistory.models.Events.objects.references(batch).order_by("pgh_created_at"))
-
-
-def _signatures(batch: Batch) -> tuple[list[dict], dict]:
-    """Every signature of the batch record in one query: on the batch (lifecycle moves), its
-    steps, its deviations and its QC reviews. Returns the table rows, and per step the
-    step's own rows for the timeline."""
-    signed = [batch, *batch.steps.all(), *batch.deviations.all(), *batch.qc_tests.all()]
-    records = {
-        (ContentType.objects.get_for_model(record).pk, str(record.pk)): record for record in signed
-    }
-    rows, by_step = [], {}
-    step_type = ContentType.objects.get_for_model(ExecutedStep).pk
-    for sig in signatures_for(*signed):
-        record = records.get((sig.content_type_id, sig.object_id))
-        row = {
-            "signature": sig,
-            "intact": record is not None and signature_intact(sig, record),
-        }
-        rows.append(row)
-        if sig.content_type_id == step_type:
-            by_step.setdefault(int(sig.object_id), []).append(row)
-    return rows, by_step
-
-
 def _step_values(executed: ExecutedStep, params: list) -> list[dict]:
     values = executed.values or {}
     shown = []
@@ -490,9 +451,9 @@ def _batch_page(
     params_by_step = {s.pk: list(s.parameters.all()) for s in template_steps}
     harvest_day = next((s.planned_day for s in template_steps if s.is_harvest), None)
     series = selectors.growth_series(batch)
-    unit_custody = _unit_custody(batch)
-    trail = _batch_trail(batch)
-    signatures, step_signatures = _signatures(batch)
+    unit_custody = selectors.unit_custody(batch.source_unit_id)
+    trail = selectors.batch_trail(batch)
+    signatures, step_signatures = selectors.batch_signatures(batch)
     next_step = next_step_of(batch)
     refused = []  # errors of a refused action whose form is no longer on the page
 

@@ -15,10 +15,12 @@ from batches.models import (
     FeederLot,
     FollowUpVisit,
     Infusion,
+    LookbackEntry,
     MaterialUse,
     ProcessTemplate,
     ProtocolDoseLevel,
     ReagentLot,
+    Recall,
     Recipient,
     ReleaseDecision,
     SafetySwitchActivation,
@@ -237,8 +239,33 @@ class DoseUnitAdmin(ReadOnlyAdmin):
 
 @admin.register(ReleaseDecision)
 class ReleaseDecisionAdmin(ReadOnlyAdmin):
-    list_display = ["batch", "decision", "conditional", "decided_by", "decided_at", "closed_at"]
+    list_display = [
+        "batch",
+        "decision",
+        "conditional",
+        "decided_by",
+        "decided_at",
+        "closed_at",
+        "failed_at",
+    ]
     list_filter = ["decision", "conditional"]
+
+
+class LookbackInline(admin.TabularInline):
+    model = LookbackEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ["dose_unit", "recipient", "infusion", "infused_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Recall)
+class RecallAdmin(ReadOnlyAdmin):
+    list_display = ["batch", "raised_at", "raised_by", "reason"]
+    search_fields = ["batch__lot_number", "reason"]
+    inlines = [LookbackInline]
 
 
 # --- bedside and after infusion ---

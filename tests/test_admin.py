@@ -54,6 +54,7 @@ def test_batch_record_admin_pages_render(staff_admin):
         "batches/batch",
         "batches/doseunit",
         "batches/releasedecision",
+        "batches/recall",
         "batches/bedsidecheck",
         "batches/infusion",
         "batches/adverseevent",

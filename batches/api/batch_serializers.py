@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from batches.api.serializers import PasswordField
@@ -285,11 +286,13 @@ class BatchDetailOut(BatchOut):
             for point in self._series(batch)
         ]
 
-    def get_release_decision(self, batch) -> ReleaseDecisionOut | None:
+    @extend_schema_field(ReleaseDecisionOut(allow_null=True))
+    def get_release_decision(self, batch):
         decision = getattr(batch, "release_decision", None)
         return ReleaseDecisionOut(decision).data if decision is not None else None
 
-    def get_recall(self, batch) -> RecallOut | None:
+    @extend_schema_field(RecallOut(allow_null=True))
+    def get_recall(self, batch):
         recall = getattr(batch, "recall", None)
         return RecallOut(recall).data if recall is not None else None
 

@@ -32,6 +32,16 @@ def latest_acceptable() -> datetime:
     return timezone.now() + timedelta(seconds=settings.CLOCK_SKEW_ALLOWANCE_SECONDS)
 
 
+def require_happened(field: str, when: datetime | None, *, what: str, not_before=None) -> None:
+    """`check_happened` for a single time: raise its error (ValidationError) at once."""
+    from django.core.exceptions import ValidationError
+
+    errors: dict[str, str] = {}
+    check_happened(errors, field, when, what=what, not_before=not_before)
+    if errors:
+        raise ValidationError(errors)
+
+
 def check_happened(
     errors: dict, field: str, when: datetime | None, *, what: str, not_before=None
 ) -> None:

@@ -93,3 +93,23 @@ def scan(bag):
     return isbt128.DIN.from_text(din).barcode(
         isbt128.computed_check_flags(din)
     ), f"=<S1145V{bag.division}"
+
+
+def formulate(batch, technician, divisions=("A0",), *, presentation="cryopreserved", volume="40"):
+    """Fill the batch's harvest into bags (one per division), signed by the technician."""
+    from decimal import Decimal
+
+    from batches.services import release
+    from tests.factories import PASSWORD
+
+    days = 90 if presentation == "cryopreserved" else 3
+    return release.dose_units_formulate(
+        actor=technician,
+        password=PASSWORD,
+        batch=batch,
+        bags=[
+            {"division": d, "presentation": presentation, "volume_ml": Decimal(volume)}
+            for d in divisions
+        ],
+        expires_at=timezone.now() + timedelta(days=days),
+    )

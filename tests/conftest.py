@@ -243,27 +243,17 @@ def in_qc_batch(technician, approved_spec_set, planned_batch):
 def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
     """Bag A0 of a released batch, assigned to the batch's recipient at DL2 and issued, all
     within the last hour (so a bedside check and an infusion can follow in order)."""
-    from datetime import timedelta
     from decimal import Decimal
 
     from django.utils import timezone
 
     from batches.models import DoseUnit
     from batches.services import bedside, release
-    from tests.batch_steps import result_all
+    from tests.batch_steps import formulate, result_all
 
     with planned_days_ago(1 / 24):
         result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
-        release.dose_units_formulate(
-            actor=technician,
-            password=PASSWORD,
-            batch=in_qc_batch,
-            bags=[
-                {"division": d, "presentation": "cryopreserved", "volume_ml": Decimal("40")}
-                for d in ("A0", "B0")
-            ],
-            expires_at=timezone.now() + timedelta(days=90),
-        )
+        formulate(in_qc_batch, technician, ("A0", "B0"))
         release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
         release.batch_release_decide(
             actor=qa, password=PASSWORD, batch=in_qc_batch, decision="release", reason="ok"

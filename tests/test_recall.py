@@ -15,7 +15,7 @@ from django.utils import timezone
 from batches.models import DoseUnit, LookbackEntry, Recall, ReleaseDecision
 from batches.services import bedside, release
 from qc.models import Notification, QcTest
-from tests.batch_steps import result_all, scan
+from tests.batch_steps import formulate, result_all, scan
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,16 +33,7 @@ def conditionally_released(in_qc_batch, qc_analyst, second_analyst, technician, 
     result_all(in_qc_batch, qc_analyst, second_analyst, skip={"sterility", "rcr"})
     now = timezone.now()
     with time_machine.travel(now - timedelta(hours=2), tick=True):
-        release.dose_units_formulate(
-            actor=technician,
-            password=PASSWORD,
-            batch=in_qc_batch,
-            bags=[
-                {"division": d, "presentation": "fresh", "volume_ml": Decimal("30")}
-                for d in ("A0", "B0", "C0")
-            ],
-            expires_at=timezone.now() + timedelta(days=3),
-        )
+        formulate(in_qc_batch, technician, ("A0", "B0", "C0"), presentation="fresh", volume="30")
         release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
         release.batch_release_decide(
             actor=qa,

@@ -3,7 +3,6 @@ through QA's release decision: QC reviewed and in spec (or pending where allowed
 explicit conditional release), no open deviation, bags formulated, the batch record reviewed
 as it stands, and a releaser who did not make the batch."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,20 +13,10 @@ from batches import selectors
 from batches.models import ReleaseDecision
 from batches.services import batch_record, release
 from qc.models import QcTest
-from tests.batch_steps import result_all
+from tests.batch_steps import formulate, result_all
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def formulate(batch, technician):
-    release.dose_units_formulate(
-        actor=technician,
-        password=PASSWORD,
-        batch=batch,
-        bags=[{"division": "A0", "presentation": "cryopreserved", "volume_ml": Decimal("40")}],
-        expires_at=timezone.now() + timedelta(days=90),
-    )
 
 
 def review(batch, qa):
@@ -187,9 +176,7 @@ def test_off_the_shelf_batch_is_released_without_a_recipient(
     Batch.objects.filter(pk=in_qc_batch.pk).update(intended_recipient=None)
     in_qc_batch.refresh_from_db()
     result_all(in_qc_batch, qc_analyst, reviewer)
-    codes = set(
-        QcTest.objects.filter(batch=in_qc_batch).values_list("definition__code", flat=True)
-    )
+    codes = set(QcTest.objects.filter(batch=in_qc_batch).values_list("definition__code", flat=True))
     assert "cd3_pct" in codes and "cd3_per_kg" not in codes
     formulate(in_qc_batch, technician)
     review(in_qc_batch, qa)

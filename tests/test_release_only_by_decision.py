@@ -3,8 +3,6 @@ endpoint and the lifecycle service refuse it, the batch page does not offer it, 
 refuses it without a decision row, and no URL of the web pages, the API or the admin does it."""
 
 import re
-from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -15,7 +13,7 @@ from django.utils import timezone
 from batches.models import Batch, DoseUnit, ReleaseDecision
 from batches.services import lifecycle, release
 from qc.models import QcTest
-from tests.batch_steps import result_all
+from tests.batch_steps import formulate, result_all
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,13 +23,7 @@ pytestmark = pytest.mark.django_db
 def releasable(in_qc_batch, qc_analyst, technician, qa):
     """A batch in QC that meets every gate: QC reviewed in spec, bags, record reviewed."""
     result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
-    release.dose_units_formulate(
-        actor=technician,
-        password=PASSWORD,
-        batch=in_qc_batch,
-        bags=[{"division": "A0", "presentation": "cryopreserved", "volume_ml": Decimal("40")}],
-        expires_at=timezone.now() + timedelta(days=90),
-    )
+    formulate(in_qc_batch, technician)
     release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
     return in_qc_batch
 

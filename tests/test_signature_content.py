@@ -3,7 +3,6 @@ release attest a manifest of the whole batch record (steps with values, counts, 
 and reviews, deviations and dispositions, bags); a change to any of it shows, while a status
 that later work moves on (a bag assigned and issued, a unit allocated) does not."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,7 @@ from django.utils import timezone
 from batches.models import CellCount, DoseUnit, ExecutedStep
 from batches.services import bedside, release
 from qc.models import QcTest
-from tests.batch_steps import result_all
+from tests.batch_steps import formulate, result_all
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def released(api, in_qc_batch, technician, qc_analyst, qa):
     result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
-    release.dose_units_formulate(
-        actor=technician,
-        password=PASSWORD,
-        batch=in_qc_batch,
-        bags=[{"division": "A0", "presentation": "cryopreserved", "volume_ml": Decimal("40")}],
-        expires_at=timezone.now() + timedelta(days=90),
-    )
+    formulate(in_qc_batch, technician)
     lot = in_qc_batch.lot_number
     client = api.as_user(qa)
     assert (

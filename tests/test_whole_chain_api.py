@@ -21,9 +21,7 @@ def ok(response, code=(200, 201)):
     return response.json() if response["Content-Type"].startswith("application/json") else response
 
 
-def test_donor_unit_to_follow_up_through_the_api(
-    api, technician, qc_analyst, qa, clinical
-):
+def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa, clinical):
     from rest_framework.test import APIClient
 
     def client(user):

@@ -26,7 +26,7 @@ from carnk_mfg.audit import audited, gmp_write
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
-from carnk_mfg.timeutil import check_happened
+from carnk_mfg.timeutil import check_happened, require_happened
 
 CUSTODY_KINDS = ("issue", "ship", "receive")
 # A passing bedside check is good for this long: the infusion starts within it (it may be
@@ -60,16 +60,12 @@ def dose_custody(
     giver, taker = _party(released_by, "released_by"), _party(received_by, "received_by")
     if giver == taker:
         raise ValidationError({"received_by": "A hand-off needs two different people."})
-    errors: dict[str, str] = {}
-    check_happened(
-        errors,
+    require_happened(
         "occurred_at",
         occurred_at,
         what="A hand-off",
         not_before=(dose_unit.created_at, "the bag was filled"),
     )
-    if errors:
-        raise ValidationError(errors)
     with gmp_write(
         actor=actor,
         permission="batches.issue_dose",

@@ -14,7 +14,7 @@ from batches.services.lifecycle import lock_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signed_write
-from carnk_mfg.timeutil import check_happened
+from carnk_mfg.timeutil import require_happened
 from qc.models import QcAlert, QcTest, QcTestDefinition, ResultType, TestState
 
 
@@ -38,16 +38,12 @@ def qc_sample_record(*, actor, test: QcTest, sampled_at: datetime | None = None)
         test = _lock_test(test)
         if test.state != TestState.PLANNED:
             raise ValidationError({"state": f"The test is {test.get_state_display().lower()}."})
-        errors: dict[str, str] = {}
-        check_happened(
-            errors,
+        require_happened(
             "sampled_at",
             sampled_at,
             what="A sample",
             not_before=(test.triggered_at, "the step that triggers it"),
         )
-        if errors:
-            raise ValidationError(errors)
         test.state = TestState.SAMPLED
         test.sampled_at = sampled_at
         test.sampled_by = actor
@@ -119,16 +115,12 @@ def qc_result_enter(
     manufacturing or QC opens a deviation (which holds the batch until QA dispositions it);
     out of spec on a released batch (a conditional release's pending test) recalls it."""
     now = timezone.now()
-    errors: dict[str, str] = {}
-    check_happened(
-        errors,
+    require_happened(
         "resulted_at",
         resulted_at,
         what="A result",
         not_before=(test.triggered_at, "the step that triggers the test"),
     )
-    if errors:
-        raise ValidationError(errors)
     if test.sample_due_at > now:
         raise ValidationError(
             {

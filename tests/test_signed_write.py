@@ -6,7 +6,6 @@ import threading
 import time
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from batches.models import CordBloodUnit, VectorLot
@@ -64,22 +63,33 @@ def race(first, second) -> dict:
     return outcome
 
 
+def api_post(user, url, body):
+    """A request through the API, as from another browser (its own client and connection)."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
+    return lambda: client.post(url, body, format="json")
+
+
 def test_an_allocation_made_meanwhile_is_seen_under_the_lock(qa):
     """Before, eligibility read the unit's state, then locked it: a unit allocated in between
     went back to quarantined (or available) and lost its allocation."""
     unit = CordBloodUnitFactory(eligibility="pending", status="received")
     CordBloodUnit.objects.filter(pk=unit.pk).update(eligibility="eligible", status="available")
     clinician = UserFactory(username="clinic-race", role="clinical")
-    stale = CordBloodUnit.objects.get(pk=unit.pk)  # what the second request's page showed
     outcome = race(
         lambda: donor.cord_blood_unit_allocate(actor=clinician, unit=unit, reason="Batch"),
-        lambda: donor.cord_blood_unit_determine_eligibility(
-            actor=qa, password=PASSWORD, unit=stale, eligibility="ineligible", notes="Reactive"
+        api_post(
+            qa,
+            f"/api/v1/donor-units/{unit.din}/eligibility/",
+            {"eligibility": "ineligible", "notes": "Reactive", "password": PASSWORD},
         ),
     )
     assert isinstance(outcome["first"], CordBloodUnit)
-    assert isinstance(outcome["second"], ValidationError), outcome["second"]
-    assert "can no longer change" in str(outcome["second"])
+    assert outcome["second"].status_code == 400, outcome["second"].content
+    assert "can no longer change" in str(outcome["second"].json())
     unit.refresh_from_db()
     assert unit.status == "allocated" and unit.eligibility == "eligible"
     assert not ElectronicSignature.objects.filter(meaning="approved").exists()
@@ -90,20 +100,23 @@ def test_two_releases_of_one_lot_at_once_sign_once(qa):
     two release signatures stood on one disposition."""
     lot = VectorLotFactory(status="quarantined")
     qa2 = UserFactory(username="qa-two", role="qa")
-
-    def release_by(user):
-        return lambda: materials.material_lot_disposition(
-            actor=user,
+    outcome = race(
+        lambda: materials.material_lot_disposition(
+            actor=qa,
             password=PASSWORD,
             lot=VectorLot.objects.get(pk=lot.pk),
             status="released",
             reason="CoA reviewed",
-        )
-
-    outcome = race(release_by(qa), release_by(qa2))
+        ),
+        api_post(
+            qa2,
+            f"/api/v1/vector-lots/{lot.lot_number}/disposition/",
+            {"status": "released", "reason": "CoA reviewed", "password": PASSWORD},
+        ),
+    )
     assert isinstance(outcome["first"], VectorLot)
-    assert isinstance(outcome["second"], ValidationError), outcome["second"]
-    assert "already released" in str(outcome["second"])
+    assert outcome["second"].status_code == 400, outcome["second"].content
+    assert "already released" in str(outcome["second"].json())
     assert ElectronicSignature.objects.filter(meaning="released").count() == 1
 
 

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from carnk_mfg.fields import Range
+
 
 class BatchState(models.TextChoices):
     PLANNED = "planned", "Planned"
@@ -217,6 +219,15 @@ class MaterialUse(models.Model):
         return self.vector_lot or self.feeder_lot or self.reagent_lot
 
 
+# Bounds of numbers in the batch record (carnk_mfg.fields): each gives its field's
+# validators and its table's CheckConstraint; forms and serializers read them off the field.
+CULTURE_DAY = Range(low=0, high=60)
+CELLS_PER_ML = Range(above=0)
+VIABLE_CELLS_PER_ML = Range(low=0)
+PERCENT = Range(low=0, high=100)
+VOLUME_ML = Range(above=0)
+
+
 class CountSource(models.TextChoices):
     MANUAL = "manual", "Entered by hand"
     INSTRUMENT = "instrument", "Instrument"
@@ -225,14 +236,24 @@ class CountSource(models.TextChoices):
 @pghistory.track()
 class CellCount(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="counts")
-    day = models.IntegerField(help_text="Culture day (day 0 = thaw)")
+    day = models.IntegerField(
+        help_text="Culture day (day 0 = thaw)", validators=CULTURE_DAY.validators()
+    )
     measured_at = models.DateTimeField()
-    total_cells_per_ml = models.FloatField()
-    viable_cells_per_ml = models.FloatField()
-    viability_pct = models.DecimalField(max_digits=5, decimal_places=2)
+    total_cells_per_ml = models.FloatField(validators=CELLS_PER_ML.validators())
+    viable_cells_per_ml = models.FloatField(validators=VIABLE_CELLS_PER_ML.validators())
+    viability_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=PERCENT.validators()
+    )
     # Culture volume; an instrument reading of concentration alone leaves it (and so the
     # total viable cells) unknown rather than guessed.
-    volume_ml = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    volume_ml = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=VOLUME_ML.validators(),
+    )
     total_viable_cells = models.FloatField(null=True, blank=True)
     source = models.CharField(
         max_length=20, choices=CountSource.choices, default=CountSource.MANUAL
@@ -247,24 +268,20 @@ class CellCount(models.Model):
         ordering = ["batch", "measured_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(total_cells_per_ml__gt=0), name="count_total_positive"
+                condition=CELLS_PER_ML.q("total_cells_per_ml"), name="count_total_positive"
             ),
             models.CheckConstraint(
-                condition=Q(
-                    viable_cells_per_ml__gte=0,
-                    viable_cells_per_ml__lte=models.F("total_cells_per_ml"),
-                ),
+                condition=VIABLE_CELLS_PER_ML.q("viable_cells_per_ml")
+                & Q(viable_cells_per_ml__lte=models.F("total_cells_per_ml")),
                 name="count_viable_within_total",
             ),
             models.CheckConstraint(
-                condition=Q(viability_pct__gte=0, viability_pct__lte=100),
-                name="count_viability_0_100",
+                condition=PERCENT.q("viability_pct"), name="count_viability_0_100"
             ),
             models.CheckConstraint(
-                condition=Q(volume_ml__isnull=True) | Q(volume_ml__gt=0),
-                name="count_volume_positive",
+                condition=VOLUME_ML.q("volume_ml", nullable=True), name="count_volume_positive"
             ),
-            models.CheckConstraint(condition=Q(day__gte=0, day__lte=60), name="count_day_0_60"),
+            models.CheckConstraint(condition=CULTURE_DAY.q("day"), name="count_day_0_60"),
         ]
 
     def __str__(self):

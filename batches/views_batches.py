@@ -38,7 +38,8 @@ from batches.forms_batches import (
     TransitionForm,
 )
 from batches.models import (
-    ACTIVE_STATES,
+    COUNT_STATES,
+    TERMINABLE_STATES,
     Batch,
     BatchState,
     CellCount,
@@ -85,9 +86,6 @@ STATE_BADGES = {
     S.ON_HOLD: "quarantined",
     S.TERMINATED: "discarded",
 }
-# States in which the record is still being written (counts, deviations).
-COUNT_STATES = (S.IN_PROCESS, S.HARVESTED, S.ON_HOLD)
-DEVIATION_STATES = (*ACTIVE_STATES, S.ON_HOLD)
 
 
 def _now_minute():
@@ -589,7 +587,7 @@ def _batch_page(
             initial={"measured_at": _now_minute(), "day": culture_day(batch, now)},
         ),
         "show_deviation_form": actor_may(user, "batches.open_deviation")
-        and state in DEVIATION_STATES,
+        and state in TERMINABLE_STATES,
         "deviation_form": deviation_form or DeviationForm(auto_id="deviation-%s"),
         "can_disposition": can_disposition,
         "show_custody_form": actor_may(user, "batches.record_custody"),

@@ -8,30 +8,10 @@ from rest_framework.test import APIClient
 
 from batches.models import CellCount
 from qc.models import InstrumentImport, InstrumentReading
-from tests.conftest import planned_days_ago
 
 pytestmark = pytest.mark.django_db
 FILES = Path(__file__).parent / "instrument_files"
 URL = "/api/v1/imports/"
-
-
-@pytest.fixture
-def batch_260001(technician, approved_template, lots):
-    from batches.services.batch_record import batch_create
-    from batches.services.lifecycle import batch_transition
-    from tests.factories import CordBloodUnitFactory
-
-    # Planned before the sample files' measurements (January 2026): a count may not
-    # predate its batch, whether typed or imported.
-    with planned_days_ago(400):
-        batch = batch_create(
-            actor=technician,
-            source_unit=CordBloodUnitFactory(),
-            template=approved_template,
-            unit_fraction_used_pct=100,
-            lot_number="CNK-260001",
-        )
-    return batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
 
 
 def keyed(key):

@@ -7,28 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from batches.models import CellCount
 from qc.models import InstrumentImport
-from tests.conftest import planned_days_ago
 
 pytestmark = pytest.mark.django_db
 FILES = Path(__file__).parent / "instrument_files"
-
-
-@pytest.fixture
-def batch_260001(technician, approved_template, lots):
-    from batches.services.batch_record import batch_create
-    from batches.services.lifecycle import batch_transition
-    from tests.factories import CordBloodUnitFactory
-
-    # Planned before the sample files' measurements (January 2026).
-    with planned_days_ago(400):
-        batch = batch_create(
-            actor=technician,
-            source_unit=CordBloodUnitFactory(),
-            template=approved_template,
-            unit_fraction_used_pct=100,
-            lot_number="CNK-260001",
-        )
-    return batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
 
 
 def test_upload_preview_accept(client, technician, instrument, batch_260001):

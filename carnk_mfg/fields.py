@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import BaseValidator, MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
@@ -62,6 +62,12 @@ class Range:
         return Q(**{f"{field}__isnull": True}) | condition if nullable else condition
 
 
+# Bounds shared by many fields.
+PERCENT = Range(low=0, high=100)
+ABOVE_ZERO = Range(above=0)
+NOT_NEGATIVE = Range(low=0)
+
+
 def validators_of(model, field: str) -> list[BaseValidator]:
     """The bound validators of a model field, for a form or serializer field to reuse (the
     same checks and messages as the model)."""
@@ -82,3 +88,18 @@ def bounds(model, field: str) -> tuple[Number | None, Number | None]:
         else:
             low = validator.limit_value
     return low, high
+
+
+def bound_errors(model, values: dict) -> dict[str, list[str]]:
+    """For a service: the messages, by field, for values outside their model field's bounds
+    (None is left to the field's own null rule), as a form or serializer field says them."""
+    errors: dict[str, list[str]] = {}
+    for field, value in values.items():
+        if value is None:
+            continue
+        for validator in validators_of(model, field):
+            try:
+                validator(value)
+            except ValidationError as exc:
+                errors.setdefault(field, []).extend(exc.messages)
+    return errors

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from carnk_mfg.fields import Range
+from carnk_mfg.fields import ABOVE_ZERO, PERCENT, Range
 
 
 class BatchState(models.TextChoices):
@@ -100,6 +100,20 @@ BATCH_STATE_GUARDS = [
 ]
 
 
+# Bounds of numbers in the batch record (carnk_mfg.fields): each gives its field's
+# validators and its table's CheckConstraint; forms and serializers read them off the field.
+CULTURE_DAY = Range(low=0, high=60)
+# No cell suspension in a flask comes near 1e12 cells/mL: above it the number was mistyped
+# (and times a volume could overflow a float).
+MAX_CELLS_PER_ML = 1e12
+CELLS_PER_ML = Range(above=0, high=MAX_CELLS_PER_ML)
+VIABLE_CELLS_PER_ML = Range(low=0, high=MAX_CELLS_PER_ML)
+VOLUME_ML = ABOVE_ZERO
+SHARE_OF_UNIT_PCT = Range(above=0, high=100)
+# Cryogenic shipper (about -196 °C) to a warm room; anything outside is a typing error.
+CUSTODY_TEMPERATURE_C = Range(low=-200, high=60)
+
+
 @pghistory.track()
 class Batch(models.Model):
     lot_number = models.CharField(max_length=40, unique=True)
@@ -116,7 +130,10 @@ class Batch(models.Model):
         "batches.Recipient", null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
     )
     unit_fraction_used_pct = models.DecimalField(
-        "Share of the cord blood unit used (%)", max_digits=5, decimal_places=2
+        "Share of the cord blood unit used (%)",
+        max_digits=5,
+        decimal_places=2,
+        validators=SHARE_OF_UNIT_PCT.validators(),
     )
     state = models.CharField(max_length=20, choices=BatchState.choices, default=BatchState.PLANNED)
     held_from_state = models.CharField(max_length=20, choices=BatchState.choices, blank=True)
@@ -141,7 +158,7 @@ class Batch(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(unit_fraction_used_pct__gt=0, unit_fraction_used_pct__lte=100),
+                condition=SHARE_OF_UNIT_PCT.q("unit_fraction_used_pct"),
                 name="batch_unit_fraction_0_100",
             ),
         ]
@@ -217,15 +234,6 @@ class MaterialUse(models.Model):
     @property
     def lot(self):
         return self.vector_lot or self.feeder_lot or self.reagent_lot
-
-
-# Bounds of numbers in the batch record (carnk_mfg.fields): each gives its field's
-# validators and its table's CheckConstraint; forms and serializers read them off the field.
-CULTURE_DAY = Range(low=0, high=60)
-CELLS_PER_ML = Range(above=0)
-VIABLE_CELLS_PER_ML = Range(low=0)
-PERCENT = Range(low=0, high=100)
-VOLUME_ML = Range(above=0)
 
 
 class CountSource(models.TextChoices):
@@ -378,7 +386,13 @@ class CustodyEvent(models.Model):
     from_location = models.CharField(max_length=120)
     to_location = models.CharField(max_length=120)
     occurred_at = models.DateTimeField()
-    temperature_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    temperature_c = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=CUSTODY_TEMPERATURE_C.validators(),
+    )
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -395,8 +409,7 @@ class CustodyEvent(models.Model):
                 name="custody_one_subject",
             ),
             models.CheckConstraint(
-                condition=Q(temperature_c__isnull=True)
-                | Q(temperature_c__gte=-200, temperature_c__lte=60),
+                condition=CUSTODY_TEMPERATURE_C.q("temperature_c", nullable=True),
                 name="custody_temperature_range",
             ),
         ]

@@ -43,6 +43,7 @@ from batches.services.lifecycle import lock_batch, move_locked_batch
 from batches.services.materials import LOT_MODELS, lot_usability
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write
+from carnk_mfg.fields import bound_errors
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
@@ -656,8 +657,7 @@ def custody_record(
     else:
         earliest = (unit.collected_at, "the cord blood unit was collected") if unit else None
     check_happened(errors, "occurred_at", occurred_at, what="A hand-off", not_before=earliest)
-    if temperature_c is not None and not (-200 <= temperature_c <= 60):
-        errors["temperature_c"] = "Temperature must be between -200 and 60 °C."
+    errors.update(bound_errors(CustodyEvent, {"temperature_c": temperature_c}))
     if not from_location.strip():
         errors["from_location"] = "Required."
     if not to_location.strip():

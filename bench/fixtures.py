@@ -31,14 +31,19 @@ def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
     now = timezone.now()
     # Planned a month ago: the readings the benchmarks send (an hour old) may not predate it.
     planned = now - timedelta(days=30)
-    return Batch.objects.filter(lot_number=lot_number).first() or Batch.objects.create(
+    batch = Batch.objects.filter(lot_number=lot_number).first() or Batch.objects.create(
         lot_number=lot_number,
         source_unit=unit,
         template=template,
         coi_identifier=coi_identifier,
         unit_fraction_used_pct=1,
-        state=state,
+        state="planned",
         state_changed_at=now,
         created_by=user,
         created_at=planned,
     )
+    # A batch starts planned (a database rule); from there the lifecycle trigger lets it on.
+    if batch.state != state:
+        Batch.objects.filter(pk=batch.pk).update(state=state)
+        batch.refresh_from_db()
+    return batch

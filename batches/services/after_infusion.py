@@ -17,7 +17,7 @@ from batches.models import (
     SafetySwitchActivation,
 )
 from carnk_mfg.audit import gmp_write
-from carnk_mfg.fields import bound_errors, bounds
+from carnk_mfg.fields import bounds, field_errors
 from carnk_mfg.timeutil import check_happened
 
 
@@ -43,7 +43,7 @@ def adverse_event_report(
     description: str,
     ice_score: int | None = None,
 ) -> AdverseEvent:
-    errors = bound_errors(AdverseEvent, {"grade": grade, "ice_score": ice_score})
+    errors = field_errors(AdverseEvent, {"grade": grade, "ice_score": ice_score})
     if kind not in AdverseEventKind.values:
         errors["kind"] = "CRS, ICANS, GVHD or other."
     # The model's grades run 1 to 5; CRS, ICANS and GVHD are graded 1 to 4 here.
@@ -93,7 +93,7 @@ def adverse_event_report(
 def safety_switch_record(
     *, actor, infusion: Infusion, given_at: datetime, dose_mg_per_kg: Decimal, reason: str
 ) -> SafetySwitchActivation:
-    errors = bound_errors(SafetySwitchActivation, {"dose_mg_per_kg": dose_mg_per_kg})
+    errors = field_errors(SafetySwitchActivation, {"dose_mg_per_kg": dose_mg_per_kg})
     check_happened(
         errors,
         "given_at",
@@ -155,7 +155,7 @@ def follow_up_record(
         errors["response"] = "CR, PR, SD or PD."
     if visit.day == 28 and not response:
         errors["response"] = "The day-30 visit records the primary response."
-    errors.update(bound_errors(FollowUpVisit, {"car_nk_copies_per_ug": car_nk_copies_per_ug}))
+    errors.update(field_errors(FollowUpVisit, {"car_nk_copies_per_ug": car_nk_copies_per_ug}))
     check_happened(
         errors,
         "done_at",

@@ -43,7 +43,7 @@ from batches.services.lifecycle import lock_batch, move_locked_batch
 from batches.services.materials import LOT_MODELS, lot_usability
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write
-from carnk_mfg.fields import bound_errors
+from carnk_mfg.fields import field_errors
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
@@ -414,16 +414,6 @@ def _check_unit_usable(batch: Batch) -> None:
 # --- cell counts ---
 
 
-def _field_errors(record, *, exclude) -> dict:
-    """The model's own rules on a record's fields (bounds, digits, choices), without a
-    query: foreign keys go in `exclude`."""
-    try:
-        record.clean_fields(exclude=exclude)
-    except ValidationError as exc:
-        return exc.message_dict
-    return {}
-
-
 def cell_count_build(
     *,
     actor,
@@ -444,19 +434,15 @@ def cell_count_build(
     is the row as the caller locked it. Returns the count unsaved, or raises a
     ValidationError per field. Volume may be missing: an instrument may read concentration
     alone, and then the total viable cells stay unknown rather than guessed."""
-    count = CellCount(
-        batch=batch,
-        day=day,
-        measured_at=measured_at,
-        total_cells_per_ml=total_cells_per_ml,
-        viable_cells_per_ml=viable_cells_per_ml,
-        volume_ml=volume_ml,
-        source=source,
-        recorded_by=actor,
-        recorded_at=recorded_at or timezone.now(),
-        notes=notes,
+    errors = field_errors(
+        CellCount,
+        {
+            "day": day,
+            "total_cells_per_ml": total_cells_per_ml,
+            "viable_cells_per_ml": viable_cells_per_ml,
+            "volume_ml": volume_ml,
+        },
     )
-    errors = _field_errors(count, exclude=("batch", "recorded_by", "viability_pct"))
     counted = not {"total_cells_per_ml", "viable_cells_per_ml"} & errors.keys()
     if counted and viable_cells_per_ml > total_cells_per_ml:
         errors["viable_cells_per_ml"] = ["Viable cells cannot exceed total cells."]
@@ -482,15 +468,25 @@ def cell_count_build(
         errors["viability_pct"] = [
             f"Viability {viability_pct}% does not match viable/total ({computed}%)."
         ]
-    count.viability_pct = given if given is not None else computed
-    if count.viability_pct is not None and "viability_pct" not in errors:
-        others = [f.name for f in CellCount._meta.fields if f.name != "viability_pct"]
-        errors.update(_field_errors(count, exclude=others))
-    if volume_ml is not None and "volume_ml" not in errors:
-        count.total_viable_cells = viable_cells_per_ml * float(volume_ml)
+    viability = given if given is not None else computed
+    if viability is not None and "viability_pct" not in errors:
+        errors.update(field_errors(CellCount, {"viability_pct": viability}))
     if errors:
         raise ValidationError(errors)
-    return count
+    return CellCount(
+        batch=batch,
+        day=day,
+        measured_at=measured_at,
+        total_cells_per_ml=total_cells_per_ml,
+        viable_cells_per_ml=viable_cells_per_ml,
+        viability_pct=viability,
+        volume_ml=volume_ml,
+        total_viable_cells=None if volume_ml is None else viable_cells_per_ml * float(volume_ml),
+        source=source,
+        recorded_by=actor,
+        recorded_at=recorded_at or timezone.now(),
+        notes=notes,
+    )
 
 
 def cell_count_record(
@@ -657,7 +653,7 @@ def custody_record(
     else:
         earliest = (unit.collected_at, "the cord blood unit was collected") if unit else None
     check_happened(errors, "occurred_at", occurred_at, what="A hand-off", not_before=earliest)
-    errors.update(bound_errors(CustodyEvent, {"temperature_c": temperature_c}))
+    errors.update(field_errors(CustodyEvent, {"temperature_c": temperature_c}))
     if not from_location.strip():
         errors["from_location"] = "Required."
     if not to_location.strip():

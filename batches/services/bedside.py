@@ -23,7 +23,7 @@ from batches.models import (
 from batches.selectors import bag_not_usable
 from carnk_mfg import isbt128
 from carnk_mfg.audit import audited, gmp_write
-from carnk_mfg.fields import bound_errors
+from carnk_mfg.fields import field_errors
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
@@ -68,7 +68,7 @@ def dose_custody(
         what="A hand-off",
         not_before=(dose_unit.created_at, "the bag was filled"),
     )
-    errors.update(bound_errors(CustodyEvent, {"temperature_c": temperature_c}))
+    errors.update(field_errors(CustodyEvent, {"temperature_c": temperature_c}))
     if errors:
         raise ValidationError(errors)
     with gmp_write(
@@ -193,7 +193,7 @@ def infusion_record(
     check_happened(errors, "ended_at", ended_at, what="The infusion end")
     if ended_at < started_at:
         errors["ended_at"] = "The infusion ends after it starts."
-    errors.update(bound_errors(Infusion, {"volume_ml": volume_ml}))
+    errors.update(field_errors(Infusion, {"volume_ml": volume_ml}))
     if not isinstance(vitals, dict):
         errors["vitals"] = "Vitals are an object (pre and post)."
     if errors:

@@ -6,24 +6,25 @@ ValidationError back on the form (`apply_service_errors`).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 
 from batches.models import (
     CordBloodUnit,
     Diagnosis,
     DoseLevel,
     Eligibility,
+    FeederLot,
     LotStatus,
     RcrResult,
     UnitStatus,
+    VectorLot,
+    WeightMeasurement,
 )
 from batches.models.donor import KirLigandGroup
 from batches.models.materials import Reagent
+from carnk_mfg.fields import validators_of
 
 
 def _datetime_field(label, **kwargs):
@@ -47,16 +48,6 @@ def _date_field(label, **kwargs):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         **kwargs,
     )
-
-
-def _more_than_zero(value):
-    if value is not None and value <= 0:
-        raise ValidationError("Must be more than 0.")
-
-
-def _not_negative(value):
-    if value is not None and value < 0:
-        raise ValidationError("Cannot be negative.")
 
 
 def _text(label, max_length, *, required=True, **kwargs):
@@ -142,24 +133,28 @@ class CordBloodUnitRegisterForm(ESignForm):
     source_bank = _text("Source bank", 120)
     collected_at = _datetime_field("Collected at")
     cryopreserved_at = _datetime_field("Cryopreserved at")
+    # Bounds are the model fields' own (carnk_mfg.fields).
     volume_ml = forms.DecimalField(
-        label="Volume (mL)", max_digits=7, decimal_places=2, validators=[_more_than_zero]
+        label="Volume (mL)",
+        max_digits=7,
+        decimal_places=2,
+        validators=validators_of(CordBloodUnit, "volume_ml"),
     )
     tnc_count = forms.FloatField(
         label="TNC (cells)",
-        validators=[_more_than_zero],
+        validators=validators_of(CordBloodUnit, "tnc_count"),
         help_text="e.g. 1.2e9",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     cd34_count = forms.FloatField(
         label="CD34+ (cells)",
-        validators=[_not_negative],
+        validators=validators_of(CordBloodUnit, "cd34_count"),
         help_text="e.g. 4.1e6",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     nrbc_count = forms.FloatField(
         label="Nucleated red cells (cells)",
-        validators=[_not_negative],
+        validators=validators_of(CordBloodUnit, "nrbc_count"),
         help_text="e.g. 2.0e7",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
@@ -167,7 +162,7 @@ class CordBloodUnitRegisterForm(ESignForm):
         label="Viability (%)",
         max_digits=5,
         decimal_places=2,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        validators=validators_of(CordBloodUnit, "viability_pct"),
     )
     hla_a = _text("HLA-A", 40, required=False)
     hla_b = _text("HLA-B", 40, required=False)
@@ -313,7 +308,7 @@ class VectorLotRegisterForm(_LotRegisterForm):
     construct = _text("Construct", 80, initial="iC9/CAR.19/IL15")
     titer_iu_per_ml = forms.FloatField(
         label="Titer (IU/mL)",
-        validators=[_more_than_zero],
+        validators=validators_of(VectorLot, "titer_iu_per_ml"),
         help_text="e.g. 1.5e7",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
@@ -328,7 +323,7 @@ class FeederLotRegisterForm(_LotRegisterForm):
         label="Irradiation dose (Gy)",
         max_digits=6,
         decimal_places=1,
-        validators=[_more_than_zero],
+        validators=validators_of(FeederLot, "irradiation_dose_gy"),
     )
     irradiated_on = _date_field("Irradiated on")
 
@@ -377,7 +372,7 @@ class RecipientRegisterForm(forms.Form):
         label="Body weight (kg)",
         max_digits=5,
         decimal_places=1,
-        validators=[_more_than_zero, MaxValueValidator(Decimal(400))],
+        validators=validators_of(WeightMeasurement, "weight_kg"),
     )
     weight_measured_on = _date_field("Weight measured on")
 
@@ -387,6 +382,6 @@ class WeightForm(forms.Form):
         label="Body weight (kg)",
         max_digits=5,
         decimal_places=1,
-        validators=[_more_than_zero, MaxValueValidator(Decimal(400))],
+        validators=validators_of(WeightMeasurement, "weight_kg"),
     )
     measured_on = _date_field("Measured on")

@@ -13,14 +13,15 @@ from decimal import Decimal
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
-from batches.forms import ESignForm, _datetime_field, _more_than_zero, _text
+from batches.forms import ESignForm, _datetime_field, _text
 from batches.models import (
     Batch,
     BatchState,
+    CellCount,
     CordBloodUnit,
+    CustodyEvent,
     DeviationDisposition,
     DeviationKind,
     Eligibility,
@@ -33,10 +34,8 @@ from batches.models import (
 )
 from batches.models.materials import Reagent
 from batches.services.batch_record import DeviationInput
+from carnk_mfg.fields import validators_of
 
-# No cell suspension in a bag or flask comes near this; above it the number was mistyped
-# (and a product with the volume could overflow a float).
-MAX_CELLS_PER_ML = 1e12
 NO_SLASH = "A lot number cannot contain '/': it is part of the batch page's address."
 RESERVED_LOT_NUMBERS = {"new", "templates"}
 
@@ -50,10 +49,10 @@ def _textarea(label, *, required=True, rows=2, help_text=""):
     )
 
 
-def _cells_field(label, help_text):
+def _cells_field(label, help_text, field):
     return forms.FloatField(
         label=label,
-        validators=[MaxValueValidator(MAX_CELLS_PER_ML)],
+        validators=validators_of(CellCount, field),
         help_text=help_text,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
@@ -123,7 +122,7 @@ class BatchCreateForm(forms.Form):
         max_digits=5,
         decimal_places=2,
         initial=Decimal(100),
-        validators=[_more_than_zero, MaxValueValidator(Decimal(100))],
+        validators=validators_of(Batch, "unit_fraction_used_pct"),
         help_text="One unit may feed several batches, up to 100 % in all.",
     )
     lot_number = _text(
@@ -333,25 +332,25 @@ class StepForm(ESignForm):
 class CellCountForm(forms.Form):
     day = forms.IntegerField(
         label="Culture day",
-        validators=[MinValueValidator(0), MaxValueValidator(60)],
+        validators=validators_of(CellCount, "day"),
         help_text="Day 0 = cord blood thaw.",
     )
     measured_at = _datetime_field("Measured at")
-    total_cells_per_ml = _cells_field("Total cells per mL", "e.g. 1.1e6")
-    viable_cells_per_ml = _cells_field("Viable cells per mL", "e.g. 1.0e6")
+    total_cells_per_ml = _cells_field("Total cells per mL", "e.g. 1.1e6", "total_cells_per_ml")
+    viable_cells_per_ml = _cells_field("Viable cells per mL", "e.g. 1.0e6", "viable_cells_per_ml")
     viability_pct = forms.DecimalField(
         label="Viability (%)",
         max_digits=5,
         decimal_places=2,
         required=False,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        validators=validators_of(CellCount, "viability_pct"),
         help_text="Blank: computed from viable / total.",
     )
     volume_ml = forms.DecimalField(
         label="Culture volume (mL)",
         max_digits=9,
         decimal_places=2,
-        validators=[_more_than_zero],
+        validators=validators_of(CellCount, "volume_ml"),
     )
     notes = _textarea("Notes", required=False)
 
@@ -387,7 +386,7 @@ class CustodyForm(forms.Form):
         max_digits=5,
         decimal_places=1,
         required=False,
-        validators=[MinValueValidator(-200), MaxValueValidator(60)],
+        validators=validators_of(CustodyEvent, "temperature_c"),
     )
     notes = _textarea("Notes", required=False)
 

@@ -8,13 +8,19 @@ errors ("bags.0.division"), so a refusal lands next to its input.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 
 from batches.forms import ESignForm, _datetime_field, _text
-from batches.models import DoseUnit, DoseUnitStatus, Presentation, ProtocolDoseLevel
+from batches.models import (
+    CustodyEvent,
+    DoseUnit,
+    DoseUnitStatus,
+    Infusion,
+    Presentation,
+    ProtocolDoseLevel,
+)
+from carnk_mfg.fields import validators_of
 
 BAG_ROWS = 6
 
@@ -51,7 +57,7 @@ class FormulateForm(ESignForm):
                 label="Volume (mL)",
                 max_digits=7,
                 decimal_places=2,
-                min_value=Decimal("0.01"),
+                validators=validators_of(DoseUnit, "volume_ml"),
                 required=False,
             )
         # The password field comes last, after the bags.
@@ -163,7 +169,7 @@ class HandoffForm(forms.Form):
         max_digits=5,
         decimal_places=1,
         required=False,
-        validators=[MinValueValidator(-200), MaxValueValidator(60)],
+        validators=validators_of(CustodyEvent, "temperature_c"),
     )
 
 
@@ -212,7 +218,10 @@ class InfusionForm(ESignForm):
     started_at = _datetime_field("Infusion started")
     ended_at = _datetime_field("Infusion ended")
     volume_ml = forms.DecimalField(
-        label="Volume infused (mL)", max_digits=7, decimal_places=2, min_value=Decimal("0.01")
+        label="Volume infused (mL)",
+        max_digits=7,
+        decimal_places=2,
+        validators=validators_of(Infusion, "volume_ml"),
     )
     notes = _textarea("Notes", required=False)
 

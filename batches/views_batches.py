@@ -58,6 +58,7 @@ from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import actor_may
 from carnk_mfg.signatures import signature_intact, signatures_for
 from qc.models import QcTest
+from qc.selectors import with_overdue
 
 BATCHES_PER_PAGE = 25
 S = BatchState
@@ -230,7 +231,9 @@ def _batch_or_404(lot_number: str) -> Batch:
         "custody__recorded_by",
         Prefetch(
             "qc_tests",
-            queryset=QcTest.objects.select_related("definition").order_by("due_at", "id"),
+            queryset=with_overdue(
+                QcTest.objects.select_related("definition"), now=timezone.now()
+            ).order_by("due_at", "id"),
         ),
     )
     return batch
@@ -486,10 +489,7 @@ def _batch_page(
         refused += _form_messages(form)
 
     steps_done = {s.template_step_id for s in batch.steps.all()}
-    qc_rows = [
-        {"test": test, "overdue": test.is_open and test.due_at < now}
-        for test in batch.qc_tests.all()
-    ]
+    qc_tests = list(batch.qc_tests.all())  # each marked `overdue` by qc.selectors
     context = {
         "batch": batch,
         "badge": STATE_BADGES.get(state, ""),
@@ -520,8 +520,8 @@ def _batch_page(
         "chart": growth_chart(series, harvest_day),
         "expansion_flag": selectors.expansion_flag(batch, series),
         "harvest_day": harvest_day,
-        "qc_rows": qc_rows,
-        "qc_overdue": sum(1 for row in qc_rows if row["overdue"]),
+        "qc_tests": qc_tests,
+        "qc_overdue": sum(1 for test in qc_tests if test.overdue),
         "may_enter_result": actor_may(user, "qc.enter_qc_result"),
         "may_review_result": actor_may(user, "qc.review_qc_result"),
         "open_deviations": open_deviations,

@@ -12,10 +12,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from batches.forms import _datetime_field
-from batches.models import AdverseEventKind, FollowUpVisit, Infusion
+from batches.models import (
+    AdverseEvent,
+    AdverseEventKind,
+    FollowUpVisit,
+    Infusion,
+    SafetySwitchActivation,
+)
 from batches.models.clinical import TumourResponse
 from batches.services import after_infusion
 from batches.views import _call_service, _require, allowed_to
+from carnk_mfg.fields import validators_of
 from carnk_mfg.roles import actor_may
 
 DUE_WITHIN = timedelta(days=7)
@@ -28,7 +35,9 @@ class FollowUpForm(forms.Form):
         label="Response", required=False, choices=[("", "—"), *TumourResponse.choices]
     )
     car_nk_copies_per_ug = forms.FloatField(
-        label="CAR-NK persistence (qPCR copies/ug DNA)", required=False, min_value=0
+        label="CAR-NK persistence (qPCR copies/ug DNA)",
+        required=False,
+        validators=validators_of(FollowUpVisit, "car_nk_copies_per_ug"),
     )
     donor_specific_antibodies = forms.ChoiceField(
         label="Donor-specific antibodies",
@@ -40,9 +49,14 @@ class FollowUpForm(forms.Form):
 
 class AdverseEventForm(forms.Form):
     kind = forms.ChoiceField(choices=AdverseEventKind.choices)
-    grade = forms.IntegerField(min_value=1, max_value=5, help_text="ASTCT consensus grade")
+    grade = forms.IntegerField(
+        validators=validators_of(AdverseEvent, "grade"), help_text="ASTCT consensus grade"
+    )
     ice_score = forms.IntegerField(
-        label="ICE score", required=False, min_value=0, max_value=10, help_text="ICANS only"
+        label="ICE score",
+        required=False,
+        validators=validators_of(AdverseEvent, "ice_score"),
+        help_text="ICANS only",
     )
     onset_at = _datetime_field("Onset")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
@@ -50,7 +64,12 @@ class AdverseEventForm(forms.Form):
 
 class SafetySwitchForm(forms.Form):
     given_at = _datetime_field("AP1903 given at")
-    dose_mg_per_kg = forms.DecimalField(label="Dose (mg/kg)", max_digits=5, decimal_places=3)
+    dose_mg_per_kg = forms.DecimalField(
+        label="Dose (mg/kg)",
+        max_digits=5,
+        decimal_places=3,
+        validators=validators_of(SafetySwitchActivation, "dose_mg_per_kg"),
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 

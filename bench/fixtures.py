@@ -16,6 +16,8 @@ def bench_user(username: str, role: str):
 
 def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
     """A batch on the default template (approved, with its release panel) in `state`."""
+    from datetime import timedelta
+
     from django.utils import timezone
 
     from batches.models import Batch, CordBloodUnit, ProcessTemplate
@@ -27,22 +29,23 @@ def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
     QcSpecSet.objects.filter(template=template, status="draft").update(status="approved")
     unit = CordBloodUnit.objects.first() or CordBloodUnitFactory(registered_by=user)
     now = timezone.now()
-    batch = Batch.objects.filter(lot_number=lot_number).first()
-    if batch is not None:
-        return batch
-    # A batch starts planned and moves only along the lifecycle (the database insists).
-    batch = Batch.objects.create(
+    # Planned a month ago: the readings the benchmarks send (an hour old) may not predate it.
+    planned = now - timedelta(days=30)
+    batch = Batch.objects.filter(lot_number=lot_number).first() or Batch.objects.create(
         lot_number=lot_number,
         source_unit=unit,
         template=template,
         coi_identifier=coi_identifier,
         unit_fraction_used_pct=1,
+        state="planned",
         state_changed_at=now,
         created_by=user,
-        created_at=now,
+        created_at=planned,
     )
+    # A batch starts planned and moves only along the lifecycle (the database insists).
     path = ["in_process", "harvested", "in_qc"]
-    for step in path[: path.index(state) + 1] if state in path else []:
-        Batch.objects.filter(pk=batch.pk).update(state=step)
-    batch.refresh_from_db()
+    if batch.state == "planned" and state in path:
+        for step in path[: path.index(state) + 1]:
+            Batch.objects.filter(pk=batch.pk).update(state=step)
+        batch.refresh_from_db()
     return batch

@@ -112,15 +112,11 @@ def _plan() -> str:
     from django.db import connection
     from django.utils import timezone
 
-    from qc.models import OPEN_TEST_STATES, QcTest
+    from qc.selectors import overdue_q
+    from qc.services.overdue import CLAIM_LIMIT, unflagged
 
-    qs = (
-        QcTest.objects.filter(
-            state__in=OPEN_TEST_STATES, overdue_flagged_at__isnull=True, due_at__lt=timezone.now()
-        )
-        .order_by("due_at")
-        .values_list("id", flat=True)[:5000]
-    )
+    qs = unflagged(flag_field="overdue_flagged_at", selects=overdue_q(now=timezone.now()))
+    qs = qs.values_list("id", flat=True)[:CLAIM_LIMIT]
     sql, params = qs.query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute("EXPLAIN " + sql, params)

@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from carnk_mfg.signatures import LOCKED_OUT
+
 
 @login_required
 def home(request):
@@ -52,10 +54,6 @@ def readyz(request):
 
 def locked_out(request, credentials=None, *args, **kwargs):
     """django-axes lockout answer (for the login form, the API token endpoint and signing)."""
-    message = (
-        "This account is locked after repeated failed password entries. "
-        "Ask an administrator to unlock it."
-    )
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=403)
-    return render(request, "registration/locked_out.html", {"message": message}, status=403)
+        return JsonResponse({"detail": LOCKED_OUT}, status=403)
+    return render(request, "registration/locked_out.html", {"message": LOCKED_OUT}, status=403)

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -22,7 +21,8 @@ from batches.views import _call_service, _history_rows, allowed_to
 from carnk_mfg.roles import actor_may
 from carnk_mfg.signatures import signature_intact, signatures_for
 from qc.forms import ResultForm, RetestForm, ReviewForm, SampleForm
-from qc.models import OPEN_TEST_STATES, Channel, Notification, QcTest, TestState
+from qc.models import Channel, Notification, QcTest, TestState
+from qc.selectors import due_soon_q, overdue_q, with_overdue
 from qc.services import results
 
 # A worklist section longer than this is cut, with a note; open tests are few in practice.
@@ -37,25 +37,19 @@ FORM_SHOWN = {
 }
 
 
-def overdue_filter(now) -> Q:
-    """Open and past due_at, or already flagged by the overdue scan (as the API's filter)."""
-    return Q(state__in=OPEN_TEST_STATES) & (Q(due_at__lt=now) | Q(overdue_flagged_at__isnull=False))
+def _tests(now):
+    return with_overdue(
+        QcTest.objects.select_related("batch", "definition", "resulted_by"), now=now
+    )
 
 
-def _tests():
-    return QcTest.objects.select_related("batch", "definition", "resulted_by")
-
-
-def _section(key, title, help_text, queryset, now):
+def _section(key, title, help_text, queryset):
     rows = list(queryset[: SECTION_LIMIT + 1])
     return {
         "key": key,
         "title": title,
         "help": help_text,
-        "rows": [
-            {"test": test, "overdue": test.is_open and test.due_at < now}
-            for test in rows[:SECTION_LIMIT]
-        ],
+        "rows": rows[:SECTION_LIMIT],
         "cut": len(rows) > SECTION_LIMIT,
     }
 
@@ -64,44 +58,36 @@ def _section(key, title, help_text, queryset, now):
 def worklist(request):
     now = timezone.now()
     lead = settings.QC_DUE_SOON_LEAD_HOURS
-    overdue = overdue_filter(now)
+    overdue = overdue_q(now=now)
     sections = [
         _section(
             "due-now",
             "Due now",
             "The sample is due and no result is entered yet.",
-            _tests()
+            _tests(now)
             .filter(state__in=[TestState.PLANNED, TestState.SAMPLED], sample_due_at__lte=now)
             .exclude(overdue)
             .order_by("due_at", "id"),
-            now,
         ),
         _section(
             "due-soon",
             "Due soon",
             f"Open tests whose result must be reviewed within {lead:g} h.",
-            _tests()
-            .filter(
-                state__in=OPEN_TEST_STATES,
-                due_at__gte=now,
-                due_at__lte=now + timedelta(hours=lead),
-            )
+            _tests(now)
+            .filter(due_soon_q(now=now, lead=timedelta(hours=lead)))
             .order_by("due_at", "id"),
-            now,
         ),
         _section(
             "overdue",
             "Overdue",
             "Open and past the time their result had to be reviewed.",
-            _tests().filter(overdue).order_by("due_at", "id"),
-            now,
+            _tests(now).filter(overdue).order_by("due_at", "id"),
         ),
         _section(
             "awaiting-review",
             "Awaiting review",
             "Resulted; a second person reviews and signs.",
-            _tests().filter(state=TestState.RESULTED).order_by("due_at", "id"),
-            now,
+            _tests(now).filter(state=TestState.RESULTED).order_by("due_at", "id"),
         ),
     ]
     return render(request, "qc/worklist.html", {"sections": sections, "now": now})
@@ -109,7 +95,7 @@ def worklist(request):
 
 def _test_or_404(pk: int) -> QcTest:
     return get_object_or_404(
-        QcTest.objects.select_related(
+        with_overdue(QcTest.objects.all(), now=timezone.now()).select_related(
             "batch",
             "batch__intended_recipient",
             "definition",
@@ -134,7 +120,7 @@ def _test_page(request, test: QcTest, **bound_forms):
     context = {
         "test": test,
         "definition": test.definition,
-        "overdue": test.is_open and test.due_at < now,
+        "overdue": test.overdue,
         "sample_due": test.sample_due_at <= now,
         "alerts": list(test.alerts.all()),
         "retests": list(test.retests.select_related("definition")),

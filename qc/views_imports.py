@@ -51,8 +51,9 @@ def import_detail(request, pk):
     staged = get_object_or_404(
         InstrumentImport.objects.select_related("instrument").defer("raw_file"), pk=pk
     )
-    form = forms.Form(request.POST or None)
-    if request.method == "POST":
+    # Bound on POST even with no fields, so a refusal can be shown on it.
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         _require(request, "qc.submit_reading")
         accepted = _call_service(form, lambda: import_accept(actor=request.user, staged=staged))
         if accepted is not None:

@@ -170,6 +170,30 @@ def planned_batch(db, technician, approved_template, lots):
 
 
 @pytest.fixture
+def batch_260001(technician, approved_template, lots):
+    """Batch CNK-260001 in process, the lot the sample instrument files name; planned before
+    their measurements (January 2026), since a count may not predate its batch."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from batches.services.batch_record import batch_create
+    from batches.services.lifecycle import batch_transition
+    from tests.factories import CordBloodUnitFactory
+
+    since = timezone.now() - datetime(2025, 12, 1, tzinfo=UTC)
+    with planned_days_ago(since.total_seconds() / 86400):
+        batch = batch_create(
+            actor=technician,
+            source_unit=CordBloodUnitFactory(),
+            template=approved_template,
+            unit_fraction_used_pct=100,
+            lot_number="CNK-260001",
+        )
+    return batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
+
+
+@pytest.fixture
 def instrument(db, admin_user):
     """A calibrated Vi-CELL BLU, registered through the service."""
     from datetime import timedelta

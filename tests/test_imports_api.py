@@ -14,22 +14,6 @@ FILES = Path(__file__).parent / "instrument_files"
 URL = "/api/v1/imports/"
 
 
-@pytest.fixture
-def batch_260001(technician, approved_template, lots):
-    from batches.services.batch_record import batch_create
-    from batches.services.lifecycle import batch_transition
-    from tests.factories import CordBloodUnitFactory
-
-    batch = batch_create(
-        actor=technician,
-        source_unit=CordBloodUnitFactory(),
-        template=approved_template,
-        unit_fraction_used_pct=100,
-        lot_number="CNK-260001",
-    )
-    return batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
-
-
 def keyed(key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")

@@ -110,3 +110,74 @@ def test_impossible_offsets_are_400_not_500(api, qc_analyst, value):
     r = api.as_user(qc_analyst).get("/api/v1/qc-tests/", {"due_before": value})
     assert r.status_code == 400
     assert api.get("/api/v1/qc-tests/").status_code == 200  # the connection is still usable
+
+
+def _ids(response):
+    assert response.status_code == 200, response.content
+    return {t["id"]: t["overdue"] for t in response.json()["results"]}
+
+
+def test_overdue_is_open_and_past_due_whether_flagged_or_not(
+    api, client, qc_analyst, planned_batch, approved_spec_set
+):
+    from django.urls import reverse
+
+    from qc.services import results
+
+    now = timezone.now().replace(microsecond=0)
+    reviewer = UserFactory(username="qc-second", role="qc_analyst")
+    with time_machine.travel(now, tick=False):
+        reviewed = make_test(planned_batch, at=now - timedelta(hours=30))
+        scan_overdue()
+        results.qc_result_enter(actor=qc_analyst, test=reviewed, value="1.0", unit="EU/mL")
+        results.qc_result_review(actor=reviewer, password=PASSWORD, test=reviewed)
+        not_yet_flagged = make_test(planned_batch, code="viability", at=now - timedelta(hours=26))
+        at_due = make_test(planned_batch, code="sterility", at=now - timedelta(hours=24))
+        future = make_test(planned_batch, code="mycoplasma", at=now - timedelta(hours=1))
+        reviewed.refresh_from_db()
+        assert reviewed.overdue_flagged_at is not None and reviewed.state == "reviewed"
+        assert QcTest.objects.get(pk=not_yet_flagged.pk).overdue_flagged_at is None
+
+        api_client = api.as_user(qc_analyst)
+        overdue = _ids(api_client.get("/api/v1/qc-tests/", {"overdue": "true"}))
+        on_time = _ids(api_client.get("/api/v1/qc-tests/", {"overdue": "false"}))
+        every = _ids(api_client.get("/api/v1/qc-tests/"))
+        detail = api_client.get(f"/api/v1/qc-tests/{not_yet_flagged.pk}/").json()
+
+        client.force_login(qc_analyst)
+        page = client.get(reverse("qc-worklist")).content.decode()
+
+    assert overdue == {not_yet_flagged.pk: True}
+    assert detail["overdue"] is True
+    # At due_at exactly it is not yet overdue; reviewed or due later, it is not overdue.
+    assert on_time == {reviewed.pk: False, at_due.pk: False, future.pk: False}
+    assert every == {**overdue, **on_time}
+    start = page.index('id="overdue"')
+    block = page[start : page.index("</section>", start)]
+    listed = {
+        t.pk
+        for t in (reviewed, not_yet_flagged, at_due, future)
+        if f'href="{reverse("qc-test", args=[t.pk])}"' in block
+    }
+    assert listed == set(overdue)
+
+
+def test_overdue_filter_refuses_what_is_not_a_yes_or_no(api, qc_analyst):
+    r = api.as_user(qc_analyst).get("/api/v1/qc-tests/", {"overdue": "maybe"})
+    assert r.status_code == 400 and "overdue" in r.json()
+
+
+def test_the_overdue_claim_reads_its_partial_index(planned_batch, approved_spec_set):
+    from django.db import connection
+
+    from qc.selectors import overdue_q
+    from qc.services.overdue import CLAIM_LIMIT, unflagged
+
+    make_test(planned_batch, at=timezone.now() - timedelta(hours=30))
+    with connection.cursor() as cursor:
+        # A nearly empty table is cheaper to read whole; ask whether the index *can* serve.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    claim = unflagged(flag_field="overdue_flagged_at", selects=overdue_q(now=timezone.now()))
+    plan = claim.select_for_update(skip_locked=True, of=("self",)).values_list("id")
+    plan = plan[:CLAIM_LIMIT].explain()
+    assert "qctest_overdue_scan" in plan, plan

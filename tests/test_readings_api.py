@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from batches.models import CellCount
 from qc.models import InstrumentReading
+from tests.conftest import planned_days_ago
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/readings/"
@@ -225,12 +226,13 @@ def test_concurrent_identical_requests_create_one_record_each(
     from qc.services.instruments import instrument_key_create, instrument_register
     from tests.factories import CordBloodUnitFactory
 
-    batch = batch_create(
-        actor=technician,
-        source_unit=CordBloodUnitFactory(),
-        template=approved_template,
-        unit_fraction_used_pct=100,
-    )
+    with planned_days_ago(30):
+        batch = batch_create(
+            actor=technician,
+            source_unit=CordBloodUnitFactory(),
+            template=approved_template,
+            unit_fraction_used_pct=100,
+        )
     batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
     instrument = instrument_register(
         actor=admin_user,
@@ -267,3 +269,95 @@ def test_impossible_offset_in_measured_at_is_an_item_error(instrument_key, runni
         URL, reading(running_batch, measured_at="2026-01-01T10:00:00-18:00"), format="json"
     )
     assert r.status_code == 400 and "measured_at" in r.json()["items"]["0"]
+
+
+def _typed_refusal(technician, batch, body) -> dict:
+    """What the typed count path (the technician's form and API) says about the same count."""
+    from decimal import Decimal
+
+    from django.core.exceptions import ValidationError
+    from django.utils.dateparse import parse_datetime
+
+    from batches.services.batch_record import cell_count_record
+
+    with pytest.raises(ValidationError) as refused:
+        cell_count_record(
+            actor=technician,
+            batch=batch,
+            day=int(body["sample_id"].rsplit("-D", 1)[1]),
+            measured_at=parse_datetime(body["measured_at"]),
+            total_cells_per_ml=body["total_cells_per_ml"],
+            viable_cells_per_ml=body["viable_cells_per_ml"],
+            volume_ml=Decimal(str(body["volume_ml"])),
+            viability_pct=Decimal(str(body["viability_pct"])),
+        )
+    return refused.value.message_dict
+
+
+@pytest.mark.parametrize(
+    "case, field",
+    [
+        ("viable above total", "viable_cells_per_ml"),
+        ("before the batch was planned", "measured_at"),
+        ("beyond the clock allowance", "measured_at"),
+        ("viability out of bounds", "viability_pct"),
+        ("volume zero", "volume_ml"),
+    ],
+)
+def test_a_reading_is_refused_as_the_typed_count_would_be(
+    instrument_key, running_batch, technician, settings, case, field
+):
+    skew = timedelta(seconds=settings.CLOCK_SKEW_ALLOWANCE_SECONDS)
+    change = {
+        "viable above total": {"viable_cells_per_ml": 2.5e6, "viability_pct": 100},
+        "before the batch was planned": {
+            "measured_at": (running_batch.created_at - timedelta(days=1)).isoformat()
+        },
+        "beyond the clock allowance": {
+            "measured_at": (timezone.now() + skew + timedelta(minutes=10)).isoformat()
+        },
+        "viability out of bounds": {"viable_cells_per_ml": 2.0e6, "viability_pct": 100.9},
+        "volume zero": {"volume_ml": 0},
+    }[case]
+    body = reading(running_batch, 7, **change)
+    typed = _typed_refusal(technician, running_batch, body)
+    r = keyed(instrument_key).post(URL, [reading(running_batch, 6), body], format="json")
+    assert r.status_code == 400, r.json()
+    assert r.json()["items"] == {"1": {field: typed[field]}}
+    assert CellCount.objects.count() == 0 and InstrumentReading.objects.count() == 0
+
+
+def test_a_reading_on_a_batch_not_in_culture_is_refused_as_a_typed_count(
+    instrument_key, planned_batch, technician
+):
+    body = reading(planned_batch, 7)
+    typed = _typed_refusal(technician, planned_batch, body)
+    r = keyed(instrument_key).post(URL, body, format="json")
+    assert r.status_code == 400, r.json()
+    # The batch comes from the sample ID, so the refusal is on the reading's sample_id.
+    assert r.json()["items"] == {"0": {"sample_id": typed["batch"]}}
+    assert "Counts are recorded during manufacturing" in typed["batch"][0]
+
+
+def test_a_reading_without_volume_stores_the_concentration_only(instrument_key, running_batch):
+    body = reading(running_batch, 5)
+    del body["volume_ml"]
+    r = keyed(instrument_key).post(URL, body, format="json")
+    assert r.status_code == 201, r.json()
+    count = CellCount.objects.get()
+    assert count.volume_ml is None and count.total_viable_cells is None
+    assert count.viable_cells_per_ml == 1.8e6 and float(count.viability_pct) == 90.0
+
+
+def test_queries_do_not_grow_with_the_readings_in_a_request(instrument_key, running_batch):
+    from django.test.utils import CaptureQueriesContext
+
+    client = keyed(instrument_key)
+    assert client.post(URL, reading(running_batch, 1), format="json").status_code == 201  # warm
+    sizes = {}
+    for n in (2, 40):
+        with CaptureQueriesContext(connection) as queries:
+            r = client.post(URL, [reading(running_batch, d % 15) for d in range(n)], format="json")
+        assert r.status_code == 201, r.json()
+        sizes[n] = len(queries)
+    assert sizes[2] == sizes[40], sizes

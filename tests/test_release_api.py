@@ -119,3 +119,36 @@ def test_dose_endpoints_refuse_unknown_recipient_and_level(api, in_qc_batch, tec
         f"/api/v1/doses/{bag.pk}/calculation/", {"recipient": "nobody", "dose_level": "DL9"}
     )
     assert r.status_code == 400 and {"recipient", "dose_level"} <= set(r.json())
+
+
+def test_coa_prints_the_username_of_people_without_a_name(api, in_qc_batch, qc_analyst, qa):
+    from batches.services.batch_record import deviation_open
+
+    reviewer = UserFactory(username="qc-noname", role="qc_analyst", first_name="", last_name="")
+    opener = UserFactory(username="tech-noname", role="technician", first_name="", last_name="")
+    result_all(in_qc_batch, qc_analyst, reviewer)
+    deviation_open(
+        actor=opener,
+        batch=in_qc_batch,
+        kind="other",
+        what="Label reprinted",
+        why="Smudged",
+        impact="None",
+    )
+    r = api.as_user(qa).get(f"/api/v1/batches/{in_qc_batch.lot_number}/coa/")
+    assert r.status_code == 200
+    assert r["Content-Type"] == "application/pdf"
+    text = pdf_text(b"".join(r.streaming_content) if r.streaming else r.content)
+    assert "qc-noname" in text and "tech-noname" in text
+
+
+def test_pages_print_the_username_of_people_without_a_name(client, qa):
+    from django.urls import reverse
+
+    nameless = UserFactory(username="qa-noname", role="qa", first_name="", last_name="")
+    client.force_login(nameless)
+    page = client.get(reverse("home")).content.decode()
+    assert "<strong>qa-noname</strong>" in page
+    client.force_login(qa)
+    page = client.get(reverse("home")).content.decode()
+    assert f"<strong>{qa.get_full_name()}</strong>" in page

@@ -85,3 +85,25 @@ def test_empty_password_is_refused(qa):
     unit = CordBloodUnitFactory(eligibility="pending", status="received")
     with pytest.raises(ValidationError):
         determine(qa, unit, password="")
+
+
+def test_signing_login_and_api_lockouts_say_the_same_words(qa, settings, client, rf):
+    import json
+
+    from django.utils.html import escape
+
+    from carnk_mfg.signatures import LOCKED_OUT
+    from carnk_mfg.views import locked_out
+
+    settings.AXES_FAILURE_LIMIT = 2
+    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    for _ in range(2):
+        with pytest.raises(ValidationError):
+            determine(qa, unit, password="wrong")
+    with pytest.raises(ValidationError) as exc:
+        determine(qa, unit)
+    assert exc.value.message_dict["password"] == [LOCKED_OUT]
+    page = client.post("/accounts/login/", {"username": qa.username, "password": PASSWORD})
+    assert page.status_code == 403 and escape(LOCKED_OUT) in page.content.decode()
+    answer = locked_out(rf.post("/api/v1/auth/token/"))
+    assert answer.status_code == 403 and json.loads(answer.content) == {"detail": LOCKED_OUT}

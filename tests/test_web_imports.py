@@ -12,22 +12,6 @@ pytestmark = pytest.mark.django_db
 FILES = Path(__file__).parent / "instrument_files"
 
 
-@pytest.fixture
-def batch_260001(technician, approved_template, lots):
-    from batches.services.batch_record import batch_create
-    from batches.services.lifecycle import batch_transition
-    from tests.factories import CordBloodUnitFactory
-
-    batch = batch_create(
-        actor=technician,
-        source_unit=CordBloodUnitFactory(),
-        template=approved_template,
-        unit_fraction_used_pct=100,
-        lot_number="CNK-260001",
-    )
-    return batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
-
-
 def test_upload_preview_accept(client, technician, instrument, batch_260001):
     client.force_login(technician)
     data = (FILES / "nc_view_multi.csv").read_bytes().replace(b"CNK-260007", b"CNK-260001")
@@ -61,3 +45,24 @@ def test_bad_file_is_a_form_error(client, technician, instrument):
 def test_clinical_staff_cannot_import(client, clinical):
     client.force_login(clinical)
     assert client.get("/imports/").status_code == 403
+
+
+def test_a_refused_accept_is_a_form_error(client, technician, instrument, batch_260001):
+    """A row the count rule refuses (here measured before the batch was planned) stops the
+    accept with the reason on the page, not a server error."""
+    from batches.models import Batch
+
+    Batch.objects.filter(pk=batch_260001.pk).update(
+        created_at=batch_260001.created_at.replace(year=2027)
+    )
+    client.force_login(technician)
+    data = (FILES / "nc_view_multi.csv").read_bytes().replace(b"CNK-260007", b"CNK-260001")
+    r = client.post(
+        "/imports/",
+        {"instrument": instrument.serial_number, "file": SimpleUploadedFile("nc.csv", data)},
+    )
+    assert r.status_code == 302
+    page = client.post(r["Location"])
+    assert page.status_code == 200
+    assert "cannot be before batch CNK-260001 was planned" in page.content.decode()
+    assert CellCount.objects.count() == 0

@@ -1,7 +1,5 @@
 """API shapes for process templates and the batch record."""
 
-from decimal import Decimal
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -23,6 +21,7 @@ from batches.models import (
     StepParameter,
     TemplateStep,
 )
+from carnk_mfg.fields import validators_of
 
 
 class StepParameterOut(serializers.ModelSerializer):
@@ -313,7 +312,9 @@ class BatchCreateIn(serializers.Serializer):
     source_unit = serializers.CharField(help_text="DIN of the cord blood unit")
     template = serializers.IntegerField(help_text="id of an approved process template version")
     unit_fraction_used_pct = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal(100)
+        max_digits=5,
+        decimal_places=2,
+        validators=validators_of(Batch, "unit_fraction_used_pct"),
     )
     intended_recipient = serializers.CharField(required=False, allow_blank=True, default="")
     lot_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
@@ -345,20 +346,26 @@ class StepIn(serializers.Serializer):
 
 
 class CountIn(serializers.Serializer):
-    day = serializers.IntegerField(min_value=0, max_value=60)
+    # Bounds are the model fields' own (carnk_mfg.fields); the rest is cell_count_build's.
+    day = serializers.IntegerField(validators=validators_of(CellCount, "day"))
     measured_at = serializers.DateTimeField()
-    total_cells_per_ml = serializers.FloatField(min_value=0)
-    viable_cells_per_ml = serializers.FloatField(min_value=0)
+    total_cells_per_ml = serializers.FloatField(
+        validators=validators_of(CellCount, "total_cells_per_ml")
+    )
+    viable_cells_per_ml = serializers.FloatField(
+        validators=validators_of(CellCount, "viable_cells_per_ml")
+    )
     viability_pct = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
-        min_value=Decimal(0),
-        max_value=Decimal(100),
+        validators=validators_of(CellCount, "viability_pct"),
         required=False,
         allow_null=True,
         default=None,
     )
-    volume_ml = serializers.DecimalField(max_digits=9, decimal_places=2, min_value=Decimal("0.01"))
+    volume_ml = serializers.DecimalField(
+        max_digits=9, decimal_places=2, validators=validators_of(CellCount, "volume_ml")
+    )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -395,8 +402,7 @@ class CustodyIn(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        min_value=Decimal(-200),
-        max_value=Decimal(60),
+        validators=validators_of(CustodyEvent, "temperature_c"),
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 

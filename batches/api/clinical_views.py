@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,8 +10,15 @@ from rest_framework.response import Response
 
 from batches.api.serializers import PasswordField
 from batches.api.views import _ReadViewSet
-from batches.models import AdverseEvent, BedsideCheck, FollowUpVisit, Infusion
+from batches.models import (
+    AdverseEvent,
+    BedsideCheck,
+    FollowUpVisit,
+    Infusion,
+    SafetySwitchActivation,
+)
 from batches.services import after_infusion, bedside
+from carnk_mfg.fields import validators_of
 
 
 class BedsideCheckOut(serializers.ModelSerializer):
@@ -79,7 +84,9 @@ class InfusionIn(serializers.Serializer):
     bedside_check = serializers.IntegerField()
     started_at = serializers.DateTimeField()
     ended_at = serializers.DateTimeField()
-    volume_ml = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
+    volume_ml = serializers.DecimalField(
+        max_digits=7, decimal_places=2, validators=validators_of(Infusion, "volume_ml")
+    )
     vitals = serializers.DictField(required=False, default=dict)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     password = PasswordField()
@@ -87,7 +94,11 @@ class InfusionIn(serializers.Serializer):
 
 class SafetySwitchIn(serializers.Serializer):
     given_at = serializers.DateTimeField()
-    dose_mg_per_kg = serializers.DecimalField(max_digits=5, decimal_places=3)
+    dose_mg_per_kg = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=3,
+        validators=validators_of(SafetySwitchActivation, "dose_mg_per_kg"),
+    )
     reason = serializers.CharField()
 
 
@@ -146,9 +157,12 @@ class AdverseEventOut(serializers.ModelSerializer):
 class AdverseEventIn(serializers.Serializer):
     infusion = serializers.IntegerField()
     kind = serializers.ChoiceField(["crs", "icans", "gvhd", "other"])
-    grade = serializers.IntegerField(min_value=1, max_value=5)
+    grade = serializers.IntegerField(validators=validators_of(AdverseEvent, "grade"))
     ice_score = serializers.IntegerField(
-        min_value=0, max_value=10, required=False, allow_null=True, default=None
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=validators_of(AdverseEvent, "ice_score"),
     )
     onset_at = serializers.DateTimeField()
     description = serializers.CharField()
@@ -198,7 +212,12 @@ class FollowUpOut(serializers.ModelSerializer):
 class FollowUpIn(serializers.Serializer):
     done_at = serializers.DateTimeField()
     response = serializers.ChoiceField(["", "CR", "PR", "SD", "PD"], required=False, default="")
-    car_nk_copies_per_ug = serializers.FloatField(required=False, allow_null=True, default=None)
+    car_nk_copies_per_ug = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=validators_of(FollowUpVisit, "car_nk_copies_per_ug"),
+    )
     donor_specific_antibodies = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=20
     )

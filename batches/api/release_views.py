@@ -3,8 +3,6 @@ documents, and dose units (`/api/v1/doses/`)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,14 +15,17 @@ from batches import documents, selectors
 from batches.api import batch_serializers as bs
 from batches.api.serializers import PasswordField
 from batches.api.views import _ReadViewSet
-from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
+from batches.models import CustodyEvent, DoseUnit, ProtocolDoseLevel, Recipient
 from batches.services import bedside, release
+from carnk_mfg.fields import validators_of
 
 
 class BagIn(serializers.Serializer):
     division = serializers.CharField(max_length=2)
     presentation = serializers.ChoiceField(["fresh", "cryopreserved"])
-    volume_ml = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
+    volume_ml = serializers.DecimalField(
+        max_digits=7, decimal_places=2, validators=validators_of(DoseUnit, "volume_ml")
+    )
 
 
 class FormulateIn(serializers.Serializer):
@@ -167,8 +168,7 @@ class DoseCustodyIn(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        min_value=Decimal(-200),
-        max_value=Decimal(60),
+        validators=validators_of(CustodyEvent, "temperature_c"),
     )
 
 

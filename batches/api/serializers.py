@@ -1,8 +1,6 @@
 """API input and output shapes. Inputs are plain serializers (types and ranges); the business
 rules are checked once, in the services."""
 
-from decimal import Decimal
-
 from rest_framework import serializers
 
 from batches.models import (
@@ -20,6 +18,7 @@ from batches.models import (
 )
 from batches.models.donor import KirLigandGroup
 from batches.models.materials import Reagent
+from carnk_mfg.fields import validators_of
 from carnk_mfg.models import ElectronicSignature
 from carnk_mfg.signatures import signature_changes, signature_intact
 
@@ -119,12 +118,15 @@ class CordBloodUnitRegisterIn(serializers.Serializer):
     source_bank = serializers.CharField(max_length=120)
     collected_at = serializers.DateTimeField()
     cryopreserved_at = serializers.DateTimeField()
-    volume_ml = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
-    tnc_count = serializers.FloatField(min_value=1)
-    cd34_count = serializers.FloatField(min_value=0)
-    nrbc_count = serializers.FloatField(min_value=0)
+    # Bounds are the model fields' own (carnk_mfg.fields).
+    volume_ml = serializers.DecimalField(
+        max_digits=7, decimal_places=2, validators=validators_of(CordBloodUnit, "volume_ml")
+    )
+    tnc_count = serializers.FloatField(validators=validators_of(CordBloodUnit, "tnc_count"))
+    cd34_count = serializers.FloatField(validators=validators_of(CordBloodUnit, "cd34_count"))
+    nrbc_count = serializers.FloatField(validators=validators_of(CordBloodUnit, "nrbc_count"))
     viability_pct = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
+        max_digits=5, decimal_places=2, validators=validators_of(CordBloodUnit, "viability_pct")
     )
     hla_a = serializers.CharField(max_length=40, required=False, allow_blank=True)
     hla_b = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -237,14 +239,14 @@ class _LotIn(serializers.Serializer):
 
 class VectorLotIn(_LotIn):
     construct = serializers.CharField(max_length=80, required=False)
-    titer_iu_per_ml = serializers.FloatField(min_value=1)
+    titer_iu_per_ml = serializers.FloatField(validators=validators_of(VectorLot, "titer_iu_per_ml"))
     rcr_result = serializers.ChoiceField(RcrResult.choices, required=False)
 
 
 class FeederLotIn(_LotIn):
     cell_line = serializers.CharField(max_length=80, required=False)
     irradiation_dose_gy = serializers.DecimalField(
-        max_digits=6, decimal_places=1, min_value=Decimal("0.1")
+        max_digits=6, decimal_places=1, validators=validators_of(FeederLot, "irradiation_dose_gy")
     )
     irradiated_on = serializers.DateField()
 
@@ -289,7 +291,9 @@ class RecipientOut(serializers.ModelSerializer):
         ]
 
 
-_WEIGHT = dict(max_digits=5, decimal_places=1, min_value=Decimal("0.1"), max_value=Decimal(400))
+_WEIGHT = dict(
+    max_digits=5, decimal_places=1, validators=validators_of(WeightMeasurement, "weight_kg")
+)
 
 
 class RecipientRegisterIn(serializers.Serializer):

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from carnk_mfg.fields import ABOVE_ZERO, PERCENT, Range
+
 
 class BatchState(models.TextChoices):
     PLANNED = "planned", "Planned"
@@ -98,6 +100,20 @@ BATCH_STATE_GUARDS = [
 ]
 
 
+# Bounds of numbers in the batch record (carnk_mfg.fields): each gives its field's
+# validators and its table's CheckConstraint; forms and serializers read them off the field.
+CULTURE_DAY = Range(low=0, high=60)
+# No cell suspension in a flask comes near 1e12 cells/mL: above it the number was mistyped
+# (and times a volume could overflow a float).
+MAX_CELLS_PER_ML = 1e12
+CELLS_PER_ML = Range(above=0, high=MAX_CELLS_PER_ML)
+VIABLE_CELLS_PER_ML = Range(low=0, high=MAX_CELLS_PER_ML)
+VOLUME_ML = ABOVE_ZERO
+SHARE_OF_UNIT_PCT = Range(above=0, high=100)
+# Cryogenic shipper (about -196 °C) to a warm room; anything outside is a typing error.
+CUSTODY_TEMPERATURE_C = Range(low=-200, high=60)
+
+
 @pghistory.track()
 class Batch(models.Model):
     lot_number = models.CharField(max_length=40, unique=True)
@@ -114,7 +130,10 @@ class Batch(models.Model):
         "batches.Recipient", null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
     )
     unit_fraction_used_pct = models.DecimalField(
-        "Share of the cord blood unit used (%)", max_digits=5, decimal_places=2
+        "Share of the cord blood unit used (%)",
+        max_digits=5,
+        decimal_places=2,
+        validators=SHARE_OF_UNIT_PCT.validators(),
     )
     state = models.CharField(max_length=20, choices=BatchState.choices, default=BatchState.PLANNED)
     held_from_state = models.CharField(max_length=20, choices=BatchState.choices, blank=True)
@@ -139,7 +158,7 @@ class Batch(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(unit_fraction_used_pct__gt=0, unit_fraction_used_pct__lte=100),
+                condition=SHARE_OF_UNIT_PCT.q("unit_fraction_used_pct"),
                 name="batch_unit_fraction_0_100",
             ),
         ]
@@ -225,14 +244,24 @@ class CountSource(models.TextChoices):
 @pghistory.track()
 class CellCount(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="counts")
-    day = models.IntegerField(help_text="Culture day (day 0 = thaw)")
+    day = models.IntegerField(
+        help_text="Culture day (day 0 = thaw)", validators=CULTURE_DAY.validators()
+    )
     measured_at = models.DateTimeField()
-    total_cells_per_ml = models.FloatField()
-    viable_cells_per_ml = models.FloatField()
-    viability_pct = models.DecimalField(max_digits=5, decimal_places=2)
+    total_cells_per_ml = models.FloatField(validators=CELLS_PER_ML.validators())
+    viable_cells_per_ml = models.FloatField(validators=VIABLE_CELLS_PER_ML.validators())
+    viability_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=PERCENT.validators()
+    )
     # Culture volume; an instrument reading of concentration alone leaves it (and so the
     # total viable cells) unknown rather than guessed.
-    volume_ml = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    volume_ml = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=VOLUME_ML.validators(),
+    )
     total_viable_cells = models.FloatField(null=True, blank=True)
     source = models.CharField(
         max_length=20, choices=CountSource.choices, default=CountSource.MANUAL
@@ -247,24 +276,20 @@ class CellCount(models.Model):
         ordering = ["batch", "measured_at", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(total_cells_per_ml__gt=0), name="count_total_positive"
+                condition=CELLS_PER_ML.q("total_cells_per_ml"), name="count_total_positive"
             ),
             models.CheckConstraint(
-                condition=Q(
-                    viable_cells_per_ml__gte=0,
-                    viable_cells_per_ml__lte=models.F("total_cells_per_ml"),
-                ),
+                condition=VIABLE_CELLS_PER_ML.q("viable_cells_per_ml")
+                & Q(viable_cells_per_ml__lte=models.F("total_cells_per_ml")),
                 name="count_viable_within_total",
             ),
             models.CheckConstraint(
-                condition=Q(viability_pct__gte=0, viability_pct__lte=100),
-                name="count_viability_0_100",
+                condition=PERCENT.q("viability_pct"), name="count_viability_0_100"
             ),
             models.CheckConstraint(
-                condition=Q(volume_ml__isnull=True) | Q(volume_ml__gt=0),
-                name="count_volume_positive",
+                condition=VOLUME_ML.q("volume_ml", nullable=True), name="count_volume_positive"
             ),
-            models.CheckConstraint(condition=Q(day__gte=0, day__lte=60), name="count_day_0_60"),
+            models.CheckConstraint(condition=CULTURE_DAY.q("day"), name="count_day_0_60"),
         ]
 
     def __str__(self):
@@ -361,7 +386,13 @@ class CustodyEvent(models.Model):
     from_location = models.CharField(max_length=120)
     to_location = models.CharField(max_length=120)
     occurred_at = models.DateTimeField()
-    temperature_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    temperature_c = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=CUSTODY_TEMPERATURE_C.validators(),
+    )
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -378,8 +409,7 @@ class CustodyEvent(models.Model):
                 name="custody_one_subject",
             ),
             models.CheckConstraint(
-                condition=Q(temperature_c__isnull=True)
-                | Q(temperature_c__gte=-200, temperature_c__lte=60),
+                condition=CUSTODY_TEMPERATURE_C.q("temperature_c", nullable=True),
                 name="custody_temperature_range",
             ),
         ]

@@ -4,6 +4,8 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
+from carnk_mfg.fields import ABOVE_ZERO, NOT_NEGATIVE, Range
+
 
 class BedsideOutcome(models.TextChoices):
     MATCH = "match", "Match: infusion may proceed"
@@ -60,7 +62,9 @@ class Infusion(models.Model):
     )
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
-    volume_ml = models.DecimalField(max_digits=7, decimal_places=2)
+    volume_ml = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=ABOVE_ZERO.validators()
+    )
     # e.g. {"pre": {"temp_c": 36.8, "hr": 78, "bp": "124/78", "spo2": 98}, "post": {...}}
     vitals = models.JSONField(default=dict)
     administered_by = models.ForeignKey(
@@ -77,7 +81,7 @@ class Infusion(models.Model):
                 name="infusion_ends_after_start",
             ),
             models.CheckConstraint(
-                condition=models.Q(volume_ml__gt=0), name="infusion_volume_positive"
+                condition=ABOVE_ZERO.q("volume_ml"), name="infusion_volume_positive"
             ),
         ]
 
@@ -92,6 +96,14 @@ class AdverseEventKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# ASTCT consensus grades 1-5 (5 = death); CRS, ICANS and GVHD stop at 4 (the service says
+# which). The ICE score is 0-10.
+ASTCT_GRADE = Range(low=1, high=5)
+ICE_SCORE = Range(low=0, high=10)
+# AP1903 (rimiducid) is given at 0.4 mg/kg in the trial; above 1 mg/kg is a typing error.
+AP1903_MG_PER_KG = Range(above=0, high=1)
+
+
 @pghistory.track()
 class AdverseEvent(models.Model):
     recipient = models.ForeignKey(
@@ -99,8 +111,10 @@ class AdverseEvent(models.Model):
     )
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="adverse_events")
     kind = models.CharField(max_length=10, choices=AdverseEventKind.choices)
-    grade = models.PositiveSmallIntegerField()
-    ice_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    grade = models.PositiveSmallIntegerField(validators=ASTCT_GRADE.validators())
+    ice_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=ICE_SCORE.validators()
+    )
     onset_at = models.DateTimeField()
     description = models.TextField()
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -113,12 +127,9 @@ class AdverseEvent(models.Model):
         ordering = ["-onset_at"]
         permissions = [("report_adverse_event", "Report an adverse event")]
         constraints = [
+            models.CheckConstraint(condition=ASTCT_GRADE.q("grade"), name="ae_grade_1_5"),
             models.CheckConstraint(
-                condition=models.Q(grade__gte=1, grade__lte=5), name="ae_grade_1_5"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(ice_score__isnull=True) | models.Q(ice_score__lte=10),
-                name="ae_ice_0_10",
+                condition=ICE_SCORE.q("ice_score", nullable=True), name="ae_ice_0_10"
             ),
         ]
 
@@ -135,7 +146,9 @@ class SafetySwitchActivation(models.Model):
     )
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="safety_switch")
     given_at = models.DateTimeField()
-    dose_mg_per_kg = models.DecimalField(max_digits=5, decimal_places=3)
+    dose_mg_per_kg = models.DecimalField(
+        max_digits=5, decimal_places=3, validators=AP1903_MG_PER_KG.validators()
+    )
     reason = models.TextField()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -146,7 +159,7 @@ class SafetySwitchActivation(models.Model):
         ordering = ["-given_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(dose_mg_per_kg__gt=0), name="ap1903_dose_positive"
+                condition=AP1903_MG_PER_KG.q("dose_mg_per_kg"), name="ap1903_dose_0_1"
             )
         ]
 
@@ -176,7 +189,10 @@ class FollowUpVisit(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     response = models.CharField(max_length=2, choices=TumourResponse.choices, blank=True)
     car_nk_copies_per_ug = models.FloatField(
-        "CAR-NK persistence (qPCR copies/ug DNA)", null=True, blank=True
+        "CAR-NK persistence (qPCR copies/ug DNA)",
+        null=True,
+        blank=True,
+        validators=NOT_NEGATIVE.validators(),
     )
     donor_specific_antibodies = models.CharField(max_length=20, blank=True)
     notes = models.TextField(blank=True)
@@ -190,6 +206,10 @@ class FollowUpVisit(models.Model):
         permissions = [("record_follow_up", "Record a follow-up visit")]
         constraints = [
             models.UniqueConstraint(fields=["infusion", "day"], name="one_visit_per_day"),
+            models.CheckConstraint(
+                condition=NOT_NEGATIVE.q("car_nk_copies_per_ug", nullable=True),
+                name="visit_copies_not_negative",
+            ),
         ]
         indexes = [
             models.Index(

@@ -2,11 +2,12 @@
 
 import pghistory
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from carnk_mfg import isbt128
+from carnk_mfg.fields import ABOVE_ZERO, NOT_NEGATIVE, PERCENT
 
 
 class Eligibility(models.TextChoices):
@@ -45,14 +46,16 @@ class CordBloodUnit(models.Model):
     source_bank = models.CharField(max_length=120)
     collected_at = models.DateTimeField()
     cryopreserved_at = models.DateTimeField()
-    volume_ml = models.DecimalField(max_digits=7, decimal_places=2)
-    tnc_count = models.FloatField("TNC (cells)")
-    cd34_count = models.FloatField("CD34+ (cells)")
-    nrbc_count = models.FloatField("Nucleated red cells (cells)")
+    volume_ml = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=ABOVE_ZERO.validators()
+    )
+    tnc_count = models.FloatField("TNC (cells)", validators=ABOVE_ZERO.validators())
+    cd34_count = models.FloatField("CD34+ (cells)", validators=NOT_NEGATIVE.validators())
+    nrbc_count = models.FloatField(
+        "Nucleated red cells (cells)", validators=NOT_NEGATIVE.validators()
+    )
     viability_pct = models.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        max_digits=5, decimal_places=2, validators=PERCENT.validators()
     )
     hla_a = models.CharField("HLA-A", max_length=40, blank=True)
     hla_b = models.CharField("HLA-B", max_length=40, blank=True)
@@ -93,13 +96,16 @@ class CordBloodUnit(models.Model):
             ("store_cordbloodunit", "Move a cord blood unit between storage locations"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(volume_ml__gt=0), name="cbu_volume_positive"),
-            models.CheckConstraint(condition=Q(tnc_count__gt=0), name="cbu_tnc_positive"),
-            models.CheckConstraint(condition=Q(cd34_count__gte=0), name="cbu_cd34_not_negative"),
-            models.CheckConstraint(condition=Q(nrbc_count__gte=0), name="cbu_nrbc_not_negative"),
+            models.CheckConstraint(condition=ABOVE_ZERO.q("volume_ml"), name="cbu_volume_positive"),
+            models.CheckConstraint(condition=ABOVE_ZERO.q("tnc_count"), name="cbu_tnc_positive"),
             models.CheckConstraint(
-                condition=Q(viability_pct__gte=0, viability_pct__lte=100),
-                name="cbu_viability_0_100",
+                condition=NOT_NEGATIVE.q("cd34_count"), name="cbu_cd34_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=NOT_NEGATIVE.q("nrbc_count"), name="cbu_nrbc_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=PERCENT.q("viability_pct"), name="cbu_viability_0_100"
             ),
             models.CheckConstraint(
                 condition=Q(cryopreserved_at__gte=models.F("collected_at")),

@@ -3,7 +3,8 @@
 import pghistory
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+
+from carnk_mfg.fields import ABOVE_ZERO
 
 
 class LotStatus(models.TextChoices):
@@ -52,7 +53,7 @@ class MaterialLot(models.Model):
 @pghistory.track()
 class VectorLot(MaterialLot):
     construct = models.CharField(max_length=80, default="iC9/CAR.19/IL15")
-    titer_iu_per_ml = models.FloatField("Titer (IU/mL)")
+    titer_iu_per_ml = models.FloatField("Titer (IU/mL)", validators=ABOVE_ZERO.validators())
     rcr_result = models.CharField(
         "RCR result", max_length=20, choices=RcrResult.choices, default=RcrResult.PENDING
     )
@@ -62,7 +63,9 @@ class VectorLot(MaterialLot):
     class Meta(MaterialLot.Meta):
         permissions = [("disposition_vectorlot", "Release or reject a vector lot")]
         constraints = [
-            models.CheckConstraint(condition=Q(titer_iu_per_ml__gt=0), name="vector_titer_positive")
+            models.CheckConstraint(
+                condition=ABOVE_ZERO.q("titer_iu_per_ml"), name="vector_titer_positive"
+            )
         ]
 
 
@@ -70,7 +73,10 @@ class VectorLot(MaterialLot):
 class FeederLot(MaterialLot):
     cell_line = models.CharField(max_length=80, default="K562 uAPC (CD48, 4-1BBL, mbIL-21)")
     irradiation_dose_gy = models.DecimalField(
-        "Irradiation dose (Gy)", max_digits=6, decimal_places=1
+        "Irradiation dose (Gy)",
+        max_digits=6,
+        decimal_places=1,
+        validators=ABOVE_ZERO.validators(),
     )
     irradiated_on = models.DateField()
 
@@ -80,7 +86,7 @@ class FeederLot(MaterialLot):
         permissions = [("disposition_feederlot", "Release or reject a feeder cell lot")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(irradiation_dose_gy__gt=0), name="feeder_dose_positive"
+                condition=ABOVE_ZERO.q("irradiation_dose_gy"), name="feeder_dose_positive"
             )
         ]
 

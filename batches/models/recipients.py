@@ -3,7 +3,8 @@
 import pghistory
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+
+from carnk_mfg.fields import Range
 
 
 class Diagnosis(models.TextChoices):
@@ -49,10 +50,16 @@ class Recipient(models.Model):
         return reverse("recipient-detail", args=[self.subject_id])
 
 
+# A human body weight in kg; anything above is a typing error.
+BODY_WEIGHT_KG = Range(above=0, high=400)
+
+
 @pghistory.track()
 class WeightMeasurement(models.Model):
     recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="weights")
-    weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
+    weight_kg = models.DecimalField(
+        max_digits=5, decimal_places=1, validators=BODY_WEIGHT_KG.validators()
+    )
     measured_on = models.DateField()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -63,7 +70,7 @@ class WeightMeasurement(models.Model):
         ordering = ["-measured_on", "-recorded_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(weight_kg__gt=0, weight_kg__lte=400), name="weight_in_human_range"
+                condition=BODY_WEIGHT_KG.q("weight_kg"), name="weight_in_human_range"
             )
         ]
 

@@ -6,29 +6,34 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from carnk_mfg.fields import ABOVE_ZERO, PERCENT, Range
+
 
 @pghistory.track()
 class ProtocolDoseLevel(models.Model):
     """A dose level of the trial protocol (defaults DL1-DL3, loaded by data migration)."""
 
     code = models.CharField(max_length=10, unique=True)
-    car_nk_cells_per_kg = models.FloatField()
+    car_nk_cells_per_kg = models.FloatField(validators=ABOVE_ZERO.validators())
     # A dose uses a body weight measured at most this many days before the calculation.
     max_weight_age_days = models.PositiveIntegerField(default=14)
     # The allogeneic safety limit on T cells is a property of a dose, not of a batch: it is
     # checked when a bag is assigned to a recipient (the dose must stay below it).
     max_cd3_cells_per_kg = models.FloatField(
-        "CD3+ T cells per kg, the dose stays below", default=2e5
+        "CD3+ T cells per kg, the dose stays below",
+        default=2e5,
+        validators=ABOVE_ZERO.validators(),
     )
 
     class Meta:
         ordering = ["car_nk_cells_per_kg"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(car_nk_cells_per_kg__gt=0), name="dose_level_positive"
+                condition=ABOVE_ZERO.q("car_nk_cells_per_kg"), name="dose_level_positive"
             ),
             models.CheckConstraint(
-                condition=Q(max_cd3_cells_per_kg__gt=0), name="dose_level_cd3_limit_positive"
+                condition=ABOVE_ZERO.q("max_cd3_cells_per_kg"),
+                name="dose_level_cd3_limit_positive",
             ),
         ]
 
@@ -60,6 +65,10 @@ NOT_INFUSED_STATUSES = [
 ]
 
 
+# A bag holds CAR-NK cells, so some are CAR+.
+CAR_POSITIVE_PCT = Range(above=0, high=100)
+
+
 @pghistory.track()
 class DoseUnit(models.Model):
     """One bag. Its ISBT 128 identity is the batch's DIN (Chain of Identity identifier) with
@@ -68,10 +77,16 @@ class DoseUnit(models.Model):
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="dose_units")
     division = models.CharField(max_length=2)
     presentation = models.CharField(max_length=20, choices=Presentation.choices)
-    volume_ml = models.DecimalField(max_digits=7, decimal_places=2)
-    total_cells_per_ml = models.FloatField()
-    car_positive_pct = models.DecimalField(max_digits=5, decimal_places=2)
-    cd3_positive_pct = models.DecimalField(max_digits=6, decimal_places=3)
+    volume_ml = models.DecimalField(
+        max_digits=7, decimal_places=2, validators=ABOVE_ZERO.validators()
+    )
+    total_cells_per_ml = models.FloatField(validators=ABOVE_ZERO.validators())
+    car_positive_pct = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=CAR_POSITIVE_PCT.validators()
+    )
+    cd3_positive_pct = models.DecimalField(
+        max_digits=6, decimal_places=3, validators=PERCENT.validators()
+    )
     expires_at = models.DateTimeField()
     status = models.CharField(
         max_length=20, choices=DoseUnitStatus.choices, default=DoseUnitStatus.QUARANTINED
@@ -99,17 +114,15 @@ class DoseUnit(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["batch", "division"], name="one_bag_per_division"),
-            models.CheckConstraint(condition=Q(volume_ml__gt=0), name="bag_volume_positive"),
+            models.CheckConstraint(condition=ABOVE_ZERO.q("volume_ml"), name="bag_volume_positive"),
             models.CheckConstraint(
-                condition=Q(total_cells_per_ml__gt=0), name="bag_cells_positive"
+                condition=ABOVE_ZERO.q("total_cells_per_ml"), name="bag_cells_positive"
             ),
             models.CheckConstraint(
-                condition=Q(car_positive_pct__gt=0, car_positive_pct__lte=100),
-                name="bag_car_pct_range",
+                condition=CAR_POSITIVE_PCT.q("car_positive_pct"), name="bag_car_pct_range"
             ),
             models.CheckConstraint(
-                condition=Q(cd3_positive_pct__gte=0, cd3_positive_pct__lte=100),
-                name="bag_cd3_pct_range",
+                condition=PERCENT.q("cd3_positive_pct"), name="bag_cd3_pct_range"
             ),
         ]
 

@@ -17,6 +17,7 @@ from batches.models import (
     SafetySwitchActivation,
 )
 from carnk_mfg.audit import gmp_write
+from carnk_mfg.fields import bounds, field_errors
 from carnk_mfg.timeutil import check_happened
 
 
@@ -42,16 +43,18 @@ def adverse_event_report(
     description: str,
     ice_score: int | None = None,
 ) -> AdverseEvent:
-    errors = {}
+    errors = field_errors(AdverseEvent, {"grade": grade, "ice_score": ice_score})
     if kind not in AdverseEventKind.values:
         errors["kind"] = "CRS, ICANS, GVHD or other."
-    max_grade = 5 if kind == AdverseEventKind.OTHER else 4
-    if not 1 <= grade <= max_grade:
-        errors["grade"] = f"Grade 1 to {max_grade} for {kind}."
+    # The model's grades run 1 to 5; CRS, ICANS and GVHD are graded 1 to 4 here.
+    if kind != AdverseEventKind.OTHER and "grade" not in errors and grade > 4:
+        errors["grade"] = f"Grade 1 to 4 for {kind}."
     if kind == AdverseEventKind.ICANS:
-        if ice_score is None or not 0 <= ice_score <= 10:
-            errors["ice_score"] = "ICANS is graded with the ICE score (0 to 10)."
-        elif grade < ice_implied_icans_grade(ice_score):
+        implied = None if errors.keys() & {"grade", "ice_score"} else ice_score
+        if ice_score is None:
+            low, high = bounds(AdverseEvent, "ice_score")
+            errors["ice_score"] = f"ICANS is graded with the ICE score ({low} to {high})."
+        elif implied is not None and grade < ice_implied_icans_grade(implied):
             errors["grade"] = (
                 f"An ICE score of {ice_score} means ICANS grade "
                 f"{ice_implied_icans_grade(ice_score)} or higher."
@@ -90,11 +93,7 @@ def adverse_event_report(
 def safety_switch_record(
     *, actor, infusion: Infusion, given_at: datetime, dose_mg_per_kg: Decimal, reason: str
 ) -> SafetySwitchActivation:
-    errors = {}
-    if dose_mg_per_kg <= 0 or dose_mg_per_kg > 1:
-        errors["dose_mg_per_kg"] = (
-            "AP1903 is dosed in mg/kg (0.4 mg/kg in the trial); above 0 and at most 1."
-        )
+    errors = field_errors(SafetySwitchActivation, {"dose_mg_per_kg": dose_mg_per_kg})
     check_happened(
         errors,
         "given_at",
@@ -156,8 +155,7 @@ def follow_up_record(
         errors["response"] = "CR, PR, SD or PD."
     if visit.day == 28 and not response:
         errors["response"] = "The day-30 visit records the primary response."
-    if car_nk_copies_per_ug is not None and car_nk_copies_per_ug < 0:
-        errors["car_nk_copies_per_ug"] = "Cannot be negative."
+    errors.update(field_errors(FollowUpVisit, {"car_nk_copies_per_ug": car_nk_copies_per_ug}))
     check_happened(
         errors,
         "done_at",

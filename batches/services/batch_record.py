@@ -23,6 +23,7 @@ from batches.models import (
     BatchState,
     CellCount,
     CordBloodUnit,
+    CountSource,
     CustodyEvent,
     Deviation,
     DeviationDisposition,
@@ -42,6 +43,7 @@ from batches.services.lifecycle import lock_batch, move_locked_batch
 from batches.services.materials import LOT_MODELS, lot_usability
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write
+from carnk_mfg.fields import field_errors
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
@@ -412,6 +414,81 @@ def _check_unit_usable(batch: Batch) -> None:
 # --- cell counts ---
 
 
+def cell_count_build(
+    *,
+    actor,
+    batch: Batch,
+    day: int,
+    measured_at: datetime,
+    total_cells_per_ml: float,
+    viable_cells_per_ml: float,
+    volume_ml: Decimal | None,
+    viability_pct: Decimal | float | None = None,
+    notes: str = "",
+    source: str = CountSource.MANUAL,
+    recorded_at: datetime | None = None,
+) -> CellCount:
+    """Every rule of a cell count, checked without a query, for typed counts and instrument
+    readings alike: the numbers, the viability agreeing with viable/total, the time (not in
+    the future, not before the batch was planned) and a batch in a counting state. `batch`
+    is the row as the caller locked it. Returns the count unsaved, or raises a
+    ValidationError per field. Volume may be missing: an instrument may read concentration
+    alone, and then the total viable cells stay unknown rather than guessed."""
+    errors = field_errors(
+        CellCount,
+        {
+            "day": day,
+            "total_cells_per_ml": total_cells_per_ml,
+            "viable_cells_per_ml": viable_cells_per_ml,
+            "volume_ml": volume_ml,
+        },
+    )
+    counted = not {"total_cells_per_ml", "viable_cells_per_ml"} & errors.keys()
+    if counted and viable_cells_per_ml > total_cells_per_ml:
+        errors["viable_cells_per_ml"] = ["Viable cells cannot exceed total cells."]
+        counted = False
+    if batch.state not in COUNT_STATES:
+        errors["batch"] = [
+            "Counts are recorded during manufacturing; "
+            f"the batch is {batch.get_state_display().lower()}."
+        ]
+    check_happened(
+        errors,
+        "measured_at",
+        measured_at,
+        what="A count",
+        not_before=(batch.created_at, f"batch {batch.lot_number} was planned"),
+    )
+    cents = Decimal("0.01")
+    computed = None
+    if counted:
+        computed = Decimal(viable_cells_per_ml / total_cells_per_ml * 100).quantize(cents)
+    given = None if viability_pct is None else Decimal(str(viability_pct))
+    if given is not None and computed is not None and abs(given - computed) > 1:
+        errors["viability_pct"] = [
+            f"Viability {viability_pct}% does not match viable/total ({computed}%)."
+        ]
+    viability = given if given is not None else computed
+    if viability is not None and "viability_pct" not in errors:
+        errors.update(field_errors(CellCount, {"viability_pct": viability}))
+    if errors:
+        raise ValidationError(errors)
+    return CellCount(
+        batch=batch,
+        day=day,
+        measured_at=measured_at,
+        total_cells_per_ml=total_cells_per_ml,
+        viable_cells_per_ml=viable_cells_per_ml,
+        viability_pct=viability,
+        volume_ml=volume_ml,
+        total_viable_cells=None if volume_ml is None else viable_cells_per_ml * float(volume_ml),
+        source=source,
+        recorded_by=actor,
+        recorded_at=recorded_at or timezone.now(),
+        notes=notes,
+    )
+
+
 def cell_count_record(
     *,
     actor,
@@ -423,58 +500,25 @@ def cell_count_record(
     volume_ml: Decimal,
     viability_pct: Decimal | None = None,
     notes: str = "",
-    source: str = "manual",
+    source: str = CountSource.MANUAL,
 ) -> CellCount:
+    """A typed count: checked by `cell_count_build` against the locked batch, then saved."""
     require_permission(actor, "batches.record_count")
-    errors = {}
-    if total_cells_per_ml <= 0:
-        errors["total_cells_per_ml"] = "Must be above zero."
-    if viable_cells_per_ml < 0:
-        errors["viable_cells_per_ml"] = "Cannot be negative."
-    elif viable_cells_per_ml > total_cells_per_ml:
-        errors["viable_cells_per_ml"] = "Viable cells cannot exceed total cells."
-    if volume_ml <= 0:
-        errors["volume_ml"] = "Must be above zero."
-    check_happened(
-        errors,
-        "measured_at",
-        measured_at,
-        what="A count",
-        not_before=(batch.created_at, f"batch {batch.lot_number} was planned"),
-    )
-    computed = None
-    if not errors:
-        computed = Decimal(viable_cells_per_ml / total_cells_per_ml * 100).quantize(Decimal("0.01"))
-        if viability_pct is not None and abs(Decimal(viability_pct) - computed) > 1:
-            errors["viability_pct"] = (
-                f"Viability {viability_pct}% does not match viable/total ({computed}%)."
-            )
-    if errors:
-        raise ValidationError(errors)
+    if volume_ml is None:
+        raise ValidationError({"volume_ml": "A typed count needs the culture volume."})
     with gmp_write(actor=actor, permission="batches.record_count", reason=f"Cell count day {day}"):
-        locked = lock_batch(batch)
-        if locked.state not in COUNT_STATES:
-            raise ValidationError(
-                {
-                    "batch": "Counts are recorded during manufacturing; "
-                    f"the batch is {locked.get_state_display().lower()}."
-                }
-            )
-        count = CellCount(
-            batch=locked,
+        count = cell_count_build(
+            actor=actor,
+            batch=lock_batch(batch),
             day=day,
             measured_at=measured_at,
             total_cells_per_ml=total_cells_per_ml,
             viable_cells_per_ml=viable_cells_per_ml,
-            viability_pct=viability_pct if viability_pct is not None else computed,
             volume_ml=volume_ml,
-            total_viable_cells=viable_cells_per_ml * float(volume_ml),
-            source=source,
-            recorded_by=actor,
-            recorded_at=timezone.now(),
+            viability_pct=viability_pct,
             notes=notes,
+            source=source,
         )
-        count.full_clean(exclude=["batch", "recorded_by"])
         count.save()
     return count
 
@@ -609,8 +653,7 @@ def custody_record(
     else:
         earliest = (unit.collected_at, "the cord blood unit was collected") if unit else None
     check_happened(errors, "occurred_at", occurred_at, what="A hand-off", not_before=earliest)
-    if temperature_c is not None and not (-200 <= temperature_c <= 60):
-        errors["temperature_c"] = "Temperature must be between -200 and 60 °C."
+    errors.update(field_errors(CustodyEvent, {"temperature_c": temperature_c}))
     if not from_location.strip():
         errors["from_location"] = "Required."
     if not to_location.strip():

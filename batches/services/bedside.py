@@ -23,10 +23,11 @@ from batches.models import (
 from batches.selectors import bag_not_usable
 from carnk_mfg import isbt128
 from carnk_mfg.audit import audited, gmp_write
+from carnk_mfg.fields import field_errors
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
-from carnk_mfg.timeutil import check_happened, require_happened
+from carnk_mfg.timeutil import check_happened
 
 CUSTODY_KINDS = ("issue", "ship", "receive")
 # A passing bedside check is good for this long: the infusion starts within it (it may be
@@ -60,12 +61,16 @@ def dose_custody(
     giver, taker = _party(released_by, "released_by"), _party(received_by, "received_by")
     if giver == taker:
         raise ValidationError({"received_by": "A hand-off needs two different people."})
-    require_happened(
+    errors = field_errors(CustodyEvent, {"temperature_c": temperature_c})
+    check_happened(
+        errors,
         "occurred_at",
         occurred_at,
         what="A hand-off",
         not_before=(dose_unit.created_at, "the bag was filled"),
     )
+    if errors:
+        raise ValidationError(errors)
     with gmp_write(
         actor=actor,
         permission="batches.issue_dose",
@@ -191,8 +196,7 @@ def infusion_record(
     check_happened(errors, "ended_at", ended_at, what="The infusion end")
     if ended_at < started_at:
         errors["ended_at"] = "The infusion ends after it starts."
-    if volume_ml <= 0:
-        errors["volume_ml"] = "A volume above 0 mL."
+    errors.update(field_errors(Infusion, {"volume_ml": volume_ml}))
     if not isinstance(vitals, dict):
         errors["vitals"] = "Vitals are an object (pre and post)."
     if errors:

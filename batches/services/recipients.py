@@ -86,13 +86,6 @@ def _add_weight(*, actor, recipient, weight_kg, measured_on) -> WeightMeasuremen
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
-    try:
-        validate_record(weight, exclude=["recipient", "recorded_by"])
-    except ValidationError as exc:
-        errors = exc.message_dict
-        if "__all__" in errors:
-            errors["weight_kg"] = ["Weight must be above 0 and at most 400 kg."]
-            del errors["__all__"]
-        raise ValidationError(errors) from None
+    validate_record(weight, exclude=["recipient", "recorded_by"])
     weight.save()
     return weight

@@ -12,7 +12,8 @@ from rest_framework.exceptions import ValidationError
 from batches.api.serializers import PasswordField
 from batches.api.views import _ReadViewSet
 from carnk_mfg.timeutil import to_utc
-from qc.models import OPEN_TEST_STATES, QcSpecSet, QcTest, TestState
+from qc.models import QcSpecSet, QcTest, TestState
+from qc.selectors import qc_test_list
 from qc.services import results
 from qc.services.specs import qc_spec_set_approve
 
@@ -23,7 +24,8 @@ class QcTestOut(serializers.ModelSerializer):
     name = serializers.CharField(source="definition.name")
     specification = serializers.CharField(source="definition.spec_text")
     required_for_release = serializers.BooleanField(source="definition.required_for_release")
-    overdue = serializers.SerializerMethodField()
+    # Annotated by `qc.selectors.with_overdue`; every queryset this serializer reads has it.
+    overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = QcTest
@@ -52,14 +54,16 @@ class QcTestOut(serializers.ModelSerializer):
             "escalated_at",
         ]
 
-    def get_overdue(self, test) -> bool:
-        return test.is_open and test.due_at < timezone.now()
-
 
 class QcTestFilter(django_filters.FilterSet):
     batch = django_filters.CharFilter(field_name="batch__lot_number")
     state = django_filters.MultipleChoiceFilter(choices=TestState.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    # The queryset's `overdue` annotation (qc.selectors.overdue_q): open and past due_at.
+    overdue = django_filters.TypedChoiceFilter(
+        field_name="overdue",
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda answer: answer == "true",
+    )
     due_before = django_filters.IsoDateTimeFilter(method="filter_due_before")
     code = django_filters.CharFilter(field_name="definition__code")
 
@@ -72,10 +76,6 @@ class QcTestFilter(django_filters.FilterSet):
         if moment is None:
             raise ValidationError({"due_before": ["Not a real time zone offset."]})
         return queryset.filter(due_at__lt=moment)
-
-    def filter_overdue(self, queryset, name, value):
-        overdue = {"state__in": OPEN_TEST_STATES, "overdue_flagged_at__isnull": False}
-        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
 
 class SampleIn(serializers.Serializer):
@@ -96,7 +96,8 @@ class RetestIn(serializers.Serializer):
 
 
 class QcTestViewSet(_ReadViewSet):
-    """QC tests. `?overdue=true` lists the flagged ones; `?due_before=` the coming ones."""
+    """QC tests. `?overdue=true` lists the open ones past due (flagged by the scan or not yet);
+    `?due_before=` the coming ones."""
 
     serializer_class = QcTestOut
     filterset_class = QcTestFilter
@@ -113,7 +114,11 @@ class QcTestViewSet(_ReadViewSet):
     }
 
     def get_queryset(self):
-        return QcTest.objects.select_related("batch", "definition")
+        return qc_test_list(now=timezone.now())
+
+    def respond(self, instance, code=status.HTTP_200_OK):
+        # A service hands back the row it wrote; read it again with its `overdue` mark.
+        return super().respond(self.get_queryset().get(pk=instance.pk), code)
 
     @extend_schema(request=SampleIn, responses=QcTestOut)
     @action(detail=True, methods=["post"])

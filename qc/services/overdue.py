@@ -18,18 +18,20 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from carnk_mfg.audit import audited
 from carnk_mfg.roles import Role
 from qc.models import (
-    OPEN_TEST_STATES,
+    OPEN_TEST,
     AlertKind,
     Channel,
     Notification,
     QcAlert,
     QcTest,
 )
+from qc.selectors import due_soon_q, overdue_q
 from qc.services.notices import role_members
 
 log = logging.getLogger(__name__)
@@ -45,13 +47,18 @@ class ScanResult:
     visits_overdue: int = 0
 
 
-def _claim(*, flag_field: str, now: datetime, **conditions) -> list[QcTest]:
+def unflagged(*, flag_field: str, selects: Q) -> QuerySet[QcTest]:
+    """The tests a question selects (`selects` includes "open") whose flag is still unset,
+    soonest due first: the shape each question's partial index is built for."""
+    return QcTest.objects.filter(selects, **{f"{flag_field}__isnull": True}).order_by("due_at")
+
+
+def _claim(*, flag_field: str, now: datetime, selects: Q) -> list[QcTest]:
     """Lock and mark the tests one question selects; another scan skips locked rows and
     the UPDATE re-checks the flag, so a test is claimed by exactly one scan."""
     candidates = (
-        QcTest.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(state__in=OPEN_TEST_STATES, **{f"{flag_field}__isnull": True}, **conditions)
-        .order_by("due_at")
+        unflagged(flag_field=flag_field, selects=selects)
+        .select_for_update(skip_locked=True, of=("self",))
         .values_list("id", flat=True)[:CLAIM_LIMIT]
     )
     ids = list(candidates)
@@ -104,12 +111,12 @@ def scan_overdue(*, now: datetime | None = None) -> ScanResult:
     escalate_after = timedelta(hours=settings.QC_ESCALATION_DELAY_HOURS)
     result = ScanResult()
     with transaction.atomic(), audited(actor=None, reason="QC overdue scan"):
-        overdue = _claim(flag_field="overdue_flagged_at", now=now, due_at__lt=now)
+        overdue = _claim(flag_field="overdue_flagged_at", now=now, selects=overdue_q(now=now))
         _raise(overdue, AlertKind.OVERDUE, Role.QC_ANALYST, now)
         result.overdue = len(overdue)
     with transaction.atomic(), audited(actor=None, reason="QC due-soon scan"):
         soon = _claim(
-            flag_field="due_soon_flagged_at", now=now, due_at__gte=now, due_at__lte=now + lead
+            flag_field="due_soon_flagged_at", now=now, selects=due_soon_q(now=now, lead=lead)
         )
         _raise(soon, AlertKind.DUE_SOON, Role.QC_ANALYST, now)
         result.due_soon = len(soon)
@@ -117,8 +124,8 @@ def scan_overdue(*, now: datetime | None = None) -> ScanResult:
         late = _claim(
             flag_field="escalated_at",
             now=now,
-            overdue_flagged_at__isnull=False,
-            due_at__lte=now - escalate_after,
+            selects=OPEN_TEST
+            & Q(overdue_flagged_at__isnull=False, due_at__lte=now - escalate_after),
         )
         _raise(late, AlertKind.ESCALATED, Role.QA, now)
         result.escalated = len(late)

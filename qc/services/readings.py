@@ -13,25 +13,23 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from batches.models import Batch, BatchState, CellCount, CountSource
+from batches.models import Batch, CellCount, CountSource
+from batches.services.batch_record import cell_count_build
 from carnk_mfg.audit import audited
 from carnk_mfg.roles import require_permission
-from carnk_mfg.timeutil import to_utc
+from carnk_mfg.timeutil import check_happened, to_utc
 from qc.models import InstrumentReading, QcTest
 
 COUNT_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-D(?P<day>\d{1,2})$")
 QC_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-QC(?P<test>\d{1,12})$")
-COUNT_STATES = (BatchState.IN_PROCESS, BatchState.HARVESTED, BatchState.ON_HOLD)
-NUMBER_FIELDS = ("total_cells_per_ml", "viable_cells_per_ml", "viability_pct", "volume_ml")
 
 
 def count_sample_id(lot_number: str, day: int) -> str:
@@ -71,7 +69,9 @@ class SubmitResult:
     existing: list[str]
 
 
-def _number(value, name, errors, *, low=None, high=None):
+def _number(value, name, errors):
+    """The number an instrument sent, or None; its bounds are the count's rules, checked by
+    `cell_count_build`."""
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -84,10 +84,7 @@ def _number(value, name, errors, *, low=None, high=None):
         return None
     if not math.isfinite(number):
         errors[name] = ["Must be a finite number."]
-    elif low is not None and number < low:
-        errors[name] = [f"Must be at least {low:g}."]
-    elif high is not None and number > high:
-        errors[name] = [f"Must be at most {high:g}."]
+        return None
     return number
 
 
@@ -112,8 +109,6 @@ def _parse_item(index: int, raw) -> tuple[Item | None, dict]:
     parsed_at = to_utc(parsed_at) if parsed_at is not None and parsed_at.tzinfo else None
     if parsed_at is None:
         errors["measured_at"] = ["Required: an ISO 8601 date-time with its time zone."]
-    elif parsed_at > timezone.now() + timedelta(minutes=5):
-        errors["measured_at"] = ["Cannot be in the future."]
     item = Item(
         index=index,
         reading_id=reading_id,
@@ -125,30 +120,25 @@ def _parse_item(index: int, raw) -> tuple[Item | None, dict]:
     qc = QC_SAMPLE.match(item.sample_id)
     if count:
         item.lot, item.day = count["lot"], int(count["day"])
-        total = _number(raw.get("total_cells_per_ml"), "total_cells_per_ml", errors, low=1)
-        viable = _number(raw.get("viable_cells_per_ml"), "viable_cells_per_ml", errors, low=0)
-        viability = _number(raw.get("viability_pct"), "viability_pct", errors, low=0, high=100)
-        volume = _number(raw.get("volume_ml"), "volume_ml", errors, low=0.01)
+        total = _number(raw.get("total_cells_per_ml"), "total_cells_per_ml", errors)
+        viable = _number(raw.get("viable_cells_per_ml"), "viable_cells_per_ml", errors)
+        viability = _number(raw.get("viability_pct"), "viability_pct", errors)
+        volume = _number(raw.get("volume_ml"), "volume_ml", errors)
         for name, value in (("total_cells_per_ml", total), ("viable_cells_per_ml", viable)):
             if value is None and name not in errors:
                 errors[name] = ["Required for a cell count."]
-        if total and viable is not None and viable > total and "viable_cells_per_ml" not in errors:
-            errors["viable_cells_per_ml"] = ["Cannot exceed total_cells_per_ml."]
-        consistent = total and viable is not None and viability is not None and not errors
-        if consistent and abs(viable / total * 100 - viability) > 1:
-            errors["viability_pct"] = [
-                f"{viability:g} % does not match viable/total ({viable / total * 100:.1f} %)."
-            ]
+        # Read to the hundredths the record keeps (instruments print more digits).
         item.numbers = {
             "total_cells_per_ml": total,
             "viable_cells_per_ml": viable,
-            "viability_pct": viability,
-            "volume_ml": volume,
+            "viability_pct": None if viability is None else Decimal(str(round(viability, 2))),
+            "volume_ml": None if volume is None else Decimal(str(round(volume, 2))),
         }
-        if item.day is not None and item.day > 60:
-            errors["sample_id"] = ["Culture day must be 0 to 60."]
     elif qc:
         item.lot, item.test_id = qc["lot"], int(qc["test"])
+        happened: dict[str, str] = {}
+        check_happened(happened, "measured_at", parsed_at, what="A result")
+        errors.update({name: [message] for name, message in happened.items()})
         if raw.get("result") in (None, ""):
             errors["result"] = ["Required for a QC sample: the measured value."]
         item.result = raw.get("result")
@@ -247,21 +237,10 @@ def _write(*, actor, instrument, items, batches, tests, source_import=None) -> S
                 lot_number__in={i.lot for i in new}
             )
         }
-        errors = {}
-        for item in new:
-            if item.day is not None and locked[item.lot].state not in COUNT_STATES:
-                errors[str(item.index)] = {
-                    "sample_id": [
-                        f"Batch {item.lot} is {locked[item.lot].get_state_display().lower()}: "
-                        "counts are recorded during manufacturing."
-                    ]
-                }
-        counts = [i for i in new if i.day is not None]
-        if errors:
-            raise ReadingsRejected(errors)
         now = timezone.now()
+        counts = [i for i in new if i.day is not None]
         cell_counts = CellCount.objects.bulk_create(
-            [_count(item, locked[item.lot], actor, now) for item in counts]
+            _build_counts(counts, batches=locked, actor=actor, now=now)
         )
         by_item = {item.index: c for item, c in zip(counts, cell_counts, strict=True)}
         InstrumentReading.objects.bulk_create(
@@ -301,22 +280,35 @@ def _write(*, actor, instrument, items, batches, tests, source_import=None) -> S
     )
 
 
-def _count(item: Item, batch, actor, now) -> CellCount:
-    n = item.numbers
-    volume = Decimal(str(n["volume_ml"])) if n["volume_ml"] is not None else None
-    viability = n["viability_pct"]
-    if viability is None:
-        viability = n["viable_cells_per_ml"] / n["total_cells_per_ml"] * 100
-    return CellCount(
-        batch=batch,
-        day=item.day,
-        measured_at=item.measured_at,
-        total_cells_per_ml=n["total_cells_per_ml"],
-        viable_cells_per_ml=n["viable_cells_per_ml"],
-        viability_pct=Decimal(str(round(viability, 2))),
-        volume_ml=volume,
-        total_viable_cells=n["viable_cells_per_ml"] * float(volume) if volume else None,
-        source=CountSource.INSTRUMENT,
-        recorded_by=actor,
-        recorded_at=now,
-    )
+# Which reading field a count rule's field is about: day and batch come from the sample ID.
+COUNT_FIELD_OF_READING = {"day": "sample_id", "batch": "sample_id", NON_FIELD_ERRORS: "sample_id"}
+
+
+def _build_counts(items: list[Item], *, batches, actor, now) -> list[CellCount]:
+    """Each count built by the one count rule (`cell_count_build`) against its locked batch;
+    every refusal lands on its item's own fields, all items at once."""
+    built, errors = [], {}
+    for item in items:
+        n = item.numbers
+        try:
+            built.append(
+                cell_count_build(
+                    actor=actor,
+                    batch=batches[item.lot],
+                    day=item.day,
+                    measured_at=item.measured_at,
+                    total_cells_per_ml=n["total_cells_per_ml"],
+                    viable_cells_per_ml=n["viable_cells_per_ml"],
+                    volume_ml=n["volume_ml"],
+                    viability_pct=n["viability_pct"],
+                    source=CountSource.INSTRUMENT,
+                    recorded_at=now,
+                )
+            )
+        except ValidationError as exc:
+            fields = errors.setdefault(str(item.index), {})
+            for name, messages in exc.message_dict.items():
+                fields.setdefault(COUNT_FIELD_OF_READING.get(name, name), []).extend(messages)
+    if errors:
+        raise ReadingsRejected(errors)
+    return built

@@ -1,0 +1,103 @@
+"""Numeric bounds of fields, written once. A model declares a field's `Range`, which gives
+the field its validators and the table its CheckConstraint (the guarantee) from the same
+numbers; forms, serializers and services read the bounds back from the model field with
+`bounds` and `validators_of` (services with `field_errors`), so no limit is typed twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.validators import BaseValidator, MaxValueValidator, MinValueValidator
+from django.db.models import Q
+from django.utils.deconstruct import deconstructible
+
+Number = int | float | Decimal
+
+
+@deconstructible
+class AboveValidator(BaseValidator):
+    """An exclusive lower bound: a volume or a concentration is above zero, not at it."""
+
+    message = "Ensure this value is greater than %(limit_value)s."
+    code = "above_value"
+
+    def compare(self, a, b):
+        return a <= b
+
+
+BOUND_VALIDATORS = (MinValueValidator, MaxValueValidator, AboveValidator)
+
+
+@dataclass(frozen=True)
+class Range:
+    """`low` to `high` inclusive (either may be None); `above` instead of `low` for an
+    exclusive lower bound."""
+
+    low: Number | None = None
+    high: Number | None = None
+    above: Number | None = None
+
+    def validators(self) -> list[BaseValidator]:
+        found: list[BaseValidator] = []
+        if self.above is not None:
+            found.append(AboveValidator(self.above))
+        if self.low is not None:
+            found.append(MinValueValidator(self.low))
+        if self.high is not None:
+            found.append(MaxValueValidator(self.high))
+        return found
+
+    def q(self, field: str, *, nullable: bool = False) -> Q:
+        """The same bounds as a CheckConstraint condition on `field`."""
+        lookups = {}
+        if self.above is not None:
+            lookups[f"{field}__gt"] = self.above
+        if self.low is not None:
+            lookups[f"{field}__gte"] = self.low
+        if self.high is not None:
+            lookups[f"{field}__lte"] = self.high
+        condition = Q(**lookups)
+        return Q(**{f"{field}__isnull": True}) | condition if nullable else condition
+
+
+# Bounds shared by many fields.
+PERCENT = Range(low=0, high=100)
+ABOVE_ZERO = Range(above=0)
+NOT_NEGATIVE = Range(low=0)
+
+
+def validators_of(model, field: str) -> list[BaseValidator]:
+    """The bound validators of a model field, for a form or serializer field to reuse (the
+    same checks and messages as the model)."""
+    try:
+        model_field = model._meta.get_field(field)
+    except FieldDoesNotExist:
+        raise ValueError(f"{model.__name__} has no field {field!r}.") from None
+    return [v for v in model_field.validators if isinstance(v, BOUND_VALIDATORS)]
+
+
+def bounds(model, field: str) -> tuple[Number | None, Number | None]:
+    """(lowest, highest) a model field allows, None where open; an exclusive lower bound is
+    given as its limit (the value itself is refused)."""
+    low = high = None
+    for validator in validators_of(model, field):
+        if isinstance(validator, MaxValueValidator):
+            high = validator.limit_value
+        else:
+            low = validator.limit_value
+    return low, high
+
+
+def field_errors(model, values: dict) -> dict[str, list[str]]:
+    """For a service: what the model fields themselves say of these values (type, digits,
+    bounds, null), by field, as a form or serializer field says it; no instance, no query,
+    so it is cheap enough for every reading of a bulk request."""
+    errors: dict[str, list[str]] = {}
+    for field, value in values.items():
+        try:
+            model._meta.get_field(field).clean(value, None)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    return errors

@@ -459,3 +459,14 @@ def bag_not_usable(unit, wanted: str) -> str:
         why = f": {recall.reason}" if recall is not None else ""
         return f"RECALLED: batch {unit.batch.lot_number} was recalled{why}. Do not use this bag."
     return f"The bag is {unit.get_status_display().lower()}, not {wanted}."
+
+
+# --- follow-up visits ---
+
+
+def visit_overdue_q(*, now):
+    """A follow-up visit is overdue when it is not done and was due before `now`, whether or
+    not the scan has flagged it yet (the worklist, the API filter and the scan ask this)."""
+    from django.db.models import Q
+
+    return Q(done_at__isnull=True, due_at__lt=now)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from batches import selectors
 from batches.forms import _datetime_field
 from batches.models import (
     AdverseEvent,
@@ -93,7 +94,7 @@ def follow_up_worklist(request):
                 messages.success(request, f"{visit} recorded.")
                 return redirect("follow-up-worklist")
     open_visits = FollowUpVisit.objects.filter(done_at__isnull=True).select_related("recipient")
-    overdue = list(open_visits.filter(due_at__lt=now).order_by("due_at"))
+    overdue = list(open_visits.filter(selectors.visit_overdue_q(now=now)).order_by("due_at"))
     due_soon = list(
         open_visits.filter(due_at__gte=now, due_at__lte=now + DUE_WITHIN).order_by("due_at")
     )

@@ -102,3 +102,20 @@ def test_day_30_visit_needs_the_response(infusion, clinical):
         ).response
         == "CR"
     )
+
+
+def test_an_overdue_visit_is_overdue_before_the_scan_flags_it(api, client, infusion, clinical):
+    """One rule for visits too: not done and past due, in the API filter and the worklist."""
+    visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
+    with time_machine.travel(visit.due_at + timedelta(hours=1), tick=False):
+        listed = api.as_user(clinical).get("/api/v1/follow-ups/", {"overdue": "true"}).json()
+        assert [v["id"] for v in listed["results"]] == [visit.pk]
+        assert visit.overdue_flagged_at is None
+        rest = api.as_user(clinical).get("/api/v1/follow-ups/", {"overdue": "false"}).json()
+        assert visit.pk not in [v["id"] for v in rest["results"]]
+        assert rest["count"] + 1 == FollowUpVisit.objects.count()
+        client.force_login(clinical)
+        page = client.get("/clinical/follow-ups/").content.decode()
+        assert page.count('class="overdue"') == 1
+    bad = api.as_user(clinical).get("/api/v1/follow-ups/", {"overdue": "maybe"})
+    assert bad.status_code == 400

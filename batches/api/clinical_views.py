@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from batches import selectors
 from batches.api.serializers import PasswordField
 from batches.api.views import _ReadViewSet
 from batches.models import (
@@ -225,7 +228,8 @@ class FollowUpIn(serializers.Serializer):
 
 
 class FollowUpViewSet(_ReadViewSet):
-    """Follow-up visits; `?overdue=true` lists the flagged open ones (the clinical worklist)."""
+    """Follow-up visits; `?overdue=true` lists the open ones past due (as the clinical
+    worklist does), `?overdue=false` the rest."""
 
     serializer_class = FollowUpOut
     filterset_fields = ["recipient__subject_id"]
@@ -240,8 +244,11 @@ class FollowUpViewSet(_ReadViewSet):
     def get_queryset(self):
         visits = FollowUpVisit.objects.select_related("recipient")
         overdue = self.request.query_params.get("overdue")
-        if overdue == "true":
-            visits = visits.filter(done_at__isnull=True, overdue_flagged_at__isnull=False)
+        if overdue in ("true", "false"):
+            past_due = selectors.visit_overdue_q(now=timezone.now())
+            visits = visits.filter(past_due) if overdue == "true" else visits.exclude(past_due)
+        elif overdue is not None:
+            raise ValidationError({"overdue": ["true or false."]})
         return visits
 
     @extend_schema(request=FollowUpIn, responses=FollowUpOut)

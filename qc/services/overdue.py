@@ -139,10 +139,11 @@ def _flag_overdue_visits(now: datetime) -> int:
     """Follow-up visits past due and not done: the same claim and outbox as QC tests; the
     visit's own `overdue_flagged_at` is its one flag."""
     from batches.models import FollowUpVisit
+    from batches.selectors import visit_overdue_q
 
     ids = list(
         FollowUpVisit.objects.select_for_update(skip_locked=True)
-        .filter(done_at__isnull=True, overdue_flagged_at__isnull=True, due_at__lt=now)
+        .filter(visit_overdue_q(now=now), overdue_flagged_at__isnull=True)
         .order_by("due_at")
         .values_list("id", flat=True)[:CLAIM_LIMIT]
     )

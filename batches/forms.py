@@ -1,14 +1,13 @@
 """Web forms: they check types and ranges of what was typed; the services decide the rules.
 
 No form here saves anything. Views hand `cleaned_data` to a service and put the service's
-ValidationError back on the form (`apply_service_errors`).
+ValidationError back on the form (`carnk_mfg.web.apply_service_errors`).
 """
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
 
 from batches.models import (
     CordBloodUnit,
@@ -25,69 +24,7 @@ from batches.models import (
 from batches.models.donor import KirLigandGroup
 from batches.models.materials import Reagent
 from carnk_mfg.fields import validators_of
-
-
-def _datetime_field(label, **kwargs):
-    # Browsers send datetime-local as "2025-03-01T14:30"; it is read in the site's time zone.
-    return forms.DateTimeField(
-        label=label,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=[
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%dT%H:%M:%S",
-            "%Y-%m-%d %H:%M",
-            "%Y-%m-%d %H:%M:%S",
-        ],
-        **kwargs,
-    )
-
-
-def _date_field(label, **kwargs):
-    return forms.DateField(
-        label=label,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        **kwargs,
-    )
-
-
-def _text(label, max_length, *, required=True, **kwargs):
-    return forms.CharField(label=label, max_length=max_length, required=required, **kwargs)
-
-
-def _reason_field(label="Reason", help_text="Recorded in the audit trail with your name."):
-    return forms.CharField(
-        label=label, widget=forms.Textarea(attrs={"rows": 2}), help_text=help_text
-    )
-
-
-class ESignForm(forms.Form):
-    """A form that is signed: the signer re-enters their password (21 CFR 11.200).
-
-    The field is rendered inside the form, so signing works without JavaScript; esign.js
-    only moves it into the signing dialog.
-    """
-
-    password = forms.CharField(
-        label="Your password (to sign)",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
-def apply_service_errors(form: forms.Form, exc: ValidationError, aliases: dict | None = None):
-    """Put a service's ValidationError on the form: per field where the form has that field,
-    otherwise as a non-field error (services name model fields, "reason", "__all__", ...)."""
-    aliases = aliases or {}
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, messages in exc.message_dict.items():
-        name = aliases.get(name, name)
-        if name in form.fields:
-            form.add_error(name, messages)
-        else:
-            form.add_error(None, messages)
-
+from carnk_mfg.forms import ESignForm, date_field, datetime_field, reason_field, text_field
 
 # --- Cord blood units ---
 
@@ -117,22 +54,22 @@ def _marker_field_name(marker: str) -> str:
 
 
 class CordBloodUnitRegisterForm(ESignForm):
-    din = _text(
+    din = text_field(
         "DIN",
         20,
         help_text="13 characters as printed on the bag, e.g. G123498654321.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    check_character = _text(
+    check_character = text_field(
         "Check character",
         1,
         help_text="The boxed character printed after the DIN.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "size": 2}),
     )
-    product_code = _text("Product code", 8, help_text="ISBT 128, e.g. S1145V00.")
-    source_bank = _text("Source bank", 120)
-    collected_at = _datetime_field("Collected at")
-    cryopreserved_at = _datetime_field("Cryopreserved at")
+    product_code = text_field("Product code", 8, help_text="ISBT 128, e.g. S1145V00.")
+    source_bank = text_field("Source bank", 120)
+    collected_at = datetime_field("Collected at")
+    cryopreserved_at = datetime_field("Cryopreserved at")
     # Bounds are the model fields' own (carnk_mfg.fields).
     volume_ml = forms.DecimalField(
         label="Volume (mL)",
@@ -164,19 +101,19 @@ class CordBloodUnitRegisterForm(ESignForm):
         decimal_places=2,
         validators=validators_of(CordBloodUnit, "viability_pct"),
     )
-    hla_a = _text("HLA-A", 40, required=False)
-    hla_b = _text("HLA-B", 40, required=False)
-    hla_c = _text("HLA-C", 40, required=False)
-    hla_drb1 = _text("HLA-DRB1", 40, required=False)
+    hla_a = text_field("HLA-A", 40, required=False)
+    hla_b = text_field("HLA-B", 40, required=False)
+    hla_c = text_field("HLA-C", 40, required=False)
+    hla_drb1 = text_field("HLA-DRB1", 40, required=False)
     kir_ligand_group = forms.ChoiceField(
         label="KIR-ligand group",
         choices=[("", "—"), *KirLigandGroup.choices],
         required=False,
     )
-    freezer = _text("Freezer", 40)
-    rack = _text("Rack", 20)
-    box = _text("Box", 20)
-    position = _text("Position", 20)
+    freezer = text_field("Freezer", 40)
+    rack = text_field("Rack", 20)
+    box = text_field("Box", 20)
+    position = text_field("Position", 20)
 
     # Field groups for the template, in the order a technician reads the bag and its papers.
     IDENTITY = ("din", "check_character", "product_code", "source_bank")
@@ -244,25 +181,27 @@ class EligibilityForm(ESignForm):
 
 
 class AllocateForm(forms.Form):
-    reason = _reason_field("Reason for allocation")
+    reason = reason_field("Reason for allocation")
     urgent_need_justification = forms.CharField(
         label="Urgent medical need (justification)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    urgent_need_physician = _text("Physician who declared the urgent need", 200, required=False)
+    urgent_need_physician = text_field(
+        "Physician who declared the urgent need", 200, required=False
+    )
 
 
 class MoveForm(forms.Form):
-    freezer = _text("Freezer", 40)
-    rack = _text("Rack", 20)
-    box = _text("Box", 20)
-    position = _text("Position", 20)
-    reason = _reason_field("Reason for the move")
+    freezer = text_field("Freezer", 40)
+    rack = text_field("Rack", 20)
+    box = text_field("Box", 20)
+    position = text_field("Position", 20)
+    reason = reason_field("Reason for the move")
 
 
 class DiscardForm(forms.Form):
-    reason = _reason_field("Reason for discarding")
+    reason = reason_field("Reason for discarding")
 
 
 class CordBloodUnitSearch(django_filters.FilterSet):
@@ -298,14 +237,14 @@ class CordBloodUnitSearch(django_filters.FilterSet):
 
 
 class _LotRegisterForm(forms.Form):
-    lot_number = _text("Lot number", 60)
-    manufacturer = _text("Manufacturer", 120)
-    received_on = _date_field("Received on")
-    expiry_date = _date_field("Expiry date")
+    lot_number = text_field("Lot number", 60)
+    manufacturer = text_field("Manufacturer", 120)
+    received_on = date_field("Received on")
+    expiry_date = date_field("Expiry date")
 
 
 class VectorLotRegisterForm(_LotRegisterForm):
-    construct = _text("Construct", 80, initial="iC9/CAR.19/IL15")
+    construct = text_field("Construct", 80, initial="iC9/CAR.19/IL15")
     titer_iu_per_ml = forms.FloatField(
         label="Titer (IU/mL)",
         validators=validators_of(VectorLot, "titer_iu_per_ml"),
@@ -318,19 +257,19 @@ class VectorLotRegisterForm(_LotRegisterForm):
 
 
 class FeederLotRegisterForm(_LotRegisterForm):
-    cell_line = _text("Cell line", 80, initial="K562 uAPC (CD48, 4-1BBL, mbIL-21)")
+    cell_line = text_field("Cell line", 80, initial="K562 uAPC (CD48, 4-1BBL, mbIL-21)")
     irradiation_dose_gy = forms.DecimalField(
         label="Irradiation dose (Gy)",
         max_digits=6,
         decimal_places=1,
         validators=validators_of(FeederLot, "irradiation_dose_gy"),
     )
-    irradiated_on = _date_field("Irradiated on")
+    irradiated_on = date_field("Irradiated on")
 
 
 class ReagentLotRegisterForm(_LotRegisterForm):
     reagent = forms.ChoiceField(label="Reagent", choices=Reagent.choices)
-    description = _text("Description", 200, required=False)
+    description = text_field("Description", 200, required=False)
 
 
 LOT_REGISTER_FORMS = {
@@ -350,31 +289,31 @@ class DispositionForm(ESignForm):
         ],
         widget=forms.RadioSelect,
     )
-    reason = _reason_field("Reason", help_text="Shown with the lot and in its audit trail.")
+    reason = reason_field("Reason", help_text="Shown with the lot and in its audit trail.")
 
 
 # --- Recipients ---
 
 
 class RecipientRegisterForm(forms.Form):
-    subject_id = _text("Study subject ID", 40, help_text="Pseudonymous; no names.")
+    subject_id = text_field("Study subject ID", 40, help_text="Pseudonymous; no names.")
     diagnosis = forms.ChoiceField(label="Diagnosis", choices=Diagnosis.choices)
-    diagnosis_detail = _text("Diagnosis detail", 200, required=False)
-    hla_a = _text("HLA-A", 40, required=False)
-    hla_b = _text("HLA-B", 40, required=False)
-    hla_c = _text("HLA-C", 40, required=False)
-    hla_drb1 = _text("HLA-DRB1", 40, required=False)
+    diagnosis_detail = text_field("Diagnosis detail", 200, required=False)
+    hla_a = text_field("HLA-A", 40, required=False)
+    hla_b = text_field("HLA-B", 40, required=False)
+    hla_c = text_field("HLA-C", 40, required=False)
+    hla_drb1 = text_field("HLA-DRB1", 40, required=False)
     dose_level = forms.ChoiceField(
         label="Dose level", choices=[("", "— not assigned —"), *DoseLevel.choices], required=False
     )
-    planned_infusion_on = _date_field("Planned infusion (day 0)", required=False)
+    planned_infusion_on = date_field("Planned infusion (day 0)", required=False)
     weight_kg = forms.DecimalField(
         label="Body weight (kg)",
         max_digits=5,
         decimal_places=1,
         validators=validators_of(WeightMeasurement, "weight_kg"),
     )
-    weight_measured_on = _date_field("Weight measured on")
+    weight_measured_on = date_field("Weight measured on")
 
 
 class WeightForm(forms.Form):
@@ -384,4 +323,4 @@ class WeightForm(forms.Form):
         decimal_places=1,
         validators=validators_of(WeightMeasurement, "weight_kg"),
     )
-    measured_on = _date_field("Measured on")
+    measured_on = date_field("Measured on")

@@ -15,7 +15,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from batches.forms import ESignForm, _datetime_field, _text
 from batches.models import (
     Batch,
     BatchState,
@@ -35,6 +34,7 @@ from batches.models import (
 from batches.models.materials import Reagent
 from batches.services.batch_record import DeviationInput
 from carnk_mfg.fields import validators_of
+from carnk_mfg.forms import ESignForm, datetime_field, text_field
 
 NO_SLASH = "A lot number cannot contain '/': it is part of the batch page's address."
 RESERVED_LOT_NUMBERS = {"new", "templates"}
@@ -125,14 +125,16 @@ class BatchCreateForm(forms.Form):
         validators=validators_of(Batch, "unit_fraction_used_pct"),
         help_text="One unit may feed several batches, up to 100 % in all.",
     )
-    lot_number = _text(
+    lot_number = text_field(
         "Lot number",
         40,
         required=False,
         help_text="Leave blank to number the batch from its Chain of Identity identifier.",
     )
     urgent_need_justification = _textarea("Urgent medical need (justification)", required=False)
-    urgent_need_physician = _text("Physician who declared the urgent need", 200, required=False)
+    urgent_need_physician = text_field(
+        "Physician who declared the urgent need", 200, required=False
+    )
 
     def __init__(self, *args, may_allocate_ineligible: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,7 +203,7 @@ class StepForm(ESignForm):
     deviation, and the operator's signature."""
 
     step = forms.CharField(widget=forms.HiddenInput, max_length=40)
-    performed_at = _datetime_field("Performed at")
+    performed_at = datetime_field("Performed at")
     notes = _textarea("Notes", required=False)
     # Never rendered as an input: it carries the service's "a deviation is needed" message.
     deviation = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -228,13 +230,13 @@ class StepForm(ESignForm):
             self.fields[f"materials.{row}.kind"] = forms.ChoiceField(
                 label="Kind", choices=kinds, required=False, initial=expected.partition(":")[0]
             )
-            self.fields[f"materials.{row}.lot_number"] = _text(
+            self.fields[f"materials.{row}.lot_number"] = text_field(
                 "Lot number",
                 60,
                 required=False,
                 widget=forms.TextInput(attrs={"autocomplete": "off"}),
             )
-            self.fields[f"materials.{row}.quantity"] = _text("Quantity", 60, required=False)
+            self.fields[f"materials.{row}.quantity"] = text_field("Quantity", 60, required=False)
         self.material_row_count = len(self.expected_materials) + 1
 
     # Grouped bound fields for the template (it cannot look up names with dots).
@@ -335,7 +337,7 @@ class CellCountForm(forms.Form):
         validators=validators_of(CellCount, "day"),
         help_text="Day 0 = cord blood thaw.",
     )
-    measured_at = _datetime_field("Measured at")
+    measured_at = datetime_field("Measured at")
     total_cells_per_ml = _cells_field("Total cells per mL", "e.g. 1.1e6", "total_cells_per_ml")
     viable_cells_per_ml = _cells_field("Viable cells per mL", "e.g. 1.0e6", "viable_cells_per_ml")
     viability_pct = forms.DecimalField(
@@ -376,11 +378,11 @@ class CustodyForm(forms.Form):
         widget=forms.RadioSelect,
         initial="batch",
     )
-    released_by = _text("Released by (username)", 150)
-    received_by = _text("Received by (username)", 150)
-    from_location = _text("From", 120)
-    to_location = _text("To", 120)
-    occurred_at = _datetime_field("Hand-off time")
+    released_by = text_field("Released by (username)", 150)
+    received_by = text_field("Received by (username)", 150)
+    from_location = text_field("From", 120)
+    to_location = text_field("To", 120)
+    occurred_at = datetime_field("Hand-off time")
     temperature_c = forms.DecimalField(
         label="Temperature (°C)",
         max_digits=5,

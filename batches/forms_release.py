@@ -11,7 +11,6 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 
-from batches.forms import ESignForm, _datetime_field, _text
 from batches.models import (
     CustodyEvent,
     DoseUnit,
@@ -21,6 +20,7 @@ from batches.models import (
     ProtocolDoseLevel,
 )
 from carnk_mfg.fields import validators_of
+from carnk_mfg.forms import ESignForm, datetime_field, text_field
 
 BAG_ROWS = 6
 
@@ -40,7 +40,7 @@ def _textarea(label, *, required=True, rows=2, help_text=""):
 class FormulateForm(ESignForm):
     """Up to BAG_ROWS bags (a row left blank is no bag) and their common expiry."""
 
-    expires_at = _datetime_field("Bags expire at")
+    expires_at = datetime_field("Bags expire at")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,7 +146,7 @@ class DoseChoiceForm(forms.Form):
 
 
 class AssignForm(DoseChoiceForm):
-    reason = _text("Reason", 200, initial="Dose assigned")
+    reason = text_field("Reason", 200, initial="Dose assigned")
 
 
 # --- bags to the bedside ---
@@ -159,11 +159,11 @@ class HandoffForm(forms.Form):
         widget=forms.RadioSelect,
         initial="issue",
     )
-    released_by = _text("Released by (username)", 150)
-    received_by = _text("Received by (username)", 150)
-    from_location = _text("From", 120)
-    to_location = _text("To", 120)
-    occurred_at = _datetime_field("Hand-off time")
+    released_by = text_field("Released by (username)", 150)
+    received_by = text_field("Received by (username)", 150)
+    from_location = text_field("From", 120)
+    to_location = text_field("To", 120)
+    occurred_at = datetime_field("Hand-off time")
     temperature_c = forms.DecimalField(
         label="Temperature (°C)",
         max_digits=5,
@@ -215,8 +215,8 @@ def _vital_fields(when: str) -> dict:
 
 
 class InfusionForm(ESignForm):
-    started_at = _datetime_field("Infusion started")
-    ended_at = _datetime_field("Infusion ended")
+    started_at = datetime_field("Infusion started")
+    ended_at = datetime_field("Infusion ended")
     volume_ml = forms.DecimalField(
         label="Volume infused (mL)",
         max_digits=7,

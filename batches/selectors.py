@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pghistory.models
 from django.db.models import Prefetch, QuerySet
 
 from batches.models import BatchState, CordBloodUnit, Recipient, WeightMeasurement
+from carnk_mfg.audit import references_trail
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.people import printed_name
 from carnk_mfg.signatures import signature_changes, signature_intact, signatures_for
@@ -28,17 +28,6 @@ def recipient_list() -> QuerySet[Recipient]:
 def current_weight(recipient: Recipient) -> WeightMeasurement | None:
     weights = list(recipient.weights.all())  # prefetched newest first
     return weights[0] if weights else None
-
-
-def audit_history(record) -> QuerySet:
-    """Every trail event of one record, oldest first, with who, why and the changed values."""
-    return pghistory.models.Events.objects.tracks(record).order_by("pgh_created_at")
-
-
-def references_trail(record) -> QuerySet:
-    """The record's own trail events and those of every record that points at it (a batch's
-    steps, counts, deviations, custody and QC tests; a recipient's weights), oldest first."""
-    return pghistory.models.Events.objects.references(record).order_by("pgh_created_at")
 
 
 def batch_trail(batch) -> list:

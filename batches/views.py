@@ -8,16 +8,11 @@ service's ValidationError back into form errors, so no input gives a server erro
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
-from typing import NoReturn
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,119 +32,27 @@ from batches.forms import (
     MoveForm,
     RecipientRegisterForm,
     WeightForm,
-    apply_service_errors,
 )
 from batches.models import CordBloodUnit, LotStatus, Recipient, UnitStatus, WeightMeasurement
 from batches.services import donor, materials, recipients
 from batches.services.materials import LOT_MODELS, lot_usability
+from carnk_mfg.audit import audit_history, references_trail
 from carnk_mfg.roles import actor_may
-from carnk_mfg.signatures import signature_intact, signatures_for
+from carnk_mfg.web import (
+    allowed_to,
+    call_service,
+    deny,
+    history_rows,
+    require,
+    signature_rows,
+    url_text,
+)
 
 UNITS_PER_PAGE = 25
 RECIPIENTS_PER_PAGE = 50
 EXPIRY_WARNING_DAYS = 30
 LOT_KIND_TITLES = {"vector": "Vector lots", "feeder": "Feeder cell lots", "reagent": "Reagent lots"}
 DIN_SHAPE = re.compile(r"[A-Z0-9]{13}")
-CONFLICT = "The change conflicts with another change made at the same time; reload and try again."
-
-
-# --- plumbing ---
-
-
-def _deny(permission: str) -> NoReturn:
-    raise PermissionDenied(f"You do not have permission to do this ({permission}).")
-
-
-def allowed_to(permission: str):
-    """Signed-in users with `permission` only: anonymous users go to the login page, others
-    get 403. The check is `actor_may`, the same question the services ask."""
-
-    def decorate(view):
-        @wraps(view)
-        def checked(request, *args, **kwargs):
-            if not actor_may(request.user, permission):
-                _deny(permission)
-            return view(request, *args, **kwargs)
-
-        return login_required(checked)
-
-    return decorate
-
-
-def _url_text(value: str) -> str:
-    """A free-text identifier from the URL; PostgreSQL refuses NUL, so that is a 404."""
-    if "\x00" in value:
-        raise Http404("No such record.")
-    return value
-
-
-def _require(request, permission: str) -> None:
-    if not actor_may(request.user, permission):
-        _deny(permission)
-
-
-def _call_service(form, call: Callable, *, aliases: dict | None = None):
-    """Run one service call; its refusal becomes form errors and the result None."""
-    try:
-        return call()
-    except ValidationError as exc:
-        apply_service_errors(form, exc, aliases)
-    except IntegrityError:
-        # A race the service's own checks could not see (the database constraint won).
-        form.add_error(None, CONFLICT)
-    return None
-
-
-EVENT_LABELS = {"insert": "Created", "update": "Changed", "delete": "Deleted"}
-
-
-def _field_labels(*models) -> dict:
-    """Column name -> (position in the model, label), to show changes in form order."""
-    labels = {}
-    for model in models:
-        for position, field in enumerate(model._meta.concrete_fields):
-            label = (position, capfirst(str(field.verbose_name)))
-            labels.setdefault(field.attname, label)
-            labels.setdefault(field.name, label)
-    return labels
-
-
-def _shown(value) -> str:
-    return "(empty)" if value is None or value == "" else str(value)
-
-
-def _history_rows(events, *models) -> list[dict]:
-    """Audit trail events as table rows: when, what, who, why, and old -> new per field."""
-    labels = _field_labels(*models)
-    model_names = {m._meta.label: capfirst(str(m._meta.verbose_name)) for m in models}
-    rows = []
-    for event in events:
-        context = event.pgh_context if isinstance(event.pgh_context, dict) else {}
-        changes = []
-        for name, values in (event.pgh_diff or {}).items():
-            pair = isinstance(values, list | tuple) and len(values) == 2
-            old, new = values if pair else ("", values)
-            position, label = labels.get(name, (len(labels), name))
-            changes.append({"at": position, "field": label, "old": _shown(old), "new": _shown(new)})
-        changes.sort(key=lambda change: change["at"])
-        rows.append(
-            {
-                "at": event.pgh_created_at,
-                "event": EVENT_LABELS.get(event.pgh_label, capfirst(event.pgh_label)),
-                "record": model_names.get(getattr(event, "pgh_obj_model", ""), ""),
-                "who": context.get("actor_name") or "—",
-                "why": context.get("reason") or "",
-                "changes": changes,
-            }
-        )
-    return rows
-
-
-def _signature_rows(record) -> list[dict]:
-    return [
-        {"signature": sig, "intact": signature_intact(sig, record)}
-        for sig in signatures_for(record)
-    ]
 
 
 # --- dashboard ---
@@ -232,7 +135,7 @@ def unit_list(request):
 def unit_register(request):
     form = CordBloodUnitRegisterForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        unit = _call_service(
+        unit = call_service(
             form,
             lambda: donor.cord_blood_unit_register(
                 actor=request.user, request=request, **form.service_arguments()
@@ -267,8 +170,8 @@ def _unit_page(request, unit: CordBloodUnit, **bound_forms):
     open_unit = unit.status not in (UnitStatus.CONSUMED, UnitStatus.DISCARDED)
     context = {
         "unit": unit,
-        "signatures": _signature_rows(unit),
-        "history": _history_rows(selectors.audit_history(unit), CordBloodUnit),
+        "signatures": signature_rows(unit),
+        "history": history_rows(audit_history(unit), CordBloodUnit),
         # A JSON field: anything but a mapping (e.g. typed in the admin) shows as no results.
         "markers": sorted(unit.maternal_markers.items())
         if isinstance(unit.maternal_markers, dict)
@@ -298,7 +201,7 @@ def _unit_action(request, din, form_class, form_name: str, call, done: str):
     """One POSTed action on a unit: validate, call the service, redirect or show errors."""
     unit = _unit_or_404(din)
     form = form_class(request.POST, auto_id=f"{form_name.removesuffix('_form')}-%s")
-    if form.is_valid() and _call_service(form, lambda: call(unit, form.cleaned_data)) is not None:
+    if form.is_valid() and call_service(form, lambda: call(unit, form.cleaned_data)) is not None:
         messages.success(request, done.format(unit=unit))
         return redirect(unit)
     return _unit_page(request, unit, **{form_name: form})
@@ -370,7 +273,7 @@ def lot_list(request):
     """All three kinds of lot on one page; a section per kind the user may see."""
     kinds = _lot_kinds_allowed(request.user, "view")
     if not kinds:
-        _deny("batches.view_vectorlot")
+        deny("batches.view_vectorlot")
     may_add = set(_lot_kinds_allowed(request.user, "add"))
     today = timezone.localdate()
     sections = []
@@ -390,10 +293,10 @@ def lot_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def lot_register(request, kind):
-    _require(request, _lot_permission(kind, "add"))
+    require(request, _lot_permission(kind, "add"))
     form = LOT_REGISTER_FORMS[kind](request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        lot = _call_service(
+        lot = call_service(
             form,
             lambda: materials.material_lot_register(
                 actor=request.user, kind=kind, **form.cleaned_data
@@ -413,19 +316,19 @@ def lot_register(request, kind):
 @require_http_methods(["GET", "POST"])
 def lot_detail(request, kind, lot_number):
     """GET shows the lot; POST is QA's signed disposition (release, reject, quarantine)."""
-    _require(request, _lot_permission(kind, "view"))
+    require(request, _lot_permission(kind, "view"))
     model = LOT_MODELS[kind]
     lot = get_object_or_404(
         model.objects.select_related("registered_by", "dispositioned_by"),
-        lot_number=_url_text(lot_number),
+        lot_number=url_text(lot_number),
     )
     can_disposition = actor_may(request.user, _lot_permission(kind, "disposition"))
     form = DispositionForm(auto_id="disposition-%s")
     if request.method == "POST":
-        _require(request, _lot_permission(kind, "disposition"))
+        require(request, _lot_permission(kind, "disposition"))
         form = DispositionForm(request.POST, auto_id="disposition-%s")
         if form.is_valid():
-            done = _call_service(
+            done = call_service(
                 form,
                 lambda: materials.material_lot_disposition(
                     actor=request.user, request=request, lot=lot, **form.cleaned_data
@@ -445,8 +348,8 @@ def lot_detail(request, kind, lot_number):
             "title": LOT_KIND_TITLES[kind],
             "usability": lot_usability(lot),
             "details": _lot_details(lot),
-            "signatures": _signature_rows(lot),
-            "history": _history_rows(selectors.audit_history(lot), model),
+            "signatures": signature_rows(lot),
+            "history": history_rows(audit_history(lot), model),
             "can_disposition": can_disposition,
             "form": form,
         },
@@ -504,7 +407,7 @@ def recipient_list(request):
 def recipient_register(request):
     form = RecipientRegisterForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        recipient = _call_service(
+        recipient = call_service(
             form,
             lambda: recipients.recipient_register(actor=request.user, **form.cleaned_data),
             # The first weight is checked by the weight rule, which names its own fields.
@@ -520,14 +423,14 @@ def recipient_register(request):
 @require_http_methods(["GET", "POST"])
 def recipient_detail(request, subject_id):
     """GET shows the recipient; POST records a body weight."""
-    recipient = get_object_or_404(selectors.recipient_list(), subject_id=_url_text(subject_id))
+    recipient = get_object_or_404(selectors.recipient_list(), subject_id=url_text(subject_id))
     can_record_weight = actor_may(request.user, "batches.record_weight")
     form = WeightForm(auto_id="weight-%s", initial={"measured_on": timezone.localdate()})
     if request.method == "POST":
-        _require(request, "batches.record_weight")
+        require(request, "batches.record_weight")
         form = WeightForm(request.POST, auto_id="weight-%s")
         if form.is_valid():
-            weight = _call_service(
+            weight = call_service(
                 form,
                 lambda: recipients.recipient_record_weight(
                     actor=request.user, recipient=recipient, **form.cleaned_data
@@ -544,9 +447,7 @@ def recipient_detail(request, subject_id):
             "weights": recipient.weights.select_related("recorded_by").order_by(
                 "-measured_on", "-recorded_at"
             ),
-            "history": _history_rows(
-                selectors.references_trail(recipient), Recipient, WeightMeasurement
-            ),
+            "history": history_rows(references_trail(recipient), Recipient, WeightMeasurement),
             "can_record_weight": can_record_weight,
             "form": form,
         },

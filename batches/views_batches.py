@@ -51,12 +51,13 @@ from batches.models import (
 )
 from batches.services import batch_record, lifecycle, templates
 from batches.services.lifecycle import TRANSITIONS
-from batches.views import _call_service, _deny, _history_rows, _url_text, allowed_to
 from carnk_mfg import isbt128
+from carnk_mfg.audit import audit_history
 from carnk_mfg.errors import Conflict
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import actor_may
 from carnk_mfg.signatures import signature_intact, signatures_for
+from carnk_mfg.web import allowed_to, call_service, deny, history_rows, url_text
 from qc.models import QcTest
 from qc.selectors import with_overdue
 
@@ -190,7 +191,7 @@ def batch_new(request):
             may_allocate_ineligible=may_urgent,
         )
     if request.method == "POST" and form.is_valid():
-        batch = _call_service(
+        batch = call_service(
             form,
             lambda: batch_record.batch_create(actor=request.user, **form.cleaned_data),
             # The allocation rule names the unit's fields; they concern the chosen unit.
@@ -220,7 +221,7 @@ def batch_new(request):
 
 def _batch_or_404(lot_number: str) -> Batch:
     try:
-        batch = selectors.batch_detail(_url_text(lot_number))
+        batch = selectors.batch_detail(url_text(lot_number))
     except Batch.DoesNotExist:
         raise Http404("No such batch.") from None
     # What the page shows beyond the selector's prefetch, still one query each.
@@ -548,7 +549,7 @@ def _batch_page(
             initial={"released_by": user.get_username(), "occurred_at": _now_minute()},
         ),
         "signatures": signatures,
-        "history": _history_rows(
+        "history": history_rows(
             trail, Batch, ExecutedStep, CellCount, Deviation, CustodyEvent, QcTest
         ),
     }
@@ -593,7 +594,7 @@ def batch_step(request, lot_number):
     form = StepForm(request.POST, template_step=template_step, auto_id="step-%s")
     if form.is_valid():
         arguments, aliases = form.service_arguments()
-        executed = _call_service(
+        executed = call_service(
             form,
             lambda: batch_record.step_record(
                 actor=request.user,
@@ -626,7 +627,7 @@ def batch_count(request, lot_number):
     batch = _batch_or_404(lot_number)
     form = CellCountForm(request.POST, auto_id="count-%s")
     if form.is_valid():
-        count = _call_service(
+        count = call_service(
             form,
             lambda: batch_record.cell_count_record(
                 actor=request.user, batch=batch, **form.cleaned_data
@@ -644,7 +645,7 @@ def batch_deviation(request, lot_number):
     batch = _batch_or_404(lot_number)
     form = DeviationForm(request.POST, auto_id="deviation-%s")
     if form.is_valid():
-        deviation = _call_service(
+        deviation = call_service(
             form,
             lambda: batch_record.deviation_open(
                 actor=request.user, batch=batch, **form.cleaned_data
@@ -669,7 +670,7 @@ def batch_deviation_disposition(request, lot_number, pk):
         raise Http404("No such deviation on this batch.")
     form = DeviationDispositionForm(request.POST, auto_id=f"disposition-{pk}-%s")
     if form.is_valid():
-        done = _call_service(
+        done = call_service(
             form,
             lambda: batch_record.deviation_disposition(
                 actor=request.user, request=request, deviation=deviation, **form.cleaned_data
@@ -691,7 +692,7 @@ def batch_custody(request, lot_number):
     if form.is_valid():
         data = dict(form.cleaned_data)
         subject = {"unit": batch.source_unit} if data.pop("subject") == "unit" else {"batch": batch}
-        event = _call_service(
+        event = call_service(
             form, lambda: batch_record.custody_record(actor=request.user, **subject, **data)
         )
         if event is not None:
@@ -709,12 +710,12 @@ def batch_transition(request, lot_number):
     rule = TRANSITIONS.get((expected, to_state))
     if rule is not None:
         if not actor_may(request.user, rule.permission):
-            _deny(rule.permission)
+            deny(rule.permission)
     elif not (
         actor_may(request.user, "batches.transition_batch")
         or actor_may(request.user, "batches.release_batch")
     ):
-        _deny("batches.transition_batch")
+        deny("batches.transition_batch")
     form_id = to_state if to_state in S.values else "unknown"
     form = TransitionForm(
         request.POST,
@@ -724,7 +725,7 @@ def batch_transition(request, lot_number):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            moved = _call_service(
+            moved = call_service(
                 form,
                 lambda: lifecycle.batch_transition(
                     actor=request.user,
@@ -784,10 +785,10 @@ def template_detail(request, pk):
     form = TemplateApproveForm(auto_id="approve-%s", initial={"reason": "Approved for use"})
     if request.method == "POST":
         if not can_approve:
-            _deny("batches.approve_processtemplate")
+            deny("batches.approve_processtemplate")
         form = TemplateApproveForm(request.POST, auto_id="approve-%s")
         if form.is_valid():
-            approved = _call_service(
+            approved = call_service(
                 form,
                 lambda: templates.template_approve(
                     actor=request.user, request=request, template=template, **form.cleaned_data
@@ -807,6 +808,6 @@ def template_detail(request, pk):
                 {"signature": sig, "intact": signature_intact(sig, template)}
                 for sig in signatures_for(template)
             ],
-            "history": _history_rows(selectors.audit_history(template), ProcessTemplate),
+            "history": history_rows(audit_history(template), ProcessTemplate),
         },
     )

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from batches import selectors
-from batches.forms import _datetime_field
 from batches.models import (
     AdverseEvent,
     AdverseEventKind,
@@ -22,16 +21,17 @@ from batches.models import (
 )
 from batches.models.clinical import TumourResponse
 from batches.services import after_infusion
-from batches.views import _call_service, _require, allowed_to
 from carnk_mfg.fields import validators_of
+from carnk_mfg.forms import datetime_field
 from carnk_mfg.roles import actor_may
+from carnk_mfg.web import allowed_to, call_service, require
 
 DUE_WITHIN = timedelta(days=7)
 
 
 class FollowUpForm(forms.Form):
     visit_id = forms.IntegerField(widget=forms.HiddenInput)
-    done_at = _datetime_field("Seen at")
+    done_at = datetime_field("Seen at")
     response = forms.ChoiceField(
         label="Response", required=False, choices=[("", "—"), *TumourResponse.choices]
     )
@@ -59,12 +59,12 @@ class AdverseEventForm(forms.Form):
         validators=validators_of(AdverseEvent, "ice_score"),
         help_text="ICANS only",
     )
-    onset_at = _datetime_field("Onset")
+    onset_at = datetime_field("Onset")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class SafetySwitchForm(forms.Form):
-    given_at = _datetime_field("AP1903 given at")
+    given_at = datetime_field("AP1903 given at")
     dose_mg_per_kg = forms.DecimalField(
         label="Dose (mg/kg)",
         max_digits=5,
@@ -80,13 +80,13 @@ def follow_up_worklist(request):
     now = timezone.now()
     form = None
     if request.method == "POST":
-        _require(request, "batches.record_follow_up")
+        require(request, "batches.record_follow_up")
         form = FollowUpForm(request.POST)
         if form.is_valid():
             data = dict(form.cleaned_data)
             visit = get_object_or_404(FollowUpVisit, pk=data.pop("visit_id"))
             data["donor_specific_antibodies"] = data["donor_specific_antibodies"] or ""
-            done = _call_service(
+            done = call_service(
                 form,
                 lambda: after_infusion.follow_up_record(actor=request.user, visit=visit, **data),
             )
@@ -121,8 +121,8 @@ def infusion_detail(request, pk):
     switch_form = SafetySwitchForm(request.POST if request.POST.get("form") == "switch" else None)
     if request.method == "POST":
         if request.POST.get("form") == "ae":
-            _require(request, "batches.report_adverse_event")
-            if ae_form.is_valid() and _call_service(
+            require(request, "batches.report_adverse_event")
+            if ae_form.is_valid() and call_service(
                 ae_form,
                 lambda: after_infusion.adverse_event_report(
                     actor=request.user, infusion=infusion, **ae_form.cleaned_data
@@ -131,8 +131,8 @@ def infusion_detail(request, pk):
                 messages.success(request, "Adverse event reported.")
                 return redirect("infusion-detail", pk=infusion.pk)
         elif request.POST.get("form") == "switch":
-            _require(request, "batches.add_safetyswitchactivation")
-            if switch_form.is_valid() and _call_service(
+            require(request, "batches.add_safetyswitchactivation")
+            if switch_form.is_valid() and call_service(
                 switch_form,
                 lambda: after_infusion.safety_switch_record(
                     actor=request.user, infusion=infusion, **switch_form.cleaned_data

@@ -38,10 +38,10 @@ from batches.models import (
     DoseUnit,
 )
 from batches.services import bedside, release
-from batches.views import _call_service, _require, _url_text, allowed_to
 from carnk_mfg.errors import Conflict
 from carnk_mfg.people import printed_name
 from carnk_mfg.roles import actor_may
+from carnk_mfg.web import allowed_to, call_service, require, url_text
 
 RELEASE_MEANINGS = '{"release": "Released", "reject": "Rejected"}'
 
@@ -149,7 +149,7 @@ def release_queue(request):
 def _batch_or_404(lot_number: str) -> Batch:
     return get_object_or_404(
         Batch.objects.select_related("source_unit", "intended_recipient"),
-        lot_number=_url_text(lot_number),
+        lot_number=url_text(lot_number),
     )
 
 
@@ -158,7 +158,7 @@ def _queue_action(request, lot_number, name, form_class, call, done):
     form = form_class(request.POST, auto_id=f"{name}-{batch.pk}-%s")
     if form.is_valid():
         try:
-            result = _call_service(
+            result = call_service(
                 form,
                 lambda: call(batch, form),
                 aliases={"to_state": "__all__", "expected_state": "__all__", "batch": "__all__"},
@@ -275,7 +275,7 @@ def bag_handoff(request, pk):
     unit = _bag_or_404(pk)
     form = HandoffForm(request.POST, auto_id="handoff-%s")
     if form.is_valid():
-        event = _call_service(
+        event = call_service(
             form,
             lambda: bedside.dose_custody(actor=request.user, dose_unit=unit, **form.cleaned_data),
         )
@@ -291,15 +291,15 @@ def bag_handoff(request, pk):
 @allowed_to("batches.view_doseunit")
 @require_http_methods(["GET", "POST"])
 def dose_calculator(request, subject_id):
-    recipient = get_object_or_404(selectors.recipient_list(), subject_id=_url_text(subject_id))
+    recipient = get_object_or_404(selectors.recipient_list(), subject_id=url_text(subject_id))
     can_assign = actor_may(request.user, "batches.assign_dose")
     calc = None
     if request.method == "POST":
-        _require(request, "batches.assign_dose")
+        require(request, "batches.assign_dose")
         form = AssignForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            unit = _call_service(
+            unit = call_service(
                 form,
                 lambda: release.dose_assign(
                     actor=request.user,
@@ -389,7 +389,7 @@ def bedside_check(request):
     form = BedsideScanForm(request.POST, auto_id="scan-%s")
     if not form.is_valid():
         return _bedside_page(request, scan_form=form)
-    check = _call_service(
+    check = call_service(
         form, lambda: bedside.bedside_verify(actor=request.user, **form.cleaned_data)
     )
     if check is None:
@@ -413,7 +413,7 @@ def infusion_record(request, check_id):
         return _bedside_page(request, check=check)
     form = InfusionForm(request.POST, auto_id="infusion-%s")
     if form.is_valid():
-        infusion = _call_service(
+        infusion = call_service(
             form,
             lambda: bedside.infusion_record(
                 actor=request.user, request=request, check=check, **form.service_arguments()

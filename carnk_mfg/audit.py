@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 
 import pghistory
+import pghistory.models
 
 
 def actor_label(actor) -> dict:
@@ -81,3 +82,14 @@ def gmp_write(*, actor, permission: str, reason: str, **extra) -> Iterator[None]
 def validate_record(record, *, exclude=None) -> None:
     """Run the model's field and constraint validation; raise one ValidationError per field."""
     record.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
+
+
+def audit_history(record):
+    """Every trail event of one record, oldest first, with who, why and the changed values."""
+    return pghistory.models.Events.objects.tracks(record).order_by("pgh_created_at")
+
+
+def references_trail(record):
+    """The record's own trail events and those of every record that points at it (a batch's
+    steps, counts, deviations, custody and QC tests; a recipient's weights), oldest first."""
+    return pghistory.models.Events.objects.references(record).order_by("pgh_created_at")

@@ -175,7 +175,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "carnk_mfg.api.exception_handler",
+    "EXCEPTION_HANDLER": "carnk_mfg.api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": "30/minute"},
 }
 SPECTACULAR_SETTINGS = {

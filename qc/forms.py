@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from django import forms
 
-from batches.forms import ESignForm, _datetime_field
+from carnk_mfg.forms import ESignForm, datetime_field
 from qc.models import ResultType
 
 
 class SampleForm(forms.Form):
-    sampled_at = _datetime_field(
+    sampled_at = datetime_field(
         "Sampled at", required=False, help_text="Blank: now. Not before the triggering step."
     )
 

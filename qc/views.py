@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from batches import selectors
-from batches.views import _call_service, _history_rows, allowed_to
+from carnk_mfg.audit import audit_history
 from carnk_mfg.roles import actor_may
 from carnk_mfg.signatures import signature_intact, signatures_for
+from carnk_mfg.web import allowed_to, call_service, history_rows
 from qc.forms import ResultForm, RetestForm, ReviewForm, SampleForm
 from qc.models import Channel, Notification, QcTest, TestState
 from qc.selectors import due_soon_q, overdue_q, with_overdue
@@ -138,7 +138,7 @@ def _test_page(request, test: QcTest, **bound_forms):
             {"signature": sig, "intact": signature_intact(sig, test)}
             for sig in signatures_for(test)
         ],
-        "history": _history_rows(selectors.audit_history(test), QcTest),
+        "history": history_rows(audit_history(test), QcTest),
     }
     context.update(bound_forms)
     # A refused action whose form is no longer offered (e.g. the analyst's own review, or a
@@ -164,7 +164,7 @@ def test_sample(request, pk):
     test = _test_or_404(pk)
     form = SampleForm(request.POST, auto_id="sample-%s")
     if form.is_valid():
-        done = _call_service(
+        done = call_service(
             form,
             lambda: results.qc_sample_record(
                 actor=request.user, test=test, sampled_at=form.cleaned_data["sampled_at"]
@@ -182,7 +182,7 @@ def test_result(request, pk):
     test = _test_or_404(pk)
     form = ResultForm(request.POST, definition=test.definition, auto_id="result-%s")
     if form.is_valid():
-        done = _call_service(
+        done = call_service(
             form,
             lambda: results.qc_result_enter(
                 actor=request.user, test=test, **form.service_arguments()
@@ -207,7 +207,7 @@ def test_review(request, pk):
     test = _test_or_404(pk)
     form = ReviewForm(request.POST, auto_id="review-%s")
     if form.is_valid():
-        done = _call_service(
+        done = call_service(
             form,
             lambda: results.qc_result_review(
                 actor=request.user,
@@ -228,7 +228,7 @@ def test_retest(request, pk):
     test = _test_or_404(pk)
     form = RetestForm(request.POST, auto_id="retest-%s")
     if form.is_valid():
-        retest = _call_service(
+        retest = call_service(
             form,
             lambda: results.qc_retest(
                 actor=request.user, test=test, reason=form.cleaned_data["reason"]

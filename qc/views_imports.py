@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from batches.views import _call_service, _require, allowed_to
+from carnk_mfg.web import allowed_to, call_service, require
 from qc.models import Instrument, InstrumentImport
 from qc.services.imports import import_accept, import_stage
 
@@ -27,7 +27,7 @@ def import_upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        result = _call_service(
+        result = call_service(
             form,
             lambda: import_stage(
                 actor=request.user,
@@ -54,8 +54,8 @@ def import_detail(request, pk):
     # Bound on POST even with no fields, so a refusal can be shown on it.
     form = forms.Form(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        _require(request, "qc.submit_reading")
-        accepted = _call_service(form, lambda: import_accept(actor=request.user, staged=staged))
+        require(request, "qc.submit_reading")
+        accepted = call_service(form, lambda: import_accept(actor=request.user, staged=staged))
         if accepted is not None:
             messages.success(request, f"{staged.filename}: matched rows committed.")
             return redirect("import-detail", pk=staged.pk)

@@ -7,10 +7,10 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from batches.forms import ESignForm
-from batches.views import _call_service, _require, allowed_to
+from carnk_mfg.forms import ESignForm
 from carnk_mfg.roles import actor_may
 from carnk_mfg.signatures import signatures_for
+from carnk_mfg.web import allowed_to, call_service, require
 from qc.models import QcSpecSet, SpecStatus
 from qc.services.specs import qc_spec_set_approve
 
@@ -30,9 +30,9 @@ def spec_set_detail(request, pk):
     )
     form = ESignForm(request.POST or None, auto_id="approve-%s")
     if request.method == "POST":
-        _require(request, "qc.approve_qcspecset")
+        require(request, "qc.approve_qcspecset")
         if form.is_valid():
-            approved = _call_service(
+            approved = call_service(
                 form,
                 lambda: qc_spec_set_approve(
                     actor=request.user, request=request, spec_set=spec_set, **form.cleaned_data

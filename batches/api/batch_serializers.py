@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from batches.api.serializers import PasswordField
 from batches.models import (
     Batch,
     BatchState,
@@ -21,6 +20,7 @@ from batches.models import (
     StepParameter,
     TemplateStep,
 )
+from carnk_mfg.api.serializers import PasswordField
 from carnk_mfg.fields import validators_of
 
 

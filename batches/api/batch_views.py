@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from batches import selectors
 from batches.api import batch_serializers as s
 from batches.api.release_views import BatchReleaseActions
-from batches.api.views import _ReadViewSet
 from batches.models import Batch, BatchState, CordBloodUnit, Deviation, ProcessTemplate, Recipient
 from batches.services import batch_record, lifecycle, templates
+from carnk_mfg.api.viewsets import ReadViewSet
 
 
 class BatchFilter(django_filters.FilterSet):
@@ -27,7 +27,7 @@ class BatchFilter(django_filters.FilterSet):
         fields = ["state", "source_unit", "recipient"]
 
 
-class ProcessTemplateViewSet(_ReadViewSet):
+class ProcessTemplateViewSet(ReadViewSet):
     queryset = ProcessTemplate.objects.prefetch_related("steps__parameters")
     serializer_class = s.ProcessTemplateOut
     filterset_fields = ["code", "status"]
@@ -50,7 +50,7 @@ class ProcessTemplateViewSet(_ReadViewSet):
         return self.respond(template)
 
 
-class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, _ReadViewSet):
+class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
     """Manufacturing batches, looked up by lot number."""
 
     lookup_field = "lot_number"

@@ -11,8 +11,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from batches import selectors
-from batches.api.serializers import PasswordField
-from batches.api.views import _ReadViewSet
 from batches.models import (
     AdverseEvent,
     BedsideCheck,
@@ -21,6 +19,8 @@ from batches.models import (
     SafetySwitchActivation,
 )
 from batches.services import after_infusion, bedside
+from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.viewsets import ReadViewSet
 from carnk_mfg.fields import validators_of
 
 
@@ -45,7 +45,7 @@ class BedsideCheckIn(serializers.Serializer):
     scanned_wristband = serializers.CharField(max_length=60)
 
 
-class BedsideCheckViewSet(_ReadViewSet):
+class BedsideCheckViewSet(ReadViewSet):
     """Scan the bag and the wristband: a mismatch answers `blocked` with reasons, and is kept."""
 
     serializer_class = BedsideCheckOut
@@ -105,7 +105,7 @@ class SafetySwitchIn(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class InfusionViewSet(_ReadViewSet):
+class InfusionViewSet(ReadViewSet):
     serializer_class = InfusionOut
     queryset = Infusion.objects.select_related("recipient")
     action_permissions = {
@@ -171,7 +171,7 @@ class AdverseEventIn(serializers.Serializer):
     description = serializers.CharField()
 
 
-class AdverseEventViewSet(_ReadViewSet):
+class AdverseEventViewSet(ReadViewSet):
     serializer_class = AdverseEventOut
     queryset = AdverseEvent.objects.select_related("recipient")
     filterset_fields = ["kind", "recipient__subject_id"]
@@ -227,7 +227,7 @@ class FollowUpIn(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class FollowUpViewSet(_ReadViewSet):
+class FollowUpViewSet(ReadViewSet):
     """Follow-up visits; `?overdue=true` lists the open ones past due (as the clinical
     worklist does), `?overdue=false` the rest."""
 

@@ -13,10 +13,10 @@ from rest_framework.response import Response
 
 from batches import documents, selectors
 from batches.api import batch_serializers as bs
-from batches.api.serializers import PasswordField
-from batches.api.views import _ReadViewSet
 from batches.models import CustodyEvent, DoseUnit, ProtocolDoseLevel, Recipient
 from batches.services import bedside, release
+from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.viewsets import ReadViewSet
 from carnk_mfg.fields import validators_of
 
 
@@ -172,7 +172,7 @@ class DoseCustodyIn(serializers.Serializer):
     )
 
 
-class DoseViewSet(_ReadViewSet):
+class DoseViewSet(ReadViewSet):
     """Dose units (bags); calculation at a dose level, assignment, and the bag label."""
 
     serializer_class = DoseUnitOut

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from batches import selectors
 from batches.api import serializers as s
 from batches.models import CordBloodUnit, FeederLot, ReagentLot, VectorLot
 from batches.services import donor, materials, recipients
-from carnk_mfg.api import ActorMay
-from carnk_mfg.signatures import signatures_for
+from carnk_mfg.api.viewsets import ReadViewSet
 
 
 class CordBloodUnitFilter(django_filters.FilterSet):
@@ -22,35 +20,7 @@ class CordBloodUnitFilter(django_filters.FilterSet):
         fields = ["status", "eligibility", "source_bank", "product_code"]
 
 
-class _ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permission_classes = [ActorMay]
-
-    def respond(self, instance, code=status.HTTP_200_OK):
-        return Response(self.get_serializer(instance).data, status=code)
-
-    def parse(self, serializer_class):
-        ser = serializer_class(data=self.request.data)
-        ser.is_valid(raise_exception=True)
-        return ser.validated_data
-
-    @extend_schema(responses=s.AuditEventOut(many=True))
-    @action(detail=True, methods=["get"])
-    def history(self, request, *args, **kwargs):
-        """The record's audit trail: who, when, why, and old and new values."""
-        events = selectors.audit_history(self.get_object())
-        return Response(s.AuditEventOut(events, many=True).data)
-
-    @extend_schema(responses=s.SignatureSerializer(many=True))
-    @action(detail=True, methods=["get"])
-    def signatures(self, request, *args, **kwargs):
-        record = self.get_object()
-        signatures = signatures_for(record)
-        return Response(
-            s.SignatureSerializer(signatures, many=True, context={"record": record}).data
-        )
-
-
-class CordBloodUnitViewSet(mixins.CreateModelMixin, _ReadViewSet):
+class CordBloodUnitViewSet(mixins.CreateModelMixin, ReadViewSet):
     """Cord blood units, looked up by DIN."""
 
     queryset = selectors.cord_blood_unit_list().select_related("registered_by")
@@ -111,7 +81,7 @@ class CordBloodUnitViewSet(mixins.CreateModelMixin, _ReadViewSet):
         return self.respond(unit)
 
 
-class _LotViewSet(mixins.CreateModelMixin, _ReadViewSet):
+class _LotViewSet(mixins.CreateModelMixin, ReadViewSet):
     lookup_field = "lot_number"
     lookup_value_regex = "[^/]+"
     filterset_fields = ["status", "manufacturer"]
@@ -176,7 +146,7 @@ class ReagentLotViewSet(_LotViewSet):
     filterset_fields = ["status", "manufacturer", "reagent"]
 
 
-class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, _ReadViewSet):
+class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadViewSet):
     """Recipients, looked up by their pseudonymous study subject ID."""
 
     serializer_class = s.RecipientOut

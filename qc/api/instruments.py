@@ -9,7 +9,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from batches.api.views import _ReadViewSet
+from carnk_mfg.api.viewsets import ReadViewSet
 from qc.models import Instrument, InstrumentImport, InstrumentReading
 from qc.services.imports import import_accept, import_stage
 from qc.services.readings import ReadingsRejected, readings_submit
@@ -51,7 +51,7 @@ def instrument_of(request):
     return request.user.instrument
 
 
-class ReadingViewSet(_ReadViewSet):
+class ReadingViewSet(ReadViewSet):
     """Readings. An instrument sees only its own; staff with the view permission see all."""
 
     serializer_class = ReadingOut
@@ -151,7 +151,7 @@ class ImportIn(serializers.Serializer):
     )
 
 
-class ImportViewSet(_ReadViewSet):
+class ImportViewSet(ReadViewSet):
     """Instrument export files: upload for a staged preview, then accept to commit."""
 
     serializer_class = ImportOut

@@ -9,8 +9,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
-from batches.api.serializers import PasswordField
-from batches.api.views import _ReadViewSet
+from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.viewsets import ReadViewSet
 from carnk_mfg.timeutil import to_utc
 from qc.models import QcSpecSet, QcTest, TestState
 from qc.selectors import qc_test_list
@@ -95,7 +95,7 @@ class RetestIn(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class QcTestViewSet(_ReadViewSet):
+class QcTestViewSet(ReadViewSet):
     """QC tests. `?overdue=true` lists the open ones past due (flagged by the scan or not yet);
     `?due_before=` the coming ones."""
 
@@ -176,7 +176,7 @@ class QcSpecSetOut(serializers.ModelSerializer):
         ]
 
 
-class QcSpecSetViewSet(_ReadViewSet):
+class QcSpecSetViewSet(ReadViewSet):
     """Versioned QC specification sets; QA approves a draft with an e-signature."""
 
     serializer_class = QcSpecSetOut

@@ -1,4 +1,4 @@
-"""API plumbing shared by every endpoint: authentication and the error format."""
+"""The API's error format: the service layer's refusals as clear HTTP answers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from carnk_mfg.errors import Conflict
-from carnk_mfg.roles import actor_may
 
 
 def _django_validation_detail(exc: DjangoValidationError):
@@ -48,23 +47,3 @@ def exception_handler(exc, context):
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
-
-
-class ActorMay(permissions.BasePermission):
-    """Checks `view.action_permissions[action]` with the same helper the services use, so a
-    request without the permission gets 403 before its input is even read."""
-
-    def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        if getattr(request.user, "is_instrument", False) and not getattr(
-            view, "allow_instruments", False
-        ):
-            return False  # an instrument key reaches only the instrument endpoints
-        action = getattr(view, "action", None)
-        if action is None:
-            return True  # no handler for this method: DRF answers 405, nothing runs
-        needed = view.action_permissions.get(action)
-        if needed is None:
-            return False  # an action nobody mapped is closed, not open
-        return actor_may(request.user, needed)

@@ -1,0 +1,60 @@
+"""Shapes every record's API shares: its audit trail, its signatures, a signing password."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from carnk_mfg.models import ElectronicSignature
+from carnk_mfg.signatures import signature_changes, signature_intact
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    """A signature with whether what it attests still holds (the signed record comes in the
+    serializer's context as `record`)."""
+
+    changed_since_signing = serializers.SerializerMethodField(
+        help_text="Parts of the attested content that differ now; empty while intact"
+    )
+    intact = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ElectronicSignature
+        fields = [
+            "printed_name",
+            "signed_at",
+            "meaning",
+            "record_label",
+            "attests",
+            "record_sha256",
+            "intact",
+            "changed_since_signing",
+            "comment",
+        ]
+
+    def get_changed_since_signing(self, signature) -> list[str]:
+        cache = self.context.setdefault("_changes", {})
+        if signature.pk not in cache:
+            cache[signature.pk] = signature_changes(signature, self.context["record"])
+        return cache[signature.pk]
+
+    def get_intact(self, signature) -> bool:
+        return signature_intact(signature, self.context["record"])
+
+
+class PasswordField(serializers.CharField):
+    """The signer's password, re-entered to sign (21 CFR 11.200)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("write_only", True)
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("style", {"input_type": "password"})
+        kwargs.setdefault("help_text", "Your password, re-entered to sign.")
+        super().__init__(**kwargs)
+
+
+class AuditEventOut(serializers.Serializer):
+    at = serializers.DateTimeField(source="pgh_created_at")
+    label = serializers.CharField(source="pgh_label")
+    model = serializers.CharField(source="pgh_model")
+    diff = serializers.JSONField(source="pgh_diff")
+    context = serializers.JSONField(source="pgh_context")

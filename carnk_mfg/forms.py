@@ -1,0 +1,53 @@
+"""Form pieces every page shares: date and time inputs as browsers send them, text and
+reason fields, and the signed form (password re-entry)."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+def datetime_field(label, **kwargs):
+    # Browsers send datetime-local as "2025-03-01T14:30"; it is read in the site's time zone.
+    return forms.DateTimeField(
+        label=label,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=[
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%d %H:%M:%S",
+        ],
+        **kwargs,
+    )
+
+
+def date_field(label, **kwargs):
+    return forms.DateField(
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        **kwargs,
+    )
+
+
+def text_field(label, max_length, *, required=True, **kwargs):
+    return forms.CharField(label=label, max_length=max_length, required=required, **kwargs)
+
+
+def reason_field(label="Reason", help_text="Recorded in the audit trail with your name."):
+    return forms.CharField(
+        label=label, widget=forms.Textarea(attrs={"rows": 2}), help_text=help_text
+    )
+
+
+class ESignForm(forms.Form):
+    """A form that is signed: the signer re-enters their password (21 CFR 11.200).
+
+    The field is rendered inside the form, so signing works without JavaScript; esign.js
+    only moves it into the signing dialog.
+    """
+
+    password = forms.CharField(
+        label="Your password (to sign)",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

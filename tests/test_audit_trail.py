@@ -57,7 +57,7 @@ def test_old_and_new_values_are_readable_as_a_diff(technician, qa):
         position="C3",
         reason="Freezer LN2-01 defrost",
     )
-    from batches.selectors import audit_history
+    from carnk_mfg.audit import audit_history
 
     diffs = [e.pgh_diff for e in audit_history(unit) if e.pgh_label == "update"]
     assert diffs[-1]["freezer"] == ["LN2-01", "LN2-09"]

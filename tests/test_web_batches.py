@@ -1,4 +1,4 @@
-"""Web UI of the batch record (issue 3): a batch from planned to harvested through the pages
+"""Web UI of the batch record: a batch from planned to harvested through the pages
 alone, the refusals of the step form, deviations and their QA disposition, what each role
 sees, garbage input, the growth curve, and query counts that do not grow."""
 

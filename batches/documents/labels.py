@@ -236,7 +236,7 @@ def _code128(value: str) -> Code128:
 
 def _place(
     c: pdfcanvas.Canvas,
-    flowables: list[Flowable],
+    flowables: Sequence[Flowable],
     x: float,
     top: float,
     width: float,

@@ -3,6 +3,7 @@ same batch, each one changeable field by field (``coa_data(deviations=[])``)."""
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from batches.documents.coa import CoaData, DeviationLine, QcResultLine, QcStatus, SignatureLine
@@ -18,7 +19,7 @@ UNIT_DIN = "W123426000123"
 
 
 def qc_line(name, status, result="", unit="", **kw):
-    defaults = {"method": "Flow cytometry", "specification": "≥ 70 %"}
+    defaults: dict[str, Any] = {"method": "Flow cytometry", "specification": "≥ 70 %"}
     if status != QcStatus.PENDING:
         defaults |= {"reviewed_by": "Quinn Analyst", "reviewed_at": T0 + timedelta(days=15)}
     return QcResultLine(test_name=name, status=status, result=result, unit=unit, **(defaults | kw))
@@ -111,7 +112,7 @@ SIGNATURES = [
 
 
 def coa_data(**kw) -> CoaData:
-    fields = {
+    fields: dict[str, Any] = {
         "lot_number": "CNK-26-0042",
         "coi_identifier": DIN.from_text(COI),
         "source_unit_din": UNIT_DIN,
@@ -131,7 +132,7 @@ def coa_data(**kw) -> CoaData:
 
 
 def bag_label(**kw) -> BagLabel:
-    fields = {
+    fields: dict[str, Any] = {
         "din": COI,
         "product_code_data": "=<S1145VA0",
         "lot_number": "CNK-26-0042",

@@ -20,8 +20,10 @@ def parse_sample(name: str) -> ParsedFile:
     return parse_instrument_file(sample_bytes(name), name)
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 SAMPLES = {

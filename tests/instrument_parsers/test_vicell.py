@@ -6,7 +6,7 @@ Plain functions, no database; the sample exports are in tests/instrument_files/.
 
 import pytest
 
-from qc.instrument_files import InstrumentFileError, parse_instrument_file, vicell
+from qc.instrument_files import InstrumentFileError, allotropy_asm, parse_instrument_file, vicell
 from tests.instrument_parsers.samples import parse_sample, sample_bytes, utc
 
 
@@ -56,7 +56,7 @@ def test_vicell_blu_summary_utf16le_with_micro_sign():
 
 def test_utf16_file_goes_to_allotropy_as_is_with_its_encoding(monkeypatch):
     calls = []
-    real = vicell.run_allotropy
+    real = allotropy_asm.run_allotropy
 
     def spy(vendor, payload, encoding, *args):
         calls.append((vendor, payload[:2], encoding))

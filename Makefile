@@ -1,7 +1,8 @@
 # Two commands on a machine with only python3, pip and make (DESIGN section 9):
 #   make run    embedded PostgreSQL + Redis under var/ (unless DATABASE_URL / REDIS_URL are set),
 #               migrate, demo data, web server + Celery worker + Celery beat; Ctrl-C stops all
-#   make test   ruff, then the whole suite (PYTEST_ARGS="-k batch -x" passes arguments on)
+#   make test   lint (ruff, ruff format, mypy), then the whole suite
+#               (PYTEST_ARGS="-k batch -x" passes arguments on)
 
 PYTHON ?= python3
 VENV = .venv
@@ -22,12 +23,15 @@ $(VENV)/.installed: requirements.txt
 run: install
 	$(BIN)/python -m carnk_mfg.localstack run
 
-test: install
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m carnk_mfg.localstack test $(PYTEST_ARGS)
 
+# mypy imports the Django settings (its plugin), which need no server: without DATABASE_URL /
+# REDIS_URL they only name the embedded ones, nothing is started or connected.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 bench: install
 	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else echo "no benchmarks yet"; fi

@@ -9,7 +9,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    from carnk_mfg.localstack import embedded_services
+    from carnk_mfg.embedded_servers import embedded_services
 
     with embedded_services():
         url = os.environ["DATABASE_URL"]

@@ -1,23 +1,30 @@
 """Admin for the compliance records: view-only, because signatures and refusals are append-only."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """GMP records change only through services with a reason; the admin shows them."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -25,11 +32,26 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=True)
 
 
-def reasoned_action(*, description: str, service, permission: str):
+class AdminAction(Protocol):
+    """An admin action as the admin reads it: a callable with a name and a description."""
+
+    __name__: str
+    short_description: str
+
+    def __call__(
+        self, modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+    ) -> HttpResponse | None: ...
+
+
+def reasoned_action(
+    *, description: str, service: Callable[..., object], permission: str
+) -> AdminAction:
     """An admin action that asks for the reason, then calls `service(actor, obj, reason)` per
     selected record, so admin changes go through the same services and trail as every path."""
 
-    def action(modeladmin, request, queryset):
+    def action(
+        modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+    ) -> HttpResponse | None:
         from carnk_mfg.roles import actor_may
 
         if not actor_may(request.user, permission):
@@ -61,9 +83,10 @@ def reasoned_action(*, description: str, service, permission: str):
             },
         )
 
-    action.short_description = description
-    action.__name__ = f"action_{service.__name__}"
-    return action
+    named = cast(AdminAction, action)  # the function, with the two attributes set below
+    named.short_description = description
+    named.__name__ = f"action_{service.__name__}"
+    return named
 
 
 @admin.register(ElectronicSignature)

@@ -1,8 +1,10 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _sync_roles(sender, **kwargs):
+def _sync_roles(sender: AppConfig, **kwargs: Any) -> None:
     # After every migrate, once permissions exist for all apps, roles get exactly the
     # permissions ROLE_PERMISSIONS names, so a new model's rights never wait for a migration.
     if sender.name != "carnk_mfg":
@@ -12,7 +14,7 @@ def _sync_roles(sender, **kwargs):
     sync_roles(kwargs.get("apps"))
 
 
-def _harden_trail(sender, using, **kwargs):
+def _harden_trail(sender: AppConfig, using: str, **kwargs: Any) -> None:
     # Every trigger a migration installs puts back pgtrigger's own should-ignore function and
     # resets the trail's trigger functions; restore the trail's guard (carnk_mfg.dbroles) after
     # every migrate, and after every flush, which also ends in this signal.
@@ -28,6 +30,6 @@ class CarnkMfgConfig(AppConfig):
     verbose_name = "Compliance core"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self)
         post_migrate.connect(_harden_trail, sender=self)

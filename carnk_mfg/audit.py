@@ -8,15 +8,21 @@ is attached here as pghistory context; services open `audited(...)` around each 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pghistory
 import pghistory.models
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.db.models import Model, QuerySet
+    from django.http import HttpRequest, HttpResponse
 
-def actor_label(actor) -> dict:
+
+def actor_label(actor: User | AnonymousUser | None) -> dict[str, Any]:
     """The trail's view of an actor: a user, or an instrument acting through its key."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    if actor is None or not actor.is_authenticated:
         return {"actor_kind": "system", "actor": None, "actor_name": "system"}
     if getattr(actor, "is_instrument", False):
         instrument = actor.instrument
@@ -35,7 +41,7 @@ def actor_label(actor) -> dict:
 
 
 @contextlib.contextmanager
-def audited(*, actor, reason: str, **extra) -> Iterator[None]:
+def audited(*, actor: User | AnonymousUser | None, reason: str, **extra: Any) -> Iterator[None]:
     """Attach who and why to every trail row written inside the block."""
     with pghistory.context(**actor_label(actor), reason=reason, **extra):
         yield
@@ -48,10 +54,10 @@ class AuditContextMiddleware:
     catches writes no service makes, such as Django admin saves of user accounts.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return self.get_response(request)
         with pghistory.context(
@@ -61,7 +67,9 @@ class AuditContextMiddleware:
 
 
 @contextlib.contextmanager
-def gmp_write(*, actor, permission: str, reason: str, **extra) -> Iterator[None]:
+def gmp_write(
+    *, actor: User | AnonymousUser | None, permission: str, reason: str, **extra: Any
+) -> Iterator[None]:
     """The frame of every GMP write: permission, a reason, one transaction, who and why.
 
     Services open it around their changes (in the manner of Zulip's `do_*` actions), so the
@@ -79,17 +87,19 @@ def gmp_write(*, actor, permission: str, reason: str, **extra) -> Iterator[None]
         yield
 
 
-def validate_record(record, *, exclude=None) -> None:
+def validate_record(record: Model, *, exclude: Iterable[str] | None = None) -> None:
     """Run the model's field and constraint validation; raise one ValidationError per field."""
     record.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
 
 
-def audit_history(record):
+def audit_history(record: Model) -> QuerySet[pghistory.models.Events]:
     """Every trail event of one record, oldest first, with who, why and the changed values."""
-    return pghistory.models.Events.objects.tracks(record).order_by("pgh_created_at")
+    events: QuerySet[pghistory.models.Events] = pghistory.models.Events.objects.tracks(record)
+    return events.order_by("pgh_created_at")
 
 
-def references_trail(record):
+def references_trail(record: Model) -> QuerySet[pghistory.models.Events]:
     """The record's own trail events and those of every record that points at it (a batch's
     steps, counts, deviations, custody and QC tests; a recipient's weights), oldest first."""
-    return pghistory.models.Events.objects.references(record).order_by("pgh_created_at")
+    events: QuerySet[pghistory.models.Events] = pghistory.models.Events.objects.references(record)
+    return events.order_by("pgh_created_at")

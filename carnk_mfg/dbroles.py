@@ -174,4 +174,5 @@ def may_create_temporary_tables(role: str) -> bool:
     """True if `role` still may (REVOKE needs the database's owner, which may be another)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT has_database_privilege(%s, current_database(), 'TEMPORARY')", [role])
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    return bool(row and row[0])

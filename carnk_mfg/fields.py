@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import BaseValidator, MaxValueValidator, MinValueValidator
-from django.db.models import Q
+from django.db.models import Field, Model, Q
 from django.utils.deconstruct import deconstructible
 
 Number = int | float | Decimal
@@ -23,8 +24,8 @@ class AboveValidator(BaseValidator):
     message = "Ensure this value is greater than %(limit_value)s."
     code = "above_value"
 
-    def compare(self, a, b):
-        return a <= b
+    def compare(self, a: Any, b: Any) -> bool:
+        return bool(a <= b)
 
 
 BOUND_VALIDATORS = (MinValueValidator, MaxValueValidator, AboveValidator)
@@ -51,7 +52,7 @@ class Range:
 
     def q(self, field: str, *, nullable: bool = False) -> Q:
         """The same bounds as a CheckConstraint condition on `field`."""
-        lookups = {}
+        lookups: dict[str, Number] = {}
         if self.above is not None:
             lookups[f"{field}__gt"] = self.above
         if self.low is not None:
@@ -68,20 +69,29 @@ ABOVE_ZERO = Range(above=0)
 NOT_NEGATIVE = Range(low=0)
 
 
-def validators_of(model, field: str) -> list[BaseValidator]:
+def _own_field(model: type[Model], name: str) -> Field[Any, Any]:
+    """The model's field `name`; a reverse relation holds no value of its own to check."""
+    found = model._meta.get_field(name)
+    if not isinstance(found, Field):
+        raise TypeError(f"{model.__name__}.{name} is a reverse relation, not a field.")
+    return found
+
+
+def validators_of(model: type[Model], field: str) -> list[BaseValidator]:
     """The bound validators of a model field, for a form or serializer field to reuse (the
     same checks and messages as the model)."""
     try:
-        model_field = model._meta.get_field(field)
+        model_field = _own_field(model, field)
     except FieldDoesNotExist:
         raise ValueError(f"{model.__name__} has no field {field!r}.") from None
     return [v for v in model_field.validators if isinstance(v, BOUND_VALIDATORS)]
 
 
-def bounds(model, field: str) -> tuple[Number | None, Number | None]:
+def bounds(model: type[Model], field: str) -> tuple[Number | None, Number | None]:
     """(lowest, highest) a model field allows, None where open; an exclusive lower bound is
     given as its limit (the value itself is refused)."""
-    low = high = None
+    low: Number | None = None
+    high: Number | None = None
     for validator in validators_of(model, field):
         if isinstance(validator, MaxValueValidator):
             high = validator.limit_value
@@ -90,14 +100,14 @@ def bounds(model, field: str) -> tuple[Number | None, Number | None]:
     return low, high
 
 
-def field_errors(model, values: dict) -> dict[str, list[str]]:
+def field_errors(model: type[Model], values: dict[str, Any]) -> dict[str, list[str]]:
     """For a service: what the model fields themselves say of these values (type, digits,
     bounds, null), by field, as a form or serializer field says it; no instance, no query,
     so it is cheap enough for every reading of a bulk request."""
     errors: dict[str, list[str]] = {}
     for field, value in values.items():
         try:
-            model._meta.get_field(field).clean(value, None)
+            _own_field(model, field).clean(value, None)
         except ValidationError as exc:
             errors[field] = exc.messages
     return errors

@@ -3,10 +3,12 @@ reason fields, and the signed form (password re-entry)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 
-def datetime_field(label, **kwargs):
+def datetime_field(label: str, **kwargs: Any) -> forms.DateTimeField:
     # Browsers send datetime-local as "2025-03-01T14:30"; it is read in the site's time zone.
     return forms.DateTimeField(
         label=label,
@@ -21,7 +23,7 @@ def datetime_field(label, **kwargs):
     )
 
 
-def date_field(label, **kwargs):
+def date_field(label: str, **kwargs: Any) -> forms.DateField:
     return forms.DateField(
         label=label,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -29,11 +31,15 @@ def date_field(label, **kwargs):
     )
 
 
-def text_field(label, max_length, *, required=True, **kwargs):
+def text_field(
+    label: str, max_length: int, *, required: bool = True, **kwargs: Any
+) -> forms.CharField:
     return forms.CharField(label=label, max_length=max_length, required=required, **kwargs)
 
 
-def reason_field(label="Reason", help_text="Recorded in the audit trail with your name."):
+def reason_field(
+    label: str = "Reason", help_text: str = "Recorded in the audit trail with your name."
+) -> forms.CharField:
     return forms.CharField(
         label=label, widget=forms.Textarea(attrs={"rows": 2}), help_text=help_text
     )

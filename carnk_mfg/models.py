@@ -48,7 +48,7 @@ class ElectronicSignature(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"])]
         triggers = [APPEND_ONLY]
 
-    def __str__(self):
+    def __str__(self) -> str:
         when = f"{self.signed_at:%Y-%m-%d %H:%M:%S %Z}"
         return f"{self.get_meaning_display()} by {self.printed_name} at {when}"
 
@@ -70,5 +70,5 @@ class SignatureFailure(models.Model):
         ordering = ["-attempted_at"]
         triggers = [APPEND_ONLY]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.username} refused at {self.attempted_at:%Y-%m-%d %H:%M:%S}: {self.cause}"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
-def printed_name(user) -> str:
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
+
+def printed_name(user: AbstractUser | None) -> str:
     """The person's full name, or their username when the account has none; "" for nobody."""
     if user is None:
         return ""

@@ -7,8 +7,15 @@ Roles are Django groups, created and kept in step with ROLE_PERMISSIONS by data 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from django.apps.registry import Apps
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
 
 
 class Role:
@@ -155,7 +162,7 @@ def is_gmp_write(permission: str) -> bool:
     return ".view_" not in permission and permission not in ADMINISTRATION
 
 
-def _granted(actor) -> set[str]:
+def _granted(actor: User | AnonymousUser) -> set[str]:
     """The permissions an actor holds through its roles and its own grants. The superuser
     flag grants nothing here: rights come from roles, so segregation of duties holds."""
     cached = getattr(actor, "_carnk_granted", None)
@@ -168,11 +175,11 @@ def _granted(actor) -> set[str]:
                 Q(group__user=actor) | Q(user=actor)
             ).values_list("content_type__app_label", "codename")
         }
-        actor._carnk_granted = cached
+        actor._carnk_granted = cached  # type: ignore[union-attr]  # a per-instance cache
     return cached
 
 
-def actor_may(actor, permission: str) -> bool:
+def actor_may(actor: User | AnonymousUser | None, permission: str) -> bool:
     """True when `actor` (a user, or an instrument acting through its key) may do this.
     An administrator's account makes no GMP decision, whatever other role it also holds."""
     if actor is None or not getattr(actor, "is_authenticated", False):
@@ -185,22 +192,22 @@ def actor_may(actor, permission: str) -> bool:
     return not (administrator and is_gmp_write(permission))
 
 
-def require_permission(actor, permission: str) -> None:
+def require_permission(actor: User | AnonymousUser | None, permission: str) -> None:
     if not actor_may(actor, permission):
         raise PermissionDenied(f"You do not have permission to do this ({permission}).")
 
 
-def roles_of(user) -> list[str]:
-    if not getattr(user, "is_authenticated", False):
+def roles_of(user: User | AnonymousUser | None) -> list[str]:
+    if user is None or not getattr(user, "is_authenticated", False):
         return []
     cached = getattr(user, "_carnk_roles", None)
     if cached is None:
         cached = [g.name for g in user.groups.all() if g.name in Role.ALL]
-        user._carnk_roles = cached
+        user._carnk_roles = cached  # type: ignore[union-attr]  # a per-instance cache
     return cached
 
 
-def sync_roles(apps=None, *, strict: bool = False) -> None:
+def sync_roles(apps: Apps | None = None, *, strict: bool = False) -> None:
     """Create the role groups and give each exactly its permissions (idempotent).
 
     Each migration that adds permissions calls this again. An early migration runs with the
@@ -217,7 +224,7 @@ def sync_roles(apps=None, *, strict: bool = False) -> None:
     Permission = apps.get_model("auth", "Permission")
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
+        wanted: list[Any] = []  # Permission rows of the migration's historical model
         for perm in perms:
             if perm == ALL_VIEW:
                 wanted.extend(Permission.objects.filter(codename__startswith="view_"))
@@ -234,7 +241,7 @@ def sync_roles(apps=None, *, strict: bool = False) -> None:
         group.permissions.set(wanted)
 
 
-def navigation(request) -> dict:
+def navigation(request: HttpRequest) -> dict[str, list[str]]:
     """Template context: the signed-in user's roles, for navigation shown by role."""
     user = getattr(request, "user", None)
     return {"user_roles": roles_of(user) if user is not None else []}

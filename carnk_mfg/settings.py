@@ -7,8 +7,13 @@ the deployment hardening that `manage.py check --deploy` looks for.
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 import pghistory
+
+# Django classes the type stubs declare generic (ModelAdmin[...] and others) get their
+# subscript at run time too, so annotated code imports.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"

@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth.signals import user_login_failed
@@ -35,13 +36,17 @@ from carnk_mfg.people import printed_name
 from carnk_mfg.roles import require_permission
 from carnk_mfg.trail_writes import insert_signature, insert_signature_failure
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 WRONG_PASSWORD = "The password is not correct. The signature was refused and the attempt recorded."
 LOCKED_OUT = (
     "This account is locked after repeated failed password entries. Ask an administrator to "
     "unlock it."
 )
 
-Attestation = Callable[[Model], dict]
+# Each attestation takes the records of its own model.
+Attestation = Callable[[Any], dict[str, Any]]
 _ATTESTATIONS: dict[str, Attestation] = {}
 
 
@@ -57,24 +62,25 @@ def attestation(name: str) -> Callable[[Attestation], Attestation]:
     return register
 
 
-def canonical(values) -> dict:
+def canonical(values: dict[str, Any]) -> dict[str, Any]:
     """Values in the JSON form they are hashed and stored in (dates as ISO text, keys sorted)."""
-    return json.loads(json.dumps(values, cls=DjangoJSONEncoder, sort_keys=True))
+    content: dict[str, Any] = json.loads(json.dumps(values, cls=DjangoJSONEncoder, sort_keys=True))
+    return content
 
 
-def fields_of(record, names) -> dict:
+def fields_of(record: Model, names: Iterable[str]) -> dict[str, Any]:
     """The named concrete fields of a record (foreign keys by id)."""
     by_name = {f.name: f for f in record._meta.concrete_fields}
     return {by_name[n].attname: getattr(record, by_name[n].attname) for n in names}
 
 
 @attestation("record")
-def record_content(record) -> dict:
+def record_content(record: Model) -> dict[str, Any]:
     """Every concrete field of the record: for records that do not change after signing."""
     return {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
 
 
-def attested_content(record, attests: str) -> dict:
+def attested_content(record: Model, attests: str) -> dict[str, Any]:
     try:
         function = _ATTESTATIONS[attests]
     except KeyError:
@@ -82,12 +88,12 @@ def attested_content(record, attests: str) -> dict:
     return canonical(function(record))
 
 
-def content_sha256(content: dict, *, label: str) -> str:
+def content_sha256(content: dict[str, Any], *, label: str) -> str:
     serialized = json.dumps({"record": label, "content": content}, sort_keys=True)
     return hashlib.sha256(serialized.encode()).hexdigest()
 
 
-def _record_key(record) -> str:
+def _record_key(record: Model) -> str:
     return f"{record._meta.label}:{record.pk}"
 
 
@@ -100,7 +106,12 @@ def _lockout_request(request: HttpRequest | None) -> HttpRequest:
 
 
 def signature_authenticate(
-    *, signer, password: str, meaning: str, record_label: str, request: HttpRequest | None = None
+    *,
+    signer: User,
+    password: str,
+    meaning: str,
+    record_label: str,
+    request: HttpRequest | None = None,
 ) -> None:
     """Refuse (ValidationError on `password`) unless `password` is the signer's own.
     Call outside any transaction, so the refused attempt stays recorded."""
@@ -128,11 +139,13 @@ def signature_authenticate(
 class SignedWrite:
     """The handle a `signed_write` block signs with."""
 
-    def __init__(self, *, signer, meaning: str, label: str):
+    def __init__(self, *, signer: User, meaning: str, label: str) -> None:
         self.signer, self.meaning, self.label = signer, meaning, label
         self.signatures: list[ElectronicSignature] = []
 
-    def sign(self, record, *, attests: str = "record", comment: str = "") -> ElectronicSignature:
+    def sign(
+        self, record: Model, *, attests: str = "record", comment: str = ""
+    ) -> ElectronicSignature:
         """Sign `record` as it stands in the database now, over what `attests` names."""
         record.refresh_from_db()
         content = attested_content(record, attests)
@@ -155,7 +168,7 @@ class SignedWrite:
 @contextlib.contextmanager
 def signed_write(
     *,
-    actor,
+    actor: User,
     password: str,
     permission: str,
     meaning: str,
@@ -178,20 +191,20 @@ def signed_write(
             raise RuntimeError(f"{label}: a signed write finished without a signature.")
 
 
-def signature_intact(signature: ElectronicSignature, record) -> bool:
+def signature_intact(signature: ElectronicSignature, record: Model) -> bool:
     """True while the record still holds exactly the content the signature attests."""
     current = attested_content(record, signature.attests)
     return content_sha256(current, label=_record_key(record)) == signature.record_sha256
 
 
-def signature_changes(signature: ElectronicSignature, record) -> list[str]:
+def signature_changes(signature: ElectronicSignature, record: Model) -> list[str]:
     """The parts of the attested content that differ now (top-level keys), for display."""
     current = attested_content(record, signature.attests)
     signed = signature.record_content or {}
     return sorted(k for k in set(current) | set(signed) if current.get(k) != signed.get(k))
 
 
-def signatures_for(*records) -> QuerySet[ElectronicSignature]:
+def signatures_for(*records: Model) -> QuerySet[ElectronicSignature]:
     """Every signature on these records (one query), oldest first, with its signer."""
     by_type: dict[int, list[str]] = {}
     for record in records:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+# A time something must not precede, and how a message names it ("batch CNK-1 was planned").
+Earliest = tuple[datetime | None, str]
 
 # PostgreSQL refuses offsets beyond ±15:59 (Python allows up to 24 h); real zones are
 # within ±14 h, so anything larger is an input error, not a time.
@@ -32,7 +36,9 @@ def latest_acceptable() -> datetime:
     return timezone.now() + timedelta(seconds=settings.CLOCK_SKEW_ALLOWANCE_SECONDS)
 
 
-def require_happened(field: str, when: datetime | None, *, what: str, not_before=None) -> None:
+def require_happened(
+    field: str, when: datetime | None, *, what: str, not_before: Earliest | None = None
+) -> None:
     """`check_happened` for a single time: raise its error (ValidationError) at once."""
     from django.core.exceptions import ValidationError
 
@@ -43,7 +49,12 @@ def require_happened(field: str, when: datetime | None, *, what: str, not_before
 
 
 def check_happened(
-    errors: dict, field: str, when: datetime | None, *, what: str, not_before=None
+    errors: dict[str, Any],
+    field: str,
+    when: datetime | None,
+    *,
+    what: str,
+    not_before: Earliest | None = None,
 ) -> None:
     """Add an error for `field` when `when` is in the future, or (with `not_before`, a pair
     of the earliest time and what it is) earlier than something it must follow."""

@@ -8,33 +8,43 @@ application's own role holds no INSERT on these tables and cannot choose the tim
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import connection
 
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.contrib.contenttypes.models import ContentType
 
 SIGNATURE_FUNCTION = "carnk_mfg_insert_signature"
 SIGNATURE_FAILURE_FUNCTION = "carnk_mfg_insert_signature_failure"
 TRAIL_WRITER_FUNCTIONS = (SIGNATURE_FUNCTION, SIGNATURE_FAILURE_FUNCTION)
 
 
-def _call(function: str, arguments: list) -> int:
+def _call(function: str, arguments: list[Any]) -> int:
     placeholders = ", ".join(["%s"] * len(arguments))
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT "public".{function}({placeholders})', arguments)  # noqa: S608
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    if row is None:  # the functions return the new row's id, always
+        raise RuntimeError(f"{function} returned no row")
+    pk: int = row[0]
+    return pk
 
 
 def insert_signature(
     *,
-    signer,
+    signer: User,
     printed_name: str,
     meaning: str,
-    content_type,
+    content_type: ContentType,
     object_id: str,
     record_label: str,
     attests: str,
     record_sha256: str,
-    record_content: dict,
+    record_content: dict[str, Any],
     comment: str = "",
 ) -> ElectronicSignature:
     """Write one signature, stamped by the database with the time of writing."""
@@ -58,7 +68,13 @@ def insert_signature(
 
 
 def insert_signature_failure(
-    *, user, username: str, meaning: str, record_label: str, cause: str, ip_address: str | None
+    *,
+    user: User | None,
+    username: str,
+    meaning: str,
+    record_label: str,
+    cause: str,
+    ip_address: str | None,
 ) -> SignatureFailure:
     """Record one refused signing attempt, stamped by the database with the time of writing."""
     pk = _call(

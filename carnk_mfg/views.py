@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -13,25 +15,26 @@ from carnk_mfg.signatures import LOCKED_OUT
 
 
 @login_required
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """The dashboard: what each role needs to see first."""
     from batches.views import dashboard
 
-    return dashboard(request)
+    response: HttpResponse = dashboard(request)  # type: ignore[no-untyped-call]  # not yet typed
+    return response
 
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers."""
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
 @require_GET
-def readyz(request):
+def readyz(request: HttpRequest) -> JsonResponse:
     """Readiness: the database and the broker both answer."""
-    checks = {}
+    checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -52,7 +55,9 @@ def readyz(request):
     )
 
 
-def locked_out(request, credentials=None, *args, **kwargs):
+def locked_out(
+    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """django-axes lockout answer (for the login form, the API token endpoint and signing)."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": LOCKED_OUT}, status=403)

@@ -8,19 +8,25 @@ service's ValidationError back into form errors, so no input gives a server erro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.db.models import Model
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.text import capfirst
 
 from carnk_mfg.roles import actor_may
 from carnk_mfg.signatures import signature_intact, signatures_for
+
+# A view function: the request, the URL's arguments, a response.
+View = Callable[..., HttpResponseBase]
+Result = TypeVar("Result")
 
 CONFLICT = "The change conflicts with another change made at the same time; reload and try again."
 
@@ -29,13 +35,13 @@ def deny(permission: str) -> NoReturn:
     raise PermissionDenied(f"You do not have permission to do this ({permission}).")
 
 
-def allowed_to(permission: str):
+def allowed_to(permission: str) -> Callable[[View], View]:
     """Signed-in users with `permission` only: anonymous users go to the login page, others
     get 403. The check is `actor_may`, the same question the services ask."""
 
-    def decorate(view):
+    def decorate(view: View) -> View:
         @wraps(view)
-        def checked(request, *args, **kwargs):
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not actor_may(request.user, permission):
                 deny(permission)
             return view(request, *args, **kwargs)
@@ -52,12 +58,14 @@ def url_text(value: str) -> str:
     return value
 
 
-def require(request, permission: str) -> None:
+def require(request: HttpRequest, permission: str) -> None:
     if not actor_may(request.user, permission):
         deny(permission)
 
 
-def call_service(form, call: Callable, *, aliases: dict | None = None):
+def call_service(
+    form: forms.BaseForm, call: Callable[[], Result], *, aliases: dict[str, str] | None = None
+) -> Result | None:
     """Run one service call; its refusal becomes form errors and the result None."""
     try:
         return call()
@@ -72,9 +80,9 @@ def call_service(form, call: Callable, *, aliases: dict | None = None):
 EVENT_LABELS = {"insert": "Created", "update": "Changed", "delete": "Deleted"}
 
 
-def _field_labels(*models) -> dict:
+def _field_labels(*models: type[Model]) -> dict[str, tuple[int, str]]:
     """Column name -> (position in the model, label), to show changes in form order."""
-    labels = {}
+    labels: dict[str, tuple[int, str]] = {}
     for model in models:
         for position, field in enumerate(model._meta.concrete_fields):
             label = (position, capfirst(str(field.verbose_name)))
@@ -83,18 +91,18 @@ def _field_labels(*models) -> dict:
     return labels
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     return "(empty)" if value is None or value == "" else str(value)
 
 
-def history_rows(events, *models) -> list[dict]:
+def history_rows(events: Iterable[Any], *models: type[Model]) -> list[dict[str, Any]]:
     """Audit trail events as table rows: when, what, who, why, and old -> new per field."""
     labels = _field_labels(*models)
     model_names = {m._meta.label: capfirst(str(m._meta.verbose_name)) for m in models}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for event in events:
         context = event.pgh_context if isinstance(event.pgh_context, dict) else {}
-        changes = []
+        changes: list[dict[str, Any]] = []
         for name, values in (event.pgh_diff or {}).items():
             pair = isinstance(values, list | tuple) and len(values) == 2
             old, new = values if pair else ("", values)
@@ -114,14 +122,16 @@ def history_rows(events, *models) -> list[dict]:
     return rows
 
 
-def signature_rows(record) -> list[dict]:
+def signature_rows(record: Model) -> list[dict[str, Any]]:
     return [
         {"signature": sig, "intact": signature_intact(sig, record)}
         for sig in signatures_for(record)
     ]
 
 
-def apply_service_errors(form: forms.Form, exc: ValidationError, aliases: dict | None = None):
+def apply_service_errors(
+    form: forms.BaseForm, exc: ValidationError, aliases: dict[str, str] | None = None
+) -> None:
     """Put a service's ValidationError on the form: per field where the form has that field,
     otherwise as a non-field error (services name model fields, "reason", "__all__", ...)."""
     aliases = aliases or {}

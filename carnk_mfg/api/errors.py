@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
@@ -13,7 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from carnk_mfg.errors import Conflict
 
 
-def _django_validation_detail(exc: DjangoValidationError):
+def _django_validation_detail(exc: DjangoValidationError) -> dict[str, Any]:
     if hasattr(exc, "error_dict"):
         return {
             ("non_field_errors" if field == "__all__" else field): messages
@@ -22,7 +24,7 @@ def _django_validation_detail(exc: DjangoValidationError):
     return {"non_field_errors": exc.messages}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus the service layer's errors mapped to clear HTTP answers.
 
     Services raise Django's ValidationError (one message per field) and PermissionDenied;

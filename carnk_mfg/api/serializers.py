@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from rest_framework import serializers
 
 from carnk_mfg.models import ElectronicSignature
 from carnk_mfg.signatures import signature_changes, signature_intact
 
 
-class SignatureSerializer(serializers.ModelSerializer):
+class SignatureSerializer(serializers.ModelSerializer[ElectronicSignature]):
     """A signature with whether what it attests still holds (the signed record comes in the
     serializer's context as `record`)."""
 
@@ -31,20 +33,22 @@ class SignatureSerializer(serializers.ModelSerializer):
             "comment",
         ]
 
-    def get_changed_since_signing(self, signature) -> list[str]:
-        cache = self.context.setdefault("_changes", {})
+    def get_changed_since_signing(self, signature: ElectronicSignature) -> list[str]:
+        # The context is the dict the view passed in; it carries the cache between rows.
+        context = cast(dict[str, Any], self.context)
+        cache: dict[int, list[str]] = context.setdefault("_changes", {})
         if signature.pk not in cache:
             cache[signature.pk] = signature_changes(signature, self.context["record"])
         return cache[signature.pk]
 
-    def get_intact(self, signature) -> bool:
+    def get_intact(self, signature: ElectronicSignature) -> bool:
         return signature_intact(signature, self.context["record"])
 
 
 class PasswordField(serializers.CharField):
     """The signer's password, re-entered to sign (21 CFR 11.200)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("write_only", True)
         kwargs.setdefault("trim_whitespace", False)
         kwargs.setdefault("style", {"input_type": "password"})
@@ -52,9 +56,11 @@ class PasswordField(serializers.CharField):
         super().__init__(**kwargs)
 
 
-class AuditEventOut(serializers.Serializer):
+class AuditEventOut(serializers.Serializer[Any]):
+    # "label" and "context" are also attributes of every serializer; DRF's metaclass moves
+    # declared fields out of the class body, so the API fields keep those names.
     at = serializers.DateTimeField(source="pgh_created_at")
-    label = serializers.CharField(source="pgh_label")
+    label = serializers.CharField(source="pgh_label")  # type: ignore[assignment]  # see above
     model = serializers.CharField(source="pgh_model")
     diff = serializers.JSONField(source="pgh_diff")
-    context = serializers.JSONField(source="pgh_context")
+    context = serializers.JSONField(source="pgh_context")  # type: ignore[assignment]  # see above

@@ -3,9 +3,12 @@ audit trail and signatures as sub-paths."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carnk_mfg.api.permissions import ActorMay
@@ -14,29 +17,29 @@ from carnk_mfg.audit import audit_history
 from carnk_mfg.signatures import signatures_for
 
 
-class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Any]):
     """List and detail, `history/` and `signatures/`; each action needs the permission its
     viewset maps it to in `action_permissions` (ActorMay)."""
 
     permission_classes = [ActorMay]
 
-    def respond(self, instance, code=status.HTTP_200_OK):
+    def respond(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(instance).data, status=code)
 
-    def parse(self, serializer_class):
+    def parse(self, serializer_class: type[serializers.Serializer[Any]]) -> Any:
         ser = serializer_class(data=self.request.data)
         ser.is_valid(raise_exception=True)
         return ser.validated_data
 
     @extend_schema(responses=AuditEventOut(many=True))
     @action(detail=True, methods=["get"])
-    def history(self, request, *args, **kwargs):
+    def history(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The record's audit trail: who, when, why, and old and new values."""
         return Response(AuditEventOut(audit_history(self.get_object()), many=True).data)
 
     @extend_schema(responses=SignatureSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def signatures(self, request, *args, **kwargs):
+    def signatures(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         record = self.get_object()
         signatures = signatures_for(record)
         return Response(SignatureSerializer(signatures, many=True, context={"record": record}).data)

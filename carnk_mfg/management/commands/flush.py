@@ -3,12 +3,14 @@ transactional test), so it tells the trail's TRUNCATE guard to let it through, f
 transaction only. Only a session of the owning role is heard (carnk_mfg.dbroles); for anyone
 else the guard still refuses."""
 
+from typing import Any
+
 from django.core.management.commands import flush
 
 from carnk_mfg.dbroles import trail_truncate_allowed
 
 
 class Command(flush.Command):
-    def handle(self, **options):
+    def handle(self, **options: Any) -> None:
         with trail_truncate_allowed(options["database"]):
             return super().handle(**options)

@@ -1,0 +1,417 @@
+"""ISBT 128 bag labels (DESIGN section 6): one label per dose bag, with Code 128 barcodes for
+the DIN, the product code and the expiry.
+
+The ISBT 128 expiry barcode encodes the wall-clock time of the expiry in the zone it carries,
+the same time the label prints, so the barcode and the eye-readable text always agree.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.units import inch, mm
+from reportlab.pdfgen import canvas as pdfcanvas
+from reportlab.platypus import Flowable, Spacer, Table
+
+from batches.documents.drawing import (
+    EyeReadableDin,
+    paragraph,
+    safe,
+    sci,
+    style,
+    volume,
+    when,
+)
+from batches.documents.inputs import (
+    PRODUCT_DESCRIPTION,
+    DonorEligibility,
+    as_din,
+    require_aware,
+    require_text,
+)
+from carnk_mfg.isbt128 import DIN
+
+# 21 CFR 1271.65(b)(2) (ineligible donor) and 1271.60(d)(2) (determination not complete).
+WARNING_DISEASE_RISK = "WARNING: Advise patient of communicable disease risks"
+WARNING_NOT_EVALUATED = "NOT EVALUATED FOR INFECTIOUS SUBSTANCES"
+WARNING_REACTIVE = "WARNING: Reactive test results for {markers}"
+RX_ONLY = "Rx only"
+
+# ISBT 128 data identifiers (first two characters of a data structure's data content).
+EXPIRY_DATA_IDENTIFIER = "&>"  # data structure 005: expiration date and time
+PRODUCT_CODE_DATA_IDENTIFIER = "=<"  # data structure 003: product code
+_PRODUCT_CODE = re.compile(r"[A-Z][0-9]{4}[A-Z0-9]{3}")  # same rule as the CBU model
+
+# Code 128 X dimension: 0.01 inch (10 mil) is two dots on a 203 dpi label printer and three
+# on a 300 dpi one, so bars print at exact, equal widths. Quiet zones are 10 X each side.
+BAR_WIDTH = 0.01 * inch
+BAR_HEIGHT = 9 * mm
+QUIET_ZONE = 10 * BAR_WIDTH
+
+# ISBT 128 base label: 100 mm x 100 mm.
+LABEL_SIZE = (100 * mm, 100 * mm)
+
+# Cells on a label: the figures may differ by rounding only.
+_CELL_COUNT_TOLERANCE = 0.02
+
+
+# ---------------------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class BagLabel:
+    """One dose bag. ``din`` is the batch's Chain of Identity DIN, carried by every bag; the
+    bag itself is told apart by the division in its product code (``=<S1145VA0`` ...)."""
+
+    din: DIN
+    product_code_data: str  # ISBT 128 data content, "=<" + 8-character product code
+    lot_number: str
+    expires_at: datetime
+    volume_ml: Decimal | float
+    car_nk_cells: float
+    cells_per_ml: float
+    donor_eligibility: DonorEligibility
+    reactive_markers: Sequence[str] = ()
+    recipient_subject_id: str | None = None  # None: off-the-shelf stock
+    dose_level: str | None = None  # e.g. "DL2: 1 × 10^6 CAR-NK cells/kg"; needs a recipient
+    facility: str = ""
+    description: str = PRODUCT_DESCRIPTION
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "din", as_din(self.din, "DIN"))
+        object.__setattr__(self, "donor_eligibility", DonorEligibility(self.donor_eligibility))
+        object.__setattr__(self, "reactive_markers", tuple(self.reactive_markers))
+        object.__setattr__(
+            self, "product_code_data", _check_product_code_data(self.product_code_data)
+        )
+        require_text(self.lot_number, "lot number")
+        require_aware(self.expires_at, "expiry")
+        if self.expires_at is None:
+            raise ValueError("expiry is required")
+        self._check_figures()
+        if self.dose_level and not self.recipient_subject_id:
+            raise ValueError("a dose level is assigned for a recipient; no recipient given")
+        if self.donor_eligibility == DonorEligibility.PENDING:
+            raise ValueError(
+                "donor eligibility of the source unit is not determined; record it as "
+                "eligible, ineligible or incomplete before labelling"
+            )
+        if self.reactive_markers and self.donor_eligibility != DonorEligibility.INELIGIBLE:
+            raise ValueError("reactive test results make the source unit ineligible")
+
+    def _check_figures(self) -> None:
+        """Volume, cells and concentration are positive and agree with each other."""
+        for name in ("volume_ml", "car_nk_cells", "cells_per_ml"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float | Decimal) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        expected = float(self.volume_ml) * float(self.cells_per_ml)
+        if abs(expected - float(self.car_nk_cells)) > _CELL_COUNT_TOLERANCE * expected:
+            raise ValueError(
+                f"label figures disagree: {self.volume_ml} mL x {self.cells_per_ml:g} cells/mL "
+                f"= {expected:g} cells, not {self.car_nk_cells:g}"
+            )
+
+    @property
+    def division(self) -> str:
+        """The product code's two division characters ("00": not divided)."""
+        return self.product_code_data[-2:]
+
+
+def _check_product_code_data(data: str) -> str:
+    if not isinstance(data, str):
+        raise TypeError(f"product code data must be a string, got {type(data).__name__}")
+    text = data.strip()
+    if not (
+        text.startswith(PRODUCT_CODE_DATA_IDENTIFIER)
+        and _PRODUCT_CODE.fullmatch(text[len(PRODUCT_CODE_DATA_IDENTIFIER) :])
+    ):
+        raise ValueError(
+            f"product code data must be '=<' + a letter, 4 digits and 3 letters or digits "
+            f"(e.g. =<S1145V00), got {data!r}"
+        )
+    return text
+
+
+# ------------------------------------------------------------------ data structures
+
+
+def din_data_structure(din: DIN | str, flags: str | None = None) -> str:
+    """ISBT 128 data structure 001, donation identification number: ``=`` + DIN + 2 flags.
+
+    Without ``flags`` the computed-check flags (60 + Mod 37-2 check value) are used, so a
+    scanner can verify the read; flags 60..96 that do not match the DIN are refused.
+    """
+    value = as_din(din, "DIN")
+    return value.barcode(value.computed_check_flags if flags is None else flags)
+
+
+def product_code_data_structure(product_code: str) -> str:
+    """ISBT 128 data structure 003, product code: ``=<`` + 8-character product code."""
+    return _check_product_code_data(PRODUCT_CODE_DATA_IDENTIFIER + str(product_code).strip())
+
+
+def expiry_data_structure(dt: datetime) -> str:
+    """ISBT 128 data structure 005, expiration date and time: ``&>cyyjjjhhmm``.
+
+    c = century digit ((year // 100) mod 10: 0 for 2000-2099), yy = year within the century,
+    jjj = day of the year (001-366, Julian date), hh = hour (00-23), mm = minute. Example:
+    2026-12-01 14:30 -> ``&>0263351430``. The wall-clock time of ``dt`` in the zone it
+    carries is encoded (ISBT 128 times are local times); ``dt`` must be timezone-aware so
+    that zone is never a guess.
+    """
+    if not isinstance(dt, datetime):
+        raise TypeError(f"expiry must be a datetime, got {type(dt).__name__}")
+    require_aware(dt, "expiry")
+    century = (dt.year // 100) % 10
+    day_of_year = dt.timetuple().tm_yday
+    return (
+        f"{EXPIRY_DATA_IDENTIFIER}{century}{dt.year % 100:02d}{day_of_year:03d}"
+        f"{dt.hour:02d}{dt.minute:02d}"
+    )
+
+
+def label_barcode_values(label: BagLabel) -> list[str]:
+    """The data content of the label's Code 128 barcodes, in drawing order:
+    DIN with computed-check flags, product code, expiry date and time."""
+    return [
+        din_data_structure(label.din),
+        label.product_code_data,
+        expiry_data_structure(label.expires_at),
+    ]
+
+
+def label_warnings(label: BagLabel) -> list[str]:
+    """The 21 CFR 1271 warnings a label must carry for its source unit's eligibility."""
+    if label.donor_eligibility == DonorEligibility.INELIGIBLE:
+        warnings = [WARNING_DISEASE_RISK]
+        if label.reactive_markers:
+            warnings.append(WARNING_REACTIVE.format(markers=", ".join(label.reactive_markers)))
+        return warnings
+    if label.donor_eligibility == DonorEligibility.INCOMPLETE:
+        return [WARNING_NOT_EVALUATED, WARNING_DISEASE_RISK]
+    return []
+
+
+# -------------------------------------------------------------------------- drawing
+
+_L_DATA = style("label-data", 6.5, leading=7.5)
+_L_TEXT = style("label-text", 7, leading=8.4)
+_L_BOLD = style("label-bold", 7, bold=True, leading=8.4)
+_L_PRODUCT = style("label-product", 8, bold=True, leading=9.6)
+_L_BIG = style("label-big", 9, bold=True, leading=11)
+_L_WARN = style("label-warn", 7.5, bold=True, leading=9, alignment=TA_CENTER)
+_L_RX = style("label-rx", 10, bold=True, leading=12)
+
+_MARGIN = 3 * mm
+_GUTTER = 3 * mm
+
+
+class LabelOverflowError(ValueError):
+    """The label's content does not fit on the label; nothing is cut off silently."""
+
+
+def _code128(value: str) -> Code128:
+    return Code128(
+        value,
+        barWidth=BAR_WIDTH,
+        barHeight=BAR_HEIGHT,
+        quiet=1,
+        lquiet=QUIET_ZONE,
+        rquiet=QUIET_ZONE,
+        humanReadable=0,
+    )
+
+
+def _place(
+    c: pdfcanvas.Canvas,
+    flowables: Sequence[Flowable],
+    x: float,
+    top: float,
+    width: float,
+    bottom: float,
+    what: str,
+) -> float:
+    """Draw ``flowables`` one under the other from ``top`` down; return the new top."""
+    for flowable in flowables:
+        w, h = flowable.wrap(width, top - bottom)
+        if top - h < bottom - 0.01 or w > width + 0.01:
+            raise LabelOverflowError(f"label content does not fit: {what}")
+        flowable.drawOn(c, x, top - h)
+        top -= h
+    return top
+
+
+def _barcode_block(c: pdfcanvas.Canvas, value: str, x: float, top: float, width: float) -> float:
+    """A Code 128 symbol (with its quiet zones) and its data content written under it."""
+    symbol = _code128(value)
+    w, h = symbol.wrap(width, top)
+    if w > width + 0.01:
+        raise LabelOverflowError(f"barcode {value!r} is wider than its space on the label")
+    symbol.drawOn(c, x, top - h)
+    top -= h + 1.5
+    return _place(c, [paragraph(value, _L_DATA)], x + QUIET_ZONE, top, width - QUIET_ZONE, 0, value)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The label's two columns: where each starts and how wide both are."""
+
+    left: float
+    right: float
+    width: float
+
+    @classmethod
+    def on(cls, label_width: float) -> _Columns:
+        width = (label_width - 2 * _MARGIN - _GUTTER) / 2
+        return cls(left=_MARGIN, right=_MARGIN + width + _GUTTER, width=width)
+
+
+def _draw_upper_band(
+    c: pdfcanvas.Canvas,
+    label: BagLabel,
+    columns: _Columns,
+    top: float,
+    barcodes: tuple[str, str],
+) -> float:
+    """The DIN (left) and the expiry (right); returns the lowest point drawn."""
+    din_data, expiry_data = barcodes
+    left, right, column = columns.left, columns.right, columns.width
+    y = _barcode_block(c, din_data, left, top, column)
+    y = _place(c, [EyeReadableDin(label.din, 10.5)], left, y - 1, column, 0, "eye-readable DIN")
+    band_bottom = y
+    y = _barcode_block(c, expiry_data, right, top, column)
+    y = _place(
+        c,
+        [paragraph("EXPIRES", _L_BOLD), paragraph(when(label.expires_at), _L_BIG)],
+        right + QUIET_ZONE,
+        y - 1,
+        column - QUIET_ZONE,
+        0,
+        "expiry",
+    )
+    return min(band_bottom, y)
+
+
+def _draw_middle_band(
+    c: pdfcanvas.Canvas, label: BagLabel, columns: _Columns, top: float, product_data: str
+) -> float:
+    """Product code and description (left), contents (right); returns the lowest point."""
+    left, right, column = columns.left, columns.right, columns.width
+    y = _barcode_block(c, product_data, left, top, column)
+    y = _place(
+        c,
+        [paragraph(label.description, _L_PRODUCT)],
+        left,
+        y - 1,
+        column,
+        _MARGIN,
+        "product description",
+    )
+    band_bottom = y
+    contents = [
+        paragraph(f"Volume: {volume(label.volume_ml)}", _L_TEXT),
+        paragraph(f"CAR-NK cells: {sci(label.car_nk_cells)}", _L_BOLD),
+        paragraph(f"Concentration: {sci(label.cells_per_ml)} cells/mL", _L_TEXT),
+        paragraph(f"Lot {label.lot_number}  Division {label.division}", _L_TEXT),
+        paragraph(f"Chain of Identity: {label.din.text} {label.din.check_character}", _L_TEXT),
+    ]
+    if label.facility:
+        contents.append(paragraph(label.facility, _L_TEXT))
+    y = _place(c, contents, right, top - 1, column, _MARGIN, "contents")
+    return min(band_bottom, y)
+
+
+def _draw_lower_band(c: pdfcanvas.Canvas, label: BagLabel, columns: _Columns, top: float) -> None:
+    """Recipient and dose, Rx only (left); the eligibility warnings (right)."""
+    left, right, column = columns.left, columns.right, columns.width
+    if label.recipient_subject_id:
+        who: list[Flowable] = [paragraph(f"Recipient: {label.recipient_subject_id}", _L_BIG)]
+        if label.dose_level:
+            who.append(paragraph(f"Dose level: {label.dose_level}", _L_BOLD))
+    else:
+        who = [paragraph("Off-the-shelf: not assigned to a recipient", _L_BOLD)]
+    who.append(Spacer(1, 2))
+    who.append(paragraph(RX_ONLY, _L_RX))
+    _place(c, who, left, top, column, _MARGIN, "recipient")
+
+    warnings = label_warnings(label)
+    if warnings:
+        box = Table(
+            [[paragraph(text, _L_WARN)] for text in warnings],
+            colWidths=[column],
+            style=[
+                ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ],
+        )
+        _place(c, [box], right, top, column, _MARGIN, "warnings")
+
+
+def _draw_label(c: pdfcanvas.Canvas, label: BagLabel, size: tuple[float, float]) -> None:
+    width, height = size
+    columns = _Columns.on(width)
+    din_data, product_data, expiry_data = label_barcode_values(label)
+
+    c.setLineWidth(0.5)
+    c.setStrokeColor(colors.HexColor("#666666"))
+    c.rect(1 * mm, 1 * mm, width - 2 * mm, height - 2 * mm, stroke=1, fill=0)
+    c.setStrokeColor(colors.black)
+
+    top = _draw_upper_band(c, label, columns, height - _MARGIN, (din_data, expiry_data))
+    top -= 2 * mm
+    c.setLineWidth(0.4)
+    c.line(_MARGIN, top + 1 * mm, width - _MARGIN, top + 1 * mm)
+    top = _draw_middle_band(c, label, columns, top, product_data) - 2 * mm
+    c.line(_MARGIN, top + 1 * mm, width - _MARGIN, top + 1 * mm)
+    _draw_lower_band(c, label, columns, top)
+
+
+def _refuse_twin_bags(labels: list[BagLabel]) -> None:
+    """Two labels with the same DIN and product code would be two bags no one can tell apart."""
+    seen: dict[tuple[str, str], int] = {}
+    for number, label in enumerate(labels, start=1):
+        key = (label.din.text, label.product_code_data)
+        if key in seen:
+            raise ValueError(
+                f"labels {seen[key]} and {number} both carry DIN {key[0]} and product code "
+                f"{key[1]}: each bag needs its own division"
+            )
+        seen[key] = number
+
+
+def bag_labels_pdf(
+    labels: Sequence[BagLabel], *, label_size: tuple[float, float] = LABEL_SIZE
+) -> bytes:
+    """Render ISBT 128-style bag labels, one per page of ``label_size`` (100 mm x 100 mm).
+
+    Raises ValueError for no labels or for two labels with the same DIN and product code
+    (two bags that could not be told apart), and LabelOverflowError if a label's content
+    does not fit (never cut off).
+    """
+    labels = list(labels)
+    if not labels:
+        raise ValueError("no labels to print")
+    _refuse_twin_bags(labels)
+
+    buffer = io.BytesIO()
+    c = pdfcanvas.Canvas(buffer, pagesize=label_size, invariant=1)
+    c.setTitle(safe(f"Bag labels {labels[0].lot_number}"))
+    c.setCreator("carnk_mfg")
+    for label in labels:
+        _draw_label(c, label, label_size)
+        c.showPage()
+    c.save()
+    return buffer.getvalue()

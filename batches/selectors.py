@@ -142,7 +142,7 @@ def batch_detail(lot_number: str):
 
 def growth_series(batch) -> list[dict]:
     """Counts with fold expansion from the first day-0 count and population doublings."""
-    from batches.models.batch import fold_expansion, population_doublings
+    from batches.models.batch_record import fold_expansion, population_doublings
 
     counts = list(batch.counts.all())
     day0 = next((c.total_viable_cells for c in counts if c.day == 0 and c.total_viable_cells), None)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from batches.models.process import TEMPLATE_FROZEN, TemplateStatus, child_frozen
+from batches.models.templates import TEMPLATE_FROZEN, TemplateStatus, child_frozen
 
 # Spec sets live like templates: draft, approved (frozen), retired.
 SpecStatus = TemplateStatus

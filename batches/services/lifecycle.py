@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from batches.models import Batch, BatchState
-from batches.models.batch import ACTIVE_STATES, DB_TRANSITIONS, TERMINABLE_STATES
+from batches.models.batch_record import ACTIVE_STATES, DB_TRANSITIONS, TERMINABLE_STATES
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.errors import Conflict
 from carnk_mfg.models import SignatureMeaning

@@ -14,3 +14,8 @@ rw() { sed -i -E "$1" "${files[@]}"; }
 rw 's/\bbatches\.models\.batch\b/batches.models.batch_record/g'
 rw 's/\bbatches\.models\.process\b/batches.models.templates/g'
 rw 's/^(\s*)from batches\.models\.clinical import (BedsideCheck|BedsideOutcome|Infusion)$/\1from batches.models.bedside import \2/'
+
+# 2. qc/models.py -> qc/models/ package (specs, results, overdue, notices, instruments,
+#    imports); `from qc.models import X` keeps working, only dotted strings need the module.
+rw 's/"qc\.models\.TestState"/"qc.models.results.TestState"/g'
+rw 's/"qc\.models\.ImportStatus"/"qc.models.imports.ImportStatus"/g'

@@ -194,11 +194,11 @@ SPECTACULAR_SETTINGS = {
         "EligibilityEnum": "batches.models.donor.Eligibility",
         "BatchStateEnum": "batches.models.batch_record.BatchState",
         "DeviationKindEnum": "batches.models.batch_record.DeviationKind",
-        "QcTestStateEnum": "qc.models.TestState",
+        "QcTestStateEnum": "qc.models.results.TestState",
         "MaterialKindEnum": "batches.models.templates.MaterialKind",
         "TemplateStatusEnum": "batches.models.templates.TemplateStatus",
         "DoseUnitStatusEnum": "batches.models.release.DoseUnitStatus",
-        "ImportStatusEnum": "qc.models.ImportStatus",
+        "ImportStatusEnum": "qc.models.imports.ImportStatus",
     },
 }
 

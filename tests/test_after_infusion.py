@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from batches.models import FollowUpVisit
-from batches.services import after_infusion
+from batches.services import clinical as clinical_services
 from qc.models import Notification
 from qc.services.overdue import scan_overdue
 
@@ -35,7 +35,7 @@ def test_infusion_schedules_the_protocol_visits(infusion):
 )
 def test_adverse_event_grades_are_checked(infusion, clinical, kind, grade, ice, field):
     with pytest.raises(ValidationError) as exc:
-        after_infusion.adverse_event_report(
+        clinical_services.adverse_event_report(
             actor=clinical,
             infusion=infusion,
             kind=kind,
@@ -48,7 +48,7 @@ def test_adverse_event_grades_are_checked(infusion, clinical, kind, grade, ice, 
 
 
 def test_adverse_event_and_safety_switch(infusion, clinical):
-    ae = after_infusion.adverse_event_report(
+    ae = clinical_services.adverse_event_report(
         actor=clinical,
         infusion=infusion,
         kind="icans",
@@ -58,7 +58,7 @@ def test_adverse_event_and_safety_switch(infusion, clinical):
         description="Confusion",
     )
     assert ae.grade == 2
-    switch = after_infusion.safety_switch_record(
+    switch = clinical_services.safety_switch_record(
         actor=clinical,
         infusion=infusion,
         given_at=timezone.now(),
@@ -67,7 +67,7 @@ def test_adverse_event_and_safety_switch(infusion, clinical):
     )
     assert switch.dose_mg_per_kg == Decimal("0.4")
     with pytest.raises(ValidationError):
-        after_infusion.safety_switch_record(
+        clinical_services.safety_switch_record(
             actor=clinical,
             infusion=infusion,
             given_at=timezone.now(),
@@ -83,21 +83,21 @@ def test_overdue_visit_is_flagged_once_and_clears_from_the_worklist(infusion, cl
         assert scan_overdue().visits_overdue == 0
     notes = Notification.objects.filter(visit=visit)
     assert {n.recipient for n in notes} == {clinical} and notes.count() == 2
-    done = after_infusion.follow_up_record(
+    done = clinical_services.follow_up_record(
         actor=clinical, visit=visit, done_at=timezone.now(), car_nk_copies_per_ug=1200.0
     )
     assert done.done_at is not None
     with pytest.raises(ValidationError):
-        after_infusion.follow_up_record(actor=clinical, visit=visit, done_at=timezone.now())
+        clinical_services.follow_up_record(actor=clinical, visit=visit, done_at=timezone.now())
 
 
 def test_day_30_visit_needs_the_response(infusion, clinical):
     visit = FollowUpVisit.objects.get(infusion=infusion, day=28)
     with pytest.raises(ValidationError) as exc:
-        after_infusion.follow_up_record(actor=clinical, visit=visit, done_at=timezone.now())
+        clinical_services.follow_up_record(actor=clinical, visit=visit, done_at=timezone.now())
     assert "primary response" in exc.value.message_dict["response"][0]
     assert (
-        after_infusion.follow_up_record(
+        clinical_services.follow_up_record(
             actor=clinical, visit=visit, done_at=timezone.now(), response="CR"
         ).response
         == "CR"

@@ -18,7 +18,7 @@ from batches.models import (
     Infusion,
     SafetySwitchActivation,
 )
-from batches.services import after_infusion, bedside
+from batches.services import bedside, clinical
 from carnk_mfg.api.serializers import PasswordField
 from carnk_mfg.api.viewsets import ReadViewSet
 from carnk_mfg.fields import validators_of
@@ -130,7 +130,7 @@ class InfusionViewSet(ReadViewSet):
     def safety_switch(self, request, *args, **kwargs):
         """AP1903 (rimiducid) given to activate the iC9 safety switch."""
         data = self.parse(SafetySwitchIn)
-        record = after_infusion.safety_switch_record(
+        record = clinical.safety_switch_record(
             actor=request.user, infusion=self.get_object(), **data
         )
         return Response(
@@ -188,7 +188,7 @@ class AdverseEventViewSet(ReadViewSet):
         """Report an adverse event (ASTCT consensus grades; ICANS with the ICE score)."""
         data = self.parse(AdverseEventIn)
         infusion = get_object_or_404(Infusion, pk=data.pop("infusion"))
-        event = after_infusion.adverse_event_report(actor=request.user, infusion=infusion, **data)
+        event = clinical.adverse_event_report(actor=request.user, infusion=infusion, **data)
         return self.respond(event, status.HTTP_201_CREATED)
 
 
@@ -255,5 +255,5 @@ class FollowUpViewSet(ReadViewSet):
     @action(detail=True, methods=["post"])
     def record(self, request, *args, **kwargs):
         data = self.parse(FollowUpIn)
-        visit = after_infusion.follow_up_record(actor=request.user, visit=self.get_object(), **data)
+        visit = clinical.follow_up_record(actor=request.user, visit=self.get_object(), **data)
         return self.respond(visit)

@@ -5,18 +5,17 @@ that holds only open tests not yet flagged that way, so closed tests cost nothin
 due soon, overdue, and overdue long enough to escalate to QA. A flag is claimed with
 `SELECT ... FOR UPDATE SKIP LOCKED` and a conditional UPDATE, so scans running at once on
 several workers never flag one test twice; the alert row's partial unique constraint is the
-last guard. Each flag writes its notifications to an outbox; `send_outbox` claims each row
-before sending, so each email and in-app notice goes out once.
+last guard. Each flag writes its notifications to an outbox;
+`qc.services.notices.send_outbox` claims each row before sending, so each email and in-app
+notice goes out once.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -32,9 +31,8 @@ from qc.models import (
     QcTest,
 )
 from qc.selectors import due_soon_q, overdue_q
-from qc.services.notices import role_members
+from qc.services.notices import role_members, send_outbox
 
-log = logging.getLogger(__name__)
 CLAIM_LIMIT = 5000  # per question per scan; a backlog drains over the next minutes
 
 
@@ -174,30 +172,3 @@ def _flag_overdue_visits(now: datetime) -> int:
                 )
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return len(ids)
-
-
-def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Claim unsent notifications, then deliver each once. In-app notices are delivered by
-    being visible; email goes through Django's mail backend."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(claimed_at__isnull=True)
-            .order_by("created_at")
-            .values_list("id", flat=True)[:limit]
-        )
-        Notification.objects.filter(id__in=ids, claimed_at__isnull=True).update(claimed_at=now)
-    delivered = []
-    for note in Notification.objects.filter(id__in=ids).select_related("recipient"):
-        if note.channel == Channel.EMAIL:
-            address = note.recipient.email or f"{note.recipient.username}@localhost"
-            try:
-                send_mail(note.subject, note.body, None, [address])
-            except Exception:  # noqa: BLE001 - unclaim so the next scan retries it
-                log.exception("QC notification %s failed; will retry", note.pk)
-                Notification.objects.filter(pk=note.pk).update(claimed_at=None)
-                continue
-        delivered.append(note.pk)
-    Notification.objects.filter(pk__in=delivered).update(sent_at=timezone.now())
-    return len(delivered)

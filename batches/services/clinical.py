@@ -15,6 +15,7 @@ from batches.models import (
     FollowUpVisit,
     Infusion,
     SafetySwitchActivation,
+    TumourResponse,
 )
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.fields import bounds, field_errors
@@ -148,8 +149,6 @@ def follow_up_record(
     donor_specific_antibodies: str = "",
     notes: str = "",
 ) -> FollowUpVisit:
-    from batches.models.clinical import TumourResponse
-
     errors = {}
     if response and response not in TumourResponse.values:
         errors["response"] = "CR, PR, SD or PD."

@@ -90,3 +90,7 @@ class QcTest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_TEST_STATES
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.state == TestState.REVIEWED

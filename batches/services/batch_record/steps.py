@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
+from batches import ports
 from batches.models import (
     Batch,
     BatchState,
@@ -28,6 +29,7 @@ from batches.models import (
     UnitStatus,
     ValueType,
 )
+from batches.selectors import next_template_step
 from batches.services.batch_record.deviations import open_deviation_locked
 from batches.services.donor import allocate_locked_unit
 from batches.services.lifecycle import lock_batch
@@ -346,9 +348,7 @@ def step_record(
                 for lot, qty in check.lots
             ]
         )
-        from qc.services.specs import qc_plan_for_step
-
-        qc_plan_for_step(executed_step=step)
+        ports.qc_plan_for_step(executed_step=step)
         if locked.day0_at is None:
             locked.day0_at = performed_at
             locked.save(update_fields=["day0_at"])
@@ -369,8 +369,6 @@ def step_record(
 
 
 def _check_step_order(batch: Batch, template_step: TemplateStep) -> None:
-    from batches.selectors import next_template_step
-
     if ExecutedStep.objects.filter(batch=batch, template_step=template_step).exists():
         raise ValidationError(
             {"step": f"Step {template_step.order} ({template_step.name}) is already recorded."}

@@ -118,8 +118,12 @@ class DoseViewSet(ReadViewSet):
         return DoseUnit.objects.select_related("batch__source_unit", "recipient", "dose_level")
 
     def _recipient_and_level(self, recipient_id, level_code):
-        recipient = Recipient.objects.filter(subject_id=recipient_id).first()
-        level = ProtocolDoseLevel.objects.filter(code=level_code).first()
+        # PostgreSQL refuses NUL in a string, so an identifier holding one names nothing.
+        recipient, level = None, None
+        if "\x00" not in recipient_id:
+            recipient = Recipient.objects.filter(subject_id=recipient_id).first()
+        if "\x00" not in level_code:
+            level = ProtocolDoseLevel.objects.filter(code=level_code).first()
         errors = {}
         if recipient is None:
             errors["recipient"] = [f"No recipient {recipient_id!r}."]

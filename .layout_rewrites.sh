@@ -62,3 +62,9 @@ for f in $(grep -l 'ports\.qc_tests_marked_overdue' "${batches_code[@]}" | grep 
     grep -qE '^from batches import (.*\b)?ports\b' "$f" ||
         sed -i -E 's/^from batches import selectors$/from batches import ports, selectors/' "$f"
 done
+
+# 7. The follow-up visit overdue scan moved from qc.services.overdue.scan_overdue (its
+#    ScanResult.visits_overdue is gone) to batches.services.clinical.follow_up_overdue_scan
+#    (Celery task batches.scan_overdue_visits, beat entry "follow-up-overdue-scan"); both scans
+#    run on carnk_mfg/due_work.py. A test that asked `scan_overdue().visits_overdue` now calls
+#    `follow_up_overdue_scan()` (tests/test_after_infusion.py on this branch): no generic rule.

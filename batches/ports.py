@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from batches.models import Batch, ExecutedStep, Recall
+    from batches.models import Batch, ExecutedStep, FollowUpVisit, Recall
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,6 +83,14 @@ def qc_tests_marked_overdue(*, now: datetime) -> QuerySet[Any]:
 def notify_recall(recall: Recall) -> int:
     """Tell QA and clinical staff of this recall by e-mail and in-app notice, sent as soon as
     the recall commits. Returns the number of notices written."""
+    raise NotImplementedError
+
+
+@port
+def notify_visits_overdue(*, visits: list[FollowUpVisit], now: datetime) -> int:
+    """Tell clinical staff, by e-mail and in-app notice, that these follow-up visits (just
+    flagged overdue) are overdue, sent as soon as the flag commits; at most one notice per
+    visit, channel and person. Returns the number of notices written."""
     raise NotImplementedError
 
 

@@ -288,4 +288,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "follow-up-overdue-scan": {
+        "task": "batches.scan_overdue_visits",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

@@ -11,7 +11,7 @@ class QcConfig(AppConfig):
         from batches import ports
         from qc import attestations  # noqa: F401  (registers what QC signatures attest)
         from qc.selectors import qc_tests_marked_overdue, release_tests
-        from qc.services.notices import notify_recall
+        from qc.services.notices import notify_recall, notify_visits_overdue
         from qc.services.specs import qc_plan_for_step
 
         # batches reaches QC only through these ports (batches/ports.py).
@@ -20,4 +20,5 @@ class QcConfig(AppConfig):
             release_tests=release_tests,
             qc_tests_marked_overdue=qc_tests_marked_overdue,
             notify_recall=notify_recall,
+            notify_visits_overdue=notify_visits_overdue,
         )

@@ -1,5 +1,5 @@
 """Adverse events with ASTCT grades, the safety switch, follow-up visits and their overdue
-flags (the same scan as QC)."""
+flags (scanned like QC tests, carnk_mfg.due_work)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +12,6 @@ from django.utils import timezone
 from batches.models import FollowUpVisit
 from batches.services import clinical as clinical_services
 from qc.models import Notification
-from qc.services.overdue import scan_overdue
 
 pytestmark = pytest.mark.django_db
 
@@ -79,8 +78,8 @@ def test_adverse_event_and_safety_switch(infusion, clinical):
 def test_overdue_visit_is_flagged_once_and_clears_from_the_worklist(infusion, clinical, qc_analyst):
     visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
     with time_machine.travel(visit.due_at + timedelta(hours=1), tick=False):
-        assert scan_overdue().visits_overdue == 1
-        assert scan_overdue().visits_overdue == 0
+        assert clinical_services.follow_up_overdue_scan() == 1
+        assert clinical_services.follow_up_overdue_scan() == 0
     notes = Notification.objects.filter(visit=visit)
     assert {n.recipient for n in notes} == {clinical} and notes.count() == 2
     done = clinical_services.follow_up_record(
@@ -119,3 +118,24 @@ def test_an_overdue_visit_is_overdue_before_the_scan_flags_it(api, client, infus
         assert page.count('class="overdue"') == 1
     bad = api.as_user(clinical).get("/api/v1/follow-ups/", {"overdue": "maybe"})
     assert bad.status_code == 400
+
+
+def test_the_visit_claim_reads_its_partial_index(infusion):
+    from django.db import connection
+
+    from batches.selectors import visits_to_flag_overdue
+
+    with connection.cursor() as cursor:
+        # A nearly empty table is cheaper to read whole; ask whether the index *can* serve.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    claim = visits_to_flag_overdue(now=timezone.now() + timedelta(days=400))
+    plan = claim.select_for_update(skip_locked=True, of=("self",)).values_list("id")[:10]
+    assert "visit_overdue_scan" in plan.explain()
+
+
+def test_every_scheduled_scan_is_a_registered_task(settings):
+    from carnk_mfg.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks

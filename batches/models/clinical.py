@@ -96,8 +96,8 @@ class TumourResponse(models.TextChoices):
 
 @pghistory.track()
 class FollowUpVisit(models.Model):
-    """A protocol follow-up visit after infusion. Open visits past `due_at` are flagged by
-    the same scan as QC tests (partial index, compare-and-set claim, outbox)."""
+    """A protocol follow-up visit after infusion. Open visits past `due_at` are flagged the
+    way QC tests are (`carnk_mfg.due_work`: partial index, compare-and-set claim, outbox)."""
 
     recipient = models.ForeignKey(
         "batches.Recipient", on_delete=models.PROTECT, related_name="visits"

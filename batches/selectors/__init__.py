@@ -12,7 +12,7 @@ from batches.selectors.batch_record import (
     next_template_step,
     unit_custody,
 )
-from batches.selectors.clinical import visit_overdue_q
+from batches.selectors.clinical import visit_overdue_q, visits_to_flag_overdue
 from batches.selectors.donor import cord_blood_unit_list
 from batches.selectors.recipients import current_weight, recipient_list
 from batches.selectors.release import (
@@ -65,4 +65,5 @@ __all__ = [
     "release_tests_query",
     "unit_custody",
     "visit_overdue_q",
+    "visits_to_flag_overdue",
 ]

@@ -24,6 +24,28 @@ def role_members(role: str) -> list:
     return list(people.exclude(email="")) or list(people)
 
 
+def post_notices(*, about: str, notices: list[tuple], people: list, now: datetime) -> int:
+    """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
+    names what each notice is about ("alert", "visit" or "recall") and each notice is
+    (that record, subject, body). The outbox keeps at most one row per record, channel and
+    person, so writing again adds nothing. Returns the number of rows offered."""
+    rows = [
+        Notification(
+            **{about: record},
+            channel=channel,
+            recipient=user,
+            subject=subject,
+            body=body,
+            created_at=now,
+        )
+        for record, subject, body in notices
+        for user in people
+        for channel in (Channel.EMAIL, Channel.IN_APP)
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 def notify_recall(recall) -> int:
     """Tell QA and clinical staff of a recall by e-mail and in-app notice, sent as soon as the
     recall commits (the minute scan retries anything that fails to send)."""
@@ -40,22 +62,33 @@ def notify_recall(recall) -> int:
         )
     )
     people = {u.pk: u for role in (Role.QA, Role.CLINICAL) for u in role_members(role)}
-    now = timezone.now()
-    rows = [
-        Notification(
-            recall=recall,
-            channel=channel,
-            recipient=user,
-            subject=subject[:200],
-            body=body,
-            created_at=now,
-        )
-        for user in people.values()
-        for channel in (Channel.EMAIL, Channel.IN_APP)
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    written = post_notices(
+        about="recall",
+        notices=[(recall, subject[:200], body)],
+        people=list(people.values()),
+        now=timezone.now(),
+    )
     transaction.on_commit(send_outbox)
-    return len(rows)
+    return written
+
+
+def notify_visits_overdue(*, visits: list, now: datetime) -> int:
+    """Tell clinical staff that these follow-up visits (just flagged overdue) are overdue,
+    sent as soon as the flag commits (`batches.ports.notify_visits_overdue`)."""
+    notices = [
+        (
+            visit,
+            f"Follow-up overdue: {visit.visit}, {visit.recipient.subject_id}",
+            f"The {visit.visit} visit of {visit.recipient.subject_id} "
+            f"was due {visit.due_at:%Y-%m-%d}.",
+        )
+        for visit in visits
+    ]
+    written = post_notices(
+        about="visit", notices=notices, people=role_members(Role.CLINICAL), now=now
+    )
+    transaction.on_commit(send_outbox)
+    return written
 
 
 def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:

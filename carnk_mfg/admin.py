@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
 
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
+from carnk_mfg.roles import actor_may
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -30,8 +31,6 @@ def reasoned_action(*, description: str, service, permission: str):
     selected record, so admin changes go through the same services and trail as every path."""
 
     def action(modeladmin, request, queryset):
-        from carnk_mfg.roles import actor_may
-
         if not actor_may(request.user, permission):
             raise PermissionDenied
         form = ReasonForm(request.POST if "apply" in request.POST else None)

@@ -12,6 +12,10 @@ from collections.abc import Iterator
 
 import pghistory
 import pghistory.models
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from carnk_mfg.roles import require_permission
 
 
 def actor_label(actor) -> dict:
@@ -67,11 +71,6 @@ def gmp_write(*, actor, permission: str, reason: str, **extra) -> Iterator[None]
     Services open it around their changes (in the manner of Zulip's `do_*` actions), so the
     permission check and the trail's context cannot be forgotten on any entry path.
     """
-    from django.core.exceptions import ValidationError
-    from django.db import transaction
-
-    from carnk_mfg.roles import require_permission
-
     require_permission(actor, permission)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give the reason for this change."})

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
 # PostgreSQL refuses offsets beyond ±15:59 (Python allows up to 24 h); real zones are
 # within ±14 h, so anything larger is an input error, not a time.
 MAX_OFFSET = timedelta(hours=14)
@@ -26,16 +30,11 @@ def to_utc(value: datetime) -> datetime | None:
 def latest_acceptable() -> datetime:
     """The latest time a record may say something happened: now, plus the allowance for
     clocks that run a little ahead (settings.CLOCK_SKEW_ALLOWANCE_SECONDS)."""
-    from django.conf import settings
-    from django.utils import timezone
-
     return timezone.now() + timedelta(seconds=settings.CLOCK_SKEW_ALLOWANCE_SECONDS)
 
 
 def require_happened(field: str, when: datetime | None, *, what: str, not_before=None) -> None:
     """`check_happened` for a single time: raise its error (ValidationError) at once."""
-    from django.core.exceptions import ValidationError
-
     errors: dict[str, str] = {}
     check_happened(errors, field, when, what=what, not_before=not_before)
     if errors:

@@ -68,3 +68,16 @@ done
 #    (Celery task batches.scan_overdue_visits, beat entry "follow-up-overdue-scan"); both scans
 #    run on carnk_mfg/due_work.py. A test that asked `scan_overdue().visits_overdue` now calls
 #    `follow_up_overdue_scan()` (tests/test_after_infusion.py on this branch): no generic rule.
+
+# 5. The API modules (batches/api/{views,batch_views,release_views,clinical_views,serializers,
+#    batch_serializers}.py, qc/api/{views,instruments}.py) became api/serializers/<subdomain>.py
+#    and api/views/<subdomain>.py; only the api/urls.py of each app imported them, so there is
+#    nothing to rewrite elsewhere.
+
+# Last: sort the imports the rules touched and format, when ruff is at hand
+# (RUFF=/path/to/ruff to choose one).
+RUFF=${RUFF:-$(command -v ruff || true)}
+if [ -n "$RUFF" ]; then
+    "$RUFF" check --fix --select I,F401 --quiet "${files[@]}" || true
+    "$RUFF" format --quiet "${files[@]}"
+fi

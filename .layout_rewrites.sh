@@ -78,6 +78,6 @@ done
 # (RUFF=/path/to/ruff to choose one).
 RUFF=${RUFF:-$(command -v ruff || true)}
 if [ -n "$RUFF" ]; then
-    "$RUFF" check --fix --select I,F401 --quiet "${files[@]}" || true
+    "$RUFF" check --fix --select I --quiet "${files[@]}" || true
     "$RUFF" format --quiet "${files[@]}"
 fi

@@ -7,5 +7,6 @@ class BatchesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # What this app's signatures attest is registered before any signature is checked.
+        # What this app's signatures attest is registered before any signature is checked;
+        # imported here, not at the top: an AppConfig module loads before the models.
         from batches import attestations  # noqa: F401

@@ -8,6 +8,7 @@ them, so they raise no false alarm.
 
 from __future__ import annotations
 
+from batches.models import ProcessTemplate, StepParameter, TemplateStep
 from carnk_mfg.signatures import attestation, fields_of
 
 UNIT_REGISTRATION_FIELDS = [
@@ -151,9 +152,7 @@ def bags(batch) -> dict:
 def batch_record(batch) -> dict:
     """The whole batch record as QA reviews and releases it: steps with values and materials,
     counts, QC results and their reviews, deviations and their dispositions, and the bags."""
-    from qc.models import QcTest
-
-    tests = QcTest.objects.filter(batch=batch).select_related("definition").order_by("id")
+    tests = batch.qc_tests.select_related("definition").order_by("id")
     return {
         "batch": fields_of(batch, BATCH_FIELDS),
         "steps": _steps(batch),
@@ -177,8 +176,6 @@ def all_fields_but(model, *excluded) -> list[str]:
 def template(record) -> dict:
     """A process template version with its steps and parameters (not its status, which moves
     from approved to retired when a newer version is approved)."""
-    from batches.models import ProcessTemplate, StepParameter, TemplateStep
-
     step_fields = all_fields_but(TemplateStep, "template")
     parameter_fields = all_fields_but(StepParameter, "step")
     return {

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from batches import selectors
+from batches import ports, selectors
 from batches.forms_batches import (
     BatchCreateForm,
     BatchSearch,
@@ -58,8 +58,6 @@ from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import actor_may
 from carnk_mfg.signatures import signature_intact, signatures_for
 from carnk_mfg.web import allowed_to, call_service, deny, history_rows, url_text
-from qc.models import QcTest
-from qc.selectors import with_overdue
 
 BATCHES_PER_PAGE = 25
 S = BatchState
@@ -232,9 +230,7 @@ def _batch_or_404(lot_number: str) -> Batch:
         "custody__recorded_by",
         Prefetch(
             "qc_tests",
-            queryset=with_overdue(
-                QcTest.objects.select_related("definition"), now=timezone.now()
-            ).order_by("due_at", "id"),
+            queryset=ports.qc_tests_marked_overdue(now=timezone.now()).order_by("due_at", "id"),
         ),
     )
     return batch
@@ -490,7 +486,7 @@ def _batch_page(
         refused += _form_messages(form)
 
     steps_done = {s.template_step_id for s in batch.steps.all()}
-    qc_tests = list(batch.qc_tests.all())  # each marked `overdue` by qc.selectors
+    qc_tests = list(batch.qc_tests.all())  # each marked `overdue` by QC (through batches.ports)
     context = {
         "batch": batch,
         "badge": STATE_BADGES.get(state, ""),
@@ -550,7 +546,7 @@ def _batch_page(
         ),
         "signatures": signatures,
         "history": history_rows(
-            trail, Batch, ExecutedStep, CellCount, Deviation, CustodyEvent, QcTest
+            trail, Batch, ExecutedStep, CellCount, Deviation, CustodyEvent, batch.qc_tests.model
         ),
     }
     # A refused POST whose form the page no longer offers (the batch moved meanwhile) still

@@ -20,7 +20,7 @@ from batches.models import (
     SafetySwitchActivation,
 )
 from batches.models.clinical import TumourResponse
-from batches.services import after_infusion
+from batches.services import clinical
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import datetime_field
 from carnk_mfg.roles import actor_may
@@ -88,7 +88,7 @@ def follow_up_worklist(request):
             data["donor_specific_antibodies"] = data["donor_specific_antibodies"] or ""
             done = call_service(
                 form,
-                lambda: after_infusion.follow_up_record(actor=request.user, visit=visit, **data),
+                lambda: clinical.follow_up_record(actor=request.user, visit=visit, **data),
             )
             if done is not None:
                 messages.success(request, f"{visit} recorded.")
@@ -124,7 +124,7 @@ def infusion_detail(request, pk):
             require(request, "batches.report_adverse_event")
             if ae_form.is_valid() and call_service(
                 ae_form,
-                lambda: after_infusion.adverse_event_report(
+                lambda: clinical.adverse_event_report(
                     actor=request.user, infusion=infusion, **ae_form.cleaned_data
                 ),
             ):
@@ -134,7 +134,7 @@ def infusion_detail(request, pk):
             require(request, "batches.add_safetyswitchactivation")
             if switch_form.is_valid() and call_service(
                 switch_form,
-                lambda: after_infusion.safety_switch_record(
+                lambda: clinical.safety_switch_record(
                     actor=request.user, infusion=infusion, **switch_form.cleaned_data
                 ),
             ):

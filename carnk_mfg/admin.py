@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
+from carnk_mfg.roles import actor_may
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -52,8 +53,6 @@ def reasoned_action(
     def action(
         modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
     ) -> HttpResponse | None:
-        from carnk_mfg.roles import actor_may
-
         if not actor_may(request.user, permission):
             raise PermissionDenied
         form = ReasonForm(request.POST if "apply" in request.POST else None)

@@ -9,7 +9,7 @@ def _sync_roles(sender: AppConfig, **kwargs: Any) -> None:
     # permissions ROLE_PERMISSIONS names, so a new model's rights never wait for a migration.
     if sender.name != "carnk_mfg":
         return
-    from carnk_mfg.roles import sync_roles
+    from carnk_mfg.roles import sync_roles  # not at the top: an AppConfig loads before models
 
     sync_roles(kwargs.get("apps"))
 
@@ -20,7 +20,7 @@ def _harden_trail(sender: AppConfig, using: str, **kwargs: Any) -> None:
     # every migrate, and after every flush, which also ends in this signal.
     if sender.name != "carnk_mfg":
         return
-    from carnk_mfg.dbroles import harden_trail
+    from carnk_mfg.dbroles import harden_trail  # the same: it imports the models
 
     harden_trail(using=using)
 

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pghistory
 import pghistory.models
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from carnk_mfg.roles import require_permission
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -75,11 +79,6 @@ def gmp_write(
     Services open it around their changes (in the manner of Zulip's `do_*` actions), so the
     permission check and the trail's context cannot be forgotten on any entry path.
     """
-    from django.core.exceptions import ValidationError
-    from django.db import transaction
-
-    from carnk_mfg.roles import require_permission
-
     require_permission(actor, permission)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give the reason for this change."})

@@ -26,8 +26,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import pghistory.trigger
+import pgtrigger
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from pghistory.models import Event
 
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
 from carnk_mfg.trail_writes import TRAIL_WRITER_FUNCTIONS
@@ -73,8 +76,6 @@ $$ LANGUAGE plpgsql
 
 def trail_tables() -> list[str]:
     """Every table whose rows are audit trail: append-only for the application."""
-    from pghistory.models import Event
-
     tables = {ElectronicSignature._meta.db_table, SignatureFailure._meta.db_table}
     for model in apps.get_models():
         if issubclass(model, Event) and not model._meta.proxy and model._meta.managed:
@@ -84,9 +85,6 @@ def trail_tables() -> list[str]:
 
 def trail_trigger_functions() -> list[str]:
     """The functions of pghistory's triggers: each writes one trail row per change."""
-    import pghistory.trigger
-    import pgtrigger
-
     return sorted(
         trigger.get_pgid(model)
         for model, trigger in pgtrigger.registered()

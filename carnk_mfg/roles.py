@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
@@ -167,8 +170,6 @@ def _granted(actor: User | AnonymousUser) -> set[str]:
     flag grants nothing here: rights come from roles, so segregation of duties holds."""
     cached = getattr(actor, "_carnk_granted", None)
     if cached is None:
-        from django.contrib.auth.models import Permission
-
         cached = {
             f"{app}.{codename}"
             for app, codename in Permission.objects.filter(
@@ -213,9 +214,6 @@ def sync_roles(apps: Apps | None = None, *, strict: bool = False) -> None:
     Each migration that adds permissions calls this again. An early migration runs with the
     current table but only the models of its time, so unknown permissions are skipped there;
     `strict=True` (used by a test on the final schema) refuses any that does not exist."""
-    from django.apps import apps as global_apps
-    from django.contrib.auth.management import create_permissions
-
     apps = apps or global_apps
     # Permissions are normally made after all migrations; make them now so roles can use them.
     for app_config in global_apps.get_app_configs():

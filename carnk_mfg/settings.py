@@ -197,13 +197,13 @@ SPECTACULAR_SETTINGS = {
         "UnitStatusEnum": "batches.models.donor.UnitStatus",
         "LotStatusEnum": "batches.models.materials.LotStatus",
         "EligibilityEnum": "batches.models.donor.Eligibility",
-        "BatchStateEnum": "batches.models.batch.BatchState",
-        "DeviationKindEnum": "batches.models.batch.DeviationKind",
-        "QcTestStateEnum": "qc.models.TestState",
-        "MaterialKindEnum": "batches.models.process.MaterialKind",
-        "TemplateStatusEnum": "batches.models.process.TemplateStatus",
+        "BatchStateEnum": "batches.models.batch_record.BatchState",
+        "DeviationKindEnum": "batches.models.batch_record.DeviationKind",
+        "QcTestStateEnum": "qc.models.results.TestState",
+        "MaterialKindEnum": "batches.models.templates.MaterialKind",
+        "TemplateStatusEnum": "batches.models.templates.TemplateStatus",
         "DoseUnitStatusEnum": "batches.models.release.DoseUnitStatus",
-        "ImportStatusEnum": "qc.models.ImportStatus",
+        "ImportStatusEnum": "qc.models.imports.ImportStatus",
     },
 }
 
@@ -290,6 +290,11 @@ QC_ESCALATION_DELAY_HOURS = env.float("QC_ESCALATION_DELAY_HOURS", default=24.0)
 CELERY_BEAT_SCHEDULE = {
     "qc-overdue-scan": {
         "task": "qc.scan_overdue",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "follow-up-overdue-scan": {
+        "task": "batches.scan_overdue_visits",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

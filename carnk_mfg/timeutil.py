@@ -8,6 +8,10 @@ from typing import Any
 # A time something must not precede, and how a message names it ("batch CNK-1 was planned").
 Earliest = tuple[datetime | None, str]
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
 # PostgreSQL refuses offsets beyond ±15:59 (Python allows up to 24 h); real zones are
 # within ±14 h, so anything larger is an input error, not a time.
 MAX_OFFSET = timedelta(hours=14)
@@ -30,9 +34,6 @@ def to_utc(value: datetime) -> datetime | None:
 def latest_acceptable() -> datetime:
     """The latest time a record may say something happened: now, plus the allowance for
     clocks that run a little ahead (settings.CLOCK_SKEW_ALLOWANCE_SECONDS)."""
-    from django.conf import settings
-    from django.utils import timezone
-
     return timezone.now() + timedelta(seconds=settings.CLOCK_SKEW_ALLOWANCE_SECONDS)
 
 
@@ -40,8 +41,6 @@ def require_happened(
     field: str, when: datetime | None, *, what: str, not_before: Earliest | None = None
 ) -> None:
     """`check_happened` for a single time: raise its error (ValidationError) at once."""
-    from django.core.exceptions import ValidationError
-
     errors: dict[str, str] = {}
     check_happened(errors, field, when, what=what, not_before=not_before)
     if errors:

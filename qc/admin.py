@@ -14,6 +14,11 @@ from qc.models import (
     QcTest,
     QcTestDefinition,
 )
+from qc.services.instruments import (
+    instrument_key_create,
+    instrument_key_revoke,
+    instrument_register,
+)
 
 
 class DefinitionInline(admin.TabularInline):
@@ -103,8 +108,6 @@ class InstrumentAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from qc.services.instruments import instrument_register
-
         created = instrument_register(
             actor=request.user,
             name=obj.name,
@@ -118,8 +121,6 @@ class InstrumentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Issue a new API key (shown once)")
     def issue_key(self, request, queryset):
-        from qc.services.instruments import instrument_key_create
-
         for instrument in queryset:
             _key, raw = instrument_key_create(
                 actor=request.user, instrument=instrument, label="admin"
@@ -132,8 +133,6 @@ class InstrumentAdmin(admin.ModelAdmin):
 
 
 def _revoke(*, actor, obj, reason):
-    from qc.services.instruments import instrument_key_revoke
-
     instrument_key_revoke(actor=actor, key=obj, reason=reason)
 
 

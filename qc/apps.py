@@ -7,5 +7,18 @@ class QcConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # What this app's signatures attest is registered before any signature is checked.
-        from qc import attestations  # noqa: F401
+        # Imported here, not at the top: an AppConfig module is loaded before the models.
+        from batches import ports
+        from qc import attestations  # noqa: F401  (registers what QC signatures attest)
+        from qc.selectors import qc_tests_marked_overdue, release_tests
+        from qc.services.notices import notify_recall, notify_visits_overdue
+        from qc.services.specs import qc_plan_for_step
+
+        # batches reaches QC only through these ports (batches/ports.py).
+        ports.fill(
+            qc_plan_for_step=qc_plan_for_step,
+            release_tests=release_tests,
+            qc_tests_marked_overdue=qc_tests_marked_overdue,
+            notify_recall=notify_recall,
+            notify_visits_overdue=notify_visits_overdue,
+        )

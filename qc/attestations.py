@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from batches.attestations import QC_RESULT_FIELDS, all_fields_but
 from carnk_mfg.signatures import attestation, fields_of
+from qc.models import QcSpecSet, QcTestDefinition
 
 
 @attestation("qc_result")
@@ -15,8 +16,6 @@ def qc_result(test) -> dict:
 @attestation("spec_set")
 def spec_set(record) -> dict:
     """A QC specification set version with its test definitions (not its status)."""
-    from qc.models import QcSpecSet, QcTestDefinition
-
     definition_fields = all_fields_but(QcTestDefinition, "spec_set")
     return {
         "spec_set": fields_of(record, all_fields_but(QcSpecSet, "status")),

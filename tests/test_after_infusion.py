@@ -1,5 +1,5 @@
 """Adverse events with ASTCT grades, the safety switch, follow-up visits and their overdue
-flags (the same scan as QC)."""
+flags (scanned like QC tests, carnk_mfg.due_work)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from batches.models import FollowUpVisit
-from batches.services import after_infusion
+from batches.services import clinical as clinical_services
 from qc.models import Notification
-from qc.services.overdue import scan_overdue
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +34,7 @@ def test_infusion_schedules_the_protocol_visits(infusion):
 )
 def test_adverse_event_grades_are_checked(infusion, clinical, kind, grade, ice, field):
     with pytest.raises(ValidationError) as exc:
-        after_infusion.adverse_event_report(
+        clinical_services.adverse_event_report(
             actor=clinical,
             infusion=infusion,
             kind=kind,
@@ -48,7 +47,7 @@ def test_adverse_event_grades_are_checked(infusion, clinical, kind, grade, ice, 
 
 
 def test_adverse_event_and_safety_switch(infusion, clinical):
-    ae = after_infusion.adverse_event_report(
+    ae = clinical_services.adverse_event_report(
         actor=clinical,
         infusion=infusion,
         kind="icans",
@@ -58,7 +57,7 @@ def test_adverse_event_and_safety_switch(infusion, clinical):
         description="Confusion",
     )
     assert ae.grade == 2
-    switch = after_infusion.safety_switch_record(
+    switch = clinical_services.safety_switch_record(
         actor=clinical,
         infusion=infusion,
         given_at=timezone.now(),
@@ -67,7 +66,7 @@ def test_adverse_event_and_safety_switch(infusion, clinical):
     )
     assert switch.dose_mg_per_kg == Decimal("0.4")
     with pytest.raises(ValidationError):
-        after_infusion.safety_switch_record(
+        clinical_services.safety_switch_record(
             actor=clinical,
             infusion=infusion,
             given_at=timezone.now(),
@@ -79,25 +78,25 @@ def test_adverse_event_and_safety_switch(infusion, clinical):
 def test_overdue_visit_is_flagged_once_and_clears_from_the_worklist(infusion, clinical, qc_analyst):
     visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
     with time_machine.travel(visit.due_at + timedelta(hours=1), tick=False):
-        assert scan_overdue().visits_overdue == 1
-        assert scan_overdue().visits_overdue == 0
+        assert clinical_services.follow_up_overdue_scan() == 1
+        assert clinical_services.follow_up_overdue_scan() == 0
     notes = Notification.objects.filter(visit=visit)
     assert {n.recipient for n in notes} == {clinical} and notes.count() == 2
-    done = after_infusion.follow_up_record(
+    done = clinical_services.follow_up_record(
         actor=clinical, visit=visit, done_at=timezone.now(), car_nk_copies_per_ug=1200.0
     )
     assert done.done_at is not None
     with pytest.raises(ValidationError):
-        after_infusion.follow_up_record(actor=clinical, visit=visit, done_at=timezone.now())
+        clinical_services.follow_up_record(actor=clinical, visit=visit, done_at=timezone.now())
 
 
 def test_day_30_visit_needs_the_response(infusion, clinical):
     visit = FollowUpVisit.objects.get(infusion=infusion, day=28)
     with pytest.raises(ValidationError) as exc:
-        after_infusion.follow_up_record(actor=clinical, visit=visit, done_at=timezone.now())
+        clinical_services.follow_up_record(actor=clinical, visit=visit, done_at=timezone.now())
     assert "primary response" in exc.value.message_dict["response"][0]
     assert (
-        after_infusion.follow_up_record(
+        clinical_services.follow_up_record(
             actor=clinical, visit=visit, done_at=timezone.now(), response="CR"
         ).response
         == "CR"
@@ -119,3 +118,24 @@ def test_an_overdue_visit_is_overdue_before_the_scan_flags_it(api, client, infus
         assert page.count('class="overdue"') == 1
     bad = api.as_user(clinical).get("/api/v1/follow-ups/", {"overdue": "maybe"})
     assert bad.status_code == 400
+
+
+def test_the_visit_claim_reads_its_partial_index(infusion):
+    from django.db import connection
+
+    from batches.selectors import visits_to_flag_overdue
+
+    with connection.cursor() as cursor:
+        # A nearly empty table is cheaper to read whole; ask whether the index *can* serve.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    claim = visits_to_flag_overdue(now=timezone.now() + timedelta(days=400))
+    plan = claim.select_for_update(skip_locked=True, of=("self",)).values_list("id")[:10]
+    assert "visit_overdue_scan" in plan.explain()
+
+
+def test_every_scheduled_scan_is_a_registered_task(settings):
+    from carnk_mfg.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks

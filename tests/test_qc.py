@@ -192,9 +192,9 @@ def test_result_before_sampling_is_due_is_refused(planned_batch, approved_spec_s
 
 
 def test_both_micro_signs_are_one_unit(planned_batch, approved_spec_set, analysts):
-    from qc.services.results import _normalize_unit
+    from qc.services.results import normalize_unit
 
-    assert _normalize_unit("cells/\u00b5L") == _normalize_unit("cells/\u03bcL") == "cells/ul"
+    assert normalize_unit("cells/\u00b5L") == normalize_unit("cells/\u03bcL") == "cells/ul"
 
 
 def test_reviewer_must_differ_from_analyst(planned_batch, approved_spec_set, analysts):

@@ -1,22 +1,31 @@
 from rest_framework.routers import DefaultRouter
 
-from batches.api import batch_views, clinical_views, release_views, views
+from batches.api.views import (
+    batch_record,
+    bedside,
+    clinical,
+    donor,
+    materials,
+    recipients,
+    release,
+    templates,
+)
 
 router = DefaultRouter()
-router.register("donor-units", views.CordBloodUnitViewSet, basename="api-donor-unit")
-router.register("recipients", views.RecipientViewSet, basename="api-recipient")
-router.register("vector-lots", views.VectorLotViewSet, basename="api-vector-lot")
-router.register("feeder-lots", views.FeederLotViewSet, basename="api-feeder-lot")
-router.register("reagent-lots", views.ReagentLotViewSet, basename="api-reagent-lot")
+router.register("donor-units", donor.CordBloodUnitViewSet, basename="api-donor-unit")
+router.register("recipients", recipients.RecipientViewSet, basename="api-recipient")
+router.register("vector-lots", materials.VectorLotViewSet, basename="api-vector-lot")
+router.register("feeder-lots", materials.FeederLotViewSet, basename="api-feeder-lot")
+router.register("reagent-lots", materials.ReagentLotViewSet, basename="api-reagent-lot")
 
 router.register(
-    "process-templates", batch_views.ProcessTemplateViewSet, basename="api-process-template"
+    "process-templates", templates.ProcessTemplateViewSet, basename="api-process-template"
 )
-router.register("batches", batch_views.BatchViewSet, basename="api-batch")
-router.register("doses", release_views.DoseViewSet, basename="api-dose")
-router.register("bedside-checks", clinical_views.BedsideCheckViewSet, basename="api-bedside-check")
-router.register("infusions", clinical_views.InfusionViewSet, basename="api-infusion")
-router.register("adverse-events", clinical_views.AdverseEventViewSet, basename="api-adverse-event")
-router.register("follow-ups", clinical_views.FollowUpViewSet, basename="api-follow-up")
+router.register("batches", batch_record.BatchViewSet, basename="api-batch")
+router.register("doses", release.DoseViewSet, basename="api-dose")
+router.register("bedside-checks", bedside.BedsideCheckViewSet, basename="api-bedside-check")
+router.register("infusions", bedside.InfusionViewSet, basename="api-infusion")
+router.register("adverse-events", clinical.AdverseEventViewSet, basename="api-adverse-event")
+router.register("follow-ups", clinical.FollowUpViewSet, basename="api-follow-up")
 
 urlpatterns = router.urls

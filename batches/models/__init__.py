@@ -1,4 +1,4 @@
-from batches.models.batch import (
+from batches.models.batch_record import (
     ACTIVE_STATES,
     COUNT_STATES,
     DECIDED_STATES,
@@ -16,14 +16,13 @@ from batches.models.batch import (
     ExecutedStep,
     MaterialUse,
 )
+from batches.models.bedside import BedsideCheck, BedsideOutcome, Infusion
 from batches.models.clinical import (
     AdverseEvent,
     AdverseEventKind,
-    BedsideCheck,
-    BedsideOutcome,
     FollowUpVisit,
-    Infusion,
     SafetySwitchActivation,
+    TumourResponse,
 )
 from batches.models.donor import CordBloodUnit, Eligibility, UnitStatus, UrgentMedicalNeed
 from batches.models.materials import (
@@ -33,14 +32,6 @@ from batches.models.materials import (
     RcrResult,
     ReagentLot,
     VectorLot,
-)
-from batches.models.process import (
-    MaterialKind,
-    ProcessTemplate,
-    StepParameter,
-    TemplateStatus,
-    TemplateStep,
-    ValueType,
 )
 from batches.models.recipients import Diagnosis, DoseLevel, Recipient, WeightMeasurement
 from batches.models.release import (
@@ -53,12 +44,21 @@ from batches.models.release import (
     Recall,
     ReleaseDecision,
 )
+from batches.models.templates import (
+    MaterialKind,
+    ProcessTemplate,
+    StepParameter,
+    TemplateStatus,
+    TemplateStep,
+    ValueType,
+)
 
 __all__ = [
     "AdverseEvent",
     "AdverseEventKind",
     "FollowUpVisit",
     "SafetySwitchActivation",
+    "TumourResponse",
     "BedsideCheck",
     "BedsideOutcome",
     "Infusion",

@@ -1,92 +1,12 @@
-"""From release to the bedside: hand-offs of a bag, the bedside check, and the infusion."""
+"""After the infusion: adverse events, the iC9 safety switch, and the protocol follow-up
+visits with their tumour response."""
 
 import pghistory
 from django.conf import settings
 from django.db import models
 
-from carnk_mfg.fields import ABOVE_ZERO, NOT_NEGATIVE, Range
-
-
-class BedsideOutcome(models.TextChoices):
-    MATCH = "match", "Match: infusion may proceed"
-    BLOCKED = "blocked", "Blocked"
-
-
-@pghistory.track()
-class BedsideCheck(models.Model):
-    """A scan of a bag and a wristband at the bedside; every attempt is kept, and a mismatch
-    blocks the infusion."""
-
-    scanned_bag = models.CharField(max_length=60)
-    scanned_product_code = models.CharField(max_length=20, blank=True)
-    scanned_wristband = models.CharField(max_length=60)
-    dose_unit = models.ForeignKey(
-        "batches.DoseUnit",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="bedside_checks",
-    )
-    recipient = models.ForeignKey(
-        "batches.Recipient",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="bedside_checks",
-    )
-    outcome = models.CharField(max_length=10, choices=BedsideOutcome.choices)
-    reasons = models.JSONField(default=list, blank=True)
-    checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    checked_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-checked_at"]
-        permissions = [("verify_at_bedside", "Verify a bag against a recipient at the bedside")]
-
-    def __str__(self):
-        return f"Bedside check {self.scanned_bag} / {self.scanned_wristband}: {self.outcome}"
-
-
-@pghistory.track()
-class Infusion(models.Model):
-    dose_unit = models.OneToOneField(
-        "batches.DoseUnit", on_delete=models.PROTECT, related_name="infusion"
-    )
-    recipient = models.ForeignKey(
-        "batches.Recipient", on_delete=models.PROTECT, related_name="infusions"
-    )
-    bedside_check = models.OneToOneField(
-        BedsideCheck, on_delete=models.PROTECT, related_name="infusion"
-    )
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField()
-    volume_ml = models.DecimalField(
-        max_digits=7, decimal_places=2, validators=ABOVE_ZERO.validators()
-    )
-    # e.g. {"pre": {"temp_c": 36.8, "hr": 78, "bp": "124/78", "spo2": 98}, "post": {...}}
-    vitals = models.JSONField(default=dict)
-    administered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    notes = models.TextField(blank=True)
-    recorded_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["-started_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(ended_at__gte=models.F("started_at")),
-                name="infusion_ends_after_start",
-            ),
-            models.CheckConstraint(
-                condition=ABOVE_ZERO.q("volume_ml"), name="infusion_volume_positive"
-            ),
-        ]
-
-    def __str__(self):
-        return f"Infusion of {self.dose_unit} into {self.recipient.subject_id}"
+from batches.models.bedside import Infusion
+from carnk_mfg.fields import NOT_NEGATIVE, Range
 
 
 class AdverseEventKind(models.TextChoices):
@@ -176,8 +96,8 @@ class TumourResponse(models.TextChoices):
 
 @pghistory.track()
 class FollowUpVisit(models.Model):
-    """A protocol follow-up visit after infusion. Open visits past `due_at` are flagged by
-    the same scan as QC tests (partial index, compare-and-set claim, outbox)."""
+    """A protocol follow-up visit after infusion. Open visits past `due_at` are flagged the
+    way QC tests are (`carnk_mfg.due_work`: partial index, compare-and-set claim, outbox)."""
 
     recipient = models.ForeignKey(
         "batches.Recipient", on_delete=models.PROTECT, related_name="visits"

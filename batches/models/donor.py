@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from carnk_mfg import isbt128
 from carnk_mfg.fields import ABOVE_ZERO, NOT_NEGATIVE, PERCENT
@@ -120,8 +121,6 @@ class CordBloodUnit(models.Model):
         return f"CBU {self.din_eye_readable}"
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("cbu-detail", args=[self.din])
 
     @property

@@ -3,6 +3,7 @@
 import pghistory
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from carnk_mfg.fields import Range
 
@@ -45,8 +46,6 @@ class Recipient(models.Model):
         return f"Recipient {self.subject_id}"
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("recipient-detail", args=[self.subject_id])
 
 

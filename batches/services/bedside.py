@@ -21,6 +21,7 @@ from batches.models import (
     Recipient,
 )
 from batches.selectors import bag_not_usable
+from batches.services.clinical import follow_up_schedule
 from carnk_mfg import isbt128
 from carnk_mfg.audit import audited, gmp_write
 from carnk_mfg.fields import field_errors
@@ -232,8 +233,6 @@ def infusion_record(
         )
         unit.status = DoseUnitStatus.INFUSED
         unit.save(update_fields=["status"])
-        from batches.services.after_infusion import follow_up_schedule
-
         follow_up_schedule(infusion=infusion)
         signing.sign(infusion)
     return infusion

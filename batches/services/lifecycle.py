@@ -18,7 +18,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from batches.models import Batch, BatchState
-from batches.models.batch import ACTIVE_STATES, DB_TRANSITIONS, TERMINABLE_STATES
+from batches.models.batch_record import ACTIVE_STATES, DB_TRANSITIONS, TERMINABLE_STATES
+from batches.selectors import next_template_step
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.errors import Conflict
 from carnk_mfg.models import SignatureMeaning
@@ -171,8 +172,6 @@ def move_locked_batch(locked: Batch, to_state: str) -> None:
 
 def check_gates(batch: Batch, to_state: str) -> None:
     """What must be true of the batch record before each routine move (beyond the table)."""
-    from batches.selectors import next_template_step
-
     if to_state == S.HARVESTED:
         missing = next_template_step(batch)
         if missing is not None:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
+from batches import ports
 from batches.models import (
     FORMULATION_STATES,
     NOT_INFUSED_STATUSES,
@@ -257,8 +258,6 @@ def recall_locked_batch(*, actor, batch: Batch, reason: str, qc_test=None) -> Re
     lists the bags already infused and their recipients; an open conditional release is
     marked failed; QA and clinical staff are told by notice and e-mail as soon as this
     commits."""
-    from qc.services.notices import notify_recall
-
     if batch.state != BatchState.RELEASED:
         raise ValidationError(
             {
@@ -291,7 +290,7 @@ def recall_locked_batch(*, actor, batch: Batch, reason: str, qc_test=None) -> Re
     ReleaseDecision.objects.filter(batch=batch, decision="release", failed_at__isnull=True).update(
         failed_at=now, failure=reason, closed_at=now
     )
-    notify_recall(recall)
+    ports.notify_recall(recall)
     return recall
 
 

@@ -1,11 +1,10 @@
 from rest_framework.routers import DefaultRouter
 
-from qc.api.instruments import ImportViewSet, ReadingViewSet
-from qc.api.views import QcSpecSetViewSet, QcTestViewSet
+from qc.api.views import imports, readings, results, specs
 
 router = DefaultRouter()
-router.register("qc-tests", QcTestViewSet, basename="api-qc-test")
-router.register("qc-spec-sets", QcSpecSetViewSet, basename="api-qc-spec-set")
-router.register("readings", ReadingViewSet, basename="api-reading")
-router.register("imports", ImportViewSet, basename="api-import")
+router.register("qc-tests", results.QcTestViewSet, basename="api-qc-test")
+router.register("qc-spec-sets", specs.QcSpecSetViewSet, basename="api-qc-spec-set")
+router.register("readings", readings.ReadingViewSet, basename="api-reading")
+router.register("imports", imports.ImportViewSet, basename="api-import")
 urlpatterns = router.urls

@@ -1,14 +1,20 @@
-"""Who is told, and the outbox rows that tell them (e-mail and in-app notice, each sent once
-by `qc.services.overdue.send_outbox`)."""
+"""Who is told, the outbox rows that tell them, and the sender that delivers each row once
+(e-mail and in-app notice)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from carnk_mfg.roles import Role
 from qc.models import Channel, Notification
+
+log = logging.getLogger(__name__)
 
 
 def role_members(role: str) -> list:
@@ -18,11 +24,31 @@ def role_members(role: str) -> list:
     return list(people.exclude(email="")) or list(people)
 
 
+def post_notices(*, about: str, notices: list[tuple], people: list, now: datetime) -> int:
+    """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
+    names what each notice is about ("alert", "visit" or "recall") and each notice is
+    (that record, subject, body). The outbox keeps at most one row per record, channel and
+    person, so writing again adds nothing. Returns the number of rows offered."""
+    rows = [
+        Notification(
+            **{about: record},
+            channel=channel,
+            recipient=user,
+            subject=subject,
+            body=body,
+            created_at=now,
+        )
+        for record, subject, body in notices
+        for user in people
+        for channel in (Channel.EMAIL, Channel.IN_APP)
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 def notify_recall(recall) -> int:
     """Tell QA and clinical staff of a recall by e-mail and in-app notice, sent as soon as the
     recall commits (the minute scan retries anything that fails to send)."""
-    from qc.services.overdue import send_outbox
-
     batch = recall.batch
     infused = [f"{e.dose_unit} into {e.recipient.subject_id}" for e in recall.lookback.all()]
     subject = f"RECALL: batch {batch.lot_number} (CoI {batch.coi_identifier})"
@@ -36,19 +62,57 @@ def notify_recall(recall) -> int:
         )
     )
     people = {u.pk: u for role in (Role.QA, Role.CLINICAL) for u in role_members(role)}
-    now = timezone.now()
-    rows = [
-        Notification(
-            recall=recall,
-            channel=channel,
-            recipient=user,
-            subject=subject[:200],
-            body=body,
-            created_at=now,
-        )
-        for user in people.values()
-        for channel in (Channel.EMAIL, Channel.IN_APP)
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    written = post_notices(
+        about="recall",
+        notices=[(recall, subject[:200], body)],
+        people=list(people.values()),
+        now=timezone.now(),
+    )
     transaction.on_commit(send_outbox)
-    return len(rows)
+    return written
+
+
+def notify_visits_overdue(*, visits: list, now: datetime) -> int:
+    """Tell clinical staff that these follow-up visits (just flagged overdue) are overdue,
+    sent as soon as the flag commits (`batches.ports.notify_visits_overdue`)."""
+    notices = [
+        (
+            visit,
+            f"Follow-up overdue: {visit.visit}, {visit.recipient.subject_id}",
+            f"The {visit.visit} visit of {visit.recipient.subject_id} "
+            f"was due {visit.due_at:%Y-%m-%d}.",
+        )
+        for visit in visits
+    ]
+    written = post_notices(
+        about="visit", notices=notices, people=role_members(Role.CLINICAL), now=now
+    )
+    transaction.on_commit(send_outbox)
+    return written
+
+
+def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Claim unsent notifications, then deliver each once. In-app notices are delivered by
+    being visible; email goes through Django's mail backend."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(claimed_at__isnull=True)
+            .order_by("created_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        Notification.objects.filter(id__in=ids, claimed_at__isnull=True).update(claimed_at=now)
+    delivered = []
+    for note in Notification.objects.filter(id__in=ids).select_related("recipient"):
+        if note.channel == Channel.EMAIL:
+            address = note.recipient.email or f"{note.recipient.username}@localhost"
+            try:
+                send_mail(note.subject, note.body, None, [address])
+            except Exception:  # noqa: BLE001 - unclaim so the next scan retries it
+                log.exception("QC notification %s failed; will retry", note.pk)
+                Notification.objects.filter(pk=note.pk).update(claimed_at=None)
+                continue
+        delivered.append(note.pk)
+    Notification.objects.filter(pk__in=delivered).update(sent_at=timezone.now())
+    return len(delivered)

@@ -1,41 +1,32 @@
-"""Overdue flagging, in the manner of healthchecks' `sendalerts`.
+"""Overdue flagging of QC tests, in the manner of healthchecks' `sendalerts`
+(`carnk_mfg.due_work`).
 
 Each test stores its `due_at`. A scan asks three questions, each answered from a partial index
-that holds only open tests not yet flagged that way, so closed tests cost nothing:
-due soon, overdue, and overdue long enough to escalate to QA. A flag is claimed with
-`SELECT ... FOR UPDATE SKIP LOCKED` and a conditional UPDATE, so scans running at once on
-several workers never flag one test twice; the alert row's partial unique constraint is the
-last guard. Each flag writes its notifications to an outbox; `send_outbox` claims each row
-before sending, so each email and in-app notice goes out once.
+that holds only open tests not yet flagged that way, so closed tests cost nothing: due soon,
+overdue, and overdue long enough to escalate to QA. Each flag is claimed once however many
+scans run at once (the alert row's partial unique constraint is the last guard) and writes its
+notifications to the outbox; `qc.services.notices.send_outbox` then claims each row before
+sending, so each e-mail and in-app notice goes out once. Follow-up visits are scanned the same
+way by `batches.services.clinical.follow_up_overdue_scan`.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from carnk_mfg.audit import audited
+from carnk_mfg import due_work
+from carnk_mfg.due_work import CLAIM_LIMIT
 from carnk_mfg.roles import Role
-from qc.models import (
-    OPEN_TEST,
-    AlertKind,
-    Channel,
-    Notification,
-    QcAlert,
-    QcTest,
-)
+from qc.models import OPEN_TEST, AlertKind, QcAlert, QcTest
 from qc.selectors import due_soon_q, overdue_q
-from qc.services.notices import role_members
+from qc.services.notices import post_notices, role_members, send_outbox
 
-log = logging.getLogger(__name__)
-CLAIM_LIMIT = 5000  # per question per scan; a backlog drains over the next minutes
+__all__ = ["CLAIM_LIMIT", "ScanResult", "scan_overdue", "unflagged"]
 
 
 @dataclass
@@ -44,44 +35,24 @@ class ScanResult:
     overdue: int = 0
     escalated: int = 0
     sent: int = 0
-    visits_overdue: int = 0
 
 
 def unflagged(*, flag_field: str, selects: Q) -> QuerySet[QcTest]:
     """The tests a question selects (`selects` includes "open") whose flag is still unset,
     soonest due first: the shape each question's partial index is built for."""
-    return QcTest.objects.filter(selects, **{f"{flag_field}__isnull": True}).order_by("due_at")
+    return due_work.unflagged(QcTest.objects.all(), flag_field=flag_field, selects=selects)
 
 
-def _claim(*, flag_field: str, now: datetime, selects: Q) -> list[QcTest]:
-    """Lock and mark the tests one question selects; another scan skips locked rows and
-    the UPDATE re-checks the flag, so a test is claimed by exactly one scan."""
-    candidates = (
-        unflagged(flag_field=flag_field, selects=selects)
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("id", flat=True)[:CLAIM_LIMIT]
-    )
-    ids = list(candidates)
-    if not ids:
-        return []
-    QcTest.objects.filter(id__in=ids, **{f"{flag_field}__isnull": True}).update(**{flag_field: now})
-    return list(QcTest.objects.filter(id__in=ids).select_related("definition", "batch"))
-
-
-def _raise(tests: list[QcTest], kind: str, role: str, now: datetime) -> None:
-    if not tests:
-        return
-    alerts = QcAlert.objects.bulk_create(
+def raise_alerts(tests: list[QcTest], *, kind: str, role: str, now: datetime) -> None:
+    """One open alert of `kind` per test, and its notices to everyone in `role`."""
+    QcAlert.objects.bulk_create(
         [QcAlert(test=t, kind=kind, raised_at=now) for t in tests], ignore_conflicts=True
     )
-    alerts = list(
-        QcAlert.objects.filter(test__in=tests, kind=kind, cleared_at__isnull=True).select_related(
-            "test__definition", "test__batch"
-        )
-    )
-    users = role_members(role)
+    alerts = QcAlert.objects.filter(
+        test__in=tests, kind=kind, cleared_at__isnull=True
+    ).select_related("test__definition", "test__batch")
     label = AlertKind(kind).label
-    rows = []
+    notices = []
     for alert in alerts:
         test = alert.test
         subject = f"QC {label.lower()}: {test.definition.name}, batch {test.batch.lot_number}"
@@ -89,115 +60,52 @@ def _raise(tests: list[QcTest], kind: str, role: str, now: datetime) -> None:
             f"{test.definition.name} ({test.definition.code}) for batch {test.batch.lot_number} "
             f"is due {test.due_at:%Y-%m-%d %H:%M %Z} and is {test.get_state_display().lower()}."
         )
-        for user in users:
-            for channel in (Channel.EMAIL, Channel.IN_APP):
-                rows.append(
-                    Notification(
-                        alert=alert,
-                        channel=channel,
-                        recipient=user,
-                        subject=subject,
-                        body=body,
-                        created_at=now,
-                    )
-                )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        notices.append((alert, subject, body))
+    post_notices(about="alert", notices=notices, people=role_members(role), now=now)
+
+
+def flag(*, flag_field: str, selects: Q, kind: str, role: str, now: datetime, reason: str) -> int:
+    """One question: claim the tests it selects, once each, and raise their alerts."""
+    claimed = due_work.flag_once(
+        unflagged(flag_field=flag_field, selects=selects),
+        flag_field=flag_field,
+        now=now,
+        related=("definition", "batch"),
+        announce=lambda tests: raise_alerts(tests, kind=kind, role=role, now=now),
+        reason=reason,
+    )
+    return len(claimed)
 
 
 def scan_overdue(*, now: datetime | None = None) -> ScanResult:
-    """One scan: flag what became due soon, overdue, or escalation-worthy; then send."""
+    """One scan: flag what became overdue, due soon, or escalation-worthy; then send."""
     now = now or timezone.now()
     lead = timedelta(hours=settings.QC_DUE_SOON_LEAD_HOURS)
     escalate_after = timedelta(hours=settings.QC_ESCALATION_DELAY_HOURS)
     result = ScanResult()
-    with transaction.atomic(), audited(actor=None, reason="QC overdue scan"):
-        overdue = _claim(flag_field="overdue_flagged_at", now=now, selects=overdue_q(now=now))
-        _raise(overdue, AlertKind.OVERDUE, Role.QC_ANALYST, now)
-        result.overdue = len(overdue)
-    with transaction.atomic(), audited(actor=None, reason="QC due-soon scan"):
-        soon = _claim(
-            flag_field="due_soon_flagged_at", now=now, selects=due_soon_q(now=now, lead=lead)
-        )
-        _raise(soon, AlertKind.DUE_SOON, Role.QC_ANALYST, now)
-        result.due_soon = len(soon)
-    with transaction.atomic(), audited(actor=None, reason="QC escalation scan"):
-        late = _claim(
-            flag_field="escalated_at",
-            now=now,
-            selects=OPEN_TEST
-            & Q(overdue_flagged_at__isnull=False, due_at__lte=now - escalate_after),
-        )
-        _raise(late, AlertKind.ESCALATED, Role.QA, now)
-        result.escalated = len(late)
-    with transaction.atomic(), audited(actor=None, reason="Follow-up overdue scan"):
-        result.visits_overdue = _flag_overdue_visits(now)
+    result.overdue = flag(
+        flag_field="overdue_flagged_at",
+        selects=overdue_q(now=now),
+        kind=AlertKind.OVERDUE,
+        role=Role.QC_ANALYST,
+        now=now,
+        reason="QC overdue scan",
+    )
+    result.due_soon = flag(
+        flag_field="due_soon_flagged_at",
+        selects=due_soon_q(now=now, lead=lead),
+        kind=AlertKind.DUE_SOON,
+        role=Role.QC_ANALYST,
+        now=now,
+        reason="QC due-soon scan",
+    )
+    result.escalated = flag(
+        flag_field="escalated_at",
+        selects=OPEN_TEST & Q(overdue_flagged_at__isnull=False, due_at__lte=now - escalate_after),
+        kind=AlertKind.ESCALATED,
+        role=Role.QA,
+        now=now,
+        reason="QC escalation scan",
+    )
     result.sent = send_outbox(now=now)
     return result
-
-
-def _flag_overdue_visits(now: datetime) -> int:
-    """Follow-up visits past due and not done: the same claim and outbox as QC tests; the
-    visit's own `overdue_flagged_at` is its one flag."""
-    from batches.models import FollowUpVisit
-    from batches.selectors import visit_overdue_q
-
-    ids = list(
-        FollowUpVisit.objects.select_for_update(skip_locked=True)
-        .filter(visit_overdue_q(now=now), overdue_flagged_at__isnull=True)
-        .order_by("due_at")
-        .values_list("id", flat=True)[:CLAIM_LIMIT]
-    )
-    if not ids:
-        return 0
-    FollowUpVisit.objects.filter(id__in=ids, overdue_flagged_at__isnull=True).update(
-        overdue_flagged_at=now
-    )
-    users = role_members(Role.CLINICAL)
-    rows = []
-    for visit in FollowUpVisit.objects.filter(id__in=ids).select_related("recipient"):
-        subject = f"Follow-up overdue: {visit.visit}, {visit.recipient.subject_id}"
-        body = (
-            f"The {visit.visit} visit of {visit.recipient.subject_id} "
-            f"was due {visit.due_at:%Y-%m-%d}."
-        )
-        for user in users:
-            for channel in (Channel.EMAIL, Channel.IN_APP):
-                rows.append(
-                    Notification(
-                        visit=visit,
-                        channel=channel,
-                        recipient=user,
-                        subject=subject,
-                        body=body,
-                        created_at=now,
-                    )
-                )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(ids)
-
-
-def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Claim unsent notifications, then deliver each once. In-app notices are delivered by
-    being visible; email goes through Django's mail backend."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(claimed_at__isnull=True)
-            .order_by("created_at")
-            .values_list("id", flat=True)[:limit]
-        )
-        Notification.objects.filter(id__in=ids, claimed_at__isnull=True).update(claimed_at=now)
-    delivered = []
-    for note in Notification.objects.filter(id__in=ids).select_related("recipient"):
-        if note.channel == Channel.EMAIL:
-            address = note.recipient.email or f"{note.recipient.username}@localhost"
-            try:
-                send_mail(note.subject, note.body, None, [address])
-            except Exception:  # noqa: BLE001 - unclaim so the next scan retries it
-                log.exception("QC notification %s failed; will retry", note.pk)
-                Notification.objects.filter(pk=note.pk).update(claimed_at=None)
-                continue
-        delivered.append(note.pk)
-    Notification.objects.filter(pk__in=delivered).update(sent_at=timezone.now())
-    return len(delivered)

@@ -27,6 +27,7 @@ from carnk_mfg.audit import audited
 from carnk_mfg.roles import require_permission
 from carnk_mfg.timeutil import check_happened, to_utc
 from qc.models import InstrumentReading, QcTest
+from qc.services.results import qc_result_enter
 
 COUNT_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-D(?P<day>\d{1,2})$")
 QC_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-QC(?P<test>\d{1,12})$")
@@ -219,8 +220,6 @@ def readings_submit(*, actor, payload, instrument, source_import=None) -> Submit
 
 
 def _write(*, actor, instrument, items, batches, tests, source_import=None) -> SubmitResult:
-    from qc.services.results import qc_result_enter
-
     with (
         transaction.atomic(),
         audited(actor=actor, reason=f"Readings from {instrument.serial_number}"),

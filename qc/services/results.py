@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from batches.models import DeviationKind
+from batches.models import BatchState, DeviationKind, ReleaseDecision
+from batches.services.batch_record import open_deviation_locked
 from batches.services.lifecycle import lock_batch
+from batches.services.release import recall_locked_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signed_write
@@ -18,7 +20,7 @@ from carnk_mfg.timeutil import require_happened
 from qc.models import QcAlert, QcTest, QcTestDefinition, ResultType, TestState
 
 
-def _normalize_unit(unit: str) -> str:
+def normalize_unit(unit: str) -> str:
     # Instruments write the micro sign two ways (U+00B5 and U+03BC); compare them as one.
     return unit.strip().replace("\u00b5", "u").replace("\u03bc", "u").replace(" ", "").lower()
 
@@ -64,7 +66,7 @@ def evaluate(definition: QcTestDefinition, *, value, unit: str):
             ) from None
         if not math.isfinite(number):
             raise ValidationError({"value": "The result must be a finite number."})
-        if _normalize_unit(unit or definition.unit) != _normalize_unit(definition.unit):
+        if normalize_unit(unit or definition.unit) != normalize_unit(definition.unit):
             raise ValidationError(
                 {
                     "unit": f"Unknown unit {unit!r} for {definition.name}; "
@@ -157,10 +159,6 @@ def qc_result_enter(
 def _act_on_out_of_spec(*, actor, batch, test: QcTest, explanation: str) -> None:
     """What a result out of specification does to its batch, at once, in the same
     transaction as the result."""
-    from batches.models import BatchState
-    from batches.services.batch_record import open_deviation_locked
-    from batches.services.release import recall_locked_batch
-
     what = f"{test.definition.name}: {explanation}"
     if batch.state == BatchState.RELEASED:
         recall_locked_batch(
@@ -218,8 +216,6 @@ def qc_result_review(
 
 def _close_conditional_release(test: QcTest, now) -> None:
     """A conditional release is confirmed when its last pending test is reviewed in spec."""
-    from batches.models import ReleaseDecision
-
     decision = ReleaseDecision.objects.filter(
         batch_id=test.batch_id, conditional=True, closed_at__isnull=True
     ).first()

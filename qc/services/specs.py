@@ -1,6 +1,9 @@
-"""QC specification sets: QA approval, e-signed; an approved set is frozen by triggers."""
+"""QC specification sets: QA approval, e-signed (an approved set is frozen by triggers), and
+the QC plan: when a trigger step is done, the batch's QC tests are created with due dates."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -8,7 +11,7 @@ from django.utils import timezone
 
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signed_write
-from qc.models import QcSpecSet, SpecStatus
+from qc.models import QcSpecSet, QcTest, SpecStatus
 
 
 def qc_spec_set_approve(
@@ -37,3 +40,34 @@ def qc_spec_set_approve(
         locked.save()
         signing.sign(locked, attests="spec_set")
     return locked
+
+
+def approved_spec_set(template) -> QcSpecSet | None:
+    return (
+        QcSpecSet.objects.filter(template=template, status=SpecStatus.APPROVED)
+        .order_by("-version")
+        .first()
+    )
+
+
+def qc_plan_for_step(*, executed_step) -> list[QcTest]:
+    """Create the tests triggered by this step (inside the step's transaction and trail)."""
+    batch = executed_step.batch
+    spec_set = approved_spec_set(batch.template)
+    if spec_set is None:
+        return []
+    code = executed_step.template_step.code
+    tests = []
+    for definition in spec_set.definitions.filter(trigger_step_code=code):
+        start = executed_step.performed_at
+        sample_due = start + timedelta(hours=definition.sample_offset_hours)
+        tests.append(
+            QcTest(
+                batch=batch,
+                definition=definition,
+                triggered_at=start,
+                sample_due_at=sample_due,
+                due_at=sample_due + timedelta(hours=definition.turnaround_hours),
+            )
+        )
+    return QcTest.objects.bulk_create(tests)

@@ -14,10 +14,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from batches.models import CordBloodUnit, Eligibility
-from batches.services import donor, materials, recipients
+from batches.models import CordBloodUnit, Eligibility, ProcessTemplate, Recipient
+from batches.services import batch_record, donor, lifecycle, materials, recipients, templates
 from carnk_mfg import isbt128
 from carnk_mfg.roles import Role
+
+# The demo is of the whole product, QC included: the one module under batches/ that imports
+# qc (a command, which nothing imports).
+from qc.models import QcSpecSet
+from qc.services.specs import qc_spec_set_approve
 
 DEMO_USERS = {
     # username: (role, first name, last name)
@@ -174,11 +179,6 @@ class Command(BaseCommand):
 
     def _load_batch(self, users, today):
         """Approve the default template and plan one batch, started for thaw."""
-        from batches.models import ProcessTemplate, Recipient
-        from batches.services import batch_record, lifecycle, templates
-        from qc.models import QcSpecSet
-        from qc.services.specs import qc_spec_set_approve
-
         tech, qa = users[Role.TECHNICIAN], users[Role.QA]
         for lot_number, reagent in (("ISO-CD3-0421", "isolation"), ("RN-T100A-902", "retronectin")):
             lot = materials.material_lot_register(
@@ -219,8 +219,6 @@ class Command(BaseCommand):
 
     def _record_culture(self, batch, day0):
         """Eight days of culture on the planned batch: four steps and four counts."""
-        from batches.services import batch_record
-
         tech = get_user_model().objects.get(username="tech")
         unit = batch.source_unit
         steps = list(batch.template.steps.order_by("order"))

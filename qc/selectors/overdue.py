@@ -1,5 +1,5 @@
-"""Reads of QC tests. What "overdue" and "due soon" mean is written here once: the API's
-filter and field, the worklist, the test and batch pages and the overdue scan all ask these."""
+"""When a QC test is overdue or due soon, written here once: the API's filter and field, the
+worklist, the test and batch pages and the overdue scan all ask these."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def with_overdue(tests: QuerySet[QcTest], *, now: datetime) -> QuerySet[QcTest]:
     )
 
 
-def qc_test_list(*, now: datetime) -> QuerySet[QcTest]:
-    """QC tests with their batch and definition, each marked `overdue` as of `now`."""
-    return with_overdue(QcTest.objects.select_related("batch", "definition"), now=now)
+def qc_tests_marked_overdue(*, now: datetime) -> QuerySet[QcTest]:
+    """QC tests with their definitions, each marked `overdue` as of `now` (a batch's page
+    prefetches these through `batches.ports.qc_tests_marked_overdue`)."""
+    return with_overdue(QcTest.objects.select_related("definition"), now=now)

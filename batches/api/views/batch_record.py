@@ -1,20 +1,38 @@
-"""Batch record API: /api/v1/batches/{lot_number}/ and its sub-paths, and process templates."""
+"""Batch record API: /api/v1/batches/{lot_number}/ and its sub-paths (steps, counts,
+transitions, deviations, custody); the release sub-paths are mixed in from `release`."""
 
 from __future__ import annotations
 
 import django_filters
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from batches import selectors
-from batches.api import batch_serializers as s
-from batches.api.release_views import BatchReleaseActions
+from batches.api.serializers.batch_record import (
+    BatchCreateIn,
+    BatchDetailOut,
+    BatchOut,
+    CellCountOut,
+    CountIn,
+    CustodyIn,
+    CustodyOut,
+    DeviationDispositionIn,
+    DeviationOpenIn,
+    DeviationOut,
+    ExecutedStepOut,
+    StepIn,
+    TransitionIn,
+)
+from batches.api.views.release import BatchReleaseActions
 from batches.models import Batch, BatchState, CordBloodUnit, Deviation, ProcessTemplate, Recipient
-from batches.services import batch_record, lifecycle, templates
+from batches.services import batch_record, lifecycle
 from carnk_mfg.api.viewsets import ReadViewSet
+from carnk_mfg.roles import actor_may
 
 
 class BatchFilter(django_filters.FilterSet):
@@ -25,29 +43,6 @@ class BatchFilter(django_filters.FilterSet):
     class Meta:
         model = Batch
         fields = ["state", "source_unit", "recipient"]
-
-
-class ProcessTemplateViewSet(ReadViewSet):
-    queryset = ProcessTemplate.objects.prefetch_related("steps__parameters")
-    serializer_class = s.ProcessTemplateOut
-    filterset_fields = ["code", "status"]
-    action_permissions = {
-        "list": "batches.view_processtemplate",
-        "retrieve": "batches.view_processtemplate",
-        "history": "batches.view_processtemplate",
-        "signatures": "batches.view_processtemplate",
-        "approve": "batches.approve_processtemplate",
-    }
-
-    @extend_schema(request=s.TemplateApproveIn, responses=s.ProcessTemplateOut)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, *args, **kwargs):
-        """QA approves a draft version, e-signed; the earlier approved version retires."""
-        data = self.parse(s.TemplateApproveIn)
-        template = templates.template_approve(
-            actor=request.user, request=request, template=self.get_object(), **data
-        )
-        return self.respond(template)
 
 
 class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
@@ -90,7 +85,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         return selectors.batch_list()
 
     def get_serializer_class(self):
-        return s.BatchDetailOut if self.action != "list" else s.BatchOut
+        return BatchDetailOut if self.action != "list" else BatchOut
 
     def get_object(self):
         if self.action == "list":
@@ -99,8 +94,6 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         try:
             batch = selectors.batch_detail(lot)
         except Batch.DoesNotExist:
-            from django.http import Http404
-
             raise Http404 from None
         self.check_object_permissions(self.request, batch)
         return batch
@@ -108,20 +101,16 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
     def check_permissions(self, request):
         super().check_permissions(request)
         needed = self.write_permissions.get(self.action)
-        if request.method == "POST" and needed and self.action != "transitions":
-            from carnk_mfg.roles import actor_may
-
-            if not actor_may(request.user, needed):
-                self.permission_denied(request, message=f"You may not do this ({needed}).")
+        writing = request.method == "POST" and needed and self.action != "transitions"
+        if writing and not actor_may(request.user, needed):
+            self.permission_denied(request, message=f"You may not do this ({needed}).")
 
     def detail_response(self, batch, code=status.HTTP_200_OK):
-        return Response(
-            s.BatchDetailOut(selectors.batch_detail(batch.lot_number)).data, status=code
-        )
+        return Response(BatchDetailOut(selectors.batch_detail(batch.lot_number)).data, status=code)
 
-    @extend_schema(request=s.BatchCreateIn, responses={201: s.BatchDetailOut})
+    @extend_schema(request=BatchCreateIn, responses={201: BatchDetailOut})
     def create(self, request, *args, **kwargs):
-        data = self.parse(s.BatchCreateIn)
+        data = self.parse(BatchCreateIn)
         errors = {}
         unit = CordBloodUnit.objects.filter(din=data["source_unit"].strip().upper()[:13]).first()
         if unit is None:
@@ -135,8 +124,6 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
             if recipient is None:
                 errors["intended_recipient"] = ["No such recipient."]
         if errors:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError(errors)
         batch = batch_record.batch_create(
             actor=request.user,
@@ -151,19 +138,17 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         )
         return self.detail_response(batch, status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses=s.ExecutedStepOut(many=True))
-    @extend_schema(methods=["POST"], request=s.StepIn, responses={201: s.BatchDetailOut})
+    @extend_schema(methods=["GET"], responses=ExecutedStepOut(many=True))
+    @extend_schema(methods=["POST"], request=StepIn, responses={201: BatchDetailOut})
     @action(detail=True, methods=["get", "post"])
     def steps(self, request, *args, **kwargs):
         """Executed steps, in template order; POST records the next one (operator signs)."""
         batch = self.get_object()
         if request.method == "GET":
-            return Response(s.ExecutedStepOut(batch.steps.all(), many=True).data)
-        data = self.parse(s.StepIn)
+            return Response(ExecutedStepOut(batch.steps.all(), many=True).data)
+        data = self.parse(StepIn)
         template_step = batch.template.steps.filter(code=data["step"]).first()
         if template_step is None:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError(
                 {"step": [f"Template {batch.template} has no step {data['step']!r}."]}
             )
@@ -182,54 +167,54 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         )
         return self.detail_response(batch, status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses=s.CellCountOut(many=True))
-    @extend_schema(methods=["POST"], request=s.CountIn, responses={201: s.BatchDetailOut})
+    @extend_schema(methods=["GET"], responses=CellCountOut(many=True))
+    @extend_schema(methods=["POST"], request=CountIn, responses={201: BatchDetailOut})
     @action(detail=True, methods=["get", "post"])
     def counts(self, request, *args, **kwargs):
         batch = self.get_object()
         if request.method == "GET":
-            return Response(s.BatchDetailOut(batch).data["counts"])
-        data = self.parse(s.CountIn)
+            return Response(BatchDetailOut(batch).data["counts"])
+        data = self.parse(CountIn)
         batch_record.cell_count_record(actor=request.user, batch=batch, **data)
         return self.detail_response(batch, status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses={200: dict})
-    @extend_schema(methods=["POST"], request=s.TransitionIn, responses=s.BatchDetailOut)
+    @extend_schema(methods=["POST"], request=TransitionIn, responses=BatchDetailOut)
     @action(detail=True, methods=["get", "post"])
     def transitions(self, request, *args, **kwargs):
         """GET: the states this batch may move to. POST: move it (409 if it moved first)."""
         batch = self.get_object()
         if request.method == "GET":
             return Response({"state": batch.state, "allowed": lifecycle.allowed_next_states(batch)})
-        data = self.parse(s.TransitionIn)
+        data = self.parse(TransitionIn)
         lifecycle.batch_transition(actor=request.user, request=request, batch=batch, **data)
         return self.detail_response(batch)
 
-    @extend_schema(methods=["GET"], responses=s.DeviationOut(many=True))
-    @extend_schema(methods=["POST"], request=s.DeviationOpenIn, responses={201: s.DeviationOut})
+    @extend_schema(methods=["GET"], responses=DeviationOut(many=True))
+    @extend_schema(methods=["POST"], request=DeviationOpenIn, responses={201: DeviationOut})
     @action(detail=True, methods=["get", "post"])
     def deviations(self, request, *args, **kwargs):
         batch = self.get_object()
         if request.method == "GET":
-            return Response(s.DeviationOut(batch.deviations.all(), many=True).data)
-        data = self.parse(s.DeviationOpenIn)
+            return Response(DeviationOut(batch.deviations.all(), many=True).data)
+        data = self.parse(DeviationOpenIn)
         deviation = batch_record.deviation_open(actor=request.user, batch=batch, **data)
-        return Response(s.DeviationOut(deviation).data, status=status.HTTP_201_CREATED)
+        return Response(DeviationOut(deviation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.DeviationDispositionIn, responses=s.DeviationOut)
+    @extend_schema(request=DeviationDispositionIn, responses=DeviationOut)
     @action(detail=True, methods=["post"], url_path=r"deviations/(?P<deviation_id>\d+)/disposition")
     def deviation_disposition(self, request, deviation_id=None, *args, **kwargs):
         """QA's signed disposition of a deviation (accept, or reject the batch)."""
         batch = self.get_object()
         deviation = get_object_or_404(Deviation, pk=deviation_id, batch=batch)
-        data = self.parse(s.DeviationDispositionIn)
+        data = self.parse(DeviationDispositionIn)
         deviation = batch_record.deviation_disposition(
             actor=request.user, request=request, deviation=deviation, **data
         )
-        return Response(s.DeviationOut(deviation).data)
+        return Response(DeviationOut(deviation).data)
 
-    @extend_schema(methods=["GET"], responses=s.CustodyOut(many=True))
-    @extend_schema(methods=["POST"], request=s.CustodyIn, responses={201: s.CustodyOut})
+    @extend_schema(methods=["GET"], responses=CustodyOut(many=True))
+    @extend_schema(methods=["POST"], request=CustodyIn, responses={201: CustodyOut})
     @action(detail=True, methods=["get", "post"])
     def custody(self, request, *args, **kwargs):
         """Chain of custody of the batch (and, with subject=unit, of its cord blood unit)."""
@@ -239,12 +224,12 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
                 batch.source_unit.custody.select_related("released_by", "received_by")
             )
             events.sort(key=lambda e: e.occurred_at)
-            return Response(s.CustodyOut(events, many=True).data)
-        data = self.parse(s.CustodyIn)
+            return Response(CustodyOut(events, many=True).data)
+        data = self.parse(CustodyIn)
         subject = data.pop("subject")
         event = batch_record.custody_record(
             actor=request.user,
             **({"unit": batch.source_unit} if subject == "unit" else {"batch": batch}),
             **data,
         )
-        return Response(s.CustodyOut(event).data, status=status.HTTP_201_CREATED)
+        return Response(CustodyOut(event).data, status=status.HTTP_201_CREATED)

@@ -1,87 +1,30 @@
 """Release at a dose level through the API: formulation, record review, release decision,
-documents, and dose units (`/api/v1/doses/`)."""
+recall, documents, and dose units (`/api/v1/doses/`)."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from batches import documents, selectors
-from batches.api import batch_serializers as bs
-from batches.models import CustodyEvent, DoseUnit, ProtocolDoseLevel, Recipient
+from batches.api.serializers.release import (
+    AssignIn,
+    DoseCustodyIn,
+    DoseUnitOut,
+    FormulateIn,
+    RecallIn,
+    RecallOut,
+    ReleaseIn,
+    SignIn,
+)
+from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
 from batches.services import bedside, release
-from carnk_mfg.api.serializers import PasswordField
 from carnk_mfg.api.viewsets import ReadViewSet
-from carnk_mfg.fields import validators_of
-
-
-class BagIn(serializers.Serializer):
-    division = serializers.CharField(max_length=2)
-    presentation = serializers.ChoiceField(["fresh", "cryopreserved"])
-    volume_ml = serializers.DecimalField(
-        max_digits=7, decimal_places=2, validators=validators_of(DoseUnit, "volume_ml")
-    )
-
-
-class FormulateIn(serializers.Serializer):
-    bags = BagIn(many=True)
-    expires_at = serializers.DateTimeField()
-    password = PasswordField()
-
-
-class SignIn(serializers.Serializer):
-    password = PasswordField()
-
-
-class ReleaseIn(serializers.Serializer):
-    decision = serializers.ChoiceField(["release", "reject"])
-    reason = serializers.CharField()
-    conditional = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text="QA approves release while pending-allowed tests are still open",
-    )
-    password = PasswordField()
-
-
-class DoseUnitOut(serializers.ModelSerializer):
-    batch = serializers.CharField(source="batch.lot_number")
-    din = serializers.CharField(source="batch.coi_identifier")
-    car_nk_cells = serializers.FloatField(read_only=True)
-    recipient = serializers.CharField(source="recipient.subject_id", default=None)
-    dose_level = serializers.CharField(source="dose_level.code", default=None)
-
-    class Meta:
-        model = DoseUnit
-        fields = [
-            "id",
-            "batch",
-            "din",
-            "division",
-            "presentation",
-            "volume_ml",
-            "total_cells_per_ml",
-            "car_positive_pct",
-            "cd3_positive_pct",
-            "car_nk_cells",
-            "expires_at",
-            "status",
-            "recipient",
-            "dose_level",
-            "dose_car_nk_cells",
-            "dose_volume_ml",
-        ]
-
-
-class AssignIn(serializers.Serializer):
-    recipient = serializers.CharField()
-    dose_level = serializers.CharField()
-    reason = serializers.CharField(required=False, default="Dose assigned")
 
 
 def pdf(content: bytes, filename: str) -> HttpResponse:
@@ -130,8 +73,8 @@ class BatchReleaseActions:
         )
         return self.detail_response(batch)
 
-    @extend_schema(methods=["GET"], responses=bs.RecallOut)
-    @extend_schema(methods=["POST"], request=bs.RecallIn, responses={201: bs.RecallOut})
+    @extend_schema(methods=["GET"], responses=RecallOut)
+    @extend_schema(methods=["POST"], request=RecallIn, responses={201: RecallOut})
     @action(detail=True, methods=["get", "post"])
     def recall(self, request, *args, **kwargs):
         """GET: the batch's recall and its lookback (404 if it was never recalled). POST: QA
@@ -141,10 +84,10 @@ class BatchReleaseActions:
             recall = getattr(batch, "recall", None)
             if recall is None:
                 raise NotFound("This batch has not been recalled.")
-            return Response(bs.RecallOut(recall).data)
-        data = self.parse(bs.RecallIn)
+            return Response(RecallOut(recall).data)
+        data = self.parse(RecallIn)
         recall = release.batch_recall(actor=request.user, request=request, batch=batch, **data)
-        return Response(bs.RecallOut(recall).data, status=status.HTTP_201_CREATED)
+        return Response(RecallOut(recall).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
@@ -153,23 +96,6 @@ class BatchReleaseActions:
         batch = self.get_object()
         content = documents.certificate_of_analysis_pdf(selectors.coa_for(batch))
         return pdf(content, f"CoA-{batch.lot_number}.pdf")
-
-
-class DoseCustodyIn(serializers.Serializer):
-    kind = serializers.ChoiceField(["issue", "ship", "receive"])
-    released_by = serializers.CharField(max_length=150)
-    received_by = serializers.CharField(max_length=150)
-    from_location = serializers.CharField(max_length=120)
-    to_location = serializers.CharField(max_length=120)
-    occurred_at = serializers.DateTimeField()
-    temperature_c = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=1,
-        required=False,
-        allow_null=True,
-        default=None,
-        validators=validators_of(CustodyEvent, "temperature_c"),
-    )
 
 
 class DoseViewSet(ReadViewSet):
@@ -192,8 +118,12 @@ class DoseViewSet(ReadViewSet):
         return DoseUnit.objects.select_related("batch__source_unit", "recipient", "dose_level")
 
     def _recipient_and_level(self, recipient_id, level_code):
-        recipient = Recipient.objects.filter(subject_id=recipient_id).first()
-        level = ProtocolDoseLevel.objects.filter(code=level_code).first()
+        # PostgreSQL refuses NUL in a string, so an identifier holding one names nothing.
+        recipient, level = None, None
+        if "\x00" not in recipient_id:
+            recipient = Recipient.objects.filter(subject_id=recipient_id).first()
+        if "\x00" not in level_code:
+            level = ProtocolDoseLevel.objects.filter(code=level_code).first()
         errors = {}
         if recipient is None:
             errors["recipient"] = [f"No recipient {recipient_id!r}."]

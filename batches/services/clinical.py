@@ -1,4 +1,5 @@
-"""After infusion: adverse events (ASTCT grades), the iC9 safety switch, follow-up visits."""
+"""After infusion: adverse events (ASTCT grades), the iC9 safety switch, follow-up visits and
+the scan that flags the overdue ones."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from batches import ports
 from batches.models import (
     AdverseEvent,
     AdverseEventKind,
     FollowUpVisit,
     Infusion,
     SafetySwitchActivation,
+    TumourResponse,
 )
+from batches.selectors.clinical import visits_to_flag_overdue
+from carnk_mfg import due_work
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.fields import bounds, field_errors
 from carnk_mfg.timeutil import check_happened
@@ -148,8 +153,6 @@ def follow_up_record(
     donor_specific_antibodies: str = "",
     notes: str = "",
 ) -> FollowUpVisit:
-    from batches.models.clinical import TumourResponse
-
     errors = {}
     if response and response not in TumourResponse.values:
         errors["response"] = "CR, PR, SD or PD."
@@ -177,3 +180,19 @@ def follow_up_record(
         locked.notes, locked.recorded_by = notes, actor
         locked.save()
     return locked
+
+
+def follow_up_overdue_scan(*, now: datetime | None = None) -> int:
+    """Flag the follow-up visits that became overdue, each once however many scans run at
+    once (`carnk_mfg.due_work`; the visit's `overdue_flagged_at` is its one flag), and tell
+    clinical staff of each. Returns how many were flagged."""
+    now = now or timezone.now()
+    flagged = due_work.flag_once(
+        visits_to_flag_overdue(now=now),
+        flag_field="overdue_flagged_at",
+        now=now,
+        related=("recipient",),
+        announce=lambda visits: ports.notify_visits_overdue(visits=visits, now=now),
+        reason="Follow-up overdue scan",
+    )
+    return len(flagged)

@@ -8,6 +8,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from carnk_mfg.fields import ABOVE_ZERO, PERCENT, Range
 
@@ -171,8 +172,6 @@ class Batch(models.Model):
         return f"Batch {self.lot_number}"
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("batch-detail", args=[self.lot_number])
 
 

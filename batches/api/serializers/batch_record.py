@@ -1,8 +1,9 @@
-"""API shapes for process templates and the batch record."""
+"""API shapes of the batch record: the batch, its steps, counts, deviations and custody."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from batches.api.serializers.release import RecallOut, ReleaseDecisionOut
 from batches.models import (
     Batch,
     BatchState,
@@ -12,69 +13,11 @@ from batches.models import (
     DeviationDisposition,
     DeviationKind,
     ExecutedStep,
-    LookbackEntry,
     MaterialUse,
-    ProcessTemplate,
-    Recall,
-    ReleaseDecision,
-    StepParameter,
-    TemplateStep,
 )
+from batches.selectors import expansion_flag, growth_series
 from carnk_mfg.api.serializers import PasswordField
 from carnk_mfg.fields import validators_of
-
-
-class StepParameterOut(serializers.ModelSerializer):
-    class Meta:
-        model = StepParameter
-        fields = [
-            "code",
-            "name",
-            "value_type",
-            "unit",
-            "min_value",
-            "max_value",
-            "choices",
-            "required",
-        ]
-
-
-class TemplateStepOut(serializers.ModelSerializer):
-    parameters = StepParameterOut(many=True, read_only=True)
-
-    class Meta:
-        model = TemplateStep
-        fields = [
-            "order",
-            "code",
-            "name",
-            "planned_day",
-            "late_after_days",
-            "material_kinds",
-            "is_harvest",
-            "instructions",
-            "parameters",
-        ]
-
-
-class ProcessTemplateOut(serializers.ModelSerializer):
-    steps = TemplateStepOut(many=True, read_only=True)
-
-    class Meta:
-        model = ProcessTemplate
-        fields = [
-            "id",
-            "code",
-            "version",
-            "name",
-            "construct",
-            "expected_fold_min",
-            "expected_fold_max",
-            "status",
-            "approved_at",
-            "notes",
-            "steps",
-        ]
 
 
 class MaterialUseOut(serializers.ModelSerializer):
@@ -192,59 +135,6 @@ class BatchOut(serializers.ModelSerializer):
         ]
 
 
-class ReleaseDecisionOut(serializers.ModelSerializer):
-    decided_by = serializers.CharField(source="decided_by.username")
-    status = serializers.CharField(read_only=True)
-    pending_tests = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ReleaseDecision
-        fields = [
-            "decision",
-            "conditional",
-            "status",
-            "reason",
-            "decided_by",
-            "decided_at",
-            "pending_tests",
-            "closed_at",
-            "failed_at",
-            "failure",
-        ]
-
-    def get_pending_tests(self, decision) -> list[dict]:
-        return [
-            {"id": t.pk, "code": t.definition.code, "state": t.state, "in_spec": t.in_spec}
-            for t in decision.pending_tests.all()
-        ]
-
-
-class LookbackOut(serializers.ModelSerializer):
-    bag = serializers.CharField(source="dose_unit.__str__")
-    dose_unit = serializers.IntegerField(source="dose_unit_id")
-    recipient = serializers.CharField(source="recipient.subject_id")
-    infusion = serializers.IntegerField(source="infusion_id")
-
-    class Meta:
-        model = LookbackEntry
-        fields = ["bag", "dose_unit", "recipient", "infusion", "infused_at"]
-
-
-class RecallOut(serializers.ModelSerializer):
-    raised_by = serializers.CharField(source="raised_by.username")
-    qc_test = serializers.IntegerField(source="qc_test_id", allow_null=True)
-    lookback = LookbackOut(many=True, read_only=True)
-
-    class Meta:
-        model = Recall
-        fields = ["reason", "qc_test", "raised_by", "raised_at", "lookback"]
-
-
-class RecallIn(serializers.Serializer):
-    reason = serializers.CharField()
-    password = PasswordField()
-
-
 class BatchDetailOut(BatchOut):
     release_decision = serializers.SerializerMethodField()
     recall = serializers.SerializerMethodField()
@@ -269,8 +159,6 @@ class BatchDetailOut(BatchOut):
         ]
 
     def _series(self, batch):
-        from batches.selectors import growth_series
-
         if not hasattr(batch, "_series"):
             batch._series = growth_series(batch)
         return batch._series
@@ -303,8 +191,6 @@ class BatchDetailOut(BatchOut):
         return None
 
     def get_expansion_flag(self, batch) -> str:
-        from batches.selectors import expansion_flag
-
         return expansion_flag(batch, self._series(batch))
 
 
@@ -405,8 +291,3 @@ class CustodyIn(serializers.Serializer):
         validators=validators_of(CustodyEvent, "temperature_c"),
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class TemplateApproveIn(serializers.Serializer):
-    reason = serializers.CharField(required=False, default="Template approved for use")
-    password = PasswordField()

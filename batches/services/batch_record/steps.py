@@ -1,5 +1,5 @@
-"""The batch record: creating a batch, executed steps with their materials, cell counts,
-deviations and chain of custody. Lifecycle moves are in `lifecycle.py`."""
+"""Planning a batch and recording its executed steps with their materials; a step that
+departs from the template is saved only with a deviation."""
 
 from __future__ import annotations
 
@@ -8,27 +8,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 from django.db.models import Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
+from batches import ports
 from batches.models import (
-    ACTIVE_STATES,
-    COUNT_STATES,
-    TERMINABLE_STATES,
     Batch,
     BatchState,
-    CellCount,
     CordBloodUnit,
-    CountSource,
-    CustodyEvent,
-    Deviation,
-    DeviationDisposition,
     DeviationKind,
-    DeviationState,
     ExecutedStep,
     MaterialUse,
     ProcessTemplate,
@@ -38,18 +29,17 @@ from batches.models import (
     UnitStatus,
     ValueType,
 )
+from batches.selectors import next_template_step
+from batches.services.batch_record.deviations import open_deviation_locked
 from batches.services.donor import allocate_locked_unit
-from batches.services.lifecycle import lock_batch, move_locked_batch
+from batches.services.lifecycle import lock_batch
 from batches.services.materials import LOT_MODELS, lot_usability
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write
-from carnk_mfg.fields import field_errors
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
 from carnk_mfg.timeutil import check_happened
-
-# --- batches ---
 
 
 def _next_coi_identifier() -> str:
@@ -116,9 +106,6 @@ def batch_create(
         except IntegrityError as exc:
             raise ValidationError({"lot_number": f"Lot number {batch.lot_number} exists."}) from exc
     return batch
-
-
-# --- executed steps ---
 
 
 @dataclass
@@ -361,9 +348,7 @@ def step_record(
                 for lot, qty in check.lots
             ]
         )
-        from qc.services.plan import qc_plan_for_step
-
-        qc_plan_for_step(executed_step=step)
+        ports.qc_plan_for_step(executed_step=step)
         if locked.day0_at is None:
             locked.day0_at = performed_at
             locked.save(update_fields=["day0_at"])
@@ -384,8 +369,6 @@ def step_record(
 
 
 def _check_step_order(batch: Batch, template_step: TemplateStep) -> None:
-    from batches.selectors import next_template_step
-
     if ExecutedStep.objects.filter(batch=batch, template_step=template_step).exists():
         raise ValidationError(
             {"step": f"Step {template_step.order} ({template_step.name}) is already recorded."}
@@ -408,274 +391,4 @@ def _check_unit_usable(batch: Batch) -> None:
                 "step": f"Cord blood unit {unit.din} is {unit.eligibility} and has no recorded "
                 "urgent medical need."
             }
-        )
-
-
-# --- cell counts ---
-
-
-def cell_count_build(
-    *,
-    actor,
-    batch: Batch,
-    day: int,
-    measured_at: datetime,
-    total_cells_per_ml: float,
-    viable_cells_per_ml: float,
-    volume_ml: Decimal | None,
-    viability_pct: Decimal | float | None = None,
-    notes: str = "",
-    source: str = CountSource.MANUAL,
-    recorded_at: datetime | None = None,
-) -> CellCount:
-    """Every rule of a cell count, checked without a query, for typed counts and instrument
-    readings alike: the numbers, the viability agreeing with viable/total, the time (not in
-    the future, not before the batch was planned) and a batch in a counting state. `batch`
-    is the row as the caller locked it. Returns the count unsaved, or raises a
-    ValidationError per field. Volume may be missing: an instrument may read concentration
-    alone, and then the total viable cells stay unknown rather than guessed."""
-    errors = field_errors(
-        CellCount,
-        {
-            "day": day,
-            "total_cells_per_ml": total_cells_per_ml,
-            "viable_cells_per_ml": viable_cells_per_ml,
-            "volume_ml": volume_ml,
-        },
-    )
-    counted = not {"total_cells_per_ml", "viable_cells_per_ml"} & errors.keys()
-    if counted and viable_cells_per_ml > total_cells_per_ml:
-        errors["viable_cells_per_ml"] = ["Viable cells cannot exceed total cells."]
-        counted = False
-    if batch.state not in COUNT_STATES:
-        errors["batch"] = [
-            "Counts are recorded during manufacturing; "
-            f"the batch is {batch.get_state_display().lower()}."
-        ]
-    check_happened(
-        errors,
-        "measured_at",
-        measured_at,
-        what="A count",
-        not_before=(batch.created_at, f"batch {batch.lot_number} was planned"),
-    )
-    cents = Decimal("0.01")
-    computed = None
-    if counted:
-        computed = Decimal(viable_cells_per_ml / total_cells_per_ml * 100).quantize(cents)
-    given = None if viability_pct is None else Decimal(str(viability_pct))
-    if given is not None and computed is not None and abs(given - computed) > 1:
-        errors["viability_pct"] = [
-            f"Viability {viability_pct}% does not match viable/total ({computed}%)."
-        ]
-    viability = given if given is not None else computed
-    if viability is not None and "viability_pct" not in errors:
-        errors.update(field_errors(CellCount, {"viability_pct": viability}))
-    if errors:
-        raise ValidationError(errors)
-    return CellCount(
-        batch=batch,
-        day=day,
-        measured_at=measured_at,
-        total_cells_per_ml=total_cells_per_ml,
-        viable_cells_per_ml=viable_cells_per_ml,
-        viability_pct=viability,
-        volume_ml=volume_ml,
-        total_viable_cells=None if volume_ml is None else viable_cells_per_ml * float(volume_ml),
-        source=source,
-        recorded_by=actor,
-        recorded_at=recorded_at or timezone.now(),
-        notes=notes,
-    )
-
-
-def cell_count_record(
-    *,
-    actor,
-    batch: Batch,
-    day: int,
-    measured_at: datetime,
-    total_cells_per_ml: float,
-    viable_cells_per_ml: float,
-    volume_ml: Decimal,
-    viability_pct: Decimal | None = None,
-    notes: str = "",
-    source: str = CountSource.MANUAL,
-) -> CellCount:
-    """A typed count: checked by `cell_count_build` against the locked batch, then saved."""
-    require_permission(actor, "batches.record_count")
-    if volume_ml is None:
-        raise ValidationError({"volume_ml": "A typed count needs the culture volume."})
-    with gmp_write(actor=actor, permission="batches.record_count", reason=f"Cell count day {day}"):
-        count = cell_count_build(
-            actor=actor,
-            batch=lock_batch(batch),
-            day=day,
-            measured_at=measured_at,
-            total_cells_per_ml=total_cells_per_ml,
-            viable_cells_per_ml=viable_cells_per_ml,
-            volume_ml=volume_ml,
-            viability_pct=viability_pct,
-            notes=notes,
-            source=source,
-        )
-        count.save()
-    return count
-
-
-# --- deviations ---
-
-
-def open_deviation_locked(*, actor, batch: Batch, step, kind, what, why, impact) -> Deviation:
-    """Inside a transaction that holds the batch lock: record the deviation and hold the
-    batch (a batch in manufacturing or QC; one already on hold stays held)."""
-    deviation = Deviation.objects.create(
-        batch=batch,
-        step=step,
-        kind=kind,
-        what=what,
-        why=why,
-        impact=impact,
-        opened_by=actor,
-        opened_at=timezone.now(),
-    )
-    if batch.state in ACTIVE_STATES:
-        move_locked_batch(batch, BatchState.ON_HOLD)
-    return deviation
-
-
-def deviation_open(
-    *, actor, batch: Batch, kind: str, what: str, why: str, impact: str
-) -> Deviation:
-    if kind not in DeviationKind.values:
-        raise ValidationError({"kind": f"Unknown deviation kind {kind!r}."})
-    errors = {
-        k: "Required."
-        for k, v in (("what", what), ("why", why), ("impact", impact))
-        if not (v or "").strip()
-    }
-    if errors:
-        raise ValidationError(errors)
-    with gmp_write(
-        actor=actor, permission="batches.open_deviation", reason=f"Deviation: {what[:80]}"
-    ):
-        locked = lock_batch(batch)
-        if locked.state not in TERMINABLE_STATES:
-            raise ValidationError({"batch": f"The batch is {locked.get_state_display().lower()}."})
-        return open_deviation_locked(
-            actor=actor, batch=locked, step=None, kind=kind, what=what, why=why, impact=impact
-        )
-
-
-def deviation_disposition(
-    *,
-    actor,
-    password: str,
-    deviation: Deviation,
-    disposition: str,
-    notes: str,
-    request: HttpRequest | None = None,
-) -> Deviation:
-    """QA's signed disposition. Accepting the last open deviation resumes the batch where it
-    was held; rejecting terminates the batch."""
-    if disposition not in DeviationDisposition.values:
-        raise ValidationError({"disposition": "Choose accept or reject_batch."})
-    if not (notes or "").strip():
-        raise ValidationError({"notes": "Give QA's rationale."})
-    with signed_write(
-        actor=actor,
-        password=password,
-        permission="batches.disposition_deviation",
-        meaning=SignatureMeaning.APPROVED,
-        label=f"Deviation {deviation.pk} on batch {deviation.batch.lot_number}: {disposition}",
-        reason=f"Deviation {disposition}: {notes[:80]}",
-        request=request,
-    ) as signing:
-        batch = lock_batch(deviation.batch)
-        deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
-        if deviation.state != DeviationState.OPEN:
-            raise ValidationError({"disposition": "This deviation is already closed."})
-        rejecting = disposition == DeviationDisposition.REJECT_BATCH
-        if rejecting and batch.state not in TERMINABLE_STATES:
-            raise ValidationError(
-                {
-                    "disposition": f"The batch is {batch.get_state_display().lower()} and "
-                    "cannot be terminated; accept to close the deviation."
-                }
-            )
-        deviation.state = DeviationState.CLOSED
-        deviation.disposition = disposition
-        deviation.disposition_notes = notes
-        deviation.dispositioned_by = actor
-        deviation.dispositioned_at = timezone.now()
-        deviation.save()
-        signing.sign(deviation, comment=notes)
-        if rejecting:
-            move_locked_batch(batch, BatchState.TERMINATED)
-        elif (
-            batch.state == BatchState.ON_HOLD
-            and not batch.deviations.filter(state=DeviationState.OPEN).exists()
-        ):
-            move_locked_batch(batch, batch.held_from_state)
-    return deviation
-
-
-# --- chain of custody ---
-
-
-def custody_record(
-    *,
-    actor,
-    released_by: str,
-    received_by: str,
-    from_location: str,
-    to_location: str,
-    occurred_at: datetime,
-    unit: CordBloodUnit | None = None,
-    batch: Batch | None = None,
-    temperature_c: Decimal | None = None,
-    notes: str = "",
-) -> CustodyEvent:
-    """A hand-off between two named people (usernames), with where, when and temperature."""
-    require_permission(actor, "batches.record_custody")
-    User = get_user_model()
-    errors = {}
-    parties = {}
-    for key, username in (("released_by", released_by), ("received_by", received_by)):
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            errors[key] = f"No active user {username!r}."
-        parties[key] = user
-    if (unit is None) == (batch is None):
-        errors["subject"] = "A custody event concerns either the unit or the batch."
-    if batch is not None:
-        earliest = (batch.created_at, f"batch {batch.lot_number} was planned")
-    else:
-        earliest = (unit.collected_at, "the cord blood unit was collected") if unit else None
-    check_happened(errors, "occurred_at", occurred_at, what="A hand-off", not_before=earliest)
-    errors.update(field_errors(CustodyEvent, {"temperature_c": temperature_c}))
-    if not from_location.strip():
-        errors["from_location"] = "Required."
-    if not to_location.strip():
-        errors["to_location"] = "Required."
-    if errors:
-        raise ValidationError(errors)
-    subject = unit or batch
-    with gmp_write(
-        actor=actor,
-        permission="batches.record_custody",
-        reason=f"Custody of {subject}: {from_location} → {to_location}",
-    ):
-        return CustodyEvent.objects.create(
-            unit=unit,
-            batch=batch,
-            released_by=parties["released_by"],
-            received_by=parties["received_by"],
-            from_location=from_location.strip(),
-            to_location=to_location.strip(),
-            occurred_at=occurred_at,
-            temperature_c=temperature_c,
-            notes=notes,
-            recorded_by=actor,
-            recorded_at=timezone.now(),
         )

@@ -1,0 +1,84 @@
+"""API shapes after the infusion: the safety switch, adverse events, follow-up visits."""
+
+from rest_framework import serializers
+
+from batches.models import AdverseEvent, FollowUpVisit, SafetySwitchActivation
+from carnk_mfg.fields import validators_of
+
+
+class SafetySwitchIn(serializers.Serializer):
+    given_at = serializers.DateTimeField()
+    dose_mg_per_kg = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=3,
+        validators=validators_of(SafetySwitchActivation, "dose_mg_per_kg"),
+    )
+    reason = serializers.CharField()
+
+
+class AdverseEventOut(serializers.ModelSerializer):
+    recipient = serializers.CharField(source="recipient.subject_id")
+
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "id",
+            "recipient",
+            "infusion",
+            "kind",
+            "grade",
+            "ice_score",
+            "onset_at",
+            "description",
+            "resolved_at",
+            "reported_at",
+        ]
+
+
+class AdverseEventIn(serializers.Serializer):
+    infusion = serializers.IntegerField()
+    kind = serializers.ChoiceField(["crs", "icans", "gvhd", "other"])
+    grade = serializers.IntegerField(validators=validators_of(AdverseEvent, "grade"))
+    ice_score = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=validators_of(AdverseEvent, "ice_score"),
+    )
+    onset_at = serializers.DateTimeField()
+    description = serializers.CharField()
+
+
+class FollowUpOut(serializers.ModelSerializer):
+    recipient = serializers.CharField(source="recipient.subject_id")
+
+    class Meta:
+        model = FollowUpVisit
+        fields = [
+            "id",
+            "recipient",
+            "infusion",
+            "visit",
+            "day",
+            "due_at",
+            "done_at",
+            "response",
+            "car_nk_copies_per_ug",
+            "donor_specific_antibodies",
+            "overdue_flagged_at",
+        ]
+
+
+class FollowUpIn(serializers.Serializer):
+    done_at = serializers.DateTimeField()
+    response = serializers.ChoiceField(["", "CR", "PR", "SD", "PD"], required=False, default="")
+    car_nk_copies_per_ug = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=validators_of(FollowUpVisit, "car_nk_copies_per_ug"),
+    )
+    donor_specific_antibodies = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,69 @@
+"""API shapes of recipients and their weights."""
+
+from rest_framework import serializers
+
+from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from carnk_mfg.fields import validators_of
+
+
+class WeightOut(serializers.ModelSerializer):
+    class Meta:
+        model = WeightMeasurement
+        fields = ["weight_kg", "measured_on", "recorded_at"]
+
+
+class RecipientOut(serializers.ModelSerializer):
+    weights = WeightOut(many=True, read_only=True)
+
+    class Meta:
+        model = Recipient
+        fields = [
+            "subject_id",
+            "diagnosis",
+            "diagnosis_detail",
+            "hla_a",
+            "hla_b",
+            "hla_c",
+            "hla_drb1",
+            "dose_level",
+            "planned_infusion_on",
+            "registered_at",
+            "weights",
+        ]
+
+
+_WEIGHT = dict(
+    max_digits=5, decimal_places=1, validators=validators_of(WeightMeasurement, "weight_kg")
+)
+
+
+class RecipientRegisterIn(serializers.Serializer):
+    subject_id = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", max_length=40)
+    diagnosis = serializers.ChoiceField(Diagnosis.choices)
+    diagnosis_detail = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    hla_a = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    hla_b = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    hla_c = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
+    planned_infusion_on = serializers.DateField(required=False, allow_null=True)
+    weight_kg = serializers.DecimalField(**_WEIGHT)
+    weight_measured_on = serializers.DateField()
+
+
+class RecipientUpdateIn(serializers.Serializer):
+    diagnosis = serializers.ChoiceField(Diagnosis.choices, required=False)
+    diagnosis_detail = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    hla_a = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    hla_b = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    hla_c = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
+    planned_infusion_on = serializers.DateField(required=False, allow_null=True)
+    reason = serializers.CharField()
+
+
+class WeightIn(serializers.Serializer):
+    weight_kg = serializers.DecimalField(**_WEIGHT)
+    measured_on = serializers.DateField()
+    reason = serializers.CharField(required=False, default="Body weight measured")

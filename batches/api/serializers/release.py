@@ -1,0 +1,142 @@
+"""API shapes of release: formulation into bags, the release decision, recall with its
+lookback, and dose units."""
+
+from rest_framework import serializers
+
+from batches.models import CustodyEvent, DoseUnit, LookbackEntry, Recall, ReleaseDecision
+from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.fields import validators_of
+
+
+class ReleaseDecisionOut(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username")
+    status = serializers.CharField(read_only=True)
+    pending_tests = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReleaseDecision
+        fields = [
+            "decision",
+            "conditional",
+            "status",
+            "reason",
+            "decided_by",
+            "decided_at",
+            "pending_tests",
+            "closed_at",
+            "failed_at",
+            "failure",
+        ]
+
+    def get_pending_tests(self, decision) -> list[dict]:
+        return [
+            {"id": t.pk, "code": t.definition.code, "state": t.state, "in_spec": t.in_spec}
+            for t in decision.pending_tests.all()
+        ]
+
+
+class LookbackOut(serializers.ModelSerializer):
+    bag = serializers.CharField(source="dose_unit.__str__")
+    dose_unit = serializers.IntegerField(source="dose_unit_id")
+    recipient = serializers.CharField(source="recipient.subject_id")
+    infusion = serializers.IntegerField(source="infusion_id")
+
+    class Meta:
+        model = LookbackEntry
+        fields = ["bag", "dose_unit", "recipient", "infusion", "infused_at"]
+
+
+class RecallOut(serializers.ModelSerializer):
+    raised_by = serializers.CharField(source="raised_by.username")
+    qc_test = serializers.IntegerField(source="qc_test_id", allow_null=True)
+    lookback = LookbackOut(many=True, read_only=True)
+
+    class Meta:
+        model = Recall
+        fields = ["reason", "qc_test", "raised_by", "raised_at", "lookback"]
+
+
+class RecallIn(serializers.Serializer):
+    reason = serializers.CharField()
+    password = PasswordField()
+
+
+class BagIn(serializers.Serializer):
+    division = serializers.CharField(max_length=2)
+    presentation = serializers.ChoiceField(["fresh", "cryopreserved"])
+    volume_ml = serializers.DecimalField(
+        max_digits=7, decimal_places=2, validators=validators_of(DoseUnit, "volume_ml")
+    )
+
+
+class FormulateIn(serializers.Serializer):
+    bags = BagIn(many=True)
+    expires_at = serializers.DateTimeField()
+    password = PasswordField()
+
+
+class SignIn(serializers.Serializer):
+    password = PasswordField()
+
+
+class ReleaseIn(serializers.Serializer):
+    decision = serializers.ChoiceField(["release", "reject"])
+    reason = serializers.CharField()
+    conditional = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="QA approves release while pending-allowed tests are still open",
+    )
+    password = PasswordField()
+
+
+class DoseUnitOut(serializers.ModelSerializer):
+    batch = serializers.CharField(source="batch.lot_number")
+    din = serializers.CharField(source="batch.coi_identifier")
+    car_nk_cells = serializers.FloatField(read_only=True)
+    recipient = serializers.CharField(source="recipient.subject_id", default=None)
+    dose_level = serializers.CharField(source="dose_level.code", default=None)
+
+    class Meta:
+        model = DoseUnit
+        fields = [
+            "id",
+            "batch",
+            "din",
+            "division",
+            "presentation",
+            "volume_ml",
+            "total_cells_per_ml",
+            "car_positive_pct",
+            "cd3_positive_pct",
+            "car_nk_cells",
+            "expires_at",
+            "status",
+            "recipient",
+            "dose_level",
+            "dose_car_nk_cells",
+            "dose_volume_ml",
+        ]
+
+
+class AssignIn(serializers.Serializer):
+    recipient = serializers.CharField()
+    dose_level = serializers.CharField()
+    reason = serializers.CharField(required=False, default="Dose assigned")
+
+
+class DoseCustodyIn(serializers.Serializer):
+    kind = serializers.ChoiceField(["issue", "ship", "receive"])
+    released_by = serializers.CharField(max_length=150)
+    received_by = serializers.CharField(max_length=150)
+    from_location = serializers.CharField(max_length=120)
+    to_location = serializers.CharField(max_length=120)
+    occurred_at = serializers.DateTimeField()
+    temperature_c = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=validators_of(CustodyEvent, "temperature_c"),
+    )

@@ -1,0 +1,88 @@
+"""Cord blood unit API: /api/v1/donor-units/{din}/ and its actions."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+
+from batches import selectors
+from batches.api.serializers.donor import (
+    AllocateIn,
+    CordBloodUnitOut,
+    CordBloodUnitRegisterIn,
+    EligibilityIn,
+    MoveIn,
+    ReasonIn,
+)
+from batches.models import CordBloodUnit
+from batches.services import donor
+from carnk_mfg.api.viewsets import ReadViewSet
+
+
+class CordBloodUnitFilter(django_filters.FilterSet):
+    class Meta:
+        model = CordBloodUnit
+        fields = ["status", "eligibility", "source_bank", "product_code"]
+
+
+class CordBloodUnitViewSet(mixins.CreateModelMixin, ReadViewSet):
+    """Cord blood units, looked up by DIN."""
+
+    queryset = selectors.cord_blood_unit_list().select_related("registered_by")
+    serializer_class = CordBloodUnitOut
+    lookup_field = "din"
+    filterset_class = CordBloodUnitFilter
+    search_fields = ["din", "source_bank", "freezer"]
+    ordering_fields = ["registered_at", "din", "collected_at"]
+    action_permissions = {
+        "list": "batches.view_cordbloodunit",
+        "retrieve": "batches.view_cordbloodunit",
+        "history": "batches.view_cordbloodunit",
+        "signatures": "batches.view_cordbloodunit",
+        "create": "batches.add_cordbloodunit",
+        "eligibility": "batches.determine_eligibility",
+        "allocate": "batches.allocate_cordbloodunit",
+        "move": "batches.store_cordbloodunit",
+        "discard": "batches.discard_cordbloodunit",
+    }
+
+    @extend_schema(request=CordBloodUnitRegisterIn, responses={201: CordBloodUnitOut})
+    def create(self, request, *args, **kwargs):
+        """Register a received unit. `din` needs its keyboard `check_character`; the
+        registering technician signs with their password."""
+        data = self.parse(CordBloodUnitRegisterIn)
+        unit = donor.cord_blood_unit_register(actor=request.user, request=request, **data)
+        return self.respond(unit, status.HTTP_201_CREATED)
+
+    @extend_schema(request=EligibilityIn, responses=CordBloodUnitOut)
+    @action(detail=True, methods=["post"])
+    def eligibility(self, request, *args, **kwargs):
+        """QA's donor eligibility determination, e-signed."""
+        data = self.parse(EligibilityIn)
+        unit = donor.cord_blood_unit_determine_eligibility(
+            actor=request.user, request=request, unit=self.get_object(), **data
+        )
+        return self.respond(unit)
+
+    @extend_schema(request=AllocateIn, responses=CordBloodUnitOut)
+    @action(detail=True, methods=["post"])
+    def allocate(self, request, *args, **kwargs):
+        data = self.parse(AllocateIn)
+        unit = donor.cord_blood_unit_allocate(actor=request.user, unit=self.get_object(), **data)
+        return self.respond(unit)
+
+    @extend_schema(request=MoveIn, responses=CordBloodUnitOut)
+    @action(detail=True, methods=["post"])
+    def move(self, request, *args, **kwargs):
+        data = self.parse(MoveIn)
+        unit = donor.cord_blood_unit_move(actor=request.user, unit=self.get_object(), **data)
+        return self.respond(unit)
+
+    @extend_schema(request=ReasonIn, responses=CordBloodUnitOut)
+    @action(detail=True, methods=["post"])
+    def discard(self, request, *args, **kwargs):
+        data = self.parse(ReasonIn)
+        unit = donor.cord_blood_unit_discard(actor=request.user, unit=self.get_object(), **data)
+        return self.respond(unit)

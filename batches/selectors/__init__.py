@@ -1,0 +1,69 @@
+"""Reads: querysets and answers shaped for each page and endpoint, so views stay thin; one
+module per subdomain. `from batches.selectors import X` and `selectors.X` reach every public
+name."""
+
+from batches.selectors.batch_record import (
+    batch_detail,
+    batch_list,
+    batch_signatures,
+    batch_trail,
+    expansion_flag,
+    growth_series,
+    next_template_step,
+    unit_custody,
+)
+from batches.selectors.clinical import visit_overdue_q, visits_to_flag_overdue
+from batches.selectors.donor import cord_blood_unit_list
+from batches.selectors.recipients import current_weight, recipient_list
+from batches.selectors.release import (
+    IN_SPEC,
+    OPEN,
+    OUT_OF_SPEC,
+    PENDING,
+    ReleaseReadiness,
+    bag_label_for,
+    bag_not_usable,
+    coa_for,
+    newest_tests,
+    open_conditional_releases,
+    performed_steps_of,
+    recalls,
+    record_reviews,
+    release_queue,
+    release_readiness,
+    release_test_status,
+    release_tests_query,
+)
+
+__all__ = [
+    "IN_SPEC",
+    "OPEN",
+    "OUT_OF_SPEC",
+    "PENDING",
+    "ReleaseReadiness",
+    "bag_label_for",
+    "bag_not_usable",
+    "batch_detail",
+    "batch_list",
+    "batch_signatures",
+    "batch_trail",
+    "coa_for",
+    "cord_blood_unit_list",
+    "current_weight",
+    "expansion_flag",
+    "growth_series",
+    "newest_tests",
+    "next_template_step",
+    "open_conditional_releases",
+    "performed_steps_of",
+    "recalls",
+    "record_reviews",
+    "recipient_list",
+    "release_queue",
+    "release_readiness",
+    "release_test_status",
+    "release_tests_query",
+    "unit_custody",
+    "visit_overdue_q",
+    "visits_to_flag_overdue",
+]

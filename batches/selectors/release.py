@@ -1,0 +1,264 @@
+"""Reads of release: the one answer to "may this batch be released?", the release queue,
+recalls, whether a bag may be used, and the content of the Certificate of Analysis and of a
+bag's label."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from batches import documents, ports
+from batches.models import (
+    Batch,
+    BatchState,
+    DeviationState,
+    DoseUnitStatus,
+    Recall,
+    ReleaseDecision,
+)
+from carnk_mfg.models import ElectronicSignature, SignatureMeaning
+from carnk_mfg.people import printed_name
+from carnk_mfg.signatures import signature_changes, signatures_for
+
+# Where a release test stands.
+IN_SPEC = "in_spec"  # reviewed, in specification
+PENDING = "pending"  # open, and the spec allows release pending it (conditional release)
+OPEN = "open"  # not yet resulted and reviewed: blocks release
+OUT_OF_SPEC = "out_of_spec"  # resulted out of specification: blocks release
+
+
+def release_test_status(test) -> str:
+    """Where one QC test stands for release. A resulted test awaiting review counts as still
+    open (pending where the spec allows it); a result out of spec blocks at once."""
+    if test.in_spec is False:
+        return OUT_OF_SPEC
+    if test.is_reviewed:
+        return IN_SPEC
+    if test.is_open and test.definition.may_release_pending:
+        return PENDING
+    return OPEN
+
+
+def newest_tests(tests) -> list:
+    """The newest test of each definition (a retest replaces the test it repeats), from tests
+    ordered by definition, trigger time and id."""
+    newest = {}
+    for test in tests:
+        newest[test.definition_id] = test
+    return list(newest.values())
+
+
+def release_tests_query(batch=None):
+    """The tests release waits for, of `batch` or of every batch (QC answers which)."""
+    return ports.release_tests(batch=batch)
+
+
+def record_reviews(batch) -> QuerySet[ElectronicSignature]:
+    """QA's signed reviews of the whole batch record, newest last."""
+    return signatures_for(batch).filter(meaning=SignatureMeaning.REVIEWED, attests="batch_record")
+
+
+@dataclass
+class ReleaseReadiness:
+    batch: object
+    tests: list = field(default_factory=list)  # [(test, status)]
+    pending: list = field(default_factory=list)  # tests a conditional release would wait for
+    problems: list[str] = field(default_factory=list)
+    record_review: ElectronicSignature | None = None
+    record_changed: list[str] = field(default_factory=list)
+    bags: int = 0
+    open_deviations: list = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.pending)
+
+
+def release_readiness(batch, *, tests=None, bags=None, deviations=None, reviews=None):
+    """Everything release waits for, as QA reads it: the newest release test of each kind
+    reviewed in spec (or pending where allowed), no open deviation, bags formulated, and QA's
+    review of the batch record as it stands now. Pass prefetched rows to avoid queries."""
+    tests = newest_tests(tests if tests is not None else release_tests_query(batch))
+    bags = bags if bags is not None else list(batch.dose_units.all())
+    deviations = deviations if deviations is not None else list(batch.deviations.all())
+    reviews = reviews if reviews is not None else list(record_reviews(batch))
+    found = ReleaseReadiness(batch=batch, bags=len(bags))
+    if batch.state != BatchState.IN_QC:
+        found.problems.append(f"The batch is {batch.get_state_display().lower()}, not in QC.")
+    if not tests:
+        found.problems.append("The batch has no release QC tests yet.")
+    for test in tests:
+        status = release_test_status(test)
+        found.tests.append((test, status))
+        name = test.definition.name
+        if status == PENDING:
+            found.pending.append(test)
+        elif status == OUT_OF_SPEC:
+            found.problems.append(f"{name} is out of specification.")
+        elif status == OPEN:
+            found.problems.append(f"{name} is {test.get_state_display().lower()}.")
+    found.open_deviations = [d for d in deviations if d.state == DeviationState.OPEN]
+    if found.open_deviations:
+        found.problems.append("The batch has an open deviation awaiting QA.")
+    if not bags:
+        found.problems.append("The batch has not been formulated into bags.")
+    found.record_review = reviews[-1] if reviews else None
+    if found.record_review is None:
+        found.problems.append("The batch record has not been reviewed by QA.")
+    else:
+        found.record_changed = signature_changes(found.record_review, batch)
+        if found.record_changed:
+            found.problems.append(
+                "The batch record changed after QA's review ("
+                + ", ".join(found.record_changed)
+                + "): review it again."
+            )
+    return found
+
+
+def performed_steps_of(batch, actor) -> bool:
+    """Four eyes: whoever performed a step of a batch may neither review its record nor
+    release it, whatever their roles."""
+    return batch.steps.filter(performed_by=actor).exists()
+
+
+def release_queue():
+    """Batches in QC with what the release queue shows, in a fixed number of queries; and the
+    open conditional releases and recalls QA follows up."""
+    return (
+        Batch.objects.filter(state=BatchState.IN_QC)
+        .select_related("intended_recipient", "source_unit")
+        .prefetch_related(
+            Prefetch("qc_tests", queryset=release_tests_query(), to_attr="release_tests"),
+            "dose_units",
+            "deviations",
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def open_conditional_releases():
+    return (
+        ReleaseDecision.objects.filter(conditional=True, closed_at__isnull=True)
+        .select_related("batch", "decided_by")
+        .prefetch_related("pending_tests__definition")
+    )
+
+
+def recalls():
+    return Recall.objects.select_related(
+        "batch", "qc_test__definition", "raised_by"
+    ).prefetch_related("lookback__recipient", "lookback__dose_unit")
+
+
+def bag_not_usable(unit, wanted: str) -> str:
+    """Why a bag cannot be used for what needs it `wanted` (released, assigned, issued); a
+    recalled bag says so loudly, with the recall's reason."""
+    if unit.status == DoseUnitStatus.RECALLED:
+        recall = getattr(unit.batch, "recall", None)
+        why = f": {recall.reason}" if recall is not None else ""
+        return f"RECALLED: batch {unit.batch.lot_number} was recalled{why}. Do not use this bag."
+    return f"The bag is {unit.get_status_display().lower()}, not {wanted}."
+
+
+# --- documents (Certificate of Analysis, bag labels) ---
+
+
+def coa_for(batch):
+    """The Certificate of Analysis content of a batch, from its record."""
+    tests = newest_tests(
+        batch.qc_tests.select_related("definition", "reviewed_by").order_by(
+            "definition_id", "triggered_at", "id"
+        )
+    )
+    shown = {IN_SPEC: documents.QcStatus.IN_SPEC, OUT_OF_SPEC: documents.QcStatus.OUT_OF_SPEC}
+    lines = []
+    for test in tests:
+        definition = test.definition
+        status = shown.get(release_test_status(test), documents.QcStatus.PENDING)
+        pending = status == documents.QcStatus.PENDING
+        result = test.result_text or (
+            f"{test.result_numeric:g}" if test.result_numeric is not None else ""
+        )
+        reviewed = test.reviewed_by is not None and test.reviewed_at is not None
+        lines.append(
+            documents.QcResultLine(
+                test_name=definition.name,
+                method=definition.method,
+                specification=definition.spec_text,
+                status=status,
+                result="" if pending else result,
+                unit="" if pending else test.result_unit,
+                may_release_pending=definition.may_release_pending,
+                reviewed_by=printed_name(test.reviewed_by) if reviewed else "",
+                reviewed_at=timezone.localtime(test.reviewed_at) if reviewed else None,
+            )
+        )
+    deviations = [
+        documents.DeviationLine(
+            kind=dev.get_kind_display(),
+            what=dev.what,
+            opened_by=printed_name(dev.opened_by),
+            opened_at=timezone.localtime(dev.opened_at),
+            disposition=dev.get_disposition_display(),
+            disposition_notes=dev.disposition_notes,
+            dispositioned_by=printed_name(dev.dispositioned_by),
+            dispositioned_at=timezone.localtime(dev.dispositioned_at)
+            if dev.dispositioned_at
+            else None,
+        )
+        for dev in batch.deviations.select_related("opened_by", "dispositioned_by")
+    ]
+    signatures = [
+        documents.SignatureLine(
+            printed_name=s.printed_name,
+            meaning=s.get_meaning_display(),
+            signed_at=timezone.localtime(s.signed_at),
+        )
+        for s in signatures_for(batch)
+    ]
+    unit = batch.source_unit
+    return documents.CoaData(
+        lot_number=batch.lot_number,
+        coi_identifier=batch.coi_identifier,
+        source_unit_din=unit.din,
+        donor_eligibility=unit.eligibility,
+        day0_at=timezone.localtime(batch.day0_at) if batch.day0_at else None,
+        qc_results=lines,
+        deviations=deviations,
+        signatures=signatures,
+        recipient_subject_id=batch.intended_recipient.subject_id
+        if batch.intended_recipient
+        else None,
+        urgent_medical_need=unit.urgent_medical_need.justification
+        if unit.urgent_medical_need
+        else "",
+        source_unit_product_code=unit.product_code,
+        template=str(batch.template),
+    )
+
+
+def bag_label_for(dose_unit):
+    """The ISBT 128 label content of one bag."""
+    batch, unit = dose_unit.batch, dose_unit.batch.source_unit
+    level = dose_unit.dose_level
+    return documents.BagLabel(
+        din=batch.coi_identifier,
+        product_code_data=f"=<{unit.product_code[:5]}V{dose_unit.division}",
+        lot_number=batch.lot_number,
+        expires_at=timezone.localtime(dose_unit.expires_at),
+        volume_ml=dose_unit.volume_ml,
+        car_nk_cells=dose_unit.car_nk_cells,
+        cells_per_ml=dose_unit.car_nk_cells_per_ml,
+        donor_eligibility=unit.eligibility,
+        recipient_subject_id=dose_unit.recipient.subject_id if dose_unit.recipient else None,
+        dose_level=(
+            f"{level.code}: {level.car_nk_cells_per_kg:.0e} CAR-NK cells/kg" if level else None
+        ),
+    )

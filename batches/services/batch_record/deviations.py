@@ -1,0 +1,116 @@
+"""Deviations of a batch: opened (the batch goes on hold) and dispositioned by QA, signed."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils import timezone
+
+from batches.models import (
+    ACTIVE_STATES,
+    TERMINABLE_STATES,
+    Batch,
+    BatchState,
+    Deviation,
+    DeviationDisposition,
+    DeviationKind,
+    DeviationState,
+)
+from batches.services.lifecycle import lock_batch, move_locked_batch
+from carnk_mfg.audit import gmp_write
+from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.signatures import signed_write
+
+
+def open_deviation_locked(*, actor, batch: Batch, step, kind, what, why, impact) -> Deviation:
+    """Inside a transaction that holds the batch lock: record the deviation and hold the
+    batch (a batch in manufacturing or QC; one already on hold stays held)."""
+    deviation = Deviation.objects.create(
+        batch=batch,
+        step=step,
+        kind=kind,
+        what=what,
+        why=why,
+        impact=impact,
+        opened_by=actor,
+        opened_at=timezone.now(),
+    )
+    if batch.state in ACTIVE_STATES:
+        move_locked_batch(batch, BatchState.ON_HOLD)
+    return deviation
+
+
+def deviation_open(
+    *, actor, batch: Batch, kind: str, what: str, why: str, impact: str
+) -> Deviation:
+    if kind not in DeviationKind.values:
+        raise ValidationError({"kind": f"Unknown deviation kind {kind!r}."})
+    errors = {
+        k: "Required."
+        for k, v in (("what", what), ("why", why), ("impact", impact))
+        if not (v or "").strip()
+    }
+    if errors:
+        raise ValidationError(errors)
+    with gmp_write(
+        actor=actor, permission="batches.open_deviation", reason=f"Deviation: {what[:80]}"
+    ):
+        locked = lock_batch(batch)
+        if locked.state not in TERMINABLE_STATES:
+            raise ValidationError({"batch": f"The batch is {locked.get_state_display().lower()}."})
+        return open_deviation_locked(
+            actor=actor, batch=locked, step=None, kind=kind, what=what, why=why, impact=impact
+        )
+
+
+def deviation_disposition(
+    *,
+    actor,
+    password: str,
+    deviation: Deviation,
+    disposition: str,
+    notes: str,
+    request: HttpRequest | None = None,
+) -> Deviation:
+    """QA's signed disposition. Accepting the last open deviation resumes the batch where it
+    was held; rejecting terminates the batch."""
+    if disposition not in DeviationDisposition.values:
+        raise ValidationError({"disposition": "Choose accept or reject_batch."})
+    if not (notes or "").strip():
+        raise ValidationError({"notes": "Give QA's rationale."})
+    with signed_write(
+        actor=actor,
+        password=password,
+        permission="batches.disposition_deviation",
+        meaning=SignatureMeaning.APPROVED,
+        label=f"Deviation {deviation.pk} on batch {deviation.batch.lot_number}: {disposition}",
+        reason=f"Deviation {disposition}: {notes[:80]}",
+        request=request,
+    ) as signing:
+        batch = lock_batch(deviation.batch)
+        deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+        if deviation.state != DeviationState.OPEN:
+            raise ValidationError({"disposition": "This deviation is already closed."})
+        rejecting = disposition == DeviationDisposition.REJECT_BATCH
+        if rejecting and batch.state not in TERMINABLE_STATES:
+            raise ValidationError(
+                {
+                    "disposition": f"The batch is {batch.get_state_display().lower()} and "
+                    "cannot be terminated; accept to close the deviation."
+                }
+            )
+        deviation.state = DeviationState.CLOSED
+        deviation.disposition = disposition
+        deviation.disposition_notes = notes
+        deviation.dispositioned_by = actor
+        deviation.dispositioned_at = timezone.now()
+        deviation.save()
+        signing.sign(deviation, comment=notes)
+        if rejecting:
+            move_locked_batch(batch, BatchState.TERMINATED)
+        elif (
+            batch.state == BatchState.ON_HOLD
+            and not batch.deviations.filter(state=DeviationState.OPEN).exists()
+        ):
+            move_locked_batch(batch, batch.held_from_state)
+    return deviation

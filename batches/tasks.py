@@ -1,0 +1,11 @@
+"""Celery tasks of the batches app."""
+
+from celery import shared_task
+
+from batches.services.clinical import follow_up_overdue_scan
+
+
+# Idempotent like the QC scan (claims are compare-and-set), so late acknowledgement is safe.
+@shared_task(name="batches.scan_overdue_visits", acks_late=True, reject_on_worker_lost=True)
+def scan_overdue_visits() -> dict:
+    return {"visits_overdue": follow_up_overdue_scan()}

@@ -1,0 +1,1 @@
+"""API input and output shapes of QC, one module per subdomain."""

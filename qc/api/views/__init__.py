@@ -1,0 +1,1 @@
+"""Thin QC API endpoints, one module per subdomain; routed in `qc/api/urls.py`."""

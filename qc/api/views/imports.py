@@ -1,0 +1,116 @@
+"""Instrument export file API (`/api/v1/imports/`): upload for a staged preview, then
+accept; the other endpoint an instrument key reaches."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from carnk_mfg.api.viewsets import ReadViewSet
+from qc.api.serializers.imports import ImportIn, ImportOut
+from qc.models import Instrument, InstrumentImport
+from qc.services.imports import import_accept, import_stage
+
+
+class ImportViewSet(ReadViewSet):
+    """Instrument export files: upload for a staged preview, then accept to commit."""
+
+    serializer_class = ImportOut
+    parser_classes = [MultiPartParser, FormParser]
+    allow_instruments = True
+    action_permissions = {
+        "list": "qc.view_instrumentimport",
+        "retrieve": "qc.view_instrumentimport",
+        "history": "qc.view_instrumentimport",
+        "signatures": "qc.view_instrumentimport",
+        "create": "qc.submit_reading",
+        "accept": "qc.submit_reading",
+    }
+
+    def get_queryset(self):
+        imports = InstrumentImport.objects.select_related("instrument").defer("raw_file")
+        if getattr(self.request.user, "is_instrument", False):
+            imports = imports.filter(instrument=self.request.user.instrument)
+        return imports
+
+    @extend_schema(
+        request={"multipart/form-data": ImportIn},
+        responses={201: ImportOut, 200: ImportOut},
+        examples=[
+            OpenApiExample(
+                "Staged Vi-CELL BLU summary",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": 17,
+                    "instrument": "VCB-0042",
+                    "filename": "Results.csv",
+                    "sha256": "9f2c…",
+                    "file_format": "vicell_blu_summary",
+                    "status": "staged",
+                    "already_imported": False,
+                    "preview": {
+                        "format_label": "Beckman Coulter Vi-CELL BLU (summary CSV)",
+                        "matched": 1,
+                        "unmatched": ["CNK-26000002-D07"],
+                        "conflicts": [],
+                        "warnings": [],
+                        "rows": [
+                            {
+                                "row": 1,
+                                "sample_id": "CNK-26000001-D07",
+                                "batch": "CNK-26000001",
+                                "status": "matched",
+                                "kind": "count",
+                                "day": 7,
+                                "measured_at": "2026-11-20T09:15:00+00:00",
+                                "total_cells_per_ml": 1940000.0,
+                                "viable_cells_per_ml": 1850000.0,
+                                "viability_pct": 95.68,
+                                "conflict": "",
+                                "note": "",
+                            }
+                        ],
+                    },
+                },
+            ),
+            OpenApiExample(
+                "Unreadable file",
+                response_only=True,
+                status_codes=["400"],
+                value={"file": ["Unknown file format: the first line is 'foo,bar'. Supported: …"]},
+            ),
+        ],
+        description=(
+            "Stages the file: the answer previews each row (matched batch and sample, values "
+            "in cells/mL, conflicts, unmatched sample IDs). The same file again answers 200 "
+            "with the earlier import and `already_imported: true`. An unreadable or unknown "
+            "file is 400 naming what was wrong."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.parse(ImportIn)
+        if getattr(request.user, "is_instrument", False):
+            instrument = request.user.instrument
+        else:
+            serial = data.get("instrument")
+            instrument = Instrument.objects.filter(serial_number=serial).first() if serial else None
+            if instrument is None:
+                raise ValidationError({"instrument": ["Name the instrument by serial number."]})
+        upload = data["file"]
+        staged, again = import_stage(
+            actor=request.user, instrument=instrument, filename=upload.name, data=upload.read()
+        )
+        body = {**ImportOut(staged).data, "already_imported": again}
+        return Response(body, status=status.HTTP_200_OK if again else status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ImportOut)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, *args, **kwargs):
+        """Commit every matched row atomically (rows with conflicts are left out)."""
+        staged = import_accept(actor=request.user, staged=self.get_object())
+        return self.respond(staged)

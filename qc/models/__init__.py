@@ -1,0 +1,30 @@
+"""QC models by subdomain; `from qc.models import X` reaches every public name."""
+
+from qc.models.imports import ImportStatus, InstrumentImport
+from qc.models.instruments import Instrument, InstrumentKey, InstrumentKind
+from qc.models.notices import Channel, Notification
+from qc.models.overdue import AlertKind, QcAlert
+from qc.models.readings import InstrumentReading
+from qc.models.results import OPEN_TEST, OPEN_TEST_STATES, QcTest, TestState
+from qc.models.specs import QcSpecSet, QcTestDefinition, ResultType, SpecStatus
+
+__all__ = [
+    "OPEN_TEST",
+    "OPEN_TEST_STATES",
+    "AlertKind",
+    "Channel",
+    "ImportStatus",
+    "Instrument",
+    "InstrumentImport",
+    "InstrumentKey",
+    "InstrumentKind",
+    "InstrumentReading",
+    "Notification",
+    "QcAlert",
+    "QcSpecSet",
+    "QcTest",
+    "QcTestDefinition",
+    "ResultType",
+    "SpecStatus",
+    "TestState",
+]

@@ -1,0 +1,45 @@
+"""Native instrument export files: kept as received with their SHA-256, previewed, then
+accepted."""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+
+from qc.models.instruments import Instrument
+
+
+class ImportStatus(models.TextChoices):
+    STAGED = "staged", "Staged (preview)"
+    ACCEPTED = "accepted", "Accepted"
+
+
+@pghistory.track(exclude=["raw_file"])
+class InstrumentImport(models.Model):
+    """A native export file: kept as received with its SHA-256, previewed, then accepted."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="imports")
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    raw_file = models.BinaryField()
+    file_format = models.CharField(max_length=40)
+    preview = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.STAGED
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "sha256"], name="import_file_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.filename} ({self.file_format}, {self.status})"

@@ -1,0 +1,69 @@
+"""The outbox of notifications (e-mail and in-app notice): QC flags, overdue follow-up
+visits and recalls."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from qc.models.overdue import QcAlert
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    IN_APP = "in_app", "In-app notice"
+
+
+class Notification(models.Model):
+    """Outbox: each row is sent (or shown) exactly once; the sender claims it first."""
+
+    # What it is about: a QC alert, an overdue follow-up visit or a recall (one outbox, one
+    # sender).
+    alert = models.ForeignKey(
+        QcAlert, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
+    visit = models.ForeignKey(
+        "batches.FollowUpVisit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    recall = models.ForeignKey(
+        "batches.Recall",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "channel", "recipient"], name="one_notification_per_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["visit", "channel", "recipient"], name="one_visit_notice_per_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["recall", "channel", "recipient"], name="one_recall_notice_per_recipient"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="outbox_unsent", condition=Q(claimed_at__isnull=True)
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.channel} to {self.recipient}: {self.subject}"

@@ -1,0 +1,38 @@
+"""Readings as instruments send them (DESIGN section 7): each kept as received, and linked to
+the cell count or QC result it became."""
+
+import pghistory
+from django.db import models
+
+from qc.models.instruments import Instrument
+from qc.models.results import QcTest
+
+
+@pghistory.track()
+class InstrumentReading(models.Model):
+    """One reading as the instrument sent it. `reading_id` (the client's UUID) makes
+    submission idempotent: a retry finds it and creates nothing new."""
+
+    reading_id = models.UUIDField(unique=True)
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="readings")
+    sample_id = models.CharField(max_length=60)
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="readings")
+    measured_at = models.DateTimeField()
+    values = models.JSONField()
+    cell_count = models.OneToOneField(
+        "batches.CellCount", null=True, blank=True, on_delete=models.PROTECT, related_name="reading"
+    )
+    qc_test = models.ForeignKey(
+        QcTest, null=True, blank=True, on_delete=models.PROTECT, related_name="readings"
+    )
+    source_import = models.ForeignKey(
+        "InstrumentImport", null=True, blank=True, on_delete=models.PROTECT, related_name="readings"
+    )
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        permissions = [("submit_reading", "Submit instrument readings and imports")]
+
+    def __str__(self):
+        return f"Reading {self.reading_id} ({self.sample_id})"

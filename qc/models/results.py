@@ -1,0 +1,96 @@
+"""The QC tests of each batch: sampled, resulted, evaluated against the spec, reviewed by a
+second person. Each stores its `due_at`; partial indexes hold only the open tests each overdue
+question reads, in the manner of healthchecks' `sendalerts`, so closed tests cost nothing."""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from qc.models.specs import QcTestDefinition
+
+
+class TestState(models.TextChoices):
+    PLANNED = "planned", "Awaiting sample"
+    SAMPLED = "sampled", "Sampled"
+    RESULTED = "resulted", "Resulted, awaiting review"
+    REVIEWED = "reviewed", "Reviewed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_TEST_STATES = [TestState.PLANNED, TestState.SAMPLED, TestState.RESULTED]
+OPEN_TEST = Q(state__in=OPEN_TEST_STATES)
+
+
+@pghistory.track()
+class QcTest(models.Model):
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="qc_tests")
+    definition = models.ForeignKey(QcTestDefinition, on_delete=models.PROTECT, related_name="+")
+    retest_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retests"
+    )
+    state = models.CharField(max_length=20, choices=TestState.choices, default=TestState.PLANNED)
+    triggered_at = models.DateTimeField()
+    sample_due_at = models.DateTimeField()
+    due_at = models.DateTimeField(help_text="Result reviewed by this time, or overdue")
+    sampled_at = models.DateTimeField(null=True, blank=True)
+    sampled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result_numeric = models.FloatField(null=True, blank=True)
+    result_text = models.CharField(max_length=100, blank=True)
+    result_unit = models.CharField(max_length=40, blank=True)
+    in_spec = models.BooleanField(null=True, blank=True)
+    evaluation = models.CharField(max_length=300, blank=True)
+    resulted_at = models.DateTimeField(null=True, blank=True)
+    resulted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result_source = models.CharField(max_length=20, default="manual")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Set once by the scan that claims the flag; never by two (compare-and-set).
+    due_soon_flagged_at = models.DateTimeField(null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        permissions = [
+            ("record_qc_sample", "Record that a QC sample was taken"),
+            ("enter_qc_result", "Enter a QC result"),
+            ("review_qc_result", "Review a QC result (second person)"),
+        ]
+        indexes = [
+            # The scan's three questions each read only open, not-yet-flagged rows.
+            models.Index(
+                fields=["due_at"],
+                name="qctest_overdue_scan",
+                condition=OPEN_TEST & Q(overdue_flagged_at__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="qctest_due_soon_scan",
+                condition=OPEN_TEST & Q(due_soon_flagged_at__isnull=True),
+            ),
+            models.Index(
+                fields=["overdue_flagged_at"],
+                name="qctest_escalation_scan",
+                condition=OPEN_TEST
+                & Q(overdue_flagged_at__isnull=False, escalated_at__isnull=True),
+            ),
+            models.Index(fields=["batch", "state"], name="qctest_batch_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.definition.name} for {self.batch.lot_number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_TEST_STATES
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.state == TestState.REVIEWED

@@ -43,7 +43,8 @@ urlpatterns = [
 # the path (like material lots), so its sub-pages come before the page itself.
 from django.urls import include  # noqa: E402
 
-from batches import views_batches  # noqa: E402
+from batches.web import batch_record as views_batches  # noqa: E402
+from batches.web import templates as views_templates  # noqa: E402
 
 urlpatterns += [
     path("batches/", views_batches.batch_list, name="batch-list"),
@@ -67,8 +68,8 @@ urlpatterns += [
         name="batch-transition",
     ),
     path("batches/<path:lot_number>/", views_batches.batch_detail, name="batch-detail"),
-    path("templates/", views_batches.template_list, name="template-list"),
-    path("templates/<int:pk>/", views_batches.template_detail, name="template-detail"),
+    path("templates/", views_templates.template_list, name="template-list"),
+    path("templates/<int:pk>/", views_templates.template_detail, name="template-detail"),
     path("qc/", include("qc.urls")),
 ]
 

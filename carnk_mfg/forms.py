@@ -33,6 +33,15 @@ def text_field(label, max_length, *, required=True, **kwargs):
     return forms.CharField(label=label, max_length=max_length, required=required, **kwargs)
 
 
+def textarea_field(label, *, required=True, rows=2, help_text=""):
+    return forms.CharField(
+        label=label,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+    )
+
+
 def reason_field(label="Reason", help_text="Recorded in the audit trail with your name."):
     return forms.CharField(
         label=label, widget=forms.Textarea(attrs={"rows": 2}), help_text=help_text

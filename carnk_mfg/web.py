@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from carnk_mfg.roles import actor_may
@@ -50,6 +51,16 @@ def url_text(value: str) -> str:
     if "\x00" in value:
         raise Http404("No such record.")
     return value
+
+
+def now_minute():
+    """Now, to the minute: the initial value of a datetime-local input."""
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def form_messages(form) -> list[str]:
+    """Every error message of a bound form, field errors and non-field errors alike."""
+    return [message for errors in form.errors.values() for message in errors]
 
 
 def require(request, permission: str) -> None:

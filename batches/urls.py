@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from batches import views
+from batches.web import dashboard, donor, materials, recipients
 
 
 class LotKind:
@@ -22,20 +22,21 @@ register_converter(LotKind, "lotkind")
 # Lot numbers and subject IDs are free text from the bank or the study (they may hold "/"),
 # so their pages take the rest of the path; their one action is a POST to the same page.
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("units/", views.unit_list, name="cbu-list"),
-    path("units/new/", views.unit_register, name="cbu-register"),
-    path("units/<str:din>/", views.unit_detail, name="cbu-detail"),
-    path("units/<str:din>/eligibility/", views.unit_eligibility, name="cbu-eligibility"),
-    path("units/<str:din>/allocate/", views.unit_allocate, name="cbu-allocate"),
-    path("units/<str:din>/move/", views.unit_move, name="cbu-move"),
-    path("units/<str:din>/discard/", views.unit_discard, name="cbu-discard"),
-    path("lots/", views.lot_list, name="lot-list"),
-    path("lots/new/<lotkind:kind>/", views.lot_register, name="lot-register"),
-    path("lots/<lotkind:kind>/<path:lot_number>/", views.lot_detail, name="lot-detail"),
-    path("recipients/", views.recipient_list, name="recipient-list"),
-    path("recipients/new/", views.recipient_register, name="recipient-register"),
-    path("recipients/<path:subject_id>/", views.recipient_detail, name="recipient-detail"),
+    path("", dashboard.dashboard, name="home"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("units/", donor.unit_list, name="cbu-list"),
+    path("units/new/", donor.unit_register, name="cbu-register"),
+    path("units/<str:din>/", donor.unit_detail, name="cbu-detail"),
+    path("units/<str:din>/eligibility/", donor.unit_eligibility, name="cbu-eligibility"),
+    path("units/<str:din>/allocate/", donor.unit_allocate, name="cbu-allocate"),
+    path("units/<str:din>/move/", donor.unit_move, name="cbu-move"),
+    path("units/<str:din>/discard/", donor.unit_discard, name="cbu-discard"),
+    path("lots/", materials.lot_list, name="lot-list"),
+    path("lots/new/<lotkind:kind>/", materials.lot_register, name="lot-register"),
+    path("lots/<lotkind:kind>/<path:lot_number>/", materials.lot_detail, name="lot-detail"),
+    path("recipients/", recipients.recipient_list, name="recipient-list"),
+    path("recipients/new/", recipients.recipient_register, name="recipient-register"),
+    path("recipients/<path:subject_id>/", recipients.recipient_detail, name="recipient-detail"),
 ]
 
 # --- batch record and QC pages (issues 3 and 4) ---

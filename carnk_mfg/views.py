@@ -1,8 +1,8 @@
-"""Cross-cutting pages: home, health probes, lockout."""
+"""Cross-cutting pages: health probes and the lockout answer. (The home page is the
+dashboard, `batches.web.dashboard`.)"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -10,14 +10,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from carnk_mfg.signatures import LOCKED_OUT
-
-
-@login_required
-def home(request):
-    """The dashboard: what each role needs to see first."""
-    from batches.views import dashboard
-
-    return dashboard(request)
 
 
 @never_cache

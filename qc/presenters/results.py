@@ -10,7 +10,7 @@ from qc.models import QcTest, TestState
 from qc.selectors import with_overdue
 
 
-def tests_for_page(*, now):
+def qc_tests_for_page(*, now):
     return with_overdue(QcTest.objects.all(), now=now).select_related(
         "batch",
         "batch__intended_recipient",
@@ -23,7 +23,7 @@ def tests_for_page(*, now):
     )
 
 
-def test_page(test: QcTest, *, user, now) -> dict:
+def qc_test_page(test: QcTest, *, user, now) -> dict:
     """The test page's context without the action forms; `show_*_form` says which to show."""
     state = test.state
     may_result = actor_may(user, "qc.enter_qc_result")

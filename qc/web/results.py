@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from carnk_mfg.forms import ESignForm, datetime_field
 from carnk_mfg.web import allowed_to, call_service, form_messages
 from qc.models import QcTest, ResultType
-from qc.presenters.results import test_page, tests_for_page
+from qc.presenters.results import qc_test_page, qc_tests_for_page
 from qc.services import results
 
 # --- forms: they check the shape of what was typed; the QC services evaluate results against
@@ -86,12 +86,12 @@ FORM_SHOWN = {
 
 
 def _test_or_404(pk: int) -> QcTest:
-    return get_object_or_404(tests_for_page(now=timezone.now()), pk=pk)
+    return get_object_or_404(qc_tests_for_page(now=timezone.now()), pk=pk)
 
 
 def _test_page(request, test: QcTest, **bound_forms):
     """The test page; a refused action passes its bound form so its errors show in place."""
-    context = test_page(test, user=request.user, now=timezone.now())
+    context = qc_test_page(test, user=request.user, now=timezone.now())
     context.update(
         sample_form=SampleForm(auto_id="sample-%s"),
         result_form=ResultForm(definition=test.definition, auto_id="result-%s"),

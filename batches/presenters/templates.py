@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch
 
-from batches.models import ProcessTemplate, TemplateStep
+from batches.models import ProcessTemplate, TemplateStatus, TemplateStep
 
 
 def template_versions():
@@ -20,3 +20,8 @@ def templates_for_page():
             queryset=TemplateStep.objects.order_by("order").prefetch_related("parameters"),
         )
     )
+
+
+def approved_template_exists() -> bool:
+    """Whether a batch can be planned at all (only on an approved template version)."""
+    return ProcessTemplate.objects.filter(status=TemplateStatus.APPROVED).exists()

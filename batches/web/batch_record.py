@@ -19,10 +19,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from batches.models import Batch, BatchState, ProcessTemplate, TemplateStatus
+from batches.models import Batch, BatchState
 from batches.presenters.batch_list import batch_rows, batches_for_list
 from batches.presenters.batch_page import batch_for_page, batch_page
 from batches.presenters.due_work import culture_day, next_step_of
+from batches.presenters.templates import approved_template_exists
 from batches.services import batch_record, lifecycle
 from batches.services.lifecycle import TRANSITIONS
 from batches.web.forms.batch_record import (
@@ -101,9 +102,7 @@ def batch_new(request):
         {
             "form": form,
             "may_urgent": may_urgent,
-            "no_template": not ProcessTemplate.objects.filter(
-                status=TemplateStatus.APPROVED
-            ).exists(),
+            "no_template": not approved_template_exists(),
         },
     )
 

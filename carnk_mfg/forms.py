@@ -37,6 +37,17 @@ def text_field(
     return forms.CharField(label=label, max_length=max_length, required=required, **kwargs)
 
 
+def textarea_field(
+    label: str, *, required: bool = True, rows: int = 2, help_text: str = ""
+) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+    )
+
+
 def reason_field(
     label: str = "Reason", help_text: str = "Recorded in the audit trail with your name."
 ) -> forms.CharField:

@@ -84,7 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "carnk_mfg.roles.navigation",
-                "qc.views.unread_notices",
+                "qc.web.notices.unread_notices",
             ],
         },
     },

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-# A time something must not precede, and how a message names it ("batch CNK-1 was planned").
-Earliest = tuple[datetime | None, str]
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+# A time something must not precede, and how a message names it ("batch CNK-1 was planned").
+Earliest = tuple[datetime | None, str]
 
 # PostgreSQL refuses offsets beyond ±15:59 (Python allows up to 24 h); real zones are
 # within ±14 h, so anything larger is an input error, not a time.

@@ -14,7 +14,6 @@ class TokenView(ObtainAuthToken):
 
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -25,7 +24,7 @@ urlpatterns = [
     path("api/v1/", include("qc.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", include("qc.urls_imports")),
-    path("", include("qc.urls_specs")),
-    path("", include("batches.urls")),
+    # The web pages; the home page is the dashboard, in batches.web.urls.
+    path("", include("batches.web.urls")),
+    path("", include("qc.web.urls")),
 ]

@@ -1,10 +1,10 @@
-"""Cross-cutting pages: home, health probes, lockout."""
+"""Cross-cutting pages: health probes and the lockout answer. (The home page is the
+dashboard, `batches.web.dashboard`.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,15 +12,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from carnk_mfg.signatures import LOCKED_OUT
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard: what each role needs to see first."""
-    from batches.views import dashboard
-
-    response: HttpResponse = dashboard(request)  # type: ignore[no-untyped-call]  # not yet typed
-    return response
 
 
 @never_cache

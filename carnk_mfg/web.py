@@ -9,6 +9,7 @@ service's ValidationError back into form errors, so no input gives a server erro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
@@ -19,6 +20,7 @@ from django.db import IntegrityError
 from django.db.models import Model
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from carnk_mfg.roles import actor_may
@@ -56,6 +58,16 @@ def url_text(value: str) -> str:
     if "\x00" in value:
         raise Http404("No such record.")
     return value
+
+
+def now_minute() -> datetime:
+    """Now, to the minute: the initial value of a datetime-local input."""
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def form_messages(form: forms.BaseForm) -> list[str]:
+    """Every error message of a bound form, field errors and non-field errors alike."""
+    return [str(message) for errors in form.errors.values() for message in errors]
 
 
 def require(request: HttpRequest, permission: str) -> None:

@@ -274,7 +274,7 @@ def test_notices_list_the_users_in_app_notices(client, analysts, worklist_tests,
                 **settings.TEMPLATES[0]["OPTIONS"],
                 "context_processors": [
                     *settings.TEMPLATES[0]["OPTIONS"]["context_processors"],
-                    "qc.views.unread_notices",
+                    "qc.web.notices.unread_notices",
                 ],
             },
         }

@@ -3,30 +3,22 @@ the same scan as QC), and an infusion's page with adverse events and the safety 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from batches import selectors
-from batches.models import (
-    AdverseEvent,
-    AdverseEventKind,
-    FollowUpVisit,
-    Infusion,
-    SafetySwitchActivation,
-)
+from batches.models import AdverseEvent, AdverseEventKind, FollowUpVisit, SafetySwitchActivation
 from batches.models.clinical import TumourResponse
+from batches.presenters.clinical import infusion_records, infusions_for_page, visits_due
 from batches.services import clinical
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import datetime_field
 from carnk_mfg.roles import actor_may
 from carnk_mfg.web import allowed_to, call_service, require
 
-DUE_WITHIN = timedelta(days=7)
+# --- forms ---
 
 
 class FollowUpForm(forms.Form):
@@ -74,6 +66,9 @@ class SafetySwitchForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
+# --- views ---
+
+
 @allowed_to("batches.view_followupvisit")
 @require_http_methods(["GET", "POST"])
 def follow_up_worklist(request):
@@ -93,17 +88,11 @@ def follow_up_worklist(request):
             if done is not None:
                 messages.success(request, f"{visit} recorded.")
                 return redirect("follow-up-worklist")
-    open_visits = FollowUpVisit.objects.filter(done_at__isnull=True).select_related("recipient")
-    overdue = list(open_visits.filter(selectors.visit_overdue_q(now=now)).order_by("due_at"))
-    due_soon = list(
-        open_visits.filter(due_at__gte=now, due_at__lte=now + DUE_WITHIN).order_by("due_at")
-    )
     return render(
         request,
         "clinical/worklist.html",
         {
-            "overdue": overdue,
-            "due_soon": due_soon,
+            **visits_due(now=now),
             "form": form,
             "can_record": actor_may(request.user, "batches.record_follow_up"),
             "now": now,
@@ -114,9 +103,7 @@ def follow_up_worklist(request):
 @allowed_to("batches.view_infusion")
 @require_http_methods(["GET", "POST"])
 def infusion_detail(request, pk):
-    infusion = get_object_or_404(
-        Infusion.objects.select_related("recipient", "dose_unit__batch", "administered_by"), pk=pk
-    )
+    infusion = get_object_or_404(infusions_for_page(), pk=pk)
     ae_form = AdverseEventForm(request.POST if request.POST.get("form") == "ae" else None)
     switch_form = SafetySwitchForm(request.POST if request.POST.get("form") == "switch" else None)
     if request.method == "POST":
@@ -145,9 +132,7 @@ def infusion_detail(request, pk):
         "clinical/infusion.html",
         {
             "infusion": infusion,
-            "events": infusion.adverse_events.order_by("-onset_at"),
-            "switches": infusion.safety_switch.order_by("-given_at"),
-            "visits": infusion.visits.order_by("due_at"),
+            **infusion_records(infusion),
             "ae_form": ae_form,
             "switch_form": switch_form,
             "can_report": actor_may(request.user, "batches.report_adverse_event"),

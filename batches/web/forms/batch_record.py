@@ -1,8 +1,9 @@
 """Web forms of the batch record: planning a batch, the next step, counts, deviations, QA
-dispositions, custody hand-offs and lifecycle moves.
+dispositions, custody hand-offs and lifecycle moves (kept apart from the views of
+`batches.web.batch_record`, which would otherwise pass 500 lines).
 
-As in `batches.forms`, a form only checks the shape and plausible range of what was typed;
-the services decide the rules. Field names of the step form are the service's own error keys
+A form only checks the shape and plausible range of what was typed; the services decide the
+rules. Field names of the step form are the service's own error keys
 ("values.nk_purity_pct", "materials.0.lot_number"), so a refusal lands next to its input.
 """
 
@@ -34,19 +35,10 @@ from batches.models import (
 from batches.models.materials import Reagent
 from batches.services.batch_record import DeviationInput
 from carnk_mfg.fields import validators_of
-from carnk_mfg.forms import ESignForm, datetime_field, text_field
+from carnk_mfg.forms import ESignForm, datetime_field, text_field, textarea_field
 
 NO_SLASH = "A lot number cannot contain '/': it is part of the batch page's address."
 RESERVED_LOT_NUMBERS = {"new", "templates"}
-
-
-def _textarea(label, *, required=True, rows=2, help_text=""):
-    return forms.CharField(
-        label=label,
-        required=required,
-        widget=forms.Textarea(attrs={"rows": rows}),
-        help_text=help_text,
-    )
 
 
 def _cells_field(label, help_text, field):
@@ -131,7 +123,9 @@ class BatchCreateForm(forms.Form):
         required=False,
         help_text="Leave blank to number the batch from its Chain of Identity identifier.",
     )
-    urgent_need_justification = _textarea("Urgent medical need (justification)", required=False)
+    urgent_need_justification = textarea_field(
+        "Urgent medical need (justification)", required=False
+    )
     urgent_need_physician = text_field(
         "Physician who declared the urgent need", 200, required=False
     )
@@ -204,16 +198,16 @@ class StepForm(ESignForm):
 
     step = forms.CharField(widget=forms.HiddenInput, max_length=40)
     performed_at = datetime_field("Performed at")
-    notes = _textarea("Notes", required=False)
+    notes = textarea_field("Notes", required=False)
     # Never rendered as an input: it carries the service's "a deviation is needed" message.
     deviation = forms.CharField(required=False, widget=forms.HiddenInput)
-    deviation_what = _textarea(
+    deviation_what = textarea_field(
         "What departed from the procedure",
         required=False,
         help_text="Leave blank to use the departures the system found.",
     )
-    deviation_why = _textarea("Why", required=False)
-    deviation_impact = _textarea("Impact assessment", required=False)
+    deviation_why = textarea_field("Why", required=False)
+    deviation_impact = textarea_field("Impact assessment", required=False)
 
     def __init__(self, *args, template_step, **kwargs):
         kwargs.setdefault("initial", {})
@@ -354,21 +348,21 @@ class CellCountForm(forms.Form):
         decimal_places=2,
         validators=validators_of(CellCount, "volume_ml"),
     )
-    notes = _textarea("Notes", required=False)
+    notes = textarea_field("Notes", required=False)
 
 
 class DeviationForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of deviation", choices=DeviationKind.choices)
-    what = _textarea("What departed from the procedure")
-    why = _textarea("Why")
-    impact = _textarea("Impact assessment")
+    what = textarea_field("What departed from the procedure")
+    why = textarea_field("Why")
+    impact = textarea_field("Impact assessment")
 
 
 class DeviationDispositionForm(ESignForm):
     disposition = forms.ChoiceField(
         label="QA disposition", choices=DeviationDisposition.choices, widget=forms.RadioSelect
     )
-    notes = _textarea("QA rationale", help_text="Shown with the deviation and in the trail.")
+    notes = textarea_field("QA rationale", help_text="Shown with the deviation and in the trail.")
 
 
 class CustodyForm(forms.Form):
@@ -390,7 +384,7 @@ class CustodyForm(forms.Form):
         required=False,
         validators=validators_of(CustodyEvent, "temperature_c"),
     )
-    notes = _textarea("Notes", required=False)
+    notes = textarea_field("Notes", required=False)
 
 
 # --- lifecycle ---
@@ -400,7 +394,7 @@ class TransitionForm(forms.Form):
     to_state = forms.ChoiceField(choices=BatchState.choices, widget=forms.HiddenInput)
     # The state the user saw: if someone moved the batch meanwhile, the move is refused.
     expected_state = forms.ChoiceField(choices=BatchState.choices, widget=forms.HiddenInput)
-    reason = _textarea("Reason", help_text="Recorded in the audit trail with your name.")
+    reason = textarea_field("Reason", help_text="Recorded in the audit trail with your name.")
     password = forms.CharField(
         label="Your password (to sign)",
         strip=False,
@@ -418,7 +412,3 @@ class TransitionForm(forms.Form):
         if self.signed and not data.get("password"):
             self.add_error("password", "Enter your password to sign.")
         return data
-
-
-class TemplateApproveForm(ESignForm):
-    reason = _textarea("Reason", help_text="Recorded with your signature.")

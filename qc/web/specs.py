@@ -1,5 +1,5 @@
-"""QC specification sets in the web UI: the panel of a template version, and QA's signed
-approval of a draft."""
+"""QC specification set pages: the panel of a template version, and QA's signed approval of a
+draft."""
 
 from __future__ import annotations
 
@@ -11,23 +11,20 @@ from carnk_mfg.forms import ESignForm
 from carnk_mfg.roles import actor_may
 from carnk_mfg.signatures import signatures_for
 from carnk_mfg.web import allowed_to, call_service, require
-from qc.models import QcSpecSet, SpecStatus
+from qc.models import SpecStatus
+from qc.presenters.specs import spec_sets_for_list, spec_sets_for_page
 from qc.services.specs import qc_spec_set_approve
 
 
 @allowed_to("qc.view_qcspecset")
 def spec_set_list(request):
-    spec_sets = QcSpecSet.objects.select_related("template").order_by("template__code", "-version")
-    return render(request, "qc/specs/list.html", {"spec_sets": spec_sets})
+    return render(request, "qc/specs/list.html", {"spec_sets": spec_sets_for_list()})
 
 
 @allowed_to("qc.view_qcspecset")
 @require_http_methods(["GET", "POST"])
 def spec_set_detail(request, pk):
-    spec_set = get_object_or_404(
-        QcSpecSet.objects.select_related("template", "approved_by").prefetch_related("definitions"),
-        pk=pk,
-    )
+    spec_set = get_object_or_404(spec_sets_for_page(), pk=pk)
     form = ESignForm(request.POST or None, auto_id="approve-%s")
     if request.method == "POST":
         require(request, "qc.approve_qcspecset")

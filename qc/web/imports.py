@@ -1,4 +1,4 @@
-"""Web pages for instrument file imports: upload (staged preview), then accept."""
+"""Instrument file import pages: upload (staged preview), then accept."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from carnk_mfg.web import allowed_to, call_service, require
-from qc.models import Instrument, InstrumentImport
+from qc.models import Instrument
+from qc.presenters.imports import imports_for_page, recent_imports
 from qc.services.imports import import_accept, import_stage
 
 
@@ -41,16 +42,13 @@ def import_upload(request):
             if again:
                 messages.info(request, "This file was imported before; nothing changed.")
             return redirect("import-detail", pk=staged.pk)
-    recent = InstrumentImport.objects.select_related("instrument").defer("raw_file")[:20]
-    return render(request, "imports/upload.html", {"form": form, "recent": recent})
+    return render(request, "imports/upload.html", {"form": form, "recent": recent_imports()})
 
 
 @allowed_to("qc.view_instrumentimport")
 @require_http_methods(["GET", "POST"])
 def import_detail(request, pk):
-    staged = get_object_or_404(
-        InstrumentImport.objects.select_related("instrument").defer("raw_file"), pk=pk
-    )
+    staged = get_object_or_404(imports_for_page(), pk=pk)
     # Bound on POST even with no fields, so a refusal can be shown on it.
     form = forms.Form(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -1,32 +1,34 @@
-"""Web forms: they check types and ranges of what was typed; the services decide the rules.
-
-No form here saves anything. Views hand `cleaned_data` to a service and put the service's
-ValidationError back on the form (`carnk_mfg.web.apply_service_errors`).
+"""Cord blood unit pages: the list with its filters, registration, and the unit page with its
+actions (the signed donor eligibility determination, allocation, storage moves, discarding).
 """
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
-from batches.models import (
-    CordBloodUnit,
-    Diagnosis,
-    DoseLevel,
-    Eligibility,
-    FeederLot,
-    LotStatus,
-    RcrResult,
-    UnitStatus,
-    VectorLot,
-    WeightMeasurement,
-)
+from batches import selectors
+from batches.models import CordBloodUnit, Eligibility, UnitStatus
 from batches.models.donor import KirLigandGroup
-from batches.models.materials import Reagent
+from batches.presenters.donor import source_banks, unit_page, units_for_page
+from batches.services import donor
 from carnk_mfg.fields import validators_of
-from carnk_mfg.forms import ESignForm, date_field, datetime_field, reason_field, text_field
+from carnk_mfg.forms import ESignForm, datetime_field, reason_field, text_field
+from carnk_mfg.roles import actor_may
+from carnk_mfg.web import allowed_to, call_service
 
-# --- Cord blood units ---
+UNITS_PER_PAGE = 25
+DIN_SHAPE = re.compile(r"[A-Z0-9]{13}")
+
+# --- forms ---
 
 # Maternal infectious disease tests usually reported by the bank (21 CFR 1271.85); each is
 # entered as a result, blank meaning "not reported".
@@ -225,102 +227,137 @@ class CordBloodUnitSearch(django_filters.FilterSet):
         self.filters["source_bank"].extra["choices"] = [(b, b) for b in banks]
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         value = value.strip()
         if not value:
             return queryset
         return queryset.filter(Q(din__icontains=value) | Q(source_bank__icontains=value))
 
 
-# --- Material lots ---
+# --- views ---
 
 
-class _LotRegisterForm(forms.Form):
-    lot_number = text_field("Lot number", 60)
-    manufacturer = text_field("Manufacturer", 120)
-    received_on = date_field("Received on")
-    expiry_date = date_field("Expiry date")
-
-
-class VectorLotRegisterForm(_LotRegisterForm):
-    construct = text_field("Construct", 80, initial="iC9/CAR.19/IL15")
-    titer_iu_per_ml = forms.FloatField(
-        label="Titer (IU/mL)",
-        validators=validators_of(VectorLot, "titer_iu_per_ml"),
-        help_text="e.g. 1.5e7",
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )
-    rcr_result = forms.ChoiceField(
-        label="RCR result", choices=RcrResult.choices, initial=RcrResult.PENDING
+@allowed_to("batches.view_cordbloodunit")
+def unit_list(request):
+    units = selectors.cord_blood_unit_list()
+    search = CordBloodUnitSearch(request.GET or None, queryset=units, banks=source_banks(units))
+    page = Paginator(search.qs, UNITS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "units/list.html",
+        {
+            "search": search,
+            "page": page,
+            "can_register": actor_may(request.user, "batches.add_cordbloodunit"),
+        },
     )
 
 
-class FeederLotRegisterForm(_LotRegisterForm):
-    cell_line = text_field("Cell line", 80, initial="K562 uAPC (CD48, 4-1BBL, mbIL-21)")
-    irradiation_dose_gy = forms.DecimalField(
-        label="Irradiation dose (Gy)",
-        max_digits=6,
-        decimal_places=1,
-        validators=validators_of(FeederLot, "irradiation_dose_gy"),
+@allowed_to("batches.add_cordbloodunit")
+@require_http_methods(["GET", "POST"])
+def unit_register(request):
+    form = CordBloodUnitRegisterForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        unit = call_service(
+            form,
+            lambda: donor.cord_blood_unit_register(
+                actor=request.user, request=request, **form.service_arguments()
+            ),
+        )
+        if unit is not None:
+            messages.success(
+                request, f"Cord blood unit {unit.din_eye_readable} registered and signed."
+            )
+            return redirect(unit)
+    return render(request, "units/register.html", {"form": form})
+
+
+def _unit_or_404(din: str) -> CordBloodUnit:
+    din = din.strip().upper()
+    if not DIN_SHAPE.fullmatch(din):
+        raise Http404("No such DIN.")  # never send a malformed identifier to the database
+    return get_object_or_404(units_for_page(), din=din)
+
+
+@allowed_to("batches.view_cordbloodunit")
+def unit_detail(request, din):
+    return _unit_page(request, _unit_or_404(din))
+
+
+def _unit_page(request, unit: CordBloodUnit, **bound_forms):
+    """The unit page; a refused action passes its bound form so its errors show in place."""
+    context = unit_page(unit, user=request.user)
+    context.update(
+        eligibility_form=EligibilityForm(auto_id="eligibility-%s"),
+        allocate_form=AllocateForm(auto_id="allocate-%s"),
+        move_form=MoveForm(
+            auto_id="move-%s",
+            initial={name: getattr(unit, name) for name in ("freezer", "rack", "box", "position")},
+        ),
+        discard_form=DiscardForm(auto_id="discard-%s"),
     )
-    irradiated_on = date_field("Irradiated on")
+    context.update(bound_forms)
+    return render(request, "units/detail.html", context)
 
 
-class ReagentLotRegisterForm(_LotRegisterForm):
-    reagent = forms.ChoiceField(label="Reagent", choices=Reagent.choices)
-    description = text_field("Description", 200, required=False)
+def _unit_action(request, din, form_class, form_name: str, call, done: str):
+    """One POSTed action on a unit: validate, call the service, redirect or show errors."""
+    unit = _unit_or_404(din)
+    form = form_class(request.POST, auto_id=f"{form_name.removesuffix('_form')}-%s")
+    if form.is_valid() and call_service(form, lambda: call(unit, form.cleaned_data)) is not None:
+        messages.success(request, done.format(unit=unit))
+        return redirect(unit)
+    return _unit_page(request, unit, **{form_name: form})
 
 
-LOT_REGISTER_FORMS = {
-    "vector": VectorLotRegisterForm,
-    "feeder": FeederLotRegisterForm,
-    "reagent": ReagentLotRegisterForm,
-}
-
-
-class DispositionForm(ESignForm):
-    status = forms.ChoiceField(
-        label="Disposition",
-        choices=[
-            (LotStatus.RELEASED, "Release"),
-            (LotStatus.REJECTED, "Reject"),
-            (LotStatus.QUARANTINED, "Quarantine"),
-        ],
-        widget=forms.RadioSelect,
+@allowed_to("batches.determine_eligibility")
+@require_POST
+def unit_eligibility(request, din):
+    return _unit_action(
+        request,
+        din,
+        EligibilityForm,
+        "eligibility_form",
+        lambda unit, data: donor.cord_blood_unit_determine_eligibility(
+            actor=request.user, request=request, unit=unit, **data
+        ),
+        "Donor eligibility of {unit} determined and signed.",
     )
-    reason = reason_field("Reason", help_text="Shown with the lot and in its audit trail.")
 
 
-# --- Recipients ---
-
-
-class RecipientRegisterForm(forms.Form):
-    subject_id = text_field("Study subject ID", 40, help_text="Pseudonymous; no names.")
-    diagnosis = forms.ChoiceField(label="Diagnosis", choices=Diagnosis.choices)
-    diagnosis_detail = text_field("Diagnosis detail", 200, required=False)
-    hla_a = text_field("HLA-A", 40, required=False)
-    hla_b = text_field("HLA-B", 40, required=False)
-    hla_c = text_field("HLA-C", 40, required=False)
-    hla_drb1 = text_field("HLA-DRB1", 40, required=False)
-    dose_level = forms.ChoiceField(
-        label="Dose level", choices=[("", "— not assigned —"), *DoseLevel.choices], required=False
+@allowed_to("batches.allocate_cordbloodunit")
+@require_POST
+def unit_allocate(request, din):
+    return _unit_action(
+        request,
+        din,
+        AllocateForm,
+        "allocate_form",
+        lambda unit, data: donor.cord_blood_unit_allocate(actor=request.user, unit=unit, **data),
+        "{unit} allocated to manufacturing.",
     )
-    planned_infusion_on = date_field("Planned infusion (day 0)", required=False)
-    weight_kg = forms.DecimalField(
-        label="Body weight (kg)",
-        max_digits=5,
-        decimal_places=1,
-        validators=validators_of(WeightMeasurement, "weight_kg"),
-    )
-    weight_measured_on = date_field("Weight measured on")
 
 
-class WeightForm(forms.Form):
-    weight_kg = forms.DecimalField(
-        label="Body weight (kg)",
-        max_digits=5,
-        decimal_places=1,
-        validators=validators_of(WeightMeasurement, "weight_kg"),
+@allowed_to("batches.store_cordbloodunit")
+@require_POST
+def unit_move(request, din):
+    return _unit_action(
+        request,
+        din,
+        MoveForm,
+        "move_form",
+        lambda unit, data: donor.cord_blood_unit_move(actor=request.user, unit=unit, **data),
+        "Storage location of {unit} updated.",
     )
-    measured_on = date_field("Measured on")
+
+
+@allowed_to("batches.discard_cordbloodunit")
+@require_POST
+def unit_discard(request, din):
+    return _unit_action(
+        request,
+        din,
+        DiscardForm,
+        "discard_form",
+        lambda unit, data: donor.cord_blood_unit_discard(actor=request.user, unit=unit, **data),
+        "{unit} discarded.",
+    )

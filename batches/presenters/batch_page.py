@@ -1,0 +1,172 @@
+"""The batch page: header, what is due, the timeline, the growth curve, QC tests, deviations,
+signatures and trail, and which actions the user is offered now. The forms of those actions
+are the web layer's (`batches.web.batch_record`); this module says which to show.
+
+The page reads in a fixed number of queries however many steps, counts or deviations the
+batch has.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, prefetch_related_objects
+
+from batches import ports, selectors
+from batches.models import (
+    COUNT_STATES,
+    TERMINABLE_STATES,
+    Batch,
+    BatchState,
+    CellCount,
+    CustodyEvent,
+    Deviation,
+    DeviationState,
+    ExecutedStep,
+    TemplateStep,
+)
+from batches.presenters.batch_list import STATE_BADGES
+from batches.presenters.due_work import culture_day, due_work, next_step_of
+from batches.presenters.growth_chart import growth_chart
+from batches.presenters.timeline import batch_timeline
+from batches.services import lifecycle
+from batches.services.lifecycle import TRANSITIONS
+from carnk_mfg import isbt128
+from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.roles import actor_may
+from carnk_mfg.web import history_rows
+
+S = BatchState
+
+# How each lifecycle move is offered on the batch page: button text, what the signer
+# confirms, and whether it is a destructive move.
+TRANSITION_ACTIONS = {
+    S.IN_PROCESS: ("Start manufacturing", "started manufacturing of", False),
+    S.HARVESTED: ("Record harvest complete", "completed the harvest of", False),
+    S.IN_QC: ("Send to QC", "sent to QC", False),
+    S.TERMINATED: ("Terminate batch", "terminated", True),
+}
+
+
+def batch_for_page(lot_number: str, *, now) -> Batch:
+    """The batch with everything its page shows; Batch.DoesNotExist when there is none."""
+    batch = selectors.batch_detail(lot_number)
+    # What the page shows beyond the selector's prefetch, still one query each.
+    prefetch_related_objects(
+        [batch],
+        "counts__recorded_by",
+        "deviations__dispositioned_by",
+        "custody__recorded_by",
+        Prefetch(
+            "qc_tests",
+            queryset=ports.qc_tests_marked_overdue(now=now).order_by("due_at", "id"),
+        ),
+    )
+    return batch
+
+
+def batch_page(batch: Batch, *, user, now) -> dict:
+    """The batch page's context without the action forms: the record as it stands, and the
+    offers (`show_*`, `step_offered`, `transition_offers`, `open_deviations`) the web layer
+    puts a form on."""
+    next_step = next_step_of(batch)
+    return {
+        **_record(batch, now, next_step),
+        **_offers(batch, user, next_step),
+        "may_enter_result": actor_may(user, "qc.enter_qc_result"),
+        "may_review_result": actor_may(user, "qc.review_qc_result"),
+    }
+
+
+def _record(batch: Batch, now, next_step: TemplateStep | None) -> dict:
+    template_steps = list(batch.template.steps.all())
+    harvest_day = next((s.planned_day for s in template_steps if s.is_harvest), None)
+    series = selectors.growth_series(batch)
+    trail = selectors.batch_trail(batch)
+    signatures, step_signatures = selectors.batch_signatures(batch)
+    qc_tests = list(batch.qc_tests.all())  # each marked `overdue` by QC (through batches.ports)
+    return {
+        "batch": batch,
+        "badge": STATE_BADGES.get(batch.state, ""),
+        "release_decision": getattr(batch, "release_decision", None),
+        "recall": getattr(batch, "recall", None),
+        "coi_check": isbt128.check_character(batch.coi_identifier),
+        "culture_day": culture_day(batch, now),
+        "due": due_work(batch, now),
+        "template_steps": template_step_rows(batch, template_steps, next_step),
+        "timeline": batch_timeline(
+            batch,
+            params_by_step={s.pk: list(s.parameters.all()) for s in template_steps},
+            step_signatures=step_signatures,
+            series=series,
+            unit_custody=selectors.unit_custody(batch.source_unit_id),
+            trail=trail,
+        ),
+        "series": series,
+        "chart": growth_chart(series, harvest_day),
+        "expansion_flag": selectors.expansion_flag(batch, series),
+        "harvest_day": harvest_day,
+        "qc_tests": qc_tests,
+        "qc_overdue": sum(1 for test in qc_tests if test.overdue),
+        "closed_deviations": [d for d in batch.deviations.all() if d.state != DeviationState.OPEN],
+        "next_step": next_step,
+        "signatures": signatures,
+        "history": history_rows(
+            trail, Batch, ExecutedStep, CellCount, Deviation, CustodyEvent, batch.qc_tests.model
+        ),
+    }
+
+
+def template_step_rows(batch: Batch, template_steps: list, next_step) -> list[dict]:
+    """The template's steps, each marked done or next."""
+    done = {s.template_step_id for s in batch.steps.all()}
+    return [
+        {"step": s, "done": s.pk in done, "next": next_step is not None and s == next_step}
+        for s in template_steps
+    ]
+
+
+def _offers(batch: Batch, user, next_step: TemplateStep | None) -> dict:
+    state = batch.state
+    can_record_step = actor_may(user, "batches.record_step")
+    return {
+        "can_record_step": can_record_step,
+        "step_offered": can_record_step and state == S.IN_PROCESS,
+        "show_count_form": actor_may(user, "batches.record_count") and state in COUNT_STATES,
+        "show_deviation_form": actor_may(user, "batches.open_deviation")
+        and state in TERMINABLE_STATES,
+        "show_custody_form": actor_may(user, "batches.record_custody"),
+        "can_disposition": actor_may(user, "batches.disposition_deviation"),
+        "open_deviations": [d for d in batch.deviations.all() if d.state == DeviationState.OPEN],
+        "transition_offers": transition_offers(batch, user=user, next_step=next_step),
+    }
+
+
+def transition_offers(batch: Batch, *, user, next_step: TemplateStep | None) -> list[dict]:
+    """The lifecycle moves this user may make now. Release and rejection are QA's release
+    decision (the release queue), holds start and end with deviations: none is a button here.
+    `blocked` says why a move is offered but cannot succeed yet."""
+    offers = []
+    for to_state in lifecycle.allowed_next_states(batch):
+        rule = TRANSITIONS[(batch.state, to_state)]
+        if not actor_may(user, rule.permission):
+            continue
+        label, statement, danger = TRANSITION_ACTIONS[to_state]
+        blocked = ""
+        if to_state == S.HARVESTED and next_step is not None:
+            # The service refuses it too; say why instead of offering a button that fails.
+            blocked = (
+                f"Record every step first: step {next_step.order} ({next_step.name}) "
+                "is not recorded yet."
+            )
+        offers.append(
+            {
+                "to_state": to_state,
+                "blocked": blocked,
+                "label": label,
+                "statement": statement,
+                "danger": danger,
+                "meaning": SignatureMeaning(rule.signature).label if rule.signature else "",
+                "signed": bool(rule.signature),
+                "form_id": f"transition-{to_state}",
+            }
+        )
+    return offers

@@ -1,0 +1,122 @@
+"""The batch timeline: executed steps, counts, deviations (opened and dispositioned), custody
+hand-offs of the batch and its source unit, and state changes, in the order they happened."""
+
+from __future__ import annotations
+
+from batches.models import BatchState, ExecutedStep
+
+S = BatchState
+
+
+def step_values(executed: ExecutedStep, params: list) -> list[dict]:
+    """The recorded value of each template parameter, with its range and whether the value
+    fell outside it."""
+    values = executed.values or {}
+    shown = []
+    for param in params:
+        value = values.get(param.code)
+        outside = False
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            low, high = param.min_value, param.max_value
+            outside = (low is not None and value < low) or (high is not None and value > high)
+            value = f"{value:g}"
+        shown.append(
+            {
+                "name": param.name,
+                "value": "—" if value in (None, "") else value,
+                "unit": param.unit,
+                "range": param.range_text,
+                "outside": outside,
+            }
+        )
+    return shown
+
+
+def batch_timeline(batch, *, params_by_step, step_signatures, series, unit_custody, trail):
+    """Every entry of the batch page's timeline, oldest first."""
+    entries = [
+        *_step_entries(batch, params_by_step, step_signatures),
+        *({"kind": "count", "at": p["count"].measured_at, "point": p} for p in series),
+        *_deviation_entries(batch),
+        *_custody_entries(batch, unit_custody),
+        *_state_entries(trail),
+    ]
+    entries.sort(key=lambda entry: entry["at"])
+    return entries
+
+
+def _step_entries(batch, params_by_step, step_signatures) -> list[dict]:
+    return [
+        {
+            "kind": "step",
+            "at": executed.performed_at,
+            "step": executed,
+            "values": step_values(executed, params_by_step.get(executed.template_step_id, [])),
+            "materials": list(executed.materials.all()),
+            "signatures": step_signatures.get(executed.pk, []),
+        }
+        for executed in batch.steps.all()
+    ]
+
+
+def _deviation_entries(batch) -> list[dict]:
+    entries = []
+    for deviation in batch.deviations.all():
+        entries.append({"kind": "deviation", "at": deviation.opened_at, "deviation": deviation})
+        if deviation.dispositioned_at:
+            entries.append(
+                {"kind": "disposition", "at": deviation.dispositioned_at, "deviation": deviation}
+            )
+    return entries
+
+
+def _custody_entries(batch, unit_custody) -> list[dict]:
+    return [
+        *(
+            {"kind": "custody", "at": event.occurred_at, "event": event, "of": "batch"}
+            for event in batch.custody.all()
+        ),
+        *(
+            {"kind": "custody", "at": event.occurred_at, "event": event, "of": "unit"}
+            for event in unit_custody
+        ),
+    ]
+
+
+def _state_entries(trail) -> list[dict]:
+    """The batch's state changes, read from its audit trail (creation included)."""
+    entries = []
+    for event in trail:
+        if getattr(event, "pgh_obj_model", "") != "batches.Batch":
+            continue
+        change = _state_change(event)
+        if change is None:
+            continue
+        old, new = change
+        context = event.pgh_context if isinstance(event.pgh_context, dict) else {}
+        entries.append(
+            {
+                "kind": "state",
+                "at": event.pgh_created_at,
+                "old": _state_label(old),
+                "new": _state_label(new),
+                "new_value": new,
+                "who": context.get("actor_name") or "—",
+                "why": context.get("reason") or "",
+            }
+        )
+    return entries
+
+
+def _state_change(event) -> tuple[str, str] | None:
+    """(old, new) state of one trail event of a batch, or None when the state did not change."""
+    if event.pgh_label == "insert":
+        return "", (event.pgh_data or {}).get("state", S.PLANNED)
+    change = (event.pgh_diff or {}).get("state")
+    if isinstance(change, list | tuple) and len(change) == 2:
+        return change[0], change[1]
+    return None
+
+
+def _state_label(value: str) -> str:
+    return S(value).label if value in S.values else value

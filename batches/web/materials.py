@@ -1,0 +1,173 @@
+"""Material lot pages (vector, feeder cells, reagents): the lists, registration into
+quarantine, and a lot's page with QA's signed disposition."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.views.decorators.http import require_http_methods
+
+from batches.models import FeederLot, LotStatus, RcrResult, VectorLot
+from batches.models.materials import Reagent
+from batches.presenters.materials import (
+    LOT_KIND_TITLES,
+    lot_details,
+    lot_kinds_allowed,
+    lot_permission,
+    lot_sections,
+    lots_for_page,
+)
+from batches.services import materials
+from batches.services.materials import LOT_MODELS, lot_usability
+from carnk_mfg.audit import audit_history
+from carnk_mfg.fields import validators_of
+from carnk_mfg.forms import ESignForm, date_field, reason_field, text_field
+from carnk_mfg.roles import actor_may
+from carnk_mfg.web import (
+    call_service,
+    deny,
+    history_rows,
+    require,
+    signature_rows,
+    url_text,
+)
+
+# --- forms ---
+
+
+class _LotRegisterForm(forms.Form):
+    lot_number = text_field("Lot number", 60)
+    manufacturer = text_field("Manufacturer", 120)
+    received_on = date_field("Received on")
+    expiry_date = date_field("Expiry date")
+
+
+class VectorLotRegisterForm(_LotRegisterForm):
+    construct = text_field("Construct", 80, initial="iC9/CAR.19/IL15")
+    titer_iu_per_ml = forms.FloatField(
+        label="Titer (IU/mL)",
+        validators=validators_of(VectorLot, "titer_iu_per_ml"),
+        help_text="e.g. 1.5e7",
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    rcr_result = forms.ChoiceField(
+        label="RCR result", choices=RcrResult.choices, initial=RcrResult.PENDING
+    )
+
+
+class FeederLotRegisterForm(_LotRegisterForm):
+    cell_line = text_field("Cell line", 80, initial="K562 uAPC (CD48, 4-1BBL, mbIL-21)")
+    irradiation_dose_gy = forms.DecimalField(
+        label="Irradiation dose (Gy)",
+        max_digits=6,
+        decimal_places=1,
+        validators=validators_of(FeederLot, "irradiation_dose_gy"),
+    )
+    irradiated_on = date_field("Irradiated on")
+
+
+class ReagentLotRegisterForm(_LotRegisterForm):
+    reagent = forms.ChoiceField(label="Reagent", choices=Reagent.choices)
+    description = text_field("Description", 200, required=False)
+
+
+LOT_REGISTER_FORMS = {
+    "vector": VectorLotRegisterForm,
+    "feeder": FeederLotRegisterForm,
+    "reagent": ReagentLotRegisterForm,
+}
+
+
+class DispositionForm(ESignForm):
+    status = forms.ChoiceField(
+        label="Disposition",
+        choices=[
+            (LotStatus.RELEASED, "Release"),
+            (LotStatus.REJECTED, "Reject"),
+            (LotStatus.QUARANTINED, "Quarantine"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = reason_field("Reason", help_text="Shown with the lot and in its audit trail.")
+
+
+# --- views ---
+
+
+@login_required
+def lot_list(request):
+    """All three kinds of lot on one page; a section per kind the user may see."""
+    kinds = lot_kinds_allowed(request.user, "view")
+    if not kinds:
+        deny("batches.view_vectorlot")
+    sections = lot_sections(
+        kinds,
+        may_add=set(lot_kinds_allowed(request.user, "add")),
+        today=timezone.localdate(),
+    )
+    return render(request, "lots/list.html", {"sections": sections})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lot_register(request, kind):
+    require(request, lot_permission(kind, "add"))
+    form = LOT_REGISTER_FORMS[kind](request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        lot = call_service(
+            form,
+            lambda: materials.material_lot_register(
+                actor=request.user, kind=kind, **form.cleaned_data
+            ),
+        )
+        if lot is not None:
+            messages.success(
+                request, f"{capfirst(str(lot))} registered; it is quarantined until QA releases it."
+            )
+            return redirect("lot-detail", kind=kind, lot_number=lot.lot_number)
+    return render(
+        request, "lots/register.html", {"form": form, "kind": kind, "title": LOT_KIND_TITLES[kind]}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lot_detail(request, kind, lot_number):
+    """GET shows the lot; POST is QA's signed disposition (release, reject, quarantine)."""
+    require(request, lot_permission(kind, "view"))
+    lot = get_object_or_404(lots_for_page(kind), lot_number=url_text(lot_number))
+    form = DispositionForm(auto_id="disposition-%s")
+    if request.method == "POST":
+        require(request, lot_permission(kind, "disposition"))
+        form = DispositionForm(request.POST, auto_id="disposition-%s")
+        if form.is_valid():
+            done = call_service(
+                form,
+                lambda: materials.material_lot_disposition(
+                    actor=request.user, request=request, lot=lot, **form.cleaned_data
+                ),
+            )
+            if done is not None:
+                messages.success(
+                    request, f"{capfirst(str(done))} is now {done.get_status_display().lower()}."
+                )
+                return redirect("lot-detail", kind=kind, lot_number=done.lot_number)
+    return render(
+        request,
+        "lots/detail.html",
+        {
+            "lot": lot,
+            "kind": kind,
+            "title": LOT_KIND_TITLES[kind],
+            "usability": lot_usability(lot),
+            "details": lot_details(lot),
+            "signatures": signature_rows(lot),
+            "history": history_rows(audit_history(lot), LOT_MODELS[kind]),
+            "can_disposition": actor_may(request.user, lot_permission(kind, "disposition")),
+            "form": form,
+        },
+    )

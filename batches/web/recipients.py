@@ -1,0 +1,123 @@
+"""Recipient pages: the list with current weights, registration with a first weight, and a
+recipient's page where a body weight is recorded."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from batches import selectors
+from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from batches.presenters.recipients import recipient_rows, recipient_weights
+from batches.services import recipients
+from carnk_mfg.audit import references_trail
+from carnk_mfg.fields import validators_of
+from carnk_mfg.forms import date_field, text_field
+from carnk_mfg.roles import actor_may
+from carnk_mfg.web import allowed_to, call_service, history_rows, require, url_text
+
+RECIPIENTS_PER_PAGE = 50
+
+# --- forms ---
+
+
+class RecipientRegisterForm(forms.Form):
+    subject_id = text_field("Study subject ID", 40, help_text="Pseudonymous; no names.")
+    diagnosis = forms.ChoiceField(label="Diagnosis", choices=Diagnosis.choices)
+    diagnosis_detail = text_field("Diagnosis detail", 200, required=False)
+    hla_a = text_field("HLA-A", 40, required=False)
+    hla_b = text_field("HLA-B", 40, required=False)
+    hla_c = text_field("HLA-C", 40, required=False)
+    hla_drb1 = text_field("HLA-DRB1", 40, required=False)
+    dose_level = forms.ChoiceField(
+        label="Dose level", choices=[("", "— not assigned —"), *DoseLevel.choices], required=False
+    )
+    planned_infusion_on = date_field("Planned infusion (day 0)", required=False)
+    weight_kg = forms.DecimalField(
+        label="Body weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        validators=validators_of(WeightMeasurement, "weight_kg"),
+    )
+    weight_measured_on = date_field("Weight measured on")
+
+
+class WeightForm(forms.Form):
+    weight_kg = forms.DecimalField(
+        label="Body weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        validators=validators_of(WeightMeasurement, "weight_kg"),
+    )
+    measured_on = date_field("Measured on")
+
+
+# --- views ---
+
+
+@allowed_to("batches.view_recipient")
+def recipient_list(request):
+    paginator = Paginator(selectors.recipient_list(), RECIPIENTS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "recipients/list.html",
+        {
+            "page": page,
+            "rows": recipient_rows(page),
+            "can_register": actor_may(request.user, "batches.add_recipient"),
+        },
+    )
+
+
+@allowed_to("batches.add_recipient")
+@require_http_methods(["GET", "POST"])
+def recipient_register(request):
+    form = RecipientRegisterForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        recipient = call_service(
+            form,
+            lambda: recipients.recipient_register(actor=request.user, **form.cleaned_data),
+            # The first weight is checked by the weight rule, which names its own fields.
+            aliases={"measured_on": "weight_measured_on"},
+        )
+        if recipient is not None:
+            messages.success(request, f"{recipient} registered.")
+            return redirect(recipient)
+    return render(request, "recipients/register.html", {"form": form})
+
+
+@allowed_to("batches.view_recipient")
+@require_http_methods(["GET", "POST"])
+def recipient_detail(request, subject_id):
+    """GET shows the recipient; POST records a body weight."""
+    recipient = get_object_or_404(selectors.recipient_list(), subject_id=url_text(subject_id))
+    form = WeightForm(auto_id="weight-%s", initial={"measured_on": timezone.localdate()})
+    if request.method == "POST":
+        require(request, "batches.record_weight")
+        form = WeightForm(request.POST, auto_id="weight-%s")
+        if form.is_valid():
+            weight = call_service(
+                form,
+                lambda: recipients.recipient_record_weight(
+                    actor=request.user, recipient=recipient, **form.cleaned_data
+                ),
+            )
+            if weight is not None:
+                messages.success(request, f"Weight {weight} recorded for {recipient.subject_id}.")
+                return redirect(recipient)
+    return render(
+        request,
+        "recipients/detail.html",
+        {
+            "recipient": recipient,
+            "weights": recipient_weights(recipient),
+            "history": history_rows(references_trail(recipient), Recipient, WeightMeasurement),
+            "can_record_weight": actor_may(request.user, "batches.record_weight"),
+            "form": form,
+        },
+    )

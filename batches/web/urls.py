@@ -1,0 +1,126 @@
+"""Every batches web page (mounted once at "" by carnk_mfg/urls.py).
+
+Lot numbers and subject IDs are free text from the bank, the study or the lab (they may hold
+"/"), so their pages take the rest of the path with `<path:...>`: a page's sub-pages are
+written before the page itself, or the page would swallow them. Likewise "new" pages come
+before the identifier they would otherwise be read as.
+"""
+
+from django.urls import path, register_converter
+
+from batches.web import (
+    batch_record,
+    bedside,
+    clinical,
+    dashboard,
+    donor,
+    materials,
+    recipients,
+    release,
+    templates,
+)
+
+
+class LotKind:
+    """Only the three kinds of material lot; anything else is a 404, not a server error."""
+
+    regex = "vector|feeder|reagent"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(LotKind, "lotkind")
+
+home = [
+    path("", dashboard.dashboard, name="home"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+]
+
+units = [
+    path("units/", donor.unit_list, name="cbu-list"),
+    # Before the unit page: "new" would be read as a DIN.
+    path("units/new/", donor.unit_register, name="cbu-register"),
+    path("units/<str:din>/", donor.unit_detail, name="cbu-detail"),
+    path("units/<str:din>/eligibility/", donor.unit_eligibility, name="cbu-eligibility"),
+    path("units/<str:din>/allocate/", donor.unit_allocate, name="cbu-allocate"),
+    path("units/<str:din>/move/", donor.unit_move, name="cbu-move"),
+    path("units/<str:din>/discard/", donor.unit_discard, name="cbu-discard"),
+]
+
+lots = [
+    path("lots/", materials.lot_list, name="lot-list"),
+    path("lots/new/<lotkind:kind>/", materials.lot_register, name="lot-register"),
+    # The lot's one action is a POST to its own page.
+    path("lots/<lotkind:kind>/<path:lot_number>/", materials.lot_detail, name="lot-detail"),
+]
+
+recipient_pages = [
+    path("recipients/", recipients.recipient_list, name="recipient-list"),
+    # Before the recipient page: "new" would be read as a subject ID.
+    path("recipients/new/", recipients.recipient_register, name="recipient-register"),
+    # Before the recipient page, which would swallow ".../dose/".
+    path("recipients/<path:subject_id>/dose/", release.dose_calculator, name="dose-calculator"),
+    path("recipients/<path:subject_id>/", recipients.recipient_detail, name="recipient-detail"),
+]
+
+batch_pages = [
+    path("batches/", batch_record.batch_list, name="batch-list"),
+    # Before the batch page: "new" would be read as a lot number.
+    path("batches/new/", batch_record.batch_new, name="batch-new"),
+    # The batch's actions before the batch page, which would swallow them.
+    path("batches/<path:lot_number>/steps/", batch_record.batch_step, name="batch-step"),
+    path("batches/<path:lot_number>/counts/", batch_record.batch_count, name="batch-count"),
+    path(
+        "batches/<path:lot_number>/deviations/<int:pk>/disposition/",
+        batch_record.batch_deviation_disposition,
+        name="batch-disposition",
+    ),
+    path(
+        "batches/<path:lot_number>/deviations/",
+        batch_record.batch_deviation,
+        name="batch-deviation",
+    ),
+    path("batches/<path:lot_number>/custody/", batch_record.batch_custody, name="batch-handoff"),
+    path(
+        "batches/<path:lot_number>/transitions/",
+        batch_record.batch_transition,
+        name="batch-transition",
+    ),
+    path("batches/<path:lot_number>/", batch_record.batch_detail, name="batch-detail"),
+    path("templates/", templates.template_list, name="template-list"),
+    path("templates/<int:pk>/", templates.template_detail, name="template-detail"),
+]
+
+release_pages = [
+    path("release/", release.release_queue, name="release-queue"),
+    path(
+        "release/<path:lot_number>/formulate/", release.release_formulate, name="release-formulate"
+    ),
+    path("release/<path:lot_number>/review/", release.release_review, name="release-review"),
+    path("release/<path:lot_number>/decide/", release.release_decide, name="release-decide"),
+    path("release/<path:lot_number>/coa.pdf", release.release_coa, name="release-coa"),
+    path("bags/<int:pk>/", release.bag_detail, name="bag-detail"),
+    path("bags/<int:pk>/label.pdf", release.bag_label, name="bag-label"),
+    path("bags/<int:pk>/handoff/", release.bag_handoff, name="bag-handoff"),
+]
+
+bedside_and_after = [
+    path("bedside/", bedside.bedside_check, name="bedside"),
+    path("bedside/<int:check_id>/infusion/", bedside.infusion_record, name="infusion-record"),
+    path("clinical/follow-ups/", clinical.follow_up_worklist, name="follow-up-worklist"),
+    path("clinical/infusions/<int:pk>/", clinical.infusion_detail, name="infusion-detail"),
+]
+
+urlpatterns = [
+    *home,
+    *units,
+    *lots,
+    *recipient_pages,
+    *batch_pages,
+    *release_pages,
+    *bedside_and_after,
+]

@@ -1,0 +1,197 @@
+"""One QC test's page and its actions: the sample taken, the result entered, the signed
+second-person review, and a retest. `actor_may` decides what is shown and what a POST may do
+(403 otherwise); one QC service call per POST, and a refusal becomes form errors.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from carnk_mfg.forms import ESignForm, datetime_field
+from carnk_mfg.web import allowed_to, call_service, form_messages
+from qc.models import QcTest, ResultType
+from qc.presenters.results import qc_test_page, qc_tests_for_page
+from qc.services import results
+
+# --- forms: they check the shape of what was typed; the QC services evaluate results against
+# the spec and decide what is allowed.
+
+
+class SampleForm(forms.Form):
+    sampled_at = datetime_field(
+        "Sampled at", required=False, help_text="Blank: now. Not before the triggering step."
+    )
+
+
+class ResultForm(forms.Form):
+    """A number with its unit for a numeric test; one of the allowed answers otherwise."""
+
+    def __init__(self, *args, definition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        if definition.result_type == ResultType.NUMERIC:
+            self.fields["value"] = forms.CharField(
+                label="Result",
+                max_length=40,
+                help_text=f"Specification: {definition.spec_text}",
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+            self.fields["unit"] = forms.CharField(
+                label="Unit",
+                max_length=40,
+                initial=definition.unit,
+                help_text=f"The specification's unit is {definition.unit or 'none'}.",
+            )
+        else:
+            allowed = definition.allowed_values or definition.passing_values
+            self.fields["value"] = forms.ChoiceField(
+                label="Result",
+                choices=[("", "— choose —"), *[(a, a) for a in allowed]],
+                help_text=f"In specification: {definition.spec_text}",
+            )
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.definition.result_type == ResultType.NUMERIC
+
+    def service_arguments(self) -> dict:
+        return {"value": self.cleaned_data["value"], "unit": self.cleaned_data.get("unit", "")}
+
+
+class ReviewForm(ESignForm):
+    """Second-person review: the reviewer signs with their password."""
+
+
+class RetestForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for the retest",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The original result stays on record; the retest is a new test.",
+    )
+
+
+# --- views ---
+
+# Which context flag shows each action's form on the test page.
+FORM_SHOWN = {
+    "sample_form": "show_sample_form",
+    "result_form": "show_result_form",
+    "review_form": "show_review_form",
+    "retest_form": "show_retest_form",
+}
+
+
+def _test_or_404(pk: int) -> QcTest:
+    return get_object_or_404(qc_tests_for_page(now=timezone.now()), pk=pk)
+
+
+def _test_page(request, test: QcTest, **bound_forms):
+    """The test page; a refused action passes its bound form so its errors show in place."""
+    context = qc_test_page(test, user=request.user, now=timezone.now())
+    context.update(
+        sample_form=SampleForm(auto_id="sample-%s"),
+        result_form=ResultForm(definition=test.definition, auto_id="result-%s"),
+        review_form=ReviewForm(auto_id="review-%s"),
+        retest_form=RetestForm(auto_id="retest-%s"),
+    )
+    context.update(bound_forms)
+    # A refused action whose form is no longer offered (e.g. the analyst's own review, or a
+    # sample already taken) still says why, at the top of the page.
+    context["refused"] = [
+        message
+        for name, form in bound_forms.items()
+        if not context[FORM_SHOWN[name]]
+        for message in form_messages(form)
+    ]
+    return render(request, "qc/test.html", context)
+
+
+@allowed_to("qc.view_qctest")
+def test_detail(request, pk):
+    return _test_page(request, _test_or_404(pk))
+
+
+@allowed_to("qc.record_qc_sample")
+@require_POST
+def test_sample(request, pk):
+    test = _test_or_404(pk)
+    form = SampleForm(request.POST, auto_id="sample-%s")
+    if form.is_valid():
+        done = call_service(
+            form,
+            lambda: results.qc_sample_record(
+                actor=request.user, test=test, sampled_at=form.cleaned_data["sampled_at"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, f"Sample of {done} recorded.")
+            return redirect("qc-test", pk=done.pk)
+    return _test_page(request, test, sample_form=form)
+
+
+@allowed_to("qc.enter_qc_result")
+@require_POST
+def test_result(request, pk):
+    test = _test_or_404(pk)
+    form = ResultForm(request.POST, definition=test.definition, auto_id="result-%s")
+    if form.is_valid():
+        done = call_service(
+            form,
+            lambda: results.qc_result_enter(
+                actor=request.user, test=test, **form.service_arguments()
+            ),
+        )
+        if done is not None:
+            if done.in_spec is False:
+                messages.warning(
+                    request,
+                    f"Result entered: {done.evaluation}. A deviation was opened and the batch "
+                    "is held until QA dispositions it.",
+                )
+            else:
+                messages.success(request, f"Result entered: {done.evaluation}.")
+            return redirect("qc-test", pk=done.pk)
+    return _test_page(request, test, result_form=form)
+
+
+@allowed_to("qc.review_qc_result")
+@require_POST
+def test_review(request, pk):
+    test = _test_or_404(pk)
+    form = ReviewForm(request.POST, auto_id="review-%s")
+    if form.is_valid():
+        done = call_service(
+            form,
+            lambda: results.qc_result_review(
+                actor=request.user,
+                request=request,
+                test=test,
+                password=form.cleaned_data["password"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, f"Result of {done} reviewed and signed.")
+            return redirect("qc-test", pk=done.pk)
+    return _test_page(request, test, review_form=form)
+
+
+@allowed_to("qc.enter_qc_result")
+@require_POST
+def test_retest(request, pk):
+    test = _test_or_404(pk)
+    form = RetestForm(request.POST, auto_id="retest-%s")
+    if form.is_valid():
+        retest = call_service(
+            form,
+            lambda: results.qc_retest(
+                actor=request.user, test=test, reason=form.cleaned_data["reason"]
+            ),
+        )
+        if retest is not None:
+            messages.success(request, f"Retest created; the original result of {test} stays.")
+            return redirect("qc-test", pk=retest.pk)
+    return _test_page(request, test, retest_form=form)

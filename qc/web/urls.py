@@ -1,0 +1,19 @@
+"""Every QC web page (mounted once at "" by carnk_mfg/urls.py)."""
+
+from django.urls import path
+
+from qc.web import imports, notices, results, specs, worklist
+
+urlpatterns = [
+    path("qc/", worklist.worklist, name="qc-worklist"),
+    path("qc/notices/", notices.notices, name="qc-notices"),
+    path("qc/tests/<int:pk>/", results.test_detail, name="qc-test"),
+    path("qc/tests/<int:pk>/sample/", results.test_sample, name="qc-sample"),
+    path("qc/tests/<int:pk>/result/", results.test_result, name="qc-result"),
+    path("qc/tests/<int:pk>/review/", results.test_review, name="qc-review"),
+    path("qc/tests/<int:pk>/retest/", results.test_retest, name="qc-retest"),
+    path("qc/spec-sets/", specs.spec_set_list, name="spec-set-list"),
+    path("qc/spec-sets/<int:pk>/", specs.spec_set_detail, name="spec-set-detail"),
+    path("imports/", imports.import_upload, name="import-upload"),
+    path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
+]

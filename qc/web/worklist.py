@@ -1,0 +1,17 @@
+"""The QC analysts' worklist: open tests due now, due soon, overdue, and awaiting review."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils import timezone
+
+from carnk_mfg.web import allowed_to
+from qc.presenters.worklist import worklist_sections
+
+
+@allowed_to("qc.view_qctest")
+def worklist(request):
+    now = timezone.now()
+    sections = worklist_sections(now=now, lead_hours=settings.QC_DUE_SOON_LEAD_HOURS)
+    return render(request, "qc/worklist.html", {"sections": sections, "now": now})

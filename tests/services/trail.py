@@ -8,7 +8,7 @@ import contextlib
 import pghistory.models
 from django.forms.models import model_to_dict
 
-from carnk_mfg.audit import audit_history
+from carnk_mfg.audit import actor_label, audit_history
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
 
 
@@ -20,12 +20,11 @@ def last_event(record):
 
 
 def assert_trailed(record, *, actor, reason: str, label: str | None = None) -> None:
-    """The record's newest trail event names `actor` (a user, or None for the system) and
-    `reason` (exactly), and is of kind `label` when given (insert, update)."""
+    """The record's newest trail event names `actor` (a user, an instrument through its key,
+    or None for the system) and `reason` (exactly), and is of kind `label` when given."""
     event = last_event(record)
     context = event.pgh_context or {}
-    expected = actor.get_username() if actor is not None else "system"
-    assert context.get("actor_name") == expected, context
+    assert context.get("actor_name") == actor_label(actor)["actor_name"], context
     assert context.get("reason") == reason, context
     if label is not None:
         assert event.pgh_label == label, event.pgh_label

@@ -1,0 +1,189 @@
+"""After infusion: adverse events, the iC9 safety switch, follow-up visits
+(batches/services/after_infusion.py), called directly."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from batches.models import AdverseEvent, FollowUpVisit, SafetySwitchActivation
+from batches.services import after_infusion
+from tests.services.trail import assert_trailed, unchanged
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("ice, grade", [(10, 0), (9, 1), (7, 1), (6, 2), (3, 2), (2, 3), (0, 3)])
+def test_ice_implied_icans_grade(ice, grade):
+    assert after_infusion.ice_implied_icans_grade(ice) == grade
+
+
+# --- adverse events ---
+
+
+def report(actor, infusion, kind="crs", grade=2, ice_score=None, **changes):
+    args = {"onset_at": timezone.now(), "description": "Fever 39.2 C", **changes}
+    return after_infusion.adverse_event_report(
+        actor=actor, infusion=infusion, kind=kind, grade=grade, ice_score=ice_score, **args
+    )
+
+
+def test_report_records_the_event_for_the_recipient(infusion, clinical):
+    event = AdverseEvent.objects.get(pk=report(clinical, infusion, "icans", 2, 5).pk)
+    assert (event.recipient, event.kind, event.grade, event.ice_score) == (
+        infusion.recipient,
+        "icans",
+        2,
+        5,
+    )
+    assert event.reported_by == clinical
+    assert_trailed(event, actor=clinical, reason="Adverse event: icans grade 2", label="insert")
+
+
+def test_report_grades_other_events_up_to_5(infusion, clinical):
+    assert report(clinical, infusion, "other", 5).grade == 5
+
+
+@pytest.mark.parametrize(
+    "kind, grade, ice, changes, field",
+    [
+        ("rash", 1, None, {}, "kind"),
+        ("crs", 0, None, {}, "grade"),
+        ("crs", 5, None, {}, "grade"),
+        ("icans", 1, 2, {}, "grade"),
+        ("icans", 2, None, {}, "ice_score"),
+        ("icans", 2, 11, {}, "ice_score"),
+        ("crs", 1, 8, {}, "ice_score"),
+        ("crs", 1, None, {"description": " "}, "description"),
+        ("crs", 1, None, {"onset_at": timezone.now() - timedelta(days=1)}, "onset_at"),
+        ("crs", 1, None, {"onset_at": timezone.now() + timedelta(days=1)}, "onset_at"),
+    ],
+    ids=[
+        "kind",
+        "grade-0",
+        "crs-grade-5",
+        "ice-implies-higher",
+        "icans-without-ice",
+        "ice-11",
+        "ice-on-crs",
+        "description",
+        "before-infusion",
+        "future",
+    ],
+)
+def test_report_refuses(infusion, clinical, kind, grade, ice, changes, field):
+    with unchanged(infusion), pytest.raises(ValidationError) as exc:
+        report(clinical, infusion, kind, grade, ice, **changes)
+    assert field in exc.value.message_dict
+
+
+def test_report_is_clinical(infusion, technician):
+    with unchanged(infusion), pytest.raises(PermissionDenied):
+        report(technician, infusion)
+
+
+# --- safety switch ---
+
+
+def activate(actor, infusion, dose="0.4", reason="Grade 3 ICANS", **changes):
+    args = {"given_at": timezone.now(), **changes}
+    return after_infusion.safety_switch_record(
+        actor=actor, infusion=infusion, dose_mg_per_kg=Decimal(dose), reason=reason, **args
+    )
+
+
+def test_safety_switch_records_the_dose(infusion, clinical):
+    switch = SafetySwitchActivation.objects.get(pk=activate(clinical, infusion).pk)
+    assert (switch.dose_mg_per_kg, switch.reason, switch.recorded_by) == (
+        Decimal("0.4"),
+        "Grade 3 ICANS",
+        clinical,
+    )
+    assert_trailed(switch, actor=clinical, reason="AP1903 given: Grade 3 ICANS", label="insert")
+
+
+@pytest.mark.parametrize(
+    "dose, reason, changes, field",
+    [
+        ("0", "r", {}, "dose_mg_per_kg"),
+        ("1.5", "r", {}, "dose_mg_per_kg"),
+        ("0.4", " ", {}, "reason"),
+        ("0.4", "r", {"given_at": timezone.now() - timedelta(days=1)}, "given_at"),
+    ],
+    ids=["zero", "above-1", "reason", "before-infusion"],
+)
+def test_safety_switch_refuses(infusion, clinical, dose, reason, changes, field):
+    with unchanged(infusion), pytest.raises(ValidationError) as exc:
+        activate(clinical, infusion, dose, reason, **changes)
+    assert field in exc.value.message_dict
+
+
+def test_safety_switch_is_clinical(infusion, qa):
+    with unchanged(infusion), pytest.raises(PermissionDenied):
+        activate(qa, infusion)
+
+
+# --- follow-up visits ---
+
+
+def test_follow_up_schedule_is_the_protocols_once(infusion):
+    visits = FollowUpVisit.objects.filter(infusion=infusion).order_by("day")
+    expected = [(label, day) for label, day in settings.FOLLOW_UP_SCHEDULE]
+    assert [(v.visit, v.day) for v in visits] == expected
+    assert all(v.due_at == infusion.started_at + timedelta(days=v.day) for v in visits)
+    after_infusion.follow_up_schedule(infusion=infusion)
+    assert visits.count() == len(expected)
+
+
+def visit(infusion, day):
+    return FollowUpVisit.objects.get(infusion=infusion, day=day)
+
+
+def test_follow_up_record(infusion, clinical):
+    done_at = timezone.now()
+    after_infusion.follow_up_record(
+        actor=clinical,
+        visit=visit(infusion, 28),
+        done_at=done_at,
+        response="PR",
+        car_nk_copies_per_ug=1200.0,
+    )
+    recorded = visit(infusion, 28)
+    assert (recorded.done_at, recorded.response, recorded.recorded_by) == (done_at, "PR", clinical)
+    assert recorded.car_nk_copies_per_ug == 1200.0
+    assert_trailed(recorded, actor=clinical, reason="Follow-up week 4", label="update")
+
+
+@pytest.mark.parametrize(
+    "day, changes, field",
+    [
+        (3, {"response": "XX"}, "response"),
+        (28, {}, "response"),
+        (3, {"car_nk_copies_per_ug": -1.0}, "car_nk_copies_per_ug"),
+        (3, {"done_at": timezone.now() - timedelta(days=1)}, "done_at"),
+        (3, {"done_at": timezone.now() + timedelta(days=1)}, "done_at"),
+    ],
+    ids=["response", "day-28-needs-response", "copies", "before-infusion", "future"],
+)
+def test_follow_up_record_refuses(infusion, clinical, day, changes, field):
+    target = visit(infusion, day)
+    args = {"done_at": timezone.now(), **changes}
+    with unchanged(target), pytest.raises(ValidationError) as exc:
+        after_infusion.follow_up_record(actor=clinical, visit=target, **args)
+    assert field in exc.value.message_dict
+
+
+def test_follow_up_record_refuses_a_visit_already_recorded(infusion, clinical):
+    target = visit(infusion, 3)
+    after_infusion.follow_up_record(actor=clinical, visit=target, done_at=timezone.now())
+    with unchanged(target), pytest.raises(ValidationError, match="already recorded"):
+        after_infusion.follow_up_record(actor=clinical, visit=target, done_at=timezone.now())
+
+
+def test_follow_up_record_is_clinical(infusion, technician):
+    target = visit(infusion, 3)
+    with unchanged(target), pytest.raises(PermissionDenied):
+        after_infusion.follow_up_record(actor=technician, visit=target, done_at=timezone.now())

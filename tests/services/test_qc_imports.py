@@ -1,0 +1,178 @@
+"""Instrument export files: staged preview, then an atomic accept
+(qc/services/imports.py), called directly."""
+
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from batches.models import CellCount
+from batches.services.batch_record import cell_count_record
+from qc.instrument_files import ParsedRow
+from qc.models import Instrument, InstrumentImport, InstrumentReading
+from qc.services import imports
+from tests.services.trail import assert_trailed, last_event, unchanged
+
+pytestmark = pytest.mark.django_db
+FILES = Path(__file__).parent.parent / "instrument_files"
+VICELL = "vicell_blu_summary_utf8.csv"
+
+
+def row(sample_id, gate_name=""):
+    return ParsedRow(
+        row=1,
+        sample_id=sample_id,
+        measured_at=None,
+        total_cells_per_ml=None,
+        viable_cells_per_ml=None,
+        viability_pct=None,
+        gate_name=gate_name,
+    )
+
+
+@pytest.mark.parametrize(
+    "parsed, sample",
+    [
+        (row("CNK-260001-D07"), "CNK-260001-D07"),
+        (row("CNK-260001-QC42_CAR.fcs", "CAR+"), "CNK-260001-QC42"),
+        (row("CNK-260001-QC42.fcs", "CAR+"), "CNK-260001-QC42"),
+    ],
+)
+def test_sample_of(parsed, sample):
+    assert imports.sample_of(parsed) == sample
+
+
+def stage(actor, instrument, name=VICELL, data=None):
+    data = data if data is not None else (FILES / name).read_bytes()
+    return imports.import_stage(actor=actor, instrument=instrument, filename=name, data=data)
+
+
+def test_stage_keeps_the_file_and_previews_it(technician, instrument, batch_260001):
+    staged, again = stage(technician, instrument)
+    assert again is False
+    staged = InstrumentImport.objects.get(pk=staged.pk)
+    data = (FILES / VICELL).read_bytes()
+    assert (bytes(staged.raw_file), staged.sha256) == (data, hashlib.sha256(data).hexdigest())
+    assert (staged.status, staged.file_format, staged.uploaded_by) == (
+        "staged",
+        "vicell_blu_summary",
+        technician,
+    )
+    rows = {r["sample_id"]: r for r in staged.preview["rows"]}
+    assert rows["CNK-260001-D07"]["status"] == "matched"
+    assert staged.preview["unmatched"] == ["CNK-260002-D07"]
+    assert not CellCount.objects.exists()
+    assert_trailed(staged, actor=technician, reason=f"Import staged: {VICELL}", label="insert")
+
+
+def test_stage_the_same_file_again_returns_the_first(technician, instrument, batch_260001):
+    first, _ = stage(technician, instrument)
+    with unchanged(first):
+        again, seen = stage(
+            technician, instrument, name="renamed.csv", data=(FILES / VICELL).read_bytes()
+        )
+    assert (again.pk, seen) == (first.pk, True)
+
+
+def test_stage_shows_a_count_that_disagrees_with_one_recorded(technician, instrument, batch_260001):
+    cell_count_record(
+        actor=technician,
+        batch=batch_260001,
+        day=7,
+        measured_at=timezone.now(),
+        total_cells_per_ml=5e6,
+        viable_cells_per_ml=4e6,
+        volume_ml=100,
+    )
+    staged, _ = stage(technician, instrument)
+    assert [c["sample_id"] for c in staged.preview["conflicts"]] == ["CNK-260001-D07"]
+
+
+@pytest.mark.parametrize(
+    "name, data, says",
+    [
+        ("empty.csv", b"", "empty"),
+        ("broken_unknown_header.csv", None, "format"),
+        ("broken_header_only.csv", None, "no measurements"),
+    ],
+)
+def test_stage_refuses_a_file_it_cannot_read(technician, instrument, name, data, says):
+    with unchanged(instrument), pytest.raises(ValidationError) as exc:
+        stage(technician, instrument, name, data)
+    assert says in exc.value.message_dict["file"][0].lower()
+
+
+def test_stage_refuses_a_file_too_large(technician, instrument, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_FILE_BYTES", 100)
+    with unchanged(instrument), pytest.raises(ValidationError, match="larger than"):
+        stage(technician, instrument)
+
+
+def test_stage_needs_the_permission(qa, instrument):
+    with unchanged(instrument), pytest.raises(PermissionDenied):
+        stage(qa, instrument)
+
+
+# --- accept ---
+
+
+def test_accept_commits_every_matched_row(technician, instrument, batch_260001):
+    staged, _ = stage(technician, instrument)
+    imports.import_accept(actor=technician, staged=staged)
+    staged.refresh_from_db()
+    assert (staged.status, staged.accepted_by) == ("accepted", technician)
+    days = CellCount.objects.filter(batch=batch_260001).values_list("day", flat=True)
+    assert sorted(days) == [7, 10]
+    assert InstrumentReading.objects.filter(source_import=staged).count() == 2
+    # Only the actor is checked: the row is trailed with the readings' reason, not its own
+    # (an inner pghistory context's metadata outlives its block).
+    event = last_event(staged)
+    assert (event.pgh_label, event.pgh_context["actor_name"]) == ("update", technician.username)
+
+
+def test_accept_leaves_out_a_conflicting_row(technician, instrument, batch_260001):
+    cell_count_record(
+        actor=technician,
+        batch=batch_260001,
+        day=7,
+        measured_at=timezone.now(),
+        total_cells_per_ml=5e6,
+        viable_cells_per_ml=4e6,
+        volume_ml=100,
+    )
+    staged, _ = stage(technician, instrument)
+    imports.import_accept(actor=technician, staged=staged)
+    counts = CellCount.objects.filter(batch=batch_260001)
+    assert sorted(counts.values_list("day", "source")) == [(7, "manual"), (10, "instrument")]
+
+
+def test_accept_once(technician, instrument, batch_260001):
+    staged, _ = stage(technician, instrument)
+    imports.import_accept(actor=technician, staged=staged)
+    with unchanged(staged), pytest.raises(ValidationError, match="already accepted"):
+        imports.import_accept(actor=technician, staged=staged)
+
+
+def test_accept_refuses_a_file_that_matched_nothing(technician, instrument):
+    staged, _ = stage(technician, instrument)  # no batch CNK-260001 here
+    with unchanged(staged), pytest.raises(ValidationError, match="nothing to accept"):
+        imports.import_accept(actor=technician, staged=staged)
+
+
+def test_accept_refuses_what_the_readings_refuse(technician, instrument, batch_260001):
+    staged, _ = stage(technician, instrument)
+    Instrument.objects.filter(pk=instrument.pk).update(
+        calibration_due=timezone.localdate() - timedelta(days=1)
+    )
+    staged.instrument.refresh_from_db()
+    with unchanged(staged), pytest.raises(ValidationError, match="calibration lapsed"):
+        imports.import_accept(actor=technician, staged=staged)
+
+
+def test_accept_needs_the_permission(technician, qa, instrument, batch_260001):
+    staged, _ = stage(technician, instrument)
+    with unchanged(staged), pytest.raises(PermissionDenied):
+        imports.import_accept(actor=qa, staged=staged)

@@ -1,0 +1,160 @@
+"""Recipients and their weights (batches/services/recipients.py), called directly."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from batches.models import Recipient, WeightMeasurement
+from batches.services import recipients
+from tests.factories import RecipientFactory
+from tests.services.trail import assert_trailed, unchanged
+
+pytestmark = pytest.mark.django_db
+
+
+def today(days=0):
+    return timezone.localdate() + timedelta(days=days)
+
+
+def register(actor, **fields):
+    base = {
+        "subject_id": "CARNK-101",
+        "diagnosis": "NHL",
+        "weight_kg": Decimal("70.5"),
+        "weight_measured_on": today(),
+        "dose_level": "DL1",
+    }
+    return recipients.recipient_register(actor=actor, **{**base, **fields})
+
+
+def test_register_enrols_the_recipient_with_a_first_weight(clinical):
+    register(clinical)
+    recipient = Recipient.objects.get(subject_id="CARNK-101")
+    (weight,) = recipient.weights.all()
+    assert (recipient.diagnosis, recipient.dose_level, recipient.registered_by) == (
+        "NHL",
+        "DL1",
+        clinical,
+    )
+    assert (weight.weight_kg, weight.measured_on, weight.recorded_by) == (
+        Decimal("70.5"),
+        today(),
+        clinical,
+    )
+    assert_trailed(recipient, actor=clinical, reason="Recipient enrolled", label="insert")
+    assert_trailed(weight, actor=clinical, reason="Recipient enrolled", label="insert")
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"diagnosis": "flu"}, "diagnosis"),
+        ({"dose_level": "DL9"}, "dose_level"),
+        ({"weight_kg": Decimal("0")}, "weight_kg"),
+        ({"weight_kg": Decimal("401")}, "weight_kg"),
+        ({"weight_measured_on": today(1)}, "measured_on"),
+    ],
+    ids=["diagnosis", "dose-level", "weight-zero", "weight-too-high", "weighed-tomorrow"],
+)
+def test_register_refuses(clinical, fields, field):
+    with unchanged(), pytest.raises(ValidationError) as exc:
+        register(clinical, **fields)
+    assert field in exc.value.message_dict
+    assert not Recipient.objects.filter(subject_id="CARNK-101").exists()
+
+
+def test_register_refuses_a_subject_id_taken(clinical):
+    RecipientFactory(subject_id="CARNK-101")
+    with unchanged(), pytest.raises(ValidationError) as exc:
+        register(clinical)
+    assert "subject_id" in exc.value.message_dict
+
+
+def test_register_is_clinical(technician):
+    with unchanged(), pytest.raises(PermissionDenied):
+        register(technician)
+
+
+# --- update ---
+
+
+def test_update_changes_the_editable_fields_with_the_reason(clinical):
+    recipient = RecipientFactory(dose_level="DL2")
+    recipients.recipient_update(
+        actor=clinical,
+        recipient=recipient,
+        reason="Escalated by safety committee",
+        dose_level="DL3",
+        planned_infusion_on=today(14),
+    )
+    recipient.refresh_from_db()
+    assert (recipient.dose_level, recipient.planned_infusion_on) == ("DL3", today(14))
+    assert_trailed(recipient, actor=clinical, reason="Escalated by safety committee")
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [({"subject_id": "CARNK-999"}, "subject_id"), ({"dose_level": "DL9"}, "dose_level")],
+)
+def test_update_refuses_a_field_not_editable_or_a_bad_value(clinical, changes, field):
+    recipient = RecipientFactory()
+    with unchanged(recipient), pytest.raises(ValidationError) as exc:
+        recipients.recipient_update(actor=clinical, recipient=recipient, reason="r", **changes)
+    assert field in exc.value.message_dict
+
+
+def test_update_needs_a_reason(clinical):
+    recipient = RecipientFactory()
+    with unchanged(recipient), pytest.raises(ValidationError) as exc:
+        recipients.recipient_update(
+            actor=clinical, recipient=recipient, reason="", dose_level="DL1"
+        )
+    assert "reason" in exc.value.message_dict
+
+
+def test_update_is_clinical(qa):
+    recipient = RecipientFactory()
+    with unchanged(recipient), pytest.raises(PermissionDenied):
+        recipients.recipient_update(actor=qa, recipient=recipient, reason="r", dose_level="DL1")
+
+
+# --- weights ---
+
+
+def test_record_weight_adds_a_measurement(clinical):
+    recipient = RecipientFactory()
+    weight = recipients.recipient_record_weight(
+        actor=clinical, recipient=recipient, weight_kg=Decimal("68.0"), measured_on=today(-1)
+    )
+    assert WeightMeasurement.objects.filter(recipient=recipient).count() == 2
+    weight.refresh_from_db()
+    assert (weight.weight_kg, weight.recorded_by) == (Decimal("68.0"), clinical)
+    assert_trailed(weight, actor=clinical, reason="Body weight measured", label="insert")
+
+
+@pytest.mark.parametrize(
+    "weight_kg, measured_on, field",
+    [
+        (Decimal("-1"), today(), "weight_kg"),
+        (Decimal("450"), today(), "weight_kg"),
+        (Decimal("70"), today(1), "measured_on"),
+    ],
+)
+def test_record_weight_refuses(clinical, weight_kg, measured_on, field):
+    recipient = RecipientFactory()
+    with unchanged(recipient), pytest.raises(ValidationError) as exc:
+        recipients.recipient_record_weight(
+            actor=clinical, recipient=recipient, weight_kg=weight_kg, measured_on=measured_on
+        )
+    assert field in exc.value.message_dict
+
+
+def test_record_weight_is_clinical(technician):
+    recipient = RecipientFactory()
+    with unchanged(recipient), pytest.raises(PermissionDenied):
+        recipients.recipient_record_weight(
+            actor=technician, recipient=recipient, weight_kg=Decimal("70"), measured_on=today()
+        )

@@ -1,5 +1,5 @@
 """After infusion: adverse events, the iC9 safety switch, follow-up visits
-(batches/services/after_infusion.py), called directly."""
+(batches/services/clinical.py), called directly."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from batches.models import AdverseEvent, FollowUpVisit, SafetySwitchActivation
-from batches.services import after_infusion
+from batches.services import clinical as clinical_services
 from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("ice, grade", [(10, 0), (9, 1), (7, 1), (6, 2), (3, 2), (2, 3), (0, 3)])
 def test_ice_implied_icans_grade(ice, grade):
-    assert after_infusion.ice_implied_icans_grade(ice) == grade
+    assert clinical_services.ice_implied_icans_grade(ice) == grade
 
 
 # --- adverse events ---
@@ -26,7 +26,7 @@ def test_ice_implied_icans_grade(ice, grade):
 
 def report(actor, infusion, kind="crs", grade=2, ice_score=None, **changes):
     args = {"onset_at": timezone.now(), "description": "Fever 39.2 C", **changes}
-    return after_infusion.adverse_event_report(
+    return clinical_services.adverse_event_report(
         actor=actor, infusion=infusion, kind=kind, grade=grade, ice_score=ice_score, **args
     )
 
@@ -90,7 +90,7 @@ def test_report_is_clinical(infusion, technician):
 
 def activate(actor, infusion, dose="0.4", reason="Grade 3 ICANS", **changes):
     args = {"given_at": timezone.now(), **changes}
-    return after_infusion.safety_switch_record(
+    return clinical_services.safety_switch_record(
         actor=actor, infusion=infusion, dose_mg_per_kg=Decimal(dose), reason=reason, **args
     )
 
@@ -134,7 +134,7 @@ def test_follow_up_schedule_is_the_protocols_once(infusion):
     expected = [(label, day) for label, day in settings.FOLLOW_UP_SCHEDULE]
     assert [(v.visit, v.day) for v in visits] == expected
     assert all(v.due_at == infusion.started_at + timedelta(days=v.day) for v in visits)
-    after_infusion.follow_up_schedule(infusion=infusion)
+    clinical_services.follow_up_schedule(infusion=infusion)
     assert visits.count() == len(expected)
 
 
@@ -144,7 +144,7 @@ def visit(infusion, day):
 
 def test_follow_up_record(infusion, clinical):
     done_at = timezone.now()
-    after_infusion.follow_up_record(
+    clinical_services.follow_up_record(
         actor=clinical,
         visit=visit(infusion, 28),
         done_at=done_at,
@@ -172,18 +172,18 @@ def test_follow_up_record_refuses(infusion, clinical, day, changes, field):
     target = visit(infusion, day)
     args = {"done_at": timezone.now(), **changes}
     with unchanged(target), pytest.raises(ValidationError) as exc:
-        after_infusion.follow_up_record(actor=clinical, visit=target, **args)
+        clinical_services.follow_up_record(actor=clinical, visit=target, **args)
     assert field in exc.value.message_dict
 
 
 def test_follow_up_record_refuses_a_visit_already_recorded(infusion, clinical):
     target = visit(infusion, 3)
-    after_infusion.follow_up_record(actor=clinical, visit=target, done_at=timezone.now())
+    clinical_services.follow_up_record(actor=clinical, visit=target, done_at=timezone.now())
     with unchanged(target), pytest.raises(ValidationError, match="already recorded"):
-        after_infusion.follow_up_record(actor=clinical, visit=target, done_at=timezone.now())
+        clinical_services.follow_up_record(actor=clinical, visit=target, done_at=timezone.now())
 
 
 def test_follow_up_record_is_clinical(infusion, technician):
     target = visit(infusion, 3)
     with unchanged(target), pytest.raises(PermissionDenied):
-        after_infusion.follow_up_record(actor=technician, visit=target, done_at=timezone.now())
+        clinical_services.follow_up_record(actor=technician, visit=target, done_at=timezone.now())

@@ -1,7 +1,11 @@
 """Fixtures shared by the service tests (the project's own are in tests/conftest.py)."""
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from qc.models import QcTest, QcTestDefinition
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -71,3 +75,17 @@ def steps_done_batch(running_batch, technician):
 def record_steps(technician):
     """`record_steps(batch, codes)`: the technician records those steps of the template."""
     return lambda batch, codes=None: _record_steps(batch, technician, codes)
+
+
+@pytest.fixture
+def endotoxin(running_batch, approved_spec_set):
+    """An open endotoxin test of a batch in culture, due in ten hours."""
+    definition = QcTestDefinition.objects.get(spec_set__status="approved", code="endotoxin")
+    now = timezone.now()
+    return QcTest.objects.create(
+        batch=running_batch,
+        definition=definition,
+        triggered_at=now - timedelta(hours=1),
+        sample_due_at=now - timedelta(hours=1),
+        due_at=now + timedelta(hours=10),
+    )

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from batches.models import Batch, CellCount, CordBloodUnit, Deviation, ProcessTemplate
-from batches.services import batch_record
+from batches.services import batch_record, lifecycle
 from batches.services.batch_record import DeviationInput
 from carnk_mfg import isbt128
 from carnk_mfg.signatures import signatures_for
@@ -344,7 +344,7 @@ def deviate(actor, batch, kind="other", why="Dropped"):
 
 def test_open_deviation_locked_holds_an_active_batch_once(running_batch, technician):
     with transaction.atomic():
-        locked = batch_record.lock_batch(running_batch)
+        locked = lifecycle.lock_batch(running_batch)
         first = batch_record.open_deviation_locked(
             actor=technician, batch=locked, step=None, kind="other", what="a", why="b", impact="c"
         )

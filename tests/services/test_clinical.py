@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from batches.models import AdverseEvent, FollowUpVisit, SafetySwitchActivation
 from batches.services import clinical as clinical_services
+from qc.models import Notification
 from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +188,14 @@ def test_follow_up_record_is_clinical(infusion, technician):
     target = visit(infusion, 3)
     with unchanged(target), pytest.raises(PermissionDenied):
         clinical_services.follow_up_record(actor=technician, visit=target, done_at=timezone.now())
+
+
+def test_scan_flags_an_overdue_follow_up_visit_for_clinical(infusion, clinical):
+    visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
+    when = visit.due_at + timedelta(hours=1)
+    assert clinical_services.follow_up_overdue_scan(now=when) == 1
+    visit.refresh_from_db()
+    assert visit.overdue_flagged_at == when
+    assert {n.recipient for n in Notification.objects.filter(visit=visit)} == {clinical}
+    assert_trailed(visit, actor=None, reason="Follow-up overdue scan", label="update")
+    assert clinical_services.follow_up_overdue_scan(now=when) == 0

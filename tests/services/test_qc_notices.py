@@ -1,12 +1,15 @@
-"""Who is told, and the recall notice (qc/services/notices.py), called directly."""
+"""Who is told, the recall notice and the outbox (qc/services/notices.py), called directly."""
+
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from batches.models import LookbackEntry, Recall
 from carnk_mfg.roles import Role
-from qc.models import Notification
+from qc.models import Notification, QcAlert
 from qc.services import notices
 from tests.factories import UserFactory
 
@@ -74,3 +77,59 @@ def test_notify_recall_sends_nothing_before_the_recall_commits(
         notices.notify_recall(a_recall(planned_batch, qa))
     assert len(waiting) == 1 and mail.outbox == []
     assert not Notification.objects.filter(sent_at__isnull=False).exists()
+
+
+# --- the outbox the scans fill ---
+
+
+def queued(test, users, channel="email"):
+    alert = QcAlert.objects.create(test=test, kind="overdue", raised_at=timezone.now())
+    return [
+        Notification.objects.create(
+            alert=alert,
+            channel=channel,
+            recipient=user,
+            subject="QC overdue: Endotoxin",
+            body="Due",
+            created_at=timezone.now() - timedelta(minutes=len(users) - i),
+        )
+        for i, user in enumerate(users)
+    ]
+
+
+def test_send_outbox_delivers_each_notice_once(endotoxin, qc_analyst):
+    UserFactory(username="noemail", email="", role="qc_analyst")
+    users = [qc_analyst, type(qc_analyst).objects.get(username="noemail")]
+    email = queued(endotoxin, users)
+    assert notices.send_outbox() == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([qc_analyst.email, "noemail@localhost"])
+    assert all(n.sent_at for n in Notification.objects.filter(pk__in=[n.pk for n in email]))
+    assert notices.send_outbox() == 0
+    assert len(mail.outbox) == 2
+
+
+def test_send_outbox_delivers_in_app_notices_without_mail(endotoxin, qc_analyst):
+    (note,) = queued(endotoxin, [qc_analyst], channel="in_app")
+    assert notices.send_outbox() == 1
+    assert Notification.objects.get(pk=note.pk).sent_at is not None
+    assert mail.outbox == []
+
+
+def test_send_outbox_takes_at_most_its_limit_oldest_first(endotoxin, qc_analyst, other_analyst):
+    oldest, newest = queued(endotoxin, [qc_analyst, other_analyst])
+    assert notices.send_outbox(limit=1) == 1
+    assert Notification.objects.get(pk=oldest.pk).sent_at is not None
+    assert Notification.objects.get(pk=newest.pk).claimed_at is None
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionError("mail server down")
+
+
+def test_send_outbox_unclaims_what_fails_so_the_next_scan_retries(endotoxin, qc_analyst, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    (note,) = queued(endotoxin, [qc_analyst])
+    assert notices.send_outbox() == 0
+    note.refresh_from_db()
+    assert (note.claimed_at, note.sent_at) == (None, None)

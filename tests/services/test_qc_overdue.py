@@ -5,14 +5,11 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
-from batches.models import FollowUpVisit
 from qc.models import Notification, QcAlert, QcTest, QcTestDefinition
 from qc.selectors import overdue_q
 from qc.services import overdue
-from tests.factories import UserFactory
 from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
@@ -28,11 +25,6 @@ def a_test(batch, due_in_hours):
         sample_due_at=now - timedelta(hours=1),
         due_at=now + timedelta(hours=due_in_hours),
     )
-
-
-@pytest.fixture
-def endotoxin(running_batch, approved_spec_set):
-    return a_test(running_batch, 10)
 
 
 def test_unflagged_selects_open_unflagged_tests_soonest_first(running_batch, approved_spec_set):
@@ -81,70 +73,3 @@ def test_scan_leaves_closed_tests_alone(endotoxin):
     with unchanged(endotoxin):
         result = overdue.scan_overdue(now=endotoxin.due_at + timedelta(days=3))
     assert (result.due_soon, result.overdue, result.escalated) == (0, 0, 0)
-
-
-def test_scan_flags_an_overdue_follow_up_visit_for_clinical(infusion, clinical):
-    visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
-    when = visit.due_at + timedelta(hours=1)
-    assert overdue.scan_overdue(now=when).visits_overdue == 1
-    visit.refresh_from_db()
-    assert visit.overdue_flagged_at == when
-    assert {n.recipient for n in Notification.objects.filter(visit=visit)} == {clinical}
-    assert_trailed(visit, actor=None, reason="Follow-up overdue scan", label="update")
-    assert overdue.scan_overdue(now=when).visits_overdue == 0
-
-
-# --- the outbox ---
-
-
-def notices(test, users, channel="email"):
-    alert = QcAlert.objects.create(test=test, kind="overdue", raised_at=timezone.now())
-    return [
-        Notification.objects.create(
-            alert=alert,
-            channel=channel,
-            recipient=user,
-            subject="QC overdue: Endotoxin",
-            body="Due",
-            created_at=timezone.now() - timedelta(minutes=len(users) - i),
-        )
-        for i, user in enumerate(users)
-    ]
-
-
-def test_send_outbox_delivers_each_notice_once(endotoxin, qc_analyst):
-    UserFactory(username="noemail", email="", role="qc_analyst")
-    users = [qc_analyst, type(qc_analyst).objects.get(username="noemail")]
-    email = notices(endotoxin, users)
-    assert overdue.send_outbox() == 2
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([qc_analyst.email, "noemail@localhost"])
-    assert all(n.sent_at for n in Notification.objects.filter(pk__in=[n.pk for n in email]))
-    assert overdue.send_outbox() == 0
-    assert len(mail.outbox) == 2
-
-
-def test_send_outbox_delivers_in_app_notices_without_mail(endotoxin, qc_analyst):
-    (note,) = notices(endotoxin, [qc_analyst], channel="in_app")
-    assert overdue.send_outbox() == 1
-    assert Notification.objects.get(pk=note.pk).sent_at is not None
-    assert mail.outbox == []
-
-
-def test_send_outbox_takes_at_most_its_limit_oldest_first(endotoxin, qc_analyst, other_analyst):
-    oldest, newest = notices(endotoxin, [qc_analyst, other_analyst])
-    assert overdue.send_outbox(limit=1) == 1
-    assert Notification.objects.get(pk=oldest.pk).sent_at is not None
-    assert Notification.objects.get(pk=newest.pk).claimed_at is None
-
-
-class RefusingBackend(BaseEmailBackend):
-    def send_messages(self, email_messages):
-        raise ConnectionError("mail server down")
-
-
-def test_send_outbox_unclaims_what_fails_so_the_next_scan_retries(endotoxin, qc_analyst, settings):
-    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
-    (note,) = notices(endotoxin, [qc_analyst])
-    assert overdue.send_outbox() == 0
-    note.refresh_from_db()
-    assert (note.claimed_at, note.sent_at) == (None, None)

@@ -1,4 +1,4 @@
-"""QC specification sets and the QC plan (qc/services/specs.py and plan.py), called
+"""QC specification sets and the QC plan (qc/services/specs.py), called
 directly."""
 
 from datetime import timedelta
@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from carnk_mfg.signatures import signatures_for
 from qc.models import QcSpecSet, QcTest
-from qc.services import plan, specs
+from qc.services import specs
 from tests.factories import PASSWORD
 from tests.services.trail import assert_trailed, unchanged
 
@@ -40,7 +40,7 @@ def test_approving_a_new_version_retires_the_old(approved_spec_set, qa):
     )
     approve(qa, version_2)
     assert QcSpecSet.objects.get(pk=approved_spec_set.pk).status == "retired"
-    assert plan.approved_spec_set(approved_spec_set.template) == version_2
+    assert specs.approved_spec_set(approved_spec_set.template) == version_2
 
 
 def test_approve_refuses_a_panel_not_a_draft(approved_spec_set, qa):
@@ -64,15 +64,15 @@ def test_approve_refuses_a_wrong_password(draft_panel, qa):
 
 
 def test_approved_spec_set_is_none_until_qa_approves(draft_panel, qa):
-    assert plan.approved_spec_set(draft_panel.template) is None
+    assert specs.approved_spec_set(draft_panel.template) is None
     approve(qa, draft_panel)
-    assert plan.approved_spec_set(draft_panel.template) == draft_panel
+    assert specs.approved_spec_set(draft_panel.template) == draft_panel
 
 
 def test_plan_creates_the_tests_a_step_triggers_with_due_dates(steps_done_batch, qa):
     panel = approve(qa, QcSpecSet.objects.get(template=steps_done_batch.template, version=1))
     harvest = steps_done_batch.steps.get(template_step__code="harvest")
-    created = plan.qc_plan_for_step(executed_step=harvest)
+    created = specs.qc_plan_for_step(executed_step=harvest)
     tests = QcTest.objects.filter(batch=steps_done_batch).select_related("definition")
     assert {t.pk for t in tests} == {t.pk for t in created}
     assert {t.definition.code for t in tests} == set(
@@ -90,11 +90,11 @@ def test_plan_creates_the_tests_a_step_triggers_with_due_dates(steps_done_batch,
 def test_plan_creates_nothing_for_a_step_that_triggers_nothing(steps_done_batch, qa):
     approve(qa, QcSpecSet.objects.get(template=steps_done_batch.template, version=1))
     thaw = steps_done_batch.steps.get(template_step__code="thaw_isolation")
-    assert plan.qc_plan_for_step(executed_step=thaw) == []
+    assert specs.qc_plan_for_step(executed_step=thaw) == []
     assert not QcTest.objects.filter(batch=steps_done_batch).exists()
 
 
 def test_plan_creates_nothing_without_an_approved_panel(steps_done_batch):
     harvest = steps_done_batch.steps.get(template_step__code="harvest")
-    assert plan.qc_plan_for_step(executed_step=harvest) == []
+    assert specs.qc_plan_for_step(executed_step=harvest) == []
     assert not QcTest.objects.filter(batch=steps_done_batch).exists()

@@ -9,7 +9,7 @@ from batches.models import CellCount
 from qc.models import InstrumentImport
 
 pytestmark = pytest.mark.django_db
-FILES = Path(__file__).parent / "instrument_files"
+FILES = Path(__file__).parent.parent / "instrument_files"
 
 
 def test_upload_preview_accept(client, technician, instrument, batch_260001):

@@ -14,9 +14,9 @@ from django.utils import timezone
 from batches.models import CellCount, CordBloodUnit, CustodyEvent, WeightMeasurement
 from batches.services.batch_record import custody_record
 from carnk_mfg.fields import bounds
+from tests.api.test_donor import payload as unit_payload
 from tests.factories import RecipientFactory
-from tests.test_api_donor_units import payload as unit_payload
-from tests.test_web_units import register_data as unit_form_data
+from tests.web.test_donor import register_data as unit_form_data
 
 pytestmark = pytest.mark.django_db
 

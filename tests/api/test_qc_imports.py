@@ -10,7 +10,7 @@ from batches.models import CellCount
 from qc.models import InstrumentImport, InstrumentReading
 
 pytestmark = pytest.mark.django_db
-FILES = Path(__file__).parent / "instrument_files"
+FILES = Path(__file__).parent.parent / "instrument_files"
 URL = "/api/v1/imports/"
 
 

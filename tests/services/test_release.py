@@ -126,9 +126,9 @@ def test_formulate_refuses_a_wrong_password(in_qc_batch, technician):
 
 
 def test_record_review_signs_the_batch_record(formulated, qa):
-    """The review writes nothing but its signature (its trail event carries no who/why: see
-    the report; the signature row itself names the signer, meaning and record)."""
+    """The review writes nothing but its signature, trailed with who and why."""
     signature = release.batch_record_review(actor=qa, password=PASSWORD, batch=formulated)
+    assert_trailed(signature, actor=qa, reason=signature.record_label, label="insert")
     assert (signature.meaning, signature.attests, signature.signer) == (
         "reviewed",
         "batch_record",

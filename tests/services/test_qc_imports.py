@@ -3,6 +3,7 @@
 
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,7 @@ def test_stage_shows_a_count_that_disagrees_with_one_recorded(technician, instru
         measured_at=timezone.now(),
         total_cells_per_ml=5e6,
         viable_cells_per_ml=4e6,
-        volume_ml=100,
+        volume_ml=Decimal("100"),
     )
     staged, _ = stage(technician, instrument)
     assert [c["sample_id"] for c in staged.preview["conflicts"]] == ["CNK-260001-D07"]
@@ -141,7 +142,7 @@ def test_accept_leaves_out_a_conflicting_row(technician, instrument, batch_26000
         measured_at=timezone.now(),
         total_cells_per_ml=5e6,
         viable_cells_per_ml=4e6,
-        volume_ml=100,
+        volume_ml=Decimal("100"),
     )
     staged, _ = stage(technician, instrument)
     imports.import_accept(actor=technician, staged=staged)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -32,13 +33,16 @@ from batches.models import (
 from batches.selectors import bag_not_usable, performed_steps_of, release_readiness
 from batches.services.lifecycle import TransitionConflict, lock_batch, move_locked_batch
 from carnk_mfg.audit import gmp_write
-from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.signatures import signed_write
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DIVISION = re.compile(r"^[A-Z][0-9A-Z]$")  # ISBT 128 division code, e.g. A0, B0
 
 
-def _harvest_values(batch: Batch) -> dict:
+def _harvest_values(batch: Batch) -> dict[str, Any]:
     step = (
         ExecutedStep.objects.filter(batch=batch, template_step__is_harvest=True)
         .select_related("template_step")
@@ -46,15 +50,16 @@ def _harvest_values(batch: Batch) -> dict:
     )
     if step is None:
         raise ValidationError({"batch": "The batch has no recorded harvest."})
-    return step.values
+    values: dict[str, Any] = step.values  # the harvest step's recorded parameters, by name
+    return values
 
 
 def dose_units_formulate(
     *,
-    actor,
+    actor: User,
     password: str,
     batch: Batch,
-    bags: list[dict],
+    bags: list[dict[str, Any]],
     expires_at: datetime,
     request: HttpRequest | None = None,
 ) -> list[DoseUnit]:
@@ -130,14 +135,16 @@ def dose_units_formulate(
     return units
 
 
-def _four_eyes(batch: Batch, actor, doing: str) -> None:
+def _four_eyes(batch: Batch, actor: User, doing: str) -> None:
     if performed_steps_of(batch, actor):
         raise ValidationError(
             {"reviewer": f"You performed steps of this batch; another QA reviewer must {doing}."}
         )
 
 
-def batch_record_review(*, actor, password: str, batch: Batch, request: HttpRequest | None = None):
+def batch_record_review(
+    *, actor: User, password: str, batch: Batch, request: HttpRequest | None = None
+) -> ElectronicSignature:
     """QA's signed review of the whole batch record (the signature attests a manifest of it),
     by someone who performed no step of the batch."""
     with signed_write(
@@ -159,7 +166,7 @@ def batch_record_review(*, actor, password: str, batch: Batch, request: HttpRequ
 
 def batch_release_decide(
     *,
-    actor,
+    actor: User,
     password: str,
     batch: Batch,
     decision: str,
@@ -233,7 +240,7 @@ def batch_release_decide(
 
 
 def batch_recall(
-    *, actor, password: str, batch: Batch, reason: str, request: HttpRequest | None = None
+    *, actor: User, password: str, batch: Batch, reason: str, request: HttpRequest | None = None
 ) -> Recall:
     """QA recalls a released batch, signed."""
     if not (reason or "").strip():
@@ -252,7 +259,7 @@ def batch_recall(
     return recall
 
 
-def recall_locked_batch(*, actor, batch: Batch, reason: str, qc_test=None) -> Recall:
+def recall_locked_batch(*, actor: User, batch: Batch, reason: str, qc_test: Any = None) -> Recall:
     """Inside a transaction holding the batch lock: recall it at once. Every bag not yet
     infused is recalled (blocked at the bedside, refused for dose and issue); the lookback
     lists the bags already infused and their recipients; an open conditional release is
@@ -312,7 +319,7 @@ class DoseCalculation:
 
 
 def dose_calculate(
-    *, recipient: Recipient, dose_unit: DoseUnit, level: ProtocolDoseLevel, on=None
+    *, recipient: Recipient, dose_unit: DoseUnit, level: ProtocolDoseLevel, on: date | None = None
 ) -> DoseCalculation:
     """Dose = level x weight; volume = dose / CAR-NK concentration; shown with the arithmetic,
     and every reason the dose cannot be given."""
@@ -377,7 +384,7 @@ def dose_calculate(
 
 def dose_assign(
     *,
-    actor,
+    actor: User,
     dose_unit: DoseUnit,
     recipient: Recipient,
     level_code: str,

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Bodies over REQUEST_MAX_BYTES are refused before they are read.
+    "carnk_mfg.request_limits.RequestSizeLimitMiddleware",
     # Content-Security-Policy on every answer (policy below).
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -255,6 +257,19 @@ if PRODUCTION:
     # Signed-in sessions end with the browser and after 8 hours (11.300 good practice).
     SESSION_EXPIRE_AT_BROWSER_CLOSE = True
     SESSION_COOKIE_AGE = 8 * 3600
+
+# The largest request body accepted (an instrument export of up to 5 MB, in its form): larger
+# ones are refused by their Content-Length, unread, or cut off while streaming (413).
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=6 * 1024 * 1024)
+# A body that is not a file upload (JSON, form fields) is held in memory up to this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Uploaded files above this go to a temporary file, not memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "carnk_mfg.request_limits.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # A signed-in browser session ends after this long without a request (shared lab terminals;
 # pages warn two minutes before and offer to stay signed in).

@@ -33,3 +33,9 @@ urlpatterns = [
     path("", include("batches.web.urls")),
     path("", include("qc.web.urls")),
 ]
+
+# No answer of the API is HTML, whatever fails (carnk_mfg/request_limits.py).
+handler400 = "carnk_mfg.request_limits.bad_request"
+handler403 = "carnk_mfg.request_limits.permission_denied"
+handler404 = "carnk_mfg.request_limits.page_not_found"
+handler500 = "carnk_mfg.request_limits.server_error"

@@ -34,16 +34,13 @@ from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.people import printed_name
 from carnk_mfg.roles import require_permission
+from carnk_mfg.sign_in import SIGNING_LOCKED, signing_credentials
 from carnk_mfg.trail_writes import insert_signature, insert_signature_failure
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 WRONG_PASSWORD = "The password is not correct. The signature was refused and the attempt recorded."
-LOCKED_OUT = (
-    "This account is locked after repeated failed password entries. Ask an administrator to "
-    "unlock it."
-)
 
 # Each attestation takes the records of its own model.
 Attestation = Callable[[Any], dict[str, Any]]
@@ -116,10 +113,10 @@ def signature_authenticate(
     """Refuse (ValidationError on `password`) unless `password` is the signer's own.
     Call outside any transaction, so the refused attempt stays recorded."""
     request = _lockout_request(request)
-    credentials = {"username": signer.get_username()}
+    credentials = signing_credentials(signer)
     cause = None
     if AxesProxyHandler.is_locked(request, credentials):
-        cause = LOCKED_OUT
+        cause = SIGNING_LOCKED
     elif not password or not signer.check_password(password):
         cause = WRONG_PASSWORD
         user_login_failed.send(sender=__name__, credentials=credentials, request=request)

@@ -2,21 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import ObtainAuthToken
 
-from carnk_mfg import sessions, views
-
-
-class TokenView(ObtainAuthToken):
-    """`POST /api/v1/auth/token/` with username and password returns `{"token": ...}`."""
-
-    throttle_scope = "token"
-
+from carnk_mfg import sessions, sign_in, views
+from carnk_mfg.api.tokens import TokenView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", sign_in.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/stay-signed-in/", sessions.stay_signed_in, name="stay-signed-in"),
     path("admin/", admin.site.urls),

@@ -1,17 +1,12 @@
-"""Cross-cutting pages: health probes and the lockout answer. (The home page is the
+"""Cross-cutting pages: health probes. (The home page is the
 dashboard, `batches.web.dashboard`.)"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from carnk_mfg.signatures import LOCKED_OUT
 
 
 @never_cache
@@ -44,12 +39,3 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
     )
-
-
-def locked_out(
-    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
-) -> HttpResponse:
-    """django-axes lockout answer (for the login form, the API token endpoint and signing)."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": LOCKED_OUT}, status=403)
-    return render(request, "registration/locked_out.html", {"message": LOCKED_OUT}, status=403)

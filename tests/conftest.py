@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
@@ -22,6 +24,10 @@ def _media_and_mail(settings, tmp_path):
     # Tests travel in time between the requests of one session; the idle sign-out has its own
     # tests (tests/web/test_headers_and_sessions.py), which set the timeout they check.
     settings.SESSION_IDLE_TIMEOUT_MINUTES = 100 * 365 * 24 * 60
+    # Each test counts its sign-in attempts afresh (the throttles' counters, in Redis).
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    }
 
 
 @pytest.fixture(autouse=True)

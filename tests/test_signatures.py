@@ -1,10 +1,14 @@
 """E-signatures: password re-entry, meaning, content hash, refusal recorded, lockout."""
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 
 from batches.services import donor
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
+from carnk_mfg.sign_in import SIGNING_LOCKED
 from carnk_mfg.signatures import signature_intact, signatures_for
 from tests.factories import PASSWORD, CordBloodUnitFactory
 
@@ -66,19 +70,18 @@ def test_wrong_password_is_refused_recorded_and_changes_nothing(qa):
     assert "cord blood unit" in failure.record_label.lower()
 
 
-def test_wrong_signing_passwords_count_toward_login_lockout(qa, settings, client):
+def test_wrong_signing_passwords_lock_signing_but_not_signing_in(qa, settings, client):
     settings.AXES_FAILURE_LIMIT = 3
     unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     for _ in range(3):
         with pytest.raises(ValidationError):
             determine(qa, unit, password="wrong")
-    # Now even the right password is refused, for signing and for logging in.
+    # Now even the right password is refused for signing; signing in still works.
     with pytest.raises(ValidationError) as exc:
         determine(qa, unit)
-    assert "locked" in exc.value.message_dict["password"][0]
+    assert exc.value.message_dict["password"] == [SIGNING_LOCKED]
     response = client.post("/accounts/login/", {"username": qa.username, "password": PASSWORD})
-    assert response.status_code == 403
-    assert b"locked" in response.content
+    assert response.status_code == 302
 
 
 def test_empty_password_is_refused(qa):
@@ -87,23 +90,12 @@ def test_empty_password_is_refused(qa):
         determine(qa, unit, password="")
 
 
-def test_signing_login_and_api_lockouts_say_the_same_words(qa, settings, client, rf):
-    import json
+def test_each_lockout_says_what_is_locked(qa, rf):
+    from carnk_mfg.sign_in import LOGIN_LOCKED, locked_out, signing_credentials
 
-    from django.utils.html import escape
-
-    from carnk_mfg.signatures import LOCKED_OUT
-    from carnk_mfg.views import locked_out
-
-    settings.AXES_FAILURE_LIMIT = 2
-    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
-    for _ in range(2):
-        with pytest.raises(ValidationError):
-            determine(qa, unit, password="wrong")
-    with pytest.raises(ValidationError) as exc:
-        determine(qa, unit)
-    assert exc.value.message_dict["password"] == [LOCKED_OUT]
-    page = client.post("/accounts/login/", {"username": qa.username, "password": PASSWORD})
-    assert page.status_code == 403 and escape(LOCKED_OUT) in page.content.decode()
-    answer = locked_out(rf.post("/api/v1/auth/token/"))
-    assert answer.status_code == 403 and json.loads(answer.content) == {"detail": LOCKED_OUT}
+    login = locked_out(rf.post("/accounts/login/"), {"username": qa.username})
+    assert login.status_code == 403 and escape(LOGIN_LOCKED) in login.content.decode()
+    api = locked_out(rf.post("/api/v1/auth/token/"), {"username": qa.username})
+    assert api.status_code == 403 and json.loads(api.content) == {"detail": LOGIN_LOCKED}
+    signing = locked_out(rf.post("/api/v1/units/"), signing_credentials(qa))
+    assert json.loads(signing.content) == {"detail": SIGNING_LOCKED}

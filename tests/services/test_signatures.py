@@ -17,6 +17,7 @@ from batches.services import donor
 from batches.services.materials import material_lot_disposition
 from carnk_mfg import signatures
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
+from carnk_mfg.sign_in import SIGNING_LOCKED
 from tests.factories import PASSWORD, CordBloodUnitFactory, ReagentLotFactory
 from tests.services.trail import assert_trailed, unchanged
 
@@ -112,8 +113,8 @@ def test_authenticate_refuses_a_locked_account_even_the_right_password(qa, setti
             authenticate(qa, "wrong")
     with pytest.raises(ValidationError) as exc:
         authenticate(qa, PASSWORD)
-    assert exc.value.message_dict["password"] == [signatures.LOCKED_OUT]
-    assert SignatureFailure.objects.filter(cause=signatures.LOCKED_OUT).count() == 1
+    assert exc.value.message_dict["password"] == [SIGNING_LOCKED]
+    assert SignatureFailure.objects.filter(cause=SIGNING_LOCKED).count() == 1
 
 
 # --- the signed write ---

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_save
 
 
 def _sync_roles(sender: AppConfig, **kwargs: Any) -> None:
@@ -38,3 +38,21 @@ class CarnkMfgConfig(AppConfig):
         from carnk_mfg.sessions import start_activity
 
         user_logged_in.connect(start_activity, dispatch_uid="carnk_mfg.start_activity")
+        # API tokens end on a password change, a signing lockout and deactivation (knox
+        # itself refuses an inactive user's token).
+        from axes.signals import user_locked_out
+        from django.contrib.auth import get_user_model
+
+        from carnk_mfg.sign_in import (
+            revoke_tokens_on_password_change,
+            revoke_tokens_on_signing_lockout,
+        )
+
+        pre_save.connect(
+            revoke_tokens_on_password_change,
+            sender=get_user_model(),
+            dispatch_uid="carnk_mfg.revoke_tokens_on_password_change",
+        )
+        user_locked_out.connect(
+            revoke_tokens_on_signing_lockout, dispatch_uid="carnk_mfg.revoke_tokens_on_lockout"
+        )

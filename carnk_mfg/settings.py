@@ -5,6 +5,7 @@ With no DATABASE_URL / REDIS_URL the app uses the embedded PostgreSQL and Redis 
 the deployment hardening that `manage.py check --deploy` looks for.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -43,7 +44,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Kept only for its migrations' history: user tokens are knox's (hashed, expiring).
     "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -191,7 +194,7 @@ APP_DB_ROLE = env.str("APP_DB_ROLE", default="carnk_app")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "qc.authentication.InstrumentKeyAuthentication",
-        "carnk_mfg.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -204,6 +207,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "carnk_mfg.api.errors.exception_handler",
+}
+# User API tokens (django-rest-knox): stored as hashes, valid for API_TOKEN_HOURS from issue,
+# revoked on a password change, a signing lockout and deactivation (carnk_mfg/sign_in.py).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.float("API_TOKEN_HOURS", default=10.0)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CAR-NK manufacturing tracker API",

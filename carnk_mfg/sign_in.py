@@ -16,9 +16,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from knox.models import AuthToken
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
@@ -141,3 +143,36 @@ def locked_out(
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=403)
     return render(request, "registration/locked_out.html", {"message": message}, status=403)
+
+
+# --- user API tokens end with the trust they rest on ---
+
+
+def revoke_api_tokens(user: User) -> int:
+    """End every API token of `user` (instrument keys are separate and untouched)."""
+    deleted: int = AuthToken.objects.filter(user=user).delete()[0]
+    return deleted
+
+
+def revoke_tokens_on_password_change(sender: Any, instance: User, **kwargs: Any) -> None:
+    """pre_save of a user: a new password ends the tokens issued under the old one."""
+    if instance.pk is None:
+        return
+    stored = type(instance)._default_manager.filter(pk=instance.pk).values("password").first()
+    if stored is not None and stored["password"] != instance.password:
+        revoke_api_tokens(instance)
+
+
+def revoke_tokens_on_signing_lockout(sender: Any, username: str = "", **kwargs: Any) -> None:
+    """django-axes user_locked_out: a signing lock ends the person's API tokens (whoever
+    holds their session or token is failing their password). A sign-in lock is per client
+    address and set off by anyone, so it revokes nothing."""
+    if not is_signing_key(username):
+        return
+    person = (
+        get_user_model()
+        ._default_manager.filter(username=username.removeprefix(SIGNING_KEY_PREFIX))
+        .first()
+    )
+    if person is not None:
+        revoke_api_tokens(person)

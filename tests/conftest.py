@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from carnk_mfg.roles import Role
@@ -112,8 +112,8 @@ class TokenClient(APIClient):
     """An API client that `as_user(u)` authenticates with u's API token."""
 
     def as_user(self, user: User) -> "TokenClient":
-        token, _ = Token.objects.get_or_create(user=user)
-        self.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _stored, token = AuthToken.objects.create(user=user)
+        self.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return self
 
 

@@ -1,8 +1,14 @@
 """Guessing passwords: throttled per client address and per username, locked per username
 and address for signing in, and never able to lock a signed-in person's e-signature."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
+from knox.models import AuthToken
 
 from batches.services import donor
 from carnk_mfg.sign_in import LOGIN_LOCKED, TOO_MANY_ATTEMPTS
@@ -83,3 +89,69 @@ def test_signing_in_goes_on_when_the_throttles_cache_is_down(client, qa, setting
 def test_the_token_endpoint_answers_missing_fields_per_field(client):
     answer = client.post(TOKEN, {}, REMOTE_ADDR=GUESSER)
     assert answer.status_code == 400 and set(answer.json()) == {"username", "password"}
+
+
+# --- API tokens ---
+
+
+def issue(client, user, address=QA_TERMINAL):
+    answer = token_attempt(client, user.username, PASSWORD, address)
+    assert answer.status_code == 200
+    return answer.json()["token"]
+
+
+def works(client, token):
+    return client.get("/api/v1/batches/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+
+
+def test_each_sign_in_issues_a_new_token_kept_only_as_a_hash(client, qa):
+    first, second = issue(client, qa), issue(client, qa)
+    assert first != second and works(client, first) and works(client, second)
+    stored = AuthToken.objects.filter(user=qa)
+    assert stored.count() == 2
+    assert not stored.filter(digest__in=[first, second]).exists()
+
+
+def test_a_token_lapses_after_its_lifetime(client, qa, settings):
+    token = issue(client, qa)
+    lifetime = settings.REST_KNOX["TOKEN_TTL"]
+    with time_machine.travel(timezone.now() + lifetime - timedelta(minutes=1), tick=False):
+        assert works(client, token)
+    with time_machine.travel(timezone.now() + lifetime + timedelta(minutes=1), tick=False):
+        answer = client.get("/api/v1/batches/", HTTP_AUTHORIZATION=f"Token {token}")
+        assert answer.status_code == 401
+
+
+def test_a_password_change_ends_the_tokens(client, qa, technician):
+    mine, theirs = issue(client, qa), issue(client, technician)
+    qa.set_password("a-new-and-long-password-2026")
+    qa.save()
+    assert not works(client, mine) and works(client, theirs)
+
+
+def test_saving_a_user_without_a_new_password_keeps_the_tokens(client, qa):
+    token = issue(client, qa)
+    qa.first_name = "Quinn"
+    qa.save()
+    assert works(client, token)
+
+
+def test_deactivation_ends_the_tokens(client, qa):
+    token = issue(client, qa)
+    type(qa).objects.filter(pk=qa.pk).update(is_active=False)
+    assert not works(client, token)
+
+
+def test_a_signing_lockout_ends_the_persons_tokens_a_sign_in_lockout_does_not(client, qa, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    token = issue(client, qa)
+    for _ in range(2):
+        token_attempt(client, qa.username, "guess", GUESSER)
+    assert works(client, token)  # anyone can set off a sign-in lock: it revokes nothing
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
+    for _ in range(2):
+        with pytest.raises(ValidationError):
+            donor.cord_blood_unit_determine_eligibility(
+                actor=qa, password="wrong", unit=unit, eligibility="eligible", notes=""
+            )
+    assert not works(client, token)

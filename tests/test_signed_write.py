@@ -65,11 +65,11 @@ def race(first, second) -> dict:
 
 def api_post(user, url, body):
     """A request through the API, as from another browser (its own client and connection)."""
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     return lambda: client.post(url, body, format="json")
 
 

@@ -1,7 +1,8 @@
 """`POST /api/v1/auth/token/`: a user's API token for a username and password.
 
 Throttled and locked like the login page (carnk_mfg/sign_in.py): too many attempts get a 429
-with Retry-After, a username locked from this address a 403 with the lockout message.
+with Retry-After, a username locked from this address a 403 with the lockout message. Tokens
+are django-rest-knox's: a new one per sign-in, kept as a hash, expiring (REST_KNOX).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from knox.models import AuthToken
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,7 +40,10 @@ class TokenView(APIView):
     @extend_schema(
         request=CredentialsSerializer,
         responses={
-            200: inline_serializer("TokenOut", {"token": serializers.CharField()}),
+            200: inline_serializer(
+                "TokenOut",
+                {"token": serializers.CharField(), "expiry": serializers.DateTimeField()},
+            ),
             400: OpenApiResponse(description="Missing fields, or wrong username or password"),
             403: OpenApiResponse(DETAIL, description="Locked after repeated wrong passwords"),
             429: OpenApiResponse(DETAIL, description="Too many attempts; see Retry-After"),
@@ -64,5 +68,6 @@ class TokenView(APIView):
             return Response(
                 {"non_field_errors": [WRONG_CREDENTIALS]}, status=status.HTTP_400_BAD_REQUEST
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        # A new token each time, stored only as its hash; it lapses after API_TOKEN_HOURS.
+        stored, token = AuthToken.objects.create(user=user)
+        return Response({"token": token, "expiry": stored.expiry})

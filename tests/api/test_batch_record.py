@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from batches.models import Batch, Deviation, ExecutedStep
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def unit(db):
-    return CordBloodUnitFactory(din="G123498654321")
+    return CordBloodUnitFactory.create(din="G123498654321")
 
 
 @pytest.fixture
@@ -297,69 +298,62 @@ def test_two_concurrent_transitions_one_wins_one_409(
     assert Batch.objects.get(lot_number=lot).state == "in_process"
 
 
-def test_detail_and_list_query_counts_do_not_grow(
-    api, technician, approved_template, lots, django_assert_num_queries
-):
-    from tests.factories import CordBloodUnitFactory as Unit
-
-    client = api.as_user(technician)
-
-    def make_batch(n_counts, with_steps=True):
-        unit = Unit()
-        with planned_days_ago(30):
-            r = client.post(
-                "/api/v1/batches/",
-                {
-                    "source_unit": unit.din,
-                    "template": approved_template.pk,
-                    "unit_fraction_used_pct": "100",
-                },
-                format="json",
-            )
-        lot = r.json()["lot_number"]
-        batch = Batch.objects.get(lot_number=lot)
-        if not with_steps:
-            return lot
-        start(client, batch)
-        day0 = timezone.now() - timedelta(days=15)
-        for code, at, values, materials in step_payloads(day0, din=unit.din):
-            post_step(client, batch, code, at, values, materials)
-        for i in range(n_counts):
-            client.post(
-                f"/api/v1/batches/{lot}/counts/",
-                {
-                    "day": min(i, 14),
-                    "measured_at": (day0 + timedelta(hours=i)).isoformat(),
-                    "total_cells_per_ml": 1e6 + i,
-                    "viable_cells_per_ml": 9e5,
-                    "volume_ml": "10",
-                },
-                format="json",
-            )
+def make_batch_through_the_api(client, template, n_counts, with_steps=True):
+    """A batch planned (and, with steps, started, every step and `n_counts` counts recorded)
+    through the API; its lot number."""
+    unit = CordBloodUnitFactory.create()
+    with planned_days_ago(30):
+        r = client.post(
+            "/api/v1/batches/",
+            {"source_unit": unit.din, "template": template.pk, "unit_fraction_used_pct": "100"},
+            format="json",
+        )
+    lot = r.json()["lot_number"]
+    batch = Batch.objects.get(lot_number=lot)
+    if not with_steps:
         return lot
+    start(client, batch)
+    day0 = timezone.now() - timedelta(days=15)
+    for code, at, values, materials in step_payloads(day0, din=unit.din):
+        post_step(client, batch, code, at, values, materials)
+    for i in range(n_counts):
+        client.post(
+            f"/api/v1/batches/{lot}/counts/",
+            {
+                "day": min(i, 14),
+                "measured_at": (day0 + timedelta(hours=i)).isoformat(),
+                "total_cells_per_ml": 1e6 + i,
+                "viable_cells_per_ml": 9e5,
+                "volume_ml": "10",
+            },
+            format="json",
+        )
+    return lot
 
-    small = make_batch(1)
 
-    def count_queries(url):
-        # The query log is a bounded deque shared by all captures: count right away.
-        from django.test.utils import CaptureQueriesContext
+def count_queries(client, url):
+    """The queries one GET of `url` makes, and its answer."""
+    # The query log is a bounded deque shared by all captures: count right away.
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response.json()
 
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url)
-        assert response.status_code == 200
-        return len(ctx.captured_queries), response.json()
 
-    one, _ = count_queries(f"/api/v1/batches/{small}/")
-    big = make_batch(50)
-    fifty, body = count_queries(f"/api/v1/batches/{big}/")
+def test_detail_and_list_query_counts_do_not_grow(api, technician, approved_template, lots):
+    client = api.as_user(technician)
+    small = make_batch_through_the_api(client, approved_template, 1)
+    one, _ = count_queries(client, f"/api/v1/batches/{small}/")
+    big = make_batch_through_the_api(client, approved_template, 50)
+    fifty, body = count_queries(client, f"/api/v1/batches/{big}/")
     assert len(body["counts"]) == 50 and len(body["steps"]) == 5
     assert fifty == one, (one, fifty)
-    list_two, body = count_queries("/api/v1/batches/")
+    list_two, body = count_queries(client, "/api/v1/batches/")
     assert body["count"] == 2
     for _ in range(48):
-        make_batch(0, with_steps=False)
-    list_fifty, body = count_queries("/api/v1/batches/")
+        make_batch_through_the_api(client, approved_template, 0, with_steps=False)
+    list_fifty, body = count_queries(client, "/api/v1/batches/")
     assert body["count"] == 50
     assert list_fifty == list_two, (list_two, list_fifty)
     print(f"QUERIES batch detail={one} list={list_two}")

@@ -99,7 +99,7 @@ def test_malformed_bodies_are_400(api, technician, body):
 
 
 def test_eligibility_then_allocation(api, qa, clinical):
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     r = api.as_user(qa).post(
         f"{URL}{unit.din}/eligibility/",
         {"eligibility": "eligible", "password": PASSWORD},
@@ -115,7 +115,7 @@ def test_eligibility_then_allocation(api, qa, clinical):
 
 
 def test_allocating_an_ineligible_unit_takes_the_urgent_need_record(api, clinical):
-    unit = CordBloodUnitFactory(eligibility="incomplete", status="quarantined")
+    unit = CordBloodUnitFactory.create(eligibility="incomplete", status="quarantined")
     r = api.as_user(clinical).post(
         f"{URL}{unit.din}/allocate/",
         {
@@ -130,8 +130,8 @@ def test_allocating_an_ineligible_unit_takes_the_urgent_need_record(api, clinica
 
 
 def test_list_filters_and_search(api, qc_analyst):
-    CordBloodUnitFactory(status="available", source_bank="Alpha")
-    CordBloodUnitFactory(status="quarantined", source_bank="Beta")
+    CordBloodUnitFactory.create(status="available", source_bank="Alpha")
+    CordBloodUnitFactory.create(status="quarantined", source_bank="Beta")
     client = api.as_user(qc_analyst)
     assert client.get(URL, {"status": "quarantined"}).json()["count"] == 1
     assert client.get(URL, {"search": "Alpha"}).json()["count"] == 1
@@ -139,7 +139,7 @@ def test_list_filters_and_search(api, qc_analyst):
 
 
 def test_history_and_signatures_endpoints(api, qa):
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     api.as_user(qa).post(
         f"{URL}{unit.din}/eligibility/",
         {"eligibility": "eligible", "password": PASSWORD},
@@ -155,7 +155,7 @@ def test_history_and_signatures_endpoints(api, qa):
 
 def test_list_query_count_does_not_grow(api, qc_analyst, django_assert_max_num_queries):
     client = api.as_user(qc_analyst)
-    CordBloodUnitFactory()
+    CordBloodUnitFactory.create()
     with django_assert_max_num_queries(8) as few:
         client.get(URL)
     CordBloodUnitFactory.create_batch(30)

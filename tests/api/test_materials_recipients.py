@@ -101,7 +101,7 @@ def test_recipient_register_update_weight(api, clinical):
     ],
 )
 def test_bad_weights(api, clinical, body, field):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     r = api.as_user(clinical).post(
         f"/api/v1/recipients/{recipient.subject_id}/weights/", body, format="json"
     )

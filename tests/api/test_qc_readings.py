@@ -3,6 +3,7 @@
 import threading
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -10,6 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from batches.models import CellCount
+from carnk_mfg.audit import audit_history
 from qc.models import InstrumentReading
 from tests.conftest import planned_days_ago
 
@@ -49,7 +51,7 @@ def test_readings_become_counts_with_the_instrument_as_actor(
     assert [c.day for c in counts] == [0, 3]
     assert counts[0].source == "instrument" and counts[0].recorded_by == instrument.user
     assert counts[0].total_viable_cells == pytest.approx(1.8e8)
-    event = CellCount.pgh_event_model.objects.filter(pgh_obj_id=counts[0].pk).get()
+    event = audit_history(counts[0]).get()
     assert event.pgh_context["actor_kind"] == "instrument"
     assert event.pgh_context["actor_name"] == "instrument VCB-0042"
 
@@ -170,9 +172,9 @@ def test_concurrent_identical_requests_create_one_record_each(
     with planned_days_ago(30):
         batch = batch_create(
             actor=technician,
-            source_unit=CordBloodUnitFactory(),
+            source_unit=CordBloodUnitFactory.create(),
             template=approved_template,
-            unit_fraction_used_pct=100,
+            unit_fraction_used_pct=Decimal(100),
         )
     batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
     instrument = instrument_register(
@@ -214,19 +216,19 @@ def test_impossible_offset_in_measured_at_is_an_item_error(instrument_key, runni
 
 def _typed_refusal(technician, batch, body) -> dict:
     """What the typed count path (the technician's form and API) says about the same count."""
-    from decimal import Decimal
-
     from django.core.exceptions import ValidationError
     from django.utils.dateparse import parse_datetime
 
     from batches.services.batch_record import cell_count_record
 
+    measured_at = parse_datetime(body["measured_at"])
+    assert measured_at is not None
     with pytest.raises(ValidationError) as refused:
         cell_count_record(
             actor=technician,
             batch=batch,
             day=int(body["sample_id"].rsplit("-D", 1)[1]),
-            measured_at=parse_datetime(body["measured_at"]),
+            measured_at=measured_at,
             total_cells_per_ml=body["total_cells_per_ml"],
             viable_cells_per_ml=body["viable_cells_per_ml"],
             volume_ml=Decimal(str(body["volume_ml"])),

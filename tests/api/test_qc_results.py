@@ -47,7 +47,7 @@ def test_result_then_review_through_the_api(api, qc_analyst, planned_batch, appr
     )
     assert r.status_code == 200, r.json()
     assert r.json()["in_spec"] is True and r.json()["state"] == "resulted"
-    other = UserFactory(username="qc-second", role="qc_analyst")
+    other = UserFactory.create(username="qc-second", role="qc_analyst")
     r = api.as_user(other).post(
         f"/api/v1/qc-tests/{test.pk}/review/", {"password": PASSWORD}, format="json"
     )
@@ -113,7 +113,7 @@ def test_overdue_is_open_and_past_due_whether_flagged_or_not(
     from qc.services import results
 
     now = timezone.now().replace(microsecond=0)
-    reviewer = UserFactory(username="qc-second", role="qc_analyst")
+    reviewer = UserFactory.create(username="qc-second", role="qc_analyst")
     with time_machine.travel(now, tick=False):
         reviewed = make_test(planned_batch, at=now - timedelta(hours=30))
         scan_overdue()
@@ -166,6 +166,6 @@ def test_the_overdue_claim_reads_its_partial_index(planned_batch, approved_spec_
         # A nearly empty table is cheaper to read whole; ask whether the index *can* serve.
         cursor.execute("SET LOCAL enable_seqscan = off")
     claim = unflagged(flag_field="overdue_flagged_at", selects=overdue_q(now=timezone.now()))
-    plan = claim.select_for_update(skip_locked=True, of=("self",)).values_list("id")
-    plan = plan[:CLAIM_LIMIT].explain()
+    claimed = claim.select_for_update(skip_locked=True, of=("self",)).values_list("id")
+    plan = claimed[:CLAIM_LIMIT].explain()
     assert "qctest_overdue_scan" in plan, plan

@@ -506,9 +506,9 @@ def test_create_on_an_ineligible_unit_needs_the_urgent_need_record(approved_temp
 
     from tests.factories import UserFactory
 
-    planner = UserFactory(username="tech-clinic", role="technician")
+    planner = UserFactory.create(username="tech-clinic", role="technician")
     planner.groups.add(Group.objects.get(name="clinical"))
-    unit = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
+    unit = CordBloodUnitFactory.create(eligibility="ineligible", status="quarantined")
     with unchanged(unit), pytest.raises(ValidationError) as exc:
         plan(planner, approved_template, unit)
     assert "urgent medical need" in exc.value.message_dict["urgent_need_justification"][0]

@@ -46,9 +46,21 @@ def actor_label(actor: User | AnonymousUser | None) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def audited(*, actor: User | AnonymousUser | None, reason: str, **extra: Any) -> Iterator[None]:
-    """Attach who and why to every trail row written inside the block."""
-    with pghistory.context(**actor_label(actor), reason=reason, **extra):
-        yield
+    """Attach who and why to every trail row written inside the block.
+
+    Blocks nest (accepting an import submits its readings): pghistory keeps one context per
+    outermost block and merges inner metadata into it for good, so the outer block's who and
+    why are put back when an inner block ends; otherwise the rows written after it would
+    carry the inner reason.
+    """
+    with pghistory.context() as context:
+        outer = dict(context.metadata)
+        context.metadata.update(**actor_label(actor), reason=reason, **extra)
+        try:
+            yield
+        finally:
+            context.metadata.clear()
+            context.metadata.update(outer)
 
 
 class AuditContextMiddleware:

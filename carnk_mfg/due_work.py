@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
@@ -24,21 +24,23 @@ from carnk_mfg.audit import audited
 
 CLAIM_LIMIT = 5000  # per question per scan; a backlog drains over the next minutes
 
+M = TypeVar("M", bound=Model)
 
-def unflagged(rows: QuerySet, *, flag_field: str, selects: Q) -> QuerySet:
+
+def unflagged(rows: QuerySet[M], *, flag_field: str, selects: Q) -> QuerySet[M]:
     """The rows a question selects (`selects`, which says "still open") whose flag is still
     unset, soonest due first."""
     return rows.filter(selects, **{f"{flag_field}__isnull": True}).order_by("due_at")
 
 
 def claim(
-    candidates: QuerySet,
+    candidates: QuerySet[M],
     *,
     flag_field: str,
     now: datetime,
     related: Sequence[str] = (),
     limit: int = CLAIM_LIMIT,
-) -> list[Any]:
+) -> list[M]:
     """Inside a transaction: lock and flag up to `limit` of `candidates` (from `unflagged`).
     Another scan skips the locked rows, and the UPDATE re-checks the flag, so each row is
     claimed by exactly one scan. Returns the rows claimed, with `related` joined."""
@@ -49,20 +51,22 @@ def claim(
     )
     if not ids:
         return []
-    model: type[Model] = candidates.model
-    model.objects.filter(id__in=ids, **{f"{flag_field}__isnull": True}).update(**{flag_field: now})
-    return list(model.objects.filter(id__in=ids).select_related(*related))
+    # The model's default manager: for the rows scanned (QC tests, follow-up visits) it is
+    # their one manager, `objects`.
+    manager = candidates.model._default_manager
+    manager.filter(id__in=ids, **{f"{flag_field}__isnull": True}).update(**{flag_field: now})
+    return list(manager.filter(id__in=ids).select_related(*related))
 
 
 def flag_once(
-    candidates: QuerySet,
+    candidates: QuerySet[M],
     *,
     flag_field: str,
     now: datetime,
-    announce: Callable[[list[Any]], object],
+    announce: Callable[[list[M]], object],
     reason: str,
     related: Sequence[str] = (),
-) -> list[Any]:
+) -> list[M]:
     """One question of a scan, in its own audited transaction (the trail names `reason`, and
     no person): claim the rows, then `announce(rows)` writes their notices, so a flag is never
     set without its notice nor a notice written for a row another scan flagged."""

@@ -8,8 +8,11 @@ application's own role holds no INSERT on these tables and cannot choose the tim
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
+import pghistory
+import pghistory.config
 from django.db import connection
 
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
@@ -24,9 +27,18 @@ TRAIL_WRITER_FUNCTIONS = (SIGNATURE_FUNCTION, SIGNATURE_FAILURE_FUNCTION)
 
 
 def _call(function: str, arguments: list[Any]) -> int:
+    # pghistory hands its who/why to the database only ahead of statements that are not
+    # SELECTs, so a signature written by this SELECT would be trailed with no context (or
+    # the last statement's). Set the current context in the same round trip.
     placeholders = ", ".join(["%s"] * len(arguments))
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT "public".{function}({placeholders})', arguments)  # noqa: S608
+    with pghistory.context() as context, connection.cursor() as cursor:
+        metadata = json.dumps(context.metadata, cls=pghistory.config.json_encoder())
+        cursor.execute(
+            "SELECT set_config('pghistory.context_id', %s, true), "
+            "set_config('pghistory.context_metadata', %s, true); "
+            f'SELECT "public".{function}({placeholders})',  # noqa: S608
+            [str(context.id), metadata, *arguments],
+        )
         row = cursor.fetchone()
     if row is None:  # the functions return the new row's id, always
         raise RuntimeError(f"{function} returned no row")

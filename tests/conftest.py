@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from carnk_mfg.roles import Role
@@ -47,7 +49,7 @@ def password():
 
 
 def _user(role):
-    return UserFactory(username=f"{role}1", role=role)
+    return UserFactory.create(username=f"{role}1", role=role)
 
 
 @pytest.fixture
@@ -80,7 +82,7 @@ def every_gmp_role(db):
     """One account in every role that writes GMP records, for tests that try every form."""
     from django.contrib.auth.models import Group
 
-    user = UserFactory(username="all-hands", role=Role.TECHNICIAN)
+    user = UserFactory.create(username="all-hands", role=Role.TECHNICIAN)
     for role in (Role.QC_ANALYST, Role.QA, Role.CLINICAL):
         user.groups.add(Group.objects.get(name=role))
     return user
@@ -97,20 +99,19 @@ def users_by_role(technician, qc_analyst, qa, clinical, admin_user):
     }
 
 
+class TokenClient(APIClient):
+    """An API client that `as_user(u)` authenticates with u's API token."""
+
+    def as_user(self, user: User) -> "TokenClient":
+        token, _ = Token.objects.get_or_create(user=user)
+        self.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return self
+
+
 @pytest.fixture
 def api():
     """An API client; `api.as_user(u)` authenticates with u's API token."""
-    from rest_framework.authtoken.models import Token
-
-    client = APIClient()
-
-    def as_user(user):
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    client.as_user = as_user
-    return client
+    return TokenClient()
 
 
 @pytest.fixture
@@ -131,11 +132,11 @@ def lots(db):
     from tests.factories import FeederLotFactory, ReagentLotFactory, VectorLotFactory
 
     return {
-        "vector": VectorLotFactory(lot_number="RV-1"),
-        "feeder": FeederLotFactory(lot_number="FD-1"),
-        "il2": ReagentLotFactory(lot_number="IL2-1", reagent="il2"),
-        "retronectin": ReagentLotFactory(lot_number="RN-1", reagent="retronectin"),
-        "isolation": ReagentLotFactory(lot_number="ISO-1", reagent="isolation"),
+        "vector": VectorLotFactory.create(lot_number="RV-1"),
+        "feeder": FeederLotFactory.create(lot_number="FD-1"),
+        "il2": ReagentLotFactory.create(lot_number="IL2-1", reagent="il2"),
+        "retronectin": ReagentLotFactory.create(lot_number="RN-1", reagent="retronectin"),
+        "isolation": ReagentLotFactory.create(lot_number="ISO-1", reagent="isolation"),
     }
 
 
@@ -155,16 +156,18 @@ def approved_spec_set(db, qa, approved_template):
 def planned_batch(db, technician, approved_template, lots):
     """A batch for recipient CARNK-QC (72.5 kg) on a fresh eligible unit, planned 30 days
     ago so its steps can be recorded on their days since."""
+    from decimal import Decimal
+
     from batches.services.batch_record import batch_create
     from tests.factories import CordBloodUnitFactory, RecipientFactory
 
-    unit, recipient = CordBloodUnitFactory(), RecipientFactory(subject_id="CARNK-QC")
+    unit, recipient = CordBloodUnitFactory.create(), RecipientFactory.create(subject_id="CARNK-QC")
     with planned_days_ago(30):
         return batch_create(
             actor=technician,
             source_unit=unit,
             template=approved_template,
-            unit_fraction_used_pct=100,
+            unit_fraction_used_pct=Decimal("100"),
             intended_recipient=recipient,
         )
 
@@ -174,6 +177,7 @@ def batch_260001(technician, approved_template, lots):
     """Batch CNK-260001 in process, the lot the sample instrument files name; planned before
     their measurements (January 2026), since a count may not predate its batch."""
     from datetime import UTC, datetime
+    from decimal import Decimal
 
     from django.utils import timezone
 
@@ -185,9 +189,9 @@ def batch_260001(technician, approved_template, lots):
     with planned_days_ago(since.total_seconds() / 86400):
         batch = batch_create(
             actor=technician,
-            source_unit=CordBloodUnitFactory(),
+            source_unit=CordBloodUnitFactory.create(),
             template=approved_template,
-            unit_fraction_used_pct=100,
+            unit_fraction_used_pct=Decimal("100"),
             lot_number="CNK-260001",
         )
     return batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
@@ -276,7 +280,7 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
     from tests.batch_steps import formulate, result_all
 
     with planned_days_ago(1 / 24):
-        result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
+        result_all(in_qc_batch, qc_analyst, UserFactory.create(username="qc-b", role="qc_analyst"))
         formulate(in_qc_batch, technician, ("A0", "B0"))
         release.batch_record_review(actor=qa, password=PASSWORD, batch=in_qc_batch)
         release.batch_release_decide(

@@ -3,10 +3,10 @@ factories make the plain rows that tests start from."""
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import factory
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from batches.models import (
@@ -14,6 +14,7 @@ from batches.models import (
     Eligibility,
     FeederLot,
     LotStatus,
+    MaterialLot,
     RcrResult,
     ReagentLot,
     Recipient,
@@ -25,10 +26,24 @@ from carnk_mfg import isbt128
 
 PASSWORD = "Correct-Horse-42"
 
+# Calling a factory (`UserFactory()`) is typed as the factory itself; tests that use the row
+# call `.create()`, which is typed as the model and does the same (the create strategy).
 
-class UserFactory(factory.django.DjangoModelFactory):
+
+def set_password(user: User, create: bool, extracted: str | None, **kwargs: Any) -> None:
+    user.set_password(extracted or PASSWORD)
+    if create:
+        user.save(update_fields=["password"])
+
+
+def join_role(user: User, create: bool, extracted: str | None, **kwargs: Any) -> None:
+    if create and extracted:
+        user.groups.add(Group.objects.get(name=extracted))
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
@@ -37,23 +52,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@lab.example")
 
-    @factory.post_generation
-    def password(self, create, extracted, **kwargs):
-        self.set_password(extracted or PASSWORD)
-        if create:
-            self.save(update_fields=["password"])
-
-    @factory.post_generation
-    def role(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+    password = factory.PostGeneration(set_password)
+    role = factory.PostGeneration(join_role)
 
 
 def make_din(n: int) -> str:
     return f"G1234{timezone.now():%y}{n:06d}"
 
 
-class CordBloodUnitFactory(factory.django.DjangoModelFactory):
+class CordBloodUnitFactory(factory.django.DjangoModelFactory[CordBloodUnit]):
     class Meta:
         model = CordBloodUnit
 
@@ -87,7 +94,10 @@ def check_char(din: str) -> str:
     return isbt128.check_character(din)
 
 
-class _LotFactory(factory.django.DjangoModelFactory):
+Lot = TypeVar("Lot", bound=MaterialLot)
+
+
+class _LotFactory(factory.django.DjangoModelFactory[Lot]):
     manufacturer = "Acme Bio"
     received_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     expiry_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=300))
@@ -96,7 +106,7 @@ class _LotFactory(factory.django.DjangoModelFactory):
     registered_at = factory.LazyFunction(timezone.now)
 
 
-class VectorLotFactory(_LotFactory):
+class VectorLotFactory(_LotFactory[VectorLot]):
     class Meta:
         model = VectorLot
 
@@ -105,7 +115,7 @@ class VectorLotFactory(_LotFactory):
     rcr_result = RcrResult.NEGATIVE
 
 
-class FeederLotFactory(_LotFactory):
+class FeederLotFactory(_LotFactory[FeederLot]):
     class Meta:
         model = FeederLot
 
@@ -114,7 +124,7 @@ class FeederLotFactory(_LotFactory):
     irradiated_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=10))
 
 
-class ReagentLotFactory(_LotFactory):
+class ReagentLotFactory(_LotFactory[ReagentLot]):
     class Meta:
         model = ReagentLot
 
@@ -122,7 +132,7 @@ class ReagentLotFactory(_LotFactory):
     reagent = "il2"
 
 
-class RecipientFactory(factory.django.DjangoModelFactory):
+class RecipientFactory(factory.django.DjangoModelFactory[Recipient]):
     class Meta:
         model = Recipient
         skip_postgeneration_save = True
@@ -137,7 +147,7 @@ class RecipientFactory(factory.django.DjangoModelFactory):
     )
 
 
-class WeightMeasurementFactory(factory.django.DjangoModelFactory):
+class WeightMeasurementFactory(factory.django.DjangoModelFactory[WeightMeasurement]):
     class Meta:
         model = WeightMeasurement
 

@@ -38,7 +38,7 @@ def name_of(path: Path) -> str:
 def imported_modules(tree: ast.AST, package: str) -> list[tuple[int, str, list[str]]]:
     """(line, module, names) of every import statement, at module level or inside a function;
     relative imports are resolved against `package`."""
-    found = []
+    found: list[tuple[int, str, list[str]]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name, []) for alias in node.names]

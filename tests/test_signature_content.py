@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def released(api, in_qc_batch, technician, qc_analyst, qa):
-    result_all(in_qc_batch, qc_analyst, UserFactory(username="qc-b", role="qc_analyst"))
+    result_all(in_qc_batch, qc_analyst, UserFactory.create(username="qc-b", role="qc_analyst"))
     formulate(in_qc_batch, technician)
     lot = in_qc_batch.lot_number
     client = api.as_user(qa)
@@ -85,6 +85,7 @@ def test_a_change_to_what_was_attested_shows(
 ):
     if change == "step":
         step = ExecutedStep.objects.filter(batch=released).first()
+        assert step is not None
         ExecutedStep.objects.filter(pk=step.pk).update(values={**step.values, "notes": "edited"})
     elif change == "count":
         CellCount.objects.create(
@@ -131,7 +132,7 @@ def test_the_eligibility_signature_outlives_allocation_and_moves(api, qa, techni
     from batches.services import donor
     from tests.factories import CordBloodUnitFactory
 
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     r = api.as_user(qa).post(
         f"/api/v1/donor-units/{unit.din}/eligibility/",
         {"eligibility": "eligible", "notes": "", "password": PASSWORD},

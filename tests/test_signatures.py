@@ -18,7 +18,7 @@ def determine(qa, unit, password=PASSWORD):
 
 
 def test_signature_holds_printed_name_time_meaning_and_content_hash(qa):
-    unit = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
+    unit = determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
     (sig,) = signatures_for(unit)
     assert sig.printed_name == qa.get_full_name()
     assert sig.meaning == "approved"
@@ -31,7 +31,7 @@ def test_signature_holds_printed_name_time_meaning_and_content_hash(qa):
 def test_moving_or_allocating_the_unit_does_not_cry_wolf(qa, technician):
     """The eligibility signature attests the determination, not where the unit is stored or
     whether it was later allocated."""
-    unit = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
+    unit = determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
     donor.cord_blood_unit_move(
         actor=technician, unit=unit, freezer="F2", rack="1", box="2", position="3", reason="move"
     )
@@ -46,7 +46,7 @@ def test_moving_or_allocating_the_unit_does_not_cry_wolf(qa, technician):
 def test_a_change_to_what_eligibility_rests_on_shows(qa):
     from batches.models import CordBloodUnit
 
-    unit = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
+    unit = determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
     CordBloodUnit.objects.filter(pk=unit.pk).update(maternal_markers={"HIV-1/2": "positive"})
     unit.refresh_from_db()
     (sig,) = signatures_for(unit)
@@ -54,7 +54,7 @@ def test_a_change_to_what_eligibility_rests_on_shows(qa):
 
 
 def test_wrong_password_is_refused_recorded_and_changes_nothing(qa):
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     with pytest.raises(ValidationError) as exc:
         determine(qa, unit, password="not-my-password")
     assert "password is not correct" in exc.value.message_dict["password"][0]
@@ -68,7 +68,7 @@ def test_wrong_password_is_refused_recorded_and_changes_nothing(qa):
 
 def test_wrong_signing_passwords_count_toward_login_lockout(qa, settings, client):
     settings.AXES_FAILURE_LIMIT = 3
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     for _ in range(3):
         with pytest.raises(ValidationError):
             determine(qa, unit, password="wrong")
@@ -82,7 +82,7 @@ def test_wrong_signing_passwords_count_toward_login_lockout(qa, settings, client
 
 
 def test_empty_password_is_refused(qa):
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     with pytest.raises(ValidationError):
         determine(qa, unit, password="")
 
@@ -96,7 +96,7 @@ def test_signing_login_and_api_lockouts_say_the_same_words(qa, settings, client,
     from carnk_mfg.views import locked_out
 
     settings.AXES_FAILURE_LIMIT = 2
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     for _ in range(2):
         with pytest.raises(ValidationError):
             determine(qa, unit, password="wrong")

@@ -76,9 +76,9 @@ def api_post(user, url, body):
 def test_an_allocation_made_meanwhile_is_seen_under_the_lock(qa):
     """Before, eligibility read the unit's state, then locked it: a unit allocated in between
     went back to quarantined (or available) and lost its allocation."""
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     CordBloodUnit.objects.filter(pk=unit.pk).update(eligibility="eligible", status="available")
-    clinician = UserFactory(username="clinic-race", role="clinical")
+    clinician = UserFactory.create(username="clinic-race", role="clinical")
     outcome = race(
         lambda: donor.cord_blood_unit_allocate(actor=clinician, unit=unit, reason="Batch"),
         api_post(
@@ -98,8 +98,8 @@ def test_an_allocation_made_meanwhile_is_seen_under_the_lock(qa):
 def test_two_releases_of_one_lot_at_once_sign_once(qa):
     """Before, the lot's status was checked before the lock: both requests released it and
     two release signatures stood on one disposition."""
-    lot = VectorLotFactory(status="quarantined")
-    qa2 = UserFactory(username="qa-two", role="qa")
+    lot = VectorLotFactory.create(status="quarantined")
+    qa2 = UserFactory.create(username="qa-two", role="qa")
     outcome = race(
         lambda: materials.material_lot_disposition(
             actor=qa,
@@ -124,7 +124,7 @@ def test_a_signed_write_must_sign(qa):
     """The helper refuses to finish a block that forgot its signature: nothing is kept."""
     from carnk_mfg.signatures import signed_write
 
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with pytest.raises(RuntimeError, match="without a signature"):
         with signed_write(
             actor=qa,

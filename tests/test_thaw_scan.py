@@ -47,7 +47,7 @@ def nothing_saved():
 
 @pytest.mark.parametrize("form", ["typed", "barcode"])
 def test_another_units_din_is_refused_naming_both(api, technician, running_batch, form):
-    other = CordBloodUnitFactory()
+    other = CordBloodUnitFactory.create()
     scanned = other.din + other.check_character if form == "typed" else barcode(other.din)
     response = thaw(api, technician, running_batch, scanned)
     assert response.status_code == 400

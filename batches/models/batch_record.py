@@ -42,7 +42,7 @@ DECISION_FOR_STATE = {S.RELEASED: "release", S.REJECTED: "reject"}
 
 # (from, to) pairs the database allows. Who may ask for each, and through which service, is
 # in batches.services.lifecycle; a test keeps the two equal.
-DB_TRANSITIONS = [
+DB_TRANSITIONS: list[tuple[str, str]] = [
     (S.PLANNED, S.IN_PROCESS),
     (S.IN_PROCESS, S.HARVESTED),
     (S.HARVESTED, S.IN_QC),

@@ -44,7 +44,7 @@ def batch_signatures(batch) -> tuple[list[dict], dict]:
     return rows, by_step
 
 
-def next_template_step(batch):
+def next_template_step(batch: Batch) -> TemplateStep | None:
     """The first template step not yet recorded on the batch, or None when all are."""
     done = ExecutedStep.objects.filter(batch=batch).values("template_step_id")
     return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
@@ -18,6 +19,9 @@ from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
 from carnk_mfg.timeutil import check_happened
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # A unit whose eligibility QA may still determine: once allocated, consumed or discarded the
 # determination is part of the record that led to its use.
 ELIGIBILITY_OPEN = (UnitStatus.RECEIVED, UnitStatus.QUARANTINED, UnitStatus.AVAILABLE)
@@ -29,7 +33,7 @@ def _locked(unit: CordBloodUnit) -> CordBloodUnit:
 
 def cord_blood_unit_register(
     *,
-    actor,
+    actor: User,
     password: str,
     din: str,
     check_character: str,
@@ -51,16 +55,12 @@ def cord_blood_unit_register(
     hla_c: str = "",
     hla_drb1: str = "",
     kir_ligand_group: str = "",
-    maternal_markers: dict | None = None,
+    maternal_markers: dict[str, Any] | None = None,
     reason: str = "Cord blood unit received and registered",
     request: HttpRequest | None = None,
 ) -> CordBloodUnit:
     """Register a received unit; manual entry of the DIN requires its check character."""
-    try:
-        din = isbt128.verify_check_character(din, check_character)
-    except isbt128.DINError as exc:
-        field = "check_character" if "check character" in str(exc) else "din"
-        raise ValidationError({field: str(exc)}) from exc
+    din = _din_checked(din, check_character)
     unit = CordBloodUnit(
         din=din,
         product_code=product_code,
@@ -87,11 +87,39 @@ def cord_blood_unit_register(
         registered_at=timezone.now(),
     )
     _validate_unit(unit)
+    _check_unit_times(collected_at=collected_at, cryopreserved_at=cryopreserved_at)
+    _save_registration(unit, din, actor=actor, password=password, reason=reason, request=request)
+    return unit
+
+
+def _din_checked(din: str, check_character: str) -> str:
+    """The DIN as typed, once its check character confirms it was typed right."""
+    try:
+        return isbt128.verify_check_character(din, check_character)
+    except isbt128.DINError as exc:
+        field = "check_character" if "check character" in str(exc) else "din"
+        raise ValidationError({field: str(exc)}) from exc
+
+
+def _check_unit_times(*, collected_at: datetime, cryopreserved_at: datetime) -> None:
+    """Neither the collection nor the cryopreservation is in the future."""
     errors: dict[str, str] = {}
     check_happened(errors, "collected_at", collected_at, what="The collection")
     check_happened(errors, "cryopreserved_at", cryopreserved_at, what="The cryopreservation")
     if errors:
         raise ValidationError(errors)
+
+
+def _save_registration(
+    unit: CordBloodUnit,
+    din: str,
+    *,
+    actor: User,
+    password: str,
+    reason: str,
+    request: HttpRequest | None,
+) -> None:
+    """Save the new unit under the registering person's signature."""
     try:
         with signed_write(
             actor=actor,
@@ -107,7 +135,6 @@ def cord_blood_unit_register(
     except IntegrityError as exc:
         # Two registrations of one DIN at once: the unique index decides.
         raise ValidationError({"din": f"DIN {din} is already registered."}) from exc
-    return unit
 
 
 def _validate_unit(unit: CordBloodUnit) -> None:
@@ -126,7 +153,14 @@ def _validate_unit(unit: CordBloodUnit) -> None:
 
 
 def cord_blood_unit_move(
-    *, actor, unit: CordBloodUnit, freezer: str, rack: str, box: str, position: str, reason: str
+    *,
+    actor: User,
+    unit: CordBloodUnit,
+    freezer: str,
+    rack: str,
+    box: str,
+    position: str,
+    reason: str,
 ) -> CordBloodUnit:
     with gmp_write(actor=actor, permission="batches.store_cordbloodunit", reason=reason):
         unit = _locked(unit)
@@ -142,7 +176,7 @@ def cord_blood_unit_move(
 
 def cord_blood_unit_determine_eligibility(
     *,
-    actor,
+    actor: User,
     password: str,
     unit: CordBloodUnit,
     eligibility: str,
@@ -187,7 +221,7 @@ def cord_blood_unit_determine_eligibility(
 
 def cord_blood_unit_allocate(
     *,
-    actor,
+    actor: User,
     unit: CordBloodUnit,
     reason: str,
     urgent_need_justification: str = "",
@@ -204,7 +238,9 @@ def cord_blood_unit_allocate(
         )
 
 
-def allocate_locked_unit(*, actor, unit: CordBloodUnit, justification="", physician=""):
+def allocate_locked_unit(
+    *, actor: User, unit: CordBloodUnit, justification: str = "", physician: str = ""
+) -> CordBloodUnit:
     """The allocation rule, for callers already inside `gmp_write` holding the unit's lock
     (this service, and batch planning, which allocates an eligible unit on its first batch)."""
     if unit.eligibility == Eligibility.PENDING:
@@ -221,7 +257,7 @@ def allocate_locked_unit(*, actor, unit: CordBloodUnit, justification="", physic
     if unit.eligibility != Eligibility.ELIGIBLE:
         # Using an ineligible or incomplete unit is a medical decision, not a lab one.
         require_permission(actor, "batches.allocate_cordbloodunit")
-        errors = {}
+        errors: dict[str, str] = {}
         if not justification.strip():
             errors["urgent_need_justification"] = (
                 f"The donor is {unit.eligibility}: allocation needs a documented urgent "
@@ -243,7 +279,7 @@ def allocate_locked_unit(*, actor, unit: CordBloodUnit, justification="", physic
     return unit
 
 
-def cord_blood_unit_discard(*, actor, unit: CordBloodUnit, reason: str) -> CordBloodUnit:
+def cord_blood_unit_discard(*, actor: User, unit: CordBloodUnit, reason: str) -> CordBloodUnit:
     with gmp_write(actor=actor, permission="batches.discard_cordbloodunit", reason=reason):
         unit = _locked(unit)
         if unit.status in (UnitStatus.CONSUMED, UnitStatus.DISCARDED):

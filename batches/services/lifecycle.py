@@ -12,6 +12,7 @@ release decision, so no path around this module can do it either.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -25,6 +26,9 @@ from carnk_mfg.errors import Conflict
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class TransitionConflict(Conflict):
@@ -107,7 +111,7 @@ def refusal_for(to_state: str, from_state: str) -> str:
 
 def batch_transition(
     *,
-    actor,
+    actor: User,
     batch: Batch,
     to_state: str,
     reason: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -15,7 +16,12 @@ from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
 
-LOT_MODELS = {"vector": VectorLot, "feeder": FeederLot, "reagent": ReagentLot}
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# A registered lot is one of these kinds; MaterialLot holds only the fields they share.
+Lot = VectorLot | FeederLot | ReagentLot
+LOT_MODELS: dict[str, type[Lot]] = {"vector": VectorLot, "feeder": FeederLot, "reagent": ReagentLot}
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,8 @@ def lot_usability(lot: MaterialLot, *, on: date | None = None) -> Usability:
 
 
 def material_lot_register(
-    *, actor, kind: str, reason: str = "Material lot received", **fields
-) -> MaterialLot:
+    *, actor: User, kind: str, reason: str = "Material lot received", **fields: Any
+) -> Lot:
     """Register a received lot; it starts quarantined until QA releases it."""
     model = LOT_MODELS.get(kind)
     if model is None:
@@ -70,20 +76,21 @@ def material_lot_register(
 
 def material_lot_disposition(
     *,
-    actor,
+    actor: User,
     password: str,
-    lot: MaterialLot,
+    lot: Lot,
     status: str,
     reason: str,
     request: HttpRequest | None = None,
-) -> MaterialLot:
+) -> Lot:
     """QA releases, rejects or re-quarantines a lot, with an e-signature."""
     if status not in LotStatus.values:
         raise ValidationError({"status": "Choose released, rejected or quarantined."})
-    meaning = {
+    meanings: dict[str, str] = {
         LotStatus.RELEASED: SignatureMeaning.RELEASED,
         LotStatus.REJECTED: SignatureMeaning.REJECTED,
-    }.get(status, SignatureMeaning.REVIEWED)
+    }
+    meaning = meanings.get(status, SignatureMeaning.REVIEWED)
     with signed_write(
         actor=actor,
         password=password,
@@ -113,7 +120,7 @@ def material_lot_disposition(
     return lot
 
 
-def material_lot_quarantine(*, actor, lot: MaterialLot, reason: str) -> MaterialLot:
+def material_lot_quarantine(*, actor: User, lot: Lot, reason: str) -> Lot:
     """Put a lot on hold at once (a supplier recall, a suspected problem): no signature is
     needed to stop use; releasing it again is a signed disposition."""
     perm = f"batches.disposition_{lot._meta.model_name}"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from batches.models import Recipient, WeightMeasurement
 from carnk_mfg.audit import gmp_write, validate_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 EDITABLE_FIELDS = (
     "diagnosis",
@@ -25,13 +29,13 @@ EDITABLE_FIELDS = (
 
 def recipient_register(
     *,
-    actor,
+    actor: User,
     subject_id: str,
     diagnosis: str,
     weight_kg: Decimal,
     weight_measured_on: date,
     reason: str = "Recipient enrolled",
-    **fields,
+    **fields: Any,
 ) -> Recipient:
     recipient = Recipient(
         subject_id=subject_id,
@@ -49,7 +53,9 @@ def recipient_register(
     return recipient
 
 
-def recipient_update(*, actor, recipient: Recipient, reason: str, **changes) -> Recipient:
+def recipient_update(
+    *, actor: User, recipient: Recipient, reason: str, **changes: Any
+) -> Recipient:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({f: "This field cannot be changed here." for f in unknown})
@@ -64,7 +70,7 @@ def recipient_update(*, actor, recipient: Recipient, reason: str, **changes) -> 
 
 def recipient_record_weight(
     *,
-    actor,
+    actor: User,
     recipient: Recipient,
     weight_kg: Decimal,
     measured_on: date,
@@ -76,7 +82,9 @@ def recipient_record_weight(
         )
 
 
-def _add_weight(*, actor, recipient, weight_kg, measured_on) -> WeightMeasurement:
+def _add_weight(
+    *, actor: User, recipient: Recipient, weight_kg: Decimal, measured_on: date
+) -> WeightMeasurement:
     if measured_on and measured_on > timezone.localdate():
         raise ValidationError({"measured_on": "A weight cannot be measured in the future."})
     weight = WeightMeasurement(

@@ -3,6 +3,8 @@ changes (database triggers refuse it); a change is a new draft version."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.http import HttpRequest
@@ -13,10 +15,13 @@ from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signed_write
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def template_approve(
     *,
-    actor,
+    actor: User,
     password: str,
     template: ProcessTemplate,
     reason: str = "Template approved for use",
@@ -48,7 +53,7 @@ def template_approve(
     return locked
 
 
-def template_new_version(*, actor, template: ProcessTemplate, reason: str) -> ProcessTemplate:
+def template_new_version(*, actor: User, template: ProcessTemplate, reason: str) -> ProcessTemplate:
     """Copy a template, steps and parameters into the next draft version for editing."""
     with gmp_write(actor=actor, permission="batches.add_processtemplate", reason=reason):
         latest = ProcessTemplate.objects.filter(code=template.code).aggregate(v=Max("version"))["v"]
@@ -72,7 +77,7 @@ def template_new_version(*, actor, template: ProcessTemplate, reason: str) -> Pr
     return draft
 
 
-def _fields(param: StepParameter) -> dict:
+def _fields(param: StepParameter) -> dict[str, Any]:
     return {
         f.name: getattr(param, f.name)
         for f in StepParameter._meta.concrete_fields

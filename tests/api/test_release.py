@@ -127,7 +127,9 @@ def test_coa_prints_the_username_of_people_without_a_name(api, in_qc_batch, qc_a
     from batches.services.batch_record import deviation_open
 
     reviewer = UserFactory(username="qc-noname", role="qc_analyst", first_name="", last_name="")
-    opener = UserFactory(username="tech-noname", role="technician", first_name="", last_name="")
+    opener = UserFactory.create(
+        username="tech-noname", role="technician", first_name="", last_name=""
+    )
     result_all(in_qc_batch, qc_analyst, reviewer)
     deviation_open(
         actor=opener,

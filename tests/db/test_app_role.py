@@ -91,7 +91,7 @@ def test_the_connection_is_the_app_role_and_no_superuser(app_db):
 
 def test_the_owner_may_still_tell_a_trigger_to_skip_itself():
     """Data repairs keep pgtrigger's behaviour; this also shows the names used below work."""
-    lot = ReagentLotFactory(status="quarantined")
+    lot = ReagentLotFactory.create(status="quarantined")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(*ignoring(pgid("batches.ReagentLot:update_update")))
         cursor.execute("UPDATE batches_reagentlot SET status = 'released' WHERE id = %s", [lot.pk])
@@ -99,7 +99,7 @@ def test_the_owner_may_still_tell_a_trigger_to_skip_itself():
 
 
 def test_ignoring_the_trail_trigger_does_not_keep_a_lot_release_out_of_the_trail(app_db):
-    lot = ReagentLotFactory(status="quarantined")
+    lot = ReagentLotFactory.create(status="quarantined")
     app_db(
         ignoring(pgid("batches.ReagentLot:update_update")),
         ("SELECT set_config('pghistory.context_metadata', %s, true)", ['{"reason": "quiet"}']),
@@ -112,7 +112,7 @@ def test_ignoring_the_trail_trigger_does_not_keep_a_lot_release_out_of_the_trail
 
 
 def test_ignoring_every_trigger_does_not_keep_a_change_out_of_the_trail(app_db):
-    lot = ReagentLotFactory(status="quarantined")
+    lot = ReagentLotFactory.create(status="quarantined")
     app_db(
         ignoring(*every_trigger()),
         ("UPDATE batches_reagentlot SET manufacturer = 'Quiet' WHERE id = %s", [lot.pk]),
@@ -127,7 +127,7 @@ def held_batch(approved_template, qa):
     now = timezone.now()
     batch = Batch.objects.create(
         lot_number="CARNK-ROLE-1",
-        source_unit=CordBloodUnitFactory(),
+        source_unit=CordBloodUnitFactory.create(),
         template=approved_template,
         coi_identifier=make_din(990001),
         unit_fraction_used_pct=100,
@@ -293,7 +293,7 @@ def test_every_trail_table_has_the_truncate_guard():
 
 @pytest.mark.parametrize("table", [LOT_EVENTS, SIGNATURES, FAILURES])
 def test_truncate_is_refused_to_the_app_role_and_to_the_owner(app_db, qa, table):
-    ReagentLotFactory()
+    ReagentLotFactory.create()
     app_db((SIGN, [qa.pk, ContentType.objects.get_for_model(Batch).pk]))
     with pytest.raises(errors.InsufficientPrivilege):
         app_db(ignoring(*every_trigger()), f"TRUNCATE {table}")
@@ -339,7 +339,7 @@ def test_the_app_role_cannot_take_a_guard_away(app_db, attempt):
 def test_a_temporary_table_does_not_catch_the_trail_row():
     """The trail's trigger functions look only in the real schema (even for the owner, who
     may create temporary tables)."""
-    lot = ReagentLotFactory()
+    lot = ReagentLotFactory.create()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {LOT_EVENTS} (LIKE public.{LOT_EVENTS})")
         cursor.execute(
@@ -355,7 +355,7 @@ def test_a_temporary_table_does_not_catch_the_trail_row():
 
 
 def test_the_app_role_writes_records_and_they_are_trailed(app_db):
-    user = UserFactory()
+    user = UserFactory.create()
     today = timezone.localdate()
     _, ((lot_id,),), _ = app_db(
         ("SELECT set_config('pghistory.context_metadata', %s, true)", ['{"reason": "received"}']),
@@ -394,7 +394,7 @@ def test_the_signature_service_works_as_the_app_role(qa, django_as_app_role):
     from batches.services import donor
     from tests.factories import PASSWORD
 
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     with pytest.raises(ValidationError):
         donor.cord_blood_unit_determine_eligibility(
             actor=qa, password="wrong", unit=unit, eligibility="eligible", notes=""

@@ -34,7 +34,7 @@ def events(event_model, obj):
 
 
 def test_service_write_records_who_why_and_new_values(qa):
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     donor.cord_blood_unit_determine_eligibility(
         actor=qa, password=PASSWORD, unit=unit, eligibility="eligible", notes=""
     )
@@ -47,7 +47,7 @@ def test_service_write_records_who_why_and_new_values(qa):
 
 
 def test_old_and_new_values_are_readable_as_a_diff(technician, qa):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     donor.cord_blood_unit_move(
         actor=technician,
         unit=unit,
@@ -65,7 +65,7 @@ def test_old_and_new_values_are_readable_as_a_diff(technician, qa):
 
 
 def test_api_write_is_captured_with_the_api_user(api, clinical):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     response = api.as_user(clinical).patch(
         f"/api/v1/recipients/{recipient.subject_id}/",
         {"dose_level": "DL3", "reason": "Escalated by safety committee"},
@@ -84,7 +84,7 @@ def test_admin_action_is_captured_with_the_admin_user(client, qa):
     admin_user = qa
     admin_user.is_staff = True
     admin_user.save()
-    lot = ReagentLotFactory()
+    lot = ReagentLotFactory.create()
     client.force_login(admin_user)
     response = client.post(
         "/admin/batches/reagentlot/",
@@ -114,7 +114,7 @@ def test_queryset_update_is_captured():
 
 
 def test_bulk_create_is_captured():
-    user = UserFactory()
+    user = UserFactory.create()
     now = timezone.now()
     created = Recipient.objects.bulk_create(
         [
@@ -133,7 +133,7 @@ def test_bulk_create_is_captured():
 
 
 def test_raw_sql_update_and_delete_are_captured():
-    lot = ReagentLotFactory()
+    lot = ReagentLotFactory.create()
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE batches_reagentlot SET manufacturer = 'Raw SQL' WHERE id = %s", [lot.pk]
@@ -144,7 +144,7 @@ def test_raw_sql_update_and_delete_are_captured():
 
 
 def test_trail_time_is_wall_clock_not_transaction_start():
-    lot = ReagentLotFactory()
+    lot = ReagentLotFactory.create()
     with transaction.atomic():
         ReagentLot.objects.filter(pk=lot.pk).update(manufacturer="A")
         with connection.cursor() as cursor:
@@ -182,7 +182,7 @@ def test_form_write_is_captured(client, technician):
 
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET pgh_label = 'forged'", "DELETE FROM {t}"])
 def test_trail_rows_refuse_update_and_delete_even_for_the_owner(statement):
-    ReagentLotFactory()
+    ReagentLotFactory.create()
     with pytest.raises(DatabaseError, match="Cannot (update|delete)|protect"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement.format(t=LotEvent._meta.db_table))
@@ -191,7 +191,7 @@ def test_trail_rows_refuse_update_and_delete_even_for_the_owner(statement):
 
 
 def test_signatures_refuse_update_and_delete(qa):
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     donor.cord_blood_unit_determine_eligibility(
         actor=qa, password=PASSWORD, unit=unit, eligibility="eligible", notes=""
     )
@@ -216,7 +216,7 @@ def test_signatures_refuse_update_and_delete(qa):
 def test_app_role_cannot_switch_off_or_bypass_the_protection(attempt):
     """As the production role, even telling pgtrigger to ignore its trigger does not help:
     the role lacks the privilege, and it does not own the table to drop the trigger."""
-    ReagentLotFactory()
+    ReagentLotFactory.create()
     grant_app_role("carnk_app")
     table = LotEvent._meta.db_table
     assert table in trail_tables()
@@ -232,7 +232,7 @@ def test_app_role_cannot_switch_off_or_bypass_the_protection(attempt):
 
 def test_app_role_can_still_do_its_work():
     """The same role can write GMP records, and so append to the trail."""
-    user = UserFactory()
+    user = UserFactory.create()
     grant_app_role("carnk_app")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL ROLE carnk_app")

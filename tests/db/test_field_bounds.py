@@ -115,7 +115,7 @@ def test_the_database_constraint_holds_the_same_bound(technician, qa, running_ba
 
 @pytest.mark.parametrize("value, taken", WEIGHT)
 def test_weight_through_the_api(api, clinical, value, taken):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     r = api.as_user(clinical).post(
         f"/api/v1/recipients/{recipient.subject_id}/weights/",
         {"weight_kg": value, "measured_on": timezone.localdate().isoformat()},
@@ -131,7 +131,7 @@ def test_weight_through_the_api(api, clinical, value, taken):
 
 @pytest.mark.parametrize("value, taken", WEIGHT)
 def test_weight_on_the_recipient_page(client, clinical, value, taken):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     client.force_login(clinical)
     response = client.post(
         recipient.get_absolute_url(),

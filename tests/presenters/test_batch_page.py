@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from batches.models import Batch
+from batches.models import Batch, BatchState
 from batches.presenters.batch_list import STATE_BADGES, batch_rows, batches_for_list
 from batches.presenters.batch_page import batch_for_page, batch_page, transition_offers
 from batches.presenters.due_work import next_step_of
@@ -23,7 +23,7 @@ def test_an_unknown_lot_number_is_no_batch(db):
 def test_the_record_as_it_stands(started_batch, record_steps, read, technician, day0):
     batch = read(record_steps(started_batch, 2))
     page = batch_page(batch, user=technician, now=day0 + timedelta(days=1))
-    assert page["batch"] == batch and page["badge"] == STATE_BADGES["in_process"]
+    assert page["batch"] == batch and page["badge"] == STATE_BADGES[BatchState.IN_PROCESS]
     assert page["culture_day"] == 1
     assert page["due"]["text"] == "Day 4"
     assert page["next_step"].order == 3

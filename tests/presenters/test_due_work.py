@@ -29,7 +29,8 @@ def test_the_thaw_is_due_as_soon_as_manufacturing_starts(started_batch, read):
 def test_a_day_0_step_left_undone_is_late_the_next_day(started_batch, record_steps, read, day0):
     batch = read(record_steps(started_batch, 1))
     assert batch.day0_at == day0
-    assert next_step_of(batch).order == 2
+    step = next_step_of(batch)
+    assert step is not None and step.order == 2
     on_time = due_work(batch, now=day0 + timedelta(hours=12))
     assert (on_time["status"], on_time["text"]) == ("due", "Due now (day 0)")
     assert on_time["due_at"] == day0 and on_time["late_at"] == day0 + timedelta(days=1)
@@ -40,6 +41,7 @@ def test_a_day_0_step_left_undone_is_late_the_next_day(started_batch, record_ste
 def test_a_later_step_is_upcoming_then_due_then_late(started_batch, record_steps, read, day0):
     batch = read(record_steps(started_batch, 2))
     step = next_step_of(batch)
+    assert step is not None
     assert (step.order, step.planned_day, step.late_after_days) == (3, 4, 2)
     statuses = [
         due_work(batch, now=day0 + timedelta(days=days))["status"] for days in (1, 4, 6, 6.1)

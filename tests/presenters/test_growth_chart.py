@@ -4,6 +4,7 @@ its top left corner at (80, 20)."""
 import math
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 from batches.presenters.growth_chart import chart_scale, growth_chart, plotted_points
 
@@ -19,9 +20,16 @@ def point(day, cells, viability, fold=None):
     }
 
 
+def drawn(series, harvest_day=None) -> dict[str, Any]:
+    """The chart of counts that can all be plotted (so there is one)."""
+    chart = growth_chart(series, harvest_day=harvest_day)
+    assert chart is not None
+    return chart
+
+
 def test_known_counts_on_a_log_scale():
     series = [point(0, 1e6, 90.0), point(14, 1e9, 80.0, fold=1000)]
-    chart = growth_chart(series, harvest_day=14)
+    chart = drawn(series, harvest_day=14)
     # Days 0..14 across 576 units; decades 6..9 down 244 units; viability 100..0 likewise.
     assert [(p["x"], p["y"]) for p in chart["cells"]] == [("80.0", "264.0"), ("656.0", "20.0")]
     assert [(p["x"], p["y"]) for p in chart["viability"]] == [("80.0", "44.4"), ("656.0", "68.8")]
@@ -37,7 +45,7 @@ def test_known_counts_on_a_log_scale():
 
 
 def test_titles_name_the_day_the_count_and_the_fold():
-    chart = growth_chart([point(0, 1e6, 90.0), point(14, 1.5e9, 80.0, fold=1500)])
+    chart = drawn([point(0, 1e6, 90.0), point(14, 1.5e9, 80.0, fold=1500)])
     assert chart["cells"][0]["title"] == (
         "Day 0 (2026-01-01 09:30): 1e+06 total viable cells, 90.0 % viable"
     )
@@ -47,14 +55,14 @@ def test_titles_name_the_day_the_count_and_the_fold():
 
 
 def test_one_count_gets_one_decade_and_no_harvest_line():
-    chart = growth_chart([point(0, 1e6, 95.0)])
+    chart = drawn([point(0, 1e6, 95.0)])
     assert [t["exponent"] for t in chart["cell_ticks"]] == [6, 7]
     assert chart["cells"][0]["x"] == "80.0"  # day 0 at the left edge of a one-day axis
     assert chart["harvest_x"] == ""
 
 
 def test_a_long_culture_ticks_every_fifth_day():
-    chart = growth_chart([point(0, 1e6, 90.0), point(28, 1e9, 85.0)])
+    chart = drawn([point(0, 1e6, 90.0), point(28, 1e9, 85.0)])
     assert [t["label"] for t in chart["x_ticks"]] == [0, 5, 10, 15, 20, 25]
 
 
@@ -72,5 +80,5 @@ def test_counts_a_log_scale_cannot_show_are_left_out():
 
 
 def test_viability_is_clamped_to_the_plot():
-    chart = growth_chart([point(0, 1e6, 120.0), point(1, 1e7, -5.0)])
+    chart = drawn([point(0, 1e6, 120.0), point(1, 1e7, -5.0)])
     assert [p["y"] for p in chart["viability"]] == ["20.0", "264.0"]

@@ -2,6 +2,7 @@
 they happened, and each step's values against their ranges."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_entries_are_in_the_order_they_happened(
         measured_at=day0 + timedelta(hours=1),
         total_cells_per_ml=1.1e6,
         viable_cells_per_ml=1e6,
-        volume_ml=10,
+        volume_ml=Decimal("10"),
     )
     batch_record.custody_record(
         actor=technician,

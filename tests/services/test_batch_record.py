@@ -31,7 +31,7 @@ def plan(actor, template, unit, share=100, **extra):
 
 
 def test_create_plans_a_batch_and_allocates_its_unit(technician, approved_template):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     batch = plan(technician, approved_template, unit, lot_number="CNK-T1")
     batch = Batch.objects.get(pk=batch.pk)
     assert (batch.lot_number, batch.state, batch.created_by) == ("CNK-T1", "planned", technician)
@@ -42,7 +42,7 @@ def test_create_plans_a_batch_and_allocates_its_unit(technician, approved_templa
 
 
 def test_create_shares_one_unit_up_to_all_of_it(technician, approved_template):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     plan(technician, approved_template, unit, 60)
     plan(technician, approved_template, unit, 40)
     with unchanged(unit), pytest.raises(ValidationError, match="Only 0.00% of unit"):
@@ -50,28 +50,31 @@ def test_create_shares_one_unit_up_to_all_of_it(technician, approved_template):
 
 
 def test_create_refuses_a_template_not_approved(technician):
-    draft, unit = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1), CordBloodUnitFactory()
+    draft, unit = (
+        ProcessTemplate.objects.get(code="CB-CAR-NK", version=1),
+        CordBloodUnitFactory.create(),
+    )
     with unchanged(unit), pytest.raises(ValidationError) as exc:
         plan(technician, draft, unit)
     assert "template" in exc.value.message_dict
 
 
 def test_create_refuses_a_unit_qa_has_not_determined(technician, approved_template):
-    unit = CordBloodUnitFactory(eligibility="pending", status="received")
+    unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     with unchanged(unit), pytest.raises(ValidationError) as exc:
         plan(technician, approved_template, unit)
     assert "eligibility" in exc.value.message_dict
 
 
 def test_create_refuses_a_lot_number_taken(technician, approved_template, planned_batch):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with unchanged(unit), pytest.raises(ValidationError) as exc:
         plan(technician, approved_template, unit, lot_number=planned_batch.lot_number)
     assert "lot_number" in exc.value.message_dict
 
 
 def test_create_is_the_technicians(qa, approved_template):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with unchanged(unit), pytest.raises(PermissionDenied):
         plan(qa, approved_template, unit)
 
@@ -161,7 +164,7 @@ def test_check_step_refuses_what_cannot_be_saved(running_batch, lots, changes, f
 
 
 def test_check_step_refuses_an_unusable_lot(running_batch, lots):
-    ReagentLotFactory(lot_number="ISO-Q", reagent="isolation", status="quarantined")
+    ReagentLotFactory.create(lot_number="ISO-Q", reagent="isolation", status="quarantined")
     materials = [{"kind": "reagent", "lot_number": "ISO-Q"}]
     with pytest.raises(ValidationError, match="quarantined, not released"):
         batch_record.check_step(

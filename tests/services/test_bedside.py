@@ -105,12 +105,13 @@ def verify(actor, bag, wristband="CARNK-QC"):
 def test_verify_records_a_match(issued_bag, clinical):
     check = BedsideCheck.objects.get(pk=verify(clinical, issued_bag).pk)
     assert (check.outcome, check.reasons, check.dose_unit) == ("match", [], issued_bag)
+    assert check.recipient is not None
     assert (check.recipient.subject_id, check.checked_by) == ("CARNK-QC", clinical)
     assert_trailed(check, actor=clinical, reason="Bedside verification", label="insert")
 
 
 def test_verify_records_a_blocked_check_too(issued_bag, clinical):
-    RecipientFactory(subject_id="CARNK-OTHER")
+    RecipientFactory.create(subject_id="CARNK-OTHER")
     check = BedsideCheck.objects.get(pk=verify(clinical, issued_bag, "CARNK-OTHER").pk)
     assert check.outcome == "blocked"
     assert "WRONG RECIPIENT: this bag is for CARNK-QC" in check.reasons[0]
@@ -183,7 +184,7 @@ def test_infusion_marks_the_bag_schedules_visits_signed(issued_bag, clinical):
 
 
 def test_infusion_refuses_a_blocked_check(issued_bag, clinical):
-    RecipientFactory(subject_id="CARNK-OTHER")
+    RecipientFactory.create(subject_id="CARNK-OTHER")
     check = verify(clinical, issued_bag, "CARNK-OTHER")
     with unchanged(issued_bag), pytest.raises(ValidationError, match="check blocked"):
         infuse(clinical, check)

@@ -93,7 +93,7 @@ def test_register_refuses_a_wrong_unit(technician, overrides, field):
 
 
 def test_register_refuses_a_din_already_registered(technician):
-    CordBloodUnitFactory(din=DIN)
+    CordBloodUnitFactory.create(din=DIN)
     with unchanged(), pytest.raises(ValidationError, match="already registered"):
         register(technician)
 
@@ -119,7 +119,7 @@ def move(actor, unit, reason="Freezer LN2-01 defrost"):
 
 
 def test_move_changes_the_location_and_trails_why(technician):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     move(technician, unit)
     unit.refresh_from_db()
     assert unit.storage_location == "LN2-09 / rack R1 / box B2 / C3"
@@ -128,20 +128,20 @@ def test_move_changes_the_location_and_trails_why(technician):
 
 @pytest.mark.parametrize("status", ["consumed", "discarded"])
 def test_move_refuses_a_unit_no_longer_stored(technician, status):
-    unit = CordBloodUnitFactory(status=status)
+    unit = CordBloodUnitFactory.create(status=status)
     with unchanged(unit), pytest.raises(ValidationError, match="no storage location"):
         move(technician, unit)
 
 
 def test_move_needs_a_reason(technician):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with unchanged(unit), pytest.raises(ValidationError) as exc:
         move(technician, unit, reason=" ")
     assert "reason" in exc.value.message_dict
 
 
 def test_move_needs_the_store_permission(qa):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with unchanged(unit), pytest.raises(PermissionDenied):
         move(qa, unit)
 
@@ -156,7 +156,7 @@ def determine(actor, unit, eligibility="eligible", notes="", password=PASSWORD):
 
 
 def pending_unit():
-    return CordBloodUnitFactory(eligibility="pending", status="received")
+    return CordBloodUnitFactory.create(eligibility="pending", status="received")
 
 
 @pytest.mark.parametrize(
@@ -192,7 +192,7 @@ def test_eligibility_refuses_an_undecided_or_unexplained_determination(
 
 @pytest.mark.parametrize("status", ["allocated", "consumed", "discarded"])
 def test_eligibility_is_closed_once_the_unit_is_used(qa, status):
-    unit = CordBloodUnitFactory(status=status)
+    unit = CordBloodUnitFactory.create(status=status)
     with unchanged(unit), pytest.raises(ValidationError, match="can no longer change"):
         determine(qa, unit, "ineligible", "late result")
 
@@ -214,7 +214,7 @@ def test_eligibility_refuses_a_wrong_password(qa):
 
 
 def test_allocate_an_eligible_unit(clinical):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     donor.cord_blood_unit_allocate(actor=clinical, unit=unit, reason="For CARNK-001")
     unit.refresh_from_db()
     assert unit.status == "allocated" and unit.urgent_medical_need is None
@@ -222,7 +222,7 @@ def test_allocate_an_eligible_unit(clinical):
 
 
 def test_allocate_an_ineligible_unit_records_the_urgent_need(clinical):
-    unit = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
+    unit = CordBloodUnitFactory.create(eligibility="ineligible", status="quarantined")
     donor.cord_blood_unit_allocate(
         actor=clinical,
         unit=unit,
@@ -248,7 +248,7 @@ def test_allocate_an_ineligible_unit_records_the_urgent_need(clinical):
     ids=["pending", "discarded", "no-justification", "no-physician"],
 )
 def test_allocate_refuses(clinical, eligibility, status, justification, physician, field):
-    unit = CordBloodUnitFactory(eligibility=eligibility, status=status)
+    unit = CordBloodUnitFactory.create(eligibility=eligibility, status=status)
     with unchanged(unit), pytest.raises(ValidationError) as exc:
         donor.cord_blood_unit_allocate(
             actor=clinical,
@@ -261,14 +261,14 @@ def test_allocate_refuses(clinical, eligibility, status, justification, physicia
 
 
 def test_allocate_needs_the_permission(technician):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with unchanged(unit), pytest.raises(PermissionDenied):
         donor.cord_blood_unit_allocate(actor=technician, unit=unit, reason="r")
 
 
 def test_allocate_locked_unit_lets_a_technician_take_an_eligible_unit(technician):
     """Batch planning allocates through this rule: an eligible unit needs no medical say."""
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with transaction.atomic():
         allocated = donor.allocate_locked_unit(actor=technician, unit=unit)
     assert allocated.status == "allocated"
@@ -276,7 +276,7 @@ def test_allocate_locked_unit_lets_a_technician_take_an_eligible_unit(technician
 
 
 def test_allocate_locked_unit_keeps_an_ineligible_unit_a_medical_decision(technician):
-    unit = CordBloodUnitFactory(eligibility="incomplete", status="quarantined")
+    unit = CordBloodUnitFactory.create(eligibility="incomplete", status="quarantined")
     with unchanged(unit), pytest.raises(PermissionDenied):
         donor.allocate_locked_unit(
             actor=technician, unit=unit, justification="No match", physician="Dr R"
@@ -287,7 +287,7 @@ def test_allocate_locked_unit_keeps_an_ineligible_unit_a_medical_decision(techni
 
 
 def test_discard(qa):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     donor.cord_blood_unit_discard(actor=qa, unit=unit, reason="Bag cracked")
     unit.refresh_from_db()
     assert unit.status == "discarded"
@@ -296,13 +296,13 @@ def test_discard(qa):
 
 @pytest.mark.parametrize("status", ["consumed", "discarded"])
 def test_discard_refuses_a_unit_already_gone(qa, status):
-    unit = CordBloodUnitFactory(status=status)
+    unit = CordBloodUnitFactory.create(status=status)
     with unchanged(unit), pytest.raises(ValidationError, match="already"):
         donor.cord_blood_unit_discard(actor=qa, unit=unit, reason="r")
 
 
 def test_discard_is_qas(technician):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with unchanged(unit), pytest.raises(PermissionDenied):
         donor.cord_blood_unit_discard(actor=technician, unit=unit, reason="r")
 

@@ -90,7 +90,7 @@ def test_move_locked_batch_refuses_a_pair_the_database_does_not_allow(planned_ba
 
 
 def test_check_gates_passes_a_batch_ready_to_move(steps_done_batch):
-    assert lifecycle.check_gates(steps_done_batch, "harvested") is None
+    lifecycle.check_gates(steps_done_batch, "harvested")  # raises nothing
 
 
 def test_check_gates_wants_every_step_before_harvest(running_batch, record_steps):
@@ -106,7 +106,7 @@ def test_check_gates_holds_every_move_but_termination_on_an_open_deviation(
     running_batch.refresh_from_db()
     with pytest.raises(ValidationError, match="open deviation"):
         lifecycle.check_gates(running_batch, "in_process")
-    assert lifecycle.check_gates(running_batch, "terminated") is None
+    lifecycle.check_gates(running_batch, "terminated")  # raises nothing
 
 
 # --- transitions people ask for ---

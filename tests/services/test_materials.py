@@ -43,7 +43,7 @@ def test_lot_usability(factory, fields, usable, because):
 
 
 def test_lot_usability_on_a_given_day():
-    lot = ReagentLotFactory(expiry_date=today(5))
+    lot = ReagentLotFactory.create(expiry_date=today(5))
     assert materials.lot_usability(lot, on=today(5))
     assert "expired" in materials.lot_usability(lot, on=today(6)).reason
 
@@ -94,7 +94,7 @@ def test_register_refuses(technician, kind, fields, field):
 
 
 def test_register_refuses_a_lot_number_taken(technician):
-    lot = ReagentLotFactory(lot_number="LOT-1")
+    lot = ReagentLotFactory.create(lot_number="LOT-1")
     with unchanged(lot), pytest.raises(ValidationError) as exc:
         register(technician)
     assert "lot_number" in exc.value.message_dict
@@ -116,7 +116,7 @@ def disposition(actor, lot, status="released", reason="CoA reviewed", password=P
 
 @pytest.mark.parametrize("status, meaning", [("released", "released"), ("rejected", "rejected")])
 def test_disposition_sets_the_status_signed_and_trailed(qa, status, meaning):
-    lot = ReagentLotFactory(status="quarantined")
+    lot = ReagentLotFactory.create(status="quarantined")
     disposition(qa, lot, status)
     lot.refresh_from_db()
     assert (lot.status, lot.status_reason, lot.dispositioned_by) == (status, "CoA reviewed", qa)
@@ -126,7 +126,7 @@ def test_disposition_sets_the_status_signed_and_trailed(qa, status, meaning):
 
 
 def test_disposition_back_to_quarantine_is_a_review_signature(qa):
-    lot = ReagentLotFactory()
+    lot = ReagentLotFactory.create()
     disposition(qa, lot, "quarantined", "Supplier notice")
     (signature,) = signatures_for(lot)
     assert signature.meaning == "reviewed"
@@ -140,26 +140,26 @@ def test_disposition_back_to_quarantine_is_a_review_signature(qa):
     ],
 )
 def test_disposition_refuses(qa, lot_fields, status, message):
-    lot = ReagentLotFactory(**lot_fields)
+    lot = ReagentLotFactory.create(**lot_fields)
     with unchanged(lot), pytest.raises(ValidationError, match=message):
         disposition(qa, lot, status)
 
 
 @pytest.mark.parametrize("rcr", ["pending", "positive"])
 def test_disposition_releases_a_vector_only_rcr_negative(qa, rcr):
-    lot = VectorLotFactory(status="quarantined", rcr_result=rcr)
+    lot = VectorLotFactory.create(status="quarantined", rcr_result=rcr)
     with unchanged(lot), pytest.raises(ValidationError, match="negative RCR"):
         disposition(qa, lot)
 
 
 def test_disposition_is_qas(technician):
-    lot = ReagentLotFactory(status="quarantined")
+    lot = ReagentLotFactory.create(status="quarantined")
     with unchanged(lot), pytest.raises(PermissionDenied):
         disposition(technician, lot)
 
 
 def test_disposition_refuses_a_wrong_password(qa):
-    lot = ReagentLotFactory(status="quarantined")
+    lot = ReagentLotFactory.create(status="quarantined")
     with unchanged(lot, signing_failures=1), pytest.raises(ValidationError) as exc:
         disposition(qa, lot, password="wrong")
     assert "password" in exc.value.message_dict
@@ -169,7 +169,7 @@ def test_disposition_refuses_a_wrong_password(qa):
 
 
 def test_quarantine_holds_a_released_lot_at_once(qa):
-    lot = FeederLotFactory()
+    lot = FeederLotFactory.create()
     materials.material_lot_quarantine(actor=qa, lot=lot, reason="Supplier recall 2026-14")
     lot.refresh_from_db()
     assert (lot.status, lot.status_reason) == ("quarantined", "Supplier recall 2026-14")
@@ -179,12 +179,12 @@ def test_quarantine_holds_a_released_lot_at_once(qa):
 
 
 def test_quarantine_refuses_a_lot_already_held(qa):
-    lot = FeederLotFactory(status="quarantined")
+    lot = FeederLotFactory.create(status="quarantined")
     with unchanged(lot), pytest.raises(ValidationError, match="already quarantined"):
         materials.material_lot_quarantine(actor=qa, lot=lot, reason="r")
 
 
 def test_quarantine_is_qas(technician):
-    lot = FeederLotFactory()
+    lot = FeederLotFactory.create()
     with unchanged(lot), pytest.raises(PermissionDenied):
         materials.material_lot_quarantine(actor=technician, lot=lot, reason="r")

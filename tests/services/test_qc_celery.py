@@ -3,6 +3,7 @@
 import time
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -25,9 +26,9 @@ def test_worker_executes_the_scan_task_and_flags_a_test(
     qc_spec_set_approve(actor=qa, password=PASSWORD, spec_set=QcSpecSet.objects.get(version=1))
     batch = batch_create(
         actor=technician,
-        source_unit=CordBloodUnitFactory(),
+        source_unit=CordBloodUnitFactory.create(),
         template=approved_template,
-        unit_fraction_used_pct=100,
+        unit_fraction_used_pct=Decimal("100"),
     )
     past = timezone.now() - timedelta(hours=30)
     test = QcTest.objects.create(

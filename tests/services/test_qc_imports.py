@@ -3,6 +3,7 @@
 
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from batches.services.batch_record import cell_count_record
 from qc.instrument_files import ParsedRow
 from qc.models import Instrument, InstrumentImport, InstrumentReading
 from qc.services import imports
-from tests.services.trail import assert_trailed, last_event, unchanged
+from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
 FILES = Path(__file__).parent.parent / "instrument_files"
@@ -85,7 +86,7 @@ def test_stage_shows_a_count_that_disagrees_with_one_recorded(technician, instru
         measured_at=timezone.now(),
         total_cells_per_ml=5e6,
         viable_cells_per_ml=4e6,
-        volume_ml=100,
+        volume_ml=Decimal("100"),
     )
     staged, _ = stage(technician, instrument)
     assert [c["sample_id"] for c in staged.preview["conflicts"]] == ["CNK-260001-D07"]
@@ -127,10 +128,10 @@ def test_accept_commits_every_matched_row(technician, instrument, batch_260001):
     days = CellCount.objects.filter(batch=batch_260001).values_list("day", flat=True)
     assert sorted(days) == [7, 10]
     assert InstrumentReading.objects.filter(source_import=staged).count() == 2
-    # Only the actor is checked: the row is trailed with the readings' reason, not its own
-    # (an inner pghistory context's metadata outlives its block).
-    event = last_event(staged)
-    assert (event.pgh_label, event.pgh_context["actor_name"]) == ("update", technician.username)
+    # Its own reason, not that of the readings submitted inside the accept.
+    assert_trailed(
+        staged, actor=technician, reason=f"Import accepted: {staged.filename}", label="update"
+    )
 
 
 def test_accept_leaves_out_a_conflicting_row(technician, instrument, batch_260001):
@@ -141,7 +142,7 @@ def test_accept_leaves_out_a_conflicting_row(technician, instrument, batch_26000
         measured_at=timezone.now(),
         total_cells_per_ml=5e6,
         viable_cells_per_ml=4e6,
-        volume_ml=100,
+        volume_ml=Decimal("100"),
     )
     staged, _ = stage(technician, instrument)
     imports.import_accept(actor=technician, staged=staged)

@@ -90,7 +90,9 @@ def test_key_revoke_is_administration(qa, instrument, instrument_key):
 
 
 def test_instrument_for_key_finds_its_instrument_and_notes_use(instrument, instrument_key):
-    found, key = instruments.instrument_for_key(instrument_key)
+    pair = instruments.instrument_for_key(instrument_key)
+    assert pair is not None
+    found, key = pair
     assert found == instrument
     used = InstrumentKey.objects.get(pk=key.pk).last_used_at
     assert used is not None
@@ -98,7 +100,8 @@ def test_instrument_for_key_finds_its_instrument_and_notes_use(instrument, instr
     assert InstrumentKey.objects.get(pk=key.pk).last_used_at == used  # at most once a minute
     with time_machine.travel(timezone.now() + timedelta(minutes=2)):
         instruments.instrument_for_key(instrument_key)
-    assert InstrumentKey.objects.get(pk=key.pk).last_used_at > used
+    used_again = InstrumentKey.objects.get(pk=key.pk).last_used_at
+    assert used_again is not None and used_again > used
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_role_members_are_the_active_people_with_an_address(qc_analyst, qa):
-    UserFactory(username="qc-gone", role=Role.QC_ANALYST, is_active=False)
-    UserFactory(username="qc-noaddress", role=Role.QC_ANALYST, email="")
+    UserFactory.create(username="qc-gone", role=Role.QC_ANALYST, is_active=False)
+    UserFactory.create(username="qc-noaddress", role=Role.QC_ANALYST, email="")
     assert notices.role_members(Role.QC_ANALYST) == [qc_analyst]
 
 
 def test_role_members_fall_back_to_everyone_when_nobody_has_an_address(db):
-    people = {UserFactory(username=f"c{n}", role=Role.CLINICAL, email="") for n in range(2)}
+    people = {UserFactory.create(username=f"c{n}", role=Role.CLINICAL, email="") for n in range(2)}
     assert set(notices.role_members(Role.CLINICAL)) == people
 
 
@@ -47,6 +47,7 @@ def test_notify_recall_tells_qa_and_clinical_once_each_by_both_channels(
     assert {n.recipient for n in rows} == {qa, clinical, every_gmp_role}
     assert {n.channel for n in rows} == {"email", "in_app"}
     note = rows.first()
+    assert note is not None
     assert note.subject == (
         f"RECALL: batch {planned_batch.lot_number} (CoI {planned_batch.coi_identifier})"
     )
@@ -66,7 +67,9 @@ def test_notify_recall_names_the_bags_already_infused(infusion, qa):
         infused_at=infusion.started_at,
     )
     notices.notify_recall(recall)
-    body = Notification.objects.filter(recall=recall).first().body
+    note = Notification.objects.filter(recall=recall).first()
+    assert note is not None
+    body = note.body
     assert f"Already infused (lookback): {infusion.dose_unit} into CARNK-QC." in body
 
 
@@ -98,7 +101,7 @@ def queued(test, users, channel="email"):
 
 
 def test_send_outbox_delivers_each_notice_once(endotoxin, qc_analyst):
-    UserFactory(username="noemail", email="", role="qc_analyst")
+    UserFactory.create(username="noemail", email="", role="qc_analyst")
     users = [qc_analyst, type(qc_analyst).objects.get(username="noemail")]
     email = queued(endotoxin, users)
     assert notices.send_outbox() == 2

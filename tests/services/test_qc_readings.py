@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from batches.models import CellCount
+from carnk_mfg.audit import audit_history
 from qc.models import Instrument, InstrumentReading, QcTest, QcTestDefinition
 from qc.services import readings
 from tests.services.trail import assert_trailed, unchanged
@@ -48,6 +49,7 @@ def test_count_sample_id_reads_back_as_lot_and_day():
     sample = readings.count_sample_id("CNK-26000001", 7)
     assert sample == "CNK-26000001-D07"
     match = readings.COUNT_SAMPLE.match(sample)
+    assert match is not None
     assert (match["lot"], int(match["day"])) == ("CNK-26000001", 7)
     assert readings.QC_SAMPLE.match(sample) is None
 
@@ -56,6 +58,7 @@ def test_qc_sample_id_reads_back_as_lot_and_test():
     sample = readings.qc_sample_id("CNK-26000001", 42)
     assert sample == "CNK-26000001-QC42"
     match = readings.QC_SAMPLE.match(sample)
+    assert match is not None
     assert (match["lot"], int(match["test"])) == ("CNK-26000001", 42)
     assert readings.COUNT_SAMPLE.match(sample) is None
 
@@ -76,7 +79,7 @@ def test_submit_makes_counts_with_the_instrument_as_actor(device, instrument, ru
     assert counts[0].total_viable_cells == pytest.approx(1.8e8)
     stored = InstrumentReading.objects.get(reading_id=items[0]["reading_id"])
     assert (stored.cell_count, stored.instrument) == (counts[0], instrument)
-    event = CellCount.pgh_event_model.objects.get(pgh_obj_id=counts[0].pk)
+    event = audit_history(counts[0]).get()
     assert event.pgh_context["actor_name"] == "instrument VCB-0042"
     assert event.pgh_context["reason"] == "Readings from VCB-0042"
 

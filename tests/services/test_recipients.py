@@ -67,7 +67,7 @@ def test_register_refuses(clinical, fields, field):
 
 
 def test_register_refuses_a_subject_id_taken(clinical):
-    RecipientFactory(subject_id="CARNK-101")
+    RecipientFactory.create(subject_id="CARNK-101")
     with unchanged(), pytest.raises(ValidationError) as exc:
         register(clinical)
     assert "subject_id" in exc.value.message_dict
@@ -82,7 +82,7 @@ def test_register_is_clinical(technician):
 
 
 def test_update_changes_the_editable_fields_with_the_reason(clinical):
-    recipient = RecipientFactory(dose_level="DL2")
+    recipient = RecipientFactory.create(dose_level="DL2")
     recipients.recipient_update(
         actor=clinical,
         recipient=recipient,
@@ -100,14 +100,14 @@ def test_update_changes_the_editable_fields_with_the_reason(clinical):
     [({"subject_id": "CARNK-999"}, "subject_id"), ({"dose_level": "DL9"}, "dose_level")],
 )
 def test_update_refuses_a_field_not_editable_or_a_bad_value(clinical, changes, field):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     with unchanged(recipient), pytest.raises(ValidationError) as exc:
         recipients.recipient_update(actor=clinical, recipient=recipient, reason="r", **changes)
     assert field in exc.value.message_dict
 
 
 def test_update_needs_a_reason(clinical):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     with unchanged(recipient), pytest.raises(ValidationError) as exc:
         recipients.recipient_update(
             actor=clinical, recipient=recipient, reason="", dose_level="DL1"
@@ -116,7 +116,7 @@ def test_update_needs_a_reason(clinical):
 
 
 def test_update_is_clinical(qa):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     with unchanged(recipient), pytest.raises(PermissionDenied):
         recipients.recipient_update(actor=qa, recipient=recipient, reason="r", dose_level="DL1")
 
@@ -125,7 +125,7 @@ def test_update_is_clinical(qa):
 
 
 def test_record_weight_adds_a_measurement(clinical):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     weight = recipients.recipient_record_weight(
         actor=clinical, recipient=recipient, weight_kg=Decimal("68.0"), measured_on=today(-1)
     )
@@ -144,7 +144,7 @@ def test_record_weight_adds_a_measurement(clinical):
     ],
 )
 def test_record_weight_refuses(clinical, weight_kg, measured_on, field):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     with unchanged(recipient), pytest.raises(ValidationError) as exc:
         recipients.recipient_record_weight(
             actor=clinical, recipient=recipient, weight_kg=weight_kg, measured_on=measured_on
@@ -153,7 +153,7 @@ def test_record_weight_refuses(clinical, weight_kg, measured_on, field):
 
 
 def test_record_weight_is_clinical(technician):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     with unchanged(recipient), pytest.raises(PermissionDenied):
         recipients.recipient_record_weight(
             actor=technician, recipient=recipient, weight_kg=Decimal("70"), measured_on=today()

@@ -126,9 +126,9 @@ def test_formulate_refuses_a_wrong_password(in_qc_batch, technician):
 
 
 def test_record_review_signs_the_batch_record(formulated, qa):
-    """The review writes nothing but its signature (its trail event carries no who/why: see
-    the report; the signature row itself names the signer, meaning and record)."""
+    """The review writes nothing but its signature, trailed with who and why."""
     signature = release.batch_record_review(actor=qa, password=PASSWORD, batch=formulated)
+    assert_trailed(signature, actor=qa, reason=signature.record_label, label="insert")
     assert (signature.meaning, signature.attests, signature.signer) == (
         "reviewed",
         "batch_record",
@@ -354,7 +354,7 @@ def test_dose_calculate_lists_every_refusal(planned_batch, code, bag_fields, wei
 
 
 def test_dose_calculate_refuses_another_recipient_and_one_never_weighed(planned_batch):
-    stranger = RecipientFactory(dose_level="DL2", weight=None)
+    stranger = RecipientFactory.create(dose_level="DL2", weight=None)
     calc = release.dose_calculate(
         recipient=stranger, dose_unit=a_bag(planned_batch), level=level("DL2")
     )
@@ -367,6 +367,7 @@ def test_dose_assign_reserves_the_bag(released_batch, clinical):
     recipient = released_batch.intended_recipient
     release.dose_assign(actor=clinical, dose_unit=bag, recipient=recipient, level_code="DL2")
     bag.refresh_from_db()
+    assert bag.dose_level is not None
     assert (bag.status, bag.recipient, bag.dose_level.code) == ("assigned", recipient, "DL2")
     assert bag.dose_volume_ml == Decimal("4.39")
     assert_trailed(bag, actor=clinical, reason="Dose assigned", label="update")

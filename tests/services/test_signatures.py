@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
@@ -37,12 +38,12 @@ def test_attestation_registers_a_name_once():
     assert signatures.attestation(name)(first) is first  # the same function again is fine
     with pytest.raises(ValueError, match="defined twice"):
         signatures.attestation(name)(second)
-    assert signatures.attested_content(object(), name) == {"a": 1}
+    assert signatures.attested_content(Group(name="any record"), name) == {"a": 1}
 
 
 def test_attested_content_of_an_unknown_name():
     with pytest.raises(ValueError, match="No attestation 'nothing-such'"):
-        signatures.attested_content(object(), "nothing-such")
+        signatures.attested_content(Group(name="any record"), "nothing-such")
 
 
 def test_canonical_is_sorted_json_values():
@@ -54,7 +55,7 @@ def test_canonical_is_sorted_json_values():
 
 
 def test_fields_of_takes_foreign_keys_by_id(db):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     assert signatures.fields_of(unit, ["din", "registered_by"]) == {
         "din": unit.din,
         "registered_by_id": unit.registered_by_id,
@@ -62,7 +63,7 @@ def test_fields_of_takes_foreign_keys_by_id(db):
 
 
 def test_record_content_is_every_concrete_field(db):
-    lot = ReagentLotFactory()
+    lot = ReagentLotFactory.create()
     content = signatures.record_content(lot)
     assert set(content) == {f.attname for f in lot._meta.concrete_fields}
     assert content["lot_number"] == lot.lot_number
@@ -130,7 +131,7 @@ def signed(actor, password=PASSWORD, meaning="reviewed", permission="batches.sto
 
 
 def test_signed_write_signs_what_the_block_wrote(technician):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with signed(technician) as signing:
         CordBloodUnit.objects.filter(pk=unit.pk).update(freezer="LN2-09")
         signature = signing.sign(unit, comment="checked")
@@ -167,7 +168,7 @@ def test_signed_write_refuses_a_wrong_password_before_the_block(technician):
 
 
 def test_signed_write_keeps_nothing_the_block_refused(technician):
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     with unchanged(unit), pytest.raises(ValidationError, match="found under the lock"):
         with signed(technician) as signing:
             CordBloodUnit.objects.filter(pk=unit.pk).update(freezer="LN2-09")
@@ -185,7 +186,7 @@ def determine(qa, unit):
 
 
 def test_signature_intact_and_changes_see_only_what_was_attested(qa):
-    unit = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
+    unit = determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
     (signature,) = signatures.signatures_for(unit)
     CordBloodUnit.objects.filter(pk=unit.pk).update(freezer="LN2-09", status="allocated")
     unit.refresh_from_db()
@@ -198,10 +199,10 @@ def test_signature_intact_and_changes_see_only_what_was_attested(qa):
 
 
 def test_signatures_for_several_records_oldest_first(qa):
-    first = determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
-    lot = ReagentLotFactory(status="quarantined")
+    first = determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
+    lot = ReagentLotFactory.create(status="quarantined")
     material_lot_disposition(actor=qa, password=PASSWORD, lot=lot, status="released", reason="ok")
-    determine(qa, CordBloodUnitFactory(eligibility="pending", status="received"))
+    determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
     found = list(signatures.signatures_for(first, lot))
     assert [(s.object_id, s.meaning) for s in found] == [
         (str(first.pk), "approved"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -15,10 +16,13 @@ from carnk_mfg.fields import field_errors
 from carnk_mfg.roles import require_permission
 from carnk_mfg.timeutil import check_happened
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def cell_count_build(
     *,
-    actor,
+    actor: User,
     batch: Batch,
     day: int,
     measured_at: datetime,
@@ -36,6 +40,52 @@ def cell_count_build(
     is the row as the caller locked it. Returns the count unsaved, or raises a
     ValidationError per field. Volume may be missing: an instrument may read concentration
     alone, and then the total viable cells stay unknown rather than guessed."""
+    errors, counted = _count_errors(
+        batch=batch,
+        day=day,
+        measured_at=measured_at,
+        total_cells_per_ml=total_cells_per_ml,
+        viable_cells_per_ml=viable_cells_per_ml,
+        volume_ml=volume_ml,
+    )
+    viability = _viability_checked(
+        errors,
+        counted=counted,
+        total_cells_per_ml=total_cells_per_ml,
+        viable_cells_per_ml=viable_cells_per_ml,
+        viability_pct=viability_pct,
+    )
+    if errors:
+        raise ValidationError(errors)
+    # No error means both concentrations were valid, so the viability was computed at least.
+    assert viability is not None
+    return CellCount(
+        batch=batch,
+        day=day,
+        measured_at=measured_at,
+        total_cells_per_ml=total_cells_per_ml,
+        viable_cells_per_ml=viable_cells_per_ml,
+        viability_pct=viability,
+        volume_ml=volume_ml,
+        total_viable_cells=None if volume_ml is None else viable_cells_per_ml * float(volume_ml),
+        source=source,
+        recorded_by=actor,
+        recorded_at=recorded_at or timezone.now(),
+        notes=notes,
+    )
+
+
+def _count_errors(
+    *,
+    batch: Batch,
+    day: int,
+    measured_at: datetime,
+    total_cells_per_ml: float,
+    viable_cells_per_ml: float,
+    volume_ml: Decimal | None,
+) -> tuple[dict[str, list[str]], bool]:
+    """The errors of the numbers, the batch's state and the time, and whether both
+    concentrations are valid (counted) so that a viability can be computed from them."""
     errors = field_errors(
         CellCount,
         {
@@ -61,6 +111,20 @@ def cell_count_build(
         what="A count",
         not_before=(batch.created_at, f"batch {batch.lot_number} was planned"),
     )
+    return errors, counted
+
+
+def _viability_checked(
+    errors: dict[str, list[str]],
+    *,
+    counted: bool,
+    total_cells_per_ml: float,
+    viable_cells_per_ml: float,
+    viability_pct: Decimal | float | None,
+) -> Decimal | None:
+    """The viability to record: as given (it must agree with viable/total within one point),
+    or computed from viable/total when none is given; what is wrong with it goes into
+    `errors`."""
     cents = Decimal("0.01")
     computed = None
     if counted:
@@ -73,33 +137,18 @@ def cell_count_build(
     viability = given if given is not None else computed
     if viability is not None and "viability_pct" not in errors:
         errors.update(field_errors(CellCount, {"viability_pct": viability}))
-    if errors:
-        raise ValidationError(errors)
-    return CellCount(
-        batch=batch,
-        day=day,
-        measured_at=measured_at,
-        total_cells_per_ml=total_cells_per_ml,
-        viable_cells_per_ml=viable_cells_per_ml,
-        viability_pct=viability,
-        volume_ml=volume_ml,
-        total_viable_cells=None if volume_ml is None else viable_cells_per_ml * float(volume_ml),
-        source=source,
-        recorded_by=actor,
-        recorded_at=recorded_at or timezone.now(),
-        notes=notes,
-    )
+    return viability
 
 
 def cell_count_record(
     *,
-    actor,
+    actor: User,
     batch: Batch,
     day: int,
     measured_at: datetime,
     total_cells_per_ml: float,
     viable_cells_per_ml: float,
-    volume_ml: Decimal,
+    volume_ml: Decimal | None,
     viability_pct: Decimal | None = None,
     notes: str = "",
     source: str = CountSource.MANUAL,

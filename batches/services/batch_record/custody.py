@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -15,10 +16,13 @@ from carnk_mfg.fields import field_errors
 from carnk_mfg.roles import require_permission
 from carnk_mfg.timeutil import check_happened
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def custody_record(
     *,
-    actor,
+    actor: User,
     released_by: str,
     received_by: str,
     from_location: str,
@@ -31,16 +35,18 @@ def custody_record(
 ) -> CustodyEvent:
     """A hand-off between two named people (usernames), with where, when and temperature."""
     require_permission(actor, "batches.record_custody")
-    User = get_user_model()
-    errors = {}
-    parties = {}
+    user_model = get_user_model()
+    errors: dict[str, str | list[str]] = {}
+    parties: dict[str, User] = {}
     for key, username in (("released_by", released_by), ("received_by", received_by)):
-        user = User.objects.filter(username=username, is_active=True).first()
+        user = user_model.objects.filter(username=username, is_active=True).first()
         if user is None:
             errors[key] = f"No active user {username!r}."
-        parties[key] = user
+        else:
+            parties[key] = user
     if (unit is None) == (batch is None):
         errors["subject"] = "A custody event concerns either the unit or the batch."
+    earliest: tuple[datetime, str] | None
     if batch is not None:
         earliest = (batch.created_at, f"batch {batch.lot_number} was planned")
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,14 +17,27 @@ from batches.models import (
     DeviationDisposition,
     DeviationKind,
     DeviationState,
+    ExecutedStep,
 )
 from batches.services.lifecycle import lock_batch, move_locked_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signed_write
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def open_deviation_locked(*, actor, batch: Batch, step, kind, what, why, impact) -> Deviation:
+
+def open_deviation_locked(
+    *,
+    actor: User,
+    batch: Batch,
+    step: ExecutedStep | None,
+    kind: str,
+    what: str,
+    why: str,
+    impact: str,
+) -> Deviation:
     """Inside a transaction that holds the batch lock: record the deviation and hold the
     batch (a batch in manufacturing or QC; one already on hold stays held)."""
     deviation = Deviation.objects.create(
@@ -41,7 +56,7 @@ def open_deviation_locked(*, actor, batch: Batch, step, kind, what, why, impact)
 
 
 def deviation_open(
-    *, actor, batch: Batch, kind: str, what: str, why: str, impact: str
+    *, actor: User, batch: Batch, kind: str, what: str, why: str, impact: str
 ) -> Deviation:
     if kind not in DeviationKind.values:
         raise ValidationError({"kind": f"Unknown deviation kind {kind!r}."})
@@ -65,7 +80,7 @@ def deviation_open(
 
 def deviation_disposition(
     *,
-    actor,
+    actor: User,
     password: str,
     deviation: Deviation,
     disposition: str,

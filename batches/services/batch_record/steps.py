@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +25,7 @@ from batches.models import (
     MaterialUse,
     ProcessTemplate,
     Recipient,
+    StepParameter,
     TemplateStatus,
     TemplateStep,
     UnitStatus,
@@ -33,13 +35,16 @@ from batches.selectors import next_template_step
 from batches.services.batch_record.deviations import open_deviation_locked
 from batches.services.donor import allocate_locked_unit
 from batches.services.lifecycle import lock_batch
-from batches.services.materials import LOT_MODELS, lot_usability
+from batches.services.materials import LOT_MODELS, Lot, lot_usability
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
 from carnk_mfg.timeutil import check_happened
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def _next_coi_identifier() -> str:
@@ -52,7 +57,7 @@ def _next_coi_identifier() -> str:
 
 def batch_create(
     *,
-    actor,
+    actor: User,
     source_unit: CordBloodUnit,
     template: ProcessTemplate,
     unit_fraction_used_pct: Decimal,
@@ -119,12 +124,17 @@ class DeviationInput:
 class StepCheck:
     """What the template says about a proposed step: values cleaned, and its departures."""
 
-    values: dict = field(default_factory=dict)
-    lots: list = field(default_factory=list)
+    values: dict[str, object] = field(default_factory=dict)  # by parameter code, as saved
+    lots: list[tuple[Lot, str]] = field(default_factory=list)  # (lot, quantity)
     departures: list[tuple[str, str]] = field(default_factory=list)  # (kind, text)
 
 
-def _clean_value(param, raw, errors: dict, departures: list):
+def _clean_value(
+    param: StepParameter,
+    raw: object,
+    errors: dict[str, str],
+    departures: list[tuple[str, str]],
+) -> object:
     name = f"values.{param.code}"
     if raw in (None, ""):
         if param.required:
@@ -168,7 +178,9 @@ def _clean_value(param, raw, errors: dict, departures: list):
     return text
 
 
-def _scanned_source_unit(param, raw, batch: Batch, errors: dict) -> str | None:
+def _scanned_source_unit(
+    param: StepParameter, raw: object, batch: Batch, errors: dict[str, str]
+) -> str | None:
     """The source unit's DIN as scanned at the bench: it must be this batch's own unit, as
     the bedside check insists for bags. A wrong unit is refused, never saved."""
     name = f"values.{param.code}"
@@ -196,8 +208,8 @@ def check_step(
     batch: Batch,
     template_step: TemplateStep,
     performed_at: datetime,
-    values: dict,
-    materials: list[dict],
+    values: dict[str, Any],
+    materials: list[dict[str, Any]],
 ) -> StepCheck:
     """Validate a proposed step against the template; raise for what cannot be saved at all,
     list the departures that can be saved only with a deviation."""
@@ -205,6 +217,29 @@ def check_step(
     check = StepCheck()
     if not isinstance(values, dict):
         raise ValidationError({"values": "Values must be an object of parameter code to value."})
+    _check_values(check, errors, batch=batch, template_step=template_step, values=values)
+    _check_timing(
+        check, errors, batch=batch, template_step=template_step, performed_at=performed_at
+    )
+    if not isinstance(materials, list):
+        raise ValidationError({"materials": "Materials must be a list of {kind, lot_number}."})
+    _check_materials(
+        check, errors, template_step=template_step, performed_at=performed_at, materials=materials
+    )
+    if errors:
+        raise ValidationError(errors)
+    return check
+
+
+def _check_values(
+    check: StepCheck,
+    errors: dict[str, str],
+    *,
+    batch: Batch,
+    template_step: TemplateStep,
+    values: dict[str, Any],
+) -> None:
+    """Each value against its parameter: no unknown codes, each cleaned by its type."""
     params = list(template_step.parameters.all())
     known = {p.code for p in params}
     for code in values:
@@ -216,6 +251,17 @@ def check_step(
             check.values[param.code] = _scanned_source_unit(param, raw, batch, errors)
         else:
             check.values[param.code] = _clean_value(param, raw, errors, check.departures)
+
+
+def _check_timing(
+    check: StepCheck,
+    errors: dict[str, str],
+    *,
+    batch: Batch,
+    template_step: TemplateStep,
+    performed_at: datetime,
+) -> None:
+    """Not in the future nor before the batch was planned; late against the template's day."""
     check_happened(
         errors,
         "performed_at",
@@ -234,14 +280,26 @@ def check_step(
                 f"{template_step.planned_day} (late after {template_step.late_after_days} day(s)).",
             )
         )
-    if not isinstance(materials, list):
-        raise ValidationError({"materials": "Materials must be a list of {kind, lot_number}."})
+
+
+def _check_materials(
+    check: StepCheck,
+    errors: dict[str, str],
+    *,
+    template_step: TemplateStep,
+    performed_at: datetime,
+    materials: list[dict[str, Any]],
+) -> None:
+    """Each lot registered and usable on the day; lots the step does not use, and the
+    materials it uses that no lot was given for, are departures."""
     expected = list(template_step.material_kinds)
     for index, item in enumerate(materials):
         if not isinstance(item, dict):
             errors[f"materials.{index}"] = "Each material is an object with kind and lot_number."
             continue
-        kind, number = item.get("kind"), str(item.get("lot_number") or "").strip()
+        # Whatever the request says; only the three known kinds find a model.
+        kind: Any = item.get("kind")
+        number = str(item.get("lot_number") or "").strip()
         model = LOT_MODELS.get(kind)
         if model is None:
             errors[f"materials.{index}.kind"] = "Kind must be vector, feeder or reagent."
@@ -269,20 +327,17 @@ def check_step(
         check.departures.append(
             (DeviationKind.MATERIAL, f"No {missing.replace(':', ' ')} lot was used.")
         )
-    if errors:
-        raise ValidationError(errors)
-    return check
 
 
 def step_record(
     *,
-    actor,
+    actor: User,
     password: str,
     batch: Batch,
     template_step: TemplateStep,
     performed_at: datetime,
-    values: dict,
-    materials: list[dict] | None = None,
+    values: dict[str, Any],
+    materials: list[dict[str, Any]] | None = None,
     notes: str = "",
     deviation: DeviationInput | None = None,
     request: HttpRequest | None = None,
@@ -302,6 +357,37 @@ def step_record(
         values=values,
         materials=materials,
     )
+    _check_deviation_given(check, deviation)
+    with signed_write(
+        actor=actor,
+        password=password,
+        permission="batches.record_step",
+        meaning=SignatureMeaning.PERFORMED,
+        label=label,
+        reason=f"Step recorded: {template_step.name}",
+        request=request,
+    ) as signing:
+        locked = lock_batch(batch)
+        _check_batch_takes_step(locked, template_step)
+        step = _write_step(
+            actor=actor,
+            batch=locked,
+            template_step=template_step,
+            performed_at=performed_at,
+            check=check,
+            notes=notes,
+        )
+        signing.sign(step, comment=notes)
+        if deviation is not None:
+            _open_step_deviation(
+                actor=actor, batch=locked, step=step, check=check, deviation=deviation
+            )
+    return step
+
+
+def _check_deviation_given(check: StepCheck, deviation: DeviationInput | None) -> None:
+    """A step with departures needs a deviation, and a deviation needs its why and impact
+    (and what departed, when the template check found nothing)."""
     if check.departures and deviation is None:
         raise ValidationError(
             {
@@ -314,58 +400,72 @@ def step_record(
         raise ValidationError({"deviation": "A deviation needs why it happened and its impact."})
     if deviation is not None and not check.departures and not deviation.what.strip():
         raise ValidationError({"deviation": "Say what departed from the procedure."})
-    with signed_write(
-        actor=actor,
-        password=password,
-        permission="batches.record_step",
-        meaning=SignatureMeaning.PERFORMED,
-        label=label,
-        reason=f"Step recorded: {template_step.name}",
-        request=request,
-    ) as signing:
-        locked = lock_batch(batch)
-        if locked.state != BatchState.IN_PROCESS:
-            raise ValidationError(
-                {
-                    "step": "Steps are recorded while the batch is in process; "
-                    f"it is {locked.get_state_display().lower()}."
-                }
-            )
-        _check_step_order(locked, template_step)
-        _check_unit_usable(locked)
-        step = ExecutedStep.objects.create(
-            batch=locked,
-            template_step=template_step,
-            performed_by=actor,
-            performed_at=performed_at,
-            values=check.values,
-            notes=notes,
-            recorded_at=timezone.now(),
+
+
+def _check_batch_takes_step(locked: Batch, template_step: TemplateStep) -> None:
+    """Under the batch lock: in process, the step next in order, and a usable unit."""
+    if locked.state != BatchState.IN_PROCESS:
+        raise ValidationError(
+            {
+                "step": "Steps are recorded while the batch is in process; "
+                f"it is {locked.get_state_display().lower()}."
+            }
         )
-        MaterialUse.objects.bulk_create(
-            [
-                MaterialUse(step=step, quantity=qty, **{f"{lot.kind}_lot": lot})
-                for lot, qty in check.lots
-            ]
-        )
-        ports.qc_plan_for_step(executed_step=step)
-        if locked.day0_at is None:
-            locked.day0_at = performed_at
-            locked.save(update_fields=["day0_at"])
-        signing.sign(step, comment=notes)
-        if deviation is not None:
-            kind = check.departures[0][0] if check.departures else DeviationKind.OTHER
-            what = deviation.what or " ".join(text for _k, text in check.departures)
-            open_deviation_locked(
-                actor=actor,
-                batch=locked,
-                step=step,
-                kind=kind,
-                what=what,
-                why=deviation.why,
-                impact=deviation.impact,
-            )
+    _check_step_order(locked, template_step)
+    _check_unit_usable(locked)
+
+
+def _write_step(
+    *,
+    actor: User,
+    batch: Batch,
+    template_step: TemplateStep,
+    performed_at: datetime,
+    check: StepCheck,
+    notes: str,
+) -> ExecutedStep:
+    """The step, its materials and the QC tests it triggers; the first step starts day 0."""
+    step = ExecutedStep.objects.create(
+        batch=batch,
+        template_step=template_step,
+        performed_by=actor,
+        performed_at=performed_at,
+        values=check.values,
+        notes=notes,
+        recorded_at=timezone.now(),
+    )
+    MaterialUse.objects.bulk_create(
+        [
+            MaterialUse(step=step, quantity=qty, **{f"{lot.kind}_lot": lot})
+            for lot, qty in check.lots
+        ]
+    )
+    ports.qc_plan_for_step(executed_step=step)
+    if batch.day0_at is None:
+        batch.day0_at = performed_at
+        batch.save(update_fields=["day0_at"])
     return step
+
+
+def _open_step_deviation(
+    *,
+    actor: User,
+    batch: Batch,
+    step: ExecutedStep,
+    check: StepCheck,
+    deviation: DeviationInput,
+) -> None:
+    kind = check.departures[0][0] if check.departures else DeviationKind.OTHER
+    what = deviation.what or " ".join(text for _k, text in check.departures)
+    open_deviation_locked(
+        actor=actor,
+        batch=batch,
+        step=step,
+        kind=kind,
+        what=what,
+        why=deviation.why,
+        impact=deviation.impact,
+    )
 
 
 def _check_step_order(batch: Batch, template_step: TemplateStep) -> None:

@@ -81,7 +81,7 @@ class LotAdmin(ReadOnlyAdmin):
             service=_quarantine_lot,
             permission=f"batches.disposition_{self.model._meta.model_name}",
         )
-        actions[action.__name__] = (action, action.__name__, action.short_description)
+        actions[action.__name__] = self.get_action(action)
         return actions
 
 
@@ -111,20 +111,24 @@ class RecipientAdmin(ReadOnlyAdmin):
 # --- batch record ---
 
 
+# A template's steps and parameters are shown here, never edited: a change is a new version.
+STEP_FIELDS = (
+    "order",
+    "code",
+    "name",
+    "planned_day",
+    "late_after_days",
+    "material_kinds",
+    "is_harvest",
+)
+
+
 class StepInline(admin.TabularInline):
     model = TemplateStep
     extra = 0
     can_delete = False
-    fields = [
-        "order",
-        "code",
-        "name",
-        "planned_day",
-        "late_after_days",
-        "material_kinds",
-        "is_harvest",
-    ]
-    readonly_fields = fields
+    fields = STEP_FIELDS
+    readonly_fields = STEP_FIELDS
     show_change_link = True
 
     def has_add_permission(self, request, obj=None):
@@ -149,12 +153,15 @@ class ProcessTemplateAdmin(ReadOnlyAdmin):
     ]
 
 
+PARAMETER_FIELDS = ("code", "name", "value_type", "unit", "min_value", "max_value", "required")
+
+
 class ParameterInline(admin.TabularInline):
     model = StepParameter
     extra = 0
     can_delete = False
-    readonly_fields = ["code", "name", "value_type", "unit", "min_value", "max_value", "required"]
-    fields = readonly_fields
+    readonly_fields = PARAMETER_FIELDS
+    fields = PARAMETER_FIELDS
 
     def has_add_permission(self, request, obj=None):
         return False

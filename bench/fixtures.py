@@ -9,7 +9,7 @@ def bench_user(username: str, role: str):
 
     from tests.factories import UserFactory
 
-    user = UserFactory(username=username, email=f"{username}@bench.example")  # get_or_create
+    user = UserFactory.create(username=username, email=f"{username}@bench.example")  # or get
     user.groups.add(Group.objects.get(name=role))
     return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
 
@@ -27,7 +27,7 @@ def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
     template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
     ProcessTemplate.objects.filter(pk=template.pk, status="draft").update(status="approved")
     QcSpecSet.objects.filter(template=template, status="draft").update(status="approved")
-    unit = CordBloodUnit.objects.first() or CordBloodUnitFactory(registered_by=user)
+    unit = CordBloodUnit.objects.first() or CordBloodUnitFactory.create(registered_by=user)
     now = timezone.now()
     # Planned a month ago: the readings the benchmarks send (an hour old) may not predate it.
     planned = now - timedelta(days=30)

@@ -116,8 +116,8 @@ def _plan() -> str:
     from qc.services.overdue import CLAIM_LIMIT, unflagged
 
     qs = unflagged(flag_field="overdue_flagged_at", selects=overdue_q(now=timezone.now()))
-    qs = qs.values_list("id", flat=True)[:CLAIM_LIMIT]
-    sql, params = qs.query.sql_with_params()
+    ids = qs.values_list("id", flat=True)[:CLAIM_LIMIT]
+    sql, params = ids.query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cur.fetchall())

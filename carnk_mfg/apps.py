@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -33,3 +34,7 @@ class CarnkMfgConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self)
         post_migrate.connect(_harden_trail, sender=self)
+        # Whichever way a person signs in, the idle clock of the session starts then.
+        from carnk_mfg.sessions import start_activity
+
+        user_logged_in.connect(start_activity, dispatch_uid="carnk_mfg.start_activity")

@@ -10,6 +10,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 import pghistory
+from csp.constants import NONE, SELF
 
 # Django classes the type stubs declare generic (ModelAdmin[...] and others) get their
 # subscript at run time too, so annotated code imports.
@@ -57,12 +58,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Bodies over REQUEST_MAX_BYTES are refused before they are read.
+    "carnk_mfg.request_limits.RequestSizeLimitMiddleware",
+    # Content-Security-Policy on every answer (policy below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends browser sessions idle past SESSION_IDLE_TIMEOUT_MINUTES (shared terminals).
+    "carnk_mfg.sessions.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Every write made while serving a request carries the user and URL in the trail.
     "carnk_mfg.audit.AuditContextMiddleware",
@@ -85,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "carnk_mfg.roles.navigation",
                 "qc.web.notices.unread_notices",
+                "carnk_mfg.sessions.idle_timeout",
             ],
         },
     },
@@ -249,6 +257,40 @@ if PRODUCTION:
     # Signed-in sessions end with the browser and after 8 hours (11.300 good practice).
     SESSION_EXPIRE_AT_BROWSER_CLOSE = True
     SESSION_COOKIE_AGE = 8 * 3600
+
+# The largest request body accepted (an instrument export of up to 5 MB, in its form): larger
+# ones are refused by their Content-Length, unread, or cut off while streaming (413).
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=6 * 1024 * 1024)
+# A body that is not a file upload (JSON, form fields) is held in memory up to this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# Uploaded files above this go to a temporary file, not memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "carnk_mfg.request_limits.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# A signed-in browser session ends after this long without a request (shared lab terminals;
+# pages warn two minutes before and offer to stay signed in).
+SESSION_IDLE_TIMEOUT_MINUTES = env.float("SESSION_IDLE_TIMEOUT_MINUTES", default=15.0)
+
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts from this site only;
+# no inline script or style (the pages keep theirs in static files), no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Site parameters with published defaults (DESIGN section 3); change per site by env ---
 CBU_MAX_COLLECTION_TO_CRYO_HOURS = env.float("CBU_MAX_COLLECTION_TO_CRYO_HOURS", default=24.0)

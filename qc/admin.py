@@ -20,23 +20,26 @@ from qc.services.instruments import (
     instrument_register,
 )
 
+# An approved spec set is frozen: its definitions are shown, never edited here.
+DEFINITION_FIELDS = (
+    "code",
+    "name",
+    "result_type",
+    "unit",
+    "lower_limit",
+    "upper_limit",
+    "turnaround_hours",
+    "required_for_release",
+    "may_release_pending",
+)
+
 
 class DefinitionInline(admin.TabularInline):
     model = QcTestDefinition
     extra = 0
     can_delete = False
-    fields = [
-        "code",
-        "name",
-        "result_type",
-        "unit",
-        "lower_limit",
-        "upper_limit",
-        "turnaround_hours",
-        "required_for_release",
-        "may_release_pending",
-    ]
-    readonly_fields = fields
+    fields = DEFINITION_FIELDS
+    readonly_fields = DEFINITION_FIELDS
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -70,12 +73,16 @@ class NotificationAdmin(ReadOnlyAdmin):
 # --- instruments ---
 
 
+# A key is issued and revoked through the instrument services, never edited here.
+KEY_FIELDS = ("prefix", "label", "created_at", "last_used_at", "revoked_at")
+
+
 class KeyInline(admin.TabularInline):
     model = InstrumentKey
     extra = 0
     can_delete = False
-    fields = ["prefix", "label", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = KEY_FIELDS
+    readonly_fields = KEY_FIELDS
 
     def has_add_permission(self, request, obj=None):
         return False

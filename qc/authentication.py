@@ -1,10 +1,27 @@
 """`Authorization: Token ik_...`: an instrument key. The request then acts as the
 instrument's service account, marked so the audit trail names the instrument."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from qc.services.instruments import KEY_PREFIX, instrument_for_key
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from qc.models import Instrument
+
+
+def acting_instrument(user: User | AnonymousUser) -> Instrument | None:
+    """The instrument a request acts as when an instrument key signed it in, else None."""
+    if not getattr(user, "is_instrument", False):
+        return None
+    # Only `InstrumentKeyAuthentication` marks a user so, and only an instrument's account.
+    return cast("User", user).instrument
 
 
 class InstrumentKeyAuthentication(authentication.BaseAuthentication):
@@ -25,7 +42,7 @@ class InstrumentKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Unknown or revoked instrument key.")
         instrument, key = found
         user = instrument.user
-        user.is_instrument = True
+        user.is_instrument = True  # type: ignore[attr-defined]  # this request's mark only
         user.instrument = instrument
         return user, key
 

@@ -19,6 +19,9 @@ def _media_and_mail(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Tests travel in time between the requests of one session; the idle sign-out has its own
+    # tests (tests/web/test_headers_and_sessions.py), which set the timeout they check.
+    settings.SESSION_IDLE_TIMEOUT_MINUTES = 100 * 365 * 24 * 60
 
 
 @pytest.fixture(autouse=True)

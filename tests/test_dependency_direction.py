@@ -20,6 +20,12 @@ BATCHES_MAY_IMPORT_QC = {
 }
 
 MAX_LINES = 600
+# A function longer than this says why, in a comment block right above it (or above its
+# decorators) with a line starting KEPT_WHOLE.
+MAX_FUNCTION_LINES = 60
+KEPT_WHOLE = "# Kept in one piece:"
+# Every Python file of the project that a person maintains (migrations are generated).
+ALL_CODE = (*APPS, "tests", "bench")
 
 
 def python_files(*tops: str) -> list[Path]:
@@ -98,10 +104,44 @@ def test_no_module_imports_a_private_name_from_another():
 def test_no_module_is_too_long_to_read():
     too_long = {
         name_of(path): lines
-        for path in python_files(*APPS)
+        for path in [*python_files(*ALL_CODE), ROOT / "manage.py"]
         if (lines := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert not too_long, f"Split these (over {MAX_LINES} lines): {too_long}"
+
+
+def says_why_it_is_long(lines: list[str], first_line: int) -> bool:
+    """True if the comment block right above line `first_line` (1-based) holds KEPT_WHOLE."""
+    index = first_line - 2
+    while index >= 0 and lines[index].strip().startswith("#"):
+        if lines[index].strip().startswith(KEPT_WHOLE):
+            return True
+        index -= 1
+    return False
+
+
+def test_no_function_is_too_long_without_a_reason():
+    too_long = []
+    for path in python_files(*ALL_CODE):
+        text = path.read_text()
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text, filename=str(path))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            if length > MAX_FUNCTION_LINES and not says_why_it_is_long(lines, first):
+                too_long.append(f"{name_of(path)}:{node.lineno} {node.name} ({length} lines)")
+    assert not too_long, (
+        f"Split these, or say why each reads best whole ({KEPT_WHOLE!r} above it):\n"
+        + "\n".join(too_long)
+    )
+
+
+def test_a_reason_for_length_is_found_above_the_decorators():
+    lines = ["# Kept in one piece: the chain reads in order.", "@decorator", "def walk():"]
+    assert says_why_it_is_long(lines, 2)
+    assert not says_why_it_is_long(["# Something else.", "def walk():"], 2)
 
 
 def test_every_port_is_filled_once_the_apps_are_ready():

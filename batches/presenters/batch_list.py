@@ -12,7 +12,7 @@ from batches.presenters.due_work import culture_day, due_work
 S = BatchState
 
 # Badge colours of the shared stylesheet, by batch state.
-STATE_BADGES = {
+STATE_BADGES: dict[str, str] = {
     S.PLANNED: "",
     S.IN_PROCESS: "allocated",
     S.HARVESTED: "allocated",

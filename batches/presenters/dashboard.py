@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import Count
 
 from batches import selectors
@@ -9,10 +12,13 @@ from batches.models import UnitStatus
 from batches.presenters.materials import expiring_lots, lot_kinds_allowed
 from carnk_mfg.roles import actor_may
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 EXPIRY_WARNING_DAYS = 30
 
 
-def unit_counts() -> tuple[list[dict], int]:
+def unit_counts() -> tuple[list[dict[str, Any]], int]:
     """(a row per unit status, in the statuses' order, with its count; the total)."""
     counted = dict(
         selectors.cord_blood_unit_list().order_by().values_list("status").annotate(n=Count("id"))
@@ -24,7 +30,7 @@ def unit_counts() -> tuple[list[dict], int]:
     return rows, sum(counted.values())
 
 
-def quick_links(user) -> dict:
+def quick_links(user: User | AnonymousUser) -> dict[str, Any]:
     return {
         "can_register_unit": actor_may(user, "batches.add_cordbloodunit"),
         "can_register_lot": lot_kinds_allowed(user, "add"),
@@ -33,9 +39,9 @@ def quick_links(user) -> dict:
     }
 
 
-def home_page(user, *, today) -> dict:
+def home_page(user: User | AnonymousUser, *, today: date) -> dict[str, Any]:
     """What the home page shows this user: only what their roles may see."""
-    context = {"unit_counts": None, "expiring_lots": None}
+    context: dict[str, Any] = {"unit_counts": None, "expiring_lots": None}
     if actor_may(user, "batches.view_cordbloodunit"):
         context["unit_counts"], context["unit_total"] = unit_counts()
     kinds = lot_kinds_allowed(user, "view")

@@ -3,7 +3,8 @@ planned day after day 0, and the culture day."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from batches.models import Batch, BatchState, TemplateStep
 
@@ -19,10 +20,10 @@ def next_step_of(batch: Batch) -> TemplateStep | None:
     return next((s for s in batch.template.steps.all() if s.pk not in done), None)
 
 
-def due_work(batch: Batch, now) -> dict:
+def due_work(batch: Batch, now: datetime) -> dict[str, Any]:
     """The next step and whether it is due or late by its planned day after day 0."""
     step = next_step_of(batch)
-    work = {"step": step, "status": "", "text": "", "due_at": None, "late_at": None}
+    work: dict[str, Any] = {"step": step, "status": "", "text": "", "due_at": None, "late_at": None}
     if batch.state not in WORKING_STATES:
         work["text"] = "—"
         return work
@@ -42,7 +43,7 @@ def due_work(batch: Batch, now) -> dict:
     return work
 
 
-def _timed(step: TemplateStep, day0_at, now) -> dict:
+def _timed(step: TemplateStep, day0_at: datetime, now: datetime) -> dict[str, Any]:
     due_at = day0_at + timedelta(days=step.planned_day)
     late_at = due_at + timedelta(days=step.late_after_days)
     if now > late_at:
@@ -54,7 +55,7 @@ def _timed(step: TemplateStep, day0_at, now) -> dict:
     return {"due_at": due_at, "late_at": late_at, "status": status, "text": text}
 
 
-def culture_day(batch: Batch, now) -> int | None:
+def culture_day(batch: Batch, now: datetime) -> int | None:
     if batch.day0_at is None:
         return None
     return max((now - batch.day0_at).days, 0)

@@ -46,7 +46,7 @@ def lot_sections(kinds: list[str], *, may_add: set[str], today) -> list[dict]:
             "can_register": kind in may_add,
             "rows": [
                 {"lot": lot, "usability": lot_usability(lot, on=today)}
-                for lot in LOT_MODELS[kind].objects.all()
+                for lot in LOT_MODELS[kind]._default_manager.all()
             ],
         }
         for kind in kinds
@@ -54,7 +54,7 @@ def lot_sections(kinds: list[str], *, may_add: set[str], today) -> list[dict]:
 
 
 def lots_for_page(kind: str):
-    return LOT_MODELS[kind].objects.select_related("registered_by", "dispositioned_by")
+    return LOT_MODELS[kind]._default_manager.select_related("registered_by", "dispositioned_by")
 
 
 def lot_details(lot) -> list[tuple[str, object]]:
@@ -79,7 +79,7 @@ def expiring_lots(kinds: list[str], *, today, within_days: int) -> list[dict]:
         {"kind": kind, "lot": lot}
         for kind in kinds
         for lot in LOT_MODELS[kind]
-        .objects.filter(expiry_date__range=(today, horizon))
+        ._default_manager.filter(expiry_date__range=(today, horizon))
         .exclude(status=LotStatus.REJECTED)
     ]
     return sorted(expiring, key=lambda row: row["lot"].expiry_date)

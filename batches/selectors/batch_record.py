@@ -3,20 +3,28 @@ custody, signatures and trail."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pghistory.models
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from batches.models import Batch, CellCount, CustodyEvent, ExecutedStep, MaterialUse, TemplateStep
 from batches.models.batch_record import fold_expansion, population_doublings
 from carnk_mfg.audit import references_trail
 from carnk_mfg.signatures import signature_intact, signatures_for
 
+# One signature as the record page lists it: the signature and whether what it attests holds.
+SignatureRow = dict[str, Any]
+# One count of the growth chart, with its fold expansion and population doublings.
+GrowthPoint = dict[str, Any]
 
-def batch_trail(batch) -> list:
+
+def batch_trail(batch: Batch) -> list[pghistory.models.Events]:
     return list(references_trail(batch))
 
 
-def unit_custody(unit_id) -> list:
+def unit_custody(unit_id: int) -> list[CustodyEvent]:
     """Hand-offs of a cord blood unit, oldest first."""
     return list(
         CustodyEvent.objects.filter(unit_id=unit_id).select_related(
@@ -25,7 +33,7 @@ def unit_custody(unit_id) -> list:
     )
 
 
-def batch_signatures(batch) -> tuple[list[dict], dict]:
+def batch_signatures(batch: Batch) -> tuple[list[SignatureRow], dict[int, list[SignatureRow]]]:
     """Every signature of the batch record in one query: on the batch (lifecycle moves,
     formulation, review, release), its steps, its deviations and its QC reviews, each with
     whether what it attests still holds. Returns the rows, and per step the step's own rows."""
@@ -33,7 +41,8 @@ def batch_signatures(batch) -> tuple[list[dict], dict]:
     records = {
         (ContentType.objects.get_for_model(record).pk, str(record.pk)): record for record in signed
     }
-    rows, by_step = [], {}
+    rows: list[SignatureRow] = []
+    by_step: dict[int, list[SignatureRow]] = {}
     step_type = ContentType.objects.get_for_model(ExecutedStep).pk
     for sig in signatures_for(*signed):
         record = records.get((sig.content_type_id, sig.object_id))
@@ -55,14 +64,14 @@ def next_template_step(batch: Batch) -> TemplateStep | None:
     )
 
 
-def batch_list():
+def batch_list() -> QuerySet[Batch]:
     return Batch.objects.select_related("source_unit", "template", "intended_recipient").annotate(
         steps_done=Count("steps", distinct=True),
         open_deviations=Count("deviations", filter=Q(deviations__state="open"), distinct=True),
     )
 
 
-def batch_detail(lot_number: str):
+def batch_detail(lot_number: str) -> Batch:
     """One batch with everything its record page shows, in a fixed number of queries."""
     return (
         Batch.objects.select_related(
@@ -103,11 +112,11 @@ def batch_detail(lot_number: str):
     )
 
 
-def growth_series(batch) -> list[dict]:
+def growth_series(batch: Batch) -> list[GrowthPoint]:
     """Counts with fold expansion from the first day-0 count and population doublings."""
     counts = list(batch.counts.all())
     day0 = next((c.total_viable_cells for c in counts if c.day == 0 and c.total_viable_cells), None)
-    series = []
+    series: list[GrowthPoint] = []
     for c in counts:
         fold = fold_expansion(day0, c.total_viable_cells) if c.total_viable_cells else None
         series.append(
@@ -123,7 +132,7 @@ def growth_series(batch) -> list[dict]:
     return series
 
 
-def expansion_flag(batch, series=None) -> str:
+def expansion_flag(batch: Batch, series: list[GrowthPoint] | None = None) -> str:
     """A warning when the expansion at or after the harvest day is outside the template's
     expected range (DESIGN section 2)."""
     series = series if series is not None else growth_series(batch)

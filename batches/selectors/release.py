@@ -4,7 +4,9 @@ bag's label."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -13,14 +15,24 @@ from batches import documents, ports
 from batches.models import (
     Batch,
     BatchState,
+    Deviation,
     DeviationState,
+    DoseUnit,
     DoseUnitStatus,
     Recall,
     ReleaseDecision,
 )
+from carnk_mfg.isbt128 import DIN
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.people import printed_name
 from carnk_mfg.signatures import signature_changes, signatures_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# A QC test is QC's model, which batches does not import (see batches/ports.py); here it is
+# read through the attributes release needs.
+QcTest = Any
 
 # Where a release test stands.
 IN_SPEC = "in_spec"  # reviewed, in specification
@@ -29,7 +41,7 @@ OPEN = "open"  # not yet resulted and reviewed: blocks release
 OUT_OF_SPEC = "out_of_spec"  # resulted out of specification: blocks release
 
 
-def release_test_status(test) -> str:
+def release_test_status(test: QcTest) -> str:
     """Where one QC test stands for release. A resulted test awaiting review counts as still
     open (pending where the spec allows it); a result out of spec blocks at once."""
     if test.in_spec is False:
@@ -41,35 +53,37 @@ def release_test_status(test) -> str:
     return OPEN
 
 
-def newest_tests(tests) -> list:
+def newest_tests(tests: Iterable[QcTest]) -> list[QcTest]:
     """The newest test of each definition (a retest replaces the test it repeats), from tests
     ordered by definition, trigger time and id."""
-    newest = {}
+    newest: dict[int, QcTest] = {}
     for test in tests:
         newest[test.definition_id] = test
     return list(newest.values())
 
 
-def release_tests_query(batch=None):
+def release_tests_query(batch: Batch | None = None) -> QuerySet[QcTest]:
     """The tests release waits for, of `batch` or of every batch (QC answers which)."""
     return ports.release_tests(batch=batch)
 
 
-def record_reviews(batch) -> QuerySet[ElectronicSignature]:
+def record_reviews(batch: Batch) -> QuerySet[ElectronicSignature]:
     """QA's signed reviews of the whole batch record, newest last."""
     return signatures_for(batch).filter(meaning=SignatureMeaning.REVIEWED, attests="batch_record")
 
 
 @dataclass
 class ReleaseReadiness:
-    batch: object
-    tests: list = field(default_factory=list)  # [(test, status)]
-    pending: list = field(default_factory=list)  # tests a conditional release would wait for
+    batch: Batch
+    tests: list[tuple[QcTest, str]] = field(default_factory=list)  # [(test, status)]
+    pending: list[QcTest] = field(
+        default_factory=list
+    )  # tests a conditional release would wait for
     problems: list[str] = field(default_factory=list)
     record_review: ElectronicSignature | None = None
     record_changed: list[str] = field(default_factory=list)
     bags: int = 0
-    open_deviations: list = field(default_factory=list)
+    open_deviations: list[Deviation] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
@@ -80,7 +94,14 @@ class ReleaseReadiness:
         return bool(self.pending)
 
 
-def release_readiness(batch, *, tests=None, bags=None, deviations=None, reviews=None):
+def release_readiness(
+    batch: Batch,
+    *,
+    tests: Iterable[QcTest] | None = None,
+    bags: list[DoseUnit] | None = None,
+    deviations: list[Deviation] | None = None,
+    reviews: list[ElectronicSignature] | None = None,
+) -> ReleaseReadiness:
     """Everything release waits for, as QA reads it: the newest release test of each kind
     reviewed in spec (or pending where allowed), no open deviation, bags formulated, and QA's
     review of the batch record as it stands now. Pass prefetched rows to avoid queries."""
@@ -122,13 +143,13 @@ def release_readiness(batch, *, tests=None, bags=None, deviations=None, reviews=
     return found
 
 
-def performed_steps_of(batch, actor) -> bool:
+def performed_steps_of(batch: Batch, actor: User) -> bool:
     """Four eyes: whoever performed a step of a batch may neither review its record nor
     release it, whatever their roles."""
     return batch.steps.filter(performed_by=actor).exists()
 
 
-def release_queue():
+def release_queue() -> QuerySet[Batch]:
     """Batches in QC with what the release queue shows, in a fixed number of queries; and the
     open conditional releases and recalls QA follows up."""
     return (
@@ -143,7 +164,7 @@ def release_queue():
     )
 
 
-def open_conditional_releases():
+def open_conditional_releases() -> QuerySet[ReleaseDecision]:
     return (
         ReleaseDecision.objects.filter(conditional=True, closed_at__isnull=True)
         .select_related("batch", "decided_by")
@@ -151,13 +172,13 @@ def open_conditional_releases():
     )
 
 
-def recalls():
+def recalls() -> QuerySet[Recall]:
     return Recall.objects.select_related(
         "batch", "qc_test__definition", "raised_by"
     ).prefetch_related("lookback__recipient", "lookback__dose_unit")
 
 
-def bag_not_usable(unit, wanted: str) -> str:
+def bag_not_usable(unit: DoseUnit, wanted: str) -> str:
     """Why a bag cannot be used for what needs it `wanted` (released, assigned, issued); a
     recalled bag says so loudly, with the recall's reason."""
     if unit.status == DoseUnitStatus.RECALLED:
@@ -170,8 +191,35 @@ def bag_not_usable(unit, wanted: str) -> str:
 # --- documents (Certificate of Analysis, bag labels) ---
 
 
-def coa_for(batch):
+def coa_for(batch: Batch) -> documents.CoaData:
     """The Certificate of Analysis content of a batch, from its record."""
+    lines = _coa_qc_results(batch)
+    deviations = _coa_deviations(batch)
+    signatures = _coa_signatures(batch)
+    unit = batch.source_unit
+    day0_at = timezone.localtime(batch.day0_at) if batch.day0_at else None
+    return documents.CoaData(
+        lot_number=batch.lot_number,
+        coi_identifier=DIN.from_text(batch.coi_identifier),
+        source_unit_din=DIN.from_text(unit.din),
+        donor_eligibility=documents.DonorEligibility(unit.eligibility),
+        day0_at=day0_at,  # type: ignore[arg-type]  # CoaData itself refuses a batch with no day 0
+        qc_results=lines,
+        deviations=deviations,
+        signatures=signatures,
+        recipient_subject_id=batch.intended_recipient.subject_id
+        if batch.intended_recipient
+        else None,
+        urgent_medical_need=unit.urgent_medical_need.justification
+        if unit.urgent_medical_need
+        else "",
+        source_unit_product_code=unit.product_code,
+        template=str(batch.template),
+    )
+
+
+def _coa_qc_results(batch: Batch) -> list[documents.QcResultLine]:
+    """The newest test of each kind as the CoA shows it: no result until it is reviewed."""
     tests = newest_tests(
         batch.qc_tests.select_related("definition", "reviewed_by").order_by(
             "definition_id", "triggered_at", "id"
@@ -200,7 +248,11 @@ def coa_for(batch):
                 reviewed_at=timezone.localtime(test.reviewed_at) if reviewed else None,
             )
         )
-    deviations = [
+    return lines
+
+
+def _coa_deviations(batch: Batch) -> list[documents.DeviationLine]:
+    return [
         documents.DeviationLine(
             kind=dev.get_kind_display(),
             what=dev.what,
@@ -215,7 +267,10 @@ def coa_for(batch):
         )
         for dev in batch.deviations.select_related("opened_by", "dispositioned_by")
     ]
-    signatures = [
+
+
+def _coa_signatures(batch: Batch) -> list[documents.SignatureLine]:
+    return [
         documents.SignatureLine(
             printed_name=s.printed_name,
             meaning=s.get_meaning_display(),
@@ -223,40 +278,21 @@ def coa_for(batch):
         )
         for s in signatures_for(batch)
     ]
-    unit = batch.source_unit
-    return documents.CoaData(
-        lot_number=batch.lot_number,
-        coi_identifier=batch.coi_identifier,
-        source_unit_din=unit.din,
-        donor_eligibility=unit.eligibility,
-        day0_at=timezone.localtime(batch.day0_at) if batch.day0_at else None,
-        qc_results=lines,
-        deviations=deviations,
-        signatures=signatures,
-        recipient_subject_id=batch.intended_recipient.subject_id
-        if batch.intended_recipient
-        else None,
-        urgent_medical_need=unit.urgent_medical_need.justification
-        if unit.urgent_medical_need
-        else "",
-        source_unit_product_code=unit.product_code,
-        template=str(batch.template),
-    )
 
 
-def bag_label_for(dose_unit):
+def bag_label_for(dose_unit: DoseUnit) -> documents.BagLabel:
     """The ISBT 128 label content of one bag."""
     batch, unit = dose_unit.batch, dose_unit.batch.source_unit
     level = dose_unit.dose_level
     return documents.BagLabel(
-        din=batch.coi_identifier,
+        din=DIN.from_text(batch.coi_identifier),
         product_code_data=f"=<{unit.product_code[:5]}V{dose_unit.division}",
         lot_number=batch.lot_number,
         expires_at=timezone.localtime(dose_unit.expires_at),
         volume_ml=dose_unit.volume_ml,
         car_nk_cells=dose_unit.car_nk_cells,
         cells_per_ml=dose_unit.car_nk_cells_per_ml,
-        donor_eligibility=unit.eligibility,
+        donor_eligibility=documents.DonorEligibility(unit.eligibility),
         recipient_subject_id=dose_unit.recipient.subject_id if dose_unit.recipient else None,
         dose_level=(
             f"{level.code}: {level.car_nk_cells_per_kg:.0e} CAR-NK cells/kg" if level else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -30,13 +31,16 @@ from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
 from carnk_mfg.timeutil import check_happened
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 CUSTODY_KINDS = ("issue", "ship", "receive")
 # A passing bedside check is good for this long: the infusion starts within it (it may be
 # recorded later, when it ends).
 CHECK_VALID_FOR = timedelta(minutes=30)
 
 
-def _party(username: str, field: str):
+def _party(username: str, field: str) -> User:
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise ValidationError({field: f"No active user {username!r}."})
@@ -45,7 +49,7 @@ def _party(username: str, field: str):
 
 def dose_custody(
     *,
-    actor,
+    actor: User,
     dose_unit: DoseUnit,
     kind: str,
     released_by: str,
@@ -105,7 +109,7 @@ def dose_custody(
         )
 
 
-def _bag_from_scan(bag: str, product_code: str):
+def _bag_from_scan(bag: str, product_code: str) -> tuple[DoseUnit | None, str]:
     """The bag a scan names: the DIN barcode (`=DIN` + flags, or the DIN typed with its check
     character) and the product code barcode (`=<` + code; its last two characters are the
     division)."""
@@ -127,7 +131,7 @@ def _bag_from_scan(bag: str, product_code: str):
 
 
 def bedside_verify(
-    *, actor, scanned_bag: str, scanned_product_code: str, scanned_wristband: str
+    *, actor: User, scanned_bag: str, scanned_product_code: str, scanned_wristband: str
 ) -> BedsideCheck:
     """Compare the bag and the wristband; record the outcome whatever it is."""
     require_permission(actor, "batches.verify_at_bedside")
@@ -166,18 +170,72 @@ def bedside_verify(
 
 def infusion_record(
     *,
-    actor,
+    actor: User,
     password: str,
     check: BedsideCheck,
     started_at: datetime,
     ended_at: datetime,
     volume_ml: Decimal,
-    vitals: dict,
+    vitals: dict[str, Any],
     notes: str = "",
     request: HttpRequest | None = None,
 ) -> Infusion:
     """The infusion, after a passing bedside check of this bag and recipient; signed."""
-    errors = {}
+    errors = _infusion_errors(
+        check=check, started_at=started_at, ended_at=ended_at, volume_ml=volume_ml, vitals=vitals
+    )
+    if errors:
+        raise ValidationError(errors)
+    recipient = check.recipient
+    assert recipient is not None, "a matching bedside check names its recipient"
+    with signed_write(
+        actor=actor,
+        password=password,
+        permission="batches.record_infusion",
+        meaning=SignatureMeaning.PERFORMED,
+        label=f"Infusion of bag {check.dose_unit} into {recipient.subject_id}",
+        request=request,
+    ) as signing:
+        assert check.dose_unit_id is not None, "a matching bedside check names its bag"
+        unit = (
+            DoseUnit.objects.select_for_update(of=("self",))
+            .select_related("batch")
+            .get(pk=check.dose_unit_id)
+        )
+        if unit.status != DoseUnitStatus.ISSUED:
+            raise ValidationError({"bedside_check": bag_not_usable(unit, "issued")})
+        if Infusion.objects.filter(bedside_check=check).exists():
+            raise ValidationError({"bedside_check": "This check was already used for an infusion."})
+        infusion = Infusion.objects.create(
+            dose_unit=unit,
+            recipient=recipient,
+            bedside_check=check,
+            started_at=started_at,
+            ended_at=ended_at,
+            volume_ml=volume_ml,
+            vitals=vitals,
+            administered_by=actor,
+            notes=notes,
+            recorded_at=timezone.now(),
+        )
+        unit.status = DoseUnitStatus.INFUSED
+        unit.save(update_fields=["status"])
+        follow_up_schedule(infusion=infusion)
+        signing.sign(infusion)
+    return infusion
+
+
+def _infusion_errors(
+    *,
+    check: BedsideCheck,
+    started_at: datetime,
+    ended_at: datetime,
+    volume_ml: Decimal,
+    vitals: dict[str, Any],
+) -> dict[str, str | list[str]]:
+    """Why the infusion cannot be recorded as given, before anything is signed: the check
+    must have passed and be fresh, the times must have happened in order, the volume must fit."""
+    errors: dict[str, str | list[str]] = {}
     if check.outcome != BedsideOutcome.MATCH:
         errors["bedside_check"] = "The bedside check blocked this infusion: " + " ".join(
             check.reasons
@@ -200,39 +258,4 @@ def infusion_record(
     errors.update(field_errors(Infusion, {"volume_ml": volume_ml}))
     if not isinstance(vitals, dict):
         errors["vitals"] = "Vitals are an object (pre and post)."
-    if errors:
-        raise ValidationError(errors)
-    with signed_write(
-        actor=actor,
-        password=password,
-        permission="batches.record_infusion",
-        meaning=SignatureMeaning.PERFORMED,
-        label=f"Infusion of bag {check.dose_unit} into {check.recipient.subject_id}",
-        request=request,
-    ) as signing:
-        unit = (
-            DoseUnit.objects.select_for_update(of=("self",))
-            .select_related("batch")
-            .get(pk=check.dose_unit_id)
-        )
-        if unit.status != DoseUnitStatus.ISSUED:
-            raise ValidationError({"bedside_check": bag_not_usable(unit, "issued")})
-        if Infusion.objects.filter(bedside_check=check).exists():
-            raise ValidationError({"bedside_check": "This check was already used for an infusion."})
-        infusion = Infusion.objects.create(
-            dose_unit=unit,
-            recipient=check.recipient,
-            bedside_check=check,
-            started_at=started_at,
-            ended_at=ended_at,
-            volume_ml=volume_ml,
-            vitals=vitals,
-            administered_by=actor,
-            notes=notes,
-            recorded_at=timezone.now(),
-        )
-        unit.status = DoseUnitStatus.INFUSED
-        unit.save(update_fields=["status"])
-        follow_up_schedule(infusion=infusion)
-        signing.sign(infusion)
-    return infusion
+    return errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +26,9 @@ from carnk_mfg.audit import gmp_write
 from carnk_mfg.fields import bounds, field_errors
 from carnk_mfg.timeutil import check_happened
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def ice_implied_icans_grade(ice_score: int) -> int:
     """The lowest ASTCT ICANS grade an ICE score implies (7-9: 1, 3-6: 2, 0-2: 3; grade 4
@@ -40,7 +44,7 @@ def ice_implied_icans_grade(ice_score: int) -> int:
 
 def adverse_event_report(
     *,
-    actor,
+    actor: User,
     infusion: Infusion,
     kind: str,
     grade: int,
@@ -48,7 +52,9 @@ def adverse_event_report(
     description: str,
     ice_score: int | None = None,
 ) -> AdverseEvent:
-    errors = field_errors(AdverseEvent, {"grade": grade, "ice_score": ice_score})
+    errors: dict[str, str | list[str]] = dict(
+        field_errors(AdverseEvent, {"grade": grade, "ice_score": ice_score})
+    )
     if kind not in AdverseEventKind.values:
         errors["kind"] = "CRS, ICANS, GVHD or other."
     # The model's grades run 1 to 5; CRS, ICANS and GVHD are graded 1 to 4 here.
@@ -96,9 +102,11 @@ def adverse_event_report(
 
 
 def safety_switch_record(
-    *, actor, infusion: Infusion, given_at: datetime, dose_mg_per_kg: Decimal, reason: str
+    *, actor: User, infusion: Infusion, given_at: datetime, dose_mg_per_kg: Decimal, reason: str
 ) -> SafetySwitchActivation:
-    errors = field_errors(SafetySwitchActivation, {"dose_mg_per_kg": dose_mg_per_kg})
+    errors: dict[str, str | list[str]] = dict(
+        field_errors(SafetySwitchActivation, {"dose_mg_per_kg": dose_mg_per_kg})
+    )
     check_happened(
         errors,
         "given_at",
@@ -145,7 +153,7 @@ def follow_up_schedule(*, infusion: Infusion) -> list[FollowUpVisit]:
 
 def follow_up_record(
     *,
-    actor,
+    actor: User,
     visit: FollowUpVisit,
     done_at: datetime,
     response: str = "",
@@ -153,7 +161,7 @@ def follow_up_record(
     donor_specific_antibodies: str = "",
     notes: str = "",
 ) -> FollowUpVisit:
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     if response and response not in TumourResponse.values:
         errors["response"] = "CR, PR, SD or PD."
     if visit.day == 28 and not response:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -32,13 +33,16 @@ from batches.models import (
 from batches.selectors import bag_not_usable, performed_steps_of, release_readiness
 from batches.services.lifecycle import TransitionConflict, lock_batch, move_locked_batch
 from carnk_mfg.audit import gmp_write
-from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.signatures import signed_write
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 DIVISION = re.compile(r"^[A-Z][0-9A-Z]$")  # ISBT 128 division code, e.g. A0, B0
 
 
-def _harvest_values(batch: Batch) -> dict:
+def _harvest_values(batch: Batch) -> dict[str, Any]:
     step = (
         ExecutedStep.objects.filter(batch=batch, template_step__is_harvest=True)
         .select_related("template_step")
@@ -46,25 +50,59 @@ def _harvest_values(batch: Batch) -> dict:
     )
     if step is None:
         raise ValidationError({"batch": "The batch has no recorded harvest."})
-    return step.values
+    values: dict[str, Any] = step.values  # the harvest step's recorded parameters, by name
+    return values
 
 
 def dose_units_formulate(
     *,
-    actor,
+    actor: User,
     password: str,
     batch: Batch,
-    bags: list[dict],
+    bags: list[dict[str, Any]],
     expires_at: datetime,
     request: HttpRequest | None = None,
 ) -> list[DoseUnit]:
     """Fill the harvested product into bags; concentration, CAR+ and CD3+ come from the
     harvest record. Signed by the operator."""
     values = _harvest_values(batch)
+    errors, divisions = _formulation_errors(bags, values, expires_at)
+    if errors:
+        raise ValidationError(errors)
+    with signed_write(
+        actor=actor,
+        password=password,
+        permission="batches.formulate_doseunit",
+        meaning=SignatureMeaning.PERFORMED,
+        label=f"Batch {batch.lot_number} formulated into {len(bags)} bag(s)",
+        request=request,
+    ) as signing:
+        locked = lock_batch(batch)
+        if locked.state not in FORMULATION_STATES:
+            raise ValidationError(
+                {"batch": f"A {locked.get_state_display().lower()} batch cannot be formulated."}
+            )
+        taken = set(locked.dose_units.values_list("division", flat=True))
+        clash = sorted(divisions & taken)
+        if clash:
+            raise ValidationError({"bags": f"Division(s) {', '.join(clash)} already exist."})
+        units = DoseUnit.objects.bulk_create(
+            _filled_bags(locked, bags, values, expires_at=expires_at, actor=actor)
+        )
+        signing.sign(locked, attests="bags")
+    return units
+
+
+def _formulation_errors(
+    bags: list[dict[str, Any]], values: dict[str, Any], expires_at: datetime
+) -> tuple[dict[str, str], set[str]]:
+    """What is wrong with the bags asked for, before anything is signed: each bag's division,
+    presentation and volume, the bags together against the harvested volume, and the expiry.
+    Returns the errors and the divisions named."""
     errors: dict[str, str] = {}
     if not bags:
         errors["bags"] = "Formulate at least one bag."
-    seen = set()
+    seen: set[str] = set()
     total = Decimal(0)
     for index, bag in enumerate(bags):
         division = str(bag.get("division", "")).upper()
@@ -89,55 +127,46 @@ def dose_units_formulate(
         )
     if expires_at <= timezone.now():
         errors["expires_at"] = "The expiry must be in the future."
-    if errors:
-        raise ValidationError(errors)
-    with signed_write(
-        actor=actor,
-        password=password,
-        permission="batches.formulate_doseunit",
-        meaning=SignatureMeaning.PERFORMED,
-        label=f"Batch {batch.lot_number} formulated into {len(bags)} bag(s)",
-        request=request,
-    ) as signing:
-        locked = lock_batch(batch)
-        if locked.state not in FORMULATION_STATES:
-            raise ValidationError(
-                {"batch": f"A {locked.get_state_display().lower()} batch cannot be formulated."}
-            )
-        taken = set(locked.dose_units.values_list("division", flat=True))
-        clash = sorted(seen & taken)
-        if clash:
-            raise ValidationError({"bags": f"Division(s) {', '.join(clash)} already exist."})
-        now = timezone.now()
-        units = DoseUnit.objects.bulk_create(
-            [
-                DoseUnit(
-                    batch=locked,
-                    division=str(bag["division"]).upper(),
-                    presentation=bag["presentation"],
-                    volume_ml=bag["volume_ml"],
-                    total_cells_per_ml=float(values["final_concentration"]),
-                    car_positive_pct=Decimal(str(values["car_positive_pct"])),
-                    cd3_positive_pct=Decimal(str(values["cd3_positive_pct"])),
-                    expires_at=expires_at,
-                    created_by=actor,
-                    created_at=now,
-                )
-                for bag in bags
-            ]
+    return errors, seen
+
+
+def _filled_bags(
+    batch: Batch,
+    bags: list[dict[str, Any]],
+    values: dict[str, Any],
+    *,
+    expires_at: datetime,
+    actor: User,
+) -> list[DoseUnit]:
+    """The dose units of the bags, unsaved; the cells per mL, CAR+ and CD3+ of the harvest."""
+    now = timezone.now()
+    return [
+        DoseUnit(
+            batch=batch,
+            division=str(bag["division"]).upper(),
+            presentation=bag["presentation"],
+            volume_ml=bag["volume_ml"],
+            total_cells_per_ml=float(values["final_concentration"]),
+            car_positive_pct=Decimal(str(values["car_positive_pct"])),
+            cd3_positive_pct=Decimal(str(values["cd3_positive_pct"])),
+            expires_at=expires_at,
+            created_by=actor,
+            created_at=now,
         )
-        signing.sign(locked, attests="bags")
-    return units
+        for bag in bags
+    ]
 
 
-def _four_eyes(batch: Batch, actor, doing: str) -> None:
+def _four_eyes(batch: Batch, actor: User, doing: str) -> None:
     if performed_steps_of(batch, actor):
         raise ValidationError(
             {"reviewer": f"You performed steps of this batch; another QA reviewer must {doing}."}
         )
 
 
-def batch_record_review(*, actor, password: str, batch: Batch, request: HttpRequest | None = None):
+def batch_record_review(
+    *, actor: User, password: str, batch: Batch, request: HttpRequest | None = None
+) -> ElectronicSignature:
     """QA's signed review of the whole batch record (the signature attests a manifest of it),
     by someone who performed no step of the batch."""
     with signed_write(
@@ -157,9 +186,12 @@ def batch_record_review(*, actor, password: str, batch: Batch, request: HttpRequ
         return signing.sign(locked, attests="batch_record")
 
 
+# Kept in one piece: QA's release decision reads as one signed sequence, in the order the
+# database and the auditor both check it: the batch locked and still in QC, four eyes, every
+# release gate, the decision row before the state moves, the bags, then the signature.
 def batch_release_decide(
     *,
-    actor,
+    actor: User,
     password: str,
     batch: Batch,
     decision: str,
@@ -233,7 +265,7 @@ def batch_release_decide(
 
 
 def batch_recall(
-    *, actor, password: str, batch: Batch, reason: str, request: HttpRequest | None = None
+    *, actor: User, password: str, batch: Batch, reason: str, request: HttpRequest | None = None
 ) -> Recall:
     """QA recalls a released batch, signed."""
     if not (reason or "").strip():
@@ -252,7 +284,7 @@ def batch_recall(
     return recall
 
 
-def recall_locked_batch(*, actor, batch: Batch, reason: str, qc_test=None) -> Recall:
+def recall_locked_batch(*, actor: User, batch: Batch, reason: str, qc_test: Any = None) -> Recall:
     """Inside a transaction holding the batch lock: recall it at once. Every bag not yet
     infused is recalled (blocked at the bedside, refused for dose and issue); the lookback
     lists the bags already infused and their recipients; an open conditional release is
@@ -312,24 +344,14 @@ class DoseCalculation:
 
 
 def dose_calculate(
-    *, recipient: Recipient, dose_unit: DoseUnit, level: ProtocolDoseLevel, on=None
+    *, recipient: Recipient, dose_unit: DoseUnit, level: ProtocolDoseLevel, on: date | None = None
 ) -> DoseCalculation:
     """Dose = level x weight; volume = dose / CAR-NK concentration; shown with the arithmetic,
     and every reason the dose cannot be given."""
     on = on or timezone.localdate()
     calc = DoseCalculation(level=level.code, cd3_limit_per_kg=level.max_cd3_cells_per_kg)
     weight = recipient.weights.order_by("-measured_on", "-recorded_at").first()
-    if recipient.dose_level != level.code:
-        calc.refusals.append(
-            f"Recipient {recipient.subject_id} is assigned "
-            f"{recipient.dose_level or 'no dose level'}, not {level.code}."
-        )
-    intended = dose_unit.batch.intended_recipient_id
-    if intended is not None and intended != recipient.pk:
-        calc.refusals.append(
-            f"Batch {dose_unit.batch.lot_number} was made for another recipient, "
-            f"not {recipient.subject_id}."
-        )
+    calc.refusals.extend(_assignment_refusals(recipient, dose_unit, level))
     if weight is None:
         calc.refusals.append("The recipient has no recorded body weight.")
         return calc
@@ -340,7 +362,36 @@ def dose_calculate(
             f"The weight was measured {age} days ago ({weight.measured_on}); the protocol allows "
             f"{level.max_weight_age_days}."
         )
-    kg = float(weight.weight_kg)
+    _work_out_dose(calc, dose_unit, level, kg=float(weight.weight_kg))
+    calc.refusals.extend(_bag_refusals(calc, dose_unit))
+    return calc
+
+
+def _assignment_refusals(
+    recipient: Recipient, dose_unit: DoseUnit, level: ProtocolDoseLevel
+) -> list[str]:
+    """The recipient must be assigned this level, and the bag's batch made for them (if it was
+    made for anyone)."""
+    refusals = []
+    if recipient.dose_level != level.code:
+        refusals.append(
+            f"Recipient {recipient.subject_id} is assigned "
+            f"{recipient.dose_level or 'no dose level'}, not {level.code}."
+        )
+    intended = dose_unit.batch.intended_recipient_id
+    if intended is not None and intended != recipient.pk:
+        refusals.append(
+            f"Batch {dose_unit.batch.lot_number} was made for another recipient, "
+            f"not {recipient.subject_id}."
+        )
+    return refusals
+
+
+def _work_out_dose(
+    calc: DoseCalculation, dose_unit: DoseUnit, level: ProtocolDoseLevel, *, kg: float
+) -> None:
+    """The dose, the volume of this bag that holds it and the CD3+ cells that come with it,
+    into `calc`, with the arithmetic as the clinician checks it."""
     calc.dose_car_nk_cells = level.car_nk_cells_per_kg * kg
     calc.car_nk_cells_per_ml = dose_unit.car_nk_cells_per_ml
     calc.volume_ml = calc.dose_car_nk_cells / calc.car_nk_cells_per_ml
@@ -358,26 +409,32 @@ def dose_calculate(
         f"CD3+ = {calc.volume_ml:.2f} mL x {cd3_per_ml:.3g}/mL / {kg:g} kg "
         f"= {calc.cd3_cells_per_kg:.3g}/kg (limit {calc.cd3_limit_per_kg:.3g}/kg)",
     ]
+
+
+def _bag_refusals(calc: DoseCalculation, dose_unit: DoseUnit) -> list[str]:
+    """The bag must hold the dose, keep CD3+ T cells under the limit, be in date and not
+    recalled."""
+    refusals = []
     if calc.volume_ml > float(dose_unit.volume_ml):
-        calc.refusals.append(
+        refusals.append(
             f"The bag holds {dose_unit.volume_ml} mL ({dose_unit.car_nk_cells:.3g} CAR-NK cells); "
             f"the dose needs {calc.volume_ml:.2f} mL."
         )
     if calc.cd3_cells_per_kg >= calc.cd3_limit_per_kg:
-        calc.refusals.append(
+        refusals.append(
             f"CD3+ T cells would be {calc.cd3_cells_per_kg:.3g} per kg, at or above the limit of "
             f"{calc.cd3_limit_per_kg:.3g} per kg."
         )
     if dose_unit.expires_at <= timezone.now():
-        calc.refusals.append(f"The bag expired at {dose_unit.expires_at:%Y-%m-%d %H:%M %Z}.")
+        refusals.append(f"The bag expired at {dose_unit.expires_at:%Y-%m-%d %H:%M %Z}.")
     if dose_unit.status == DoseUnitStatus.RECALLED:
-        calc.refusals.append(bag_not_usable(dose_unit, "released"))
-    return calc
+        refusals.append(bag_not_usable(dose_unit, "released"))
+    return refusals
 
 
 def dose_assign(
     *,
-    actor,
+    actor: User,
     dose_unit: DoseUnit,
     recipient: Recipient,
     level_code: str,

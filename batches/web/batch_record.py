@@ -170,7 +170,7 @@ def _next_step_form(next_step) -> StepForm | None:
     )
 
 
-def _transitions(batch: Batch, offers: list[dict], bound: TransitionForm | None) -> list[dict]:
+def _transitions(batch: Batch, offers: list[dict], bound: forms.Form | None) -> list[dict]:
     """Each offered move with its form: the refused one bound (its errors say why, so the
     offer's own `blocked` note is not repeated), the others empty."""
     moves = []

@@ -109,24 +109,28 @@ def infusion_detail(request, pk):
     if request.method == "POST":
         if request.POST.get("form") == "ae":
             require(request, "batches.report_adverse_event")
-            if ae_form.is_valid() and call_service(
-                ae_form,
-                lambda: clinical.adverse_event_report(
-                    actor=request.user, infusion=infusion, **ae_form.cleaned_data
-                ),
-            ):
-                messages.success(request, "Adverse event reported.")
-                return redirect("infusion-detail", pk=infusion.pk)
+            if ae_form.is_valid():
+                reported = call_service(
+                    ae_form,
+                    lambda: clinical.adverse_event_report(
+                        actor=request.user, infusion=infusion, **ae_form.cleaned_data
+                    ),
+                )
+                if reported:
+                    messages.success(request, "Adverse event reported.")
+                    return redirect("infusion-detail", pk=infusion.pk)
         elif request.POST.get("form") == "switch":
             require(request, "batches.add_safetyswitchactivation")
-            if switch_form.is_valid() and call_service(
-                switch_form,
-                lambda: clinical.safety_switch_record(
-                    actor=request.user, infusion=infusion, **switch_form.cleaned_data
-                ),
-            ):
-                messages.success(request, "Safety switch activation recorded.")
-                return redirect("infusion-detail", pk=infusion.pk)
+            if switch_form.is_valid():
+                recorded = call_service(
+                    switch_form,
+                    lambda: clinical.safety_switch_record(
+                        actor=request.user, infusion=infusion, **switch_form.cleaned_data
+                    ),
+                )
+                if recorded:
+                    messages.success(request, "Safety switch activation recorded.")
+                    return redirect("infusion-detail", pk=infusion.pk)
     return render(
         request,
         "clinical/infusion.html",

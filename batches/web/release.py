@@ -8,6 +8,7 @@ A conflict (someone acted first) is a 409 page that says so.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -78,9 +79,10 @@ class FormulateForm(ESignForm):
             for i in range(BAG_ROWS)
         ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
-        bags = []
+        assert data is not None  # a form's clean hands back its cleaned data
+        bags: list[dict[str, Any]] = []
         for i in range(BAG_ROWS):
             division = (data.get(f"bags.{i}.division") or "").strip().upper()
             presentation = data.get(f"bags.{i}.presentation") or ""
@@ -144,9 +146,11 @@ class DoseChoiceForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["dose_unit"].queryset = DoseUnit.objects.filter(
-            status=DoseUnitStatus.RELEASED
-        ).select_related("batch")
+        dose_unit = self.fields["dose_unit"]
+        assert isinstance(dose_unit, forms.ModelChoiceField)
+        dose_unit.queryset = DoseUnit.objects.filter(status=DoseUnitStatus.RELEASED).select_related(
+            "batch"
+        )
 
 
 class AssignForm(DoseChoiceForm):
@@ -392,6 +396,7 @@ def dose_calculator(request, subject_id):
             ),
         )
         if unit is not None:
+            assert unit.dose_level is not None  # the level it was just assigned at
             messages.success(
                 request,
                 f"{unit} assigned to {recipient.subject_id} at {unit.dose_level.code}: "

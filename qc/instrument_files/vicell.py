@@ -225,7 +225,11 @@ def _detail_samples(text: str, label: str) -> list[_Sample]:
     return samples
 
 
-def _detail_row(index: int, sample: _Sample, label: str) -> ParsedRow:
+def _settings_and_total(
+    index: int, sample: _Sample, label: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """A sample's settings row and its 'Total' result row, both there and the total holding
+    the viability and viable concentration every count needs."""
     settings = sample.settings
     if settings is None:
         raise InstrumentFileError(
@@ -243,6 +247,12 @@ def _detail_row(index: int, sample: _Sample, label: str) -> ParsedRow:
             raise InstrumentFileError(f"{label}: missing column {column!r} in the image table")
         if not total[column].strip():
             raise InstrumentFileError(f"{where}: no value in {column!r}")
+    return settings, total
+
+
+def _detail_row(index: int, sample: _Sample, label: str) -> ParsedRow:
+    settings, total = _settings_and_total(index, sample, label)
+    where = f"{label}: row {index} (line {sample.total_line})"
 
     def num(column: str) -> float | None:
         raw = total.get(column, "").strip()

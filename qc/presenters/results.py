@@ -3,27 +3,51 @@ review, retest) its state and the user's roles allow now."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+from django.db.models import QuerySet
+
 from carnk_mfg.audit import audit_history
 from carnk_mfg.roles import actor_may
 from carnk_mfg.web import history_rows, signature_rows
 from qc.models import QcTest, TestState
 from qc.selectors import with_overdue
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django_stubs_ext import WithAnnotations
 
-def qc_tests_for_page(*, now):
-    return with_overdue(QcTest.objects.all(), now=now).select_related(
-        "batch",
-        "batch__intended_recipient",
-        "definition",
-        "definition__spec_set",
-        "sampled_by",
-        "resulted_by",
-        "reviewed_by",
-        "retest_of",
+
+class Overdue(TypedDict):
+    """What `with_overdue` adds to each test."""
+
+    overdue: bool
+
+
+if TYPE_CHECKING:
+    # A test as the page reads it: marked `overdue` by the database.
+    MarkedTest = WithAnnotations[QcTest, Overdue]
+
+
+def qc_tests_for_page(*, now: datetime) -> QuerySet[MarkedTest]:
+    # `with_overdue` adds the mark; its own type names only the model.
+    return cast(
+        "QuerySet[MarkedTest]",
+        with_overdue(QcTest.objects.all(), now=now).select_related(
+            "batch",
+            "batch__intended_recipient",
+            "definition",
+            "definition__spec_set",
+            "sampled_by",
+            "resulted_by",
+            "reviewed_by",
+            "retest_of",
+        ),
     )
 
 
-def qc_test_page(test: QcTest, *, user, now) -> dict:
+def qc_test_page(test: MarkedTest, *, user: User | AnonymousUser, now: datetime) -> dict[str, Any]:
     """The test page's context without the action forms; `show_*_form` says which to show."""
     state = test.state
     may_result = actor_may(user, "qc.enter_qc_result")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
 from qc.models import QcTest
 from qc.selectors.overdue import with_overdue
+
+if TYPE_CHECKING:
+    from batches.models import Batch
 
 
 def qc_test_list(*, now: datetime) -> QuerySet[QcTest]:
@@ -15,7 +19,7 @@ def qc_test_list(*, now: datetime) -> QuerySet[QcTest]:
     return with_overdue(QcTest.objects.select_related("batch", "definition"), now=now)
 
 
-def release_tests(*, batch=None) -> QuerySet[QcTest]:
+def release_tests(*, batch: Batch | None = None) -> QuerySet[QcTest]:
     """The tests release waits for (required for release) with their definitions, ordered by
     definition, trigger time and id so the last of each definition is the newest; of `batch`,
     or of every batch for a prefetch (`batches.ports.release_tests`)."""

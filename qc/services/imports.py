@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,9 +18,17 @@ from django.utils import timezone
 from batches.models import Batch, CellCount
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.roles import require_permission
-from qc.instrument_files import InstrumentFileError, ParsedRow, parse_instrument_file
+from qc.instrument_files import (
+    InstrumentFileError,
+    ParsedFile,
+    ParsedRow,
+    parse_instrument_file,
+)
 from qc.models import ImportStatus, Instrument, InstrumentImport, QcTest
 from qc.services.readings import COUNT_SAMPLE, QC_SAMPLE, ReadingsRejected, readings_submit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # Which flow gate answers which QC test definition.
@@ -37,8 +46,14 @@ def sample_of(row: ParsedRow) -> str:
     return row.sample_id
 
 
-def _preview_row(row: ParsedRow, sha256: str, batches: dict, tests: dict, counts: dict) -> dict:
-    entry = {
+def _preview_row(
+    row: ParsedRow,
+    sha256: str,
+    batches: dict[str, Batch],
+    tests: dict[int, QcTest],
+    counts: dict[tuple[int, int], float],
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
         "row": row.row,
         "sample_id": sample_of(row),
         "reading_id": _reading_id(sha256, row.row),
@@ -55,8 +70,9 @@ def _preview_row(row: ParsedRow, sha256: str, batches: dict, tests: dict, counts
     }
     count = COUNT_SAMPLE.match(entry["sample_id"])
     qc = QC_SAMPLE.match(entry["sample_id"])
-    lot = (count or qc)["lot"] if (count or qc) else None
-    batch = batches.get(lot)
+    match = count or qc
+    lot = match["lot"] if match else None
+    batch = batches.get(lot) if lot is not None else None
     if batch is None:
         entry["note"] = "No batch matches this sample ID." if lot else "Not a known sample ID."
         return entry
@@ -76,43 +92,48 @@ def _preview_row(row: ParsedRow, sha256: str, batches: dict, tests: dict, counts
         if test is None or test.batch_id != batch.pk:
             entry["note"] = f"Batch {batch.lot_number} has no QC test {qc['test']}."
             return entry
-        wanted = GATE_FOR_TEST.get(test.definition.code)
-        if row.gate_name and wanted and row.gate_name == wanted and row.percent is not None:
-            entry.update(status="matched", kind="qc", qc_test=test.pk, result=row.percent, unit="%")
-        elif row.gate_name:
-            entry.update(
-                status="ignored",
-                note=f"Gate {row.gate_name} is not what {test.definition.code} measures.",
-            )
-        elif row.viability_pct is not None and test.definition.code == "viability":
-            entry.update(
-                status="matched", kind="qc", qc_test=test.pk, result=row.viability_pct, unit="%"
-            )
-        else:
-            entry["note"] = f"Nothing in this row answers {test.definition.name}."
+        _answer_qc_test(entry, row, test)
     return entry
 
 
-def import_stage(
-    *, actor, instrument: Instrument, filename: str, data: bytes
-) -> tuple[InstrumentImport, bool]:
-    """Parse and preview a file; (import, False) when new, (earlier import, True) when the
-    same file was imported before."""
-    require_permission(actor, "qc.submit_reading")
+def _answer_qc_test(entry: dict[str, Any], row: ParsedRow, test: QcTest) -> None:
+    """Whether the row answers the QC test its sample ID names: the flow gate that test
+    measures, or a viability for the viability test."""
+    wanted = GATE_FOR_TEST.get(test.definition.code)
+    if row.gate_name and wanted and row.gate_name == wanted and row.percent is not None:
+        entry.update(status="matched", kind="qc", qc_test=test.pk, result=row.percent, unit="%")
+    elif row.gate_name:
+        entry.update(
+            status="ignored",
+            note=f"Gate {row.gate_name} is not what {test.definition.code} measures.",
+        )
+    elif row.viability_pct is not None and test.definition.code == "viability":
+        entry.update(
+            status="matched", kind="qc", qc_test=test.pk, result=row.viability_pct, unit="%"
+        )
+    else:
+        entry["note"] = f"Nothing in this row answers {test.definition.name}."
+
+
+def _checked_file(data: bytes) -> None:
     if not data:
         raise ValidationError({"file": "The file is empty."})
     if len(data) > MAX_FILE_BYTES:
         raise ValidationError(
             {"file": f"The file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB."}
         )
-    sha256 = hashlib.sha256(data).hexdigest()
-    earlier = InstrumentImport.objects.filter(instrument=instrument, sha256=sha256).first()
-    if earlier is not None:
-        return earlier, True
+
+
+def _parsed(data: bytes, filename: str) -> ParsedFile:
     try:
-        parsed = parse_instrument_file(data, filename)
+        return parse_instrument_file(data, filename)
     except InstrumentFileError as exc:
         raise ValidationError({"file": str(exc)}) from None
+
+
+def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
+    """Each row matched to the batch and QC test its sample ID names, with the counts
+    already recorded for a conflict check, and the totals the preview page shows."""
     lots = set()
     test_ids = set()
     for row in parsed.rows:
@@ -132,7 +153,7 @@ def import_stage(
         ).values_list("batch_id", "day", "viable_cells_per_ml")
     }
     rows = [_preview_row(r, sha256, batches, tests, counts) for r in parsed.rows]
-    preview = {
+    return {
         "format": parsed.format,
         "format_label": parsed.format_label,
         "instrument_serial_in_file": parsed.instrument_serial,
@@ -142,6 +163,21 @@ def import_stage(
         "unmatched": [r["sample_id"] for r in rows if r["status"] == "unmatched"],
         "conflicts": [r for r in rows if r["conflict"]],
     }
+
+
+def import_stage(
+    *, actor: User, instrument: Instrument, filename: str, data: bytes
+) -> tuple[InstrumentImport, bool]:
+    """Parse and preview a file; (import, False) when new, (earlier import, True) when the
+    same file was imported before."""
+    require_permission(actor, "qc.submit_reading")
+    _checked_file(data)
+    sha256 = hashlib.sha256(data).hexdigest()
+    earlier = InstrumentImport.objects.filter(instrument=instrument, sha256=sha256).first()
+    if earlier is not None:
+        return earlier, True
+    parsed = _parsed(data, filename)
+    preview = _file_preview(parsed, sha256)
     with gmp_write(
         actor=actor, permission="qc.submit_reading", reason=f"Import staged: {filename}"
     ):
@@ -162,7 +198,7 @@ def import_stage(
     return staged, False
 
 
-def import_accept(*, actor, staged: InstrumentImport) -> InstrumentImport:
+def import_accept(*, actor: User, staged: InstrumentImport) -> InstrumentImport:
     """Commit every matched row in one transaction; a second accept changes nothing."""
     require_permission(actor, "qc.submit_reading")
     if staged.status == ImportStatus.ACCEPTED:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,6 +18,9 @@ from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.roles import Role
 from qc.models import Instrument, InstrumentKey
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 KEY_PREFIX = "ik_"  # tells an instrument key from a user token in the same header
 
 
@@ -27,7 +31,7 @@ def _key_hash(raw_key: str) -> str:
 
 def instrument_register(
     *,
-    actor,
+    actor: User,
     name: str,
     model: str,
     serial_number: str,
@@ -60,7 +64,7 @@ def instrument_register(
 
 
 def instrument_key_create(
-    *, actor, instrument: Instrument, label: str = ""
+    *, actor: User, instrument: Instrument, label: str = ""
 ) -> tuple[InstrumentKey, str]:
     """Make a key and return it with its plaintext, which is shown this once only."""
     prefix = secrets.token_hex(4)
@@ -76,7 +80,7 @@ def instrument_key_create(
     return key, raw
 
 
-def instrument_key_revoke(*, actor, key: InstrumentKey, reason: str) -> InstrumentKey:
+def instrument_key_revoke(*, actor: User, key: InstrumentKey, reason: str) -> InstrumentKey:
     with gmp_write(actor=actor, permission="qc.change_instrumentkey", reason=reason):
         key = InstrumentKey.objects.select_for_update().get(pk=key.pk)
         if key.revoked_at is None:

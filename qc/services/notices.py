@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -14,17 +16,29 @@ from django.utils import timezone
 from carnk_mfg.roles import Role
 from qc.models import Channel, Notification
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import Model
+
+    from batches.models import FollowUpVisit, Recall
+
 log = logging.getLogger(__name__)
 
 
-def role_members(role: str) -> list:
+def role_members(role: str) -> list[User]:
     """The active people in a role; those with an e-mail address first choice, everyone in
     the role when nobody has one (the in-app notice still reaches them)."""
     people = get_user_model().objects.filter(groups__name=role, is_active=True)
     return list(people.exclude(email="")) or list(people)
 
 
-def post_notices(*, about: str, notices: list[tuple], people: list, now: datetime) -> int:
+def post_notices(
+    *,
+    about: str,
+    notices: Sequence[tuple[Model, str, str]],
+    people: Sequence[User],
+    now: datetime,
+) -> int:
     """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
     names what each notice is about ("alert", "visit" or "recall") and each notice is
     (that record, subject, body). The outbox keeps at most one row per record, channel and
@@ -46,7 +60,7 @@ def post_notices(*, about: str, notices: list[tuple], people: list, now: datetim
     return len(rows)
 
 
-def notify_recall(recall) -> int:
+def notify_recall(recall: Recall) -> int:
     """Tell QA and clinical staff of a recall by e-mail and in-app notice, sent as soon as the
     recall commits (the minute scan retries anything that fails to send)."""
     batch = recall.batch
@@ -72,7 +86,7 @@ def notify_recall(recall) -> int:
     return written
 
 
-def notify_visits_overdue(*, visits: list, now: datetime) -> int:
+def notify_visits_overdue(*, visits: list[FollowUpVisit], now: datetime) -> int:
     """Tell clinical staff that these follow-up visits (just flagged overdue) are overdue,
     sent as soon as the flag commits (`batches.ports.notify_visits_overdue`)."""
     notices = [

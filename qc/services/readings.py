@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -26,8 +28,11 @@ from batches.services.batch_record import cell_count_build
 from carnk_mfg.audit import audited
 from carnk_mfg.roles import require_permission
 from carnk_mfg.timeutil import check_happened, to_utc
-from qc.models import InstrumentReading, QcTest
+from qc.models import Instrument, InstrumentImport, InstrumentReading, QcTest
 from qc.services.results import qc_result_enter
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 COUNT_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-D(?P<day>\d{1,2})$")
 QC_SAMPLE = re.compile(r"^(?P<lot>[A-Za-z0-9][A-Za-z0-9-]*?)-QC(?P<test>\d{1,12})$")
@@ -44,9 +49,20 @@ def qc_sample_id(lot_number: str, test_id: int) -> str:
 class ReadingsRejected(Exception):
     """One or more items are wrong: `errors` maps each item's index to {field: [messages]}."""
 
-    def __init__(self, errors: dict[str, dict]):
+    def __init__(self, errors: dict[str, dict[str, list[str]]]):
         super().__init__(f"{len(errors)} reading(s) rejected")
         self.errors = errors
+
+
+@dataclass
+class Count:
+    """A cell count's day and numbers, read to the hundredths the record keeps."""
+
+    day: int
+    total_cells_per_ml: float
+    viable_cells_per_ml: float
+    viability_pct: Decimal | None
+    volume_ml: Decimal | None
 
 
 @dataclass
@@ -54,14 +70,13 @@ class Item:
     index: int
     reading_id: uuid.UUID
     sample_id: str
-    measured_at: object
-    numbers: dict = field(default_factory=dict)
+    measured_at: datetime
+    raw: dict[str, Any]
     lot: str = ""
-    day: int | None = None
+    count: Count | None = None
     test_id: int | None = None
     result: object = None
     unit: str = ""
-    raw: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -70,7 +85,7 @@ class SubmitResult:
     existing: list[str]
 
 
-def _number(value, name, errors):
+def _number(value: object, name: str, errors: dict[str, list[str]]) -> float | None:
     """The number an instrument sent, or None; its bounds are the count's rules, checked by
     `cell_count_build`."""
     if value is None or value == "":
@@ -89,19 +104,23 @@ def _number(value, name, errors):
     return number
 
 
-def _parse_item(index: int, raw) -> tuple[Item | None, dict]:
-    errors: dict[str, list[str]] = {}
-    if not isinstance(raw, dict):
-        return None, {"non_field_errors": ["Each reading is a JSON object."]}
+def _reading_id_of(raw: dict[str, Any], errors: dict[str, list[str]]) -> uuid.UUID | None:
     try:
-        reading_id = uuid.UUID(str(raw.get("reading_id", "")))
+        return uuid.UUID(str(raw.get("reading_id", "")))
     except ValueError:
         errors["reading_id"] = ["Required: a UUID the client generates once per reading."]
-        reading_id = None
+        return None
+
+
+def _sample_id_of(raw: dict[str, Any], errors: dict[str, list[str]]) -> str:
     sample_id = raw.get("sample_id")
     if not isinstance(sample_id, str) or not sample_id.strip():
         errors["sample_id"] = ["Required."]
-        sample_id = ""
+        return ""
+    return sample_id.strip()
+
+
+def _measured_at_of(raw: dict[str, Any], errors: dict[str, list[str]]) -> datetime | None:
     measured_at = raw.get("measured_at")
     try:
         parsed_at = parse_datetime(measured_at) if isinstance(measured_at, str) else None
@@ -110,69 +129,106 @@ def _parse_item(index: int, raw) -> tuple[Item | None, dict]:
     parsed_at = to_utc(parsed_at) if parsed_at is not None and parsed_at.tzinfo else None
     if parsed_at is None:
         errors["measured_at"] = ["Required: an ISO 8601 date-time with its time zone."]
-    item = Item(
-        index=index,
-        reading_id=reading_id,
-        sample_id=sample_id.strip(),
-        measured_at=parsed_at,
-        raw=raw,
+    return parsed_at
+
+
+def _count_of(raw: dict[str, Any], day: int, errors: dict[str, list[str]]) -> Count | None:
+    """A cell count's numbers, or None when a required one is missing or wrong."""
+    total = _number(raw.get("total_cells_per_ml"), "total_cells_per_ml", errors)
+    viable = _number(raw.get("viable_cells_per_ml"), "viable_cells_per_ml", errors)
+    viability = _number(raw.get("viability_pct"), "viability_pct", errors)
+    volume = _number(raw.get("volume_ml"), "volume_ml", errors)
+    for name, value in (("total_cells_per_ml", total), ("viable_cells_per_ml", viable)):
+        if value is None and name not in errors:
+            errors[name] = ["Required for a cell count."]
+    if total is None or viable is None:
+        return None
+    # Read to the hundredths the record keeps (instruments print more digits).
+    return Count(
+        day=day,
+        total_cells_per_ml=total,
+        viable_cells_per_ml=viable,
+        viability_pct=None if viability is None else Decimal(str(round(viability, 2))),
+        volume_ml=None if volume is None else Decimal(str(round(volume, 2))),
     )
-    count = COUNT_SAMPLE.match(item.sample_id)
-    qc = QC_SAMPLE.match(item.sample_id)
-    if count:
-        item.lot, item.day = count["lot"], int(count["day"])
-        total = _number(raw.get("total_cells_per_ml"), "total_cells_per_ml", errors)
-        viable = _number(raw.get("viable_cells_per_ml"), "viable_cells_per_ml", errors)
-        viability = _number(raw.get("viability_pct"), "viability_pct", errors)
-        volume = _number(raw.get("volume_ml"), "volume_ml", errors)
-        for name, value in (("total_cells_per_ml", total), ("viable_cells_per_ml", viable)):
-            if value is None and name not in errors:
-                errors[name] = ["Required for a cell count."]
-        # Read to the hundredths the record keeps (instruments print more digits).
-        item.numbers = {
-            "total_cells_per_ml": total,
-            "viable_cells_per_ml": viable,
-            "viability_pct": None if viability is None else Decimal(str(round(viability, 2))),
-            "volume_ml": None if volume is None else Decimal(str(round(volume, 2))),
-        }
-    elif qc:
-        item.lot, item.test_id = qc["lot"], int(qc["test"])
-        happened: dict[str, str] = {}
-        check_happened(happened, "measured_at", parsed_at, what="A result")
-        errors.update({name: [message] for name, message in happened.items()})
-        if raw.get("result") in (None, ""):
-            errors["result"] = ["Required for a QC sample: the measured value."]
-        item.result = raw.get("result")
-        item.unit = str(raw.get("unit") or "")[:40]
+
+
+def _check_qc_result(
+    raw: dict[str, Any], measured_at: datetime | None, errors: dict[str, list[str]]
+) -> None:
+    happened: dict[str, str] = {}
+    check_happened(happened, "measured_at", measured_at, what="A result")
+    errors.update({name: [message] for name, message in happened.items()})
+    if raw.get("result") in (None, ""):
+        errors["result"] = ["Required for a QC sample: the measured value."]
+
+
+def _parse_item(index: int, raw: object) -> Item | dict[str, list[str]]:
+    """One reading as an item, or its errors by field when anything in it is wrong."""
+    if not isinstance(raw, dict):
+        return {"non_field_errors": ["Each reading is a JSON object."]}
+    errors: dict[str, list[str]] = {}
+    reading_id = _reading_id_of(raw, errors)
+    sample_id = _sample_id_of(raw, errors)
+    measured_at = _measured_at_of(raw, errors)
+    lot, count, test_id = "", None, None
+    count_match = COUNT_SAMPLE.match(sample_id)
+    qc_match = QC_SAMPLE.match(sample_id)
+    if count_match:
+        lot = count_match["lot"]
+        count = _count_of(raw, int(count_match["day"]), errors)
+    elif qc_match:
+        lot, test_id = qc_match["lot"], int(qc_match["test"])
+        _check_qc_result(raw, measured_at, errors)
     elif "sample_id" not in errors:
         errors["sample_id"] = [
-            f"{item.sample_id[:60]!r} is not a known sample ID: use <lot>-D<day> for counts or "
+            f"{sample_id[:60]!r} is not a known sample ID: use <lot>-D<day> for counts or "
             "<lot>-QC<test id> for QC samples."
         ]
-    return item, errors
+    if errors:
+        return errors
+    # Without an error, the reading ID and the time were both read.
+    assert reading_id is not None and measured_at is not None
+    return Item(
+        index=index,
+        reading_id=reading_id,
+        sample_id=sample_id,
+        measured_at=measured_at,
+        raw=raw,
+        lot=lot,
+        count=count,
+        test_id=test_id,
+        result=raw.get("result") if test_id is not None else None,
+        unit=str(raw.get("unit") or "")[:40] if test_id is not None else "",
+    )
 
 
-def readings_submit(*, actor, payload, instrument, source_import=None) -> SubmitResult:
-    """Validate every item, then write the new ones in one transaction (retried once if a
-    concurrent identical request won the race for a reading_id)."""
-    require_permission(actor, "qc.submit_reading")
-    refusal = instrument.refusal(on=timezone.localdate())
-    if refusal:
-        raise ValidationError({"instrument": refusal})
+def _payload_items(payload: object) -> list[Any]:
+    """The readings of a request: one object, or a non-empty list of at most the limit."""
     items_raw = payload if isinstance(payload, list) else [payload]
     limit = settings.READINGS_PER_REQUEST_MAX
     if not items_raw:
         raise ValidationError({"non_field_errors": "Send one reading or a non-empty list."})
     if len(items_raw) > limit:
         raise ValidationError({"non_field_errors": f"At most {limit} readings per request."})
-    errors: dict[str, dict] = {}
+    return items_raw
+
+
+def _parse_items(items_raw: list[Any], errors: dict[str, dict[str, list[str]]]) -> list[Item]:
+    """The well-formed items; each other item's errors land under its index."""
     items: list[Item] = []
     for index, raw in enumerate(items_raw):
-        item, item_errors = _parse_item(index, raw)
-        if item_errors:
-            errors[str(index)] = item_errors
+        parsed = _parse_item(index, raw)
+        if isinstance(parsed, Item):
+            items.append(parsed)
         else:
-            items.append(item)
+            errors[str(index)] = parsed
+    return items
+
+
+def _unique_by_reading_id(items: list[Item], errors: dict[str, dict[str, list[str]]]) -> list[Item]:
+    """One item per reading_id: a repeat is the same reading sent twice unless its values
+    differ, which is an error."""
     seen: dict[uuid.UUID, Item] = {}
     for item in items:
         other = seen.get(item.reading_id)
@@ -181,6 +237,13 @@ def readings_submit(*, actor, payload, instrument, source_import=None) -> Submit
                 "reading_id": [f"Also used by item {other.index} with other values."]
             }
         seen.setdefault(item.reading_id, item)
+    return list(seen.values())
+
+
+def _samples_found(
+    items: list[Item], errors: dict[str, dict[str, list[str]]]
+) -> tuple[dict[str, Batch], dict[int, QcTest]]:
+    """The batches and QC tests the sample IDs name; a sample naming none is an error."""
     batches = {b.lot_number: b for b in Batch.objects.filter(lot_number__in={i.lot for i in items})}
     tests = {
         t.pk: t
@@ -200,9 +263,29 @@ def readings_submit(*, actor, payload, instrument, source_import=None) -> Submit
                 errors.setdefault(str(item.index), {})["sample_id"] = [
                     f"Batch {item.lot} has no QC test {item.test_id}."
                 ]
+    return batches, tests
+
+
+def readings_submit(
+    *,
+    actor: User,
+    payload: object,
+    instrument: Instrument,
+    source_import: InstrumentImport | None = None,
+) -> SubmitResult:
+    """Validate every item, then write the new ones in one transaction (retried once if a
+    concurrent identical request won the race for a reading_id)."""
+    require_permission(actor, "qc.submit_reading")
+    refusal = instrument.refusal(on=timezone.localdate())
+    if refusal:
+        raise ValidationError({"instrument": refusal})
+    items_raw = _payload_items(payload)
+    errors: dict[str, dict[str, list[str]]] = {}
+    items = _parse_items(items_raw, errors)
+    unique = _unique_by_reading_id(items, errors)
+    batches, tests = _samples_found(items, errors)
     if errors:
         raise ReadingsRejected(errors)
-    unique = list(seen.values())
     for attempt in (1, 2):
         try:
             return _write(
@@ -219,7 +302,15 @@ def readings_submit(*, actor, payload, instrument, source_import=None) -> Submit
     raise AssertionError("unreachable")
 
 
-def _write(*, actor, instrument, items, batches, tests, source_import=None) -> SubmitResult:
+def _write(
+    *,
+    actor: User,
+    instrument: Instrument,
+    items: list[Item],
+    batches: dict[str, Batch],
+    tests: dict[int, QcTest],
+    source_import: InstrumentImport | None = None,
+) -> SubmitResult:
     with (
         transaction.atomic(),
         audited(actor=actor, reason=f"Readings from {instrument.serial_number}"),
@@ -237,28 +328,21 @@ def _write(*, actor, instrument, items, batches, tests, source_import=None) -> S
             )
         }
         now = timezone.now()
-        counts = [i for i in new if i.day is not None]
+        counts = [(i, i.count) for i in new if i.count is not None]
         cell_counts = CellCount.objects.bulk_create(
             _build_counts(counts, batches=locked, actor=actor, now=now)
         )
-        by_item = {item.index: c for item, c in zip(counts, cell_counts, strict=True)}
+        by_item = {item.index: c for (item, _), c in zip(counts, cell_counts, strict=True)}
         InstrumentReading.objects.bulk_create(
             [
-                InstrumentReading(
-                    reading_id=item.reading_id,
+                _reading_row(
+                    item,
                     instrument=instrument,
-                    sample_id=item.sample_id,
                     batch=locked[item.lot],
-                    measured_at=item.measured_at,
-                    values={
-                        k: v
-                        for k, v in item.raw.items()
-                        if k not in ("reading_id", "sample_id", "measured_at")
-                    },
                     cell_count=by_item.get(item.index),
                     qc_test=tests.get(item.test_id) if item.test_id else None,
                     source_import=source_import,
-                    received_at=now,
+                    now=now,
                 )
                 for item in new
             ]
@@ -279,27 +363,56 @@ def _write(*, actor, instrument, items, batches, tests, source_import=None) -> S
     )
 
 
+def _reading_row(
+    item: Item,
+    *,
+    instrument: Instrument,
+    batch: Batch,
+    cell_count: CellCount | None,
+    qc_test: QcTest | None,
+    source_import: InstrumentImport | None,
+    now: datetime,
+) -> InstrumentReading:
+    """The reading as the instrument sent it, with the record it became."""
+    return InstrumentReading(
+        reading_id=item.reading_id,
+        instrument=instrument,
+        sample_id=item.sample_id,
+        batch=batch,
+        measured_at=item.measured_at,
+        values={
+            k: v for k, v in item.raw.items() if k not in ("reading_id", "sample_id", "measured_at")
+        },
+        cell_count=cell_count,
+        qc_test=qc_test,
+        source_import=source_import,
+        received_at=now,
+    )
+
+
 # Which reading field a count rule's field is about: day and batch come from the sample ID.
 COUNT_FIELD_OF_READING = {"day": "sample_id", "batch": "sample_id", NON_FIELD_ERRORS: "sample_id"}
 
 
-def _build_counts(items: list[Item], *, batches, actor, now) -> list[CellCount]:
+def _build_counts(
+    items: list[tuple[Item, Count]], *, batches: dict[str, Batch], actor: User, now: datetime
+) -> list[CellCount]:
     """Each count built by the one count rule (`cell_count_build`) against its locked batch;
     every refusal lands on its item's own fields, all items at once."""
-    built, errors = [], {}
-    for item in items:
-        n = item.numbers
+    built: list[CellCount] = []
+    errors: dict[str, dict[str, list[str]]] = {}
+    for item, count in items:
         try:
             built.append(
                 cell_count_build(
                     actor=actor,
                     batch=batches[item.lot],
-                    day=item.day,
+                    day=count.day,
                     measured_at=item.measured_at,
-                    total_cells_per_ml=n["total_cells_per_ml"],
-                    viable_cells_per_ml=n["viable_cells_per_ml"],
-                    volume_ml=n["volume_ml"],
-                    viability_pct=n["viability_pct"],
+                    total_cells_per_ml=count.total_cells_per_ml,
+                    viable_cells_per_ml=count.viable_cells_per_ml,
+                    volume_ml=count.volume_ml,
+                    viability_pct=count.viability_pct,
                     source=CountSource.INSTRUMENT,
                     recorded_at=now,
                 )

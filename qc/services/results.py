@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from batches.models import BatchState, DeviationKind, ReleaseDecision
+from batches.models import Batch, BatchState, DeviationKind, ReleaseDecision
 from batches.services.batch_record import open_deviation_locked
 from batches.services.lifecycle import lock_batch
 from batches.services.release import recall_locked_batch
@@ -18,6 +19,12 @@ from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signed_write
 from carnk_mfg.timeutil import require_happened
 from qc.models import QcAlert, QcTest, QcTestDefinition, ResultType, TestState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# What a raw result reads as: (numeric, text, in_spec, explanation).
+Evaluation = tuple[float | None, str, bool, str]
 
 
 def normalize_unit(unit: str) -> str:
@@ -33,7 +40,7 @@ def _lock_test(test: QcTest) -> QcTest:
     )
 
 
-def qc_sample_record(*, actor, test: QcTest, sampled_at: datetime | None = None) -> QcTest:
+def qc_sample_record(*, actor: User, test: QcTest, sampled_at: datetime | None = None) -> QcTest:
     now = timezone.now()
     sampled_at = sampled_at or now
     with gmp_write(actor=actor, permission="qc.record_qc_sample", reason="QC sample taken"):
@@ -53,7 +60,7 @@ def qc_sample_record(*, actor, test: QcTest, sampled_at: datetime | None = None)
     return test
 
 
-def evaluate(definition: QcTestDefinition, *, value, unit: str):
+def evaluate(definition: QcTestDefinition, *, value: object, unit: str) -> Evaluation:
     """(numeric, text, in_spec, explanation) for a raw result; ValidationError if malformed."""
     if definition.result_type == ResultType.NUMERIC:
         if isinstance(value, bool) or value is None or value == "":
@@ -106,9 +113,9 @@ def evaluate(definition: QcTestDefinition, *, value, unit: str):
 
 def qc_result_enter(
     *,
-    actor,
+    actor: User,
     test: QcTest,
-    value,
+    value: object,
     unit: str = "",
     source: str = "manual",
     resulted_at: datetime | None = None,
@@ -156,7 +163,7 @@ def qc_result_enter(
     return test
 
 
-def _act_on_out_of_spec(*, actor, batch, test: QcTest, explanation: str) -> None:
+def _act_on_out_of_spec(*, actor: User, batch: Batch, test: QcTest, explanation: str) -> None:
     """What a result out of specification does to its batch, at once, in the same
     transaction as the result."""
     what = f"{test.definition.name}: {explanation}"
@@ -176,7 +183,7 @@ def _act_on_out_of_spec(*, actor, batch, test: QcTest, explanation: str) -> None
     )
 
 
-def _reviewable(test: QcTest, actor) -> None:
+def _reviewable(test: QcTest, actor: User) -> None:
     """Whether `actor` may review `test` as it stands: asked before the password (so a
     plainly impossible review costs no signing attempt) and again under the row lock."""
     if test.state != TestState.RESULTED:
@@ -188,7 +195,7 @@ def _reviewable(test: QcTest, actor) -> None:
 
 
 def qc_result_review(
-    *, actor, password: str, test: QcTest, request: HttpRequest | None = None
+    *, actor: User, password: str, test: QcTest, request: HttpRequest | None = None
 ) -> QcTest:
     """Second-person review, e-signed; the reviewer must not be the analyst. Clears flags and
     closes a conditional release whose last pending test this was."""
@@ -214,7 +221,7 @@ def qc_result_review(
     return test
 
 
-def _close_conditional_release(test: QcTest, now) -> None:
+def _close_conditional_release(test: QcTest, now: datetime) -> None:
     """A conditional release is confirmed when its last pending test is reviewed in spec."""
     decision = ReleaseDecision.objects.filter(
         batch_id=test.batch_id, conditional=True, closed_at__isnull=True
@@ -226,7 +233,7 @@ def _close_conditional_release(test: QcTest, now) -> None:
         decision.save(update_fields=["closed_at"])
 
 
-def qc_retest(*, actor, test: QcTest, reason: str) -> QcTest:
+def qc_retest(*, actor: User, test: QcTest, reason: str) -> QcTest:
     """A new test linked to the original; the original result stays as it was."""
     with gmp_write(actor=actor, permission="qc.enter_qc_result", reason=f"Retest: {reason}"):
         original = _lock_test(test)

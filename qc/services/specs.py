@@ -4,6 +4,7 @@ the QC plan: when a trigger step is done, the batch's QC tests are created with 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -13,9 +14,14 @@ from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signed_write
 from qc.models import QcSpecSet, QcTest, SpecStatus
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from batches.models import ExecutedStep, ProcessTemplate
+
 
 def qc_spec_set_approve(
-    *, actor, password: str, spec_set: QcSpecSet, request: HttpRequest | None = None
+    *, actor: User, password: str, spec_set: QcSpecSet, request: HttpRequest | None = None
 ) -> QcSpecSet:
     with signed_write(
         actor=actor,
@@ -42,7 +48,7 @@ def qc_spec_set_approve(
     return locked
 
 
-def approved_spec_set(template) -> QcSpecSet | None:
+def approved_spec_set(template: ProcessTemplate) -> QcSpecSet | None:
     return (
         QcSpecSet.objects.filter(template=template, status=SpecStatus.APPROVED)
         .order_by("-version")
@@ -50,7 +56,7 @@ def approved_spec_set(template) -> QcSpecSet | None:
     )
 
 
-def qc_plan_for_step(*, executed_step) -> list[QcTest]:
+def qc_plan_for_step(*, executed_step: ExecutedStep) -> list[QcTest]:
     """Create the tests triggered by this step (inside the step's transaction and trail)."""
     batch = executed_step.batch
     spec_set = approved_spec_set(batch.template)

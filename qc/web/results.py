@@ -5,6 +5,8 @@ second-person review, and a retest. `actor_may` decides what is shown and what a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,9 +15,12 @@ from django.views.decorators.http import require_POST
 
 from carnk_mfg.forms import ESignForm, datetime_field
 from carnk_mfg.web import allowed_to, call_service, form_messages
-from qc.models import QcTest, ResultType
+from qc.models import ResultType
 from qc.presenters.results import qc_test_page, qc_tests_for_page
 from qc.services import results
+
+if TYPE_CHECKING:
+    from qc.presenters.results import MarkedTest
 
 # --- forms: they check the shape of what was typed; the QC services evaluate results against
 # the spec and decide what is allowed.
@@ -85,11 +90,11 @@ FORM_SHOWN = {
 }
 
 
-def _test_or_404(pk: int) -> QcTest:
+def _test_or_404(pk: int) -> MarkedTest:
     return get_object_or_404(qc_tests_for_page(now=timezone.now()), pk=pk)
 
 
-def _test_page(request, test: QcTest, **bound_forms):
+def _test_page(request, test: MarkedTest, **bound_forms):
     """The test page; a refused action passes its bound form so its errors show in place."""
     context = qc_test_page(test, user=request.user, now=timezone.now())
     context.update(

@@ -17,7 +17,7 @@ def newest_context(record):
 
 
 def test_outer_reason_returns_after_a_nested_block(qa, clinical):
-    first, second = RecipientFactory(), RecipientFactory()
+    first, second = RecipientFactory.create(), RecipientFactory.create()
     with audited(actor=qa, reason="outer"):
         Recipient.objects.filter(pk=first.pk).update(diagnosis_detail="before")
         with audited(actor=clinical, reason="inner", step="nested"):

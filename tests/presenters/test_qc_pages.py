@@ -95,7 +95,7 @@ def test_the_analyst_who_entered_a_result_is_not_offered_its_review(tests_at, qc
     test = qc_tests_for_page(now=now).get(pk=tests["to_review"].pk)
     own = qc_test_page(test, user=qc_analyst, now=now)
     assert own["own_result"] and own["may_review"] and not own["show_review_form"]
-    other = UserFactory(username="qc2", role="qc_analyst")
+    other = UserFactory.create(username="qc2", role="qc_analyst")
     page = qc_test_page(test, user=other, now=now)
     assert page["may_review"] and page["show_review_form"] and not page["own_result"]
     assert not page["show_result_form"] and not page["show_sample_form"]

@@ -32,9 +32,11 @@ class RecipientOut(serializers.ModelSerializer):
         ]
 
 
-_WEIGHT = dict(
-    max_digits=5, decimal_places=1, validators=validators_of(WeightMeasurement, "weight_kg")
-)
+def _weight_field() -> serializers.DecimalField:
+    """A weight in kg, checked by the weight record's own rules."""
+    return serializers.DecimalField(
+        max_digits=5, decimal_places=1, validators=validators_of(WeightMeasurement, "weight_kg")
+    )
 
 
 class RecipientRegisterIn(serializers.Serializer):
@@ -47,7 +49,7 @@ class RecipientRegisterIn(serializers.Serializer):
     hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
     dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
     planned_infusion_on = serializers.DateField(required=False, allow_null=True)
-    weight_kg = serializers.DecimalField(**_WEIGHT)
+    weight_kg = _weight_field()
     weight_measured_on = serializers.DateField()
 
 
@@ -64,6 +66,6 @@ class RecipientUpdateIn(serializers.Serializer):
 
 
 class WeightIn(serializers.Serializer):
-    weight_kg = serializers.DecimalField(**_WEIGHT)
+    weight_kg = _weight_field()
     measured_on = serializers.DateField()
     reason = serializers.CharField(required=False, default="Body weight measured")

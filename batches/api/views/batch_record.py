@@ -101,8 +101,8 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
     def check_permissions(self, request):
         super().check_permissions(request)
         needed = self.write_permissions.get(self.action)
-        writing = request.method == "POST" and needed and self.action != "transitions"
-        if writing and not actor_may(request.user, needed):
+        writing = request.method == "POST" and self.action != "transitions"
+        if writing and needed and not actor_may(request.user, needed):
             self.permission_denied(request, message=f"You may not do this ({needed}).")
 
     def detail_response(self, batch, code=status.HTTP_200_OK):
@@ -125,6 +125,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
                 errors["intended_recipient"] = ["No such recipient."]
         if errors:
             raise ValidationError(errors)
+        assert unit is not None and template is not None  # else `errors` named them
         batch = batch_record.batch_create(
             actor=request.user,
             source_unit=unit,

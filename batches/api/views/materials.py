@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 
 from batches.api.serializers.materials import (
@@ -15,7 +18,7 @@ from batches.api.serializers.materials import (
     VectorLotIn,
     VectorLotOut,
 )
-from batches.models import FeederLot, ReagentLot, VectorLot
+from batches.models import FeederLot, MaterialLot, ReagentLot, VectorLot
 from batches.services import materials
 from carnk_mfg.api.viewsets import ReadViewSet
 
@@ -27,10 +30,12 @@ class _LotViewSet(mixins.CreateModelMixin, ReadViewSet):
     search_fields = ["lot_number", "manufacturer"]
     ordering_fields = ["expiry_date", "lot_number", "received_on"]
     kind = ""
-    input_serializer = None
+    # Each kind's view names its lots and the shape a new lot is registered with.
+    queryset: QuerySet[MaterialLot]
+    input_serializer: type[serializers.Serializer[Any]]
 
-    def get_queryset(self):
-        return self.queryset.model.objects.all()
+    def get_queryset(self) -> QuerySet[MaterialLot]:
+        return self.queryset.model._default_manager.all()
 
     @property
     def action_permissions(self):

@@ -3,6 +3,8 @@ recall, documents, and dose units (`/api/v1/doses/`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,6 +28,11 @@ from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
 from batches.services import bedside, release
 from carnk_mfg.api.viewsets import ReadViewSet
 
+if TYPE_CHECKING:
+    from rest_framework.serializers import Serializer
+
+    from batches.models import Batch
+
 
 def pdf(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
@@ -35,6 +42,12 @@ def pdf(content: bytes, filename: str) -> HttpResponse:
 
 class BatchReleaseActions:
     """Mixed into the batch API: the sub-paths of release (DESIGN section 6)."""
+
+    if TYPE_CHECKING:
+        # What the batch viewset it is mixed into provides.
+        def parse(self, serializer_class: type[Serializer[Any]]) -> Any: ...
+        def get_object(self) -> Batch: ...
+        def detail_response(self, batch: Batch, code: int = ...) -> Response: ...
 
     @extend_schema(request=FormulateIn, responses={201: DoseUnitOut(many=True)})
     @action(detail=True, methods=["post"])

@@ -4,17 +4,24 @@ Everything is written through the services, so the demo trail and signatures loo
 like real use. Running it again only prints the credentials.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import time_machine
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from batches.models import CordBloodUnit, Eligibility, ProcessTemplate, Recipient
+from batches.models import (
+    Batch,
+    CordBloodUnit,
+    Eligibility,
+    ProcessTemplate,
+    ReagentLot,
+    Recipient,
+)
 from batches.services import batch_record, donor, lifecycle, materials, recipients, templates
 from carnk_mfg import isbt128
 from carnk_mfg.roles import Role
@@ -55,10 +62,21 @@ class Command(BaseCommand):
         for username, (role, *_names) in DEMO_USERS.items():
             self.stdout.write(f"  {username:<8} {Role.LABELS[role]}")
 
-    def _load(self, User):
-        users = {}
+    def _load(self, user_model: type[User]) -> Batch:
+        users = self._users(user_model)
+        tech, qa, clinic = users[Role.TECHNICIAN], users[Role.QA], users[Role.CLINICAL]
+        registered = self._units(tech, qa)
+        today = timezone.localdate()
+        self._lots(tech, qa, today)
+        self._recipients(clinic, today)
+        assert CordBloodUnit.objects.count() == registered
+        return self._load_batch(users, today)
+
+    def _users(self, user_model: type[User]) -> dict[str, User]:
+        """One user per role, each in its role's group."""
+        users: dict[str, User] = {}
         for username, (role, first, last) in DEMO_USERS.items():
-            user = User.objects.create_user(
+            user = user_model.objects.create_user(
                 username,
                 f"{username}@lab.example",
                 DEMO_PASSWORD,
@@ -68,7 +86,10 @@ class Command(BaseCommand):
             )
             user.groups.add(Group.objects.get(name=role))
             users[role] = user
-        tech, qa, clinic = users[Role.TECHNICIAN], users[Role.QA], users[Role.CLINICAL]
+        return users
+
+    def _units(self, tech: User, qa: User) -> int:
+        """Four cord blood units, all but the last with an eligibility decision; their number."""
         now = timezone.now()
         year = f"{now:%y}"
         eligibility = [Eligibility.ELIGIBLE, Eligibility.ELIGIBLE, Eligibility.INCOMPLETE, None]
@@ -108,7 +129,10 @@ class Command(BaseCommand):
                     eligibility=decided,
                     notes="" if decided == Eligibility.ELIGIBLE else "Maternal CMV result missing",
                 )
-        today = timezone.localdate()
+        return len(eligibility)
+
+    def _lots(self, tech: User, qa: User, today: date) -> None:
+        """A released vector and feeder lot, an IL-2 lot awaiting QA and an expired reagent."""
         vector = materials.material_lot_register(
             actor=tech,
             kind="vector",
@@ -163,6 +187,8 @@ class Command(BaseCommand):
             expiry_date=today - timedelta(days=5),
             description="RetroNectin 2.5 mg",
         )
+
+    def _recipients(self, clinic: User, today: date) -> None:
         for n, (diagnosis, level, kg) in enumerate(
             [("NHL", "DL1", "68.0"), ("CLL", "DL2", "81.5"), ("NHL", "DL3", "59.2")], start=1
         ):
@@ -174,8 +200,6 @@ class Command(BaseCommand):
                 weight_kg=Decimal(kg),
                 weight_measured_on=today - timedelta(days=n),
             )
-        assert CordBloodUnit.objects.count() == len(eligibility)
-        return self._load_batch(users, today)
 
     def _load_batch(self, users, today):
         """Approve the default template and plan one batch, started for thaw."""
@@ -193,7 +217,7 @@ class Command(BaseCommand):
             materials.material_lot_disposition(
                 actor=qa, password=DEMO_PASSWORD, lot=lot, status="released", reason="CoA reviewed"
             )
-        il2 = materials.LOT_MODELS["reagent"].objects.get(lot_number="IL2-PROLEUKIN-5521")
+        il2 = ReagentLot.objects.get(lot_number="IL2-PROLEUKIN-5521")
         materials.material_lot_disposition(
             actor=qa, password=DEMO_PASSWORD, lot=il2, status="released", reason="CoA reviewed"
         )
@@ -206,6 +230,7 @@ class Command(BaseCommand):
             actor=qa, password=DEMO_PASSWORD, spec_set=QcSpecSet.objects.get(template=template)
         )
         unit = CordBloodUnit.objects.filter(eligibility=Eligibility.ELIGIBLE).first()
+        assert unit is not None  # two of the demo's units were found eligible
         batch = batch_record.batch_create(
             actor=tech,
             source_unit=unit,

@@ -10,6 +10,7 @@ rules. Field names of the step form are the service's own error keys
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import django_filters
 from django import forms
@@ -140,7 +141,9 @@ class BatchCreateForm(forms.Form):
                 status=UnitStatus.QUARANTINED,
                 eligibility__in=[Eligibility.INELIGIBLE, Eligibility.INCOMPLETE],
             )
-        self.fields["source_unit"].queryset = CordBloodUnit.objects.filter(ready).order_by("din")
+        source_unit = self.fields["source_unit"]
+        assert isinstance(source_unit, forms.ModelChoiceField)
+        source_unit.queryset = CordBloodUnit.objects.filter(ready).order_by("din")
 
     def clean_lot_number(self):
         number = self.cleaned_data["lot_number"].strip()
@@ -263,8 +266,9 @@ class StepForm(ESignForm):
         parts = ("deviation_what", "deviation_why", "deviation_impact")
         return any(self.data.get(name) for name in parts)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # a form's clean hands back its cleaned data
         for row in range(self.material_row_count):
             lot = data.get(f"materials.{row}.lot_number")
             if lot and not data.get(f"materials.{row}.kind"):
@@ -286,7 +290,8 @@ class StepForm(ESignForm):
             value = data.get(f"values.{param.code}")
             if value not in (None, ""):
                 values[param.code] = value
-        materials, aliases = [], {}
+        materials: list[dict[str, Any]] = []
+        aliases: dict[str, str] = {}
         for row in range(self.material_row_count):
             number = data.get(f"materials.{row}.lot_number")
             if not number:
@@ -406,8 +411,9 @@ class TransitionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.signed = signed
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # a form's clean hands back its cleaned data
         # A forgotten password is not a failed signature: ask for it before the service.
         if self.signed and not data.get("password"):
             self.add_error("password", "Enter your password to sign.")

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from carnk_mfg.api.viewsets import ReadViewSet
 from qc.api.serializers.imports import ImportIn, ImportOut
+from qc.authentication import acting_instrument
 from qc.models import Instrument, InstrumentImport
 from qc.services.imports import import_accept, import_stage
 
@@ -33,8 +34,9 @@ class ImportViewSet(ReadViewSet):
 
     def get_queryset(self):
         imports = InstrumentImport.objects.select_related("instrument").defer("raw_file")
-        if getattr(self.request.user, "is_instrument", False):
-            imports = imports.filter(instrument=self.request.user.instrument)
+        instrument = acting_instrument(self.request.user)
+        if instrument is not None:
+            imports = imports.filter(instrument=instrument)
         return imports
 
     @extend_schema(
@@ -94,9 +96,8 @@ class ImportViewSet(ReadViewSet):
     )
     def create(self, request, *args, **kwargs):
         data = self.parse(ImportIn)
-        if getattr(request.user, "is_instrument", False):
-            instrument = request.user.instrument
-        else:
+        instrument = acting_instrument(request.user)
+        if instrument is None:
             serial = data.get("instrument")
             instrument = Instrument.objects.filter(serial_number=serial).first() if serial else None
             if instrument is None:

@@ -6,18 +6,21 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carnk_mfg.api.viewsets import ReadViewSet
 from qc.api.serializers.readings import READING_EXAMPLE, ReadingOut
-from qc.models import InstrumentReading
+from qc.authentication import acting_instrument
+from qc.models import Instrument, InstrumentReading
 from qc.services.readings import ReadingsRejected, readings_submit
 
 
-def instrument_of(request):
-    if not getattr(request.user, "is_instrument", False):
+def instrument_of(request: Request) -> Instrument:
+    instrument = acting_instrument(request.user)
+    if instrument is None:
         raise PermissionDenied("Readings are submitted with an instrument key.")
-    return request.user.instrument
+    return instrument
 
 
 class ReadingViewSet(ReadViewSet):
@@ -37,8 +40,9 @@ class ReadingViewSet(ReadViewSet):
 
     def get_queryset(self):
         readings = InstrumentReading.objects.select_related("instrument", "batch")
-        if getattr(self.request.user, "is_instrument", False):
-            readings = readings.filter(instrument=self.request.user.instrument)
+        instrument = acting_instrument(self.request.user)
+        if instrument is not None:
+            readings = readings.filter(instrument=instrument)
         return readings
 
     @extend_schema(

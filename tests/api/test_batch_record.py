@@ -1,23 +1,25 @@
 """The batch record through the API alone: planned to harvested with the default template,
-and each refusal the issue lists."""
+a deviation and its disposition, malformed input, concurrency and query counts. The rules
+themselves (step order, lots, ranges, gates) are proven in tests/services/."""
 
 import threading
 from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from batches.models import Batch, Deviation, ExecutedStep
 from tests.batch_steps import planned_days_ago, step_payloads
-from tests.factories import PASSWORD, CordBloodUnitFactory, FeederLotFactory, UserFactory
+from tests.factories import PASSWORD, CordBloodUnitFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def unit(db):
-    return CordBloodUnitFactory(din="G123498654321")
+    return CordBloodUnitFactory.create(din="G123498654321")
 
 
 @pytest.fixture
@@ -98,108 +100,24 @@ def test_planned_to_harvested_through_the_api(api, technician, batch):
     assert all(h["context"].get("actor_name") == technician.username for h in history)
 
 
-def test_wrong_order_step_is_refused_with_the_reason(api, technician, batch):
-    client = api.as_user(technician)
-    start(client, batch)
-    code, at, values, materials = step_payloads(timezone.now() - timedelta(days=15))[2]
-    r = post_step(client, batch, code, at, values, materials)
-    assert r.status_code == 400
-    assert "step 1 (CBU thaw" in r.json()["step"][0]
-    assert ExecutedStep.objects.count() == 0
-
-
-@pytest.mark.parametrize("problem", ["expired", "quarantined", "unknown"])
-def test_unusable_lots_are_refused(api, technician, batch, problem):
-    client = api.as_user(technician)
-    start(client, batch)
-    day0 = timezone.now() - timedelta(days=15)
-    code, at, values, materials = step_payloads(day0)[0]
-    post_step(client, batch, code, at, values, materials)
-    code, at, values, _ = step_payloads(day0)[1]
-    if problem == "expired":
-        FeederLotFactory(lot_number="FD-OLD", expiry_date=timezone.localdate() - timedelta(days=30))
-    elif problem == "quarantined":
-        FeederLotFactory(lot_number="FD-OLD", status="quarantined")
-    materials = [
-        {"kind": "feeder", "lot_number": "FD-OLD"},
-        {"kind": "reagent", "lot_number": "IL2-1"},
-    ]
-    r = post_step(client, batch, code, at, values, materials)
-    assert r.status_code == 400
-    message = r.json()["materials.0.lot_number"][0]
-    assert {"expired": "expired on", "quarantined": "not released", "unknown": "No feeder lot"}[
-        problem
-    ] in message
-    assert ExecutedStep.objects.count() == 1
-
-
-def test_ineligible_unit_is_refused_without_urgent_need(api, technician, approved_template, lots):
-    unit = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
-    body = {
-        "source_unit": unit.din,
-        "template": approved_template.pk,
-        "unit_fraction_used_pct": "100",
-    }
-    r = api.as_user(technician).post("/api/v1/batches/", body, format="json")
-    assert r.status_code == 403  # allocation of a unit is QA's or clinical's decision
-    r = api.as_user(technician).post("/api/v1/batches/", body, format="json")
-    assert Batch.objects.count() == 0
-
-
-def test_ineligible_unit_needs_the_urgent_need_record(api, approved_template, lots):
-    from django.contrib.auth.models import Group
-
-    unit = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
-    body = {
-        "source_unit": unit.din,
-        "template": approved_template.pk,
-        "unit_fraction_used_pct": "100",
-    }
-    # Planning (technician) and allocating an ineligible unit (clinical) in one request.
-    planner = UserFactory(username="tech-clinic", role="technician")
-    planner.groups.add(Group.objects.get(name="clinical"))
-    client = api.as_user(planner)
-    r = client.post("/api/v1/batches/", body, format="json")
-    assert r.status_code == 400
-    assert "urgent medical need" in r.json()["urgent_need_justification"][0]
-    assert Batch.objects.count() == 0
-    r = client.post(
-        "/api/v1/batches/",
-        {
-            **body,
-            "urgent_need_justification": "No eligible match; relapsed CLL",
-            "urgent_need_physician": "Dr. A. Physician",
-        },
-        format="json",
-    )
-    assert r.status_code == 201, r.json()
-
-
-def test_out_of_range_needs_a_deviation_which_holds_the_batch(api, technician, qa, batch):
+def test_a_step_with_its_deviation_holds_the_batch_until_qa_dispositions_it(
+    api, technician, qa, batch
+):
     client = api.as_user(technician)
     start(client, batch)
     code, at, values, materials = step_payloads(timezone.now() - timedelta(days=15))[0]
-    values = {**values, "nk_purity_pct": 55}
-    r = post_step(client, batch, code, at, values, materials)
-    assert r.status_code == 400
-    assert "NK purity (CD56+CD3-) 55 % is outside 70–100 %" in r.json()["deviation"][0]
-    assert ExecutedStep.objects.count() == 0
     r = post_step(
         client,
         batch,
         code,
         at,
-        values,
+        {**values, "nk_purity_pct": 55},
         materials,
         deviation={"why": "Low-purity isolation", "impact": "Expansion should enrich NK cells"},
     )
     assert r.status_code == 201, r.json()
     assert r.json()["state"] == "on_hold"
     deviation = Deviation.objects.get()
-    assert deviation.kind == "out_of_range" and deviation.state == "open"
-    # Held: the next step cannot be recorded until QA dispositions the deviation.
-    code2, at2, values2, materials2 = step_payloads(timezone.now() - timedelta(days=15))[1]
-    assert post_step(client, batch, code2, at2, values2, materials2).status_code == 400
     url = f"/api/v1/batches/{batch.lot_number}/deviations/{deviation.pk}/disposition/"
     body = {"disposition": "accept", "notes": "Within validated experience", "password": PASSWORD}
     assert client.post(url, body, format="json").status_code == 403
@@ -209,47 +127,12 @@ def test_out_of_range_needs_a_deviation_which_holds_the_batch(api, technician, q
     assert batch.state == "in_process"
 
 
-def test_late_step_is_a_deviation(api, technician, batch):
-    client = api.as_user(technician)
-    start(client, batch)
-    day0 = timezone.now() - timedelta(days=20)
-    steps = step_payloads(day0)
-    for code, at, values, materials in steps[:2]:
-        assert post_step(client, batch, code, at, values, materials).status_code == 201
-    code, _at, values, materials = steps[2]
-    r = post_step(client, batch, code, day0 + timedelta(days=9), values, materials)
-    assert r.status_code == 400
-    assert "performed on day 9, planned for day 4" in r.json()["deviation"][0]
-
-
 def test_raw_sql_state_jump_is_refused_by_the_database(batch):
     with pytest.raises(DatabaseError, match="Invalid transition"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("UPDATE batches_batch SET state = 'harvested' WHERE id = %s", [batch.pk])
     batch.refresh_from_db()
     assert batch.state == "planned"
-
-
-def test_skipping_a_state_through_the_api_is_refused(api, technician, batch):
-    r = api.as_user(technician).post(
-        f"/api/v1/batches/{batch.lot_number}/transitions/",
-        {"to_state": "in_qc", "reason": "x", "password": PASSWORD},
-        format="json",
-    )
-    assert r.status_code == 400
-    assert "cannot go from planned to in_qc" in r.json()["to_state"][0]
-
-
-def test_harvest_needs_every_step(api, technician, batch):
-    client = api.as_user(technician)
-    start(client, batch)
-    r = client.post(
-        f"/api/v1/batches/{batch.lot_number}/transitions/",
-        {"to_state": "harvested", "reason": "x", "password": PASSWORD},
-        format="json",
-    )
-    assert r.status_code == 400
-    assert "Step 1" in r.json()["to_state"][0]
 
 
 @pytest.mark.parametrize(
@@ -302,9 +185,7 @@ def test_malformed_step_input_is_400(api, technician, batch, body):
     "body, field",
     [
         ({"day": -1}, "day"),
-        ({"viable_cells_per_ml": 5e6, "total_cells_per_ml": 1e6}, "viable_cells_per_ml"),
         ({"viability_pct": "101"}, "viability_pct"),
-        ({"viability_pct": "50"}, "viability_pct"),
         ({"volume_ml": "-1"}, "volume_ml"),
         ({"total_cells_per_ml": "many"}, "total_cells_per_ml"),
     ],
@@ -362,46 +243,6 @@ def test_custody_of_unit_and_batch(api, technician, qa, batch):
         )
         assert r.status_code == 201, r.json()
     assert len(client.get(f"/api/v1/batches/{batch.lot_number}/custody/").json()) == 2
-    r = client.post(
-        f"/api/v1/batches/{batch.lot_number}/custody/",
-        {
-            "released_by": "ghost",
-            "received_by": qa.username,
-            "from_location": "a",
-            "to_location": "b",
-            "occurred_at": timezone.now().isoformat(),
-        },
-        format="json",
-    )
-    assert r.status_code == 400 and "released_by" in r.json()
-
-
-def test_one_unit_feeds_several_batches_up_to_all_of_it(
-    api, technician, approved_template, unit, lots, batch
-):
-    client = api.as_user(technician)
-    body = {"source_unit": unit.din, "template": approved_template.pk}
-    assert (
-        client.post(
-            "/api/v1/batches/", {**body, "unit_fraction_used_pct": "40"}, format="json"
-        ).status_code
-        == 201
-    )
-    r = client.post("/api/v1/batches/", {**body, "unit_fraction_used_pct": "20"}, format="json")
-    assert r.status_code == 400
-    assert "Only 10.00% of unit" in r.json()["unit_fraction_used_pct"][0]
-
-
-def test_draft_template_cannot_start_a_batch(api, technician, unit):
-    from batches.models import ProcessTemplate
-
-    draft = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
-    r = api.as_user(technician).post(
-        "/api/v1/batches/",
-        {"source_unit": unit.din, "template": draft.pk, "unit_fraction_used_pct": "10"},
-        format="json",
-    )
-    assert r.status_code == 400 and "not an approved" in r.json()["template"][0]
 
 
 def test_approved_template_cannot_change(approved_template):
@@ -457,69 +298,62 @@ def test_two_concurrent_transitions_one_wins_one_409(
     assert Batch.objects.get(lot_number=lot).state == "in_process"
 
 
-def test_detail_and_list_query_counts_do_not_grow(
-    api, technician, approved_template, lots, django_assert_num_queries
-):
-    from tests.factories import CordBloodUnitFactory as Unit
-
-    client = api.as_user(technician)
-
-    def make_batch(n_counts, with_steps=True):
-        unit = Unit()
-        with planned_days_ago(30):
-            r = client.post(
-                "/api/v1/batches/",
-                {
-                    "source_unit": unit.din,
-                    "template": approved_template.pk,
-                    "unit_fraction_used_pct": "100",
-                },
-                format="json",
-            )
-        lot = r.json()["lot_number"]
-        batch = Batch.objects.get(lot_number=lot)
-        if not with_steps:
-            return lot
-        start(client, batch)
-        day0 = timezone.now() - timedelta(days=15)
-        for code, at, values, materials in step_payloads(day0, din=unit.din):
-            post_step(client, batch, code, at, values, materials)
-        for i in range(n_counts):
-            client.post(
-                f"/api/v1/batches/{lot}/counts/",
-                {
-                    "day": min(i, 14),
-                    "measured_at": (day0 + timedelta(hours=i)).isoformat(),
-                    "total_cells_per_ml": 1e6 + i,
-                    "viable_cells_per_ml": 9e5,
-                    "volume_ml": "10",
-                },
-                format="json",
-            )
+def make_batch_through_the_api(client, template, n_counts, with_steps=True):
+    """A batch planned (and, with steps, started, every step and `n_counts` counts recorded)
+    through the API; its lot number."""
+    unit = CordBloodUnitFactory.create()
+    with planned_days_ago(30):
+        r = client.post(
+            "/api/v1/batches/",
+            {"source_unit": unit.din, "template": template.pk, "unit_fraction_used_pct": "100"},
+            format="json",
+        )
+    lot = r.json()["lot_number"]
+    batch = Batch.objects.get(lot_number=lot)
+    if not with_steps:
         return lot
+    start(client, batch)
+    day0 = timezone.now() - timedelta(days=15)
+    for code, at, values, materials in step_payloads(day0, din=unit.din):
+        post_step(client, batch, code, at, values, materials)
+    for i in range(n_counts):
+        client.post(
+            f"/api/v1/batches/{lot}/counts/",
+            {
+                "day": min(i, 14),
+                "measured_at": (day0 + timedelta(hours=i)).isoformat(),
+                "total_cells_per_ml": 1e6 + i,
+                "viable_cells_per_ml": 9e5,
+                "volume_ml": "10",
+            },
+            format="json",
+        )
+    return lot
 
-    small = make_batch(1)
 
-    def count_queries(url):
-        # The query log is a bounded deque shared by all captures: count right away.
-        from django.test.utils import CaptureQueriesContext
+def count_queries(client, url):
+    """The queries one GET of `url` makes, and its answer."""
+    # The query log is a bounded deque shared by all captures: count right away.
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response.json()
 
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as ctx:
-            response = client.get(url)
-        assert response.status_code == 200
-        return len(ctx.captured_queries), response.json()
 
-    one, _ = count_queries(f"/api/v1/batches/{small}/")
-    big = make_batch(50)
-    fifty, body = count_queries(f"/api/v1/batches/{big}/")
+def test_detail_and_list_query_counts_do_not_grow(api, technician, approved_template, lots):
+    client = api.as_user(technician)
+    small = make_batch_through_the_api(client, approved_template, 1)
+    one, _ = count_queries(client, f"/api/v1/batches/{small}/")
+    big = make_batch_through_the_api(client, approved_template, 50)
+    fifty, body = count_queries(client, f"/api/v1/batches/{big}/")
     assert len(body["counts"]) == 50 and len(body["steps"]) == 5
     assert fifty == one, (one, fifty)
-    list_two, body = count_queries("/api/v1/batches/")
+    list_two, body = count_queries(client, "/api/v1/batches/")
     assert body["count"] == 2
     for _ in range(48):
-        make_batch(0, with_steps=False)
-    list_fifty, body = count_queries("/api/v1/batches/")
+        make_batch_through_the_api(client, approved_template, 0, with_steps=False)
+    list_fifty, body = count_queries(client, "/api/v1/batches/")
     assert body["count"] == 50
     assert list_fifty == list_two, (list_two, list_fifty)
     print(f"QUERIES batch detail={one} list={list_two}")

@@ -1,13 +1,13 @@
-"""Material lot and recipient API, the single usability rule, token auth, schema, probes."""
+"""Material lot and recipient API, token auth, schema, probes. The usability rule and the
+registration rules are proven in tests/services/."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from batches.models import Recipient, VectorLot
-from batches.services.materials import lot_usability
-from tests.factories import PASSWORD, FeederLotFactory, RecipientFactory, VectorLotFactory
+from batches.models import VectorLot
+from tests.factories import PASSWORD, RecipientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,26 +40,11 @@ def test_lot_registered_quarantined_then_released_by_qa(api, technician, qa):
     assert r.json()["usable"] is True
 
 
-def test_vector_lot_with_pending_rcr_cannot_be_released(api, technician, qa):
-    api.as_user(technician).post(
-        "/api/v1/vector-lots/", vector_body(rcr_result="pending"), format="json"
-    )
-    r = api.as_user(qa).post(
-        "/api/v1/vector-lots/RV-77/disposition/",
-        {"status": "released", "reason": "x", "password": PASSWORD},
-        format="json",
-    )
-    assert r.status_code == 400
-    assert "RCR" in r.json()["status"][0]
-    assert VectorLot.objects.get().status == "quarantined"
-
-
 @pytest.mark.parametrize(
     "overrides, field",
     [
         ({"titer_iu_per_ml": -5}, "titer_iu_per_ml"),
         ({"expiry_date": "2020-13-45"}, "expiry_date"),
-        ({"expiry_date": "2000-01-01"}, "expiry_date"),
         ({"rcr_result": "maybe"}, "rcr_result"),
         ({"lot_number": ""}, "lot_number"),
     ],
@@ -81,17 +66,6 @@ def test_unknown_lot_is_404(api, qa):
         format="json",
     )
     assert r.status_code == 404
-
-
-def test_usability_rule():
-    today = timezone.localdate()
-    assert lot_usability(VectorLotFactory())
-    expired = FeederLotFactory(expiry_date=today - timedelta(days=1))
-    assert not lot_usability(expired)
-    assert "expired on" in lot_usability(expired).reason
-    assert lot_usability(expired, on=today - timedelta(days=2))
-    assert "rejected" in lot_usability(FeederLotFactory(status="rejected")).reason
-    assert "RCR" in lot_usability(VectorLotFactory(rcr_result="positive")).reason
 
 
 def test_recipient_register_update_weight(api, clinical):
@@ -116,8 +90,6 @@ def test_recipient_register_update_weight(api, clinical):
     )
     assert r.status_code == 201, r.json()
     assert [w["weight_kg"] for w in r.json()["weights"]] == ["69.0", "70.5"]
-    r = client.patch("/api/v1/recipients/CARNK-900/", {"dose_level": "DL2"}, format="json")
-    assert r.status_code == 400 and "reason" in r.json()
 
 
 @pytest.mark.parametrize(
@@ -125,35 +97,17 @@ def test_recipient_register_update_weight(api, clinical):
     [
         ({"weight_kg": "-1", "measured_on": "2026-01-01"}, "weight_kg"),
         ({"weight_kg": "abc", "measured_on": "2026-01-01"}, "weight_kg"),
-        ({"weight_kg": "900", "measured_on": "2026-01-01"}, "weight_kg"),
-        ({"weight_kg": "70", "measured_on": "2999-01-01"}, "measured_on"),
         ({"weight_kg": "70"}, "measured_on"),
     ],
 )
 def test_bad_weights(api, clinical, body, field):
-    recipient = RecipientFactory()
+    recipient = RecipientFactory.create()
     r = api.as_user(clinical).post(
         f"/api/v1/recipients/{recipient.subject_id}/weights/", body, format="json"
     )
     assert r.status_code == 400, r.content
     assert field in r.json()
     assert recipient.weights.count() == 1
-
-
-def test_duplicate_subject_is_refused(api, clinical):
-    RecipientFactory(subject_id="CARNK-1")
-    r = api.as_user(clinical).post(
-        "/api/v1/recipients/",
-        {
-            "subject_id": "CARNK-1",
-            "diagnosis": "NHL",
-            "weight_kg": "70",
-            "weight_measured_on": "2026-01-01",
-        },
-        format="json",
-    )
-    assert r.status_code == 400 and "subject_id" in r.json()
-    assert Recipient.objects.count() == 1
 
 
 def test_token_endpoint(api, technician):

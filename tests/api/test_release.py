@@ -18,6 +18,8 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
+# Kept in one piece: the bags go from formulation through record review, QA release and the
+# dose assignment to the printed label and CoA, each step needing the one before.
 def test_formulate_review_release_assign_and_documents(
     api, in_qc_batch, technician, qc_analyst, qa, clinical
 ):

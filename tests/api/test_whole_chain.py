@@ -21,6 +21,8 @@ def ok(response, code=(200, 201)):
     return response.json() if response["Content-Type"].startswith("application/json") else response
 
 
+# Kept in one piece: it walks one unit from receipt to the last follow-up visit through the
+# API alone, in the order the lab does it; each step needs the record the one before made.
 def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa, clinical):
     from rest_framework.test import APIClient
 
@@ -32,7 +34,7 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
         return c
 
     T, QC, QA, CL = (client(u) for u in (technician, qc_analyst, qa, clinical))
-    QC2 = client(UserFactory(username="qc-second", role="qc_analyst"))
+    QC2 = client(UserFactory.create(username="qc-second", role="qc_analyst"))
     now = timezone.now()
     # Unit, lots, approvals and the batch's planning happen 16 days ago; its steps since are
     # recorded on their days (none may predate the batch's planning).
@@ -71,7 +73,7 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
         )
     )
     today = timezone.localdate()
-    for kind, body in [
+    lots: list[tuple[str, dict[str, object]]] = [
         ("vector", {"lot_number": "RV-1", "titer_iu_per_ml": 2e7, "rcr_result": "negative"}),
         (
             "feeder",
@@ -84,7 +86,8 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
         ("reagent", {"lot_number": "IL2-1", "reagent": "il2"}),
         ("reagent", {"lot_number": "RN-1", "reagent": "retronectin"}),
         ("reagent", {"lot_number": "ISO-1", "reagent": "isolation"}),
-    ]:
+    ]
+    for kind, body in lots:
         ok(
             T.post(
                 f"/api/v1/{kind}-lots/",

@@ -497,3 +497,30 @@ def test_custody_record_refuses(technician, qc_analyst, planned_batch, changes, 
 def test_custody_record_is_the_technicians(clinical, qc_analyst, technician, planned_batch):
     with unchanged(planned_batch), pytest.raises(PermissionDenied):
         hand_off(clinical, batch=planned_batch)
+
+
+# --- planning on an ineligible unit (moved from the API tests) ---
+
+
+def test_create_on_an_ineligible_unit_needs_the_urgent_need_record(approved_template):
+    """A planner who may also allocate (clinical) takes an ineligible unit only with the
+    urgent medical need recorded."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    planner = UserFactory.create(username="tech-clinic", role="technician")
+    planner.groups.add(Group.objects.get(name="clinical"))
+    unit = CordBloodUnitFactory.create(eligibility="ineligible", status="quarantined")
+    with unchanged(unit), pytest.raises(ValidationError) as exc:
+        plan(planner, approved_template, unit)
+    assert "urgent medical need" in exc.value.message_dict["urgent_need_justification"][0]
+    batch = plan(
+        planner,
+        approved_template,
+        unit,
+        urgent_need_justification="No eligible match; relapsed CLL",
+        urgent_need_physician="Dr. A. Physician",
+    )
+    assert CordBloodUnit.objects.get(pk=unit.pk).urgent_medical_need is not None
+    assert batch.source_unit_id == unit.pk

@@ -232,3 +232,40 @@ def test_infusion_refuses_a_wrong_password(issued_bag, clinical):
     with unchanged(issued_bag, signing_failures=1), pytest.raises(ValidationError) as exc:
         infuse(clinical, check, password="wrong")
     assert "password" in exc.value.message_dict
+
+
+# --- moved from tests/test_bedside.py ---
+
+
+def test_a_match_25_minutes_old_still_starts_the_infusion(issued_bag, clinical):
+    with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
+        check = verify(clinical, issued_bag)
+    assert check.outcome == "match"
+    infusion = infuse(clinical, check, started_at=timezone.now() - timedelta(minutes=20))
+    assert DoseUnit.objects.get(pk=issued_bag.pk).status == "infused"
+    assert infusion.recipient.subject_id == "CARNK-QC"
+
+
+def test_verify_takes_a_typed_din_with_its_check_character(issued_bag, clinical):
+    from carnk_mfg import isbt128
+
+    din = issued_bag.batch.coi_identifier
+    check = bedside.bedside_verify(
+        actor=clinical,
+        scanned_bag=din + isbt128.check_character(din),
+        scanned_product_code=f"=<S1145V{issued_bag.division}",
+        scanned_wristband="CARNK-QC",
+    )
+    assert check.outcome == "match"
+
+
+def test_verify_blocks_a_product_code_of_no_bag(issued_bag, clinical):
+    bag_code, _ = scan(issued_bag)
+    check = bedside.bedside_verify(
+        actor=clinical,
+        scanned_bag=bag_code,
+        scanned_product_code="=<S1145VZ9",
+        scanned_wristband="CARNK-QC",
+    )
+    assert check.outcome == "blocked"
+    assert "No bag" in " ".join(check.reasons)

@@ -199,3 +199,15 @@ def test_scan_flags_an_overdue_follow_up_visit_for_clinical(infusion, clinical):
     assert {n.recipient for n in Notification.objects.filter(visit=visit)} == {clinical}
     assert_trailed(visit, actor=None, reason="Follow-up overdue scan", label="update")
     assert clinical_services.follow_up_overdue_scan(now=when) == 0
+
+
+# --- the overdue scan flags a visit once (moved from tests/test_after_infusion.py) ---
+
+
+def test_scan_flags_an_overdue_visit_once_by_both_channels(infusion, clinical):
+    visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
+    when = visit.due_at + timedelta(hours=1)
+    assert clinical_services.follow_up_overdue_scan(now=when) == 1
+    assert clinical_services.follow_up_overdue_scan(now=when) == 0
+    notes = Notification.objects.filter(visit=visit)
+    assert {n.recipient for n in notes} == {clinical} and notes.count() == 2

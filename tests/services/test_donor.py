@@ -305,3 +305,12 @@ def test_discard_is_qas(technician):
     unit = CordBloodUnitFactory.create()
     with unchanged(unit), pytest.raises(PermissionDenied):
         donor.cord_blood_unit_discard(actor=technician, unit=unit, reason="r")
+
+
+# --- registration: the ISBT 128 product code (moved from the API tests) ---
+
+
+def test_register_refuses_a_product_code_not_isbt128(technician):
+    with unchanged(), pytest.raises(ValidationError) as exc:
+        register(technician, product_code="ABC")
+    assert "product_code" in exc.value.message_dict

@@ -182,3 +182,19 @@ def test_submit_takes_one_to_the_limit(device, instrument, running_batch, settin
 def test_submit_needs_the_permission(qa, instrument, running_batch):
     with unchanged(running_batch), pytest.raises(PermissionDenied):
         submit(qa, instrument, reading(running_batch))
+
+
+# --- more refused items (moved from the API tests) ---
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [({"viability_pct": 150}, "viability_pct"), ({"measured_at": "2026-13-40"}, "measured_at")],
+    ids=["viability-over-100", "not-a-date"],
+)
+def test_an_impossible_value_rejects_them_all(device, instrument, running_batch, changes, field):
+    good, bad = reading(running_batch, 1), reading(running_batch, 2, **changes)
+    with unchanged(running_batch), pytest.raises(readings.ReadingsRejected) as exc:
+        submit(device, instrument, [good, bad])
+    assert list(exc.value.errors) == ["1"]
+    assert field in exc.value.errors["1"]

@@ -299,3 +299,20 @@ def test_retest_needs_a_result(endotoxin, qc_analyst):
 def test_retest_is_qcs(resulted, qa):
     with unchanged(resulted), pytest.raises(PermissionDenied):
         results.qc_retest(actor=qa, test=resulted, reason="r")
+
+
+# --- CD3 at release (moved from tests/test_qc.py) ---
+
+
+def test_cd3_at_release_is_a_percentage_of_the_product(
+    running_batch, approved_spec_set, qc_analyst
+):
+    """No recipient weight is needed to judge the batch; the per-kg limit is the dose's."""
+    test = results.qc_result_enter(
+        actor=qc_analyst, test=a_test(running_batch, "cd3_pct"), value="0.4", unit="%"
+    )
+    assert test.in_spec is True and "≤ 1 %" in test.evaluation
+    other = results.qc_result_enter(
+        actor=qc_analyst, test=a_test(running_batch, "cd3_pct"), value="1.5", unit="%"
+    )
+    assert other.in_spec is False

@@ -417,3 +417,13 @@ def test_dose_assign_is_clinical(released_batch, technician):
             recipient=released_batch.intended_recipient,
             level_code="DL2",
         )
+
+
+# --- formulation: the cells in each bag (moved from tests/test_release_dose.py) ---
+
+
+def test_formulate_counts_the_car_nk_cells_of_each_bag(in_qc_batch, technician):
+    bags = fill(technician, in_qc_batch, [bag("A0"), bag("B0")])
+    assert [b.division for b in bags] == ["A0", "B0"]
+    assert bags[0].car_nk_cells == pytest.approx(3e7 * 0.55 * 40)
+    assert bags[0].status == "quarantined"

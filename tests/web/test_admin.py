@@ -92,7 +92,7 @@ def staff_qa(client, qa):
 
 def test_reasoned_action_asks_for_a_reason_first(staff_qa):
     staff_admin = staff_qa
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     page = staff_admin.post(
         "/admin/batches/cordbloodunit/",
         {"action": "action__discard", "_selected_action": [unit.pk]},
@@ -122,7 +122,7 @@ def test_admin_action_needs_the_permission(client, users_by_role, role):
     user.is_staff = True
     user.save()
     client.force_login(user)
-    unit = CordBloodUnitFactory()
+    unit = CordBloodUnitFactory.create()
     response = client.post(
         "/admin/batches/cordbloodunit/",
         {"action": "action__discard", "_selected_action": [unit.pk], "apply": "1", "reason": "x"},
@@ -186,4 +186,6 @@ def test_create_instrument_key_command(admin_user):
     out = StringIO()
     call_command("create_instrument_key", "XR-1", "--by", admin_user.username, stdout=out)
     raw = out.getvalue().strip().splitlines()[-1]
-    assert instrument_for_key(raw)[0].serial_number == "XR-1"
+    found = instrument_for_key(raw)
+    assert found is not None
+    assert found[0].serial_number == "XR-1"

@@ -4,6 +4,7 @@ sees, garbage input, the growth curve, and query counts that do not grow."""
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -15,7 +16,7 @@ from batches.models import Batch, CellCount, CustodyEvent, Deviation, ExecutedSt
 from batches.services import batch_record, lifecycle
 from carnk_mfg.models import ElectronicSignature
 from tests.batch_steps import planned_days_ago, step_payloads
-from tests.factories import PASSWORD, CordBloodUnitFactory, ReagentLotFactory
+from tests.factories import PASSWORD, CordBloodUnitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def _quick_password_hashing(settings):
 
 @pytest.fixture
 def unit(db):
-    return CordBloodUnitFactory(din="G123498654321")
+    return CordBloodUnitFactory.create(din="G123498654321")
 
 
 def local(moment):
@@ -182,16 +183,7 @@ def test_planned_to_harvested_through_the_pages(
     assert "Endotoxin" in qc and "Sterility" in qc
 
 
-# --- refusals of the step form ---
-
-
-def test_step_out_of_order_is_a_form_error(client, started):
-    payload = step_payloads(day0())[2]
-    response = post_step(client, started, payload)
-    assert response.status_code == 200
-    assert "step 1 (CBU thaw and NK isolation" in html(response)
-    assert "comes before step 3" in html(response)
-    assert ExecutedStep.objects.count() == 0
+# --- refusals of the step form (the rules themselves: tests/services/test_batch_record.py) ---
 
 
 def test_out_of_range_without_deviation_asks_for_one(client, started):
@@ -207,30 +199,6 @@ def test_out_of_range_without_deviation_asks_for_one(client, started):
     assert started.state == "in_process"
 
 
-@pytest.mark.parametrize("problem", ["unknown", "expired", "quarantined"])
-def test_unusable_lot_is_refused_next_to_its_input(client, started, problem):
-    code, at, values, _ = step_payloads(day0())[0]
-    expected = {
-        "unknown": "No reagent lot &#x27;ISO-X&#x27; is registered.",
-        "expired": "expired on",
-        "quarantined": "not released",
-    }[problem]
-    if problem == "expired":
-        ReagentLotFactory(
-            lot_number="ISO-X",
-            reagent="isolation",
-            expiry_date=timezone.localdate() - timedelta(days=30),
-        )
-    elif problem == "quarantined":
-        ReagentLotFactory(lot_number="ISO-X", reagent="isolation", status="quarantined")
-    materials = [{"kind": "reagent", "lot_number": "ISO-X"}]
-    response = post_step(client, started, (code, at, values, materials))
-    page = html(response)
-    assert response.status_code == 200
-    assert expected in field_block(page, "materials.0.lot_number")
-    assert ExecutedStep.objects.count() == 0
-
-
 def test_lot_in_a_later_row_is_reported_on_that_row(client, started):
     code, at, values, _ = step_payloads(day0())[0]
     data = step_data(code, at, values, [])
@@ -242,6 +210,7 @@ def test_lot_in_a_later_row_is_reported_on_that_row(client, started):
     assert ExecutedStep.objects.count() == 0
 
 
+# A refusal of a parameter lands on its own input, the signing one on the password.
 def test_bad_parameter_and_wrong_password_are_form_errors(client, started):
     code, at, values, materials = step_payloads(day0())[0]
     page = html(
@@ -325,9 +294,6 @@ def test_custody_of_unit_and_batch(client, started, technician, qa):
     assert CustodyEvent.objects.filter(batch=started).count() == 1
     page = html(client.get(started.get_absolute_url()))
     assert "Custody hand-off of the cord blood unit: LN2-01 → Cleanroom B" in page
-    response = client.post(url, {**base, "subject": "batch", "received_by": "ghost"})
-    assert "No active user &#x27;ghost&#x27;." in field_block(html(response), "received_by")
-    assert CustodyEvent.objects.count() == 2
 
 
 def test_transition_conflict_is_a_409_with_a_clear_message(client, started, qa):
@@ -339,14 +305,12 @@ def test_transition_conflict_is_a_409_with_a_clear_message(client, started, qa):
     assert started.state == "in_process"
 
 
-def test_harvest_needs_every_step_and_a_signature(client, started):
+def test_harvest_is_offered_after_every_step_and_asks_for_a_signature(client, started):
     page = html(client.get(started.get_absolute_url()))
     assert "Record every step first: step 1" in page
     assert 'id="transition-harvested-form"' not in page
     response = transition(client, started, "harvested", "in_process")
     assert "Enter your password to sign." in html(response)
-    response = transition(client, started, "harvested", "in_process", password=PASSWORD)
-    assert response.status_code == 200 and "Step 1 (CBU thaw" in html(response)
     started.refresh_from_db()
     assert started.state == "in_process"
 
@@ -452,44 +416,43 @@ GARBAGE = [
 ]
 
 
+def garbage_bodies(junk, technician):
+    """Each batch form's body with `junk` in its fields, by URL name."""
+    code, at, values, materials = step_payloads(day0())[0]
+    return {
+        "batch-step": [
+            step_data(code, at, {**values, "nk_purity_pct": junk}, materials),
+            step_data(code, at, values, [{"kind": junk, "lot_number": junk}]),
+            {**step_data(code, at, values, materials), "performed_at": junk},
+            {**step_data(code, at, values, materials), "step": junk},
+        ],
+        "batch-count": [
+            {**count_data(timezone.now(), 3, 1e6), field: junk}
+            for field in ("day", "measured_at", "total_cells_per_ml", "volume_ml", "viability_pct")
+        ],
+        "batch-handoff": [
+            {
+                "subject": junk,
+                "released_by": junk,
+                "received_by": technician.username,
+                "from_location": junk,
+                "to_location": "b",
+                "occurred_at": junk,
+                "temperature_c": junk,
+            },
+        ],
+        "batch-deviation": [{"kind": junk, "what": junk, "why": junk, "impact": junk}],
+        "batch-transition": [
+            {"to_state": junk, "expected_state": junk, "reason": junk, "password": junk},
+            {"to_state": "harvested", "expected_state": "in_process", "reason": junk},
+        ],
+    }
+
+
 def test_garbage_never_gives_a_server_error(client, started, technician, qa):
     lot = started.lot_number
-    code, at, values, materials = step_payloads(day0())[0]
     for junk in GARBAGE:
-        bodies = {
-            "batch-step": [
-                step_data(code, at, {**values, "nk_purity_pct": junk}, materials),
-                step_data(code, at, values, [{"kind": junk, "lot_number": junk}]),
-                {**step_data(code, at, values, materials), "performed_at": junk},
-                {**step_data(code, at, values, materials), "step": junk},
-            ],
-            "batch-count": [
-                {**count_data(timezone.now(), 3, 1e6), field: junk}
-                for field in (
-                    "day",
-                    "measured_at",
-                    "total_cells_per_ml",
-                    "volume_ml",
-                    "viability_pct",
-                )
-            ],
-            "batch-handoff": [
-                {
-                    "subject": junk,
-                    "released_by": junk,
-                    "received_by": technician.username,
-                    "from_location": junk,
-                    "to_location": "b",
-                    "occurred_at": junk,
-                    "temperature_c": junk,
-                },
-            ],
-            "batch-deviation": [{"kind": junk, "what": junk, "why": junk, "impact": junk}],
-            "batch-transition": [
-                {"to_state": junk, "expected_state": junk, "reason": junk, "password": junk},
-                {"to_state": "harvested", "expected_state": "in_process", "reason": junk},
-            ],
-        }
+        bodies = garbage_bodies(junk, technician)
         for name, cases in bodies.items():
             for body in cases:
                 response = client.post(reverse(name, args=[lot]), body)
@@ -530,11 +493,6 @@ def test_plan_form_refusals(client, technician, approved_template, unit, lots):
     plan_batch(client, unit, approved_template)
     response = client.post(
         reverse("batch-new"),
-        {"source_unit": unit.din, "template": approved_template.pk, "unit_fraction_used_pct": "60"},
-    )
-    assert "Only 50.00% of unit" in field_block(html(response), "unit_fraction_used_pct")
-    response = client.post(
-        reverse("batch-new"),
         {
             "source_unit": unit.din,
             "template": approved_template.pk,
@@ -545,23 +503,20 @@ def test_plan_form_refusals(client, technician, approved_template, unit, lots):
     assert "cannot contain" in html(response)
     assert Batch.objects.count() == 1
     # An ineligible donor's unit is not offered to a technician (a medical decision).
-    ineligible = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
+    ineligible = CordBloodUnitFactory.create(eligibility="ineligible", status="quarantined")
     assert ineligible.din not in html(client.get(reverse("batch-new")))
 
 
-def test_ineligible_unit_needs_the_urgent_need_fields(
+def test_ineligible_unit_is_planned_with_the_urgent_need_fields(
     client, every_gmp_role, approved_template, lots
 ):
-    ineligible = CordBloodUnitFactory(eligibility="ineligible", status="quarantined")
+    ineligible = CordBloodUnitFactory.create(eligibility="ineligible", status="quarantined")
     client.force_login(every_gmp_role)
     body = {
         "source_unit": ineligible.din,
         "template": approved_template.pk,
         "unit_fraction_used_pct": "100",
     }
-    response = client.post(reverse("batch-new"), body)
-    assert "urgent medical need" in field_block(html(response), "urgent_need_justification")
-    assert Batch.objects.count() == 0
     response = client.post(
         reverse("batch-new"),
         {
@@ -628,9 +583,9 @@ def _full_batch(technician, qa, template, n_counts, n_deviations, n_custody):
     with planned_days_ago(30):
         batch = batch_record.batch_create(
             actor=technician,
-            source_unit=CordBloodUnitFactory(),
+            source_unit=CordBloodUnitFactory.create(),
             template=template,
-            unit_fraction_used_pct=100,
+            unit_fraction_used_pct=Decimal(100),
         )
     lifecycle.batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
     start = day0()
@@ -653,7 +608,7 @@ def _full_batch(technician, qa, template, n_counts, n_deviations, n_custody):
             measured_at=start + timedelta(hours=i),
             total_cells_per_ml=1e6 + i,
             viable_cells_per_ml=9e5,
-            volume_ml=10,
+            volume_ml=Decimal(10),
         )
     for _ in range(n_deviations):
         deviation = batch_record.deviation_open(
@@ -699,9 +654,9 @@ def test_batch_list_queries_do_not_grow(client, technician, qa, approved_templat
     for _ in range(49):
         batch_record.batch_create(
             actor=technician,
-            source_unit=CordBloodUnitFactory(),
+            source_unit=CordBloodUnitFactory.create(),
             template=approved_template,
-            unit_fraction_used_pct=100,
+            unit_fraction_used_pct=Decimal(100),
         )
     fifty = _queries(client, reverse("batch-list"))
     assert Batch.objects.count() == 50

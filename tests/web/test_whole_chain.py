@@ -76,6 +76,8 @@ def post(client, what, url, data, expected=302):
     return response
 
 
+# Kept in one piece: it walks one unit from receipt to the last follow-up visit through the
+# pages alone, in the order the lab does it; each step needs the record the one before made.
 @pytest.mark.django_db
 def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analyst, qa, clinical):
     qc2 = UserFactory(username="qc2", role="qc_analyst")

@@ -261,7 +261,7 @@ def test_approved_template_cannot_change(approved_template):
 def test_two_concurrent_transitions_one_wins_one_409(
     api, technician, approved_template, unit, lots
 ):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     first = api.as_user(technician).post(
@@ -270,7 +270,7 @@ def test_two_concurrent_transitions_one_wins_one_409(
         format="json",
     )
     lot = first.json()["lot_number"]
-    token = Token.objects.get(user=technician).key
+    token = AuthToken.objects.create(user=technician)[1]
     barrier = threading.Barrier(2)
     results = []
 

@@ -15,7 +15,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 @pytest.fixture
 def admin_token(admin_user):
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     CordBloodUnitFactory(din="G123498654321")
     RecipientFactory(subject_id="CARNK-001")
@@ -24,7 +24,7 @@ def admin_token(admin_user):
     # open across in-process requests.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield Token.objects.create(user=admin_user).key
+    yield AuthToken.objects.create(user=admin_user)[1]
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

@@ -28,9 +28,9 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
 
     def client(user):
         c = APIClient()
-        from rest_framework.authtoken.models import Token
+        from knox.models import AuthToken
 
-        c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        c.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
         return c
 
     T, QC, QA, CL = (client(u) for u in (technician, qc_analyst, qa, clinical))

@@ -259,11 +259,11 @@ def test_login_page_renders_and_signs_in(client, technician):
 
 
 def test_locked_out_page_shows_the_message(rf):
-    from carnk_mfg.views import locked_out
+    from carnk_mfg.sign_in import locked_out
 
-    response = locked_out(rf.get("/accounts/login/"))
+    response = locked_out(rf.get("/accounts/login/"), {"username": "tech"})
     assert response.status_code == 403
-    assert b"This account is locked" in response.content
+    assert b"Signing in as this user from this computer is locked" in response.content
 
 
 def test_dashboard_counts_units_by_status(client, technician, pending_unit, eligible_unit):

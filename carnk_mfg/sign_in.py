@@ -135,9 +135,12 @@ class LoginView(auth_views.LoginView):
 
 
 def locked_out(
-    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """django-axes' answer when an attempt is refused for a lock (AXES_LOCKOUT_CALLABLE)."""
+    """django-axes' answer when an attempt is refused for a lock (AXES_LOCKOUT_CALLABLE,
+    called with the response the view gave and the credentials tried)."""
     username = (credentials or {}).get("username")
     message = SIGNING_LOCKED if is_signing_key(username) else LOGIN_LOCKED
     if request.path.startswith("/api/"):

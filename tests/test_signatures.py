@@ -93,9 +93,9 @@ def test_empty_password_is_refused(qa):
 def test_each_lockout_says_what_is_locked(qa, rf):
     from carnk_mfg.sign_in import LOGIN_LOCKED, locked_out, signing_credentials
 
-    login = locked_out(rf.post("/accounts/login/"), {"username": qa.username})
+    login = locked_out(rf.post("/accounts/login/"), credentials={"username": qa.username})
     assert login.status_code == 403 and escape(LOGIN_LOCKED) in login.content.decode()
-    api = locked_out(rf.post("/api/v1/auth/token/"), {"username": qa.username})
+    api = locked_out(rf.post("/api/v1/auth/token/"), credentials={"username": qa.username})
     assert api.status_code == 403 and json.loads(api.content) == {"detail": LOGIN_LOCKED}
-    signing = locked_out(rf.post("/api/v1/units/"), signing_credentials(qa))
+    signing = locked_out(rf.post("/api/v1/units/"), credentials=signing_credentials(qa))
     assert json.loads(signing.content) == {"detail": SIGNING_LOCKED}

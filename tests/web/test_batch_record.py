@@ -1,133 +1,34 @@
 """Web UI of the batch record: a batch from planned to harvested through the pages
 alone, the refusals of the step form, deviations and their QA disposition, what each role
-sees, garbage input, the growth curve, and query counts that do not grow."""
+sees, and garbage input (the growth curve, lists and query counts: test_batch_pages.py)."""
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from batches.models import Batch, CellCount, CustodyEvent, Deviation, ExecutedStep
-from batches.services import batch_record, lifecycle
+from batches.services import batch_record
 from carnk_mfg.models import ElectronicSignature
-from tests.batch_steps import planned_days_ago, step_payloads
+from tests.batch_steps import step_payloads
 from tests.factories import PASSWORD, CordBloodUnitFactory
-
-pytestmark = pytest.mark.django_db
-
-STEP_NAMES = [
-    "CBU thaw and NK isolation",
-    "Stimulation with irradiated uAPC feeders and IL-2",
-    "Retroviral transduction on RetroNectin-coated vessels",
-    "Restimulation with feeders",
-    "Harvest, wash and formulation",
-]
-ACTION_FORMS = (
-    "step-form",
-    "count-form",
-    "deviation-form",
-    "custody-form",
-    "transition-in_process-form",
-    "transition-harvested-form",
-    "transition-terminated-form",
+from tests.web.batch_pages import (
+    STEP_NAMES,
+    count_data,
+    day0,
+    field_block,
+    forms_on,
+    html,
+    local,
+    plan_batch,
+    post_step,
+    step_data,
+    transition,
 )
 
-
-@pytest.fixture(autouse=True)
-def _quick_password_hashing(settings):
-    # Full-strength PBKDF2 costs ~0.3 s per user and per signature; these tests need neither.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def unit(db):
-    return CordBloodUnitFactory.create(din="G123498654321")
-
-
-def local(moment):
-    """A datetime as the browser's datetime-local input sends it."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def day0():
-    return timezone.now().replace(second=0, microsecond=0) - timedelta(days=15)
-
-
-def step_data(code, at, values, materials, **extra):
-    data = {"step": code, "performed_at": local(at), "password": PASSWORD}
-    data.update({f"values.{name}": str(value) for name, value in values.items()})
-    for row, item in enumerate(materials):
-        data[f"materials.{row}.kind"] = item["kind"]
-        data[f"materials.{row}.lot_number"] = item["lot_number"]
-    data.update(extra)
-    return data
-
-
-def html(response):
-    return response.content.decode()
-
-
-def forms_on(page):
-    return {name for name in ACTION_FORMS if f'id="{name}"' in page}
-
-
-def plan_batch(client, unit, template, **extra):
-    """Plan through the page, 30 days ago: the steps below are recorded on their days."""
-    with planned_days_ago(30):
-        response = client.post(
-            reverse("batch-new"),
-            {
-                "source_unit": unit.din,
-                "template": template.pk,
-                "unit_fraction_used_pct": "50",
-                **extra,
-            },
-        )
-    assert response.status_code == 302, html(response)
-    return Batch.objects.get(source_unit=unit)
-
-
-def transition(client, batch, to_state, expected, **extra):
-    return client.post(
-        reverse("batch-transition", args=[batch.lot_number]),
-        {"to_state": to_state, "expected_state": expected, "reason": "As planned", **extra},
-    )
-
-
-def post_step(client, batch, payload, **extra):
-    return client.post(reverse("batch-step", args=[batch.lot_number]), step_data(*payload, **extra))
-
-
-def count_data(moment, day, viable, **extra):
-    return {
-        "day": str(day),
-        "measured_at": local(moment),
-        "total_cells_per_ml": str(viable * 1.1),
-        "viable_cells_per_ml": str(viable),
-        "volume_ml": "10",
-        **extra,
-    }
-
-
-@pytest.fixture
-def started(client, technician, approved_template, unit, lots):
-    """A batch planned and started through the pages, the technician signed in."""
-    client.force_login(technician)
-    batch = plan_batch(client, unit, approved_template)
-    assert transition(client, batch, "in_process", "planned").status_code == 302
-    return batch
-
-
-def field_block(page, name):
-    """The markup of one input's field block: where its own error must appear."""
-    start = page.index(f'name="{name}"')
-    end = page.find('<div class="field', start)
-    return page[start:end]
+pytestmark = pytest.mark.django_db
 
 
 # --- the whole flow ---
@@ -528,186 +429,3 @@ def test_ineligible_unit_is_planned_with_the_urgent_need_fields(
     assert response.status_code == 302
     page = html(client.get(response.url))
     assert "urgent medical need" in page
-
-
-# --- the growth curve ---
-
-
-def test_growth_curve_is_an_inline_svg_of_the_counts(client, started):
-    start = day0()
-    points = ((0, 2e5), (4, 3e6), (7, 2e7), (14, 3e8))
-    for day, viable in points:
-        client.post(
-            reverse("batch-count", args=[started.lot_number]),
-            count_data(start + timedelta(days=day), day, viable),
-        )
-    page = html(client.get(started.get_absolute_url()))
-    svg = page[page.index('<svg id="growth-curve"') : page.index("</svg>")]
-    assert svg.count("<circle") == len(points)  # one point per count, viable cells
-    assert svg.count("<rect") == len(points)  # and one per count, viability
-    assert "Culture day" in svg and "Total viable cells (log scale)" in svg
-    assert "Viability (%)" in svg
-    assert "Day 14 (" in svg and "3e+09 total viable cells" in svg
-    assert "1,500-fold since day 0" in svg
-    assert "<script" not in page.split("</svg>")[0].split('<svg id="growth-curve"')[1]
-    assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
-    table = page[page.index('id="expansion-table"') :]
-    assert "1,500.0x" in table
-
-
-def test_low_expansion_is_flagged_prominently(client, started):
-    start = day0()
-    for day, viable in ((0, 1e6), (14, 5e7)):
-        client.post(
-            reverse("batch-count", args=[started.lot_number]),
-            count_data(start + timedelta(days=day), day, viable),
-        )
-    page = html(client.get(started.get_absolute_url()))
-    flags = page[page.index('id="batch-flags"') :]
-    assert "Fold expansion 50x on day 14 is outside the expected 300–20000x" in flags
-
-
-# --- query counts ---
-
-
-def _queries(client, url):
-    # The query log is a bounded deque shared by all captures: clear it, count right away.
-    connection.queries_log.clear()
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
-def _full_batch(technician, qa, template, n_counts, n_deviations, n_custody):
-    with planned_days_ago(30):
-        batch = batch_record.batch_create(
-            actor=technician,
-            source_unit=CordBloodUnitFactory.create(),
-            template=template,
-            unit_fraction_used_pct=Decimal(100),
-        )
-    lifecycle.batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
-    start = day0()
-    steps = {s.code: s for s in template.steps.all()}
-    for code, at, values, materials in step_payloads(start, din=batch.source_unit.din):
-        batch_record.step_record(
-            actor=technician,
-            password=PASSWORD,
-            batch=batch,
-            template_step=steps[code],
-            performed_at=at,
-            values=values,
-            materials=materials,
-        )
-    for i in range(n_counts):
-        batch_record.cell_count_record(
-            actor=technician,
-            batch=batch,
-            day=min(i, 14),
-            measured_at=start + timedelta(hours=i),
-            total_cells_per_ml=1e6 + i,
-            viable_cells_per_ml=9e5,
-            volume_ml=Decimal(10),
-        )
-    for _ in range(n_deviations):
-        deviation = batch_record.deviation_open(
-            actor=technician, batch=batch, kind="other", what="w", why="y", impact="i"
-        )
-        batch_record.deviation_disposition(
-            actor=qa, password=PASSWORD, deviation=deviation, disposition="accept", notes="ok"
-        )
-    for i in range(n_custody):
-        for subject in ({"unit": batch.source_unit}, {"batch": batch}):
-            batch_record.custody_record(
-                actor=technician,
-                released_by=technician.username,
-                received_by=qa.username,
-                from_location=f"A{i}",
-                to_location="B",
-                occurred_at=timezone.now(),
-                **subject,
-            )
-    return batch
-
-
-def test_batch_detail_queries_do_not_grow(
-    client, technician, qa, approved_template, lots, approved_spec_set
-):
-    small = _full_batch(technician, qa, approved_template, 1, 1, 1)
-    big = _full_batch(technician, qa, approved_template, 50, 3, 3)
-    client.force_login(technician)
-    client.get(small.get_absolute_url())  # warm the content type cache
-    one = _queries(client, small.get_absolute_url())
-    fifty = _queries(client, big.get_absolute_url())
-    page = html(client.get(big.get_absolute_url()))
-    assert page.count("Cell count, day") == 50
-    assert fifty == one, (one, fifty)
-    print(f"QUERIES web batch detail: 1 count={one}, 50 counts={fifty}")
-
-
-def test_batch_list_queries_do_not_grow(client, technician, qa, approved_template, lots):
-    client.force_login(technician)
-    _full_batch(technician, qa, approved_template, 2, 1, 0)
-    client.get(reverse("batch-list"))
-    one = _queries(client, reverse("batch-list"))
-    for _ in range(49):
-        batch_record.batch_create(
-            actor=technician,
-            source_unit=CordBloodUnitFactory.create(),
-            template=approved_template,
-            unit_fraction_used_pct=Decimal(100),
-        )
-    fifty = _queries(client, reverse("batch-list"))
-    assert Batch.objects.count() == 50
-    assert fifty == one, (one, fifty)
-    print(f"QUERIES web batch list: 1 batch={one}, 50 batches={fifty}")
-
-
-def test_due_work_column_marks_late_steps(client, started, technician):
-    # Day 0 three weeks ago and only step 1 done: step 2 (day 0) is long late.
-    start = timezone.now().replace(second=0, microsecond=0) - timedelta(days=21)
-    assert post_step(client, started, step_payloads(start)[0]).status_code == 302
-    page = html(client.get(reverse("batch-list")))
-    row = page[page.index(started.lot_number) :]
-    assert "Stimulation with irradiated uAPC feeders" in row
-    assert "LATE: planned for day 0" in row
-    page = html(client.get(reverse("batch-list"), {"state": "released"}))
-    assert started.lot_number not in page
-    page = html(client.get(reverse("batch-list"), {"q": started.source_unit.din}))
-    assert started.lot_number in page
-
-
-def test_template_approval_is_signed_on_its_page(client, qa, technician):
-    from batches.models import ProcessTemplate
-
-    template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
-    client.force_login(technician)
-    page = html(client.get(reverse("template-detail", args=[template.pk])))
-    assert 'id="approve-form"' not in page
-    url = reverse("template-detail", args=[template.pk])
-    assert client.post(url, {"reason": "x", "password": PASSWORD}).status_code == 403
-    client.force_login(qa)
-    page = html(client.get(url))
-    assert 'id="approve-form"' in page and 'data-esign="Approved"' in page
-    response = client.post(url, {"reason": "ok", "password": "wrong"})
-    assert "The password is not correct" in html(response)
-    assert client.post(url, {"reason": "Approved for use", "password": PASSWORD}).status_code == 302
-    template.refresh_from_db()
-    assert template.status == "approved"
-    assert client.get(reverse("template-list")).status_code == 200
-
-
-def test_refusal_of_a_form_the_page_no_longer_offers_is_still_shown(
-    client, technician, approved_template, unit, lots
-):
-    client.force_login(technician)
-    batch = plan_batch(client, unit, approved_template)  # planned: no counts, no steps yet
-    response = client.post(
-        reverse("batch-count", args=[batch.lot_number]), count_data(timezone.now(), 0, 1e6)
-    )
-    refused = html(response)[html(response).index('id="refused"') :]
-    assert "Counts are recorded during manufacturing; the batch is planned." in refused
-    response = post_step(client, batch, step_payloads(day0())[0])
-    assert "Steps are recorded while the batch is in process" in html(response)
-    assert CellCount.objects.count() == 0 and ExecutedStep.objects.count() == 0

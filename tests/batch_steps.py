@@ -113,3 +113,27 @@ def formulate(batch, technician, divisions=("A0",), *, presentation="cryopreserv
         ],
         expires_at=timezone.now() + timedelta(days=days),
     )
+
+
+def record_steps(batch, technician, *, day0=None, codes=None, first=None):
+    """Record the template's steps on `batch` in order, each signed by the technician: all of
+    them, those in `codes`, or the `first` n; from `day0` (default twenty days ago)."""
+    from batches.services import batch_record
+    from tests.factories import PASSWORD
+
+    day0 = day0 or timezone.now() - timedelta(days=20)
+    steps = {s.code: s for s in batch.template.steps.all()}
+    for code, at, values, materials in step_payloads(day0, din=batch.source_unit.din)[:first]:
+        if codes is not None and code not in codes:
+            continue
+        batch_record.step_record(
+            actor=technician,
+            password=PASSWORD,
+            batch=batch,
+            template_step=steps[code],
+            performed_at=at,
+            values=values,
+            materials=materials,
+        )
+    batch.refresh_from_db()
+    return batch

@@ -250,24 +250,14 @@ def in_qc_batch(technician, approved_spec_set, planned_batch):
 
     from django.utils import timezone
 
-    from batches.services import batch_record, lifecycle
-    from tests.batch_steps import step_payloads
+    from batches.services import lifecycle
+    from tests import batch_steps
 
     batch = lifecycle.batch_transition(
         actor=technician, batch=planned_batch, to_state="in_process", reason="go"
     )
-    steps = {s.code: s for s in batch.template.steps.all()}
     day0 = timezone.now() - timedelta(days=20)
-    for code, at, values, materials in step_payloads(day0, din=batch.source_unit.din):
-        batch_record.step_record(
-            actor=technician,
-            password=PASSWORD,
-            batch=batch,
-            template_step=steps[code],
-            performed_at=at,
-            values=values,
-            materials=materials,
-        )
+    batch_steps.record_steps(batch, technician, day0=day0)
     batch = lifecycle.batch_transition(
         actor=technician, batch=batch, to_state="harvested", reason="h", password=PASSWORD
     )

@@ -7,9 +7,8 @@ import pytest
 from django.utils import timezone
 
 from batches.presenters.batch_page import batch_for_page
-from batches.services import batch_record, lifecycle
-from tests.batch_steps import step_payloads
-from tests.factories import PASSWORD
+from batches.services import lifecycle
+from tests import batch_steps
 
 
 @pytest.fixture
@@ -30,17 +29,7 @@ def record_steps(technician, day0):
     `day0` (or the day 0 given)."""
 
     def record(batch, n, start=day0):
-        steps = {s.code: s for s in batch.template.steps.all()}
-        for code, at, values, materials in step_payloads(start, din=batch.source_unit.din)[:n]:
-            batch_record.step_record(
-                actor=technician,
-                password=PASSWORD,
-                batch=batch,
-                template_step=steps[code],
-                performed_at=at,
-                values=values,
-                materials=materials,
-            )
+        batch_steps.record_steps(batch, technician, day0=start, first=n)
         return batch
 
     return record

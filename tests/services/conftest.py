@@ -37,44 +37,20 @@ def released_batch(in_qc_batch, technician, qc_analyst, other_analyst, qa):
     return in_qc_batch
 
 
-def _record_steps(batch, technician, codes=None):
-    """Record the default template's steps on `batch` (all, or those in `codes`), in order,
-    from day 0 twenty days ago, each signed by the technician."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from batches.services import batch_record
-    from tests.batch_steps import step_payloads
-
-    steps = {s.code: s for s in batch.template.steps.all()}
-    day0 = timezone.now() - timedelta(days=20)
-    for code, at, values, materials in step_payloads(day0, din=batch.source_unit.din):
-        if codes is not None and code not in codes:
-            continue
-        batch_record.step_record(
-            actor=technician,
-            password=PASSWORD,
-            batch=batch,
-            template_step=steps[code],
-            performed_at=at,
-            values=values,
-            materials=materials,
-        )
-    batch.refresh_from_db()
-    return batch
-
-
 @pytest.fixture
 def steps_done_batch(running_batch, technician):
     """The running batch with every step of its template recorded: ready to harvest."""
-    return _record_steps(running_batch, technician)
+    from tests.batch_steps import record_steps
+
+    return record_steps(running_batch, technician)
 
 
 @pytest.fixture
 def record_steps(technician):
     """`record_steps(batch, codes)`: the technician records those steps of the template."""
-    return lambda batch, codes=None: _record_steps(batch, technician, codes)
+    from tests import batch_steps
+
+    return lambda batch, codes=None: batch_steps.record_steps(batch, technician, codes=codes)
 
 
 @pytest.fixture

@@ -499,7 +499,7 @@ def test_custody_record_is_the_technicians(clinical, qc_analyst, technician, pla
         hand_off(clinical, batch=planned_batch)
 
 
-# --- planning on an ineligible unit (moved from the API tests) ---
+# --- planning on an ineligible unit ---
 
 
 def test_create_on_an_ineligible_unit_needs_the_urgent_need_record(approved_template):

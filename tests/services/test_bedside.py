@@ -234,7 +234,7 @@ def test_infusion_refuses_a_wrong_password(issued_bag, clinical):
     assert "password" in exc.value.message_dict
 
 
-# --- moved from tests/test_bedside.py ---
+# --- a match that is minutes old; what the scanner may send ---
 
 
 def test_a_match_25_minutes_old_still_starts_the_infusion(issued_bag, clinical):

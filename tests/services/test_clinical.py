@@ -201,7 +201,7 @@ def test_scan_flags_an_overdue_follow_up_visit_for_clinical(infusion, clinical):
     assert clinical_services.follow_up_overdue_scan(now=when) == 0
 
 
-# --- the overdue scan flags a visit once (moved from tests/test_after_infusion.py) ---
+# --- the overdue scan flags a visit once ---
 
 
 def test_scan_flags_an_overdue_visit_once_by_both_channels(infusion, clinical):

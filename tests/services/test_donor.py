@@ -307,7 +307,7 @@ def test_discard_is_qas(technician):
         donor.cord_blood_unit_discard(actor=technician, unit=unit, reason="r")
 
 
-# --- registration: the ISBT 128 product code (moved from the API tests) ---
+# --- registration: the ISBT 128 product code ---
 
 
 def test_register_refuses_a_product_code_not_isbt128(technician):

@@ -184,7 +184,7 @@ def test_submit_needs_the_permission(qa, instrument, running_batch):
         submit(qa, instrument, reading(running_batch))
 
 
-# --- more refused items (moved from the API tests) ---
+# --- more refused items ---
 
 
 @pytest.mark.parametrize(

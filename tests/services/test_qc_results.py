@@ -301,7 +301,7 @@ def test_retest_is_qcs(resulted, qa):
         results.qc_retest(actor=qa, test=resulted, reason="r")
 
 
-# --- CD3 at release (moved from tests/test_qc.py) ---
+# --- CD3 at release ---
 
 
 def test_cd3_at_release_is_a_percentage_of_the_product(

@@ -6,10 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from batches.services import batch_record, lifecycle
+from batches.services import lifecycle
 from qc.models import QcTest
-from tests.batch_steps import step_payloads
-from tests.factories import PASSWORD
+from tests import batch_steps
 
 pytestmark = pytest.mark.django_db
 
@@ -20,17 +19,7 @@ def test_harvest_step_creates_the_release_panel_with_due_dates(
     batch = planned_batch
     lifecycle.batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
     day0 = timezone.now() - timedelta(days=15)
-    steps = {s.code: s for s in batch.template.steps.all()}
-    for code, at, values, materials in step_payloads(day0, din=batch.source_unit.din):
-        batch_record.step_record(
-            actor=technician,
-            password=PASSWORD,
-            batch=batch,
-            template_step=steps[code],
-            performed_at=at,
-            values=values,
-            materials=materials,
-        )
+    batch_steps.record_steps(batch, technician, day0=day0)
     tests = {t.definition.code: t for t in QcTest.objects.filter(batch=batch)}
     assert len(tests) == 11
     harvest_at = day0 + timedelta(days=14)

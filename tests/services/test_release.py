@@ -419,7 +419,7 @@ def test_dose_assign_is_clinical(released_batch, technician):
         )
 
 
-# --- formulation: the cells in each bag (moved from tests/test_release_dose.py) ---
+# --- formulation: the cells in each bag ---
 
 
 def test_formulate_counts_the_car_nk_cells_of_each_bag(in_qc_batch, technician):

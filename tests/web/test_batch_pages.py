@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from batches.models import Batch, CellCount, ExecutedStep
 from batches.services import batch_record, lifecycle
+from tests import batch_steps
 from tests.batch_steps import planned_days_ago, step_payloads
 from tests.factories import PASSWORD, CordBloodUnitFactory
 from tests.web.batch_pages import count_data, day0, html, plan_batch, post_step
@@ -78,17 +79,7 @@ def _full_batch(technician, qa, template, n_counts, n_deviations, n_custody):
         )
     lifecycle.batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
     start = day0()
-    steps = {s.code: s for s in template.steps.all()}
-    for code, at, values, materials in step_payloads(start, din=batch.source_unit.din):
-        batch_record.step_record(
-            actor=technician,
-            password=PASSWORD,
-            batch=batch,
-            template_step=steps[code],
-            performed_at=at,
-            values=values,
-            materials=materials,
-        )
+    batch_steps.record_steps(batch, technician, day0=start)
     for i in range(n_counts):
         batch_record.cell_count_record(
             actor=technician,

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from qc.instrument_files.cedex import parse_cedex_hires
 from qc.instrument_files.chemometec import parse_nc_view, parse_nucleoview_nc200
 from qc.instrument_files.common import (
+    FORMAT_KINDS,
     FORMAT_LABELS,
     InstrumentFileError,
     ParsedFile,
@@ -55,6 +56,7 @@ from qc.instrument_files.vicell import (
 )
 
 __all__ = [
+    "FORMAT_KINDS",
     "FORMAT_LABELS",
     "PARSERS",
     "InstrumentFileError",

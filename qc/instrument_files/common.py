@@ -50,6 +50,17 @@ FORMAT_LABELS: dict[str, str] = {
     "cedex_hires": "Roche Cedex HiRes CSV",
     "flow_gate_stats": "Flow cytometry gate statistics CSV (FlowKit gating report)",
 }
+# The kind of instrument (qc.models.InstrumentKind) that writes each format: an instrument
+# imports only its own kind of file.
+FORMAT_KINDS: dict[str, str] = {
+    "vicell_blu_summary": "cell_counter",
+    "vicell_blu_detail": "cell_counter",
+    "vicell_xr_text": "cell_counter",
+    "nucleoview_nc200": "cell_counter",
+    "nc_view": "cell_counter",
+    "cedex_hires": "cell_counter",
+    "flow_gate_stats": "flow_cytometer",
+}
 
 
 @dataclass(frozen=True)

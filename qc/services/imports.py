@@ -19,6 +19,7 @@ from batches.models import Batch, CellCount
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.roles import require_permission
 from qc.instrument_files import (
+    FORMAT_KINDS,
     InstrumentFileError,
     ParsedFile,
     ParsedRow,
@@ -124,11 +125,20 @@ def _checked_file(data: bytes) -> None:
         )
 
 
-def _parsed(data: bytes, filename: str) -> ParsedFile:
+def _parsed(data: bytes, filename: str, instrument: Instrument) -> ParsedFile:
     try:
-        return parse_instrument_file(data, filename)
+        parsed = parse_instrument_file(data, filename)
     except InstrumentFileError as exc:
         raise ValidationError({"file": str(exc)}) from None
+    if FORMAT_KINDS[parsed.format] != instrument.kind:
+        raise ValidationError(
+            {
+                "file": f"This is a {parsed.format_label} export; {instrument.name} "
+                f"({instrument.serial_number}) is a {instrument.get_kind_display().lower()}. "
+                "Import it as the instrument that wrote it."
+            }
+        )
+    return parsed
 
 
 def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
@@ -176,7 +186,7 @@ def import_stage(
     earlier = InstrumentImport.objects.filter(instrument=instrument, sha256=sha256).first()
     if earlier is not None:
         return earlier, True
-    parsed = _parsed(data, filename)
+    parsed = _parsed(data, filename, instrument)
     preview = _file_preview(parsed, sha256)
     with gmp_write(
         actor=actor, permission="qc.submit_reading", reason=f"Import staged: {filename}"

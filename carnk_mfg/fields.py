@@ -1,7 +1,9 @@
-"""Numeric bounds of fields, written once. A model declares a field's `Range`, which gives
-the field its validators and the table its CheckConstraint (the guarantee) from the same
-numbers; forms, serializers and services read the bounds back from the model field with
-`bounds` and `validators_of` (services with `field_errors`), so no limit is typed twice."""
+"""Numeric bounds of fields, and the form of identifiers, written once. A model declares a
+field's `Range`, which gives the field its validators and the table its CheckConstraint (the
+guarantee) from the same numbers; forms, serializers and services read the bounds back from
+the model field with `bounds` and `validators_of` (services with `field_errors`), so no limit
+is typed twice. An identifier is an `IdentifierField`: its validator and its column's CHECK
+come from the one pattern."""
 
 from __future__ import annotations
 
@@ -10,7 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.validators import BaseValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    BaseValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
+from django.db import models
 from django.db.models import Field, Model, Q
 from django.utils.deconstruct import deconstructible
 
@@ -111,3 +119,30 @@ def field_errors(model: type[Model], values: dict[str, Any]) -> dict[str, list[s
         except ValidationError as exc:
             errors[field] = exc.messages
     return errors
+
+
+# --- identifiers ---
+
+# What an identifier a person types, scans or reads off a label may hold (lot numbers, serial
+# numbers, subject and sample IDs): printable ASCII letters and digits, with . _ - / + inside,
+# no spaces. Nothing that could hide or reorder text on a label or a screen (control and
+# bidirectional characters), nothing that reads as markup.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._/+-]*[A-Za-z0-9])?$"
+IDENTIFIER_MESSAGE = (
+    "Use letters A-Z, digits and . _ - / + only, no spaces, starting and ending with a letter "
+    "or a digit."
+)
+
+
+class IdentifierField(models.CharField[str, str]):
+    """A CharField that holds an identifier (IDENTIFIER_PATTERN), checked by its validator
+    on every form, serializer and service; its model adds `identifier_check` for the table."""
+
+    default_validators = [
+        RegexValidator(IDENTIFIER_PATTERN, IDENTIFIER_MESSAGE, code="identifier"),
+    ]
+
+
+def identifier_check(field: str, *, name: str) -> models.CheckConstraint:
+    """The same pattern as the table's CheckConstraint on `field` (whatever path writes)."""
+    return models.CheckConstraint(condition=Q(**{f"{field}__regex": IDENTIFIER_PATTERN}), name=name)

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from carnk_mfg.fields import ABOVE_ZERO, PERCENT, Range
+from carnk_mfg.fields import ABOVE_ZERO, PERCENT, IdentifierField, Range, identifier_check
 
 
 class BatchState(models.TextChoices):
@@ -117,7 +117,7 @@ CUSTODY_TEMPERATURE_C = Range(low=-200, high=60)
 
 @pghistory.track()
 class Batch(models.Model):
-    lot_number = models.CharField(max_length=40, unique=True)
+    lot_number = IdentifierField(max_length=40, unique=True)
     source_unit = models.ForeignKey(
         "batches.CordBloodUnit", on_delete=models.PROTECT, related_name="batches"
     )
@@ -162,6 +162,7 @@ class Batch(models.Model):
                 condition=SHARE_OF_UNIT_PCT.q("unit_fraction_used_pct"),
                 name="batch_unit_fraction_0_100",
             ),
+            identifier_check("lot_number", name="batch_lot_number_identifier"),
         ]
         triggers = [
             pgtrigger.FSM(name="lifecycle", field="state", transitions=DB_TRANSITIONS),

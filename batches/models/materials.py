@@ -4,7 +4,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
-from carnk_mfg.fields import ABOVE_ZERO
+from carnk_mfg.fields import ABOVE_ZERO, IdentifierField, identifier_check
 
 
 class LotStatus(models.TextChoices):
@@ -23,7 +23,7 @@ class MaterialLot(models.Model):
     """Fields every lot has. Whether a lot may be used is decided by one function only:
     `batches.services.materials.lot_usability`."""
 
-    lot_number = models.CharField(max_length=60, unique=True)
+    lot_number = IdentifierField(max_length=60, unique=True)
     manufacturer = models.CharField(max_length=120)
     received_on = models.DateField()
     expiry_date = models.DateField()
@@ -63,9 +63,10 @@ class VectorLot(MaterialLot):
     class Meta(MaterialLot.Meta):
         permissions = [("disposition_vectorlot", "Release or reject a vector lot")]
         constraints = [
+            identifier_check("lot_number", name="vectorlot_lot_number_identifier"),
             models.CheckConstraint(
                 condition=ABOVE_ZERO.q("titer_iu_per_ml"), name="vector_titer_positive"
-            )
+            ),
         ]
 
 
@@ -85,9 +86,10 @@ class FeederLot(MaterialLot):
     class Meta(MaterialLot.Meta):
         permissions = [("disposition_feederlot", "Release or reject a feeder cell lot")]
         constraints = [
+            identifier_check("lot_number", name="feederlot_lot_number_identifier"),
             models.CheckConstraint(
                 condition=ABOVE_ZERO.q("irradiation_dose_gy"), name="feeder_dose_positive"
-            )
+            ),
         ]
 
 
@@ -108,3 +110,6 @@ class ReagentLot(MaterialLot):
 
     class Meta(MaterialLot.Meta):
         permissions = [("disposition_reagentlot", "Release or reject a reagent lot")]
+        constraints = [
+            identifier_check("lot_number", name="reagentlot_lot_number_identifier"),
+        ]

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from carnk_mfg.fields import Range
+from carnk_mfg.fields import IdentifierField, Range, identifier_check
 
 
 class Diagnosis(models.TextChoices):
@@ -23,7 +23,7 @@ class DoseLevel(models.TextChoices):
 
 @pghistory.track()
 class Recipient(models.Model):
-    subject_id = models.CharField(max_length=40, unique=True)
+    subject_id = IdentifierField(max_length=40, unique=True)
     diagnosis = models.CharField(max_length=10, choices=Diagnosis.choices)
     diagnosis_detail = models.CharField(max_length=200, blank=True)
     hla_a = models.CharField("HLA-A", max_length=40, blank=True)
@@ -41,6 +41,7 @@ class Recipient(models.Model):
     class Meta:
         ordering = ["subject_id"]
         permissions = [("record_weight", "Record a recipient's body weight")]
+        constraints = [identifier_check("subject_id", name="recipient_subject_id_identifier")]
 
     def __str__(self):
         return f"Recipient {self.subject_id}"

@@ -5,6 +5,8 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
+from carnk_mfg.fields import IdentifierField, identifier_check
+
 
 class InstrumentKind(models.TextChoices):
     CELL_COUNTER = "cell_counter", "Cell counter"
@@ -20,7 +22,7 @@ class Instrument(models.Model):
 
     name = models.CharField(max_length=120)
     model = models.CharField(max_length=120)
-    serial_number = models.CharField(max_length=60, unique=True)
+    serial_number = IdentifierField(max_length=60, unique=True)
     location = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=InstrumentKind.choices)
     calibration_due = models.DateField()
@@ -31,6 +33,9 @@ class Instrument(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            identifier_check("serial_number", name="instrument_serial_number_identifier")
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.model}, S/N {self.serial_number})"

@@ -4,6 +4,7 @@ the cell count or QC result it became."""
 import pghistory
 from django.db import models
 
+from carnk_mfg.fields import IdentifierField, identifier_check
 from qc.models.instruments import Instrument
 from qc.models.results import QcTest
 
@@ -15,7 +16,7 @@ class InstrumentReading(models.Model):
 
     reading_id = models.UUIDField(unique=True)
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="readings")
-    sample_id = models.CharField(max_length=60)
+    sample_id = IdentifierField(max_length=60)
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="readings")
     measured_at = models.DateTimeField()
     values = models.JSONField()
@@ -33,6 +34,7 @@ class InstrumentReading(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         permissions = [("submit_reading", "Submit instrument readings and imports")]
+        constraints = [identifier_check("sample_id", name="reading_sample_id_identifier")]
 
     def __str__(self):
         return f"Reading {self.reading_id} ({self.sample_id})"

@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from batches.models import Batch, CellCount, CountSource
 from batches.services.batch_record import cell_count_build
 from carnk_mfg.audit import audited
+from carnk_mfg.fields import field_errors
 from carnk_mfg.roles import require_permission
 from carnk_mfg.timeutil import check_happened, to_utc
 from qc.models import Instrument, InstrumentImport, InstrumentReading, QcTest
@@ -116,6 +117,10 @@ def _sample_id_of(raw: dict[str, Any], errors: dict[str, list[str]]) -> str:
     sample_id = raw.get("sample_id")
     if not isinstance(sample_id, str) or not sample_id.strip():
         errors["sample_id"] = ["Required."]
+        return ""
+    refused = field_errors(InstrumentReading, {"sample_id": sample_id.strip()})
+    if refused:
+        errors.update(refused)
         return ""
     return sample_id.strip()
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from batches.models import CellCount
 from carnk_mfg.audit import audit_history
+from carnk_mfg.fields import IDENTIFIER_MESSAGE
 from qc.models import Instrument, InstrumentReading, QcTest, QcTestDefinition
 from qc.services import readings
 from tests.services.trail import assert_trailed, unchanged
@@ -198,3 +199,19 @@ def test_an_impossible_value_rejects_them_all(device, instrument, running_batch,
         submit(device, instrument, [good, bad])
     assert list(exc.value.errors) == ["1"]
     assert field in exc.value.errors["1"]
+
+
+# --- a sample ID is an identifier ---
+
+
+@pytest.mark.parametrize(
+    "inserted", ["\u202e", " ", "<b>", "\u0085"], ids=["bidi", "space", "markup", "c1"]
+)
+def test_a_sample_id_outside_the_identifier_pattern_is_refused(
+    device, instrument, running_batch, inserted
+):
+    item = reading(running_batch, 1)
+    item["sample_id"] = f"{item['sample_id'][:3]}{inserted}{item['sample_id'][3:]}"
+    with unchanged(running_batch), pytest.raises(readings.ReadingsRejected) as exc:
+        submit(device, instrument, [item])
+    assert exc.value.errors["0"]["sample_id"] == [IDENTIFIER_MESSAGE]

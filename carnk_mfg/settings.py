@@ -149,6 +149,17 @@ AXES_LOCKOUT_PARAMETERS = "carnk_mfg.sign_in.lockout_parameters"
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "carnk_mfg.sign_in.locked_out"
+# Which client address the throttles and the lockout see. X-Forwarded-For is believed only as
+# far as TRUSTED_PROXY_COUNT proxies of our own add to it (1 behind one TLS proxy); with none,
+# the connection's own address counts, so a guesser cannot pick the address to be counted as.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...]
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 # Sign-in attempts (login page and token endpoint) allowed per client address and per
 # username, whether the password is right or wrong; more get a 429.
 SIGN_IN_RATES = {
@@ -207,6 +218,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "carnk_mfg.api.errors.exception_handler",
+    # The throttles' client address (see TRUSTED_PROXY_COUNT).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 # User API tokens (django-rest-knox): stored as hashes, valid for API_TOKEN_HOURS from issue,
 # revoked on a password change, a signing lockout and deactivation (carnk_mfg/sign_in.py).

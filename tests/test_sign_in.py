@@ -55,6 +55,25 @@ def test_the_token_endpoint_is_throttled_per_address(client, qa, settings):
     assert token_attempt(client, qa.username, PASSWORD, QA_TERMINAL).status_code == 200
 
 
+def test_a_forged_forwarded_for_header_neither_escapes_nor_aims_the_throttle(client, settings):
+    settings.SIGN_IN_RATES = {"sign_in_address": "3/minute", "sign_in_username": "99/minute"}
+    codes = [
+        client.post(
+            TOKEN,
+            {"username": f"user{n}", "password": "guess"},
+            REMOTE_ADDR=GUESSER,
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
+        for n in range(5)
+    ]
+    assert codes == [400, 400, 400, 429, 429]
+    # The address named in the forged header is not held back.
+    answer = client.post(
+        TOKEN, {"username": "user9", "password": "guess"}, REMOTE_ADDR="198.51.100.1"
+    )
+    assert answer.status_code == 400
+
+
 def test_the_token_endpoint_is_throttled_per_username(client, qa, settings):
     settings.SIGN_IN_RATES = {"sign_in_address": "99/minute", "sign_in_username": "3/minute"}
     codes = [

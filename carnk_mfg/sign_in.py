@@ -12,13 +12,14 @@ django-axes keeps the counts; `lockout_parameters` tells it which key each kind 
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from knox.models import AuthToken
 from redis.exceptions import RedisError
@@ -120,18 +121,28 @@ def sign_in_wait(request: Any) -> float | None:
     return max(waits) if waits else None
 
 
-class LoginView(auth_views.LoginView):
-    """Django's login page, throttled like the token endpoint."""
+def throttle_sign_in(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """Wrap a login page (ours and the admin's) so that a posted attempt over a throttle
+    gets a 429 with Retry-After instead of reaching the password check."""
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        wait = sign_in_wait(request)
-        if wait is not None:
-            answer = render(
-                request, "registration/locked_out.html", {"message": TOO_MANY_ATTEMPTS}, status=429
-            )
-            answer["Retry-After"] = str(int(wait) + 1)
-            return answer
-        return super().post(request, *args, **kwargs)
+    @functools.wraps(view)
+    def throttled(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method == "POST":
+            wait = sign_in_wait(request)
+            if wait is not None:
+                answer = render(
+                    request,
+                    "registration/locked_out.html",
+                    {"message": TOO_MANY_ATTEMPTS},
+                    status=429,
+                )
+                answer["Retry-After"] = str(int(wait) + 1)
+                return answer
+        return view(request, *args, **kwargs)
+
+    return throttled
 
 
 def locked_out(

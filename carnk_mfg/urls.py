@@ -9,9 +9,15 @@ from carnk_mfg.api.tokens import TokenView
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    path("accounts/login/", sign_in.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        sign_in.throttle_sign_in(auth_views.LoginView.as_view()),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/stay-signed-in/", sessions.stay_signed_in, name="stay-signed-in"),
+    # The admin's own login page, throttled like ours (matched before the admin's URLs).
+    path("admin/login/", sign_in.throttle_sign_in(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/", include("batches.api.urls")),

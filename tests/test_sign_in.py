@@ -93,6 +93,17 @@ def test_the_login_page_is_throttled_too(client, settings):
     assert codes == [200, 200, 429]
 
 
+def test_the_admin_login_page_is_throttled_too(client, settings):
+    settings.SIGN_IN_RATES = {"sign_in_address": "2/minute", "sign_in_username": "99/minute"}
+    codes = [
+        client.post(
+            "/admin/login/", {"username": f"u{n}", "password": "x"}, REMOTE_ADDR=GUESSER
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
 def test_signing_in_goes_on_when_the_throttles_cache_is_down(client, qa, settings):
     # Nothing listens on port 1: every cache call fails, as with Redis stopped.
     settings.CACHES = {

@@ -227,6 +227,33 @@ def instrument(db, admin_user):
 
 
 @pytest.fixture
+def cytometer(db, admin_user):
+    """A calibrated flow cytometer (it imports gate statistics, not counts)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qc.services.instruments import instrument_register
+
+    return instrument_register(
+        actor=admin_user,
+        name="Cytometer 1",
+        model="CytoFLEX",
+        serial_number="CYTO-001",
+        location="QC lab",
+        kind="flow_cytometer",
+        calibration_due=timezone.localdate() + timedelta(days=90),
+    )
+
+
+@pytest.fixture
+def cytometer_key(cytometer, admin_user):
+    from qc.services.instruments import instrument_key_create
+
+    return instrument_key_create(actor=admin_user, instrument=cytometer, label="gates")[1]
+
+
+@pytest.fixture
 def instrument_key(instrument, admin_user):
     from qc.services.instruments import instrument_key_create
 

@@ -104,27 +104,6 @@ def test_user_upload_page_path_names_the_instrument(api, technician, instrument,
     assert r.status_code == 201
 
 
-@pytest.fixture
-def cytometer_key(admin_user):
-    """The key of a calibrated flow cytometer (it imports gate statistics, not counts)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from qc.services.instruments import instrument_key_create, instrument_register
-
-    cytometer = instrument_register(
-        actor=admin_user,
-        name="Cytometer 1",
-        model="CytoFLEX",
-        serial_number="CYTO-001",
-        location="QC lab",
-        kind="flow_cytometer",
-        calibration_due=timezone.localdate() + timedelta(days=90),
-    )
-    return instrument_key_create(actor=admin_user, instrument=cytometer, label="gates")[1]
-
-
 def test_flow_gate_statistics_answer_the_car_test(cytometer_key, batch_260001, approved_spec_set):
     from datetime import timedelta
 

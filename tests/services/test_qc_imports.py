@@ -182,18 +182,7 @@ def test_accept_needs_the_permission(technician, qa, instrument, batch_260001):
 # --- an instrument imports only its own kind of file ---
 
 
-def test_a_flow_cytometer_cannot_import_a_cell_counter_file(technician, admin_user):
-    from qc.services.instruments import instrument_register
-
-    cytometer = instrument_register(
-        actor=admin_user,
-        name="Cytometer 1",
-        model="CytoFLEX",
-        serial_number="CYTO-001",
-        location="QC lab",
-        kind="flow_cytometer",
-        calibration_due=timezone.localdate() + timedelta(days=90),
-    )
+def test_a_flow_cytometer_cannot_import_a_cell_counter_file(technician, cytometer):
     with pytest.raises(ValidationError) as refused:
         stage(technician, cytometer)
     message = refused.value.message_dict["file"][0]

@@ -5,8 +5,9 @@ rows), and a Celery prefork child cannot bound the memory of the one task it run
 limit would outlive the task and the memory stays with the worker. A child process per parse
 ends with its parse, and the kernel holds it to its limits:
 
-* memory: ``RLIMIT_AS`` (address space) set in the child before it reads the file, so an
-  allocation past it fails with MemoryError, which the child reports by its exit status;
+* memory: ``RLIMIT_AS`` (address space, the whole process's) set in the child before it
+  reads the file, so an allocation past it fails with MemoryError, which the child reports
+  by its exit status;
 * time: the parent waits at most ``seconds`` and then kills the child (``RLIMIT_CPU`` is a
   backstop should the parent itself be gone).
 
@@ -136,6 +137,11 @@ def _out_of_memory(exc: BaseException) -> bool:
 
 
 def _child(memory_mb: int, seconds: int, filename: str) -> int:
+    # allotropy and pandas are loaded before the limit is set: a library that fails to load
+    # under it reports ImportError or SystemError, not MemoryError. The limit still counts
+    # their address space, since it bounds the whole process.
+    import allotropy.to_allotrope  # noqa: F401
+
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (seconds + 5, seconds + 5))

@@ -277,7 +277,7 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 # --- Instrument file import (qc/services/imports.py) ---
 # Larger files are refused at upload, before any parse: split the export.
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000)
-# Limits of one parse's child process. A 5,000-row Vi-CELL BLU summary took 28 s and 534 MB
+# Limits of one parse's child process. A 5,000-row Vi-CELL BLU summary took 23-28 s and 534 MB
 # of address space (bench/import_parse.py, 2 shared cores): about four times and twice that.
 IMPORT_PARSE_SECONDS = env.int("IMPORT_PARSE_SECONDS", default=120)
 IMPORT_PARSE_MEMORY_MB = env.int("IMPORT_PARSE_MEMORY_MB", default=1_024)

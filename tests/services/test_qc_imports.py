@@ -289,3 +289,15 @@ def test_a_flow_cytometer_cannot_import_a_cell_counter_file(technician, cytomete
     message = refused.value.message_dict["file"][0]
     assert "Vi-CELL BLU summary" in message and "flow cytometer" in message
     assert not InstrumentImport.objects.filter(instrument=cytometer).exists()
+
+
+def test_imports_staged_before_parsing_moved_to_workers_become_ready(technician, instrument):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    staged, _ = stage(technician, instrument)
+    InstrumentImport.objects.filter(pk=staged.pk).update(status="staged")
+    import_module("qc.migrations.0009_import_parsing").staged_is_ready(apps, None)
+    staged.refresh_from_db()
+    assert staged.status == "ready" and staged.preview["rows"]

@@ -241,14 +241,15 @@ def _queue_parse(import_id: int) -> None:
     from carnk_mfg.celery import app
 
     try:
-        # A connection of its own with a short connect timeout: an unreachable broker costs
-        # the upload a few seconds at most (publishing retries three times, then gives up).
-        with app.connection_for_write(connect_timeout=3) as connection:
+        # A connection of its own, a short connect timeout and one retry: an unreachable
+        # broker costs the upload a few seconds, not the publisher's default patience.
+        with app.connection_for_write(connect_timeout=2) as connection:
             app.send_task(
                 PARSE_TASK,
                 args=[import_id],
                 queue=settings.IMPORT_PARSE_QUEUE,
                 connection=connection,
+                retry_policy={"max_retries": 1, "interval_start": 0.5},
             )
     except Exception:  # noqa: BLE001 - whatever the broker's failure, the scan retries
         log.warning("Import %s: the parse could not be queued; it will be re-queued", import_id)

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from batches.models import Batch, CellCount
 from carnk_mfg.audit import audited, gmp_write
+from carnk_mfg.celery import app
 from carnk_mfg.roles import require_permission
 from qc.instrument_files import (
     FORMAT_KINDS,
@@ -238,8 +239,6 @@ def _queue_parse(import_id: int) -> None:
     """Hand the parse to the workers once the upload has committed. A broker that cannot be
     reached must not fail an upload that is already kept: the import stays `parsing` and
     `imports_requeue_stuck` hands it over again when the broker is back."""
-    from carnk_mfg.celery import app
-
     try:
         # A connection of its own, a short connect timeout and one retry: an unreachable
         # broker costs the upload a few seconds, not the publisher's default patience.

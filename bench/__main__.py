@@ -21,12 +21,13 @@ def main(argv: list[str]) -> int:
         import django
 
         django.setup()
-        from bench import ingest, qc_scan
+        from bench import import_parse, ingest, qc_scan
 
         qc_scan.prepare()
-        names = argv or ["qc_scan", "ingest"]
+        names = argv or ["qc_scan", "ingest", "import_parse"]
+        runs = {"qc_scan": qc_scan.run, "ingest": ingest.run, "import_parse": import_parse.run}
         for name in names:
-            {"qc_scan": qc_scan.run, "ingest": ingest.run}[name]()
+            runs[name]()
     return 0
 
 

@@ -49,3 +49,26 @@ def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
             Batch.objects.filter(pk=batch.pk).update(state=step)
         batch.refresh_from_db()
     return batch
+
+
+def bench_instrument(admin):
+    """The benchmarks' Vi-CELL BLU (serial BENCH-VCB), registered once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qc.models import Instrument
+    from qc.services.instruments import instrument_register
+
+    instrument = Instrument.objects.filter(serial_number="BENCH-VCB").first()
+    if instrument is None:
+        instrument = instrument_register(
+            actor=admin,
+            name="Bench Vi-CELL",
+            model="Vi-CELL BLU",
+            serial_number="BENCH-VCB",
+            location="bench",
+            kind="cell_counter",
+            calibration_due=timezone.localdate() + timedelta(days=365),
+        )
+    return instrument

@@ -18,7 +18,7 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
-from bench.fixtures import bench_batch, bench_user
+from bench.fixtures import bench_batch, bench_instrument, bench_user
 
 TOTAL = 50_000
 PER_REQUEST = 500
@@ -31,23 +31,10 @@ def _free_port() -> int:
 
 
 def _fixtures():
-    from django.utils import timezone
-
-    from qc.models import Instrument
-    from qc.services.instruments import instrument_key_create, instrument_register
+    from qc.services.instruments import instrument_key_create
 
     admin = bench_user("bench-admin", "admin")
-    instrument = Instrument.objects.filter(serial_number="BENCH-VCB").first()
-    if instrument is None:
-        instrument = instrument_register(
-            actor=admin,
-            name="Bench Vi-CELL",
-            model="Vi-CELL BLU",
-            serial_number="BENCH-VCB",
-            location="bench",
-            kind="cell_counter",
-            calibration_due=timezone.localdate() + timedelta(days=365),
-        )
+    instrument = bench_instrument(admin)
     _, key = instrument_key_create(actor=admin, instrument=instrument, label="bench")
     batch = bench_batch(
         lot_number="BENCH-INGEST", coi_identifier="W042026999998", state="in_process", user=admin

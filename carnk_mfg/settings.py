@@ -269,6 +269,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Acknowledge on receipt by default; only tasks that are safe to run twice opt in to
 # acks_late (see qc.tasks), because Redis redelivers an unacknowledged message.
 CELERY_TASK_ACKS_LATE = False
+# A worker process is replaced after a task that left it above this resident size (KiB).
+# Import parses run in child processes of their own (IMPORT_PARSE_MEMORY_MB); this catches
+# whatever else grows a worker.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=300_000)
+
+# --- Instrument file import (qc/services/imports.py) ---
+# Larger files are refused at upload, before any parse: split the export.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000)
+# Limits of one parse's child process. A 5,000-row Vi-CELL BLU summary took 23-28 s and 534 MB
+# of address space (bench/import_parse.py, 2 shared cores): about four times and twice that.
+IMPORT_PARSE_SECONDS = env.int("IMPORT_PARSE_SECONDS", default=120)
+IMPORT_PARSE_MEMORY_MB = env.int("IMPORT_PARSE_MEMORY_MB", default=1_024)
+# Hand-overs of one import to the workers before it is failed (qc.requeue_stuck_imports).
+IMPORT_PARSE_ATTEMPTS = env.int("IMPORT_PARSE_ATTEMPTS", default=3)
+# Parses can be given workers of their own: `celery -A carnk_mfg worker -Q imports`.
+IMPORT_PARSE_QUEUE = env.str("IMPORT_PARSE_QUEUE", default="celery")
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="carnk-mfg@localhost")
@@ -374,6 +390,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "follow-up-overdue-scan": {
         "task": "batches.scan_overdue_visits",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # An upload made while the broker was unreachable is kept `parsing` with no message
+    # sent, and a parse lost with its worker leaves no message either: this hands such
+    # imports to the workers again.
+    "qc-import-requeue": {
+        "task": "qc.requeue_stuck_imports",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

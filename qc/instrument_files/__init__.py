@@ -21,7 +21,9 @@ How each format is read (project rule: allotropy where it covers the format; say
   ``flow_cytometry``; allotropy has no parser for it.
 
 One module per instrument family (``vicell``, ``chemometec``, ``cedex``, ``flow_cytometry``);
-``PARSERS`` maps each format key to its parser.
+``PARSERS`` maps each format key to its parser. ``counting.count_rows`` reads a file's format
+and number of rows cheaply, before any parse (the row cap); ``isolated.parse_in_child`` runs
+the parse in a child process bounded in time and memory, as the import worker does.
 
 Canonical units: densities in cells/mL (Vi-CELL reports 10^6 cells/mL; allotropy's ASM always
 uses 10^6 cells/mL; converted with Decimal so 1.85 becomes exactly 1850000.0), viability in %.

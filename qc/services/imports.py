@@ -1,37 +1,51 @@
-"""Native instrument export files: staged preview, then an atomic accept.
+"""Native instrument export files: upload, a preview parsed by a worker, an atomic accept.
 
 The raw file and its SHA-256 are kept. The same file from the same instrument is recognised
-by its hash and changes nothing. Rows become readings with a reading_id derived from the file
-hash and row number, so accepting goes through the same idempotent path as the readings API.
+by its hash and changes nothing. The upload only checks what is cheap (size, format, the
+instrument's kind, the row count) and queues the parse: allotropy needs seconds and hundreds
+of MB per thousand rows, which a web worker must not spend. A Celery task parses the file in
+a child process bounded in time and memory and stores the preview (`ready`) or the reason it
+could not (`failed`). Rows become readings with a reading_id derived from the file hash and
+row number, so accepting goes through the same idempotent path as the readings API.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from batches.models import Batch, CellCount
-from carnk_mfg.audit import gmp_write
+from carnk_mfg.audit import audited, gmp_write
+from carnk_mfg.celery import app
 from carnk_mfg.roles import require_permission
 from qc.instrument_files import (
     FORMAT_KINDS,
+    FORMAT_LABELS,
     InstrumentFileError,
     ParsedFile,
     ParsedRow,
-    parse_instrument_file,
 )
+from qc.instrument_files.counting import count_rows
+from qc.instrument_files.isolated import parse_in_child
 from qc.models import ImportStatus, Instrument, InstrumentImport, QcTest
 from qc.services.readings import COUNT_SAMPLE, QC_SAMPLE, ReadingsRejected, readings_submit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+log = logging.getLogger(__name__)
+
 MAX_FILE_BYTES = 5 * 1024 * 1024
+PARSE_TASK = "qc.parse_import"
 # Which flow gate answers which QC test definition.
 GATE_FOR_TEST = {"car_positive": "CAR+", "identity_nk": "CD56+CD3-"}
 
@@ -125,20 +139,30 @@ def _checked_file(data: bytes) -> None:
         )
 
 
-def _parsed(data: bytes, filename: str, instrument: Instrument) -> ParsedFile:
+def _counted(data: bytes, filename: str, instrument: Instrument) -> str:
+    """The file's format, read cheaply: refused at once if unreadable, of another kind of
+    instrument, or longer than IMPORT_MAX_ROWS, before anything parses it."""
     try:
-        parsed = parse_instrument_file(data, filename)
+        counted = count_rows(data, filename)
     except InstrumentFileError as exc:
         raise ValidationError({"file": str(exc)}) from None
-    if FORMAT_KINDS[parsed.format] != instrument.kind:
+    if FORMAT_KINDS[counted.format] != instrument.kind:
         raise ValidationError(
             {
-                "file": f"This is a {parsed.format_label} export; {instrument.name} "
+                "file": f"This is a {FORMAT_LABELS[counted.format]} export; {instrument.name} "
                 f"({instrument.serial_number}) is a {instrument.get_kind_display().lower()}. "
                 "Import it as the instrument that wrote it."
             }
         )
-    return parsed
+    cap = settings.IMPORT_MAX_ROWS
+    if counted.rows > cap:
+        raise ValidationError(
+            {
+                "file": f"The file has {counted.rows:,} rows; at most {cap:,} can be imported "
+                "at once: split the export."
+            }
+        )
+    return counted.format
 
 
 def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
@@ -178,19 +202,19 @@ def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
 def import_stage(
     *, actor: User, instrument: Instrument, filename: str, data: bytes
 ) -> tuple[InstrumentImport, bool]:
-    """Parse and preview a file; (import, False) when new, (earlier import, True) when the
-    same file was imported before."""
+    """Keep the file and queue its parse: (import, False) when new, `parsing`; (earlier
+    import, True) when the same file was imported before."""
     require_permission(actor, "qc.submit_reading")
     _checked_file(data)
     sha256 = hashlib.sha256(data).hexdigest()
     earlier = InstrumentImport.objects.filter(instrument=instrument, sha256=sha256).first()
     if earlier is not None:
         return earlier, True
-    parsed = _parsed(data, filename, instrument)
-    preview = _file_preview(parsed, sha256)
+    file_format = _counted(data, filename, instrument)
     with gmp_write(
-        actor=actor, permission="qc.submit_reading", reason=f"Import staged: {filename}"
+        actor=actor, permission="qc.submit_reading", reason=f"Import uploaded: {filename}"
     ):
+        now = timezone.now()
         try:
             with transaction.atomic():
                 staged = InstrumentImport.objects.create(
@@ -198,21 +222,119 @@ def import_stage(
                     filename=filename[:255],
                     sha256=sha256,
                     raw_file=data,
-                    file_format=parsed.format,
-                    preview=preview,
+                    file_format=file_format,
+                    status=ImportStatus.PARSING,
                     uploaded_by=actor,
-                    uploaded_at=timezone.now(),
+                    uploaded_at=now,
+                    queued_at=now,
+                    parse_attempts=1,
                 )
         except IntegrityError:
             return InstrumentImport.objects.get(instrument=instrument, sha256=sha256), True
+        transaction.on_commit(partial(_queue_parse, staged.pk))
     return staged, False
+
+
+def _queue_parse(import_id: int) -> None:
+    """Hand the parse to the workers once the upload has committed. A broker that cannot be
+    reached must not fail an upload that is already kept: the import stays `parsing` and
+    `imports_requeue_stuck` hands it over again when the broker is back."""
+    try:
+        # A connection of its own, a short connect timeout and one retry: an unreachable
+        # broker costs the upload a few seconds, not the publisher's default patience.
+        with app.connection_for_write(connect_timeout=2) as connection:
+            app.send_task(
+                PARSE_TASK,
+                args=[import_id],
+                queue=settings.IMPORT_PARSE_QUEUE,
+                connection=connection,
+                retry_policy={"max_retries": 1, "interval_start": 0.5},
+            )
+    except Exception:  # noqa: BLE001 - whatever the broker's failure, the scan retries
+        log.warning("Import %s: the parse could not be queued; it will be re-queued", import_id)
+
+
+def import_parse(import_id: int) -> str:
+    """Parse an import that is `parsing` in a child process (IMPORT_PARSE_SECONDS,
+    IMPORT_PARSE_MEMORY_MB) and store its preview (`ready`) or why not (`failed`); returns
+    the status. An import no longer `parsing` is left as it is, so a redelivered or repeated
+    task changes nothing."""
+    staged = InstrumentImport.objects.filter(pk=import_id).first()
+    if staged is None or staged.status != ImportStatus.PARSING:
+        return staged.status if staged else "missing"
+    preview: dict[str, Any] = {}
+    failure = ""
+    try:
+        parsed = parse_in_child(
+            bytes(staged.raw_file),
+            staged.filename,
+            seconds=settings.IMPORT_PARSE_SECONDS,
+            memory_mb=settings.IMPORT_PARSE_MEMORY_MB,
+        )
+        preview = _file_preview(parsed, staged.sha256)
+    except InstrumentFileError as exc:
+        failure = str(exc)
+    reason = f"Import parsed: {staged.filename}" if not failure else "Import could not be parsed"
+    with transaction.atomic(), audited(actor=None, reason=reason):
+        locked = InstrumentImport.objects.select_for_update().defer("raw_file").get(pk=import_id)
+        if locked.status != ImportStatus.PARSING:
+            return locked.status
+        locked.status = ImportStatus.FAILED if failure else ImportStatus.READY
+        locked.preview, locked.failure = preview, failure
+        locked.save(update_fields=["status", "preview", "failure"])
+    return locked.status
+
+
+def imports_requeue_stuck(*, now: datetime | None = None) -> dict[str, int]:
+    """Hand over again each import left `parsing` since it was last queued: its message was
+    never sent (broker down at upload) or was lost with its worker. Waits twice the parse
+    limit (at least 5 minutes), so a parse still running is not doubled; after
+    IMPORT_PARSE_ATTEMPTS hand-overs the import fails, so a file no worker survives stops
+    coming back."""
+    now = now or timezone.now()
+    wait = timedelta(seconds=max(300, 2 * settings.IMPORT_PARSE_SECONDS))
+    counts = {"requeued": 0, "failed": 0}
+    with transaction.atomic():
+        stuck = (
+            InstrumentImport.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportStatus.PARSING, queued_at__lt=now - wait)
+            .defer("raw_file", "preview")
+        )
+        for item in stuck:
+            if item.parse_attempts >= settings.IMPORT_PARSE_ATTEMPTS:
+                item.status = ImportStatus.FAILED
+                item.failure = (
+                    f"No worker finished parsing the file after {item.parse_attempts} attempts. "
+                    "Upload it again, or ask the administrator to check the workers."
+                )
+                reason, outcome = "Import could not be parsed", "failed"
+            else:
+                item.parse_attempts += 1
+                transaction.on_commit(partial(_queue_parse, item.pk))
+                reason, outcome = "Import parse queued again", "requeued"
+            item.queued_at = now
+            with audited(actor=None, reason=reason):
+                item.save(update_fields=["status", "failure", "parse_attempts", "queued_at"])
+            counts[outcome] += 1
+    return counts
+
+
+def _refuse_unless_ready(staged: InstrumentImport) -> None:
+    refusals = {
+        ImportStatus.PARSING: "This file is still being parsed: accept it once its preview "
+        "is ready.",
+        ImportStatus.FAILED: f"This file could not be parsed, so there is nothing to accept: "
+        f"{staged.failure}",
+        ImportStatus.ACCEPTED: "This import was already accepted.",
+    }
+    if staged.status in refusals:
+        raise ValidationError({"status": refusals[ImportStatus(staged.status)]})
 
 
 def import_accept(*, actor: User, staged: InstrumentImport) -> InstrumentImport:
     """Commit every matched row in one transaction; a second accept changes nothing."""
     require_permission(actor, "qc.submit_reading")
-    if staged.status == ImportStatus.ACCEPTED:
-        raise ValidationError({"status": "This import was already accepted."})
+    _refuse_unless_ready(staged)
     items = []
     for row in staged.preview.get("rows", []):
         if row["status"] != "matched" or row.get("conflict"):
@@ -237,8 +359,7 @@ def import_accept(*, actor: User, staged: InstrumentImport) -> InstrumentImport:
         actor=actor, permission="qc.submit_reading", reason=f"Import accepted: {staged.filename}"
     ):
         locked = InstrumentImport.objects.select_for_update().get(pk=staged.pk)
-        if locked.status == ImportStatus.ACCEPTED:
-            raise ValidationError({"status": "This import was already accepted."})
+        _refuse_unless_ready(locked)
         try:
             readings_submit(
                 actor=actor, payload=items, instrument=locked.instrument, source_import=locked

@@ -1,13 +1,16 @@
-"""Instrument file import pages: upload (staged preview), then accept."""
+"""Instrument file import pages: upload, a preview once a worker has parsed the file (the
+page refreshes itself meanwhile), then accept."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from carnk_mfg.web import allowed_to, call_service, require
+from qc.instrument_files import FORMAT_LABELS
 from qc.models import Instrument
 from qc.presenters.imports import imports_for_page, recent_imports
 from qc.services.imports import import_accept, import_stage
@@ -42,7 +45,11 @@ def import_upload(request):
             if again:
                 messages.info(request, "This file was imported before; nothing changed.")
             return redirect("import-detail", pk=staged.pk)
-    return render(request, "imports/upload.html", {"form": form, "recent": recent_imports()})
+    return render(
+        request,
+        "imports/upload.html",
+        {"form": form, "recent": recent_imports(), "max_rows": f"{settings.IMPORT_MAX_ROWS:,}"},
+    )
 
 
 @allowed_to("qc.view_instrumentimport")
@@ -57,6 +64,10 @@ def import_detail(request, pk):
         if accepted is not None:
             messages.success(request, f"{staged.filename}: matched rows committed.")
             return redirect("import-detail", pk=staged.pk)
-    return render(
-        request, "imports/detail.html", {"staged": staged, "preview": staged.preview, "form": form}
-    )
+    context = {
+        "staged": staged,
+        "preview": staged.preview,
+        "format_label": FORMAT_LABELS.get(staged.file_format, staged.file_format),
+        "form": form,
+    }
+    return render(request, "imports/detail.html", context)

@@ -1,5 +1,5 @@
-"""Instrument export files: staged preview, then an atomic accept
-(qc/services/imports.py), called directly."""
+"""Instrument export files: upload, the parse a worker runs (called here directly), then an
+atomic accept (qc/services/imports.py)."""
 
 import hashlib
 from datetime import timedelta
@@ -46,27 +46,44 @@ def test_sample_of(parsed, sample):
     assert imports.sample_of(parsed) == sample
 
 
-def stage(actor, instrument, name=VICELL, data=None):
+def upload(actor, instrument, name=VICELL, data=None):
     data = data if data is not None else (FILES / name).read_bytes()
     return imports.import_stage(actor=actor, instrument=instrument, filename=name, data=data)
 
 
-def test_stage_keeps_the_file_and_previews_it(technician, instrument, batch_260001):
-    staged, again = stage(technician, instrument)
+def stage(actor, instrument, name=VICELL, data=None):
+    """Upload, then the parse the worker would run."""
+    staged, again = upload(actor, instrument, name, data)
+    if not again:
+        imports.import_parse(staged.pk)
+        staged.refresh_from_db()
+    return staged, again
+
+
+def test_upload_keeps_the_file_and_leaves_it_to_parse(technician, instrument, batch_260001):
+    staged, again = upload(technician, instrument)
     assert again is False
     staged = InstrumentImport.objects.get(pk=staged.pk)
     data = (FILES / VICELL).read_bytes()
     assert (bytes(staged.raw_file), staged.sha256) == (data, hashlib.sha256(data).hexdigest())
-    assert (staged.status, staged.file_format, staged.uploaded_by) == (
-        "staged",
+    assert (staged.status, staged.file_format, staged.uploaded_by, staged.preview) == (
+        "parsing",
         "vicell_blu_summary",
         technician,
+        {},
     )
+    assert staged.parse_attempts == 1 and staged.queued_at == staged.uploaded_at
+    assert_trailed(staged, actor=technician, reason=f"Import uploaded: {VICELL}", label="insert")
+
+
+def test_parse_previews_the_file(technician, instrument, batch_260001):
+    staged, _ = stage(technician, instrument)
+    assert (staged.status, staged.failure) == ("ready", "")
     rows = {r["sample_id"]: r for r in staged.preview["rows"]}
     assert rows["CNK-260001-D07"]["status"] == "matched"
     assert staged.preview["unmatched"] == ["CNK-260002-D07"]
     assert not CellCount.objects.exists()
-    assert_trailed(staged, actor=technician, reason=f"Import staged: {VICELL}", label="insert")
+    assert_trailed(staged, actor=None, reason=f"Import parsed: {VICELL}", label="update")
 
 
 def test_stage_the_same_file_again_returns_the_first(technician, instrument, batch_260001):
@@ -98,23 +115,97 @@ def test_stage_shows_a_count_that_disagrees_with_one_recorded(technician, instru
         ("empty.csv", b"", "empty"),
         ("broken_unknown_header.csv", None, "format"),
         ("broken_header_only.csv", None, "no measurements"),
+        ("book.xlsx", b"PK\x03\x04rest of a workbook", "export it as csv"),
     ],
 )
-def test_stage_refuses_a_file_it_cannot_read(technician, instrument, name, data, says):
+def test_upload_refuses_a_file_it_cannot_read(technician, instrument, name, data, says):
     with unchanged(instrument), pytest.raises(ValidationError) as exc:
-        stage(technician, instrument, name, data)
+        upload(technician, instrument, name, data)
     assert says in exc.value.message_dict["file"][0].lower()
+
+
+def test_a_file_the_parser_refuses_fails_with_the_reason(technician, instrument):
+    staged, _ = stage(technician, instrument, "broken_text_in_number.csv")
+    assert staged.status == "failed" and staged.preview == {}
+    assert "row 2 (line 3): value 'abc' in 'Viability (%)' is not a number" in staged.failure
+    assert_trailed(staged, actor=None, reason="Import could not be parsed")
+
+
+def test_more_rows_than_the_cap_are_refused_at_upload(technician, instrument, settings):
+    settings.IMPORT_MAX_ROWS = 2
+    with unchanged(instrument), pytest.raises(ValidationError) as exc:
+        upload(technician, instrument)
+    assert exc.value.message_dict["file"] == [
+        "The file has 3 rows; at most 2 can be imported at once: split the export."
+    ]
+    assert not InstrumentImport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "limit, value, says",
+    [
+        ("IMPORT_PARSE_MEMORY_MB", 200, "Parsing needed more than 200 MB and was stopped."),
+        ("IMPORT_PARSE_SECONDS", 1, "Parsing took longer than 1 s and was stopped."),
+    ],
+)
+def test_a_parse_past_its_limit_fails_with_the_reason(
+    technician, instrument, settings, limit, value, says
+):
+    setattr(settings, limit, value)
+    staged, _ = stage(technician, instrument)
+    assert staged.status == "failed" and staged.failure.startswith(says), staged.failure
+    assert "Split the export" in staged.failure
+
+
+def test_a_repeated_parse_changes_nothing(technician, instrument, batch_260001):
+    """A redelivered task, or one queued twice: the import is no longer `parsing`."""
+    staged, _ = stage(technician, instrument)
+    with unchanged(staged):
+        assert imports.import_parse(staged.pk) == "ready"
+    imports.import_accept(actor=technician, staged=staged)
+    with unchanged(staged):
+        assert imports.import_parse(staged.pk) == "accepted"
+
+
+def test_an_import_left_parsing_is_queued_again(
+    technician, instrument, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_PARSE_ATTEMPTS = 2
+    staged, _ = upload(technician, instrument)
+    fresh, _ = upload(technician, instrument, "nc_view_multi.csv")
+    later = staged.queued_at + timedelta(minutes=6)
+    with django_capture_on_commit_callbacks() as queued:
+        assert imports.imports_requeue_stuck(now=later - timedelta(minutes=2)) == {
+            "requeued": 0,
+            "failed": 0,
+        }
+        InstrumentImport.objects.filter(pk=fresh.pk).update(queued_at=later)
+        assert imports.imports_requeue_stuck(now=later) == {"requeued": 1, "failed": 0}
+    assert len(queued) == 1  # the parse is handed to the broker once this commits
+    staged.refresh_from_db()
+    assert (staged.status, staged.parse_attempts, staged.queued_at) == ("parsing", 2, later)
+    assert_trailed(staged, actor=None, reason="Import parse queued again")
+    # Still not parsed: after IMPORT_PARSE_ATTEMPTS hand-overs it fails, saying why; the
+    # other, queued once, is now stuck too and handed over again.
+    assert imports.imports_requeue_stuck(now=later + timedelta(minutes=6)) == {
+        "requeued": 1,
+        "failed": 1,
+    }
+    staged.refresh_from_db()
+    assert staged.status == "failed" and "after 2 attempts" in staged.failure
+    fresh.refresh_from_db()
+    assert fresh.status == "parsing" and fresh.parse_attempts == 2
 
 
 def test_stage_refuses_a_file_too_large(technician, instrument, monkeypatch):
     monkeypatch.setattr(imports, "MAX_FILE_BYTES", 100)
     with unchanged(instrument), pytest.raises(ValidationError, match="larger than"):
-        stage(technician, instrument)
+        upload(technician, instrument)
 
 
 def test_stage_needs_the_permission(qa, instrument):
     with unchanged(instrument), pytest.raises(PermissionDenied):
-        stage(qa, instrument)
+        upload(qa, instrument)
 
 
 # --- accept ---
@@ -157,6 +248,16 @@ def test_accept_once(technician, instrument, batch_260001):
         imports.import_accept(actor=technician, staged=staged)
 
 
+def test_accept_only_a_ready_preview(technician, instrument, batch_260001):
+    parsing, _ = upload(technician, instrument)
+    with unchanged(parsing), pytest.raises(ValidationError, match="still being parsed"):
+        imports.import_accept(actor=technician, staged=parsing)
+    failed, _ = stage(technician, instrument, "broken_text_in_number.csv")
+    with unchanged(failed), pytest.raises(ValidationError, match="could not be parsed"):
+        imports.import_accept(actor=technician, staged=failed)
+    assert not CellCount.objects.exists()
+
+
 def test_accept_refuses_a_file_that_matched_nothing(technician, instrument):
     staged, _ = stage(technician, instrument)  # no batch CNK-260001 here
     with unchanged(staged), pytest.raises(ValidationError, match="nothing to accept"):
@@ -184,7 +285,19 @@ def test_accept_needs_the_permission(technician, qa, instrument, batch_260001):
 
 def test_a_flow_cytometer_cannot_import_a_cell_counter_file(technician, cytometer):
     with pytest.raises(ValidationError) as refused:
-        stage(technician, cytometer)
+        upload(technician, cytometer)
     message = refused.value.message_dict["file"][0]
     assert "Vi-CELL BLU summary" in message and "flow cytometer" in message
     assert not InstrumentImport.objects.filter(instrument=cytometer).exists()
+
+
+def test_imports_staged_before_parsing_moved_to_workers_become_ready(technician, instrument):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    staged, _ = stage(technician, instrument)
+    InstrumentImport.objects.filter(pk=staged.pk).update(status="staged")
+    import_module("qc.migrations.0009_import_parsing").staged_is_ready(apps, None)
+    staged.refresh_from_db()
+    assert staged.status == "ready" and staged.preview["rows"]

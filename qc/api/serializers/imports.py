@@ -8,6 +8,9 @@ from qc.models import InstrumentImport
 
 
 class ImportOut(serializers.ModelSerializer):
+    """An import: `parsing` (preview empty), `ready` (preview to check), `failed` (`failure`
+    says why) or `accepted`."""
+
     instrument = serializers.CharField(source="instrument.serial_number")
 
     class Meta:
@@ -19,6 +22,7 @@ class ImportOut(serializers.ModelSerializer):
             "sha256",
             "file_format",
             "status",
+            "failure",
             "preview",
             "uploaded_at",
             "accepted_at",

@@ -1,9 +1,9 @@
-"""Instrument export file API (`/api/v1/imports/`): upload for a staged preview, then
-accept; the other endpoint an instrument key reaches."""
+"""Instrument export file API (`/api/v1/imports/`): upload (parsed by a worker into a
+preview, polled by GET), then accept; the other endpoint an instrument key reaches."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -16,9 +16,44 @@ from qc.authentication import acting_instrument
 from qc.models import Instrument, InstrumentImport
 from qc.services.imports import import_accept, import_stage
 
+_EXAMPLE = {
+    "id": 17,
+    "instrument": "VCB-0042",
+    "filename": "Results.csv",
+    "sha256": "9f2c…",
+    "file_format": "vicell_blu_summary",
+    "status": "ready",
+    "failure": "",
+    "uploaded_at": "2026-11-20T09:20:00Z",
+    "accepted_at": None,
+    "preview": {
+        "format_label": "Beckman Coulter Vi-CELL BLU (summary CSV)",
+        "matched": 1,
+        "unmatched": ["CNK-26000002-D07"],
+        "conflicts": [],
+        "warnings": [],
+        "rows": [
+            {
+                "row": 1,
+                "sample_id": "CNK-26000001-D07",
+                "batch": "CNK-26000001",
+                "status": "matched",
+                "kind": "count",
+                "day": 7,
+                "measured_at": "2026-11-20T09:15:00+00:00",
+                "total_cells_per_ml": 1940000.0,
+                "viable_cells_per_ml": 1850000.0,
+                "viability_pct": 95.68,
+                "conflict": "",
+                "note": "",
+            }
+        ],
+    },
+}
+
 
 class ImportViewSet(ReadViewSet):
-    """Instrument export files: upload for a staged preview, then accept to commit."""
+    """Instrument export files: upload, poll until the preview is ready, accept to commit."""
 
     serializer_class = ImportOut
     parser_classes = [MultiPartParser, FormParser]
@@ -41,43 +76,36 @@ class ImportViewSet(ReadViewSet):
 
     @extend_schema(
         request={"multipart/form-data": ImportIn},
-        responses={201: ImportOut, 200: ImportOut},
+        responses={
+            202: ImportOut,
+            200: ImportOut,
+            400: OpenApiResponse(
+                description="Empty, unreadable, unknown or too large a file, another "
+                "instrument's kind of file, or more rows than the row cap"
+            ),
+        },
         examples=[
             OpenApiExample(
-                "Staged Vi-CELL BLU summary",
+                "Vi-CELL BLU summary, queued for parsing",
                 response_only=True,
-                status_codes=["201"],
+                status_codes=["202"],
+                value={**_EXAMPLE, "status": "parsing", "preview": {}, "already_imported": False},
+            ),
+            OpenApiExample(
+                "The same file again",
+                response_only=True,
+                status_codes=["200"],
+                value={**_EXAMPLE, "already_imported": True},
+            ),
+            OpenApiExample(
+                "Too many rows",
+                response_only=True,
+                status_codes=["400"],
                 value={
-                    "id": 17,
-                    "instrument": "VCB-0042",
-                    "filename": "Results.csv",
-                    "sha256": "9f2c…",
-                    "file_format": "vicell_blu_summary",
-                    "status": "staged",
-                    "already_imported": False,
-                    "preview": {
-                        "format_label": "Beckman Coulter Vi-CELL BLU (summary CSV)",
-                        "matched": 1,
-                        "unmatched": ["CNK-26000002-D07"],
-                        "conflicts": [],
-                        "warnings": [],
-                        "rows": [
-                            {
-                                "row": 1,
-                                "sample_id": "CNK-26000001-D07",
-                                "batch": "CNK-26000001",
-                                "status": "matched",
-                                "kind": "count",
-                                "day": 7,
-                                "measured_at": "2026-11-20T09:15:00+00:00",
-                                "total_cells_per_ml": 1940000.0,
-                                "viable_cells_per_ml": 1850000.0,
-                                "viability_pct": 95.68,
-                                "conflict": "",
-                                "note": "",
-                            }
-                        ],
-                    },
+                    "file": [
+                        "The file has 30,000 rows; at most 5,000 can be imported at once: "
+                        "split the export."
+                    ]
                 },
             ),
             OpenApiExample(
@@ -88,10 +116,14 @@ class ImportViewSet(ReadViewSet):
             ),
         ],
         description=(
-            "Stages the file: the answer previews each row (matched batch and sample, values "
-            "in cells/mL, conflicts, unmatched sample IDs). The same file again answers 200 "
-            "with the earlier import and `already_imported: true`. An unreadable or unknown "
-            "file is 400 naming what was wrong."
+            "Keeps the file and answers at once, 202 with the import in status `parsing`: a "
+            "worker parses it (bounded in time and memory). Poll `GET /api/v1/imports/{id}/` "
+            "until `ready` (the preview lists each row: matched batch and sample, values in "
+            "cells/mL, conflicts, unmatched sample IDs) or `failed` (`failure` says why), then "
+            "accept. The same file again answers 200 with the earlier import and "
+            "`already_imported: true`. An empty, unreadable or unknown file, one of another "
+            "kind of instrument, or one with more rows than the row cap (IMPORT_MAX_ROWS, "
+            "5,000 by default) is refused at once with 400 naming what was wrong."
         ),
     )
     def create(self, request, *args, **kwargs):
@@ -107,11 +139,30 @@ class ImportViewSet(ReadViewSet):
             actor=request.user, instrument=instrument, filename=upload.name, data=upload.read()
         )
         body = {**ImportOut(staged).data, "already_imported": again}
-        return Response(body, status=status.HTTP_200_OK if again else status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_200_OK if again else status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses=ImportOut)
+    @extend_schema(
+        request=None,
+        responses={
+            200: ImportOut,
+            400: OpenApiResponse(description="Not ready (still parsing, failed) or accepted"),
+        },
+        examples=[
+            OpenApiExample(
+                "Not ready yet",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "status": [
+                        "This file is still being parsed: accept it once its preview is ready."
+                    ]
+                },
+            )
+        ],
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, *args, **kwargs):
-        """Commit every matched row atomically (rows with conflicts are left out)."""
+        """Commit every matched row atomically (rows with conflicts are left out); only a
+        `ready` import can be accepted."""
         staged = import_accept(actor=request.user, staged=self.get_object())
         return self.respond(staged)

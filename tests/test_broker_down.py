@@ -122,7 +122,8 @@ def test_pages_and_api_work_without_redis(
 
 
 def test_work_sent_to_a_dead_broker_is_left_for_the_scan(db, redis_down, caplog):
-    with pytest.raises(OperationalError):  # what a bare apply_async would make of the request: a 500
+    # What a bare apply_async would make of a request: a 500.
+    with pytest.raises(OperationalError):
         scan_overdue_qc.apply_async(retry_policy={"max_retries": 0})
     started = time.monotonic()
     assert enqueue(scan_overdue_qc) is False

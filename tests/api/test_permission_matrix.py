@@ -40,28 +40,11 @@ def test_the_matrix_names_every_operation_of_the_schema_and_no_other():
     assert all(callers <= pm.EVERYONE for callers in pm.MATRIX.values())
 
 
-@pytest.fixture
-def world(infusion, issued_bag, technician, clinical, instrument, approved_spec_set, lots):
-    """One existing object for every path parameter of the schema."""
-    from batches.models import Deviation, FollowUpVisit
-    from batches.services import clinical as clinical_services
-    from qc.models import InstrumentImport, InstrumentReading, QcTest
+def instrument_records(instrument, batch, now):
+    """A staged import and a reading of the instrument whose key the tests use (a key sees
+    only its own instrument's)."""
+    from qc.models import InstrumentImport, InstrumentReading
 
-    batch = issued_bag.batch
-    now = timezone.now()
-    # Written directly: the service opens deviations on active batches only.
-    deviation = Deviation.objects.create(
-        batch=batch,
-        kind="other",
-        what="w",
-        why="y",
-        impact="i",
-        opened_by=technician,
-        opened_at=now,
-    )
-    event = clinical_services.adverse_event_report(
-        actor=clinical, infusion=infusion, kind="crs", grade=1, onset_at=now, description="fever"
-    )
     staged = InstrumentImport.objects.create(
         instrument=instrument,
         filename="counts.csv",
@@ -80,6 +63,32 @@ def world(infusion, issued_bag, technician, clinical, instrument, approved_spec_
         values={},
         received_at=now,
     )
+    return staged, reading
+
+
+@pytest.fixture
+def world(infusion, issued_bag, technician, clinical, instrument, approved_spec_set, lots):
+    """One existing object for every path parameter of the schema."""
+    from batches.models import Deviation, FollowUpVisit
+    from batches.services import clinical as clinical_services
+    from qc.models import QcTest
+
+    batch = issued_bag.batch
+    now = timezone.now()
+    # Written directly: the service opens deviations on active batches only.
+    deviation = Deviation.objects.create(
+        batch=batch,
+        kind="other",
+        what="w",
+        why="y",
+        impact="i",
+        opened_by=technician,
+        opened_at=now,
+    )
+    event = clinical_services.adverse_event_report(
+        actor=clinical, infusion=infusion, kind="crs", grade=1, onset_at=now, description="fever"
+    )
+    staged, reading = instrument_records(instrument, batch, now)
     ids = {
         "adverse-events": event.pk,
         "bedside-checks": infusion.bedside_check_id,

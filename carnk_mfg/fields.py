@@ -3,10 +3,12 @@ field's `Range`, which gives the field its validators and the table its CheckCon
 guarantee) from the same numbers; forms, serializers and services read the bounds back from
 the model field with `bounds` and `validators_of` (services with `field_errors`), so no limit
 is typed twice. An identifier is an `IdentifierField`: its validator and its column's CHECK
-come from the one pattern."""
+come from the one pattern. Free text is a `FreeCharField` or `FreeTextField`: no control
+characters, refused by its validator, on every save, and by its column's CHECK."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -146,3 +148,133 @@ class IdentifierField(models.CharField[str, str]):
 def identifier_check(field: str, *, name: str) -> models.CheckConstraint:
     """The same pattern as the table's CheckConstraint on `field` (whatever path writes)."""
     return models.CheckConstraint(condition=Q(**{f"{field}__regex": IDENTIFIER_PATTERN}), name=name)
+
+
+# --- free text ---
+
+# What free text (names, notes, reasons, descriptions) may not hold: characters that do not
+# print but steer the terminal or the layout, hiding or reordering what a reader sees. Tab,
+# line feed and carriage return stay (notes have lines).
+REFUSED_IN_FREE_TEXT = (
+    (0x00, 0x08),  # C0 controls before tab
+    (0x0B, 0x0C),  # vertical tab, form feed
+    (0x0E, 0x1F),  # the rest of C0
+    (0x7F, 0x9F),  # DEL and the C1 controls
+    (0x202A, 0x202E),  # bidirectional embeddings and overrides
+    (0x2066, 0x2069),  # bidirectional isolates
+)
+FREE_TEXT_MESSAGE = (
+    "Remove the control character %(character)s (character %(position)s): text may hold tabs "
+    "and line breaks, but no control or bidirectional-override characters."
+)
+
+
+def _refused_class(*, first: int = 0) -> str:
+    """The refused characters as a regex bracket of \\u escapes, which Python's `re` and
+    PostgreSQL's regular expressions read alike."""
+    ranges = [(max(low, first), high) for low, high in REFUSED_IN_FREE_TEXT]
+    return "[" + "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in ranges) + "]"
+
+
+_REFUSED = re.compile(_refused_class())
+# PostgreSQL stores no NUL in text at all, and refuses \u0000 in a pattern.
+_REFUSED_SQL = _refused_class(first=1)
+
+
+@deconstructible
+class FreeTextValidator:
+    """Refuses the characters of REFUSED_IN_FREE_TEXT, naming the first one found."""
+
+    code = "free_text"
+
+    def __call__(self, value: Any) -> None:
+        if not isinstance(value, str):
+            return
+        found = _REFUSED.search(value)
+        if found is not None:
+            raise ValidationError(
+                FREE_TEXT_MESSAGE,
+                code=self.code,
+                params={"character": f"U+{ord(found.group()):04X}", "position": found.start() + 1},
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FreeTextValidator)
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+
+free_text_validator = FreeTextValidator()
+
+
+def _add_free_text_check(model: type[Model], name: str) -> None:
+    """Give the model's table a CHECK refusing what the validator refuses in `name`.
+
+    Django adds a field's own `db_check` only when it creates a column, not when a column
+    changes class, so the check is a model constraint, declared by the field itself: every
+    free-text field has one, and no model lists them by hand. Abstract models pass theirs to
+    each concrete one; the audit trail's event tables copy rows already checked."""
+    meta = model._meta
+    if meta.abstract or any(base.__module__.startswith("pghistory") for base in model.__mro__[1:]):
+        return
+    check_name = f"{meta.model_name}_{name}_free_text"
+    if any(constraint.name == check_name for constraint in meta.constraints):
+        return  # a historical model of a migration already has it from its state
+    check = models.CheckConstraint(
+        condition=~Q(**{f"{name}__regex": _REFUSED_SQL}),
+        name=check_name,
+        violation_error_message=f"{name}: control characters are not allowed.",
+    )
+    meta.constraints = [*meta.constraints, check]  # a new list: Meta's own is shared
+    # Migrations read a model's constraints only when its Meta declares some.
+    meta.original_attrs["constraints"] = meta.constraints
+
+
+def free_text_errors(record: Model) -> dict[str, list[str]]:
+    """What the validator says of each free-text field of `record`, by field."""
+    errors: dict[str, list[str]] = {}
+    for field in record._meta.concrete_fields:
+        if isinstance(field, FreeCharField | FreeTextField):
+            try:
+                free_text_validator(getattr(record, field.attname))
+            except ValidationError as exc:
+                errors[field.name] = exc.messages
+    return errors
+
+
+def _free_text_pre_save(record: Model, value: Any) -> Any:
+    """Every save (create, save, bulk_create) checks the record's free text, so a service
+    that writes without a form still answers with a message per field, not the database's
+    refusal; every refused field at once, whichever field's turn it is."""
+    errors = free_text_errors(record)
+    if errors:
+        raise ValidationError(errors)
+    return value
+
+
+class FreeCharField(models.CharField[str, str]):
+    """A CharField of free text: no control characters (REFUSED_IN_FREE_TEXT), refused by
+    forms and serializers (its validator), by every save, and by a CHECK on its table."""
+
+    default_validators = [free_text_validator]
+
+    def contribute_to_class(self, cls: type[Model], name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only)
+        _add_free_text_check(cls, name)
+
+    def pre_save(self, model_instance: Model, add: bool) -> Any:
+        return _free_text_pre_save(model_instance, super().pre_save(model_instance, add))
+
+
+class FreeTextField(models.TextField[str, str]):
+    """A TextField of free text, refused like FreeCharField's."""
+
+    default_validators = [free_text_validator]
+
+    def contribute_to_class(self, cls: type[Model], name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only)
+        _add_free_text_check(cls, name)
+
+    def pre_save(self, model_instance: Model, add: bool) -> Any:
+        return _free_text_pre_save(model_instance, super().pre_save(model_instance, add))

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from carnk_mfg.fields import free_text_validator
+
 
 def datetime_field(label: str, **kwargs: Any) -> forms.DateTimeField:
     # Browsers send datetime-local as "2025-03-01T14:30"; it is read in the site's time zone.
@@ -34,7 +36,13 @@ def date_field(label: str, **kwargs: Any) -> forms.DateField:
 def text_field(
     label: str, max_length: int, *, required: bool = True, **kwargs: Any
 ) -> forms.CharField:
-    return forms.CharField(label=label, max_length=max_length, required=required, **kwargs)
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=required,
+        validators=[free_text_validator],
+        **kwargs,
+    )
 
 
 def textarea_field(
@@ -45,6 +53,7 @@ def textarea_field(
         required=required,
         widget=forms.Textarea(attrs={"rows": rows}),
         help_text=help_text,
+        validators=[free_text_validator],
     )
 
 
@@ -52,7 +61,10 @@ def reason_field(
     label: str = "Reason", help_text: str = "Recorded in the audit trail with your name."
 ) -> forms.CharField:
     return forms.CharField(
-        label=label, widget=forms.Textarea(attrs={"rows": 2}), help_text=help_text
+        label=label,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text,
+        validators=[free_text_validator],
     )
 
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from carnk_mfg.fields import FreeCharField, FreeTextField
+
 APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
 
@@ -30,18 +32,18 @@ class ElectronicSignature(models.Model):
     """
 
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    printed_name = models.CharField(max_length=200)
+    printed_name = FreeCharField(max_length=200)
     signed_at = models.DateTimeField()
     meaning = models.CharField(max_length=20, choices=SignatureMeaning.choices)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=64)
-    record_label = models.CharField(max_length=200)
+    object_id = FreeCharField(max_length=64)
+    record_label = FreeCharField(max_length=200)
     # The name of what the signature vouches for (carnk_mfg.signatures.attestation): the
     # record's own fields, or a defined part of it, or a manifest such as a whole batch record.
-    attests = models.CharField(max_length=40, default="record")
+    attests = FreeCharField(max_length=40, default="record")
     record_sha256 = models.CharField(max_length=64)
     record_content = models.JSONField()
-    comment = models.TextField(blank=True)
+    comment = FreeTextField(blank=True)
 
     class Meta:
         ordering = ["signed_at", "id"]
@@ -59,11 +61,11 @@ class SignatureFailure(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
-    username = models.CharField(max_length=150)
+    username = FreeCharField(max_length=150)
     attempted_at = models.DateTimeField()
     meaning = models.CharField(max_length=20, choices=SignatureMeaning.choices)
-    record_label = models.CharField(max_length=200)
-    cause = models.CharField(max_length=200)
+    record_label = FreeCharField(max_length=200)
+    cause = FreeCharField(max_length=200)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:

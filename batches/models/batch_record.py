@@ -10,7 +10,15 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from carnk_mfg.fields import ABOVE_ZERO, PERCENT, IdentifierField, Range, identifier_check
+from carnk_mfg.fields import (
+    ABOVE_ZERO,
+    PERCENT,
+    FreeCharField,
+    FreeTextField,
+    IdentifierField,
+    Range,
+    identifier_check,
+)
 
 
 class BatchState(models.TextChoices):
@@ -126,7 +134,7 @@ class Batch(models.Model):
     )
     # ISBT 128 Chain of Identity identifier: a DIN assigned to this batch, printed with its
     # check character, that every sample, bag and label of the batch carries.
-    coi_identifier = models.CharField("Chain of Identity identifier", max_length=13, unique=True)
+    coi_identifier = FreeCharField("Chain of Identity identifier", max_length=13, unique=True)
     intended_recipient = models.ForeignKey(
         "batches.Recipient", null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
     )
@@ -187,7 +195,7 @@ class ExecutedStep(models.Model):
     )
     performed_at = models.DateTimeField()
     values = models.JSONField(default=dict, blank=True)
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     recorded_at = models.DateTimeField()
 
     class Meta:
@@ -214,7 +222,7 @@ class MaterialUse(models.Model):
     reagent_lot = models.ForeignKey(
         "batches.ReagentLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    quantity = models.CharField(max_length=60, blank=True)
+    quantity = FreeCharField(max_length=60, blank=True)
 
     class Meta:
         constraints = [
@@ -270,7 +278,7 @@ class CellCount(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField()
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
 
     class Meta:
         ordering = ["batch", "measured_at", "id"]
@@ -334,9 +342,9 @@ class Deviation(models.Model):
         ExecutedStep, null=True, blank=True, on_delete=models.PROTECT, related_name="deviations"
     )
     kind = models.CharField(max_length=20, choices=DeviationKind.choices)
-    what = models.TextField("What departed from procedure")
-    why = models.TextField("Why")
-    impact = models.TextField("Impact assessment")
+    what = FreeTextField("What departed from procedure")
+    why = FreeTextField("Why")
+    impact = FreeTextField("Impact assessment")
     state = models.CharField(
         max_length=10, choices=DeviationState.choices, default=DeviationState.OPEN
     )
@@ -345,7 +353,7 @@ class Deviation(models.Model):
     )
     opened_at = models.DateTimeField()
     disposition = models.CharField(max_length=20, choices=DeviationDisposition.choices, blank=True)
-    disposition_notes = models.TextField(blank=True)
+    disposition_notes = FreeTextField(blank=True)
     dispositioned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -376,15 +384,15 @@ class CustodyEvent(models.Model):
         "batches.DoseUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="custody"
     )
     # issue / ship / receive for a bag; "hand-off" for units and batches
-    kind = models.CharField(max_length=20, default="hand-off")
+    kind = FreeCharField(max_length=20, default="hand-off")
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    from_location = models.CharField(max_length=120)
-    to_location = models.CharField(max_length=120)
+    from_location = FreeCharField(max_length=120)
+    to_location = FreeCharField(max_length=120)
     occurred_at = models.DateTimeField()
     temperature_c = models.DecimalField(
         max_digits=5,
@@ -393,7 +401,7 @@ class CustodyEvent(models.Model):
         blank=True,
         validators=CUSTODY_TEMPERATURE_C.validators(),
     )
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

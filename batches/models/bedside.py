@@ -4,7 +4,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
-from carnk_mfg.fields import ABOVE_ZERO
+from carnk_mfg.fields import ABOVE_ZERO, FreeCharField, FreeTextField
 
 
 class BedsideOutcome(models.TextChoices):
@@ -17,9 +17,9 @@ class BedsideCheck(models.Model):
     """A scan of a bag and a wristband at the bedside; every attempt is kept, and a mismatch
     blocks the infusion."""
 
-    scanned_bag = models.CharField(max_length=60)
-    scanned_product_code = models.CharField(max_length=20, blank=True)
-    scanned_wristband = models.CharField(max_length=60)
+    scanned_bag = FreeCharField(max_length=60)
+    scanned_product_code = FreeCharField(max_length=20, blank=True)
+    scanned_wristband = FreeCharField(max_length=60)
     dose_unit = models.ForeignKey(
         "batches.DoseUnit",
         null=True,
@@ -70,7 +70,7 @@ class Infusion(models.Model):
     administered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     recorded_at = models.DateTimeField()
 
     class Meta:

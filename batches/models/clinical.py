@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from batches.models.bedside import Infusion
-from carnk_mfg.fields import NOT_NEGATIVE, Range
+from carnk_mfg.fields import NOT_NEGATIVE, FreeCharField, FreeTextField, Range
 
 
 class AdverseEventKind(models.TextChoices):
@@ -36,7 +36,7 @@ class AdverseEvent(models.Model):
         null=True, blank=True, validators=ICE_SCORE.validators()
     )
     onset_at = models.DateTimeField()
-    description = models.TextField()
+    description = FreeTextField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -69,7 +69,7 @@ class SafetySwitchActivation(models.Model):
     dose_mg_per_kg = models.DecimalField(
         max_digits=5, decimal_places=3, validators=AP1903_MG_PER_KG.validators()
     )
-    reason = models.TextField()
+    reason = FreeTextField()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -103,7 +103,7 @@ class FollowUpVisit(models.Model):
         "batches.Recipient", on_delete=models.PROTECT, related_name="visits"
     )
     infusion = models.ForeignKey(Infusion, on_delete=models.PROTECT, related_name="visits")
-    visit = models.CharField(max_length=20)  # e.g. "day 3", "week 1", "month 6"
+    visit = FreeCharField(max_length=20)  # e.g. "day 3", "week 1", "month 6"
     day = models.PositiveIntegerField()
     due_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
@@ -114,8 +114,8 @@ class FollowUpVisit(models.Model):
         blank=True,
         validators=NOT_NEGATIVE.validators(),
     )
-    donor_specific_antibodies = models.CharField(max_length=20, blank=True)
-    notes = models.TextField(blank=True)
+    donor_specific_antibodies = FreeCharField(max_length=20, blank=True)
+    notes = FreeTextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from carnk_mfg import isbt128
-from carnk_mfg.fields import ABOVE_ZERO, NOT_NEGATIVE, PERCENT
+from carnk_mfg.fields import ABOVE_ZERO, NOT_NEGATIVE, PERCENT, FreeCharField, FreeTextField
 
 
 class Eligibility(models.TextChoices):
@@ -42,9 +42,9 @@ product_code_validator = RegexValidator(
 
 @pghistory.track()
 class CordBloodUnit(models.Model):
-    din = models.CharField("DIN", max_length=13, unique=True)
-    product_code = models.CharField(max_length=8, validators=[product_code_validator])
-    source_bank = models.CharField(max_length=120)
+    din = FreeCharField("DIN", max_length=13, unique=True)
+    product_code = FreeCharField(max_length=8, validators=[product_code_validator])
+    source_bank = FreeCharField(max_length=120)
     collected_at = models.DateTimeField()
     cryopreserved_at = models.DateTimeField()
     volume_ml = models.DecimalField(
@@ -58,24 +58,24 @@ class CordBloodUnit(models.Model):
     viability_pct = models.DecimalField(
         max_digits=5, decimal_places=2, validators=PERCENT.validators()
     )
-    hla_a = models.CharField("HLA-A", max_length=40, blank=True)
-    hla_b = models.CharField("HLA-B", max_length=40, blank=True)
-    hla_c = models.CharField("HLA-C", max_length=40, blank=True)
-    hla_drb1 = models.CharField("HLA-DRB1", max_length=40, blank=True)
+    hla_a = FreeCharField("HLA-A", max_length=40, blank=True)
+    hla_b = FreeCharField("HLA-B", max_length=40, blank=True)
+    hla_c = FreeCharField("HLA-C", max_length=40, blank=True)
+    hla_drb1 = FreeCharField("HLA-DRB1", max_length=40, blank=True)
     kir_ligand_group = models.CharField(max_length=5, choices=KirLigandGroup.choices, blank=True)
     # marker name -> "negative" / "positive" / "not tested" (maternal infectious disease tests)
     maternal_markers = models.JSONField(default=dict, blank=True)
-    freezer = models.CharField(max_length=40)
-    rack = models.CharField(max_length=20)
-    box = models.CharField(max_length=20)
-    position = models.CharField(max_length=20)
+    freezer = FreeCharField(max_length=40)
+    rack = FreeCharField(max_length=20)
+    box = FreeCharField(max_length=20)
+    position = FreeCharField(max_length=20)
     status = models.CharField(
         max_length=20, choices=UnitStatus.choices, default=UnitStatus.RECEIVED
     )
     eligibility = models.CharField(
         max_length=20, choices=Eligibility.choices, default=Eligibility.PENDING
     )
-    eligibility_notes = models.TextField(blank=True)
+    eligibility_notes = FreeTextField(blank=True)
     eligibility_determined_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -167,8 +167,8 @@ class UrgentMedicalNeed(models.Model):
     (21 CFR 1271.65(b)); its labels then carry the required warnings."""
 
     unit = models.ForeignKey(CordBloodUnit, on_delete=models.PROTECT, related_name="urgent_needs")
-    justification = models.TextField()
-    physician = models.CharField(max_length=200)
+    justification = FreeTextField()
+    physician = FreeCharField(max_length=200)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -4,7 +4,13 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
-from carnk_mfg.fields import ABOVE_ZERO, IdentifierField, identifier_check
+from carnk_mfg.fields import (
+    ABOVE_ZERO,
+    FreeCharField,
+    FreeTextField,
+    IdentifierField,
+    identifier_check,
+)
 
 
 class LotStatus(models.TextChoices):
@@ -24,13 +30,13 @@ class MaterialLot(models.Model):
     `batches.services.materials.lot_usability`."""
 
     lot_number = IdentifierField(max_length=60, unique=True)
-    manufacturer = models.CharField(max_length=120)
+    manufacturer = FreeCharField(max_length=120)
     received_on = models.DateField()
     expiry_date = models.DateField()
     status = models.CharField(
         max_length=20, choices=LotStatus.choices, default=LotStatus.QUARANTINED
     )
-    status_reason = models.TextField(blank=True)
+    status_reason = FreeTextField(blank=True)
     dispositioned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -52,7 +58,7 @@ class MaterialLot(models.Model):
 
 @pghistory.track()
 class VectorLot(MaterialLot):
-    construct = models.CharField(max_length=80, default="iC9/CAR.19/IL15")
+    construct = FreeCharField(max_length=80, default="iC9/CAR.19/IL15")
     titer_iu_per_ml = models.FloatField("Titer (IU/mL)", validators=ABOVE_ZERO.validators())
     rcr_result = models.CharField(
         "RCR result", max_length=20, choices=RcrResult.choices, default=RcrResult.PENDING
@@ -72,7 +78,7 @@ class VectorLot(MaterialLot):
 
 @pghistory.track()
 class FeederLot(MaterialLot):
-    cell_line = models.CharField(max_length=80, default="K562 uAPC (CD48, 4-1BBL, mbIL-21)")
+    cell_line = FreeCharField(max_length=80, default="K562 uAPC (CD48, 4-1BBL, mbIL-21)")
     irradiation_dose_gy = models.DecimalField(
         "Irradiation dose (Gy)",
         max_digits=6,
@@ -104,7 +110,7 @@ class Reagent(models.TextChoices):
 @pghistory.track()
 class ReagentLot(MaterialLot):
     reagent = models.CharField(max_length=20, choices=Reagent.choices)
-    description = models.CharField(max_length=200, blank=True)
+    description = FreeCharField(max_length=200, blank=True)
 
     kind = "reagent"
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from carnk_mfg.fields import IdentifierField, Range, identifier_check
+from carnk_mfg.fields import FreeCharField, IdentifierField, Range, identifier_check
 
 
 class Diagnosis(models.TextChoices):
@@ -25,11 +25,11 @@ class DoseLevel(models.TextChoices):
 class Recipient(models.Model):
     subject_id = IdentifierField(max_length=40, unique=True)
     diagnosis = models.CharField(max_length=10, choices=Diagnosis.choices)
-    diagnosis_detail = models.CharField(max_length=200, blank=True)
-    hla_a = models.CharField("HLA-A", max_length=40, blank=True)
-    hla_b = models.CharField("HLA-B", max_length=40, blank=True)
-    hla_c = models.CharField("HLA-C", max_length=40, blank=True)
-    hla_drb1 = models.CharField("HLA-DRB1", max_length=40, blank=True)
+    diagnosis_detail = FreeCharField(max_length=200, blank=True)
+    hla_a = FreeCharField("HLA-A", max_length=40, blank=True)
+    hla_b = FreeCharField("HLA-B", max_length=40, blank=True)
+    hla_c = FreeCharField("HLA-C", max_length=40, blank=True)
+    hla_drb1 = FreeCharField("HLA-DRB1", max_length=40, blank=True)
     dose_level = models.CharField(max_length=3, choices=DoseLevel.choices, blank=True)
     # Day 0 = infusion; fludarabine/cyclophosphamide on days -5 to -3 by default.
     planned_infusion_on = models.DateField(null=True, blank=True)

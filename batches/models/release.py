@@ -6,14 +6,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from carnk_mfg.fields import ABOVE_ZERO, PERCENT, Range
+from carnk_mfg.fields import ABOVE_ZERO, PERCENT, FreeCharField, FreeTextField, Range
 
 
 @pghistory.track()
 class ProtocolDoseLevel(models.Model):
     """A dose level of the trial protocol (defaults DL1-DL3, loaded by data migration)."""
 
-    code = models.CharField(max_length=10, unique=True)
+    code = FreeCharField(max_length=10, unique=True)
     car_nk_cells_per_kg = models.FloatField(validators=ABOVE_ZERO.validators())
     # A dose uses a body weight measured at most this many days before the calculation.
     max_weight_age_days = models.PositiveIntegerField(default=14)
@@ -75,7 +75,7 @@ class DoseUnit(models.Model):
     this bag's division code in the product code."""
 
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="dose_units")
-    division = models.CharField(max_length=2)
+    division = FreeCharField(max_length=2)
     presentation = models.CharField(max_length=20, choices=Presentation.choices)
     volume_ml = models.DecimalField(
         max_digits=7, decimal_places=2, validators=ABOVE_ZERO.validators()
@@ -148,17 +148,17 @@ class ReleaseDecision(models.Model):
     batch = models.OneToOneField(
         "batches.Batch", on_delete=models.PROTECT, related_name="release_decision"
     )
-    decision = models.CharField(max_length=10)  # release / reject
+    decision = FreeCharField(max_length=10)  # release / reject
     conditional = models.BooleanField(default=False)
     pending_tests = models.ManyToManyField("qc.QcTest", blank=True, related_name="+")
-    reason = models.TextField()
+    reason = FreeTextField()
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
-    failure = models.TextField(blank=True)
+    failure = FreeTextField(blank=True)
 
     class Meta:
         ordering = ["-decided_at"]
@@ -193,7 +193,7 @@ class Recall(models.Model):
     lists the bags already infused and their recipients."""
 
     batch = models.OneToOneField("batches.Batch", on_delete=models.PROTECT, related_name="recall")
-    reason = models.TextField()
+    reason = FreeTextField()
     qc_test = models.ForeignKey(
         "qc.QcTest", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

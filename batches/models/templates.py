@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from carnk_mfg.fields import FreeCharField, FreeTextField
+
 
 class TemplateStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -64,17 +66,17 @@ def child_frozen(status_query: str) -> pgtrigger.Trigger:
 
 @pghistory.track()
 class ProcessTemplate(models.Model):
-    code = models.CharField(max_length=40)
+    code = FreeCharField(max_length=40)
     version = models.PositiveIntegerField()
-    name = models.CharField(max_length=200)
-    construct = models.CharField(max_length=80, default="iC9/CAR.19/IL15")
+    name = FreeCharField(max_length=200)
+    construct = FreeCharField(max_length=80, default="iC9/CAR.19/IL15")
     # Fold expansion of total viable cells from day 0 expected at harvest (flag outside).
     expected_fold_min = models.FloatField()
     expected_fold_max = models.FloatField()
     status = models.CharField(
         max_length=20, choices=TemplateStatus.choices, default=TemplateStatus.DRAFT
     )
-    notes = models.TextField(blank=True)
+    notes = FreeTextField(blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -103,14 +105,14 @@ class TemplateStep(models.Model):
     template = models.ForeignKey(ProcessTemplate, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveIntegerField()
     code = models.SlugField(max_length=40)
-    name = models.CharField(max_length=200)
+    name = FreeCharField(max_length=200)
     planned_day = models.IntegerField()
     # Performed after planned_day + late_after_days, the step is late (a deviation).
     late_after_days = models.PositiveIntegerField(default=1)
     # e.g. ["feeder", "reagent:il2"]: kinds of material lots the step consumes.
     material_kinds = models.JSONField(default=list, blank=True)
     is_harvest = models.BooleanField(default=False)
-    instructions = models.TextField(blank=True)
+    instructions = FreeTextField(blank=True)
 
     class Meta:
         ordering = ["template", "order"]
@@ -133,9 +135,9 @@ class TemplateStep(models.Model):
 class StepParameter(models.Model):
     step = models.ForeignKey(TemplateStep, on_delete=models.CASCADE, related_name="parameters")
     code = models.SlugField(max_length=40)
-    name = models.CharField(max_length=200)
+    name = FreeCharField(max_length=200)
     value_type = models.CharField(max_length=10, choices=ValueType.choices)
-    unit = models.CharField(max_length=30, blank=True)
+    unit = FreeCharField(max_length=30, blank=True)
     min_value = models.FloatField(null=True, blank=True)
     max_value = models.FloatField(null=True, blank=True)
     choices = models.JSONField(default=list, blank=True)

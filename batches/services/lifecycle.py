@@ -58,6 +58,13 @@ TRANSITIONS: dict[tuple[str, str], Transition] = {
     },
 }
 
+
+def transition_permissions() -> set[str]:
+    """Every permission some move of `batch_transition` needs: without any, a caller may
+    ask for none."""
+    return {t.permission for t in TRANSITIONS.values()}
+
+
 # The moves only their own service makes, and where a person goes to make them.
 RELEASE_QUEUE = (
     "A batch is released or rejected only by QA's release decision, after the batch record "

@@ -5,6 +5,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
+from carnk_mfg.fields import FreeCharField
 from qc.models.instruments import Instrument
 
 
@@ -21,10 +22,10 @@ class InstrumentImport(models.Model):
     preview (`parsing`, then `ready` or `failed` with the reason), then accepted."""
 
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="imports")
-    filename = models.CharField(max_length=255)
+    filename = FreeCharField(max_length=255)
     sha256 = models.CharField(max_length=64)
     raw_file = models.BinaryField()
-    file_format = models.CharField(max_length=40)
+    file_format = FreeCharField(max_length=40)
     preview = models.JSONField(default=dict)
     status = models.CharField(
         max_length=20, choices=ImportStatus.choices, default=ImportStatus.PARSING

@@ -5,7 +5,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
-from carnk_mfg.fields import IdentifierField, identifier_check
+from carnk_mfg.fields import FreeCharField, IdentifierField, identifier_check
 
 
 class InstrumentKind(models.TextChoices):
@@ -20,10 +20,10 @@ class Instrument(models.Model):
     """A lab instrument. It acts through its own service account (`user`, in the instrument
     role), so its readings carry it as the actor everywhere a person would appear."""
 
-    name = models.CharField(max_length=120)
-    model = models.CharField(max_length=120)
+    name = FreeCharField(max_length=120)
+    model = FreeCharField(max_length=120)
     serial_number = IdentifierField(max_length=60, unique=True)
-    location = models.CharField(max_length=120)
+    location = FreeCharField(max_length=120)
     kind = models.CharField(max_length=20, choices=InstrumentKind.choices)
     calibration_due = models.DateField()
     retired = models.BooleanField(default=False)
@@ -58,7 +58,7 @@ class InstrumentKey(models.Model):
     server secret), found by its prefix and compared in constant time; revocable."""
 
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="keys")
-    label = models.CharField(max_length=120, blank=True)
+    label = FreeCharField(max_length=120, blank=True)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField()

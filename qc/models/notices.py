@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from carnk_mfg.fields import FreeCharField, FreeTextField
 from qc.models.overdue import QcAlert
 
 
@@ -39,8 +40,8 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
     )
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    subject = FreeCharField(max_length=200)
+    body = FreeTextField()
     created_at = models.DateTimeField()
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

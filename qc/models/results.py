@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from carnk_mfg.fields import FreeCharField
 from qc.models.specs import QcTestDefinition
 
 
@@ -38,15 +39,15 @@ class QcTest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     result_numeric = models.FloatField(null=True, blank=True)
-    result_text = models.CharField(max_length=100, blank=True)
-    result_unit = models.CharField(max_length=40, blank=True)
+    result_text = FreeCharField(max_length=100, blank=True)
+    result_unit = FreeCharField(max_length=40, blank=True)
     in_spec = models.BooleanField(null=True, blank=True)
-    evaluation = models.CharField(max_length=300, blank=True)
+    evaluation = FreeCharField(max_length=300, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
     resulted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    result_source = models.CharField(max_length=20, default="manual")
+    result_source = FreeCharField(max_length=20, default="manual")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

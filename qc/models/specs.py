@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from batches.models.templates import TEMPLATE_FROZEN, TemplateStatus, child_frozen
+from carnk_mfg.fields import FreeCharField
 
 # Spec sets live like templates: draft, approved (frozen), retired.
 SpecStatus = TemplateStatus
@@ -25,7 +26,7 @@ class QcSpecSet(models.Model):
         "batches.ProcessTemplate", on_delete=models.PROTECT, related_name="spec_sets"
     )
     version = models.PositiveIntegerField()
-    name = models.CharField(max_length=200)
+    name = FreeCharField(max_length=200)
     status = models.CharField(max_length=20, choices=SpecStatus.choices, default=SpecStatus.DRAFT)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -48,10 +49,10 @@ class QcSpecSet(models.Model):
 class QcTestDefinition(models.Model):
     spec_set = models.ForeignKey(QcSpecSet, on_delete=models.CASCADE, related_name="definitions")
     code = models.SlugField(max_length=40)
-    name = models.CharField(max_length=200)
-    method = models.CharField(max_length=200)
+    name = FreeCharField(max_length=200)
+    method = FreeCharField(max_length=200)
     result_type = models.CharField(max_length=20, choices=ResultType.choices)
-    unit = models.CharField(max_length=40, blank=True)
+    unit = FreeCharField(max_length=40, blank=True)
     lower_limit = models.FloatField(null=True, blank=True)
     upper_limit = models.FloatField(null=True, blank=True)
     # Limits are inclusive unless marked strict (e.g. endotoxin < 5.0 EU/mL is strict).

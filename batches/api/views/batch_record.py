@@ -100,9 +100,16 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
 
     def check_permissions(self, request):
         super().check_permissions(request)
+        if request.method != "POST":
+            return
+        if self.action == "transitions":
+            # The move asked for names its permission (lifecycle.TRANSITIONS); someone who
+            # holds none of them is refused before the body is read.
+            if not any(actor_may(request.user, p) for p in lifecycle.transition_permissions()):
+                self.permission_denied(request, message="You may not move batches.")
+            return
         needed = self.write_permissions.get(self.action)
-        writing = request.method == "POST" and self.action != "transitions"
-        if writing and needed and not actor_may(request.user, needed):
+        if needed and not actor_may(request.user, needed):
             self.permission_denied(request, message=f"You may not do this ({needed}).")
 
     def detail_response(self, batch, code=status.HTTP_200_OK):

@@ -1,0 +1,142 @@
+"""Who may call each API operation, declared as data: every operation of the OpenAPI schema
+(method and path template as the schema writes them) maps to the callers that may use it.
+
+Checked by tests/api/test_permission_matrix.py against the schema (an operation missing here,
+or named here but gone from the schema, fails) and against real requests for every caller.
+The roles and what each may do are DESIGN.md section 8: QA decides, clinical staff treat,
+technicians manufacture, QC analysts test, the administrator reads everything and decides
+nothing, an instrument's key submits its own data and reads it back.
+"""
+
+from __future__ import annotations
+
+ANONYMOUS = "anonymous"
+TECHNICIAN = "technician"
+QC_ANALYST = "qc_analyst"
+QA = "qa"
+CLINICAL = "clinical"
+ADMIN = "admin"
+INSTRUMENT = "instrument"
+
+CALLERS = (ANONYMOUS, TECHNICIAN, QC_ANALYST, QA, CLINICAL, ADMIN, INSTRUMENT)
+
+EVERYONE = frozenset(CALLERS)
+# Every person with a role reads the records (the administrator reads everything).
+STAFF = frozenset({TECHNICIAN, QC_ANALYST, QA, CLINICAL, ADMIN})
+# Instrument imports: those who upload them, the administrator, and the instrument itself.
+IMPORT_READERS = frozenset({TECHNICIAN, QC_ANALYST, ADMIN, INSTRUMENT})
+# Raw readings: QC, the administrator, and the instrument that sent them.
+READING_READERS = frozenset({QC_ANALYST, ADMIN, INSTRUMENT})
+# Instrument files come from the instrument, or from QC and the floor on its behalf.
+INSTRUMENT_FILES = frozenset({TECHNICIAN, QC_ANALYST, INSTRUMENT})
+
+
+def only(*callers: str) -> frozenset[str]:
+    return frozenset(callers)
+
+
+def _record(path: str, readers: frozenset[str] = STAFF) -> dict[str, frozenset[str]]:
+    """A record's detail, audit trail and signatures: read by `readers`."""
+    return {
+        f"GET {path}": readers,
+        f"GET {path}history/": readers,
+        f"GET {path}signatures/": readers,
+    }
+
+
+def _collection(path: str, create: frozenset[str] | None, readers: frozenset[str] = STAFF):
+    ops = {f"GET {path}": readers}
+    if create is not None:
+        ops[f"POST {path}"] = create
+    return ops
+
+
+B = "/api/v1/batches/{lot_number}/"
+
+MATRIX: dict[str, frozenset[str]] = {
+    # Signing in is open to anyone; the credentials decide.
+    "POST /api/v1/auth/token/": EVERYONE,
+    # Donor units: the floor receives and stores them; QA determines eligibility, allocates
+    # and discards; clinical staff allocate a unit to their recipient.
+    **_collection("/api/v1/donor-units/", only(TECHNICIAN)),
+    **_record("/api/v1/donor-units/{din}/"),
+    "POST /api/v1/donor-units/{din}/eligibility/": only(QA),
+    "POST /api/v1/donor-units/{din}/allocate/": only(QA, CLINICAL),
+    "POST /api/v1/donor-units/{din}/discard/": only(QA),
+    "POST /api/v1/donor-units/{din}/move/": only(TECHNICIAN),
+    # Recipients are clinical staff's.
+    **_collection("/api/v1/recipients/", only(CLINICAL)),
+    **_record("/api/v1/recipients/{subject_id}/"),
+    "PATCH /api/v1/recipients/{subject_id}/": only(CLINICAL),
+    "POST /api/v1/recipients/{subject_id}/weights/": only(CLINICAL),
+    # Material lots: received on the floor, dispositioned by QA.
+    **{
+        op: callers
+        for kind in ("vector", "feeder", "reagent")
+        for op, callers in {
+            **_collection(f"/api/v1/{kind}-lots/", only(TECHNICIAN)),
+            **_record(f"/api/v1/{kind}-lots/{{lot_number}}/"),
+            f"POST /api/v1/{kind}-lots/{{lot_number}}/disposition/": only(QA),
+        }.items()
+    },
+    # Templates and spec sets: QA approves (drafts are made in the admin console).
+    **_collection("/api/v1/process-templates/", None),
+    **_record("/api/v1/process-templates/{id}/"),
+    "POST /api/v1/process-templates/{id}/approve/": only(QA),
+    **_collection("/api/v1/qc-spec-sets/", None),
+    **_record("/api/v1/qc-spec-sets/{id}/"),
+    "POST /api/v1/qc-spec-sets/{id}/approve/": only(QA),
+    # Batches: manufactured by technicians; QA reviews, releases, recalls and dispositions
+    # deviations; anyone at the bench or in QC may open a deviation.
+    **_collection("/api/v1/batches/", only(TECHNICIAN)),
+    **_record(B),
+    f"GET {B}coa/": STAFF,
+    f"GET {B}steps/": STAFF,
+    f"POST {B}steps/": only(TECHNICIAN),
+    f"GET {B}counts/": STAFF,
+    f"POST {B}counts/": only(TECHNICIAN, QC_ANALYST),
+    f"GET {B}custody/": STAFF,
+    f"POST {B}custody/": only(TECHNICIAN),
+    f"GET {B}deviations/": STAFF,
+    f"POST {B}deviations/": only(TECHNICIAN, QC_ANALYST, QA),
+    f"POST {B}deviations/{{deviation_id}}/disposition/": only(QA),
+    f"GET {B}transitions/": STAFF,
+    # The floor moves a batch along; QA terminates one.
+    f"POST {B}transitions/": only(TECHNICIAN, QA),
+    f"POST {B}formulate/": only(TECHNICIAN),
+    f"POST {B}record-review/": only(QA),
+    f"POST {B}release/": only(QA),
+    f"GET {B}recall/": STAFF,
+    f"POST {B}recall/": only(QA),
+    # QC tests: the floor draws samples; QC analysts result them; review by QC or QA.
+    **_collection("/api/v1/qc-tests/", None),
+    **_record("/api/v1/qc-tests/{id}/"),
+    "POST /api/v1/qc-tests/{id}/sample/": only(TECHNICIAN, QC_ANALYST),
+    "POST /api/v1/qc-tests/{id}/result/": only(QC_ANALYST),
+    "POST /api/v1/qc-tests/{id}/retest/": only(QC_ANALYST),
+    "POST /api/v1/qc-tests/{id}/review/": only(QC_ANALYST, QA),
+    # Instrument data.
+    # Readings come only with an instrument's key (people record counts on the batch).
+    **_collection("/api/v1/readings/", only(INSTRUMENT), READING_READERS),
+    **_record("/api/v1/readings/{reading_id}/", READING_READERS),
+    **_collection("/api/v1/imports/", INSTRUMENT_FILES, IMPORT_READERS),
+    **_record("/api/v1/imports/{id}/", IMPORT_READERS),
+    "POST /api/v1/imports/{id}/accept/": INSTRUMENT_FILES,
+    # Doses, bedside and after: clinical staff's.
+    **_collection("/api/v1/doses/", None),
+    **_record("/api/v1/doses/{id}/"),
+    "GET /api/v1/doses/{id}/calculation/": STAFF,
+    "GET /api/v1/doses/{id}/label/": STAFF,
+    "POST /api/v1/doses/{id}/assign/": only(CLINICAL),
+    "POST /api/v1/doses/{id}/custody/": only(CLINICAL),
+    **_collection("/api/v1/bedside-checks/", only(CLINICAL)),
+    **_record("/api/v1/bedside-checks/{id}/"),
+    **_collection("/api/v1/infusions/", only(CLINICAL)),
+    **_record("/api/v1/infusions/{id}/"),
+    "POST /api/v1/infusions/{id}/safety-switch/": only(CLINICAL),
+    **_collection("/api/v1/adverse-events/", only(CLINICAL)),
+    **_record("/api/v1/adverse-events/{id}/"),
+    **_collection("/api/v1/follow-ups/", None),
+    **_record("/api/v1/follow-ups/{id}/"),
+    "POST /api/v1/follow-ups/{id}/record/": only(CLINICAL),
+}

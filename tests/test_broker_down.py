@@ -126,7 +126,7 @@ def test_work_sent_to_a_dead_broker_is_left_for_the_scan(db, redis_down, caplog)
     with pytest.raises(OperationalError):
         scan_overdue_qc.apply_async(retry_policy={"max_retries": 0})
     started = time.monotonic()
-    assert enqueue(scan_overdue_qc) is False
+    assert enqueue(scan_overdue_qc.name) is False
     assert time.monotonic() - started < 3
     assert "left for its periodic scan" in caplog.text
 
@@ -181,7 +181,7 @@ def test_the_scans_catch_up_once_when_the_broker_returns(
 ):
     with redis_unreachable(settings):  # the items fall due while Redis is down
         test, visit = overdue_items(in_qc_batch, infusion)
-        assert enqueue(scan_overdue_qc) is False
+        assert enqueue(scan_overdue_qc.name) is False
 
     scans_run(2)
     test.refresh_from_db()

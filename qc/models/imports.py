@@ -5,7 +5,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
-from carnk_mfg.fields import FreeCharField
+from carnk_mfg.fields import FreeCharField, FreeTextField
 from qc.models.instruments import Instrument
 
 
@@ -30,7 +30,7 @@ class InstrumentImport(models.Model):
     status = models.CharField(
         max_length=20, choices=ImportStatus.choices, default=ImportStatus.PARSING
     )
-    failure = models.TextField(blank=True, default="", help_text="Why the file could not be parsed")
+    failure = FreeTextField(blank=True, default="", help_text="Why the file could not be parsed")
     # When the parse was last handed to the workers, and how often: an import left `parsing`
     # is handed over again, a few times at most.
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -12,7 +12,6 @@ row number, so accepting goes through the same idempotent path as the readings A
 from __future__ import annotations
 
 import hashlib
-import logging
 import uuid
 from datetime import datetime, timedelta
 from functools import partial
@@ -25,7 +24,7 @@ from django.utils import timezone
 
 from batches.models import Batch, CellCount
 from carnk_mfg.audit import audited, gmp_write
-from carnk_mfg.celery import app
+from carnk_mfg.background import enqueue
 from carnk_mfg.roles import require_permission
 from qc.instrument_files import (
     FORMAT_KINDS,
@@ -42,7 +41,6 @@ from qc.services.readings import COUNT_SAMPLE, QC_SAMPLE, ReadingsRejected, read
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 PARSE_TASK = "qc.parse_import"
@@ -239,19 +237,7 @@ def _queue_parse(import_id: int) -> None:
     """Hand the parse to the workers once the upload has committed. A broker that cannot be
     reached must not fail an upload that is already kept: the import stays `parsing` and
     `imports_requeue_stuck` hands it over again when the broker is back."""
-    try:
-        # A connection of its own, a short connect timeout and one retry: an unreachable
-        # broker costs the upload a few seconds, not the publisher's default patience.
-        with app.connection_for_write(connect_timeout=2) as connection:
-            app.send_task(
-                PARSE_TASK,
-                args=[import_id],
-                queue=settings.IMPORT_PARSE_QUEUE,
-                connection=connection,
-                retry_policy={"max_retries": 1, "interval_start": 0.5},
-            )
-    except Exception:  # noqa: BLE001 - whatever the broker's failure, the scan retries
-        log.warning("Import %s: the parse could not be queued; it will be re-queued", import_id)
+    enqueue(PARSE_TASK, import_id, queue=settings.IMPORT_PARSE_QUEUE)
 
 
 def import_parse(import_id: int) -> str:

@@ -16,11 +16,14 @@ from rest_framework.response import Response
 from batches import documents, selectors
 from batches.api.serializers.release import (
     AssignIn,
+    DoseCalculationOut,
     DoseCustodyIn,
+    DoseCustodyOut,
     DoseUnitOut,
     FormulateIn,
     RecallIn,
     RecallOut,
+    RecordReviewOut,
     ReleaseIn,
     SignIn,
 )
@@ -63,7 +66,7 @@ class BatchReleaseActions:
         )
         return Response(DoseUnitOut(bags, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SignIn, responses={201: dict})
+    @extend_schema(request=SignIn, responses={201: RecordReviewOut})
     @action(detail=True, methods=["post"], url_path="record-review")
     def record_review(self, request, *args, **kwargs):
         """QA's signed review of the complete batch record (not by anyone who made it)."""
@@ -71,10 +74,7 @@ class BatchReleaseActions:
         signature = release.batch_record_review(
             actor=request.user, password=data["password"], batch=self.get_object(), request=request
         )
-        return Response(
-            {"signed_at": signature.signed_at, "meaning": signature.meaning},
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(RecordReviewOut(signature).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReleaseIn)
     @action(detail=True, methods=["post"])
@@ -151,7 +151,7 @@ class DoseViewSet(ReadViewSet):
             OpenApiParameter("recipient", str, required=True),
             OpenApiParameter("dose_level", str, required=True),
         ],
-        responses=dict,
+        responses=DoseCalculationOut,
     )
     @action(detail=True, methods=["get"])
     def calculation(self, request, *args, **kwargs):
@@ -161,19 +161,7 @@ class DoseViewSet(ReadViewSet):
             request.query_params.get("recipient", ""), request.query_params.get("dose_level", "")
         )
         calc = release.dose_calculate(recipient=recipient, dose_unit=self.get_object(), level=level)
-        return Response(
-            {
-                "dose_level": calc.level,
-                "weight_kg": calc.weight_kg,
-                "weight_measured_on": calc.weight_measured_on,
-                "dose_car_nk_cells": calc.dose_car_nk_cells,
-                "volume_ml": round(calc.volume_ml, 2),
-                "cd3_cells_per_kg": calc.cd3_cells_per_kg,
-                "cd3_limit_per_kg": calc.cd3_limit_per_kg,
-                "arithmetic": calc.arithmetic,
-                "refusals": calc.refusals,
-            }
-        )
+        return Response(DoseCalculationOut(calc).data)
 
     @extend_schema(request=AssignIn, responses=DoseUnitOut)
     @action(detail=True, methods=["post"])
@@ -189,13 +177,13 @@ class DoseViewSet(ReadViewSet):
         )
         return self.respond(unit)
 
-    @extend_schema(request=DoseCustodyIn, responses={201: dict})
+    @extend_schema(request=DoseCustodyIn, responses={201: DoseCustodyOut})
     @action(detail=True, methods=["post"])
     def custody(self, request, *args, **kwargs):
         """Issue, ship or receive the bag: a hand-off with both parties."""
         data = self.parse(DoseCustodyIn)
         event = bedside.dose_custody(actor=request.user, dose_unit=self.get_object(), **data)
-        return Response({"id": event.pk, "kind": event.kind}, status=status.HTTP_201_CREATED)
+        return Response(DoseCustodyOut(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

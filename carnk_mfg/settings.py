@@ -209,13 +209,18 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The API reads JSON (nested lists and nulls do not survive form encoding); the file
+    # upload declares its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # Every list and sub-list: limit/offset checked (400 naming the bad one), at most
     # API_PAGE_SIZE_MAX rows a page.
     "DEFAULT_PAGINATION_CLASS": "carnk_mfg.api.pagination.CheckedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        # Filters, search and ordering as declared; an empty choice or date is a 400.
+        "carnk_mfg.api.filters.CheckedFilterBackend",
+        "carnk_mfg.api.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     # Every operation's error answers too (400 ... 503), each with a typed body.

@@ -14,11 +14,16 @@ a new record from its creation.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+
+from carnk_mfg.fields import AboveValidator
 
 ERROR = {
     "type": "object",
@@ -88,6 +93,20 @@ class DocumentedErrorsSchema(AutoSchema):
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        """drf-spectacular's mapping of validators, plus the bounds it leaves out: an exclusive
+        lower bound (AboveValidator) on a number, and the bounds of a decimal sent and answered
+        as a string, as the string's pattern."""
+        super()._insert_field_validators(field, schema)  # type: ignore[no-untyped-call]
+        bounds = field_bounds(field)
+        if schema.get("type") in ("number", "integer") and bounds["above"] is not None:
+            schema["minimum"], schema["exclusiveMinimum"] = bounds["above"], True
+        elif isinstance(field, serializers.DecimalField) and "pattern" in schema:
+            whole = (field.max_digits or 18) - (field.decimal_places or 0)
+            pattern = decimal_pattern(whole, field.decimal_places or 0, **bounds)
+            if pattern:
+                schema["pattern"] = pattern
+
     def _error_statuses(self, operation: dict[str, Any]) -> list[str]:
         statuses = ["503"]
         has_body = "requestBody" in operation
@@ -144,3 +163,64 @@ def link_created_records(result: dict[str, Any], **kwargs: Any) -> dict[str, Any
         if links:
             created["links"] = links
     return result
+
+
+def field_bounds(field: Any) -> dict[str, Decimal | None]:
+    """A serializer field's numeric bounds, from its validators."""
+    found: dict[str, Decimal | None] = {"low": None, "high": None, "above": None}
+    for validator in field.validators:
+        for kind, key in ((MinValueValidator, "low"), (MaxValueValidator, "high")):
+            if type(validator) is kind:
+                found[key] = Decimal(str(validator.limit_value))
+        if isinstance(validator, AboveValidator):
+            found["above"] = Decimal(str(validator.limit_value))
+    return found
+
+
+def whole_numbers_up_to(n: int, *, from_one: bool = False) -> str:
+    """A regex matching the whole numbers 0 (or 1) to n >= 1, written without leading zeros."""
+    digits = str(n)
+    first = r"[1-9]" if from_one else r"\d"
+    parts = [first if k == 1 else rf"[1-9]\d{{{k - 1}}}" for k in range(1, len(digits))]
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 and (len(digits) > 1 or from_one) else 0
+        if int(digit) - 1 >= low:
+            rest = len(digits) - i - 1
+            parts.append(
+                digits[:i] + f"[{low}-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else "")
+            )
+    parts.append(digits)
+    return "(?:" + "|".join(parts) + ")"
+
+
+def _magnitude(high: int, places: int, *, above_zero: bool) -> str:
+    """Decimals from 0 (or above 0) to the whole number `high`, at most `places` places."""
+    fraction = rf"(?:\.\d{{1,{places}}})?" if places else ""
+    parts = []
+    if high > 1 or (high == 1 and not above_zero):
+        parts.append(whole_numbers_up_to(high - 1, from_one=above_zero) if high > 1 else "0")
+        parts[-1] += fraction
+    if above_zero and places:
+        parts.append(rf"0?\.\d{{0,{places - 1}}}[1-9]")
+    if high > 0 or not above_zero:
+        parts.append(str(high) + (rf"(?:\.0{{1,{places}}})?" if places else ""))
+    return "(?:" + "|".join(parts) + ")"
+
+
+def decimal_pattern(
+    whole: int, places: int, *, low: Decimal | None, high: Decimal | None, above: Decimal | None
+) -> str:
+    """The pattern of a decimal within its bounds, sent as a string, for the bounds this
+    project uses (a lower bound of 0, above 0 or below 0; a whole upper bound); "" for others,
+    which keep drf-spectacular's pattern (digits only)."""
+    limit = 10**whole - 1
+    if high is not None and high != int(high) or low is not None and low != int(low):
+        return ""
+    if above is not None and above != 0 or low is not None and low > 0:
+        return ""
+    top = int(high) if high is not None else limit
+    positive = _magnitude(min(top, limit), places, above_zero=above is not None)
+    if above is not None or (low is not None and low >= 0):
+        return f"^{positive}$"
+    bottom = -int(low) if low is not None else limit
+    return f"^(?:-{_magnitude(min(bottom, limit), places, above_zero=False)}|{positive})$"

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from rest_framework import serializers
 
+from carnk_mfg.fields import IdentifierField
 from carnk_mfg.models import ElectronicSignature
 from carnk_mfg.signatures import signature_changes, signature_intact
 
@@ -43,6 +44,15 @@ class SignatureSerializer(serializers.ModelSerializer[ElectronicSignature]):
 
     def get_intact(self, signature: ElectronicSignature) -> bool:
         return signature_intact(signature, self.context["record"])
+
+
+class IdentifierInField(serializers.CharField):
+    """A new record's identifier (a lot number, a subject ID): the model's IdentifierField
+    pattern, checked here too, so the schema states it and a bad one is refused by name."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["validators"] = [*kwargs.get("validators", []), *IdentifierField.default_validators]
+        super().__init__(**kwargs)
 
 
 class PasswordField(serializers.CharField):

@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +37,8 @@ class TokenView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    # Credentials are two flat strings: a login form's encoding carries them as well as JSON.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=CredentialsSerializer,

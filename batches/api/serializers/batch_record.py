@@ -24,7 +24,7 @@ from batches.selectors import (
     growth_of,
     next_template_step,
 )
-from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.serializers import IdentifierInField, PasswordField
 from carnk_mfg.fields import validators_of
 
 
@@ -278,7 +278,7 @@ class BatchCreateIn(serializers.Serializer):
         validators=validators_of(Batch, "unit_fraction_used_pct"),
     )
     intended_recipient = serializers.CharField(required=False, allow_blank=True, default="")
-    lot_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    lot_number = IdentifierInField(required=False, allow_blank=True, default="", max_length=40)
     reason = serializers.CharField(required=False, default="Batch planned")
     urgent_need_justification = serializers.CharField(required=False, allow_blank=True, default="")
     urgent_need_physician = serializers.CharField(required=False, allow_blank=True, default="")

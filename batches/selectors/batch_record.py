@@ -164,8 +164,10 @@ def growth_series(batch: Batch) -> list[GrowthPoint]:
 def growth_of(batch: Batch, counts: Iterable[CellCount]) -> list[GrowthPoint]:
     """Growth points of some of the batch's counts (a page of them), measured from the batch's
     day-0 count, which the page need not hold."""
-    day0_counts = CellCount.objects.filter(batch=batch, day=0).order_by("measured_at", "id")
-    day0 = day0_viable_cells(day0_counts)
+    # Narrowed in SQL to the one row `day0_viable_cells` would pick (viable cells are never
+    # negative), so a page costs the same however many counts the batch has.
+    day0_counts = CellCount.objects.filter(batch=batch, day=0, total_viable_cells__gt=0)
+    day0 = day0_viable_cells(day0_counts.order_by("measured_at", "id")[:1])
     return [growth_point(c, day0) for c in counts]
 
 

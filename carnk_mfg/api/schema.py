@@ -82,14 +82,12 @@ class DocumentedErrorsSchema(AutoSchema):
             return None
         responses = operation["responses"]
         for status in self._error_statuses(operation):
-            if status in responses:
-                continue
             description, body, headers = ANSWERS[status]
-            responses[status] = {
-                "description": description,
-                "content": {"application/json": {"schema": self._component(body)}},
-                **({"headers": headers} if headers else {}),
-            }
+            # A view's own description of an error stays; its body and headers are these.
+            answer = responses.setdefault(status, {"description": description})
+            answer.setdefault("content", {"application/json": {"schema": self._component(body)}})
+            if headers:
+                answer.setdefault("headers", headers)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 

@@ -74,3 +74,37 @@ class AuditEventOut(serializers.Serializer[Any]):
     model = serializers.CharField(source="pgh_model")
     diff = serializers.JSONField(source="pgh_diff")
     context = serializers.JSONField(source="pgh_context")  # type: ignore[assignment]  # see above
+
+
+NOT_TEXT = "Not a valid string."
+
+
+def text_type_errors(serializer: serializers.Serializer[Any], data: Any) -> dict[str, Any]:
+    """Where `data` gives a number or a true/false for a text field of `serializer` (nested
+    serializers and lists of them included): DRF would turn 12 into "12", the schema says
+    text, and a client sending a number has most likely mixed up its fields."""
+    if not isinstance(data, dict):
+        return {}
+    errors: dict[str, Any] = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or name not in data:
+            continue
+        value = data[name]
+        if isinstance(field, serializers.CharField):
+            if isinstance(value, int | float):  # bool is an int too
+                errors[name] = [NOT_TEXT]
+        elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+            child = field.child
+            nested = {
+                str(i): found
+                for i, item in enumerate(value)
+                if isinstance(child, serializers.Serializer)
+                and (found := text_type_errors(child, item))
+            }
+            if nested:
+                errors[name] = nested
+        elif isinstance(field, serializers.Serializer):
+            found = text_type_errors(field, value)
+            if found:
+                errors[name] = found
+    return errors

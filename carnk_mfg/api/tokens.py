@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from carnk_mfg.sign_in import LOGIN_LOCKED, TOO_MANY_ATTEMPTS, sign_in_wait
 
 WRONG_CREDENTIALS = "The username or password is not correct."
+SEND_AN_OBJECT = "Send an object with a username and a password."
 
 
 class CredentialsSerializer(serializers.Serializer[dict[str, str]]):
@@ -53,6 +54,11 @@ class TokenView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            # A list or a bare value names no username: nothing to count or check.
+            return Response(
+                {"non_field_errors": [SEND_AN_OBJECT]}, status=status.HTTP_400_BAD_REQUEST
+            )
         wait = sign_in_wait(request)
         if wait is not None:
             return Response(

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carnk_mfg.api.permissions import ActorMay
-from carnk_mfg.api.serializers import AuditEventOut, SignatureSerializer
+from carnk_mfg.api.serializers import AuditEventOut, SignatureSerializer, text_type_errors
 from carnk_mfg.audit import audit_history
 from carnk_mfg.signatures import signatures_for
 
@@ -40,6 +40,9 @@ class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def parse(self, serializer_class: type[serializers.Serializer[Any]]) -> Any:
         ser = serializer_class(data=self.request.data)
+        wrong_types = text_type_errors(ser, self.request.data)
+        if wrong_types:
+            raise serializers.ValidationError(wrong_types)
         ser.is_valid(raise_exception=True)
         return ser.validated_data
 

@@ -39,7 +39,7 @@ ROLES = {"admin": "admin", "technician": "tech"}  # role: demo user
 CONFIG = schemathesis.Config.from_dict(
     {
         "generation": {"max-examples": FUZZ_EXAMPLES},
-        "phases": {"coverage": {"enabled": False}},
+        "phases": {"coverage": {"enabled": True}},
     }
 )
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONFIG)
@@ -108,9 +108,9 @@ def demo_data(django_db_setup, django_db_blocker, request):
             request_finished.connect(close_old_connections)
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"schemathesis: {dict(tally)}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nschemathesis: {dict(tally)}")
 
 
 @pytest.fixture(params=sorted(ROLES))
@@ -140,6 +140,8 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
 
     def validate_response(self, response, case, additional_checks=None, **kwargs):
         tally["stateful steps"] += 1
+        if response.status_code < 300:
+            tally["stateful steps answered 2xx"] += 1
         case.validate_response(
             response,
             checks=checks_for(case),

@@ -3,8 +3,12 @@ retest actions."""
 
 from __future__ import annotations
 
+import re
+
 import django_filters
+from django import forms
 from django.utils import timezone
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import status
 from rest_framework.decorators import action
@@ -20,13 +24,23 @@ from qc.services import results
 # A time with a real time zone's offset (at most 14 hours from UTC), as `to_utc` takes.
 REAL_OFFSET_TIME = (
     r"^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d"
-    r"(:[0-5]\d(\.\d{1,6})?)?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$"
+    r":[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$"
 )
+
+
+class RealOffsetDateTimeField(IsoDateTimeField):
+    def to_python(self, value):
+        if value and not re.fullmatch(REAL_OFFSET_TIME, str(value)):
+            raise forms.ValidationError(
+                "Give a time with seconds and an offset of at most 14 hours, "
+                "e.g. 2026-11-20T09:15:00+01:00."
+            )
+        return super().to_python(value)
 
 
 @extend_schema_field({"type": "string", "format": "date-time", "pattern": REAL_OFFSET_TIME})
 class RealOffsetDateTimeFilter(django_filters.IsoDateTimeFilter):
-    pass
+    field_class = RealOffsetDateTimeField
 
 
 @extend_schema_field({"type": "boolean"})

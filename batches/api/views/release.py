@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -30,6 +30,7 @@ from batches.api.serializers.release import (
 from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
 from batches.services import bedside, release
 from carnk_mfg.api.viewsets import ReadViewSet
+from carnk_mfg.errors import Conflict
 
 if TYPE_CHECKING:
     from rest_framework.serializers import Serializer
@@ -102,11 +103,19 @@ class BatchReleaseActions:
         recall = release.batch_recall(actor=request.user, request=request, batch=batch, **data)
         return Response(RecallOut(recall).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(description="The batch has not started: no day 0 yet"),
+        }
+    )
     @action(detail=True, methods=["get"])
     def coa(self, request, *args, **kwargs):
         """The Certificate of Analysis (PDF)."""
         batch = self.get_object()
+        if batch.day0_at is None:
+            # The certificate dates the culture from its day 0.
+            raise Conflict("No Certificate of Analysis before the batch has started (day 0).")
         content = documents.certificate_of_analysis_pdf(selectors.coa_for(batch))
         return pdf(content, f"CoA-{batch.lot_number}.pdf")
 

@@ -172,7 +172,7 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
 def test_scenarios_along_the_links_hold_to_the_schema(token):
     Workflow.token = token
     Workflow.plannable = {
-        "source_unit": CordBloodUnit.objects.filter(status="available").first().din,
+        "source_unit": CordBloodUnit.objects.filter(status="available")[0].din,
         "template": ProcessTemplate.objects.get(status="approved").pk,
         "unit_fraction_used_pct": "10",
         "intended_recipient": "",

@@ -95,8 +95,9 @@ class DoseUnitOut(serializers.ModelSerializer):
     batch = serializers.CharField(source="batch.lot_number")
     din = serializers.CharField(source="batch.coi_identifier")
     car_nk_cells = serializers.FloatField(read_only=True)
-    recipient = serializers.CharField(source="recipient.subject_id", default=None)
-    dose_level = serializers.CharField(source="dose_level.code", default=None)
+    # Null until the bag is assigned.
+    recipient = serializers.CharField(source="recipient.subject_id", default=None, allow_null=True)
+    dose_level = serializers.CharField(source="dose_level.code", default=None, allow_null=True)
 
     class Meta:
         model = DoseUnit

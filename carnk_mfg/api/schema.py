@@ -108,7 +108,8 @@ class DocumentedErrorsSchema(AutoSchema):
     def _error_statuses(self, operation: dict[str, Any]) -> list[str]:
         statuses = ["503"]
         has_body = "requestBody" in operation
-        if has_body or operation.get("parameters"):
+        in_query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+        if has_body or in_query:
             statuses.append("400")
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             statuses += ["401", "403"]

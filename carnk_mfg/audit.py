@@ -106,7 +106,8 @@ def validate_record(record: Model, *, exclude: Iterable[str] | None = None) -> N
 def audit_history(record: Model) -> QuerySet[pghistory.models.Events]:
     """Every trail event of one record, oldest first, with who, why and the changed values."""
     events: QuerySet[pghistory.models.Events] = pghistory.models.Events.objects.tracks(record)
-    return events.order_by("pgh_created_at")
+    # The writes of one transaction share a time; the event table and id keep pages stable.
+    return events.order_by("pgh_created_at", "pgh_model", "pgh_id")
 
 
 def references_trail(record: Model) -> QuerySet[pghistory.models.Events]:

@@ -209,18 +209,30 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # The API reads JSON (nested lists and nulls do not survive form encoding); the file
+    # upload declares its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Every list and sub-list: limit/offset checked (400 naming the bad one), at most
+    # API_PAGE_SIZE_MAX rows a page.
+    "DEFAULT_PAGINATION_CLASS": "carnk_mfg.api.pagination.CheckedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        # Filters, search and ordering as declared; an empty choice or date is a 400.
+        "carnk_mfg.api.filters.CheckedFilterBackend",
+        "carnk_mfg.api.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every operation's error answers too (400 ... 503), each with a typed body.
+    "DEFAULT_SCHEMA_CLASS": "carnk_mfg.api.schema.DocumentedErrorsSchema",
     "EXCEPTION_HANDLER": "carnk_mfg.api.errors.exception_handler",
     # The throttles' client address (see TRUSTED_PROXY_COUNT).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+API_PAGE_SIZE_MAX = env.int("API_PAGE_SIZE_MAX", default=500)
+# How many of each of a batch's sub-lists (steps, counts, deviations, custody) the batch's own
+# answer embeds, newest; the rest are on the sub-list's pages.
+BATCH_DETAIL_LATEST = env.int("BATCH_DETAIL_LATEST", default=20)
 # User API tokens (django-rest-knox): stored as hashes, valid for API_TOKEN_HOURS from issue,
 # revoked on a password change, a signing lockout and deactivation (carnk_mfg/sign_in.py).
 REST_KNOX = {
@@ -238,6 +250,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Each create links to the reads of what it created (OpenAPI links).
+        "carnk_mfg.api.schema.link_created_records",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "UnitStatusEnum": "batches.models.donor.UnitStatus",
         "LotStatusEnum": "batches.models.materials.LotStatus",

@@ -37,6 +37,7 @@ def released(api, in_qc_batch, technician, qc_analyst, qa):
 
 def signatures(api, user, batch) -> dict:
     rows = api.as_user(user).get(f"/api/v1/batches/{batch.lot_number}/signatures/").json()
+    rows = rows["results"]
     return {(row["meaning"], row["attests"]): row for row in rows}
 
 
@@ -143,5 +144,5 @@ def test_the_eligibility_signature_outlives_allocation_and_moves(api, qa, techni
         actor=technician, unit=unit, freezer="F2", rack="1", box="2", position="3", reason="move"
     )
     donor.cord_blood_unit_allocate(actor=qa, unit=unit, reason="Batch planning")
-    (row,) = api.as_user(qa).get(f"/api/v1/donor-units/{unit.din}/signatures/").json()
+    (row,) = api.as_user(qa).get(f"/api/v1/donor-units/{unit.din}/signatures/").json()["results"]
     assert row["attests"] == "eligibility" and row["intact"] is True

@@ -3,6 +3,7 @@ custody, signatures and trail."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pghistory.models
@@ -112,34 +113,75 @@ def batch_detail(lot_number: str) -> Batch:
     )
 
 
+def batch_summary(lot_number: str) -> Batch:
+    """One batch with its template, release decision and recall, but not its sub-lists: the
+    API's answer for a batch takes the newest of each from `batch_newest`, however long."""
+    return (
+        Batch.objects.select_related(
+            "source_unit",
+            "template",
+            "intended_recipient",
+            "created_by",
+            "release_decision__decided_by",
+            "recall__raised_by",
+        )
+        .prefetch_related(
+            "release_decision__pending_tests__definition",
+            "recall__lookback__recipient",
+            "recall__lookback__dose_unit__batch",
+            Prefetch("template__steps", queryset=TemplateStep.objects.order_by("order")),
+        )
+        .get(lot_number=lot_number)
+    )
+
+
+def day0_viable_cells(counts: Iterable[CellCount]) -> float | None:
+    """What fold expansion is measured from: the first day-0 count (oldest first) with viable
+    cells."""
+    return next((c.total_viable_cells for c in counts if c.day == 0 and c.total_viable_cells), None)
+
+
+def growth_point(count: CellCount, day0: float | None) -> GrowthPoint:
+    """One count with its fold expansion from `day0` and its population doublings."""
+    fold = fold_expansion(day0, count.total_viable_cells) if count.total_viable_cells else None
+    return {
+        "count": count,
+        "day": count.day,
+        "total_viable_cells": count.total_viable_cells,
+        "viability_pct": float(count.viability_pct),
+        "fold_expansion": fold,
+        "population_doublings": population_doublings(fold),
+    }
+
+
 def growth_series(batch: Batch) -> list[GrowthPoint]:
     """Counts with fold expansion from the first day-0 count and population doublings."""
     counts = list(batch.counts.all())
-    day0 = next((c.total_viable_cells for c in counts if c.day == 0 and c.total_viable_cells), None)
-    series: list[GrowthPoint] = []
-    for c in counts:
-        fold = fold_expansion(day0, c.total_viable_cells) if c.total_viable_cells else None
-        series.append(
-            {
-                "count": c,
-                "day": c.day,
-                "total_viable_cells": c.total_viable_cells,
-                "viability_pct": float(c.viability_pct),
-                "fold_expansion": fold,
-                "population_doublings": population_doublings(fold),
-            }
-        )
-    return series
+    day0 = day0_viable_cells(counts)
+    return [growth_point(c, day0) for c in counts]
+
+
+def growth_of(batch: Batch, counts: Iterable[CellCount]) -> list[GrowthPoint]:
+    """Growth points of some of the batch's counts (a page of them), measured from the batch's
+    day-0 count, which the page need not hold."""
+    # Narrowed in SQL to the one row `day0_viable_cells` would pick (viable cells are never
+    # negative), so a page costs the same however many counts the batch has.
+    day0_counts = CellCount.objects.filter(batch=batch, day=0, total_viable_cells__gt=0)
+    day0 = day0_viable_cells(day0_counts.order_by("measured_at", "id")[:1])
+    return [growth_point(c, day0) for c in counts]
 
 
 def expansion_flag(batch: Batch, series: list[GrowthPoint] | None = None) -> str:
     """A warning when the expansion at or after the harvest day is outside the template's
     expected range (DESIGN section 2)."""
-    series = series if series is not None else growth_series(batch)
     steps = list(batch.template.steps.all())
     harvest_day = next((s.planned_day for s in steps if s.is_harvest), None)
     if harvest_day is None:
         return ""
+    if series is None:
+        # Only the counts from the harvest day on decide it.
+        late_counts = CellCount.objects.filter(batch=batch, day__gte=harvest_day)
+        series = growth_of(batch, late_counts.order_by("measured_at", "id"))
     late = [p for p in series if p["day"] >= harvest_day and p["fold_expansion"] is not None]
     if not late:
         return ""

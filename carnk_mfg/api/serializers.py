@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from rest_framework import serializers
 
+from carnk_mfg.fields import IdentifierField
 from carnk_mfg.models import ElectronicSignature
 from carnk_mfg.signatures import signature_changes, signature_intact
 
@@ -45,6 +46,15 @@ class SignatureSerializer(serializers.ModelSerializer[ElectronicSignature]):
         return signature_intact(signature, self.context["record"])
 
 
+class IdentifierInField(serializers.CharField):
+    """A new record's identifier (a lot number, a subject ID): the model's IdentifierField
+    pattern, checked here too, so the schema states it and a bad one is refused by name."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["validators"] = [*kwargs.get("validators", []), *IdentifierField.default_validators]
+        super().__init__(**kwargs)
+
+
 class PasswordField(serializers.CharField):
     """The signer's password, re-entered to sign (21 CFR 11.200)."""
 
@@ -64,3 +74,37 @@ class AuditEventOut(serializers.Serializer[Any]):
     model = serializers.CharField(source="pgh_model")
     diff = serializers.JSONField(source="pgh_diff")
     context = serializers.JSONField(source="pgh_context")  # type: ignore[assignment]  # see above
+
+
+NOT_TEXT = "Not a valid string."
+
+
+def text_type_errors(serializer: serializers.Serializer[Any], data: Any) -> dict[str, Any]:
+    """Where `data` gives a number or a true/false for a text field of `serializer` (nested
+    serializers and lists of them included): DRF would turn 12 into "12", the schema says
+    text, and a client sending a number has most likely mixed up its fields."""
+    if not isinstance(data, dict):
+        return {}
+    errors: dict[str, Any] = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or name not in data:
+            continue
+        value = data[name]
+        if isinstance(field, serializers.CharField):
+            if isinstance(value, int | float):  # bool is an int too
+                errors[name] = [NOT_TEXT]
+        elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+            child = field.child
+            nested = {
+                str(i): found
+                for i, item in enumerate(value)
+                if isinstance(child, serializers.Serializer)
+                and (found := text_type_errors(child, item))
+            }
+            if nested:
+                errors[name] = nested
+        elif isinstance(field, serializers.Serializer):
+            found = text_type_errors(field, value)
+            if found:
+                errors[name] = found
+    return errors

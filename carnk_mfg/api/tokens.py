@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from rest_framework.views import APIView
 from carnk_mfg.sign_in import LOGIN_LOCKED, TOO_MANY_ATTEMPTS, sign_in_wait
 
 WRONG_CREDENTIALS = "The username or password is not correct."
+SEND_AN_OBJECT = "Send an object with a username and a password."
 
 
 class CredentialsSerializer(serializers.Serializer[dict[str, str]]):
@@ -36,6 +38,8 @@ class TokenView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    # Credentials are two flat strings: a login form's encoding carries them as well as JSON.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=CredentialsSerializer,
@@ -50,6 +54,11 @@ class TokenView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            # A list or a bare value names no username: nothing to count or check.
+            return Response(
+                {"non_field_errors": [SEND_AN_OBJECT]}, status=status.HTTP_400_BAD_REQUEST
+            )
         wait = sign_in_wait(request)
         if wait is not None:
             return Response(

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -94,7 +95,7 @@ def test_planned_to_harvested_through_the_api(api, technician, batch):
     assert body["counts"][-1]["fold_expansion"] == pytest.approx(1500)
     assert body["counts"][-1]["population_doublings"] == pytest.approx(10.55, abs=0.01)
     assert body["expansion_flag"] == ""
-    history = client.get(f"/api/v1/batches/{batch.lot_number}/history/").json()
+    history = client.get(f"/api/v1/batches/{batch.lot_number}/history/").json()["results"]
     states = [h["diff"]["state"] for h in history if "state" in (h["diff"] or {})]
     assert states == [["planned", "in_process"], ["in_process", "harvested"]]
     assert all(h["context"].get("actor_name") == technician.username for h in history)
@@ -242,7 +243,8 @@ def test_custody_of_unit_and_batch(api, technician, qa, batch):
             format="json",
         )
         assert r.status_code == 201, r.json()
-    assert len(client.get(f"/api/v1/batches/{batch.lot_number}/custody/").json()) == 2
+    custody = client.get(f"/api/v1/batches/{batch.lot_number}/custody/").json()
+    assert custody["count"] == 2 and len(custody["results"]) == 2
 
 
 def test_approved_template_cannot_change(approved_template):
@@ -347,7 +349,14 @@ def test_detail_and_list_query_counts_do_not_grow(api, technician, approved_temp
     one, _ = count_queries(client, f"/api/v1/batches/{small}/")
     big = make_batch_through_the_api(client, approved_template, 50)
     fifty, body = count_queries(client, f"/api/v1/batches/{big}/")
-    assert len(body["counts"]) == 50 and len(body["steps"]) == 5
+    # The newest BATCH_DETAIL_LATEST of each sub-list, the totals, and where the rest are.
+    assert len(body["counts"]) == settings.BATCH_DETAIL_LATEST == 20 and len(body["steps"]) == 5
+    assert body["sub_lists"]["counts"] == {
+        "total": 50,
+        "shown": 20,
+        "path": f"/api/v1/batches/{big}/counts/",
+    }
+    assert [c["total_cells_per_ml"] for c in body["counts"]][-1] == 1e6 + 49
     assert fifty == one, (one, fifty)
     list_two, body = count_queries(client, "/api/v1/batches/")
     assert body["count"] == 2

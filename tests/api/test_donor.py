@@ -145,11 +145,11 @@ def test_history_and_signatures_endpoints(api, qa):
         {"eligibility": "eligible", "password": PASSWORD},
         format="json",
     )
-    history = api.get(f"{URL}{unit.din}/history/").json()
+    history = api.get(f"{URL}{unit.din}/history/").json()["results"]
     assert [h["label"] for h in history] == ["insert", "update"]
     assert history[-1]["context"]["reason"].startswith("Donor eligibility determined")
     assert history[-1]["diff"]["eligibility"] == ["pending", "eligible"]
-    sigs = api.get(f"{URL}{unit.din}/signatures/").json()
+    sigs = api.get(f"{URL}{unit.din}/signatures/").json()["results"]
     assert sigs[0]["meaning"] == "approved"
 
 

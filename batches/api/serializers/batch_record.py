@@ -1,5 +1,7 @@
 """API shapes of the batch record: the batch, its steps, counts, deviations and custody."""
 
+from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,8 +17,14 @@ from batches.models import (
     ExecutedStep,
     MaterialUse,
 )
-from batches.selectors import expansion_flag, growth_series
-from carnk_mfg.api.serializers import PasswordField
+from batches.selectors import (
+    Newest,
+    batch_newest,
+    expansion_flag,
+    growth_of,
+    next_template_step,
+)
+from carnk_mfg.api.serializers import IdentifierInField, PasswordField
 from carnk_mfg.fields import validators_of
 
 
@@ -73,9 +81,33 @@ class CellCountOut(serializers.ModelSerializer):
         ]
 
 
+class GrowthPointOut(CellCountOut):
+    """A count with the growth it shows: fold expansion from the batch's day-0 count and
+    population doublings (null without a day-0 count or viable cells)."""
+
+    fold_expansion = serializers.FloatField(allow_null=True, read_only=True)
+    population_doublings = serializers.FloatField(allow_null=True, read_only=True)
+
+    class Meta(CellCountOut.Meta):
+        fields = [*CellCountOut.Meta.fields, "fold_expansion", "population_doublings"]
+
+    def to_representation(self, point):
+        # A growth point (selectors.growth_point): the count, and what it shows.
+        return {
+            **super().to_representation(point["count"]),
+            "fold_expansion": point["fold_expansion"],
+            "population_doublings": point["population_doublings"],
+        }
+
+
 class DeviationOut(serializers.ModelSerializer):
     opened_by = serializers.CharField(source="opened_by.username")
-    step = serializers.IntegerField(source="step.template_step.order", default=None)
+    step = serializers.IntegerField(
+        source="step.template_step.order",
+        default=None,
+        allow_null=True,
+        help_text="Order of the step it was opened on; null when opened on the batch as a whole",
+    )
 
     class Meta:
         model = Deviation
@@ -116,7 +148,9 @@ class CustodyOut(serializers.ModelSerializer):
 class BatchOut(serializers.ModelSerializer):
     source_unit = serializers.CharField(source="source_unit.din")
     template = serializers.CharField(source="template.__str__")
-    intended_recipient = serializers.CharField(source="intended_recipient.subject_id", default=None)
+    intended_recipient = serializers.CharField(
+        source="intended_recipient.subject_id", default=None, allow_null=True
+    )
 
     class Meta:
         model = Batch
@@ -135,13 +169,38 @@ class BatchOut(serializers.ModelSerializer):
         ]
 
 
+class SubListOut(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Rows in the whole sub-list")
+    shown = serializers.IntegerField(
+        help_text="How many of them, the newest, this answer embeds (at most BATCH_DETAIL_LATEST)"
+    )
+    path = serializers.CharField(help_text="Where to page through all of them")
+
+
+class SubListsOut(serializers.Serializer):
+    steps = SubListOut()
+    counts = SubListOut()
+    deviations = SubListOut()
+    custody = SubListOut()
+
+
+class NextStepOut(serializers.Serializer):
+    order = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
 class BatchDetailOut(BatchOut):
+    """A batch with the newest rows of each sub-list (steps, counts, deviations, custody),
+    and in `sub_lists` each list's total and the path that pages through all of it."""
+
     release_decision = serializers.SerializerMethodField()
     recall = serializers.SerializerMethodField()
-    steps = ExecutedStepOut(many=True, read_only=True)
+    steps = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()
-    deviations = DeviationOut(many=True, read_only=True)
-    custody = CustodyOut(many=True, read_only=True)
+    deviations = serializers.SerializerMethodField()
+    custody = serializers.SerializerMethodField()
+    sub_lists = serializers.SerializerMethodField()
     next_step = serializers.SerializerMethodField()
     expansion_flag = serializers.SerializerMethodField()
 
@@ -156,22 +215,40 @@ class BatchDetailOut(BatchOut):
             "counts",
             "deviations",
             "custody",
+            "sub_lists",
         ]
 
-    def _series(self, batch):
-        if not hasattr(batch, "_series"):
-            batch._series = growth_series(batch)
-        return batch._series
+    def _newest(self, batch) -> dict[str, Newest]:
+        if not hasattr(batch, "_newest"):
+            batch._newest = batch_newest(batch, settings.BATCH_DETAIL_LATEST)
+        return batch._newest
 
-    def get_counts(self, batch) -> list[dict]:
-        return [
-            {
-                **CellCountOut(point["count"]).data,
-                "fold_expansion": point["fold_expansion"],
-                "population_doublings": point["population_doublings"],
+    @extend_schema_field(ExecutedStepOut(many=True))
+    def get_steps(self, batch):
+        return ExecutedStepOut(self._newest(batch)["steps"].rows, many=True).data
+
+    @extend_schema_field(GrowthPointOut(many=True))
+    def get_counts(self, batch):
+        return GrowthPointOut(growth_of(batch, self._newest(batch)["counts"].rows), many=True).data
+
+    @extend_schema_field(DeviationOut(many=True))
+    def get_deviations(self, batch):
+        return DeviationOut(self._newest(batch)["deviations"].rows, many=True).data
+
+    @extend_schema_field(CustodyOut(many=True))
+    def get_custody(self, batch):
+        return CustodyOut(self._newest(batch)["custody"].rows, many=True).data
+
+    @extend_schema_field(SubListsOut)
+    def get_sub_lists(self, batch):
+        return {
+            name: {
+                "total": newest.total,
+                "shown": len(newest.rows),
+                "path": reverse(f"api-batch-{name}", kwargs={"lot_number": batch.lot_number}),
             }
-            for point in self._series(batch)
-        ]
+            for name, newest in self._newest(batch).items()
+        }
 
     @extend_schema_field(ReleaseDecisionOut(allow_null=True))
     def get_release_decision(self, batch):
@@ -183,15 +260,13 @@ class BatchDetailOut(BatchOut):
         recall = getattr(batch, "recall", None)
         return RecallOut(recall).data if recall is not None else None
 
-    def get_next_step(self, batch) -> dict | None:
-        done = {s.template_step_id for s in batch.steps.all()}
-        for step in batch.template.steps.all():
-            if step.pk not in done:
-                return {"order": step.order, "code": step.code, "name": step.name}
-        return None
+    @extend_schema_field(NextStepOut(allow_null=True))
+    def get_next_step(self, batch):
+        step = next_template_step(batch)
+        return NextStepOut(step).data if step is not None else None
 
     def get_expansion_flag(self, batch) -> str:
-        return expansion_flag(batch, self._series(batch))
+        return expansion_flag(batch)
 
 
 class BatchCreateIn(serializers.Serializer):
@@ -203,7 +278,7 @@ class BatchCreateIn(serializers.Serializer):
         validators=validators_of(Batch, "unit_fraction_used_pct"),
     )
     intended_recipient = serializers.CharField(required=False, allow_blank=True, default="")
-    lot_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    lot_number = IdentifierInField(required=False, allow_blank=True, default="", max_length=40)
     reason = serializers.CharField(required=False, default="Batch planned")
     urgent_need_justification = serializers.CharField(required=False, allow_blank=True, default="")
     urgent_need_physician = serializers.CharField(required=False, allow_blank=True, default="")
@@ -260,6 +335,14 @@ class TransitionIn(serializers.Serializer):
     expected_state = serializers.ChoiceField(BatchState.choices, required=False)
     reason = serializers.CharField()
     password = PasswordField(required=False, allow_blank=True, default="")
+
+
+class TransitionsOut(serializers.Serializer):
+    state = serializers.ChoiceField(BatchState.choices)
+    allowed = serializers.ListField(
+        child=serializers.ChoiceField(BatchState.choices),
+        help_text="The states a person may move the batch to from here",
+    )
 
 
 class DeviationOpenIn(serializers.Serializer):

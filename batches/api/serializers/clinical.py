@@ -16,6 +16,11 @@ class SafetySwitchIn(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class SafetySwitchOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    given_at = serializers.DateTimeField()
+
+
 class AdverseEventOut(serializers.ModelSerializer):
     recipient = serializers.CharField(source="recipient.subject_id")
 

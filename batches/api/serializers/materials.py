@@ -5,7 +5,7 @@ from rest_framework import serializers
 from batches.models import FeederLot, LotStatus, RcrResult, ReagentLot, VectorLot
 from batches.models.materials import Reagent
 from batches.services.materials import lot_usability
-from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.serializers import IdentifierInField, PasswordField
 from carnk_mfg.fields import validators_of
 
 _LOT_OUT = [
@@ -52,7 +52,7 @@ class ReagentLotOut(_LotOut):
 
 
 class _LotIn(serializers.Serializer):
-    lot_number = serializers.CharField(max_length=60)
+    lot_number = IdentifierInField(max_length=60)
     manufacturer = serializers.CharField(max_length=120)
     received_on = serializers.DateField()
     expiry_date = serializers.DateField()

@@ -8,10 +8,17 @@ from carnk_mfg.api.serializers import PasswordField
 from carnk_mfg.fields import validators_of
 
 
+class PendingTestOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    code = serializers.CharField(source="definition.code")
+    state = serializers.CharField()
+    in_spec = serializers.BooleanField(allow_null=True)
+
+
 class ReleaseDecisionOut(serializers.ModelSerializer):
     decided_by = serializers.CharField(source="decided_by.username")
     status = serializers.CharField(read_only=True)
-    pending_tests = serializers.SerializerMethodField()
+    pending_tests = PendingTestOut(many=True, read_only=True)
 
     class Meta:
         model = ReleaseDecision
@@ -26,12 +33,6 @@ class ReleaseDecisionOut(serializers.ModelSerializer):
             "closed_at",
             "failed_at",
             "failure",
-        ]
-
-    def get_pending_tests(self, decision) -> list[dict]:
-        return [
-            {"id": t.pk, "code": t.definition.code, "state": t.state, "in_spec": t.in_spec}
-            for t in decision.pending_tests.all()
         ]
 
 
@@ -94,8 +95,9 @@ class DoseUnitOut(serializers.ModelSerializer):
     batch = serializers.CharField(source="batch.lot_number")
     din = serializers.CharField(source="batch.coi_identifier")
     car_nk_cells = serializers.FloatField(read_only=True)
-    recipient = serializers.CharField(source="recipient.subject_id", default=None)
-    dose_level = serializers.CharField(source="dose_level.code", default=None)
+    # Null until the bag is assigned.
+    recipient = serializers.CharField(source="recipient.subject_id", default=None, allow_null=True)
+    dose_level = serializers.CharField(source="dose_level.code", default=None, allow_null=True)
 
     class Meta:
         model = DoseUnit
@@ -140,3 +142,31 @@ class DoseCustodyIn(serializers.Serializer):
         default=None,
         validators=validators_of(CustodyEvent, "temperature_c"),
     )
+
+
+class RecordReviewOut(serializers.Serializer):
+    signed_at = serializers.DateTimeField()
+    meaning = serializers.CharField()
+
+
+class DoseCustodyOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="issue, ship or receive")
+
+
+class DoseCalculationOut(serializers.Serializer):
+    """The dose at a level for a recipient from this bag, with its arithmetic; a non-empty
+    `refusals` means the dose may not be given."""
+
+    dose_level = serializers.CharField(source="level")
+    weight_kg = serializers.FloatField(allow_null=True)
+    weight_measured_on = serializers.DateField(allow_null=True)
+    dose_car_nk_cells = serializers.FloatField()
+    volume_ml = serializers.SerializerMethodField()
+    cd3_cells_per_kg = serializers.FloatField()
+    cd3_limit_per_kg = serializers.FloatField()
+    arithmetic = serializers.ListField(child=serializers.CharField())
+    refusals = serializers.ListField(child=serializers.CharField())
+
+    def get_volume_ml(self, calc) -> float:
+        return round(calc.volume_ml, 2)

@@ -17,7 +17,6 @@ from batches.api.serializers.batch_record import (
     BatchCreateIn,
     BatchDetailOut,
     BatchOut,
-    CellCountOut,
     CountIn,
     CustodyIn,
     CustodyOut,
@@ -25,8 +24,10 @@ from batches.api.serializers.batch_record import (
     DeviationOpenIn,
     DeviationOut,
     ExecutedStepOut,
+    GrowthPointOut,
     StepIn,
     TransitionIn,
+    TransitionsOut,
 )
 from batches.api.views.release import BatchReleaseActions
 from batches.models import Batch, BatchState, CordBloodUnit, Deviation, ProcessTemplate, Recipient
@@ -92,7 +93,8 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
             return super().get_object()
         lot = self.kwargs["lot_number"]
         try:
-            batch = selectors.batch_detail(lot)
+            # Without its sub-lists: the answer embeds the newest of each, the sub-paths page.
+            batch = selectors.batch_summary(lot)
         except Batch.DoesNotExist:
             raise Http404 from None
         self.check_object_permissions(self.request, batch)
@@ -113,7 +115,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
             self.permission_denied(request, message=f"You may not do this ({needed}).")
 
     def detail_response(self, batch, code=status.HTTP_200_OK):
-        return Response(BatchDetailOut(selectors.batch_detail(batch.lot_number)).data, status=code)
+        return Response(BatchDetailOut(selectors.batch_summary(batch.lot_number)).data, status=code)
 
     @extend_schema(request=BatchCreateIn, responses={201: BatchDetailOut})
     def create(self, request, *args, **kwargs):
@@ -148,12 +150,12 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
 
     @extend_schema(methods=["GET"], responses=ExecutedStepOut(many=True))
     @extend_schema(methods=["POST"], request=StepIn, responses={201: BatchDetailOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def steps(self, request, *args, **kwargs):
         """Executed steps, in template order; POST records the next one (operator signs)."""
         batch = self.get_object()
         if request.method == "GET":
-            return Response(ExecutedStepOut(batch.steps.all(), many=True).data)
+            return self.page_of(selectors.batch_steps(batch), ExecutedStepOut)
         data = self.parse(StepIn)
         template_step = batch.template.steps.filter(code=data["step"]).first()
         if template_step is None:
@@ -175,36 +177,39 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         )
         return self.detail_response(batch, status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses=CellCountOut(many=True))
+    @extend_schema(methods=["GET"], responses=GrowthPointOut(many=True))
     @extend_schema(methods=["POST"], request=CountIn, responses={201: BatchDetailOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def counts(self, request, *args, **kwargs):
         batch = self.get_object()
         if request.method == "GET":
-            return Response(BatchDetailOut(batch).data["counts"])
+            page = self.paginate_queryset(selectors.batch_counts(batch))
+            points = selectors.growth_of(batch, page or [])
+            return self.get_paginated_response(GrowthPointOut(points, many=True).data)
         data = self.parse(CountIn)
         batch_record.cell_count_record(actor=request.user, batch=batch, **data)
         return self.detail_response(batch, status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses={200: dict})
+    @extend_schema(methods=["GET"], responses=TransitionsOut)
     @extend_schema(methods=["POST"], request=TransitionIn, responses=BatchDetailOut)
     @action(detail=True, methods=["get", "post"])
     def transitions(self, request, *args, **kwargs):
         """GET: the states this batch may move to. POST: move it (409 if it moved first)."""
         batch = self.get_object()
         if request.method == "GET":
-            return Response({"state": batch.state, "allowed": lifecycle.allowed_next_states(batch)})
+            allowed = lifecycle.allowed_next_states(batch)
+            return Response(TransitionsOut({"state": batch.state, "allowed": allowed}).data)
         data = self.parse(TransitionIn)
         lifecycle.batch_transition(actor=request.user, request=request, batch=batch, **data)
         return self.detail_response(batch)
 
     @extend_schema(methods=["GET"], responses=DeviationOut(many=True))
     @extend_schema(methods=["POST"], request=DeviationOpenIn, responses={201: DeviationOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def deviations(self, request, *args, **kwargs):
         batch = self.get_object()
         if request.method == "GET":
-            return Response(DeviationOut(batch.deviations.all(), many=True).data)
+            return self.page_of(selectors.batch_deviations(batch), DeviationOut)
         data = self.parse(DeviationOpenIn)
         deviation = batch_record.deviation_open(actor=request.user, batch=batch, **data)
         return Response(DeviationOut(deviation).data, status=status.HTTP_201_CREATED)
@@ -223,16 +228,12 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
 
     @extend_schema(methods=["GET"], responses=CustodyOut(many=True))
     @extend_schema(methods=["POST"], request=CustodyIn, responses={201: CustodyOut})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def custody(self, request, *args, **kwargs):
         """Chain of custody of the batch (and, with subject=unit, of its cord blood unit)."""
         batch = self.get_object()
         if request.method == "GET":
-            events = list(batch.custody.all()) + list(
-                batch.source_unit.custody.select_related("released_by", "received_by")
-            )
-            events.sort(key=lambda e: e.occurred_at)
-            return Response(CustodyOut(events, many=True).data)
+            return self.page_of(selectors.batch_custody(batch), CustodyOut)
         data = self.parse(CustodyIn)
         subject = data.pop("subject")
         event = batch_record.custody_record(

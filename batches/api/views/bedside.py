@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from batches.api.serializers.bedside import BedsideCheckIn, BedsideCheckOut, InfusionIn, InfusionOut
-from batches.api.serializers.clinical import SafetySwitchIn
+from batches.api.serializers.clinical import SafetySwitchIn, SafetySwitchOut
 from batches.models import BedsideCheck, Infusion
 from batches.services import bedside, clinical
 from carnk_mfg.api.viewsets import ReadViewSet
@@ -56,7 +56,7 @@ class InfusionViewSet(ReadViewSet):
         infusion = bedside.infusion_record(actor=request.user, request=request, check=check, **data)
         return self.respond(infusion, status.HTTP_201_CREATED)
 
-    @extend_schema(request=SafetySwitchIn, responses={201: dict})
+    @extend_schema(request=SafetySwitchIn, responses={201: SafetySwitchOut})
     @action(detail=True, methods=["post"], url_path="safety-switch")
     def safety_switch(self, request, *args, **kwargs):
         """AP1903 (rimiducid) given to activate the iC9 safety switch."""
@@ -64,6 +64,4 @@ class InfusionViewSet(ReadViewSet):
         record = clinical.safety_switch_record(
             actor=request.user, infusion=self.get_object(), **data
         )
-        return Response(
-            {"id": record.pk, "given_at": record.given_at}, status=status.HTTP_201_CREATED
-        )
+        return Response(SafetySwitchOut(record).data, status=status.HTTP_201_CREATED)

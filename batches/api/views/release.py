@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -16,17 +16,21 @@ from rest_framework.response import Response
 from batches import documents, selectors
 from batches.api.serializers.release import (
     AssignIn,
+    DoseCalculationOut,
     DoseCustodyIn,
+    DoseCustodyOut,
     DoseUnitOut,
     FormulateIn,
     RecallIn,
     RecallOut,
+    RecordReviewOut,
     ReleaseIn,
     SignIn,
 )
 from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
 from batches.services import bedside, release
 from carnk_mfg.api.viewsets import ReadViewSet
+from carnk_mfg.errors import Conflict
 
 if TYPE_CHECKING:
     from rest_framework.serializers import Serializer
@@ -63,7 +67,7 @@ class BatchReleaseActions:
         )
         return Response(DoseUnitOut(bags, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SignIn, responses={201: dict})
+    @extend_schema(request=SignIn, responses={201: RecordReviewOut})
     @action(detail=True, methods=["post"], url_path="record-review")
     def record_review(self, request, *args, **kwargs):
         """QA's signed review of the complete batch record (not by anyone who made it)."""
@@ -71,10 +75,7 @@ class BatchReleaseActions:
         signature = release.batch_record_review(
             actor=request.user, password=data["password"], batch=self.get_object(), request=request
         )
-        return Response(
-            {"signed_at": signature.signed_at, "meaning": signature.meaning},
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(RecordReviewOut(signature).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReleaseIn)
     @action(detail=True, methods=["post"])
@@ -102,11 +103,19 @@ class BatchReleaseActions:
         recall = release.batch_recall(actor=request.user, request=request, batch=batch, **data)
         return Response(RecallOut(recall).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(description="The batch has not started: no day 0 yet"),
+        }
+    )
     @action(detail=True, methods=["get"])
     def coa(self, request, *args, **kwargs):
         """The Certificate of Analysis (PDF)."""
         batch = self.get_object()
+        if batch.day0_at is None:
+            # The certificate dates the culture from its day 0.
+            raise Conflict("No Certificate of Analysis before the batch has started (day 0).")
         content = documents.certificate_of_analysis_pdf(selectors.coa_for(batch))
         return pdf(content, f"CoA-{batch.lot_number}.pdf")
 
@@ -151,7 +160,7 @@ class DoseViewSet(ReadViewSet):
             OpenApiParameter("recipient", str, required=True),
             OpenApiParameter("dose_level", str, required=True),
         ],
-        responses=dict,
+        responses=DoseCalculationOut,
     )
     @action(detail=True, methods=["get"])
     def calculation(self, request, *args, **kwargs):
@@ -161,19 +170,7 @@ class DoseViewSet(ReadViewSet):
             request.query_params.get("recipient", ""), request.query_params.get("dose_level", "")
         )
         calc = release.dose_calculate(recipient=recipient, dose_unit=self.get_object(), level=level)
-        return Response(
-            {
-                "dose_level": calc.level,
-                "weight_kg": calc.weight_kg,
-                "weight_measured_on": calc.weight_measured_on,
-                "dose_car_nk_cells": calc.dose_car_nk_cells,
-                "volume_ml": round(calc.volume_ml, 2),
-                "cd3_cells_per_kg": calc.cd3_cells_per_kg,
-                "cd3_limit_per_kg": calc.cd3_limit_per_kg,
-                "arithmetic": calc.arithmetic,
-                "refusals": calc.refusals,
-            }
-        )
+        return Response(DoseCalculationOut(calc).data)
 
     @extend_schema(request=AssignIn, responses=DoseUnitOut)
     @action(detail=True, methods=["post"])
@@ -189,13 +186,13 @@ class DoseViewSet(ReadViewSet):
         )
         return self.respond(unit)
 
-    @extend_schema(request=DoseCustodyIn, responses={201: dict})
+    @extend_schema(request=DoseCustodyIn, responses={201: DoseCustodyOut})
     @action(detail=True, methods=["post"])
     def custody(self, request, *args, **kwargs):
         """Issue, ship or receive the bag: a hand-off with both parties."""
         data = self.parse(DoseCustodyIn)
         event = bedside.dose_custody(actor=request.user, dose_unit=self.get_object(), **data)
-        return Response({"id": event.pk, "kind": event.kind}, status=status.HTTP_201_CREATED)
+        return Response(DoseCustodyOut(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])

@@ -3,9 +3,13 @@ retest actions."""
 
 from __future__ import annotations
 
+import re
+
 import django_filters
+from django import forms
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -17,17 +21,44 @@ from qc.models import QcTest, TestState
 from qc.selectors import qc_test_list
 from qc.services import results
 
+# A time with a real time zone's offset (at most 14 hours from UTC), as `to_utc` takes.
+REAL_OFFSET_TIME = (
+    r"^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d"
+    r":[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$"
+)
+
+
+class RealOffsetDateTimeField(IsoDateTimeField):
+    def to_python(self, value):
+        if value and not re.fullmatch(REAL_OFFSET_TIME, str(value)):
+            raise forms.ValidationError(
+                "Give a time with seconds and an offset of at most 14 hours, "
+                "e.g. 2026-11-20T09:15:00+01:00."
+            )
+        return super().to_python(value)
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": REAL_OFFSET_TIME})
+class RealOffsetDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = RealOffsetDateTimeField
+
+
+@extend_schema_field({"type": "boolean"})
+class TrueFalseFilter(django_filters.TypedChoiceFilter):
+    """`true` or `false`, nothing else (a typo is a 400, not the whole list)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda answer: answer == "true")
+        super().__init__(**kwargs)
+
 
 class QcTestFilter(django_filters.FilterSet):
     batch = django_filters.CharFilter(field_name="batch__lot_number")
     state = django_filters.MultipleChoiceFilter(choices=TestState.choices)
     # The queryset's `overdue` annotation (qc.selectors.overdue_q): open and past due_at.
-    overdue = django_filters.TypedChoiceFilter(
-        field_name="overdue",
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda answer: answer == "true",
-    )
-    due_before = django_filters.IsoDateTimeFilter(method="filter_due_before")
+    overdue = TrueFalseFilter(field_name="overdue")
+    due_before = RealOffsetDateTimeFilter(method="filter_due_before")
     code = django_filters.CharFilter(field_name="definition__code")
 
     class Meta:

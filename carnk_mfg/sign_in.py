@@ -13,6 +13,7 @@ django-axes keeps the counts; `lockout_parameters` tells it which key each kind 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -95,7 +96,9 @@ class SignInUsernameThrottle(SignInThrottle):
         username = str(data.get("username", "")).strip().lower()[:150]
         if not username:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username}
+        # Hashed: a username may hold any character, a cache key may not.
+        ident = hashlib.sha256(username.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 SIGN_IN_THROTTLES = (SignInAddressThrottle, SignInUsernameThrottle)

@@ -22,6 +22,7 @@ from batches.models import (
     Recall,
     ReleaseDecision,
 )
+from carnk_mfg.errors import Conflict
 from carnk_mfg.isbt128 import DIN
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.people import printed_name
@@ -192,18 +193,20 @@ def bag_not_usable(unit: DoseUnit, wanted: str) -> str:
 
 
 def coa_for(batch: Batch) -> documents.CoaData:
-    """The Certificate of Analysis content of a batch, from its record."""
+    """The Certificate of Analysis content of a batch, from its record; Conflict before the
+    batch has started, since the certificate dates the culture from its day 0."""
+    if batch.day0_at is None:
+        raise Conflict("No Certificate of Analysis before the batch has started (day 0).")
     lines = _coa_qc_results(batch)
     deviations = _coa_deviations(batch)
     signatures = _coa_signatures(batch)
     unit = batch.source_unit
-    day0_at = timezone.localtime(batch.day0_at) if batch.day0_at else None
     return documents.CoaData(
         lot_number=batch.lot_number,
         coi_identifier=DIN.from_text(batch.coi_identifier),
         source_unit_din=DIN.from_text(unit.din),
         donor_eligibility=documents.DonorEligibility(unit.eligibility),
-        day0_at=day0_at,  # type: ignore[arg-type]  # CoaData itself refuses a batch with no day 0
+        day0_at=timezone.localtime(batch.day0_at),
         qc_results=lines,
         deviations=deviations,
         signatures=signatures,

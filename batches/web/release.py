@@ -308,8 +308,12 @@ def release_decide(request, lot_number):
 @allowed_to("batches.view_batch")
 def release_coa(request, lot_number):
     batch = _batch_or_404(lot_number)
-    content = documents.certificate_of_analysis_pdf(selectors.coa_for(batch))
-    return _pdf(content, f"CoA-{batch.lot_number}.pdf")
+    try:
+        coa = selectors.coa_for(batch)
+    except Conflict as exc:
+        messages.error(request, str(exc))
+        return redirect("batch-detail", lot_number=batch.lot_number)
+    return _pdf(documents.certificate_of_analysis_pdf(coa), f"CoA-{batch.lot_number}.pdf")
 
 
 # --- bags ---

@@ -156,3 +156,9 @@ def test_pages_print_the_username_of_people_without_a_name(client, qa):
     client.force_login(qa)
     page = client.get(reverse("home")).content.decode()
     assert f"<strong>{qa.get_full_name()}</strong>" in page
+
+
+def test_no_coa_before_day_0(api, planned_batch, qa):
+    r = api.as_user(qa).get(f"/api/v1/batches/{planned_batch.lot_number}/coa/")
+    assert r.status_code == 409
+    assert "before the batch has started" in r.json()["detail"]

@@ -193,6 +193,15 @@ def test_garbage_decision_and_unknown_batch(client, resulted, qa):
 # --- documents ---
 
 
+def test_no_coa_before_day_0(client, planned_batch, qa):
+    client.force_login(qa)
+    response = client.get(reverse("release-coa", args=[planned_batch.lot_number]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse(
+        "batch-detail", args=[planned_batch.lot_number]
+    )
+    assert "No Certificate of Analysis before the batch has started" in html(response)
+
+
 def test_coa_and_label_pdfs(client, released, qa):
     client.force_login(qa)
     response = client.get(reverse("release-coa", args=[released.lot_number]))

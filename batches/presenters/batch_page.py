@@ -52,7 +52,6 @@ def batch_for_page(lot_number: str, *, now) -> Batch:
     # What the page shows beyond the selector's prefetch, still one query each.
     prefetch_related_objects(
         [batch],
-        "counts__recorded_by",
         "deviations__dispositioned_by",
         "custody__recorded_by",
         Prefetch(

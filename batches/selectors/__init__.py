@@ -13,6 +13,12 @@ from batches.selectors.batch_record import (
     unit_custody,
 )
 from batches.selectors.clinical import visit_overdue_q, visits_to_flag_overdue
+from batches.selectors.counts import (
+    batch_counts,
+    current_counts,
+    current_counts_of_days,
+    current_counts_query,
+)
 from batches.selectors.donor import cord_blood_unit_list
 from batches.selectors.recipients import current_weight, recipient_list
 from batches.selectors.release import (
@@ -43,12 +49,16 @@ __all__ = [
     "ReleaseReadiness",
     "bag_label_for",
     "bag_not_usable",
+    "batch_counts",
     "batch_detail",
     "batch_list",
     "batch_signatures",
     "batch_trail",
     "coa_for",
     "cord_blood_unit_list",
+    "current_counts",
+    "current_counts_of_days",
+    "current_counts_query",
     "current_weight",
     "expansion_flag",
     "growth_series",

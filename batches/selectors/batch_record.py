@@ -9,8 +9,9 @@ import pghistory.models
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from batches.models import Batch, CellCount, CustodyEvent, ExecutedStep, MaterialUse, TemplateStep
+from batches.models import Batch, CustodyEvent, ExecutedStep, MaterialUse, TemplateStep
 from batches.models.batch_record import fold_expansion, population_doublings
+from batches.selectors.counts import PREFETCHED, current_counts, current_counts_query
 from carnk_mfg.audit import references_trail
 from carnk_mfg.signatures import signature_intact, signatures_for
 
@@ -103,7 +104,13 @@ def batch_detail(lot_number: str) -> Batch:
                 )
                 .order_by("template_step__order"),
             ),
-            Prefetch("counts", queryset=CellCount.objects.order_by("measured_at", "id")),
+            # The current counts alone (at most one per culture day): a batch may carry
+            # many corrected ones, which the page and the calculations do not read.
+            Prefetch(
+                "counts",
+                queryset=current_counts_query().select_related("recorded_by"),
+                to_attr=PREFETCHED,
+            ),
             "deviations__opened_by",
             "custody__released_by",
             "custody__received_by",
@@ -113,11 +120,14 @@ def batch_detail(lot_number: str) -> Batch:
 
 
 def growth_series(batch: Batch) -> list[GrowthPoint]:
-    """Counts with fold expansion from the first day-0 count and population doublings."""
-    counts = list(batch.counts.all())
-    day0 = next((c.total_viable_cells for c in counts if c.day == 0 and c.total_viable_cells), None)
+    """The current counts with fold expansion from the day-0 count and population
+    doublings."""
+    current = current_counts(batch)
+    day0 = next(
+        (c.total_viable_cells for c in current if c.day == 0 and c.total_viable_cells), None
+    )
     series: list[GrowthPoint] = []
-    for c in counts:
+    for c in current:
         fold = fold_expansion(day0, c.total_viable_cells) if c.total_viable_cells else None
         series.append(
             {

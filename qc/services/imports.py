@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from batches.models import Batch, CellCount
+from batches.models import Batch
+from batches.selectors.counts import current_counts_query
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.roles import require_permission
 from qc.instrument_files import (
@@ -52,7 +53,7 @@ def _preview_row(
     sha256: str,
     batches: dict[str, Batch],
     tests: dict[int, QcTest],
-    counts: dict[tuple[int, int], float],
+    counts: dict[tuple[int, int], tuple[float, str]],
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "row": row.row,
@@ -82,10 +83,12 @@ def _preview_row(
         day = int(count["day"])
         entry.update(status="matched", kind="count", day=day)
         earlier = counts.get((batch.pk, day))
-        if earlier and abs(earlier - row.viable_cells_per_ml) > 0.01 * earlier:
+        # One count per batch and day: only this very row, imported before, is no conflict.
+        if earlier is not None and earlier[1] != entry["reading_id"]:
             entry["conflict"] = (
                 f"Batch {batch.lot_number} already has a day {day} count of "
-                f"{earlier:.3g} viable cells/mL."
+                f"{earlier[0]:.3g} viable cells/mL; to replace it, record a correction "
+                "with a reason."
             )
         return entry
     if qc:
@@ -157,12 +160,13 @@ def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
     batches = {b.lot_number: b for b in Batch.objects.filter(lot_number__in=lots)}
     tests = {t.pk: t for t in QcTest.objects.select_related("definition").filter(pk__in=test_ids)}
     counts = {
-        (batch_id, day): viable
-        for batch_id, day, viable in CellCount.objects.filter(
-            batch__in=batches.values()
-        ).values_list("batch_id", "day", "viable_cells_per_ml")
+        (batch_id, day): (viable, str(reading_id or ""))
+        for batch_id, day, viable, reading_id in current_counts_query()
+        .filter(batch__in=batches.values())
+        .values_list("batch_id", "day", "viable_cells_per_ml", "reading__reading_id")
     }
     rows = [_preview_row(r, sha256, batches, tests, counts) for r in parsed.rows]
+    _same_day_rows(rows)
     return {
         "format": parsed.format,
         "format_label": parsed.format_label,
@@ -173,6 +177,22 @@ def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
         "unmatched": [r["sample_id"] for r in rows if r["status"] == "unmatched"],
         "conflicts": [r for r in rows if r["conflict"]],
     }
+
+
+def _same_day_rows(rows: list[dict[str, Any]]) -> None:
+    """Rows of the file that are counts of one batch and day conflict with each other: a
+    batch has one count per culture day."""
+    by_day: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("kind") == "count":
+            by_day.setdefault((row["batch"], row["day"]), []).append(row)
+    for (lot, day), same in by_day.items():
+        if len(same) > 1:
+            numbers = ", ".join(str(r["row"]) for r in same)
+            for row in same:
+                row["conflict"] = row["conflict"] or (
+                    f"Rows {numbers} are all day {day} counts of batch {lot}: keep one."
+                )
 
 
 def import_stage(

@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from batches.models import Batch, Deviation, ExecutedStep
+from batches.models import Batch, CellCount, Deviation, ExecutedStep
 from tests.batch_steps import planned_days_ago, step_payloads
 from tests.factories import PASSWORD, CordBloodUnitFactory
 
@@ -316,18 +316,21 @@ def make_batch_through_the_api(client, template, n_counts, with_steps=True):
     day0 = timezone.now() - timedelta(days=15)
     for code, at, values, materials in step_payloads(day0, din=unit.din):
         post_step(client, batch, code, at, values, materials)
+    # One count per culture day (days 0-14); beyond 15 counts, each corrects its day's count.
+    current: dict[int, int] = {}
     for i in range(n_counts):
-        client.post(
-            f"/api/v1/batches/{lot}/counts/",
-            {
-                "day": min(i, 14),
-                "measured_at": (day0 + timedelta(hours=i)).isoformat(),
-                "total_cells_per_ml": 1e6 + i,
-                "viable_cells_per_ml": 9e5,
-                "volume_ml": "10",
-            },
-            format="json",
-        )
+        count = {
+            "day": i % 15,
+            "measured_at": (day0 + timedelta(hours=i)).isoformat(),
+            "total_cells_per_ml": 1e6 + i,
+            "viable_cells_per_ml": 9e5,
+            "volume_ml": "10",
+        }
+        if i % 15 in current:
+            count.update(corrects=current[i % 15], correction_reason="Recounted: clumped sample")
+        r = client.post(f"/api/v1/batches/{lot}/counts/", count, format="json")
+        assert r.status_code == 201, r.json()
+        current = {c["day"]: c["id"] for c in r.json()["counts"]}
     return lot
 
 
@@ -347,7 +350,9 @@ def test_detail_and_list_query_counts_do_not_grow(api, technician, approved_temp
     one, _ = count_queries(client, f"/api/v1/batches/{small}/")
     big = make_batch_through_the_api(client, approved_template, 50)
     fifty, body = count_queries(client, f"/api/v1/batches/{big}/")
-    assert len(body["counts"]) == 50 and len(body["steps"]) == 5
+    # 50 counts, of which the 15 current ones (one per day) are the batch's growth.
+    assert len(body["counts"]) == 15 and len(body["steps"]) == 5
+    assert CellCount.objects.filter(batch__lot_number=big).count() == 50
     assert fifty == one, (one, fifty)
     list_two, body = count_queries(client, "/api/v1/batches/")
     assert body["count"] == 2

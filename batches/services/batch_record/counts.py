@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from batches.models import COUNT_STATES, Batch, CellCount, CountSource
+from batches.selectors.counts import current_counts_of_days
 from batches.services.lifecycle import lock_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.fields import field_errors
@@ -33,13 +35,18 @@ def cell_count_build(
     notes: str = "",
     source: str = CountSource.MANUAL,
     recorded_at: datetime | None = None,
+    current: CellCount | None = None,
+    corrects: int | None = None,
+    correction_reason: str = "",
 ) -> CellCount:
     """Every rule of a cell count, checked without a query, for typed counts and instrument
     readings alike: the numbers, the viability agreeing with viable/total, the time (not in
-    the future, not before the batch was planned) and a batch in a counting state. `batch`
-    is the row as the caller locked it. Returns the count unsaved, or raises a
-    ValidationError per field. Volume may be missing: an instrument may read concentration
-    alone, and then the total viable cells stay unknown rather than guessed."""
+    the future, not before the batch was planned), a batch in a counting state, and one
+    count per culture day (`day_rule_errors`). `batch` is the row as the caller locked it
+    and `current` the day's current count as read under that lock. Returns the count
+    unsaved, or raises a ValidationError per field. Volume may be missing: an instrument may
+    read concentration alone, and then the total viable cells stay unknown rather than
+    guessed."""
     errors, counted = _count_errors(
         batch=batch,
         day=day,
@@ -55,6 +62,11 @@ def cell_count_build(
         viable_cells_per_ml=viable_cells_per_ml,
         viability_pct=viability_pct,
     )
+    reason = correction_reason.strip()
+    for name, message in day_rule_errors(
+        batch=batch, day=day, current=current, corrects=corrects, correction_reason=reason
+    ).items():
+        errors.setdefault(name, []).append(message)
     if errors:
         raise ValidationError(errors)
     # No error means both concentrations were valid, so the viability was computed at least.
@@ -72,6 +84,52 @@ def cell_count_build(
         recorded_by=actor,
         recorded_at=recorded_at or timezone.now(),
         notes=notes,
+        corrects=current if corrects is not None else None,
+        correction_reason=reason,
+    )
+
+
+def day_rule_errors(
+    *,
+    batch: Batch,
+    day: int,
+    current: CellCount | None,
+    corrects: int | None,
+    correction_reason: str,
+) -> dict[str, str]:
+    """One count per batch and culture day: a second count of a day is refused unless it is
+    a correction that names the day's current count and says why (the database holds the
+    same with its unique index, check and trigger)."""
+    errors: dict[str, str] = {}
+    if corrects is None:
+        if current is not None:
+            errors["day"] = (
+                f"Batch {batch.lot_number} already has a day {day} count ({describe(current)})"
+                " — record a correction with a reason to replace it."
+            )
+        if correction_reason:
+            errors["correction_reason"] = (
+                "A reason goes with a correction: name the count it corrects."
+            )
+        return errors
+    if current is None:
+        errors["corrects"] = f"Batch {batch.lot_number} has no day {day} count to correct."
+    elif current.pk != corrects:
+        errors["corrects"] = (
+            f"Count {corrects} is not the current day {day} count of batch "
+            f"{batch.lot_number}; that is count {current.pk} ({describe(current)}): a "
+            "correction replaces the day's current count."
+        )
+    if not correction_reason:
+        errors["correction_reason"] = "A correction needs a reason."
+    return errors
+
+
+def describe(count: CellCount) -> str:
+    """A count as a refusal names it."""
+    return (
+        f"count {count.pk}: {count.viable_cells_per_ml:.3g} viable cells/mL, measured "
+        f"{timezone.localtime(count.measured_at):%Y-%m-%d %H:%M}"
     )
 
 
@@ -152,15 +210,26 @@ def cell_count_record(
     viability_pct: Decimal | None = None,
     notes: str = "",
     source: str = CountSource.MANUAL,
+    corrects: int | None = None,
+    correction_reason: str = "",
 ) -> CellCount:
-    """A typed count: checked by `cell_count_build` against the locked batch, then saved."""
+    """A typed count, or a correction of the day's current count (`corrects`, its id, with a
+    `correction_reason`): checked by `cell_count_build` against the locked batch, then
+    saved. A concurrent count of the same day that wins the race makes this one the same
+    refusal as if it had come second."""
     require_permission(actor, "batches.record_count")
     if volume_ml is None:
         raise ValidationError({"volume_ml": "A typed count needs the culture volume."})
-    with gmp_write(actor=actor, permission="batches.record_count", reason=f"Cell count day {day}"):
+    what = f"Correction of cell count {corrects}" if corrects else "Cell count"
+    reason = f"{what} day {day}" + (f": {correction_reason.strip()}" if corrects else "")
+    with gmp_write(actor=actor, permission="batches.record_count", reason=reason):
+        locked = lock_batch(batch)
         count = cell_count_build(
             actor=actor,
-            batch=lock_batch(batch),
+            batch=locked,
+            current=current_counts_of_days([(locked.pk, day)]).get((locked.pk, day)),
+            corrects=corrects,
+            correction_reason=correction_reason,
             day=day,
             measured_at=measured_at,
             total_cells_per_ml=total_cells_per_ml,
@@ -170,5 +239,31 @@ def cell_count_record(
             notes=notes,
             source=source,
         )
-        count.save()
+        save_counts([count])
     return count
+
+
+def save_counts(counts: list[CellCount]) -> list[CellCount]:
+    """Save counts built by `cell_count_build`. Should another count of one of their days
+    have been saved since they were checked, the database's unique index refuses it, and
+    the refusal is the rule's own message."""
+    try:
+        with transaction.atomic():
+            return CellCount.objects.bulk_create(counts)
+    except IntegrityError:
+        days = current_counts_of_days((c.batch_id, c.day) for c in counts)
+        for count in counts:
+            current = days.get((count.batch_id, count.day))
+            # Both the unique index of a day's first count and the one-to-one of a
+            # correction refuse the loser; either way the day now has another count.
+            if current is not None and current.pk != count.corrects_id:
+                raise ValidationError(
+                    day_rule_errors(
+                        batch=count.batch,
+                        day=count.day,
+                        current=current,
+                        corrects=count.corrects_id,
+                        correction_reason=count.correction_reason,
+                    )
+                ) from None
+        raise

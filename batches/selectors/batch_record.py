@@ -9,7 +9,15 @@ import pghistory.models
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from batches.models import Batch, CustodyEvent, ExecutedStep, MaterialUse, TemplateStep
+from batches.models import (
+    Batch,
+    CustodyEvent,
+    Deviation,
+    DeviationState,
+    ExecutedStep,
+    MaterialUse,
+    TemplateStep,
+)
 from batches.models.batch_record import fold_expansion, population_doublings
 from batches.selectors.counts import PREFETCHED, current_counts, current_counts_query
 from carnk_mfg.audit import references_trail
@@ -72,8 +80,26 @@ def batch_list() -> QuerySet[Batch]:
     )
 
 
-def batch_detail(lot_number: str) -> Batch:
-    """One batch with everything its record page shows, in a fixed number of queries."""
+def batch_detail(lot_number: str, *, whole_record: bool = True) -> Batch:
+    """One batch with everything its record shows, in a fixed number of queries: its current
+    counts (one per culture day), its steps (one per template step), and with `whole_record`
+    its deviations and custody hand-offs; without it, its open deviations alone (the batch
+    page reads the latest of each list through `batches.selectors.sublists`)."""
+    if whole_record:
+        lists: list[Any] = [
+            "deviations__opened_by",
+            "custody__released_by",
+            "custody__received_by",
+        ]
+    else:
+        lists = [
+            Prefetch(
+                "deviations",
+                queryset=Deviation.objects.filter(state=DeviationState.OPEN).select_related(
+                    "opened_by", "dispositioned_by"
+                ),
+            )
+        ]
     return (
         Batch.objects.select_related(
             "source_unit",
@@ -105,15 +131,13 @@ def batch_detail(lot_number: str) -> Batch:
                 .order_by("template_step__order"),
             ),
             # The current counts alone (at most one per culture day): a batch may carry
-            # many corrected ones, which the page and the calculations do not read.
+            # many corrected ones, which the calculations do not read.
             Prefetch(
                 "counts",
                 queryset=current_counts_query().select_related("recorded_by"),
                 to_attr=PREFETCHED,
             ),
-            "deviations__opened_by",
-            "custody__released_by",
-            "custody__received_by",
+            *lists,
         )
         .get(lot_number=lot_number)
     )

@@ -20,7 +20,7 @@ from carnk_mfg.signatures import signature_intact
 
 def latest_n() -> int:
     """How many of each list the batch page shows (setting BATCH_PAGE_LATEST)."""
-    return int(getattr(settings, "BATCH_PAGE_LATEST", 10))
+    return int(settings.BATCH_PAGE_LATEST)
 
 
 def trail_newest_first(batch: Batch) -> QuerySet[pghistory.models.Events]:

@@ -121,7 +121,7 @@ def test_two_simultaneous_counts_of_a_day_give_one_and_one_refusal(
     first = count(technician, running_batch) if as_correction else None
     other = UserFactory.create(username="tech-b", role="technician")
     barrier = threading.Barrier(2)
-    outcomes = []
+    outcomes: list[object] = []
 
     def record(actor, viable):
         barrier.wait()

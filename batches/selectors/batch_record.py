@@ -85,21 +85,6 @@ def batch_detail(lot_number: str, *, whole_record: bool = True) -> Batch:
     counts (one per culture day), its steps (one per template step), and with `whole_record`
     its deviations and custody hand-offs; without it, its open deviations alone (the batch
     page reads the latest of each list through `batches.selectors.sublists`)."""
-    if whole_record:
-        lists: list[Any] = [
-            "deviations__opened_by",
-            "custody__released_by",
-            "custody__received_by",
-        ]
-    else:
-        lists = [
-            Prefetch(
-                "deviations",
-                queryset=Deviation.objects.filter(state=DeviationState.OPEN).select_related(
-                    "opened_by", "dispositioned_by"
-                ),
-            )
-        ]
     return (
         Batch.objects.select_related(
             "source_unit",
@@ -137,10 +122,20 @@ def batch_detail(lot_number: str, *, whole_record: bool = True) -> Batch:
                 queryset=current_counts_query().select_related("recorded_by"),
                 to_attr=PREFETCHED,
             ),
-            *lists,
+            *_lists(whole_record),
         )
         .get(lot_number=lot_number)
     )
+
+
+def _lists(whole_record: bool) -> list[Any]:
+    """The deviations and hand-offs `batch_detail` reads: all, or the open deviations."""
+    if whole_record:
+        return ["deviations__opened_by", "custody__released_by", "custody__received_by"]
+    open_ones = Deviation.objects.filter(state=DeviationState.OPEN)
+    return [
+        Prefetch("deviations", queryset=open_ones.select_related("opened_by", "dispositioned_by"))
+    ]
 
 
 def growth_series(batch: Batch) -> list[GrowthPoint]:

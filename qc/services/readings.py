@@ -342,8 +342,7 @@ def _write(
         transaction.atomic(),
         audited(actor=actor, reason=f"Readings from {instrument.serial_number}"),
     ):
-        # The batches first: a concurrent request with the same readings then commits
-        # before these are looked up, so a resent reading is found, not counted twice.
+        # Batches locked first: a concurrent resend then finds these readings, not new ones.
         locked = {
             b.lot_number: b
             for b in Batch.objects.select_for_update(no_key=True).filter(

@@ -39,14 +39,12 @@ def cell_count_build(
     corrects: int | None = None,
     correction_reason: str = "",
 ) -> CellCount:
-    """Every rule of a cell count, checked without a query, for typed counts and instrument
-    readings alike: the numbers, the viability agreeing with viable/total, the time (not in
-    the future, not before the batch was planned), a batch in a counting state, and one
-    count per culture day (`day_rule_errors`). `batch` is the row as the caller locked it
-    and `current` the day's current count as read under that lock. Returns the count
-    unsaved, or raises a ValidationError per field. Volume may be missing: an instrument may
-    read concentration alone, and then the total viable cells stay unknown rather than
-    guessed."""
+    """Every rule of a cell count, checked without a query, for typed counts and readings
+    alike: the numbers, viability agreeing with viable/total, the time, a batch in a counting
+    state, one count per culture day (`day_rule_errors`; `current`: the day's count read
+    under the caller's lock of `batch`). Returns the count unsaved, or raises a
+    ValidationError per field. Without a volume (an instrument may read concentration
+    alone) the total viable cells stay unknown rather than guessed."""
     errors, counted = _count_errors(
         batch=batch,
         day=day,
@@ -63,14 +61,10 @@ def cell_count_build(
         viability_pct=viability_pct,
     )
     reason = correction_reason.strip()
-    for name, message in day_rule_errors(
-        batch=batch, day=day, current=current, corrects=corrects, correction_reason=reason
-    ).items():
-        errors.setdefault(name, []).append(message)
+    _check_day(errors, batch, day, current, corrects, reason)
     if errors:
         raise ValidationError(errors)
-    # No error means both concentrations were valid, so the viability was computed at least.
-    assert viability is not None
+    assert viability is not None  # no error: both concentrations valid, viability computed
     return CellCount(
         batch=batch,
         day=day,
@@ -87,6 +81,21 @@ def cell_count_build(
         corrects=current if corrects is not None else None,
         correction_reason=reason,
     )
+
+
+def _check_day(
+    errors: dict[str, list[str]],
+    batch: Batch,
+    day: int,
+    current: CellCount | None,
+    corrects: int | None,
+    reason: str,
+) -> None:
+    refused = day_rule_errors(
+        batch=batch, day=day, current=current, corrects=corrects, correction_reason=reason
+    )
+    for name, message in refused.items():
+        errors.setdefault(name, []).append(message)
 
 
 def day_rule_errors(

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from batches.models import Batch
 from batches.selectors.counts import current_counts_query
+from batches.services.batch_record import several_of_a_day
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.roles import require_permission
 from qc.instrument_files import (
@@ -180,19 +181,11 @@ def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
 
 
 def _same_day_rows(rows: list[dict[str, Any]]) -> None:
-    """Rows of the file that are counts of one batch and day conflict with each other: a
-    batch has one count per culture day."""
-    by_day: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for row in rows:
-        if row.get("kind") == "count":
-            by_day.setdefault((row["batch"], row["day"]), []).append(row)
-    for (lot, day), same in by_day.items():
-        if len(same) > 1:
-            numbers = ", ".join(str(r["row"]) for r in same)
-            for row in same:
-                row["conflict"] = row["conflict"] or (
-                    f"Rows {numbers} are all day {day} counts of batch {lot}: keep one."
-                )
+    """Rows of the file that are counts of one batch and day conflict with each other."""
+    counts = [r for r in rows if r.get("kind") == "count"]
+    several = several_of_a_day(((str(r["row"]), r["batch"], r["day"]) for r in counts), what="Rows")
+    for row in counts:
+        row["conflict"] = row["conflict"] or several.get(str(row["row"]), "")
 
 
 def import_stage(

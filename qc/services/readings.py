@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from batches.models import Batch, CellCount, CountSource
 from batches.selectors.counts import current_counts_of_days
-from batches.services.batch_record import cell_count_build
+from batches.services.batch_record import cell_count_build, several_of_a_day
 from carnk_mfg.audit import audited
 from carnk_mfg.fields import field_errors
 from carnk_mfg.roles import require_permission
@@ -430,7 +430,11 @@ def _build_counts(
     built: list[CellCount] = []
     errors: dict[str, dict[str, list[str]]] = {}
     current = current_counts_of_days((batches[item.lot].pk, count.day) for item, count in items)
-    _one_count_per_day(items, errors)
+    several = several_of_a_day(
+        ((str(item.index), item.lot, count.day) for item, count in items), what="Items"
+    )
+    for index, message in several.items():
+        errors[index] = {"sample_id": [message]}
     for item, count in items:
         if str(item.index) in errors:
             continue
@@ -459,22 +463,3 @@ def _build_counts(
     if errors:
         raise ReadingsRejected(errors)
     return built
-
-
-def _one_count_per_day(
-    items: list[tuple[Item, Count]], errors: dict[str, dict[str, list[str]]]
-) -> None:
-    """Several new counts of one batch and day in one request: each is refused, since at
-    most one of them could be the day's count."""
-    by_day: dict[tuple[str, int], list[Item]] = {}
-    for item, count in items:
-        by_day.setdefault((item.lot, count.day), []).append(item)
-    for (lot, day), same in by_day.items():
-        if len(same) < 2:
-            continue
-        indexes = ", ".join(str(i.index) for i in same)
-        for item in same:
-            errors.setdefault(str(item.index), {})["sample_id"] = [
-                f"Items {indexes} are all day {day} counts of batch {lot}: a batch has one "
-                "count per culture day; send one (a correction in a later request)."
-            ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -132,6 +133,24 @@ def day_rule_errors(
     if not correction_reason:
         errors["correction_reason"] = "A correction needs a reason."
     return errors
+
+
+def several_of_a_day(counts: Iterable[tuple[str, str, int]], *, what: str) -> dict[str, str]:
+    """Among counts not yet saved, each given as (key, lot number, day): those that share a
+    batch and day, each with its refusal (at most one of them could be the day's count).
+    `what` names the keys in the message ("Items", "Rows")."""
+    by_day: dict[tuple[str, int], list[str]] = {}
+    for key, lot, day in counts:
+        by_day.setdefault((lot, day), []).append(key)
+    refused = {}
+    for (lot, day), keys in by_day.items():
+        if len(keys) > 1:
+            message = (
+                f"{what} {', '.join(keys)} are all day {day} counts of batch {lot}: a batch has "
+                "one count per culture day; keep one (a correction can replace it later)."
+            )
+            refused.update(dict.fromkeys(keys, message))
+    return refused
 
 
 def describe(count: CellCount) -> str:

@@ -5,12 +5,9 @@ name."""
 from batches.selectors.batch_record import (
     batch_detail,
     batch_list,
-    batch_signatures,
-    batch_trail,
     expansion_flag,
     growth_series,
     next_template_step,
-    unit_custody,
 )
 from batches.selectors.clinical import visit_overdue_q, visits_to_flag_overdue
 from batches.selectors.counts import (
@@ -52,8 +49,6 @@ __all__ = [
     "batch_counts",
     "batch_detail",
     "batch_list",
-    "batch_signatures",
-    "batch_trail",
     "coa_for",
     "cord_blood_unit_list",
     "current_counts",
@@ -73,7 +68,6 @@ __all__ = [
     "release_readiness",
     "release_test_status",
     "release_tests_query",
-    "unit_custody",
     "visit_overdue_q",
     "visits_to_flag_overdue",
 ]

@@ -1,17 +1,15 @@
-"""Reads of the batch record: the batch list and one batch's record page, its steps, growth,
-custody, signatures and trail."""
+"""Reads of the batch record: the batch list, one batch with what its record shows, its next
+step and its growth. The record's lists (trail, signatures, steps, counts, custody,
+deviations) newest first, to slice or page, are in `batches.selectors.sublists`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pghistory.models
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from batches.models import (
     Batch,
-    CustodyEvent,
     Deviation,
     DeviationState,
     ExecutedStep,
@@ -20,46 +18,11 @@ from batches.models import (
 )
 from batches.models.batch_record import fold_expansion, population_doublings
 from batches.selectors.counts import PREFETCHED, current_counts, current_counts_query
-from carnk_mfg.audit import references_trail
-from carnk_mfg.signatures import signature_intact, signatures_for
 
 # One signature as the record page lists it: the signature and whether what it attests holds.
 SignatureRow = dict[str, Any]
 # One count of the growth chart, with its fold expansion and population doublings.
 GrowthPoint = dict[str, Any]
-
-
-def batch_trail(batch: Batch) -> list[pghistory.models.Events]:
-    return list(references_trail(batch))
-
-
-def unit_custody(unit_id: int) -> list[CustodyEvent]:
-    """Hand-offs of a cord blood unit, oldest first."""
-    return list(
-        CustodyEvent.objects.filter(unit_id=unit_id).select_related(
-            "released_by", "received_by", "recorded_by"
-        )
-    )
-
-
-def batch_signatures(batch: Batch) -> tuple[list[SignatureRow], dict[int, list[SignatureRow]]]:
-    """Every signature of the batch record in one query: on the batch (lifecycle moves,
-    formulation, review, release), its steps, its deviations and its QC reviews, each with
-    whether what it attests still holds. Returns the rows, and per step the step's own rows."""
-    signed = [batch, *batch.steps.all(), *batch.deviations.all(), *batch.qc_tests.all()]
-    records = {
-        (ContentType.objects.get_for_model(record).pk, str(record.pk)): record for record in signed
-    }
-    rows: list[SignatureRow] = []
-    by_step: dict[int, list[SignatureRow]] = {}
-    step_type = ContentType.objects.get_for_model(ExecutedStep).pk
-    for sig in signatures_for(*signed):
-        record = records.get((sig.content_type_id, sig.object_id))
-        row = {"signature": sig, "intact": record is not None and signature_intact(sig, record)}
-        rows.append(row)
-        if sig.content_type_id == step_type:
-            by_step.setdefault(int(sig.object_id), []).append(row)
-    return rows, by_step
 
 
 def next_template_step(batch: Batch) -> TemplateStep | None:

@@ -37,7 +37,7 @@ class RecordList:
     title: str
     noun: str
     plural: str
-    query: Callable[[Batch], QuerySet[Any]]
+    query: Callable[[Batch], QuerySet[Any] | sublists.Trail]
     rows: Callable[[list[Any]], list[Any]] = _as_is
 
 
@@ -85,7 +85,8 @@ def latest_of_lists(batch: Batch, n: int | None = None) -> dict[str, dict[str, A
 def list_page(batch: Batch, key: str, page_number: str | None) -> dict[str, Any]:
     """One page of one list, newest first; KeyError for a list there is none of."""
     record_list = RECORD_LISTS[key]
-    page: Page = Paginator(record_list.query(batch), LIST_PAGE_SIZE).get_page(page_number)
+    rows: Any = record_list.query(batch)  # a query, or the trail, which pages like one
+    page: Page = Paginator(rows, LIST_PAGE_SIZE).get_page(page_number)
     return {
         "batch": batch,
         "key": key,

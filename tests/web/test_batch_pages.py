@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from batches import selectors
 from batches.models import Batch, CellCount, ExecutedStep
+from batches.selectors.sublists import trail_newest_first
 from batches.services import batch_record, lifecycle
 from tests import batch_steps
 from tests.batch_steps import planned_days_ago, step_payloads
@@ -127,7 +128,10 @@ def test_batch_detail_queries_do_not_grow(
     fifty = _queries(client, big.get_absolute_url())
     page = html(client.get(big.get_absolute_url()))
     assert page.count("Cell count, day") == 15  # the current count of each day
-    assert fifty == one, (one, fifty)
+    # Fixed, but for the trail: its latest events are read with one query per event table
+    # they come from, and which tables those are varies (never more than there are).
+    tables = len(trail_newest_first(big).sources)
+    assert max(one, fifty) <= min(one, fifty) + tables, (one, fifty, tables)
     print(f"QUERIES web batch detail: 1 count={one}, 50 counts={fifty}")
 
 

@@ -22,6 +22,8 @@ from bench.fixtures import bench_batch, bench_instrument, bench_user
 
 TOTAL = 50_000
 PER_REQUEST = 500
+# A batch has one count per culture day (0-60): the readings spread over enough batches.
+DAYS = 61
 
 
 def _free_port() -> int:
@@ -36,20 +38,27 @@ def _fixtures():
     admin = bench_user("bench-admin", "admin")
     instrument = bench_instrument(admin)
     _, key = instrument_key_create(actor=admin, instrument=instrument, label="bench")
-    batch = bench_batch(
-        lot_number="BENCH-INGEST", coi_identifier="W042026999998", state="in_process", user=admin
-    )
-    return instrument, key, batch
+    batches = [
+        bench_batch(
+            lot_number=f"BENCH-INGEST-{n:04d}",
+            coi_identifier=f"W04202690{n:04d}",
+            state="in_process",
+            user=admin,
+        )
+        for n in range(-(-TOTAL // DAYS))
+    ]
+    return instrument, key, batches
 
 
-def _items(batch, n):
+def _items(batches, n):
+    """Reading i is the count of batch i // DAYS on culture day i % DAYS."""
     from django.utils import timezone
 
     at = (timezone.now() - timedelta(hours=1)).isoformat()
     return [
         {
             "reading_id": str(uuid.uuid4()),
-            "sample_id": f"{batch.lot_number}-D{i % 15:02d}",
+            "sample_id": f"{batches[i // DAYS].lot_number}-D{i % DAYS:02d}",
             "measured_at": at,
             "total_cells_per_ml": 2.0e6 + i,
             "viable_cells_per_ml": 1.8e6,
@@ -66,7 +75,7 @@ def _truncate():
         cur.execute("TRUNCATE qc_instrumentreading, batches_cellcount RESTART IDENTITY CASCADE")
 
 
-def _via_api(batch, key) -> float:
+def _via_api(batches, key) -> float:
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "carnk_mfg.settings", "DEBUG": "false"}
     server = subprocess.Popen(
@@ -91,7 +100,11 @@ def _via_api(batch, key) -> float:
                     break
             except OSError:
                 time.sleep(0.1)
-        bodies = [json.dumps(_items(batch, PER_REQUEST)) for _ in range(TOTAL // PER_REQUEST)]
+        items = _items(batches, TOTAL)
+        bodies = [
+            json.dumps(items[offset : offset + PER_REQUEST])
+            for offset in range(0, TOTAL, PER_REQUEST)
+        ]
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         headers = {"Authorization": f"Token {key}", "Content-Type": "application/json"}
         start = time.perf_counter()
@@ -106,14 +119,14 @@ def _via_api(batch, key) -> float:
         server.wait(30)
 
 
-def _via_bulk_create(batch, instrument) -> float:
+def _via_bulk_create(batches, instrument) -> float:
     from django.db import transaction
     from django.utils import timezone
 
     from batches.models import CellCount
     from qc.models import InstrumentReading
 
-    items = _items(batch, TOTAL)
+    items = _items(batches, TOTAL)
     start = time.perf_counter()
     for offset in range(0, TOTAL, PER_REQUEST):
         chunk = items[offset : offset + PER_REQUEST]
@@ -122,8 +135,8 @@ def _via_bulk_create(batch, instrument) -> float:
             counts = CellCount.objects.bulk_create(
                 [
                     CellCount(
-                        batch=batch,
-                        day=int(i["sample_id"][-2:]),
+                        batch=batches[n // DAYS],
+                        day=n % DAYS,
                         measured_at=i["measured_at"],
                         total_cells_per_ml=i["total_cells_per_ml"],
                         viable_cells_per_ml=i["viable_cells_per_ml"],
@@ -134,7 +147,7 @@ def _via_bulk_create(batch, instrument) -> float:
                         recorded_by=instrument.user,
                         recorded_at=now,
                     )
-                    for i in chunk
+                    for n, i in enumerate(chunk, start=offset)
                 ]
             )
             InstrumentReading.objects.bulk_create(
@@ -143,7 +156,7 @@ def _via_bulk_create(batch, instrument) -> float:
                         reading_id=i["reading_id"],
                         instrument=instrument,
                         sample_id=i["sample_id"],
-                        batch=batch,
+                        batch=c.batch,
                         measured_at=i["measured_at"],
                         values={},
                         cell_count=c,
@@ -158,14 +171,14 @@ def _via_bulk_create(batch, instrument) -> float:
 def run():
     from django.db import connection
 
-    instrument, key, batch = _fixtures()
+    instrument, key, batches = _fixtures()
     _truncate()
-    api_s = _via_api(batch, key)
+    api_s = _via_api(batches, key)
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM qc_instrumentreading")
         assert cur.fetchone()[0] == TOTAL
     _truncate()
-    bulk_s = _via_bulk_create(batch, instrument)
+    bulk_s = _via_bulk_create(batches, instrument)
     api_rate, bulk_rate = TOTAL / api_s, TOTAL / bulk_s
     print(
         f"ingest: HTTP API   {TOTAL:,} readings in {api_s:.1f} s = {api_rate:,.0f} readings/s "

@@ -373,6 +373,9 @@ ISBT_FACILITY_CODE = env.str("ISBT_FACILITY_CODE", default="W0420")
 INSTRUMENT_KEY_SECRET = env.str("INSTRUMENT_KEY_SECRET", default=SECRET_KEY)
 # Most readings one POST /api/v1/readings/ may carry.
 READINGS_PER_REQUEST_MAX = env.int("READINGS_PER_REQUEST_MAX", default=1000)
+# How many of each list of a batch's record (trail, signatures, steps, counts, custody,
+# deviations) the batch page shows; each list's own page shows the rest.
+BATCH_PAGE_LATEST = env.int("BATCH_PAGE_LATEST", default=10)
 
 # A time a person or instrument reports (performed, measured, started, ended...) may be at most
 # this far ahead of the server's clock (clocks on bench PCs and instruments drift); anything

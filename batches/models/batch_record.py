@@ -279,10 +279,34 @@ class CellCount(models.Model):
     )
     recorded_at = models.DateTimeField()
     notes = FreeTextField(blank=True)
+    # One count per batch and culture day; a later count of the same day replaces it only
+    # as a correction that names it and says why. The current count of a day is the one no
+    # correction names (batches.selectors.current_counts).
+    corrects = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrected_by",
+        help_text="The count of the same batch and day this one replaces.",
+    )
+    correction_reason = FreeTextField(blank=True)
 
     class Meta:
         ordering = ["batch", "measured_at", "id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "day"],
+                condition=Q(corrects__isnull=True),
+                name="count_one_per_day",
+                violation_error_message="The batch already has a count of this culture day.",
+            ),
+            # A correction says why; a first count has nothing to explain.
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True, correction_reason="")
+                | Q(corrects__isnull=False, correction_reason__regex=r"\S"),
+                name="count_correction_has_reason",
+            ),
             models.CheckConstraint(
                 condition=CELLS_PER_ML.q("total_cells_per_ml"), name="count_total_positive"
             ),
@@ -298,6 +322,25 @@ class CellCount(models.Model):
                 condition=VOLUME_ML.q("volume_ml", nullable=True), name="count_volume_positive"
             ),
             models.CheckConstraint(condition=CULTURE_DAY.q("day"), name="count_day_0_60"),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="correction_same_batch_and_day",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Q(new__corrects__isnull=False),
+                func="""
+                    IF NOT EXISTS (
+                        SELECT 1 FROM batches_cellcount c
+                        WHERE c.id = NEW.corrects_id AND c.batch_id = NEW.batch_id
+                          AND c.day = NEW.day
+                    ) THEN
+                        RAISE EXCEPTION 'count % corrects count %, which is not of the same '
+                            'batch and culture day', NEW.id, NEW.corrects_id;
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
         ]
 
     def __str__(self):

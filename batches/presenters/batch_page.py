@@ -2,8 +2,9 @@
 signatures and trail, and which actions the user is offered now. The forms of those actions
 are the web layer's (`batches.web.batch_record`); this module says which to show.
 
-The page reads in a fixed number of queries however many steps, counts or deviations the
-batch has.
+The page reads in a fixed number of queries, and a bounded number of rows, however many
+steps, counts, deviations, hand-offs, signatures or trail events the batch has: of each list
+it shows the latest few (setting BATCH_PAGE_LATEST), with a link to the list's own page.
 """
 
 from __future__ import annotations
@@ -16,23 +17,20 @@ from batches.models import (
     TERMINABLE_STATES,
     Batch,
     BatchState,
-    CellCount,
-    CustodyEvent,
-    Deviation,
     DeviationState,
-    ExecutedStep,
     TemplateStep,
 )
 from batches.presenters.batch_list import STATE_BADGES
+from batches.presenters.batch_lists import latest_of_lists
 from batches.presenters.due_work import culture_day, due_work, next_step_of
 from batches.presenters.growth_chart import growth_chart
 from batches.presenters.timeline import batch_timeline
+from batches.selectors.sublists import closed_deviations_newest_first, latest_n
 from batches.services import lifecycle
 from batches.services.lifecycle import TRANSITIONS
 from carnk_mfg import isbt128
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import actor_may
-from carnk_mfg.web import history_rows
 
 S = BatchState
 
@@ -48,13 +46,10 @@ TRANSITION_ACTIONS: dict[str, tuple[str, str, bool]] = {
 
 def batch_for_page(lot_number: str, *, now) -> Batch:
     """The batch with everything its page shows; Batch.DoesNotExist when there is none."""
-    batch = selectors.batch_detail(lot_number)
+    batch = selectors.batch_detail(lot_number, whole_record=False)
     # What the page shows beyond the selector's prefetch, still one query each.
     prefetch_related_objects(
         [batch],
-        "counts__recorded_by",
-        "deviations__dispositioned_by",
-        "custody__recorded_by",
         Prefetch(
             "qc_tests",
             queryset=ports.qc_tests_marked_overdue(now=now).order_by("due_at", "id"),
@@ -80,8 +75,7 @@ def _record(batch: Batch, now, next_step: TemplateStep | None) -> dict:
     template_steps = list(batch.template.steps.all())
     harvest_day = next((s.planned_day for s in template_steps if s.is_harvest), None)
     series = selectors.growth_series(batch)
-    trail = selectors.batch_trail(batch)
-    signatures, step_signatures = selectors.batch_signatures(batch)
+    lists = latest_of_lists(batch)
     qc_tests = list(batch.qc_tests.all())  # each marked `overdue` by QC (through batches.ports)
     return {
         "batch": batch,
@@ -95,11 +89,11 @@ def _record(batch: Batch, now, next_step: TemplateStep | None) -> dict:
         "timeline": batch_timeline(
             batch,
             params_by_step={s.pk: list(s.parameters.all()) for s in template_steps},
-            step_signatures=step_signatures,
             series=series,
-            unit_custody=selectors.unit_custody(batch.source_unit_id),
-            trail=trail,
+            latest=latest_n(),
         ),
+        "lists": lists,
+        "latest_n": latest_n(),
         "series": series,
         "chart": growth_chart(series, harvest_day),
         "expansion_flag": selectors.expansion_flag(batch, series),
@@ -109,12 +103,10 @@ def _record(batch: Batch, now, next_step: TemplateStep | None) -> dict:
         "qc_overdue": len(
             [test for test in qc_tests if test.overdue]  # type: ignore[attr-defined]  # QC's mark
         ),
-        "closed_deviations": [d for d in batch.deviations.all() if d.state != DeviationState.OPEN],
+        "closed_deviations": list(closed_deviations_newest_first(batch)[: latest_n()]),
         "next_step": next_step,
-        "signatures": signatures,
-        "history": history_rows(
-            trail, Batch, ExecutedStep, CellCount, Deviation, CustodyEvent, batch.qc_tests.model
-        ),
+        "signatures": lists["signatures"]["rows"],
+        "history": lists["history"]["rows"],
     }
 
 
@@ -138,6 +130,7 @@ def _offers(batch: Batch, user, next_step: TemplateStep | None) -> dict:
         and state in TERMINABLE_STATES,
         "show_custody_form": actor_may(user, "batches.record_custody"),
         "can_disposition": actor_may(user, "batches.disposition_deviation"),
+        # The page's batch carries its open deviations alone (batch_for_page).
         "open_deviations": [d for d in batch.deviations.all() if d.state == DeviationState.OPEN],
         "transition_offers": transition_offers(batch, user=user, next_step=next_step),
     }

@@ -4,6 +4,8 @@ hand-offs of the batch and its source unit, and state changes, in the order they
 from __future__ import annotations
 
 from batches.models import BatchState, ExecutedStep
+from batches.selectors import sublists
+from carnk_mfg.signatures import signatures_for
 
 S = BatchState
 
@@ -32,20 +34,40 @@ def step_values(executed: ExecutedStep, params: list) -> list[dict]:
     return shown
 
 
-def batch_timeline(batch, *, params_by_step, step_signatures, series, unit_custody, trail):
-    """Every entry of the batch page's timeline, oldest first."""
+def batch_timeline(batch, *, params_by_step, series, latest):
+    """The timeline of the batch page, oldest first: the current counts (one per culture
+    day) and the latest `latest` steps, deviations, custody hand-offs of the batch and of its
+    unit, and state changes; each full list has its own page."""
+    steps = list(sublists.steps_newest_first(batch)[:latest])
+    custody = list(sublists.custody_newest_first(batch)[:latest])
     entries = [
-        *_step_entries(batch, params_by_step, step_signatures),
+        *_step_entries(steps, params_by_step, _step_signatures(steps)),
         *({"kind": "count", "at": p["count"].measured_at, "point": p} for p in series),
-        *_deviation_entries(batch),
-        *_custody_entries(batch, unit_custody),
-        *_state_entries(trail),
+        *_deviation_entries(list(sublists.deviations_newest_first(batch)[:latest])),
+        *(
+            {
+                "kind": "custody",
+                "at": event.occurred_at,
+                "event": event,
+                "of": "batch" if event.batch_id else "unit",
+            }
+            for event in custody
+        ),
+        *_state_entries(sublists.state_events_newest_first(batch)[:latest]),
     ]
     entries.sort(key=lambda entry: entry["at"])
     return entries
 
 
-def _step_entries(batch, params_by_step, step_signatures) -> list[dict]:
+def _step_signatures(steps: list[ExecutedStep]) -> dict[int, list[dict]]:
+    """Each step's signatures, with whether the step still holds what they attest."""
+    by_step: dict[int, list[dict]] = {}
+    for row in sublists.signature_rows(list(signatures_for(*steps).order_by("signed_at", "id"))):
+        by_step.setdefault(int(row["signature"].object_id), []).append(row)
+    return by_step
+
+
+def _step_entries(steps, params_by_step, step_signatures) -> list[dict]:
     return [
         {
             "kind": "step",
@@ -55,32 +77,19 @@ def _step_entries(batch, params_by_step, step_signatures) -> list[dict]:
             "materials": list(executed.materials.all()),
             "signatures": step_signatures.get(executed.pk, []),
         }
-        for executed in batch.steps.all()
+        for executed in steps
     ]
 
 
-def _deviation_entries(batch) -> list[dict]:
+def _deviation_entries(deviations) -> list[dict]:
     entries = []
-    for deviation in batch.deviations.all():
+    for deviation in deviations:
         entries.append({"kind": "deviation", "at": deviation.opened_at, "deviation": deviation})
         if deviation.dispositioned_at:
             entries.append(
                 {"kind": "disposition", "at": deviation.dispositioned_at, "deviation": deviation}
             )
     return entries
-
-
-def _custody_entries(batch, unit_custody) -> list[dict]:
-    return [
-        *(
-            {"kind": "custody", "at": event.occurred_at, "event": event, "of": "batch"}
-            for event in batch.custody.all()
-        ),
-        *(
-            {"kind": "custody", "at": event.occurred_at, "event": event, "of": "unit"}
-            for event in unit_custody
-        ),
-    ]
 
 
 def _state_entries(trail) -> list[dict]:

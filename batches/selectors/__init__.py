@@ -4,7 +4,7 @@ name."""
 
 from batches.selectors.batch_lists import (
     Newest,
-    batch_counts,
+    batch_counts_in_order,
     batch_custody,
     batch_deviations,
     batch_newest,
@@ -13,16 +13,19 @@ from batches.selectors.batch_lists import (
 from batches.selectors.batch_record import (
     batch_detail,
     batch_list,
-    batch_signatures,
     batch_summary,
-    batch_trail,
     expansion_flag,
     growth_of,
     growth_series,
     next_template_step,
-    unit_custody,
 )
 from batches.selectors.clinical import visit_overdue_q, visits_to_flag_overdue
+from batches.selectors.counts import (
+    batch_counts,
+    current_counts,
+    current_counts_of_days,
+    current_counts_query,
+)
 from batches.selectors.donor import cord_blood_unit_list
 from batches.selectors.recipients import current_weight, recipient_list
 from batches.selectors.release import (
@@ -55,17 +58,19 @@ __all__ = [
     "bag_not_usable",
     "Newest",
     "batch_counts",
+    "batch_counts_in_order",
     "batch_custody",
     "batch_detail",
     "batch_deviations",
     "batch_newest",
     "batch_steps",
     "batch_list",
-    "batch_signatures",
     "batch_summary",
-    "batch_trail",
     "coa_for",
     "cord_blood_unit_list",
+    "current_counts",
+    "current_counts_of_days",
+    "current_counts_query",
     "current_weight",
     "expansion_flag",
     "growth_of",
@@ -81,7 +86,6 @@ __all__ = [
     "release_readiness",
     "release_test_status",
     "release_tests_query",
-    "unit_custody",
     "visit_overdue_q",
     "visits_to_flag_overdue",
 ]

@@ -23,8 +23,13 @@ def batch_steps(batch: Batch) -> QuerySet[ExecutedStep]:
     )
 
 
-def batch_counts(batch: Batch) -> QuerySet[CellCount]:
-    return CellCount.objects.filter(batch=batch).order_by("measured_at", "id")
+def batch_counts_in_order(batch: Batch) -> QuerySet[CellCount]:
+    """Every count, corrected ones too (each naming its correction), oldest first."""
+    return (
+        CellCount.objects.filter(batch=batch)
+        .select_related("corrected_by")
+        .order_by("measured_at", "id")
+    )
 
 
 def batch_deviations(batch: Batch) -> QuerySet[Deviation]:
@@ -46,7 +51,7 @@ def batch_custody(batch: Batch) -> QuerySet[CustodyEvent]:
 
 SUB_LISTS = {
     "steps": batch_steps,
-    "counts": batch_counts,
+    "counts": batch_counts_in_order,
     "deviations": batch_deviations,
     "custody": batch_custody,
 }

@@ -1,57 +1,30 @@
-"""Reads of the batch record: the batch list and one batch's record page, its steps, growth,
-custody, signatures and trail."""
+"""Reads of the batch record: the batch list, one batch with what its record shows, its next
+step and its growth. The record's lists (trail, signatures, steps, counts, custody,
+deviations) newest first, to slice or page, are in `batches.selectors.sublists`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-import pghistory.models
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from batches.models import Batch, CellCount, CustodyEvent, ExecutedStep, MaterialUse, TemplateStep
+from batches.models import (
+    Batch,
+    CellCount,
+    Deviation,
+    DeviationState,
+    ExecutedStep,
+    MaterialUse,
+    TemplateStep,
+)
 from batches.models.batch_record import fold_expansion, population_doublings
-from carnk_mfg.audit import references_trail
-from carnk_mfg.signatures import signature_intact, signatures_for
+from batches.selectors.counts import PREFETCHED, current_counts, current_counts_query
 
 # One signature as the record page lists it: the signature and whether what it attests holds.
 SignatureRow = dict[str, Any]
 # One count of the growth chart, with its fold expansion and population doublings.
 GrowthPoint = dict[str, Any]
-
-
-def batch_trail(batch: Batch) -> list[pghistory.models.Events]:
-    return list(references_trail(batch))
-
-
-def unit_custody(unit_id: int) -> list[CustodyEvent]:
-    """Hand-offs of a cord blood unit, oldest first."""
-    return list(
-        CustodyEvent.objects.filter(unit_id=unit_id).select_related(
-            "released_by", "received_by", "recorded_by"
-        )
-    )
-
-
-def batch_signatures(batch: Batch) -> tuple[list[SignatureRow], dict[int, list[SignatureRow]]]:
-    """Every signature of the batch record in one query: on the batch (lifecycle moves,
-    formulation, review, release), its steps, its deviations and its QC reviews, each with
-    whether what it attests still holds. Returns the rows, and per step the step's own rows."""
-    signed = [batch, *batch.steps.all(), *batch.deviations.all(), *batch.qc_tests.all()]
-    records = {
-        (ContentType.objects.get_for_model(record).pk, str(record.pk)): record for record in signed
-    }
-    rows: list[SignatureRow] = []
-    by_step: dict[int, list[SignatureRow]] = {}
-    step_type = ContentType.objects.get_for_model(ExecutedStep).pk
-    for sig in signatures_for(*signed):
-        record = records.get((sig.content_type_id, sig.object_id))
-        row = {"signature": sig, "intact": record is not None and signature_intact(sig, record)}
-        rows.append(row)
-        if sig.content_type_id == step_type:
-            by_step.setdefault(int(sig.object_id), []).append(row)
-    return rows, by_step
 
 
 def next_template_step(batch: Batch) -> TemplateStep | None:
@@ -72,8 +45,11 @@ def batch_list() -> QuerySet[Batch]:
     )
 
 
-def batch_detail(lot_number: str) -> Batch:
-    """One batch with everything its record page shows, in a fixed number of queries."""
+def batch_detail(lot_number: str, *, whole_record: bool = True) -> Batch:
+    """One batch with everything its record shows, in a fixed number of queries: its current
+    counts (one per culture day), its steps (one per template step), and with `whole_record`
+    its deviations and custody hand-offs; without it, its open deviations alone (the batch
+    page reads the latest of each list through `batches.selectors.sublists`)."""
     return (
         Batch.objects.select_related(
             "source_unit",
@@ -104,13 +80,27 @@ def batch_detail(lot_number: str) -> Batch:
                 )
                 .order_by("template_step__order"),
             ),
-            Prefetch("counts", queryset=CellCount.objects.order_by("measured_at", "id")),
-            "deviations__opened_by",
-            "custody__released_by",
-            "custody__received_by",
+            # The current counts alone (at most one per culture day): a batch may carry
+            # many corrected ones, which the calculations do not read.
+            Prefetch(
+                "counts",
+                queryset=current_counts_query().select_related("recorded_by"),
+                to_attr=PREFETCHED,
+            ),
+            *_lists(whole_record),
         )
         .get(lot_number=lot_number)
     )
+
+
+def _lists(whole_record: bool) -> list[Any]:
+    """The deviations and hand-offs `batch_detail` reads: all, or the open deviations."""
+    if whole_record:
+        return ["deviations__opened_by", "custody__released_by", "custody__received_by"]
+    open_ones = Deviation.objects.filter(state=DeviationState.OPEN)
+    return [
+        Prefetch("deviations", queryset=open_ones.select_related("opened_by", "dispositioned_by"))
+    ]
 
 
 def batch_summary(lot_number: str) -> Batch:
@@ -155,10 +145,11 @@ def growth_point(count: CellCount, day0: float | None) -> GrowthPoint:
 
 
 def growth_series(batch: Batch) -> list[GrowthPoint]:
-    """Counts with fold expansion from the first day-0 count and population doublings."""
-    counts = list(batch.counts.all())
-    day0 = day0_viable_cells(counts)
-    return [growth_point(c, day0) for c in counts]
+    """The current counts with fold expansion from the day-0 count and population
+    doublings."""
+    current = current_counts(batch)
+    day0 = day0_viable_cells(current)
+    return [growth_point(c, day0) for c in current]
 
 
 def growth_of(batch: Batch, counts: Iterable[CellCount]) -> list[GrowthPoint]:
@@ -166,8 +157,8 @@ def growth_of(batch: Batch, counts: Iterable[CellCount]) -> list[GrowthPoint]:
     day-0 count, which the page need not hold."""
     # Narrowed in SQL to the one row `day0_viable_cells` would pick (viable cells are never
     # negative), so a page costs the same however many counts the batch has.
-    day0_counts = CellCount.objects.filter(batch=batch, day=0, total_viable_cells__gt=0)
-    day0 = day0_viable_cells(day0_counts.order_by("measured_at", "id")[:1])
+    day0_counts = current_counts_query().filter(batch=batch, day=0, total_viable_cells__gt=0)
+    day0 = day0_viable_cells(day0_counts[:1])
     return [growth_point(c, day0) for c in counts]
 
 

@@ -9,6 +9,7 @@ before the identifier they would otherwise be read as.
 from django.urls import path, register_converter
 
 from batches.web import (
+    batch_lists,
     batch_record,
     bedside,
     clinical,
@@ -72,8 +73,19 @@ batch_pages = [
     # Before the batch page: "new" would be read as a lot number.
     path("batches/new/", batch_record.batch_new, name="batch-new"),
     # The batch's actions before the batch page, which would swallow them.
+    # A list's page first: "lists/steps/" would otherwise read as the steps action.
+    path(
+        "batches/<path:lot_number>/lists/<slug:key>/",
+        batch_lists.batch_record_list,
+        name="batch-list-page",
+    ),
     path("batches/<path:lot_number>/steps/", batch_record.batch_step, name="batch-step"),
     path("batches/<path:lot_number>/counts/", batch_record.batch_count, name="batch-count"),
+    path(
+        "batches/<path:lot_number>/counts/<int:pk>/correct/",
+        batch_lists.count_correct,
+        name="batch-count-correct",
+    ),
     path(
         "batches/<path:lot_number>/deviations/<int:pk>/disposition/",
         batch_record.batch_deviation_disposition,

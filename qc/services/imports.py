@@ -22,7 +22,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from batches.models import Batch, CellCount
+from batches.models import Batch
+from batches.selectors.counts import current_counts_query
+from batches.services.batch_record import several_of_a_day
 from carnk_mfg.audit import audited, gmp_write
 from carnk_mfg.background import enqueue
 from carnk_mfg.roles import require_permission
@@ -64,7 +66,7 @@ def _preview_row(
     sha256: str,
     batches: dict[str, Batch],
     tests: dict[int, QcTest],
-    counts: dict[tuple[int, int], float],
+    counts: dict[tuple[int, int], tuple[float, str]],
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "row": row.row,
@@ -94,10 +96,12 @@ def _preview_row(
         day = int(count["day"])
         entry.update(status="matched", kind="count", day=day)
         earlier = counts.get((batch.pk, day))
-        if earlier and abs(earlier - row.viable_cells_per_ml) > 0.01 * earlier:
+        # One count per batch and day: only this very row, imported before, is no conflict.
+        if earlier is not None and earlier[1] != entry["reading_id"]:
             entry["conflict"] = (
                 f"Batch {batch.lot_number} already has a day {day} count of "
-                f"{earlier:.3g} viable cells/mL."
+                f"{earlier[0]:.3g} viable cells/mL; to replace it, record a correction "
+                "with a reason."
             )
         return entry
     if qc:
@@ -179,12 +183,13 @@ def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
     batches = {b.lot_number: b for b in Batch.objects.filter(lot_number__in=lots)}
     tests = {t.pk: t for t in QcTest.objects.select_related("definition").filter(pk__in=test_ids)}
     counts = {
-        (batch_id, day): viable
-        for batch_id, day, viable in CellCount.objects.filter(
-            batch__in=batches.values()
-        ).values_list("batch_id", "day", "viable_cells_per_ml")
+        (batch_id, day): (viable, str(reading_id or ""))
+        for batch_id, day, viable, reading_id in current_counts_query()
+        .filter(batch__in=batches.values())
+        .values_list("batch_id", "day", "viable_cells_per_ml", "reading__reading_id")
     }
     rows = [_preview_row(r, sha256, batches, tests, counts) for r in parsed.rows]
+    _same_day_rows(rows)
     return {
         "format": parsed.format,
         "format_label": parsed.format_label,
@@ -195,6 +200,14 @@ def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
         "unmatched": [r["sample_id"] for r in rows if r["status"] == "unmatched"],
         "conflicts": [r for r in rows if r["conflict"]],
     }
+
+
+def _same_day_rows(rows: list[dict[str, Any]]) -> None:
+    """Rows of the file that are counts of one batch and day conflict with each other."""
+    counts = [r for r in rows if r.get("kind") == "count"]
+    several = several_of_a_day(((str(r["row"]), r["batch"], r["day"]) for r in counts), what="Rows")
+    for row in counts:
+        row["conflict"] = row["conflict"] or several.get(str(row["row"]), "")
 
 
 def import_stage(

@@ -24,7 +24,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from batches.models import Batch, CellCount, CountSource
-from batches.services.batch_record import cell_count_build
+from batches.selectors.counts import current_counts_of_days
+from batches.services.batch_record import cell_count_build, several_of_a_day
 from carnk_mfg.audit import audited
 from carnk_mfg.fields import field_errors
 from carnk_mfg.roles import require_permission
@@ -64,6 +65,9 @@ class Count:
     viable_cells_per_ml: float
     viability_pct: Decimal | None
     volume_ml: Decimal | None
+    # A correction names the day's current count (its id) and says why.
+    corrects: int | None = None
+    correction_reason: str = ""
 
 
 @dataclass
@@ -146,7 +150,8 @@ def _count_of(raw: dict[str, Any], day: int, errors: dict[str, list[str]]) -> Co
     for name, value in (("total_cells_per_ml", total), ("viable_cells_per_ml", viable)):
         if value is None and name not in errors:
             errors[name] = ["Required for a cell count."]
-    if total is None or viable is None:
+    corrects, reason = _correction_of(raw, errors)
+    if total is None or viable is None or errors:
         return None
     # Read to the hundredths the record keeps (instruments print more digits).
     return Count(
@@ -155,7 +160,24 @@ def _count_of(raw: dict[str, Any], day: int, errors: dict[str, list[str]]) -> Co
         viable_cells_per_ml=viable,
         viability_pct=None if viability is None else Decimal(str(round(viability, 2))),
         volume_ml=None if volume is None else Decimal(str(round(volume, 2))),
+        corrects=corrects,
+        correction_reason=reason,
     )
+
+
+def _correction_of(raw: dict[str, Any], errors: dict[str, list[str]]) -> tuple[int | None, str]:
+    """The count a reading corrects (its id) and why, when it is a correction."""
+    corrects = raw.get("corrects")
+    reason = raw.get("correction_reason")
+    if reason is not None and not isinstance(reason, str):
+        errors["correction_reason"] = ["Must be text."]
+        reason = ""
+    if corrects is None or corrects == "":
+        return None, reason or ""
+    if isinstance(corrects, bool) or not isinstance(corrects, int) or corrects < 1:
+        errors["corrects"] = ["The id of the count this reading corrects: a positive integer."]
+        return None, reason or ""
+    return corrects, reason or ""
 
 
 def _check_qc_result(
@@ -320,18 +342,19 @@ def _write(
         transaction.atomic(),
         audited(actor=actor, reason=f"Readings from {instrument.serial_number}"),
     ):
+        # Batches locked first: a concurrent resend then finds these readings, not new ones.
+        locked = {
+            b.lot_number: b
+            for b in Batch.objects.select_for_update(no_key=True).filter(
+                lot_number__in={i.lot for i in items}
+            )
+        }
         existing = set(
             InstrumentReading.objects.filter(
                 reading_id__in=[i.reading_id for i in items]
             ).values_list("reading_id", flat=True)
         )
         new = [i for i in items if i.reading_id not in existing]
-        locked = {
-            b.lot_number: b
-            for b in Batch.objects.select_for_update(no_key=True).filter(
-                lot_number__in={i.lot for i in new}
-            )
-        }
         now = timezone.now()
         counts = [(i, i.count) for i in new if i.count is not None]
         cell_counts = CellCount.objects.bulk_create(
@@ -406,12 +429,23 @@ def _build_counts(
     every refusal lands on its item's own fields, all items at once."""
     built: list[CellCount] = []
     errors: dict[str, dict[str, list[str]]] = {}
+    current = current_counts_of_days((batches[item.lot].pk, count.day) for item, count in items)
+    several = several_of_a_day(
+        ((str(item.index), item.lot, count.day) for item, count in items), what="Items"
+    )
+    for index, message in several.items():
+        errors[index] = {"sample_id": [message]}
     for item, count in items:
+        if str(item.index) in errors:
+            continue
         try:
             built.append(
                 cell_count_build(
                     actor=actor,
                     batch=batches[item.lot],
+                    current=current.get((batches[item.lot].pk, count.day)),
+                    corrects=count.corrects,
+                    correction_reason=count.correction_reason,
                     day=count.day,
                     measured_at=item.measured_at,
                     total_cells_per_ml=count.total_cells_per_ml,

@@ -318,18 +318,21 @@ def make_batch_through_the_api(client, template, n_counts, with_steps=True):
     day0 = timezone.now() - timedelta(days=15)
     for code, at, values, materials in step_payloads(day0, din=unit.din):
         post_step(client, batch, code, at, values, materials)
+    # One count per culture day (days 0-14); beyond 15 counts, each corrects its day's count.
+    current: dict[int, int] = {}
     for i in range(n_counts):
-        client.post(
-            f"/api/v1/batches/{lot}/counts/",
-            {
-                "day": min(i, 14),
-                "measured_at": (day0 + timedelta(hours=i)).isoformat(),
-                "total_cells_per_ml": 1e6 + i,
-                "viable_cells_per_ml": 9e5,
-                "volume_ml": "10",
-            },
-            format="json",
-        )
+        count = {
+            "day": i % 15,
+            "measured_at": (day0 + timedelta(hours=i)).isoformat(),
+            "total_cells_per_ml": 1e6 + i,
+            "viable_cells_per_ml": 9e5,
+            "volume_ml": "10",
+        }
+        if i % 15 in current:
+            count.update(corrects=current[i % 15], correction_reason="Recounted: clumped sample")
+        r = client.post(f"/api/v1/batches/{lot}/counts/", count, format="json")
+        assert r.status_code == 201, r.json()
+        current = {c["day"]: c["id"] for c in r.json()["counts"]}
     return lot
 
 

@@ -298,9 +298,65 @@ def test_queries_do_not_grow_with_the_readings_in_a_request(instrument_key, runn
     client = keyed(instrument_key)
     assert client.post(URL, reading(running_batch, 1), format="json").status_code == 201  # warm
     sizes = {}
-    for n in (2, 40):
+    # One count per culture day: days 2-3, then 4-43 (day 1 was the warm-up).
+    for n, first in ((2, 2), (40, 4)):
         with CaptureQueriesContext(connection) as queries:
-            r = client.post(URL, [reading(running_batch, d % 15) for d in range(n)], format="json")
+            r = client.post(
+                URL, [reading(running_batch, first + d) for d in range(n)], format="json"
+            )
         assert r.status_code == 201, r.json()
         sizes[n] = len(queries)
     assert sizes[2] == sizes[40], sizes
+
+
+# --- one count per batch and culture day ---
+
+
+def test_several_counts_of_one_day_in_a_request_are_each_refused(instrument_key, running_batch):
+    """1,000 day-13 counts in one request were once all taken: now each is refused, and
+    nothing of the request is written."""
+    others = [reading(running_batch, 13) for _ in range(3)]
+    r = keyed(instrument_key).post(URL, [reading(running_batch, 12), *others], format="json")
+    assert r.status_code == 400, r.json()
+    items = r.json()["items"]
+    assert sorted(items) == ["1", "2", "3"]
+    assert "Items 1, 2, 3 are all day 13 counts" in items["1"]["sample_id"][0]
+    assert InstrumentReading.objects.count() == 0 and CellCount.objects.count() == 0
+
+
+def test_a_second_count_of_a_day_is_refused_and_a_resent_reading_still_answers_200(
+    instrument_key, running_batch
+):
+    client = keyed(instrument_key)
+    first = reading(running_batch, 13)
+    assert client.post(URL, first, format="json").status_code == 201
+    second = client.post(
+        URL, [reading(running_batch, 14), reading(running_batch, 13)], format="json"
+    )
+    assert second.status_code == 400, second.json()
+    (message,) = second.json()["items"]["1"]["sample_id"]
+    assert message.startswith(f"Batch {running_batch.lot_number} already has a day 13 count")
+    # The same reading sent again is the same reading, as before the rule.
+    again = client.post(URL, first, format="json")
+    assert again.status_code == 200 and again.json()["existing"] == [first["reading_id"]]
+    assert CellCount.objects.count() == 1
+
+
+def test_a_reading_may_correct_the_day_count_with_a_reason(instrument_key, running_batch):
+    client = keyed(instrument_key)
+    assert client.post(URL, reading(running_batch, 13), format="json").status_code == 201
+    wrong = CellCount.objects.get()
+    no_reason = reading(running_batch, 13, corrects=wrong.pk)
+    r = client.post(URL, no_reason, format="json")
+    assert r.status_code == 400 and list(r.json()["items"]["0"]) == ["correction_reason"]
+    bad_id = reading(running_batch, 13, corrects="seven", correction_reason="recount")
+    r = client.post(URL, bad_id, format="json")
+    assert r.status_code == 400 and list(r.json()["items"]["0"]) == ["corrects"]
+    fixed = reading(
+        running_batch, 13, corrects=wrong.pk, correction_reason="Sample clumped: recounted"
+    )
+    r = client.post(URL, fixed, format="json")
+    assert r.status_code == 201, r.json()
+    correction = CellCount.objects.get(corrects=wrong)
+    assert correction.correction_reason == "Sample clumped: recounted"
+    assert correction.reading.reading_id == uuid.UUID(fixed["reading_id"])

@@ -14,15 +14,12 @@ from batches.services import batch_record
 pytestmark = pytest.mark.django_db
 
 
-def timeline_of(batch):
-    _signatures, step_signatures = selectors.batch_signatures(batch)
+def timeline_of(batch, latest=10):
     return batch_timeline(
         batch,
         params_by_step={s.pk: list(s.parameters.all()) for s in batch.template.steps.all()},
-        step_signatures=step_signatures,
         series=selectors.growth_series(batch),
-        unit_custody=selectors.unit_custody(batch.source_unit_id),
-        trail=selectors.batch_trail(batch),
+        latest=latest,
     )
 
 

@@ -301,3 +301,65 @@ def test_imports_staged_before_parsing_moved_to_workers_become_ready(technician,
     import_module("qc.migrations.0009_import_parsing").staged_is_ready(apps, None)
     staged.refresh_from_db()
     assert staged.status == "ready" and staged.preview["rows"]
+
+
+# --- one count per batch and culture day ---
+
+
+def test_a_row_whose_day_has_a_count_conflicts_even_with_the_same_values(
+    technician, instrument, batch_260001
+):
+    """The rule is one count per day: agreeing within 1 % is no longer a way in."""
+    from qc.instrument_files import parse_instrument_file
+
+    parsed = parse_instrument_file((FILES / VICELL).read_bytes(), VICELL)
+    d07 = next(r for r in parsed.rows if r.sample_id == "CNK-260001-D07")
+    assert d07.viable_cells_per_ml is not None and d07.total_cells_per_ml is not None
+    cell_count_record(
+        actor=technician,
+        batch=batch_260001,
+        day=7,
+        measured_at=timezone.now(),
+        total_cells_per_ml=d07.total_cells_per_ml,
+        viable_cells_per_ml=d07.viable_cells_per_ml,
+        volume_ml=Decimal("100"),
+    )
+    staged, _ = stage(technician, instrument)
+    (conflict,) = staged.preview["conflicts"]
+    assert conflict["sample_id"] == "CNK-260001-D07"
+    assert "already has a day 7 count" in conflict["conflict"]
+    assert "record a correction with a reason" in conflict["conflict"]
+
+
+def test_the_same_rows_imported_again_are_no_conflict(
+    technician, admin_user, instrument, batch_260001
+):
+    """The same file from a second counter of the same kind: its rows are the readings
+    already taken (the same reading_id), so no conflict, and accepting adds nothing."""
+    from qc.services.instruments import instrument_register
+
+    first, _ = stage(technician, instrument)
+    imports.import_accept(actor=technician, staged=first)
+    twin = instrument_register(
+        actor=admin_user,
+        name="Vi-CELL BLU 2",
+        model="Vi-CELL BLU",
+        serial_number="VCB-0043",
+        location="QC lab 2",
+        kind="cell_counter",
+        calibration_due=timezone.localdate() + timedelta(days=90),
+    )
+    again, seen = stage(technician, twin)
+    assert seen is False and again.preview["conflicts"] == []
+    imports.import_accept(actor=technician, staged=again)
+    assert CellCount.objects.filter(batch=batch_260001).count() == 2
+
+
+def test_rows_of_one_day_in_a_file_conflict_with_each_other(technician, instrument, batch_260001):
+    header, d07, *_ = (FILES / VICELL).read_bytes().splitlines(keepends=True)
+    staged, _ = stage(technician, instrument, name="twice.csv", data=header + d07 + d07)
+    conflicts = staged.preview["conflicts"]
+    assert [c["sample_id"] for c in conflicts] == ["CNK-260001-D07", "CNK-260001-D07"]
+    assert "are all day 7 counts of batch CNK-260001" in conflicts[0]["conflict"]
+    with pytest.raises(ValidationError, match="nothing to accept"):
+        imports.import_accept(actor=technician, staged=staged)

@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from batches import selectors
 from batches.models import Batch, CellCount, ExecutedStep
+from batches.selectors.sublists import trail_newest_first
 from batches.services import batch_record, lifecycle
 from tests import batch_steps
 from tests.batch_steps import planned_days_ago, step_payloads
@@ -80,15 +82,19 @@ def _full_batch(technician, qa, template, n_counts, n_deviations, n_custody):
     lifecycle.batch_transition(actor=technician, batch=batch, to_state="in_process", reason="go")
     start = day0()
     batch_steps.record_steps(batch, technician, day0=start)
+    # One count per culture day (days 0-14); beyond 15, each corrects its day's count.
     for i in range(n_counts):
+        current = selectors.current_counts_of_days([(batch.pk, i % 15)]).get((batch.pk, i % 15))
         batch_record.cell_count_record(
             actor=technician,
             batch=batch,
-            day=min(i, 14),
+            day=i % 15,
             measured_at=start + timedelta(hours=i),
             total_cells_per_ml=1e6 + i,
             viable_cells_per_ml=9e5,
             volume_ml=Decimal(10),
+            corrects=current.pk if current else None,
+            correction_reason="Recounted" if current else "",
         )
     for _ in range(n_deviations):
         deviation = batch_record.deviation_open(
@@ -121,8 +127,11 @@ def test_batch_detail_queries_do_not_grow(
     one = _queries(client, small.get_absolute_url())
     fifty = _queries(client, big.get_absolute_url())
     page = html(client.get(big.get_absolute_url()))
-    assert page.count("Cell count, day") == 50
-    assert fifty == one, (one, fifty)
+    assert page.count("Cell count, day") == 15  # the current count of each day
+    # Fixed, but for the trail: its latest events are read with one query per event table
+    # they come from, and which tables those are varies (never more than there are).
+    tables = len(trail_newest_first(big).sources)
+    assert max(one, fifty) <= min(one, fifty) + tables, (one, fifty, tables)
     print(f"QUERIES web batch detail: 1 count={one}, 50 counts={fifty}")
 
 

@@ -78,7 +78,22 @@ class CellCountOut(serializers.ModelSerializer):
             "total_viable_cells",
             "source",
             "notes",
+            "corrects",
+            "correction_reason",
+            "corrected_by",
         ]
+        extra_kwargs = {
+            "corrects": {"help_text": "The id of the count this one corrects (replaces), or null."}
+        }
+
+    corrected_by = serializers.SerializerMethodField(
+        help_text="The id of the count that corrected this one, or null when this is the day's "
+        "current count (the one every calculation reads).",
+    )
+
+    def get_corrected_by(self, count) -> int | None:
+        correction = getattr(count, "corrected_by", None)
+        return correction.pk if correction is not None else None
 
 
 class GrowthPointOut(CellCountOut):
@@ -306,6 +321,16 @@ class StepIn(serializers.Serializer):
     password = PasswordField()
 
 
+# A batch has one count per culture day; a second count of a day is a correction.
+CORRECTS_HELP = (
+    "A batch has one count per culture day. To replace the day's count, give its id here "
+    "(with correction_reason): the new count corrects it, and the corrected count stays in "
+    "the record, marked as corrected. Without it, a second count of the same day is refused "
+    "(400)."
+)
+CORRECTION_REASON_HELP = "Why the count is corrected: required with `corrects`, else empty."
+
+
 class CountIn(serializers.Serializer):
     # Bounds are the model fields' own (carnk_mfg.fields); the rest is cell_count_build's.
     day = serializers.IntegerField(validators=validators_of(CellCount, "day"))
@@ -328,6 +353,16 @@ class CountIn(serializers.Serializer):
         max_digits=9, decimal_places=2, validators=validators_of(CellCount, "volume_ml")
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    corrects = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text=CORRECTS_HELP,
+    )
+    correction_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=CORRECTION_REASON_HELP
+    )
 
 
 class TransitionIn(serializers.Serializer):

@@ -183,7 +183,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
     def counts(self, request, *args, **kwargs):
         batch = self.get_object()
         if request.method == "GET":
-            page = self.paginate_queryset(selectors.batch_counts(batch))
+            page = self.paginate_queryset(selectors.batch_counts_in_order(batch))
             points = selectors.growth_of(batch, page or [])
             return self.get_paginated_response(GrowthPointOut(points, many=True).data)
         data = self.parse(CountIn)

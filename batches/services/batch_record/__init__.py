@@ -2,7 +2,11 @@
 deviations and chain of custody. Lifecycle moves are in `batches.services.lifecycle`.
 `from batches.services import batch_record` then `batch_record.step_record(...)` reaches each."""
 
-from batches.services.batch_record.counts import cell_count_build, cell_count_record
+from batches.services.batch_record.counts import (
+    cell_count_build,
+    cell_count_record,
+    several_of_a_day,
+)
 from batches.services.batch_record.custody import custody_record
 from batches.services.batch_record.deviations import (
     deviation_disposition,
@@ -28,5 +32,6 @@ __all__ = [
     "deviation_disposition",
     "deviation_open",
     "open_deviation_locked",
+    "several_of_a_day",
     "step_record",
 ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from batches.models import COUNT_STATES, Batch, CellCount, CountSource
+from batches.selectors.counts import current_counts_of_days
 from batches.services.lifecycle import lock_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.fields import field_errors
@@ -33,13 +36,16 @@ def cell_count_build(
     notes: str = "",
     source: str = CountSource.MANUAL,
     recorded_at: datetime | None = None,
+    current: CellCount | None = None,
+    corrects: int | None = None,
+    correction_reason: str = "",
 ) -> CellCount:
-    """Every rule of a cell count, checked without a query, for typed counts and instrument
-    readings alike: the numbers, the viability agreeing with viable/total, the time (not in
-    the future, not before the batch was planned) and a batch in a counting state. `batch`
-    is the row as the caller locked it. Returns the count unsaved, or raises a
-    ValidationError per field. Volume may be missing: an instrument may read concentration
-    alone, and then the total viable cells stay unknown rather than guessed."""
+    """Every rule of a cell count, checked without a query, for typed counts and readings
+    alike: the numbers, viability agreeing with viable/total, the time, a batch in a counting
+    state, one count per culture day (`day_rule_errors`; `current`: the day's count read
+    under the caller's lock of `batch`). Returns the count unsaved, or raises a
+    ValidationError per field. Without a volume (an instrument may read concentration
+    alone) the total viable cells stay unknown rather than guessed."""
     errors, counted = _count_errors(
         batch=batch,
         day=day,
@@ -55,10 +61,11 @@ def cell_count_build(
         viable_cells_per_ml=viable_cells_per_ml,
         viability_pct=viability_pct,
     )
+    reason = correction_reason.strip()
+    _check_day(errors, batch, day, current, corrects, reason)
     if errors:
         raise ValidationError(errors)
-    # No error means both concentrations were valid, so the viability was computed at least.
-    assert viability is not None
+    assert viability is not None  # no error: both concentrations valid, viability computed
     return CellCount(
         batch=batch,
         day=day,
@@ -72,6 +79,85 @@ def cell_count_build(
         recorded_by=actor,
         recorded_at=recorded_at or timezone.now(),
         notes=notes,
+        corrects=current if corrects is not None else None,
+        correction_reason=reason,
+    )
+
+
+def _check_day(
+    errors: dict[str, list[str]],
+    batch: Batch,
+    day: int,
+    current: CellCount | None,
+    corrects: int | None,
+    reason: str,
+) -> None:
+    refused = day_rule_errors(
+        batch=batch, day=day, current=current, corrects=corrects, correction_reason=reason
+    )
+    for name, message in refused.items():
+        errors.setdefault(name, []).append(message)
+
+
+def day_rule_errors(
+    *,
+    batch: Batch,
+    day: int,
+    current: CellCount | None,
+    corrects: int | None,
+    correction_reason: str,
+) -> dict[str, str]:
+    """One count per batch and culture day: a second count of a day is refused unless it is
+    a correction that names the day's current count and says why (the database holds the
+    same with its unique index, check and trigger)."""
+    errors: dict[str, str] = {}
+    if corrects is None:
+        if current is not None:
+            errors["day"] = (
+                f"Batch {batch.lot_number} already has a day {day} count ({describe(current)})"
+                " — record a correction with a reason to replace it."
+            )
+        if correction_reason:
+            errors["correction_reason"] = (
+                "A reason goes with a correction: name the count it corrects."
+            )
+        return errors
+    if current is None:
+        errors["corrects"] = f"Batch {batch.lot_number} has no day {day} count to correct."
+    elif current.pk != corrects:
+        errors["corrects"] = (
+            f"Count {corrects} is not the current day {day} count of batch "
+            f"{batch.lot_number}; that is count {current.pk} ({describe(current)}): a "
+            "correction replaces the day's current count."
+        )
+    if not correction_reason:
+        errors["correction_reason"] = "A correction needs a reason."
+    return errors
+
+
+def several_of_a_day(counts: Iterable[tuple[str, str, int]], *, what: str) -> dict[str, str]:
+    """Among counts not yet saved, each given as (key, lot number, day): those that share a
+    batch and day, each with its refusal (at most one of them could be the day's count).
+    `what` names the keys in the message ("Items", "Rows")."""
+    by_day: dict[tuple[str, int], list[str]] = {}
+    for key, lot, day in counts:
+        by_day.setdefault((lot, day), []).append(key)
+    refused = {}
+    for (lot, day), keys in by_day.items():
+        if len(keys) > 1:
+            message = (
+                f"{what} {', '.join(keys)} are all day {day} counts of batch {lot}: a batch has "
+                "one count per culture day; keep one (a correction can replace it later)."
+            )
+            refused.update(dict.fromkeys(keys, message))
+    return refused
+
+
+def describe(count: CellCount) -> str:
+    """A count as a refusal names it."""
+    return (
+        f"count {count.pk}: {count.viable_cells_per_ml:.3g} viable cells/mL, measured "
+        f"{timezone.localtime(count.measured_at):%Y-%m-%d %H:%M}"
     )
 
 
@@ -152,15 +238,26 @@ def cell_count_record(
     viability_pct: Decimal | None = None,
     notes: str = "",
     source: str = CountSource.MANUAL,
+    corrects: int | None = None,
+    correction_reason: str = "",
 ) -> CellCount:
-    """A typed count: checked by `cell_count_build` against the locked batch, then saved."""
+    """A typed count, or a correction of the day's current count (`corrects`, its id, with a
+    `correction_reason`): checked by `cell_count_build` against the locked batch, then
+    saved. A concurrent count of the same day that wins the race makes this one the same
+    refusal as if it had come second."""
     require_permission(actor, "batches.record_count")
     if volume_ml is None:
         raise ValidationError({"volume_ml": "A typed count needs the culture volume."})
-    with gmp_write(actor=actor, permission="batches.record_count", reason=f"Cell count day {day}"):
+    what = f"Correction of cell count {corrects}" if corrects else "Cell count"
+    reason = f"{what} day {day}" + (f": {correction_reason.strip()}" if corrects else "")
+    with gmp_write(actor=actor, permission="batches.record_count", reason=reason):
+        locked = lock_batch(batch)
         count = cell_count_build(
             actor=actor,
-            batch=lock_batch(batch),
+            batch=locked,
+            current=current_counts_of_days([(locked.pk, day)]).get((locked.pk, day)),
+            corrects=corrects,
+            correction_reason=correction_reason,
             day=day,
             measured_at=measured_at,
             total_cells_per_ml=total_cells_per_ml,
@@ -170,5 +267,31 @@ def cell_count_record(
             notes=notes,
             source=source,
         )
-        count.save()
+        save_counts([count])
     return count
+
+
+def save_counts(counts: list[CellCount]) -> list[CellCount]:
+    """Save counts built by `cell_count_build`. Should another count of one of their days
+    have been saved since they were checked, the database's unique index refuses it, and
+    the refusal is the rule's own message."""
+    try:
+        with transaction.atomic():
+            return CellCount.objects.bulk_create(counts)
+    except IntegrityError:
+        days = current_counts_of_days((c.batch_id, c.day) for c in counts)
+        for count in counts:
+            current = days.get((count.batch_id, count.day))
+            # Both the unique index of a day's first count and the one-to-one of a
+            # correction refuse the loser; either way the day now has another count.
+            if current is not None and current.pk != count.corrects_id:
+                raise ValidationError(
+                    day_rule_errors(
+                        batch=count.batch,
+                        day=count.day,
+                        current=current,
+                        corrects=count.corrects_id,
+                        correction_reason=count.correction_reason,
+                    )
+                ) from None
+        raise

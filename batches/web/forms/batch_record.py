@@ -356,6 +356,21 @@ class CellCountForm(forms.Form):
     notes = textarea_field("Notes", required=False)
 
 
+class CountCorrectionForm(CellCountForm):
+    """A new count of the same day that replaces the current one; the day is the corrected
+    count's own."""
+
+    correction_reason = textarea_field(
+        "Reason for the correction",
+        help_text="Why the count is replaced (a mistyped value, a repeated measurement...). "
+        "Recorded with the correction and in the trail.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["day"]
+
+
 class DeviationForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of deviation", choices=DeviationKind.choices)
     what = textarea_field("What departed from the procedure")

@@ -9,6 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from batches.api.serializers.batch_record import CORRECTION_REASON_HELP, CORRECTS_HELP
 from carnk_mfg.api.viewsets import ReadViewSet
 from qc.api.serializers.readings import READING_EXAMPLE, ReadingOut
 from qc.authentication import acting_instrument
@@ -58,6 +59,12 @@ class ReadingViewSet(ReadViewSet):
                 "volume_ml": serializers.FloatField(required=False),
                 "result": serializers.JSONField(required=False),
                 "unit": serializers.CharField(required=False),
+                "corrects": serializers.IntegerField(
+                    required=False, allow_null=True, help_text=CORRECTS_HELP
+                ),
+                "correction_reason": serializers.CharField(
+                    required=False, help_text=CORRECTION_REASON_HELP
+                ),
             },
         ),
         responses={

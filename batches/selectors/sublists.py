@@ -1,0 +1,217 @@
+"""The lists of a batch's record, newest first, each a query to slice or page: its trail,
+signatures, executed steps, counts, custody hand-offs and deviations. The batch page shows
+the first few of each; their own pages show all of them a page at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pghistory.models
+from django.apps import apps
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Model, Q, QuerySet
+from django.db.models.functions import Cast
+
+from batches.models import Batch, CustodyEvent, Deviation, DeviationState, ExecutedStep
+from batches.selectors.batch_record import SignatureRow
+from carnk_mfg.models import ElectronicSignature
+from carnk_mfg.signatures import signature_intact
+
+
+def latest_n() -> int:
+    """How many of each list the batch page shows (setting BATCH_PAGE_LATEST)."""
+    return int(settings.BATCH_PAGE_LATEST)
+
+
+@dataclass(frozen=True)
+class TrailEvent:
+    """One trail event as the history table shows it (the fields of pghistory's Events)."""
+
+    pgh_created_at: datetime
+    pgh_label: str
+    pgh_obj_model: str
+    pgh_context: dict[str, Any] | None
+    pgh_diff: dict[str, list[Any]] | None
+
+
+def _trail_sources(batch: Batch) -> list[QuerySet[Any]]:
+    """Each event table's events that point at the batch (the batch's own, and those of its
+    steps, counts, deviations, custody, QC tests...), newest first."""
+    sources = []
+    for model in apps.get_models():
+        if not issubclass(model, pghistory.models.Event):
+            continue
+        links = Q()
+        for field in model._meta.concrete_fields:
+            if field.is_relation and field.related_model is Batch:
+                links |= Q(**{field.attname: batch.pk})
+        if links:
+            sources.append(
+                model._default_manager.filter(links).order_by("-pgh_created_at", "-pgh_id")
+            )
+    return sources
+
+
+def _with_diffs(model: type[Model], events: list[Any]) -> list[TrailEvent]:
+    """The events with what each changed since the one before it of the same record."""
+    fields = [f.attname for f in model._meta.concrete_fields if not f.name.startswith("pgh_")]
+    earlier = model._default_manager.filter(
+        pgh_obj_id__in={e.pgh_obj_id for e in events}, pgh_id__lt=max(e.pgh_id for e in events)
+    ).order_by("pgh_id")
+    history: dict[Any, list[Any]] = {}
+    for event in sorted([*earlier, *events], key=lambda e: e.pgh_id):
+        history.setdefault(event.pgh_obj_id, []).append(event)
+    tracked = model._meta.get_field("pgh_obj").related_model
+    assert isinstance(tracked, type)  # an event table tracks one model
+    label = tracked._meta.label
+    shown = []
+    for event in events:
+        before = [e for e in history[event.pgh_obj_id] if e.pgh_id < event.pgh_id]
+        diff = None
+        if before:
+            old = before[-1]
+            diff = {
+                name: [getattr(old, name), getattr(event, name)]
+                for name in fields
+                if getattr(old, name) != getattr(event, name)
+            }
+        shown.append(
+            TrailEvent(event.pgh_created_at, event.pgh_label, label, event.pgh_context, diff)
+        )
+    return shown
+
+
+class Trail:
+    """The trail of the batch and of every record that points at it, newest first, read a
+    page at a time: each event table gives its newest rows up to the page's end, so the
+    cost follows the page, not the length of the trail (pghistory's aggregate view works
+    out every event's changes before it can sort them)."""
+
+    def __init__(self, batch: Batch):
+        self.sources = _trail_sources(batch)
+
+    def count(self) -> int:
+        return sum(source.count() for source in self.sources)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # int or slice, as a list
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        assert stop is not None  # pages and "the latest N" are bounded slices
+        picked: list[tuple[Any, type[Model]]] = []
+        for source in self.sources:
+            picked += [(event, source.model) for event in source[:stop]]
+        picked.sort(key=lambda pair: (pair[0].pgh_created_at, pair[0].pgh_id), reverse=True)
+        page = picked[start:stop]
+        by_model: dict[type[Model], list[Any]] = {}
+        for event, model in page:
+            by_model.setdefault(model, []).append(event)
+        shown = {}
+        for model, events in by_model.items():
+            for event, row in zip(events, _with_diffs(model, events), strict=True):
+                shown[(model, event.pgh_id)] = row
+        return [shown[(model, event.pgh_id)] for event, model in page]
+
+
+def trail_newest_first(batch: Batch) -> Trail:
+    """The trail of the batch and of every record that points at it, newest first."""
+    return Trail(batch)
+
+
+def state_events_newest_first(batch: Batch) -> QuerySet[pghistory.models.Events]:
+    """The batch's own trail events (its creation and state changes among them), newest
+    first."""
+    events: QuerySet[pghistory.models.Events] = pghistory.models.Events.objects.tracks(batch)
+    return events.order_by("-pgh_created_at")
+
+
+def steps_newest_first(batch: Batch) -> QuerySet[ExecutedStep]:
+    return (
+        ExecutedStep.objects.filter(batch=batch)
+        .select_related("template_step", "performed_by")
+        .prefetch_related(
+            "materials__vector_lot", "materials__feeder_lot", "materials__reagent_lot"
+        )
+        .order_by("-performed_at", "-id")
+    )
+
+
+def custody_newest_first(batch: Batch) -> QuerySet[CustodyEvent]:
+    """Hand-offs of the batch and of its cord blood unit."""
+    return (
+        CustodyEvent.objects.filter(Q(batch=batch) | Q(unit_id=batch.source_unit_id))
+        .select_related("released_by", "received_by", "recorded_by")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def deviations_newest_first(batch: Batch) -> QuerySet[Deviation]:
+    return (
+        Deviation.objects.filter(batch=batch)
+        .select_related("opened_by", "dispositioned_by", "step__template_step")
+        .order_by("-opened_at", "-id")
+    )
+
+
+def closed_deviations_newest_first(batch: Batch) -> QuerySet[Deviation]:
+    return deviations_newest_first(batch).exclude(state=DeviationState.OPEN)
+
+
+def _ids_of(query: QuerySet[Any]) -> QuerySet[Any]:
+    """Primary keys as text, as signatures name the record they sign."""
+    ids: QuerySet[Any] = query.annotate(text_id=Cast("pk", CharField())).values("text_id")
+    return ids
+
+
+def signatures_newest_first(batch: Batch) -> QuerySet[ElectronicSignature]:
+    """Every signature of the batch record: on the batch (lifecycle moves, formulation,
+    review, release), its steps, its deviations and its QC reviews."""
+    # QC's test model, reached through the relation to the batch (batches never imports qc).
+    qc_test: type[Model] = Batch._meta.get_field("qc_tests").related_model
+    of = ContentType.objects.get_for_model
+    found = (
+        Q(content_type=of(Batch), object_id=str(batch.pk))
+        | Q(
+            content_type=of(ExecutedStep),
+            object_id__in=_ids_of(ExecutedStep.objects.filter(batch=batch)),
+        )
+        | Q(
+            content_type=of(Deviation), object_id__in=_ids_of(Deviation.objects.filter(batch=batch))
+        )
+        | Q(
+            content_type=of(qc_test),
+            object_id__in=_ids_of(qc_test._default_manager.filter(batch=batch)),
+        )
+    )
+    return (
+        ElectronicSignature.objects.filter(found)
+        .select_related("signer", "content_type")
+        .order_by("-signed_at", "-id")
+    )
+
+
+def signature_rows(signatures: list[ElectronicSignature]) -> list[SignatureRow]:
+    """Each signature with whether what it attests still holds; the signed records are read
+    one query per kind."""
+    by_type: dict[int, set[str]] = {}
+    for sig in signatures:
+        by_type.setdefault(sig.content_type_id, set()).add(sig.object_id)
+    records: dict[tuple[int, str], Model] = {}
+    for content_type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        assert model is not None  # a signature names a model that exists
+        for found in model._default_manager.filter(pk__in=ids):
+            records[(content_type_id, str(found.pk))] = found
+    rows: list[SignatureRow] = []
+    for sig in signatures:
+        signed = records.get((sig.content_type_id, sig.object_id))
+        rows.append(
+            {"signature": sig, "intact": signed is not None and signature_intact(sig, signed)}
+        )
+    return rows

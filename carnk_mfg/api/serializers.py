@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from rest_framework import serializers
 
-from carnk_mfg.fields import IdentifierField
+from carnk_mfg.fields import IdentifierField, free_text_validator
 from carnk_mfg.models import ElectronicSignature
 from carnk_mfg.signatures import signature_changes, signature_intact
 
@@ -108,3 +108,12 @@ def text_type_errors(serializer: serializers.Serializer[Any], data: Any) -> dict
             if found:
                 errors[name] = found
     return errors
+
+
+class FreeTextIn(serializers.CharField):
+    """Free text the API takes that no model field holds (a reason kept in the audit trail):
+    refused with the same message as free-text fields when it holds control characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(free_text_validator)

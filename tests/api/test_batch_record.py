@@ -369,3 +369,15 @@ def test_detail_and_list_query_counts_do_not_grow(api, technician, approved_temp
     assert body["count"] == 50
     assert list_fifty == list_two, (list_two, list_fifty)
     print(f"QUERIES batch detail={one} list={list_two}")
+
+
+def test_a_reason_with_a_control_character_is_refused_and_nothing_moves(api, technician, batch):
+    """A reason is kept only in the audit trail, yet it is free text like any other."""
+    r = api.as_user(technician).post(
+        f"/api/v1/batches/{batch.lot_number}/transitions/",
+        {"to_state": "in_process", "reason": "Thaw \u202escheduled"},
+        format="json",
+    )
+    assert r.status_code == 400 and list(r.json()) == ["reason"], r.json()
+    batch.refresh_from_db()
+    assert batch.state == "planned"

@@ -24,7 +24,7 @@ from batches.selectors import (
     growth_of,
     next_template_step,
 )
-from carnk_mfg.api.serializers import IdentifierInField, PasswordField
+from carnk_mfg.api.serializers import FreeTextIn, IdentifierInField, PasswordField
 from carnk_mfg.fields import validators_of
 
 
@@ -294,7 +294,7 @@ class BatchCreateIn(serializers.Serializer):
     )
     intended_recipient = serializers.CharField(required=False, allow_blank=True, default="")
     lot_number = IdentifierInField(required=False, allow_blank=True, default="", max_length=40)
-    reason = serializers.CharField(required=False, default="Batch planned")
+    reason = FreeTextIn(required=False, default="Batch planned")
     urgent_need_justification = serializers.CharField(required=False, allow_blank=True, default="")
     urgent_need_physician = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -360,7 +360,7 @@ class CountIn(serializers.Serializer):
         min_value=1,
         help_text=CORRECTS_HELP,
     )
-    correction_reason = serializers.CharField(
+    correction_reason = FreeTextIn(
         required=False, allow_blank=True, default="", help_text=CORRECTION_REASON_HELP
     )
 
@@ -368,7 +368,7 @@ class CountIn(serializers.Serializer):
 class TransitionIn(serializers.Serializer):
     to_state = serializers.ChoiceField(BatchState.choices)
     expected_state = serializers.ChoiceField(BatchState.choices, required=False)
-    reason = serializers.CharField()
+    reason = FreeTextIn()
     password = PasswordField(required=False, allow_blank=True, default="")
 
 

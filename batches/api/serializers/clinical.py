@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from batches.models import AdverseEvent, FollowUpVisit, SafetySwitchActivation
+from carnk_mfg.api.serializers import FreeTextIn
 from carnk_mfg.fields import validators_of
 
 
@@ -13,7 +14,7 @@ class SafetySwitchIn(serializers.Serializer):
         decimal_places=3,
         validators=validators_of(SafetySwitchActivation, "dose_mg_per_kg"),
     )
-    reason = serializers.CharField()
+    reason = FreeTextIn()
 
 
 class SafetySwitchOut(serializers.Serializer):

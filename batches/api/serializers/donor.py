@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from batches.models import CordBloodUnit, Eligibility
 from batches.models.donor import KirLigandGroup
-from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 from carnk_mfg.fields import validators_of
 
 
@@ -93,7 +93,7 @@ class EligibilityIn(serializers.Serializer):
 
 
 class AllocateIn(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = FreeTextIn()
     urgent_need_justification = serializers.CharField(required=False, allow_blank=True, default="")
     urgent_need_physician = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
@@ -105,8 +105,8 @@ class MoveIn(serializers.Serializer):
     rack = serializers.CharField(max_length=20)
     box = serializers.CharField(max_length=20)
     position = serializers.CharField(max_length=20)
-    reason = serializers.CharField()
+    reason = FreeTextIn()
 
 
 class ReasonIn(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = FreeTextIn()

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from batches.models import FeederLot, LotStatus, RcrResult, ReagentLot, VectorLot
 from batches.models.materials import Reagent
 from batches.services.materials import lot_usability
-from carnk_mfg.api.serializers import IdentifierInField, PasswordField
+from carnk_mfg.api.serializers import FreeTextIn, IdentifierInField, PasswordField
 from carnk_mfg.fields import validators_of
 
 _LOT_OUT = [
@@ -79,5 +79,5 @@ class ReagentLotIn(_LotIn):
 
 class DispositionIn(serializers.Serializer):
     status = serializers.ChoiceField(LotStatus.choices)
-    reason = serializers.CharField()
+    reason = FreeTextIn()
     password = PasswordField()

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from carnk_mfg.api.serializers import FreeTextIn
 from carnk_mfg.fields import validators_of
 
 
@@ -62,10 +63,10 @@ class RecipientUpdateIn(serializers.Serializer):
     hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
     dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
     planned_infusion_on = serializers.DateField(required=False, allow_null=True)
-    reason = serializers.CharField()
+    reason = FreeTextIn()
 
 
 class WeightIn(serializers.Serializer):
     weight_kg = _weight_field()
     measured_on = serializers.DateField()
-    reason = serializers.CharField(required=False, default="Body weight measured")
+    reason = FreeTextIn(required=False, default="Body weight measured")

@@ -4,7 +4,7 @@ lookback, and dose units."""
 from rest_framework import serializers
 
 from batches.models import CustodyEvent, DoseUnit, LookbackEntry, Recall, ReleaseDecision
-from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 from carnk_mfg.fields import validators_of
 
 
@@ -58,7 +58,7 @@ class RecallOut(serializers.ModelSerializer):
 
 
 class RecallIn(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = FreeTextIn()
     password = PasswordField()
 
 
@@ -82,7 +82,7 @@ class SignIn(serializers.Serializer):
 
 class ReleaseIn(serializers.Serializer):
     decision = serializers.ChoiceField(["release", "reject"])
-    reason = serializers.CharField()
+    reason = FreeTextIn()
     conditional = serializers.BooleanField(
         required=False,
         default=False,
@@ -124,7 +124,7 @@ class DoseUnitOut(serializers.ModelSerializer):
 class AssignIn(serializers.Serializer):
     recipient = serializers.CharField()
     dose_level = serializers.CharField()
-    reason = serializers.CharField(required=False, default="Dose assigned")
+    reason = FreeTextIn(required=False, default="Dose assigned")
 
 
 class DoseCustodyIn(serializers.Serializer):

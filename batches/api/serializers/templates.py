@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from batches.models import ProcessTemplate, StepParameter, TemplateStep
-from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 
 
 class StepParameterOut(serializers.ModelSerializer):
@@ -60,5 +60,5 @@ class ProcessTemplateOut(serializers.ModelSerializer):
 
 
 class TemplateApproveIn(serializers.Serializer):
-    reason = serializers.CharField(required=False, default="Template approved for use")
+    reason = FreeTextIn(required=False, default="Template approved for use")
     password = PasswordField()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 from qc.models import QcTest
 
 
@@ -59,4 +59,4 @@ class ReviewIn(serializers.Serializer):
 
 
 class RetestIn(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = FreeTextIn()

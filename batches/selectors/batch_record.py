@@ -51,18 +51,8 @@ def batch_detail(lot_number: str, *, whole_record: bool = True) -> Batch:
     its deviations and custody hand-offs; without it, its open deviations alone (the batch
     page reads the latest of each list through `batches.selectors.sublists`)."""
     return (
-        Batch.objects.select_related(
-            "source_unit",
-            "template",
-            "intended_recipient",
-            "created_by",
-            "release_decision__decided_by",
-            "recall__raised_by",
-        )
+        _batch_with_decisions()
         .prefetch_related(
-            "release_decision__pending_tests__definition",
-            "recall__lookback__recipient",
-            "recall__lookback__dose_unit__batch",
             Prefetch(
                 "template__steps",
                 queryset=TemplateStep.objects.order_by("order").prefetch_related("parameters"),
@@ -107,21 +97,27 @@ def batch_summary(lot_number: str) -> Batch:
     """One batch with its template, release decision and recall, but not its sub-lists: the
     API's answer for a batch takes the newest of each from `batch_newest`, however long."""
     return (
-        Batch.objects.select_related(
-            "source_unit",
-            "template",
-            "intended_recipient",
-            "created_by",
-            "release_decision__decided_by",
-            "recall__raised_by",
-        )
+        _batch_with_decisions()
         .prefetch_related(
-            "release_decision__pending_tests__definition",
-            "recall__lookback__recipient",
-            "recall__lookback__dose_unit__batch",
-            Prefetch("template__steps", queryset=TemplateStep.objects.order_by("order")),
+            Prefetch("template__steps", queryset=TemplateStep.objects.order_by("order"))
         )
         .get(lot_number=lot_number)
+    )
+
+
+def _batch_with_decisions() -> QuerySet[Batch]:
+    """Batches with their unit, template, recipient, release decision and recall joined."""
+    return Batch.objects.select_related(
+        "source_unit",
+        "template",
+        "intended_recipient",
+        "created_by",
+        "release_decision__decided_by",
+        "recall__raised_by",
+    ).prefetch_related(
+        "release_decision__pending_tests__definition",
+        "recall__lookback__recipient",
+        "recall__lookback__dose_unit__batch",
     )
 
 

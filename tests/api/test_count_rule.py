@@ -51,7 +51,9 @@ def test_a_second_count_is_400_and_a_correction_201(api, technician, running_bat
         format="json",
     )
     assert fixed.status_code == 201, fixed.json()
-    (day13,) = [c for c in fixed.json()["counts"] if c["day"] == 13]  # the current one alone
+    # The record lists both counts of the day, the first marked as corrected by the second.
+    first_out, day13 = [c for c in fixed.json()["counts"] if c["day"] == 13]
+    assert first_out["id"] == first.pk and first_out["corrected_by"] == day13["id"]
     assert day13["corrects"] == first.pk and day13["correction_reason"] == "Typed the wrong flask"
     assert day13["corrected_by"] is None and day13["viable_cells_per_ml"] == 1.5e6
 

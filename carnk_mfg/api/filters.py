@@ -1,6 +1,6 @@
 """The list filters every API list shares, holding to what the schema declares: a filter
-given empty is refused unless it is free text, and a search holding a NUL character (which no
-stored text can) finds nothing instead of failing."""
+given empty is refused unless it is free text, and a search or text filter holding a NUL
+character (which no stored text can) finds nothing instead of failing."""
 
 from __future__ import annotations
 
@@ -34,6 +34,14 @@ class CheckedFilterBackend(DjangoFilterBackend):
             }
             if empty:
                 raise ValidationError(empty)
+            if any(
+                "\x00" in value
+                for name, declared in filterset.filters.items()
+                if type(declared) is django_filters.CharFilter
+                for value in request.query_params.getlist(name)
+            ):
+                # As for a search: no stored text holds a NUL, so nothing matches.
+                return queryset.none()
         return super().filter_queryset(request, queryset, view)
 
 

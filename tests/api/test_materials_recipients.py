@@ -149,4 +149,4 @@ def test_openapi_schema_is_valid_and_warning_free(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
     assert "instrumentKey" in text and "/api/v1/readings/" in text and "/api/v1/imports/" in text
-    assert "Staged Vi-CELL BLU summary" in text  # the import endpoint's example
+    assert "Vi-CELL BLU summary, queued for parsing" in text  # the import endpoint's example

@@ -76,21 +76,27 @@ def test_a_batchs_sub_lists_are_paged_in_sql(api, technician, running_batch):
     the newest BATCH_DETAIL_LATEST with the total and where the rest are."""
     batch = running_batch
     now = timezone.now()
-    CellCount.objects.bulk_create(
-        CellCount(
-            batch=batch,
-            day=n % 15,
-            measured_at=now - timedelta(minutes=1000 - n),
-            total_cells_per_ml=1e6 + n,
-            viable_cells_per_ml=9e5,
-            viability_pct=90,
-            volume_ml=10,
-            total_viable_cells=9e6,
-            recorded_by=technician,
-            recorded_at=now,
+    # One count per culture day: each later count of a day corrects the one before it.
+    previous: dict[int, CellCount] = {}
+    for first in range(0, 1000, 15):
+        made = CellCount.objects.bulk_create(
+            CellCount(
+                batch=batch,
+                day=n % 15,
+                measured_at=now - timedelta(minutes=1000 - n),
+                total_cells_per_ml=1e6 + n,
+                viable_cells_per_ml=9e5,
+                viability_pct=90,
+                volume_ml=10,
+                total_viable_cells=9e6,
+                recorded_by=technician,
+                recorded_at=now,
+                corrects=previous.get(n % 15),
+                correction_reason="Counted again" if n % 15 in previous else "",
+            )
+            for n in range(first, min(first + 15, 1000))
         )
-        for n in range(1000)
-    )
+        previous.update({c.day: c for c in made})
     client = api.as_user(technician)
     lot = batch.lot_number
     with CaptureQueriesContext(connection) as queries:
@@ -126,3 +132,12 @@ def test_a_deviation_opened_on_the_batch_answers_step_null(api, technician, runn
     assert opened.status_code == 201, opened.json()
     listed = client.get(f"/api/v1/batches/{batch.lot_number}/deviations/").json()
     assert listed["results"][0]["step"] is None
+
+
+def test_a_nul_in_a_search_or_text_filter_finds_nothing(api, technician, running_batch):
+    """No stored text holds a NUL: such a search or filter is an empty page, not an error."""
+    client = api.as_user(technician)
+    for query in ("search=CNK%00", "source_unit=G%00"):
+        r = client.get(f"/api/v1/batches/?{query}")
+        assert r.status_code == 200 and r.json()["count"] == 0, (query, r.content)
+    assert client.get("/api/v1/batches/").json()["count"] == 1

@@ -15,6 +15,7 @@ and 300 stateful steps).
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from io import StringIO
 
@@ -128,8 +129,12 @@ def token(request, demo_data, db):
 
 @pytest.mark.django_db
 @schema.parametrize()
+# Derandomized: the same cases every run, so a red CI names a real change, not a new draw.
+# FUZZ_SEED_RANDOM=1 (see the README) explores new draws on a workstation.
 @settings(
     deadline=None,
+    derandomize=not os.environ.get("FUZZ_SEED_RANDOM"),
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_every_answer_is_as_the_schema_says(case, token):
@@ -183,6 +188,8 @@ def test_scenarios_along_the_links_hold_to_the_schema(token):
             max_examples=STATEFUL_SCENARIOS,
             stateful_step_count=6,
             deadline=None,
+            derandomize=not os.environ.get("FUZZ_SEED_RANDOM"),
+            database=None,
             suppress_health_check=list(HealthCheck),
         )
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from django.db.models import Q, QuerySet
 
 from batches.models import Batch, CellCount
+from batches.selectors.batch_lists import batch_counts_in_order
 
 # A count no correction names: the day's current count.
 CURRENT = Q(corrected_by__isnull=True)
@@ -53,8 +54,4 @@ def current_counts_of_days(
 def batch_counts(batch: Batch) -> QuerySet[CellCount]:
     """Every count of the batch, corrected ones too, newest first, each with the count that
     corrected it (if any): the record's full list of counts."""
-    return (
-        CellCount.objects.filter(batch=batch)
-        .select_related("recorded_by", "corrected_by")
-        .order_by("-measured_at", "-id")
-    )
+    return batch_counts_in_order(batch).select_related("recorded_by").reverse()

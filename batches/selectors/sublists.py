@@ -16,6 +16,7 @@ from django.db.models import CharField, Model, Q, QuerySet
 from django.db.models.functions import Cast
 
 from batches.models import Batch, CustodyEvent, Deviation, DeviationState, ExecutedStep
+from batches.selectors.batch_lists import batch_custody, batch_deviations, batch_steps
 from batches.selectors.batch_record import SignatureRow
 from carnk_mfg.models import ElectronicSignature
 from carnk_mfg.signatures import signature_intact
@@ -131,32 +132,21 @@ def state_events_newest_first(batch: Batch) -> QuerySet[pghistory.models.Events]
     return events.order_by("-pgh_created_at")
 
 
+# The newest-first lists are the API's record lists (batches.selectors.batch_lists) read
+# backwards, with the people the page names joined.
+
+
 def steps_newest_first(batch: Batch) -> QuerySet[ExecutedStep]:
-    return (
-        ExecutedStep.objects.filter(batch=batch)
-        .select_related("template_step", "performed_by")
-        .prefetch_related(
-            "materials__vector_lot", "materials__feeder_lot", "materials__reagent_lot"
-        )
-        .order_by("-performed_at", "-id")
-    )
+    return batch_steps(batch).reverse()
 
 
 def custody_newest_first(batch: Batch) -> QuerySet[CustodyEvent]:
     """Hand-offs of the batch and of its cord blood unit."""
-    return (
-        CustodyEvent.objects.filter(Q(batch=batch) | Q(unit_id=batch.source_unit_id))
-        .select_related("released_by", "received_by", "recorded_by")
-        .order_by("-occurred_at", "-id")
-    )
+    return batch_custody(batch).select_related("recorded_by").reverse()
 
 
 def deviations_newest_first(batch: Batch) -> QuerySet[Deviation]:
-    return (
-        Deviation.objects.filter(batch=batch)
-        .select_related("opened_by", "dispositioned_by", "step__template_step")
-        .order_by("-opened_at", "-id")
-    )
+    return batch_deviations(batch).select_related("dispositioned_by").reverse()
 
 
 def closed_deviations_newest_first(batch: Batch) -> QuerySet[Deviation]:

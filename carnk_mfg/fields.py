@@ -253,28 +253,24 @@ def _free_text_pre_save(record: Model, value: Any) -> Any:
     return value
 
 
-class FreeCharField(models.CharField[str, str]):
+class _FreeText(models.Field[str, str]):
+    """What makes a text field free text: its validator, the check at every save and the
+    CHECK on its table."""
+
+    default_validators = [free_text_validator]
+
+    def contribute_to_class(self, cls: type[Model], name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only)
+        _add_free_text_check(cls, name)
+
+    def pre_save(self, model_instance: Model, add: bool) -> Any:
+        return _free_text_pre_save(model_instance, super().pre_save(model_instance, add))
+
+
+class FreeCharField(_FreeText, models.CharField[str, str]):
     """A CharField of free text: no control characters (REFUSED_IN_FREE_TEXT), refused by
     forms and serializers (its validator), by every save, and by a CHECK on its table."""
 
-    default_validators = [free_text_validator]
 
-    def contribute_to_class(self, cls: type[Model], name: str, private_only: bool = False) -> None:
-        super().contribute_to_class(cls, name, private_only)
-        _add_free_text_check(cls, name)
-
-    def pre_save(self, model_instance: Model, add: bool) -> Any:
-        return _free_text_pre_save(model_instance, super().pre_save(model_instance, add))
-
-
-class FreeTextField(models.TextField[str, str]):
+class FreeTextField(_FreeText, models.TextField[str, str]):
     """A TextField of free text, refused like FreeCharField's."""
-
-    default_validators = [free_text_validator]
-
-    def contribute_to_class(self, cls: type[Model], name: str, private_only: bool = False) -> None:
-        super().contribute_to_class(cls, name, private_only)
-        _add_free_text_check(cls, name)
-
-    def pre_save(self, model_instance: Model, add: bool) -> Any:
-        return _free_text_pre_save(model_instance, super().pre_save(model_instance, add))

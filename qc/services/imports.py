@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -20,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from batches.models import Batch
+from batches.models import Batch, CellCount
 from batches.selectors.counts import current_counts_query
-from batches.services.batch_record import several_of_a_day
+from batches.services.batch_record import day_rule_errors, several_of_a_day
 from carnk_mfg.audit import audited, gmp_write
 from carnk_mfg.background import enqueue
 from carnk_mfg.roles import require_permission
@@ -66,7 +69,7 @@ def _preview_row(
     sha256: str,
     batches: dict[str, Batch],
     tests: dict[int, QcTest],
-    counts: dict[tuple[int, int], tuple[float, str]],
+    counts: Mapping[tuple[int, int], tuple[CellCount, str]],
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "row": row.row,
@@ -95,14 +98,12 @@ def _preview_row(
     if count and row.viable_cells_per_ml is not None and row.total_cells_per_ml:
         day = int(count["day"])
         entry.update(status="matched", kind="count", day=day)
-        earlier = counts.get((batch.pk, day))
-        # One count per batch and day: only this very row, imported before, is no conflict.
-        if earlier is not None and earlier[1] != entry["reading_id"]:
-            entry["conflict"] = (
-                f"Batch {batch.lot_number} already has a day {day} count of "
-                f"{earlier[0]:.3g} viable cells/mL; to replace it, record a correction "
-                "with a reason."
-            )
+        earlier, earlier_reading = counts.get((batch.pk, day), (None, ""))
+        # Only this very row, imported before, is no conflict: the same reading again.
+        if earlier is not None and earlier_reading != entry["reading_id"]:
+            entry["conflict"] = day_rule_errors(
+                batch=batch, day=day, current=earlier, corrects=None, correction_reason=""
+            )["day"]
         return entry
     if qc:
         test = tests.get(int(qc["test"]))
@@ -183,10 +184,10 @@ def _file_preview(parsed: ParsedFile, sha256: str) -> dict[str, Any]:
     batches = {b.lot_number: b for b in Batch.objects.filter(lot_number__in=lots)}
     tests = {t.pk: t for t in QcTest.objects.select_related("definition").filter(pk__in=test_ids)}
     counts = {
-        (batch_id, day): (viable, str(reading_id or ""))
-        for batch_id, day, viable, reading_id in current_counts_query()
+        (c.batch_id, c.day): (c, c.import_reading_id or "")
+        for c in current_counts_query()
         .filter(batch__in=batches.values())
-        .values_list("batch_id", "day", "viable_cells_per_ml", "reading__reading_id")
+        .annotate(import_reading_id=Cast("reading__reading_id", CharField()))
     }
     rows = [_preview_row(r, sha256, batches, tests, counts) for r in parsed.rows]
     _same_day_rows(rows)

@@ -5,6 +5,7 @@ deviations and chain of custody. Lifecycle moves are in `batches.services.lifecy
 from batches.services.batch_record.counts import (
     cell_count_build,
     cell_count_record,
+    day_rule_errors,
     several_of_a_day,
 )
 from batches.services.batch_record.custody import custody_record
@@ -29,6 +30,7 @@ __all__ = [
     "cell_count_record",
     "check_step",
     "custody_record",
+    "day_rule_errors",
     "deviation_disposition",
     "deviation_open",
     "open_deviation_locked",

@@ -267,7 +267,9 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
                 "received_by": clinical.username,
                 "from_location": "Lab",
                 "to_location": "Ward",
-                "occurred_at": now.isoformat(),
+                # Read now, not at the start: the bag was filled moments ago, and a slow
+                # run can cross a minute between the two.
+                "occurred_at": timezone.now().isoformat(),
             },
             format="json",
         )

@@ -38,6 +38,12 @@ def _migration_data(request):
     if not marker or not marker.kwargs.get("transaction"):
         return
     request.getfixturevalue("transactional_db")
+    load_migration_data()
+
+
+def load_migration_data():
+    """The rows the data migrations load (roles, the default template and release panel, the
+    dose levels), loaded again into an emptied database."""
     from importlib import import_module
 
     from django.apps import apps

@@ -1,15 +1,18 @@
 # Two commands on a machine with only python3, pip and make (DESIGN section 9):
 #   make run    embedded PostgreSQL + Redis under var/ (unless DATABASE_URL / REDIS_URL are set),
 #               migrate, demo data, web server + Celery worker + Celery beat; Ctrl-C stops all
-#   make test   lint (ruff, ruff format, mypy), then the whole suite
-#               (PYTEST_ARGS="-k batch -x" passes arguments on)
+#   make test   lint (ruff, ruff format, mypy), then the whole suite, the browser tests
+#               (tests/browser, Debian's Chromium) included; PYTEST_ARGS="-k batch -x" passes
+#               arguments on, PYTEST_ARGS="-m 'not browser'" leaves the browser tests out
 
 PYTHON ?= python3
 VENV = .venv
 BIN = $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench clean clean-data
+CHROMIUM = /usr/bin/chromium
+
+.PHONY: install run test lint chromium bench clean clean-data
 
 install: $(VENV)/.installed
 
@@ -23,8 +26,19 @@ $(VENV)/.installed: requirements.txt
 run: install
 	$(BIN)/python -m carnk_mfg.localstack run
 
-test: lint
+test: lint chromium
 	$(BIN)/python -m carnk_mfg.localstack test $(PYTEST_ARGS)
+
+# The browser tests drive the system's Chromium (Playwright's own browser download is never
+# run): installed here when missing and we are root, as in CI; otherwise the tests say so.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "no $(CHROMIUM): the browser tests need it (apt-get install chromium)" >&2; \
+	  fi; \
+	fi
 
 # mypy imports the Django settings (its plugin), which need no server: without DATABASE_URL /
 # REDIS_URL they only name the embedded ones, nothing is started or connected.

@@ -17,6 +17,7 @@ APPS = ("carnk_mfg", "batches", "qc")
 # Modules under batches/ allowed to import qc, each with why. Keep it to a handful.
 BATCHES_MAY_IMPORT_QC = {
     "batches/management/commands/seed_demo.py": "the demo loads the whole product, QC included",
+    "batches/management/demo/lifecycle.py": "the demo's batches pass QC on their way to release",
 }
 
 MAX_LINES = 600

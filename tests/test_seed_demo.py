@@ -1,23 +1,186 @@
-"""`make run` loads demo data through the services, once."""
+"""`make run` loads the demo lab through the services, once: a batch in each state of the
+lifecycle with the work each role has in front of them today, instruments with API keys, and
+two QC analysts so that second-person review can be tried."""
 
+import re
+from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
 
-from batches.models import Batch, CordBloodUnit
+from batches.models import (
+    AdverseEvent,
+    Batch,
+    CordBloodUnit,
+    DoseUnit,
+    FeederLot,
+    FollowUpVisit,
+    ProcessTemplate,
+    Recall,
+    ReleaseDecision,
+)
+from batches.presenters.due_work import due_work
+from batches.selectors import release_readiness
+from batches.selectors.clinical import visit_overdue_q
 from carnk_mfg.models import ElectronicSignature
+from qc.models import Instrument, InstrumentKey, QcTest
+from qc.services.instruments import instrument_for_key
+from qc.services.results import qc_result_review
+
+PASSWORD = "carnk-demo-2026"
+pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.django_db
-def test_demo_data_loads_once_and_prints_credentials():
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    assert "Demo data loaded." in out.getvalue() and "carnk-demo-2026" in out.getvalue()
-    units, signatures = CordBloodUnit.objects.count(), ElectronicSignature.objects.count()
-    assert units == 4 and Batch.objects.get().state == "in_process" and signatures > 10
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo loaded once for this module (its output), rolled back after the last test;
+    each test runs in its own savepoint inside it."""
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    mail = "django.core.mail.backends.locmem.EmailBackend"
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=fast, EMAIL_BACKEND=mail),
+        transaction.atomic(),
+    ):
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def lot(output: str, what: str) -> Batch:
+    """The batch the load's summary lists as `what`."""
+    (number,) = re.findall(rf"^  (\S+) +{re.escape(what)}$", output, flags=re.M)
+    return Batch.objects.get(lot_number=number)
+
+
+def bag_statuses(batch: Batch) -> dict[str, str]:
+    return dict(DoseUnit.objects.filter(batch=batch).values_list("division", "status"))
+
+
+def test_the_load_prints_users_keys_and_its_time(demo):
+    assert re.search(r"Demo data loaded in \d+\.\d s\.", demo)
+    assert PASSWORD in demo and re.search(r"^  qc2 +QC analyst", demo, flags=re.M)
+    # Each key printed is a working key of its instrument, shown this once.
+    keys = dict(re.findall(r"\((\S+)\): (ik_\S+)$", demo, flags=re.M))
+    assert sorted(keys) == ["CYTO-0117", "VCB-0042"]
+    for serial, raw in keys.items():
+        found = instrument_for_key(raw)
+        assert found is not None and found[0].serial_number == serial
+    assert not InstrumentKey.objects.filter(key_hash__in=keys.values()).exists()
+    # The instrument whose calibration lapsed is there to show its data refused: no key.
+    lapsed = Instrument.objects.get(serial_number="NC200-0309")
+    assert lapsed.calibration_due < timezone.localdate() and not lapsed.keys.exists()
+
+
+def test_a_batch_in_each_state(demo):
+    states = Counter(Batch.objects.values_list("state", flat=True))
+    assert states == {
+        "in_process": 2,
+        "on_hold": 1,
+        "in_qc": 2,
+        "released": 2,
+        "recalled": 1,
+        "terminated": 1,
+    }
+    now = timezone.now()
+    due = lot(demo, "in process, step due today")
+    late = lot(demo, "in process, step late")
+    assert due_work(due, now)["status"] == "due" and due_work(due, now)["step"].order == 3
+    assert due_work(late, now)["status"] == "late" and due_work(late, now)["step"].order == 4
+    assert due.day0_at is not None and late.day0_at is not None
+    assert (now - due.day0_at).days == 4 and (now - late.day0_at).days == 9
+    held = lot(demo, "on hold")
+    assert held.state == "on_hold" and held.deviations.get().state == "open"
+    terminated = lot(demo, "terminated")
+    assert terminated.deviations.get().disposition == "reject_batch"
+
+
+def test_qc_has_results_to_review_and_tests_overdue(demo):
+    batch = lot(demo, "in QC")
+    tests = QcTest.objects.filter(batch=batch)
+    now = timezone.now()
+    awaiting = tests.filter(state="resulted", resulted_by__username="qc")
+    assert awaiting.count() == 3
+    assert tests.filter(state="reviewed", reviewed_by__username="qc2").count() == 2
+    open_tests = tests.filter(state="planned")
+    assert open_tests.filter(due_at__lt=now).count() == 3  # endotoxin, mycoplasma, feeders
+    assert open_tests.filter(due_at__gt=now).count() == 3  # VCN, sterility, RCR
+
+
+def test_qc2_may_review_what_qc_entered_and_qc_may_not(demo):
+    test = QcTest.objects.filter(state="resulted", resulted_by__username="qc")[0]
+    qc, qc2 = User.objects.get(username="qc"), User.objects.get(username="qc2")
+    with pytest.raises(ValidationError, match="different person"):
+        qc_result_review(actor=qc, password=PASSWORD, test=test)
+    reviewed = qc_result_review(actor=qc2, password=PASSWORD, test=test)
+    assert reviewed.state == "reviewed" and reviewed.reviewed_by == qc2
+    assert ElectronicSignature.objects.filter(signer=qc2, object_id=str(test.pk)).exists()
+
+
+def test_release_queue_and_released_batches(demo):
+    waiting = lot(demo, "awaiting release")
+    assert release_readiness(waiting).problems == ["The batch record has not been reviewed by QA."]
+    released = lot(demo, "released")
+    decision = ReleaseDecision.objects.get(batch=released)
+    assert not decision.conditional and decision.closed_at is not None
+    assert bag_statuses(released) == {
+        "A0": "assigned",
+        "B0": "issued",
+        "C0": "infused",
+        "D0": "released",
+    }
+    conditional = lot(demo, "conditionally released")
+    decision = ReleaseDecision.objects.get(batch=conditional)
+    assert decision.conditional and decision.closed_at is None
+    pending = decision.pending_tests.values_list("definition__code", flat=True)
+    assert sorted(pending) == ["rcr", "sterility"]
+    recalled = lot(demo, "recalled")
+    recall = Recall.objects.get(batch=recalled)
+    assert recall.qc_test is not None and recall.qc_test.definition.code == "sterility"
+    assert recall.qc_test.in_spec is False
+    assert set(bag_statuses(recalled).values()) == {"recalled"}
+
+
+def test_the_clinic_has_follow_ups_due_and_overdue_and_an_open_adverse_event(demo):
+    now = timezone.now()
+    visits = FollowUpVisit.objects.filter(done_at__isnull=True)
+    assert [v.visit for v in visits.filter(visit_overdue_q(now=now))] == ["day 3"]
+    week_1 = visits.get(visit="week 1")
+    assert abs(week_1.due_at - now) < timedelta(hours=4)
+    (event,) = AdverseEvent.objects.all()
+    assert event.resolved_at is None and event.recipient.subject_id == "CARNK-001"
+
+
+def test_qa_has_a_draft_a_lot_and_a_unit_to_decide(demo):
+    assert ProcessTemplate.objects.get(code="CB-CAR-NK", version=2).status == "draft"
+    assert FeederLot.objects.get(lot_number="uAPC-2302").status == "quarantined"
+    assert CordBloodUnit.objects.filter(eligibility="pending").count() == 1
+
+
+def test_the_demo_accounts_keep_full_strength_hashes(demo):
+    for user in User.objects.filter(username__in=["tech", "qc", "qc2", "qa", "clinic", "admin"]):
+        assert not user.password.startswith("demo_load$")
+        assert user.check_password(PASSWORD)
+
+
+def test_a_second_run_changes_nothing(demo):
+    def counts():
+        return [
+            model.objects.count()
+            for model in (User, Batch, CordBloodUnit, ElectronicSignature, InstrumentKey)
+        ]
+
+    before = counts()
     again = StringIO()
     call_command("seed_demo", stdout=again)
-    assert "already loaded" in again.getvalue()
-    assert CordBloodUnit.objects.count() == units
-    assert ElectronicSignature.objects.count() == signatures
+    assert "already loaded" in again.getvalue() and "ik_" not in again.getvalue()
+    assert "create_instrument_key" in again.getvalue()
+    assert counts() == before

@@ -11,7 +11,9 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,9 +61,18 @@ def pages_of(client: Client, limit: int = 80) -> dict[str, str]:
     return seen
 
 
-@pytest.fixture
-def demo(db):
-    call_command("seed_demo", stdout=StringIO())
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo loaded once for the module, rolled back after its last test."""
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=fast),
+        transaction.atomic(),
+    ):
+        call_command("seed_demo", stdout=StringIO())
+        yield
+        transaction.set_rollback(True)
 
 
 def test_policy_allows_nothing_inline_and_nothing_from_elsewhere(client):

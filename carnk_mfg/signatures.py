@@ -45,8 +45,9 @@ if TYPE_CHECKING:
 
 WRONG_PASSWORD = "The password is not correct. The signature was refused and the attempt recorded."
 
-# (signer id, meaning) while one password, asked once, covers the signed writes of a sitting.
-_SITTING: contextvars.ContextVar[tuple[int, str] | None] = contextvars.ContextVar(
+# (signer id, permission, meaning) while one password, asked once, covers the signed writes
+# of a sitting.
+_SITTING: contextvars.ContextVar[tuple[int, str, str] | None] = contextvars.ContextVar(
     "signing_sitting", default=None
 )
 
@@ -186,7 +187,7 @@ def signed_write(
     if meaning not in SignatureMeaning.values:
         raise ValueError(f"Unknown signature meaning {meaning!r}.")
     require_permission(actor, permission)
-    if _SITTING.get() != (actor.pk, meaning):
+    if _SITTING.get() != (actor.pk, permission, meaning):
         signature_authenticate(
             signer=actor, password=password, meaning=meaning, record_label=label, request=request
         )
@@ -208,16 +209,17 @@ def signing_sitting(
     request: HttpRequest | None = None,
 ) -> Iterator[None]:
     """One password for several signed writes (a reviewer signing a batch's results in one
-    sitting): permission and password once, before one transaction; each `signed_write` of
-    `actor` with `meaning` inside still asks its own permission and rules and signs its own
-    record, with its own signature row. A refusal inside rolls all of them back."""
+    sitting): permission and password once, before one transaction. Each `signed_write` of
+    `actor` with that permission and meaning inside skips only the password: it still asks
+    its own rules and signs its own record, with its own signature row. A refusal inside
+    rolls all of them back."""
     if meaning not in SignatureMeaning.values:
         raise ValueError(f"Unknown signature meaning {meaning!r}.")
     require_permission(actor, permission)
     signature_authenticate(
         signer=actor, password=password, meaning=meaning, record_label=label, request=request
     )
-    token = _SITTING.set((actor.pk, meaning))
+    token = _SITTING.set((actor.pk, permission, meaning))
     try:
         with transaction.atomic():
             yield

@@ -4,7 +4,8 @@ Every signed service writes through `signed_write`, which does the steps in one 
 permission, then the re-entered password (checked *before* the transaction, so a refused
 attempt is recorded and counted toward lockout even though the write is abandoned), then one
 transaction in which the caller locks its row, checks the state it found under the lock,
-writes, and signs. The block refuses to finish without a signature.
+writes, and signs. The block refuses to finish without a signature. `signing_sitting` asks
+the password once for several such writes, all in one transaction.
 
 What a signature attests is named (`attests`) and defined once, by an attestation registered
 with `@attestation(name)`: a function from the signed record to the content it vouches for.
@@ -17,6 +18,7 @@ status, a storage move) does not raise a false alarm.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +29,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
@@ -41,6 +44,12 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 WRONG_PASSWORD = "The password is not correct. The signature was refused and the attempt recorded."
+
+# (signer id, permission, meaning) while one password, asked once, covers the signed writes
+# of a sitting.
+_SITTING: contextvars.ContextVar[tuple[int, str, str] | None] = contextvars.ContextVar(
+    "signing_sitting", default=None
+)
 
 # Each attestation takes the records of its own model.
 Attestation = Callable[[Any], dict[str, Any]]
@@ -178,14 +187,44 @@ def signed_write(
     if meaning not in SignatureMeaning.values:
         raise ValueError(f"Unknown signature meaning {meaning!r}.")
     require_permission(actor, permission)
-    signature_authenticate(
-        signer=actor, password=password, meaning=meaning, record_label=label, request=request
-    )
+    if _SITTING.get() != (actor.pk, permission, meaning):
+        signature_authenticate(
+            signer=actor, password=password, meaning=meaning, record_label=label, request=request
+        )
     handle = SignedWrite(signer=actor, meaning=meaning, label=label)
     with gmp_write(actor=actor, permission=permission, reason=reason or label):
         yield handle
         if not handle.signatures:
             raise RuntimeError(f"{label}: a signed write finished without a signature.")
+
+
+@contextlib.contextmanager
+def signing_sitting(
+    *,
+    actor: User,
+    password: str,
+    permission: str,
+    meaning: str,
+    label: str,
+    request: HttpRequest | None = None,
+) -> Iterator[None]:
+    """One password for several signed writes (a reviewer signing a batch's results in one
+    sitting): permission and password once, before one transaction. Each `signed_write` of
+    `actor` with that permission and meaning inside skips only the password: it still asks
+    its own rules and signs its own record, with its own signature row. A refusal inside
+    rolls all of them back."""
+    if meaning not in SignatureMeaning.values:
+        raise ValueError(f"Unknown signature meaning {meaning!r}.")
+    require_permission(actor, permission)
+    signature_authenticate(
+        signer=actor, password=password, meaning=meaning, record_label=label, request=request
+    )
+    token = _SITTING.set((actor.pk, permission, meaning))
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        _SITTING.reset(token)
 
 
 def signature_intact(signature: ElectronicSignature, record: Model) -> bool:

@@ -1,8 +1,10 @@
 """One QC test's page: the test with everything it names, and which actions (sample, result,
-review, retest) its state and the user's roles allow now."""
+review, retest) its state and the user's roles allow now; how a result and its specification
+read on the QC pages; and the page that reviews several results of a batch at once."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
@@ -11,12 +13,14 @@ from django.db.models import QuerySet
 from carnk_mfg.audit import audit_history
 from carnk_mfg.roles import actor_may
 from carnk_mfg.web import history_rows, signature_rows
-from qc.models import QcTest, TestState
-from qc.selectors import with_overdue
+from qc.models import QcTest, QcTestDefinition, ResultType, TestState
+from qc.selectors import qc_results_awaiting_review, with_overdue
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
     from django_stubs_ext import WithAnnotations
+
+    from batches.models import Batch
 
 
 class Overdue(TypedDict):
@@ -66,7 +70,109 @@ def qc_test_page(test: MarkedTest, *, user: User | AnonymousUser, now: datetime)
         "may_review": may_review and state == TestState.RESULTED,
         "own_result": own_result,
         "show_review_form": may_review and state == TestState.RESULTED and not own_result,
+        # Reviewers reach the batch's other results awaiting them from any of its tests.
+        "may_review_batch": may_review,
         "show_retest_form": may_result and state in (TestState.RESULTED, TestState.REVIEWED),
+        "result_shown": shown_result(test),
+        "entry": result_entry(test.definition),
         "signatures": signature_rows(test),
         "history": history_rows(audit_history(test), QcTest),
+    }
+
+
+# --- how results and specifications read ---
+
+SUPERSCRIPT = str.maketrans(
+    "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
+
+
+def lab_notation(number: float) -> str:
+    """A number as the lab writes it: plain between 0.001 and 10,000, otherwise with a
+    power of ten (2 x 10^5 written with a real times sign and superscript), three figures."""
+    if number == 0 or not math.isfinite(number) or 1e-3 <= abs(number) < 1e4:
+        return f"{number:g}"
+    exponent = math.floor(math.log10(abs(number)))
+    mantissa = float(f"{number / 10**exponent:.3g}")
+    if abs(mantissa) >= 10:  # 9.999e5 rounds up to 10 x 10^5
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:g} \u00d7 10{str(exponent).translate(SUPERSCRIPT)}"
+
+
+def shown_result(test: QcTest) -> str:
+    """The result with its unit, numbers in lab notation; a dash before there is one."""
+    if test.result_numeric is not None:
+        return f"{lab_notation(test.result_numeric)} {test.result_unit}".strip()
+    return test.result_text or "\u2014"
+
+
+def spec_in_words(definition: QcTestDefinition) -> str:
+    """The specification as a sentence fragment: "at least 70 %", "less than 5 EU/mL"."""
+    if definition.result_type != ResultType.NUMERIC:
+        return " or ".join(definition.passing_values) or "\u2014"
+    parts = []
+    if definition.lower_limit is not None:
+        words = "more than" if definition.lower_strict else "at least"
+        parts.append(f"{words} {lab_notation(definition.lower_limit)}")
+    if definition.upper_limit is not None:
+        words = "less than" if definition.upper_strict else "at most"
+        parts.append(f"{words} {lab_notation(definition.upper_limit)}")
+    return f"{' and '.join(parts) or 'any value'} {definition.unit}".strip()
+
+
+def verdict(test: QcTest) -> str:
+    """Pass, or out of specification (a pass/fail test's failure says so too); blank before a
+    result."""
+    if test.in_spec is None:
+        return ""
+    if test.in_spec:
+        return "Pass"
+    return "Fail (OOS)" if test.definition.result_type == ResultType.PASS_FAIL else "OOS"
+
+
+# Examples for the results whose size or unit is easily mistaken (CD3+ T cells: a percentage
+# of the product, or cells per kg of the recipient, where 2 x 10^5 is typed 2e5).
+ENTRY_EXAMPLES = {
+    "%": "For example 0.4 for 0.4 % of all cells.",
+    "cells": "For example 1.5e5 for 1.5 \u00d7 10\u2075 cells.",
+    "cells/kg": "For example 1.5e5 for 1.5 \u00d7 10\u2075 cells/kg.",
+}
+
+
+# Counts this large are typed with an exponent, which a decimal keypad lacks.
+COUNT_UNITS = ("cells", "cells/kg")
+
+
+def result_entry(definition: QcTestDefinition) -> dict[str, str]:
+    """What the result input shows beside and below it: the unit, and help with an example
+    for the CD3+ tests (a unit too easily mistaken); the keypad a phone offers for it."""
+    unit = definition.unit if definition.result_type == ResultType.NUMERIC else ""
+    help_text = f"Specification: {spec_in_words(definition)}."
+    if unit:
+        help_text += f" Enter the number in {unit}; the unit is not typed."
+    example = ENTRY_EXAMPLES.get(unit) if definition.code.startswith("cd3") else None
+    if example:
+        help_text += f" {example}"
+    inputmode = "text" if unit in COUNT_UNITS else "decimal"
+    return {"unit": unit, "help": help_text, "inputmode": inputmode}
+
+
+# --- several results of a batch reviewed at once ---
+
+
+def batch_review_page(*, batch: Batch, user: User | AnonymousUser) -> dict[str, Any]:
+    """The batch's results awaiting review that `user` may review, each with its spec in
+    words, its value with unit and its verdict."""
+    tests = list(qc_results_awaiting_review(batch=batch, user=user))
+    return {
+        "batch": batch,
+        "rows": [
+            {
+                "test": test,
+                "spec": spec_in_words(test.definition),
+                "result": shown_result(test),
+                "verdict": verdict(test),
+            }
+            for test in tests
+        ],
     }

@@ -3,8 +3,20 @@ name."""
 
 from qc.selectors.overdue import due_soon_q, overdue_q, qc_tests_marked_overdue, with_overdue
 from qc.selectors.results import qc_test_list, release_tests
+from qc.selectors.worklist import (
+    WORKLIST_ORDER,
+    awaiting_review_by_q,
+    in_worklist_order,
+    qc_next_test,
+    qc_results_awaiting_review,
+)
 
 __all__ = [
+    "WORKLIST_ORDER",
+    "awaiting_review_by_q",
+    "in_worklist_order",
+    "qc_next_test",
+    "qc_results_awaiting_review",
     "due_soon_q",
     "overdue_q",
     "qc_test_list",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -16,12 +17,16 @@ from batches.services.lifecycle import lock_batch
 from batches.services.release import recall_locked_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
-from carnk_mfg.signatures import signed_write
+from carnk_mfg.roles import require_permission
+from carnk_mfg.signatures import signed_write, signing_sitting
 from carnk_mfg.timeutil import require_happened
 from qc.models import QcAlert, QcTest, QcTestDefinition, ResultType, TestState
+from qc.selectors.worklist import in_worklist_order
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+Done = TypeVar("Done")
 
 # What a raw result reads as: (numeric, text, in_spec, explanation).
 Evaluation = tuple[float | None, str, bool, str]
@@ -219,6 +224,61 @@ def qc_result_review(
         _close_conditional_release(test, now)
         signing.sign(test, attests="qc_result")
     return test
+
+
+def qc_results_review(
+    *,
+    actor: User,
+    password: str,
+    tests: Sequence[QcTest],
+    request: HttpRequest | None = None,
+) -> list[QcTest]:
+    """Several results reviewed in one sitting under one e-signature. Each is reviewed by
+    `qc_result_review`, so each is its own review with its own signature row under the same
+    rules, and all in one transaction: if one is refused, none is recorded, and the
+    ValidationError (on `tests`) names each refused result and why."""
+    if not tests:
+        raise ValidationError({"tests": "Choose at least one result to review."})
+    chosen = list(
+        in_worklist_order(
+            QcTest.objects.filter(pk__in=[t.pk for t in tests]).select_related(
+                "definition", "batch"
+            )
+        )
+    )
+    require_permission(actor, "qc.review_qc_result")
+    # A plainly impossible review is refused before the password, as one review is.
+    _each_or_none(chosen, lambda test: _reviewable(test, actor))
+    lots = sorted({test.batch.lot_number for test in chosen})
+    with signing_sitting(
+        actor=actor,
+        password=password,
+        permission="qc.review_qc_result",
+        meaning=SignatureMeaning.REVIEWED,
+        label=f"{len(chosen)} QC results of batch {', '.join(lots)}",
+        request=request,
+    ):
+        return _each_or_none(
+            chosen,
+            lambda test: qc_result_review(
+                actor=actor, password=password, test=test, request=request
+            ),
+        )
+
+
+def _each_or_none(tests: list[QcTest], call: Callable[[QcTest], Done]) -> list[Done]:
+    """`call` on every test; if any is refused, one ValidationError naming each refused test
+    and why (the refused calls' own savepoints rolled back; the caller's transaction ends)."""
+    done: list[Done] = []
+    refused: list[str] = []
+    for test in tests:
+        try:
+            done.append(call(test))
+        except ValidationError as exc:
+            refused += [f"{test.definition.name}: {message}" for message in exc.messages]
+    if refused:
+        raise ValidationError({"tests": refused})
+    return done
 
 
 def _close_conditional_release(test: QcTest, now: datetime) -> None:

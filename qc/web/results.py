@@ -10,16 +10,21 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from carnk_mfg.forms import ESignForm, datetime_field
 from carnk_mfg.web import allowed_to, call_service, form_messages
-from qc.models import ResultType
-from qc.presenters.results import qc_test_page, qc_tests_for_page
+from qc.models import QcTest, ResultType
+from qc.presenters.results import qc_test_page, qc_tests_for_page, result_entry, shown_result
+from qc.selectors import qc_next_test
 from qc.services import results
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from qc.presenters.results import MarkedTest
 
 # --- forms: they check the shape of what was typed; the QC services evaluate results against
@@ -39,17 +44,17 @@ class ResultForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.definition = definition
         if definition.result_type == ResultType.NUMERIC:
+            # The unit is the specification's, shown beside the input rather than typed, so
+            # the analyst enters in the unit they see (CD3+ as % or per kg is easily confused).
+            entry = result_entry(definition)
+            self.unit = entry["unit"]
             self.fields["value"] = forms.CharField(
-                label="Result",
+                label=f"Result in {self.unit}" if self.unit else "Result",
                 max_length=40,
-                help_text=f"Specification: {definition.spec_text}",
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-            )
-            self.fields["unit"] = forms.CharField(
-                label="Unit",
-                max_length=40,
-                initial=definition.unit,
-                help_text=f"The specification's unit is {definition.unit or 'none'}.",
+                help_text=entry["help"],
+                widget=forms.TextInput(
+                    attrs={"inputmode": entry["inputmode"], "autocomplete": "off"}
+                ),
             )
         else:
             allowed = definition.allowed_values or definition.passing_values
@@ -64,7 +69,8 @@ class ResultForm(forms.Form):
         return self.definition.result_type == ResultType.NUMERIC
 
     def service_arguments(self) -> dict:
-        return {"value": self.cleaned_data["value"], "unit": self.cleaned_data.get("unit", "")}
+        # No unit given: the service evaluates in the specification's own unit.
+        return {"value": self.cleaned_data["value"]}
 
 
 class ReviewForm(ESignForm):
@@ -80,6 +86,24 @@ class RetestForm(forms.Form):
 
 
 # --- views ---
+
+
+def confirm(request: HttpRequest, text: str, done: QcTest, *, warning: bool = False) -> None:
+    """The confirmation of an action, offering the next test of the worklist the user can act
+    on (other than the one just done)."""
+    following = qc_next_test(user=request.user, now=timezone.now(), after=done)
+    if following is None:
+        offer = format_html(
+            'Nothing else in the <a href="{}">worklist</a> waits for you.', reverse("qc-worklist")
+        )
+    else:
+        offer = format_html(
+            'Next test: <a class="next-test" href="{}">{}</a>',
+            reverse("qc-test", args=[following.pk]),
+            following,
+        )
+    (messages.warning if warning else messages.success)(request, format_html("{} {}", text, offer))
+
 
 # Which context flag shows each action's form on the test page.
 FORM_SHOWN = {
@@ -133,7 +157,7 @@ def test_sample(request, pk):
             ),
         )
         if done is not None:
-            messages.success(request, f"Sample of {done} recorded.")
+            confirm(request, f"Sample of {done} recorded.", done)
             return redirect("qc-test", pk=done.pk)
     return _test_page(request, test, sample_form=form)
 
@@ -151,14 +175,17 @@ def test_result(request, pk):
             ),
         )
         if done is not None:
+            entered = f"Result entered: {shown_result(done)} for {done}."
             if done.in_spec is False:
-                messages.warning(
+                confirm(
                     request,
-                    f"Result entered: {done.evaluation}. A deviation was opened and the batch "
-                    "is held until QA dispositions it.",
+                    f"{entered} OUT OF SPECIFICATION ({done.definition.spec_text}): a deviation "
+                    "was opened and the batch is held until QA dispositions it.",
+                    done,
+                    warning=True,
                 )
             else:
-                messages.success(request, f"Result entered: {done.evaluation}.")
+                confirm(request, f"{entered} In specification.", done)
             return redirect("qc-test", pk=done.pk)
     return _test_page(request, test, result_form=form)
 
@@ -179,7 +206,7 @@ def test_review(request, pk):
             ),
         )
         if done is not None:
-            messages.success(request, f"Result of {done} reviewed and signed.")
+            confirm(request, f"Result of {done} reviewed and signed.", done)
             return redirect("qc-test", pk=done.pk)
     return _test_page(request, test, review_form=form)
 
@@ -197,6 +224,6 @@ def test_retest(request, pk):
             ),
         )
         if retest is not None:
-            messages.success(request, f"Retest created; the original result of {test} stays.")
+            confirm(request, f"Retest created; the original result of {test} stays.", retest)
             return redirect("qc-test", pk=retest.pk)
     return _test_page(request, test, retest_form=form)

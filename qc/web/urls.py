@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qc.web import imports, notices, results, specs, worklist
+from qc.web import imports, notices, results, review, specs, worklist
 
 urlpatterns = [
     path("qc/", worklist.worklist, name="qc-worklist"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("qc/tests/<int:pk>/result/", results.test_result, name="qc-result"),
     path("qc/tests/<int:pk>/review/", results.test_review, name="qc-review"),
     path("qc/tests/<int:pk>/retest/", results.test_retest, name="qc-retest"),
+    path("qc/batches/<path:lot_number>/review/", review.batch_review, name="qc-batch-review"),
     path("qc/spec-sets/", specs.spec_set_list, name="spec-set-list"),
     path("qc/spec-sets/<int:pk>/", specs.spec_set_detail, name="spec-set-detail"),
     path("imports/", imports.import_upload, name="import-upload"),

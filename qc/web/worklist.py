@@ -6,6 +6,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 
+from carnk_mfg.roles import actor_may
 from carnk_mfg.web import allowed_to
 from qc.presenters.worklist import worklist_sections
 
@@ -13,5 +14,9 @@ from qc.presenters.worklist import worklist_sections
 @allowed_to("qc.view_qctest")
 def worklist(request):
     now = timezone.now()
-    sections = worklist_sections(now=now, lead_hours=settings.QC_DUE_SOON_LEAD_HOURS)
+    sections = worklist_sections(
+        now=now,
+        lead_hours=settings.QC_DUE_SOON_LEAD_HOURS,
+        may_review=actor_may(request.user, "qc.review_qc_result"),
+    )
     return render(request, "qc/worklist.html", {"sections": sections, "now": now})

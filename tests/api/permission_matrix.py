@@ -115,6 +115,7 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/qc-tests/{id}/result/": only(QC_ANALYST),
     "POST /api/v1/qc-tests/{id}/retest/": only(QC_ANALYST),
     "POST /api/v1/qc-tests/{id}/review/": only(QC_ANALYST, QA),
+    "POST /api/v1/qc-tests/reviews/": only(QC_ANALYST, QA),
     # Instrument data.
     # Readings come only with an instrument's key (people record counts on the batch).
     **_collection("/api/v1/readings/", only(INSTRUMENT), READING_READERS),

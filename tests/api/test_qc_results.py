@@ -169,3 +169,32 @@ def test_the_overdue_claim_reads_its_partial_index(planned_batch, approved_spec_
     claimed = claim.select_for_update(skip_locked=True, of=("self",)).values_list("id")
     plan = claimed[:CLAIM_LIMIT].explain()
     assert "qctest_overdue_scan" in plan, plan
+
+
+def test_several_reviews_under_one_signature(api, qc_analyst, planned_batch, approved_spec_set):
+    """POST /qc-tests/reviews/: each result reviewed and signed; one refused, none recorded."""
+    client = api.as_user(qc_analyst)
+    tests = [make_test(planned_batch), make_test(planned_batch, "identity_nk")]
+    for test, value in zip(tests, (0.8, 85), strict=True):
+        client.post(f"/api/v1/qc-tests/{test.pk}/result/", {"value": value}, format="json")
+    other = UserFactory.create(username="qc-second", role="qc_analyst")
+    own = make_test(planned_batch, "car_positive")
+    api.as_user(other).post(f"/api/v1/qc-tests/{own.pk}/result/", {"value": 40}, format="json")
+    reviewer = api.as_user(other)
+    ids = [t.pk for t in tests]
+    r = reviewer.post(
+        "/api/v1/qc-tests/reviews/", {"tests": [*ids, own.pk], "password": PASSWORD}, format="json"
+    )
+    assert r.status_code == 400
+    assert "different person" in str(r.json()) and "CAR+" in str(r.json())
+    assert QcTest.objects.filter(pk__in=ids, state="resulted").count() == 2
+    r = reviewer.post(
+        "/api/v1/qc-tests/reviews/", {"tests": [*ids, 99999999], "password": PASSWORD}
+    )
+    assert r.status_code == 400 and "No QC test 99999999." in str(r.json())
+    r = reviewer.post(
+        "/api/v1/qc-tests/reviews/", {"tests": ids, "password": PASSWORD}, format="json"
+    )
+    assert r.status_code == 200, r.json()
+    assert sorted(t["id"] for t in r.json()) == sorted(ids)
+    assert {t["state"] for t in r.json()} == {"reviewed"}

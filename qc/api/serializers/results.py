@@ -58,5 +58,15 @@ class ReviewIn(serializers.Serializer):
     password = PasswordField()
 
 
+class ReviewsIn(serializers.Serializer):
+    tests = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        min_length=1,
+        max_length=200,
+        help_text="The ids of the QC tests whose results are reviewed",
+    )
+    password = PasswordField()
+
+
 class RetestIn(serializers.Serializer):
     reason = FreeTextIn()

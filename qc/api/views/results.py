@@ -1,5 +1,5 @@
 """QC test API: /api/v1/qc-tests/ with worklist filters, and sample, result, review and
-retest actions."""
+retest actions; several results reviewed under one signature."""
 
 from __future__ import annotations
 
@@ -13,12 +13,20 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from carnk_mfg.api.viewsets import ReadViewSet
 from carnk_mfg.timeutil import to_utc
-from qc.api.serializers.results import QcTestOut, ResultIn, RetestIn, ReviewIn, SampleIn
+from qc.api.serializers.results import (
+    QcTestOut,
+    ResultIn,
+    RetestIn,
+    ReviewIn,
+    ReviewsIn,
+    SampleIn,
+)
 from qc.models import QcTest, TestState
-from qc.selectors import qc_test_list
+from qc.selectors import in_worklist_order, qc_test_list
 from qc.services import results
 
 # A time with a real time zone's offset (at most 14 hours from UTC), as `to_utc` takes.
@@ -87,6 +95,7 @@ class QcTestViewSet(ReadViewSet):
         "sample": "qc.record_qc_sample",
         "result": "qc.enter_qc_result",
         "review": "qc.review_qc_result",
+        "reviews": "qc.review_qc_result",
         "retest": "qc.enter_qc_result",
     }
 
@@ -121,6 +130,22 @@ class QcTestViewSet(ReadViewSet):
             actor=request.user, request=request, test=self.get_object(), **data
         )
         return self.respond(test)
+
+    @extend_schema(request=ReviewsIn, responses=QcTestOut(many=True))
+    @action(detail=False, methods=["post"])
+    def reviews(self, request, *args, **kwargs):
+        """Several results reviewed under one e-signature, each its own review and signature;
+        if one is refused, none is recorded and the 400 names each refused result."""
+        data = self.parse(ReviewsIn)
+        tests = list(self.get_queryset().filter(pk__in=data["tests"]))
+        missing = sorted(set(data["tests"]) - {test.pk for test in tests})
+        if missing:
+            raise ValidationError({"tests": [f"No QC test {pk}." for pk in missing]})
+        done = results.qc_results_review(
+            actor=request.user, request=request, tests=tests, password=data["password"]
+        )
+        reviewed = in_worklist_order(self.get_queryset().filter(pk__in=[t.pk for t in done]))
+        return Response(QcTestOut(reviewed, many=True).data)
 
     @extend_schema(request=RetestIn, responses={201: QcTestOut})
     @action(detail=True, methods=["post"])

@@ -2,12 +2,13 @@
 name."""
 
 from qc.selectors.overdue import due_soon_q, overdue_q, qc_tests_marked_overdue, with_overdue
-from qc.selectors.results import qc_test_list, release_tests
+from qc.selectors.results import qc_test_list, qc_test_of_sample, release_tests
 
 __all__ = [
     "due_soon_q",
     "overdue_q",
     "qc_test_list",
+    "qc_test_of_sample",
     "qc_tests_marked_overdue",
     "release_tests",
     "with_overdue",

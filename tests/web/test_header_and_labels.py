@@ -76,9 +76,9 @@ def test_the_menu_button_folds_the_navigation_with_a_static_script(client, qa):
     html = client.get(reverse("home")).content.decode()
     assert 'id="site-menu"' in html
     sources = [script.get("src") or "" for script in page.scripts]
-    assert any(src.endswith("carnk_mfg/menu.js") for src in sources)
+    assert any(src.endswith("carnk_mfg/layout.js") for src in sources)
     assert all(script.get("src") for script in page.scripts), "no inline script (CSP)"
-    assert finders.find("carnk_mfg/menu.js")
+    assert finders.find("carnk_mfg/layout.js")
 
 
 def test_signed_out_pages_have_no_scan_box(client):

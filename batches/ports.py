@@ -80,6 +80,13 @@ def qc_tests_marked_overdue(*, now: datetime) -> QuerySet[Any]:
 
 
 @port
+def qc_test_of_sample(*, sample_id: str) -> Any | None:
+    """The QC test a sample ID names (`<lot number>-QC<test id>`, the scheme printed on sample
+    labels), with its definition and batch; None when it names no test."""
+    raise NotImplementedError
+
+
+@port
 def notify_recall(recall: Recall) -> int:
     """Tell QA and clinical staff of this recall by e-mail and in-app notice, sent as soon as
     the recall commits. Returns the number of notices written."""

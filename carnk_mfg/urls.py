@@ -9,6 +9,7 @@ from carnk_mfg.api.tokens import TokenView
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(
         "accounts/login/",
         sign_in.throttle_sign_in(auth_views.LoginView.as_view()),

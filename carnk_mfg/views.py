@@ -1,10 +1,11 @@
-"""Cross-cutting pages: health probes. (The home page is the
+"""Cross-cutting pages: health probes and the site icon. (The home page is the
 dashboard, `batches.web.dashboard`.)"""
 
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -40,3 +41,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the icon (not a
+    permanent redirect, since the icon's static name changes with its content)."""
+    return HttpResponseRedirect(static("carnk_mfg/favicon.svg"))

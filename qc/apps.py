@@ -10,7 +10,7 @@ class QcConfig(AppConfig):
         # Imported here, not at the top: an AppConfig module is loaded before the models.
         from batches import ports
         from qc import attestations  # noqa: F401  (registers what QC signatures attest)
-        from qc.selectors import qc_tests_marked_overdue, release_tests
+        from qc.selectors import qc_test_of_sample, qc_tests_marked_overdue, release_tests
         from qc.services.notices import notify_recall, notify_visits_overdue
         from qc.services.specs import qc_plan_for_step
 
@@ -18,6 +18,7 @@ class QcConfig(AppConfig):
         ports.fill(
             qc_plan_for_step=qc_plan_for_step,
             release_tests=release_tests,
+            qc_test_of_sample=qc_test_of_sample,
             qc_tests_marked_overdue=qc_tests_marked_overdue,
             notify_recall=notify_recall,
             notify_visits_overdue=notify_visits_overdue,

@@ -15,6 +15,7 @@ from batches.web import (
     clinical,
     dashboard,
     donor,
+    find,
     materials,
     recipients,
     release,
@@ -39,6 +40,7 @@ register_converter(LotKind, "lotkind")
 home = [
     path("", dashboard.dashboard, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("find/", find.find, name="find"),
 ]
 
 units = [

@@ -2,7 +2,7 @@
 name."""
 
 from qc.selectors.overdue import due_soon_q, overdue_q, qc_tests_marked_overdue, with_overdue
-from qc.selectors.results import qc_test_list, release_tests
+from qc.selectors.results import qc_test_list, qc_test_of_sample, release_tests
 from qc.selectors.worklist import (
     WORKLIST_ORDER,
     awaiting_review_by_q,
@@ -20,6 +20,7 @@ __all__ = [
     "due_soon_q",
     "overdue_q",
     "qc_test_list",
+    "qc_test_of_sample",
     "qc_tests_marked_overdue",
     "release_tests",
     "with_overdue",

@@ -27,3 +27,19 @@ def release_tests(*, batch: Batch | None = None) -> QuerySet[QcTest]:
     if batch is not None:
         tests = tests.filter(batch=batch)
     return tests.select_related("definition").order_by("definition_id", "triggered_at", "id")
+
+
+def qc_test_of_sample(*, sample_id: str) -> QcTest | None:
+    """The QC test a sample ID names (`<lot number>-QC<test id>`), with its definition and
+    batch; None when it names none (`batches.ports.qc_test_of_sample`)."""
+    # The scheme's one home is the readings service, which imports these selectors.
+    from qc.services.readings import QC_SAMPLE
+
+    named = QC_SAMPLE.fullmatch(sample_id)
+    if named is None:
+        return None
+    return (
+        QcTest.objects.select_related("batch", "definition")
+        .filter(pk=int(named["test"]), batch__lot_number__iexact=named["lot"])
+        .first()
+    )

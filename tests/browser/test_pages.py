@@ -18,33 +18,6 @@ PAGES = {
     "bedside": (Role.CLINICAL, lambda lab: "/bedside/"),
 }
 
-# Failures on today's pages, kept strict: each case passes the day its page is fixed (and the
-# xfail, strict, then fails until it is removed here).
-_TABLE_SCROLLERS = (
-    "scrollable-region-focusable: a .table-wrap that scrolls sideways at this width cannot be "
-    "reached by keyboard (give it tabindex=0 and a label)"
-)
-KNOWN_AXE: dict[tuple[str, int], str] = {
-    ("batch", 820): _TABLE_SCROLLERS + ": #expansion, #signatures",
-    ("batch", 390): _TABLE_SCROLLERS + ": #counts, #expansion, #signatures, #history",
-    ("release-queue", 820): _TABLE_SCROLLERS,
-    ("release-queue", 390): _TABLE_SCROLLERS,
-}
-KNOWN_OVERFLOW: dict[str, str] = {
-    "batch": "fieldset#step-materials (the next step's material rows) is 127 px too wide at 390",
-}
-KNOWN_CONSOLE: dict[str, str] = {}
-
-
-def _cases(known, params):
-    return [
-        pytest.param(*p, marks=pytest.mark.xfail(strict=True, reason=known[key]))
-        if (key := p if len(p) > 1 else p[0]) in known
-        else pytest.param(*p)
-        for p in params
-    ]
-
-
 _signed_in: dict[str, dict] = {}
 
 
@@ -64,9 +37,7 @@ def open_page(visit, lab, name, width):
     return v
 
 
-@pytest.mark.parametrize(
-    ("name", "width"), _cases(KNOWN_AXE, [(n, w) for n in PAGES for w in WIDTHS])
-)
+@pytest.mark.parametrize(("name", "width"), [(n, w) for n in PAGES for w in WIDTHS])
 def test_no_serious_accessibility_violation(visit, lab_open, name, width):
     v = open_page(visit, lab_open, name, width)
     if name.startswith("home-"):
@@ -75,14 +46,14 @@ def test_no_serious_accessibility_violation(visit, lab_open, name, width):
     assert axe_violations(v.page) == []
 
 
-@pytest.mark.parametrize("name", _cases(KNOWN_OVERFLOW, [(n,) for n in PAGES]))
+@pytest.mark.parametrize("name", list(PAGES))
 def test_fits_a_phone(visit, lab_open, name):
     v = open_page(visit, lab_open, name, 390)
     found = horizontal_overflow(v.page)
     assert found["overflow"] == 0, f"wider than the 390 px viewport: {found}"
 
 
-@pytest.mark.parametrize("name", _cases(KNOWN_CONSOLE, [(n,) for n in PAGES]))
+@pytest.mark.parametrize("name", list(PAGES))
 def test_no_console_error(visit, lab_open, name):
     v = open_page(visit, lab_open, name, 1440)
     assert (v.console_errors, v.page_errors) == ([], [])

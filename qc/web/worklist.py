@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -13,5 +12,5 @@ from qc.presenters.worklist import worklist_sections
 @allowed_to("qc.view_qctest")
 def worklist(request):
     now = timezone.now()
-    sections = worklist_sections(now=now, lead_hours=settings.QC_DUE_SOON_LEAD_HOURS)
+    sections = worklist_sections(actor=request.user, now=now)
     return render(request, "qc/worklist.html", {"sections": sections, "now": now})

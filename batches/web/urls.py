@@ -39,6 +39,7 @@ register_converter(LotKind, "lotkind")
 home = [
     path("", dashboard.dashboard, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("work/<slug:key>/", dashboard.worklist, name="worklist"),
 ]
 
 units = [

@@ -101,6 +101,14 @@ def notify_visits_overdue(*, visits: list[FollowUpVisit], now: datetime) -> int:
     raise NotImplementedError
 
 
+@port
+def qc_worklists() -> list[Any]:
+    """QC's worklists (`carnk_mfg.worklists.Worklist`): the analysts' tests due, overdue and
+    awaiting review, and the spec sets awaiting QA's approval, for the home page and the
+    full worklists."""
+    raise NotImplementedError
+
+
 NAMES = frozenset(_stubs)
 
 

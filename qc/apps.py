@@ -10,6 +10,7 @@ class QcConfig(AppConfig):
         # Imported here, not at the top: an AppConfig module is loaded before the models.
         from batches import ports
         from qc import attestations  # noqa: F401  (registers what QC signatures attest)
+        from qc.presenters.home import qc_worklists
         from qc.selectors import qc_test_of_sample, qc_tests_marked_overdue, release_tests
         from qc.services.notices import notify_recall, notify_visits_overdue
         from qc.services.specs import qc_plan_for_step
@@ -22,4 +23,5 @@ class QcConfig(AppConfig):
             qc_tests_marked_overdue=qc_tests_marked_overdue,
             notify_recall=notify_recall,
             notify_visits_overdue=notify_visits_overdue,
+            qc_worklists=qc_worklists,
         )

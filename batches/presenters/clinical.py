@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from batches import selectors
-from batches.models import FollowUpVisit, Infusion
+from batches.models import Infusion
+from batches.selectors import worklists
 
 DUE_WITHIN = timedelta(days=7)
 
@@ -14,12 +14,9 @@ DUE_WITHIN = timedelta(days=7)
 def visits_due(*, now) -> dict:
     """Open visits past due (the one overdue rule of `selectors.visit_overdue_q`) and those
     due within DUE_WITHIN, each soonest first."""
-    open_visits = FollowUpVisit.objects.filter(done_at__isnull=True).select_related("recipient")
     return {
-        "overdue": list(open_visits.filter(selectors.visit_overdue_q(now=now)).order_by("due_at")),
-        "due_soon": list(
-            open_visits.filter(due_at__gte=now, due_at__lte=now + DUE_WITHIN).order_by("due_at")
-        ),
+        "overdue": list(worklists.visits_overdue(now=now)),
+        "due_soon": list(worklists.visits_due_soon(now=now, within=DUE_WITHIN)),
     }
 
 

@@ -1,8 +1,9 @@
-"""The home page: units by status, lots expiring soon, links for the user's roles."""
+"""The home page: each role's work, units by status, lots expiring soon, links for the
+user's roles."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count
@@ -10,6 +11,7 @@ from django.db.models import Count
 from batches import selectors
 from batches.models import UnitStatus
 from batches.presenters.materials import expiring_lots, lot_kinds_allowed
+from batches.presenters.work import work_sections
 from carnk_mfg.roles import actor_may
 
 if TYPE_CHECKING:
@@ -39,9 +41,14 @@ def quick_links(user: User | AnonymousUser) -> dict[str, Any]:
     }
 
 
-def home_page(user: User | AnonymousUser, *, today: date) -> dict[str, Any]:
-    """What the home page shows this user: only what their roles may see."""
-    context: dict[str, Any] = {"unit_counts": None, "expiring_lots": None}
+def home_page(
+    user: User | AnonymousUser, *, today: date, now: datetime | None = None
+) -> dict[str, Any]:
+    """What the home page shows this user: each of their roles' work first, then unit
+    counts and expiring lots, only what their roles may see."""
+    context: dict[str, Any] = {"unit_counts": None, "expiring_lots": None, "work": []}
+    if now is not None:
+        context["work"] = work_sections(user, now=now)
     if actor_may(user, "batches.view_cordbloodunit"):
         context["unit_counts"], context["unit_total"] = unit_counts()
     kinds = lot_kinds_allowed(user, "view")

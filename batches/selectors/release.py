@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from batches import documents, ports
@@ -68,9 +68,13 @@ def release_tests_query(batch: Batch | None = None) -> QuerySet[QcTest]:
     return ports.release_tests(batch=batch)
 
 
+# What QA's signed review of a whole batch record is, among a record's signatures.
+RECORD_REVIEW = Q(meaning=SignatureMeaning.REVIEWED, attests="batch_record")
+
+
 def record_reviews(batch: Batch) -> QuerySet[ElectronicSignature]:
     """QA's signed reviews of the whole batch record, newest last."""
-    return signatures_for(batch).filter(meaning=SignatureMeaning.REVIEWED, attests="batch_record")
+    return signatures_for(batch).filter(RECORD_REVIEW)
 
 
 @dataclass

@@ -1,15 +1,43 @@
-"""The home page (also at /dashboard/): what each role needs to see first."""
+"""The home page (also at /dashboard/): each role's work first; and one worklist in full."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
 from batches.presenters.dashboard import home_page
+from batches.presenters.work import worklist_named
+from carnk_mfg.roles import actor_may
+from carnk_mfg.web import deny
+
+WORK_ROWS_PER_PAGE = 50
 
 
 @login_required
 def dashboard(request):
-    """Units by status, lots expiring soon, links for the user's roles."""
-    return render(request, "home.html", home_page(request.user, today=timezone.localdate()))
+    """Each of the user's roles' worklists, units by status, lots expiring soon."""
+    now = timezone.now()
+    return render(
+        request, "home.html", home_page(request.user, today=timezone.localdate(now), now=now)
+    )
+
+
+@login_required
+def worklist(request, key):
+    """One worklist in full (those with no page of their own), with the home page's query."""
+    found = worklist_named(key)
+    if found is None:
+        raise Http404("No such worklist.")
+    if not actor_may(request.user, found.permission):
+        deny(found.permission)
+    now = timezone.now()
+    items = found.query(request.user, now)
+    page = Paginator(items, WORK_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "work/list.html",
+        {"worklist": found, "page": page, "rows": [found.row(i) for i in page.object_list]},
+    )

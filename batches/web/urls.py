@@ -41,6 +41,7 @@ home = [
     path("", dashboard.dashboard, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("find/", find.find, name="find"),
+    path("work/<slug:key>/", dashboard.worklist, name="worklist"),
 ]
 
 units = [

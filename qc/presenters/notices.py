@@ -1,13 +1,9 @@
-"""A user's in-app notices (QC alerts and follow-up visits), for their page and the nav
-badge."""
+"""A user's in-app notices (QC alerts, follow-up visits, recalls), for their page and the nav
+badge; which still stand is `qc.selectors.notices`."""
 
 from __future__ import annotations
 
-from qc.models import Channel, Notification
-
-
-def in_app_notices(user):
-    return Notification.objects.filter(recipient=user, channel=Channel.IN_APP)
+from qc.selectors.notices import in_app_notices, unread_notices
 
 
 def notices_for_page(user):
@@ -20,10 +16,11 @@ def notices_for_page(user):
             "alert__test__batch",
             "alert__test__definition",
             "visit__recipient",
+            "recall__batch",
         )
         .order_by("-created_at", "-id")
     )
 
 
 def unread_count(user) -> int:
-    return in_app_notices(user).filter(read_at=None).count()
+    return unread_notices(user).count()

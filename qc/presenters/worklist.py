@@ -1,73 +1,97 @@
-"""The analysts' worklist: open QC tests in four sections (due now, due soon, overdue,
-awaiting review), each with the one rule of `qc.selectors`."""
+"""The analysts' worklist: open QC tests in sections (due now, due soon, overdue, awaiting
+your review, your results awaiting review), each one query of `qc.selectors.worklist`; the
+home page counts the same queries (`qc.presenters.home`)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from qc.models import QcTest, TestState
-from qc.selectors import due_soon_q, in_worklist_order, overdue_q, with_overdue
+from django.conf import settings
+from django.db.models import QuerySet
+
+from qc.selectors import worklist as selected
 
 # A worklist section longer than this is cut, with a note; open tests are few in practice.
 SECTION_LIMIT = 200
 
 
-def listed_tests(*, now):
-    """QC tests with what a list row names, each marked `overdue` as of `now`."""
-    return with_overdue(
-        QcTest.objects.select_related("batch", "definition", "resulted_by"), now=now
-    )
+@dataclass(frozen=True)
+class Section:
+    """One list of the worklist: its anchor, heading, help and query (actor, now)."""
+
+    key: str
+    title: str
+    help: str
+    query: Callable[[Any, datetime], QuerySet[Any]]
 
 
-def section(key: str, title: str, help_text: str, queryset) -> dict:
-    """One section of at most SECTION_LIMIT rows; `cut` says when more were left off."""
-    rows = list(queryset[: SECTION_LIMIT + 1])
+def due_soon_lead() -> timedelta:
+    return timedelta(hours=settings.QC_DUE_SOON_LEAD_HOURS)
+
+
+SECTIONS = (
+    Section(
+        "due-now",
+        "Due now",
+        "The sample is due and no result is entered yet.",
+        lambda actor, now: selected.tests_due_now(now=now),
+    ),
+    Section(
+        "due-soon",
+        "Due soon",
+        "Open tests whose result must be reviewed within {lead:g} h.",
+        lambda actor, now: selected.tests_due_soon(now=now, lead=due_soon_lead()),
+    ),
+    Section(
+        "overdue",
+        "Overdue",
+        "Open and past the time their result had to be reviewed.",
+        lambda actor, now: selected.tests_overdue(now=now),
+    ),
+    Section(
+        "awaiting-review",
+        "Awaiting your review",
+        "Resulted by someone else; you may review and sign as the second person.",
+        lambda actor, now: selected.tests_awaiting_review_by(actor, now=now),
+    ),
+    Section(
+        "my-results",
+        "Your results awaiting review",
+        "Resulted by you; a second person reviews and signs.",
+        lambda actor, now: selected.tests_resulted_by(actor, now=now),
+    ),
+)
+
+
+def section(
+    key: str, title: str, help_text: str, queryset: QuerySet[Any], limit: int = SECTION_LIMIT
+) -> dict:
+    """One section of at most `limit` rows, with the count of all (counted only when cut);
+    `cut` says when more were left off."""
+    rows = list(queryset[: limit + 1])
+    count = len(rows) if len(rows) <= limit else queryset.count()
     return {
         "key": key,
         "title": title,
         "help": help_text,
-        "rows": rows[:SECTION_LIMIT],
-        "cut": len(rows) > SECTION_LIMIT,
+        "rows": rows[:limit],
+        "count": count,
+        "cut": len(rows) > limit,
     }
 
 
-def worklist_sections(*, now, lead_hours: float, may_review: bool = False) -> list[dict]:
-    """The four sections; with `may_review`, the awaiting-review section names its batches,
-    each reviewed together on one page."""
-    overdue = overdue_q(now=now)
-    tests = listed_tests(now=now)
+def worklist_sections(*, actor, now, may_review: bool = False) -> list[dict]:
+    """The sections; with `may_review`, the awaiting-review section names its batches, each
+    reviewed together on one page."""
+    lead = settings.QC_DUE_SOON_LEAD_HOURS
     sections = [
-        section(
-            "due-now",
-            "Due now",
-            "The sample is due and no result is entered yet.",
-            in_worklist_order(
-                tests.filter(
-                    state__in=[TestState.PLANNED, TestState.SAMPLED], sample_due_at__lte=now
-                ).exclude(overdue)
-            ),
-        ),
-        section(
-            "due-soon",
-            "Due soon",
-            f"Open tests whose result must be reviewed within {lead_hours:g} h.",
-            in_worklist_order(tests.filter(due_soon_q(now=now, lead=timedelta(hours=lead_hours)))),
-        ),
-        section(
-            "overdue",
-            "Overdue",
-            "Open and past the time their result had to be reviewed.",
-            in_worklist_order(tests.filter(overdue)),
-        ),
-        section(
-            "awaiting-review",
-            "Awaiting review",
-            "Resulted; a second person reviews and signs.",
-            in_worklist_order(tests.filter(state=TestState.RESULTED)),
-        ),
+        section(s.key, s.title, s.help.format(lead=lead), s.query(actor, now)) for s in SECTIONS
     ]
     if may_review:
-        awaiting = sections[-1]
+        awaiting = next(s for s in sections if s["key"] == "awaiting-review")
         awaiting["review_batches"] = list(
             dict.fromkeys(t.batch.lot_number for t in awaiting["rows"])
         )

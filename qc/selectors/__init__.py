@@ -1,6 +1,7 @@
 """Reads of QC, one module per subdomain; `from qc.selectors import X` reaches every public
 name."""
 
+from qc.selectors.notices import cause_open_q, in_app_notices, unread_notices
 from qc.selectors.overdue import due_soon_q, overdue_q, qc_tests_marked_overdue, with_overdue
 from qc.selectors.results import qc_test_list, qc_test_of_sample, release_tests
 from qc.selectors.worklist import (
@@ -17,6 +18,9 @@ __all__ = [
     "in_worklist_order",
     "qc_next_test",
     "qc_results_awaiting_review",
+    "cause_open_q",
+    "in_app_notices",
+    "unread_notices",
     "due_soon_q",
     "overdue_q",
     "qc_test_list",

@@ -1,15 +1,18 @@
-"""The worklist's order, and what in it waits for one person: the results they may review as
-the second person, and the next test they can act on after the one just done."""
+"""The QC worklists, one query each, in one order: the analysts' worklist page and the home
+page both read these, so a count on one is the count on the other; what waits for one person
+(the results they may review as the second person, the next test they can act on). Overdue and
+due soon are the one rule of `qc.selectors.overdue`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from carnk_mfg.roles import actor_may
-from qc.models import QcTest, TestState
+from qc.models import QcSpecSet, QcTest, SpecStatus, TestState
+from qc.selectors.overdue import due_soon_q, overdue_q, with_overdue
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -25,8 +28,9 @@ def in_worklist_order(tests: QuerySet[QcTest]) -> QuerySet[QcTest]:
 
 
 def awaiting_review_by_q(user: User | AnonymousUser) -> Q:
-    """Resulted by someone other than `user`: what `user` may review as the second person.
-    The review service (`_reviewable`) decides each review; this is its question for lists."""
+    """Resulted by someone other than `user` (or by an instrument): what `user` may review as
+    the second person. The review service (`_reviewable`) decides each review; this is its
+    question for lists."""
     return Q(state=TestState.RESULTED) & ~Q(resulted_by_id=user.pk)
 
 
@@ -63,3 +67,48 @@ def qc_next_test(
     if after is not None:
         tests = tests.exclude(pk=after.pk)
     return in_worklist_order(tests).first()
+
+
+def listed_tests(*, now: datetime) -> QuerySet[QcTest]:
+    """QC tests with what a list row names, each marked `overdue` as of `now`."""
+    return with_overdue(
+        QcTest.objects.select_related("batch", "definition", "resulted_by"), now=now
+    )
+
+
+def tests_due_now(*, now: datetime) -> QuerySet[QcTest]:
+    """The sample is due and no result is entered yet (and the test is not yet overdue)."""
+    return in_worklist_order(
+        listed_tests(now=now)
+        .filter(state__in=[TestState.PLANNED, TestState.SAMPLED], sample_due_at__lte=now)
+        .exclude(overdue_q(now=now))
+    )
+
+
+def tests_due_soon(*, now: datetime, lead: timedelta) -> QuerySet[QcTest]:
+    """Open tests whose result must be reviewed within `lead`."""
+    return in_worklist_order(listed_tests(now=now).filter(due_soon_q(now=now, lead=lead)))
+
+
+def tests_overdue(*, now: datetime) -> QuerySet[QcTest]:
+    """Open tests past the time their result had to be reviewed."""
+    return in_worklist_order(listed_tests(now=now).filter(overdue_q(now=now)))
+
+
+def tests_awaiting_review_by(actor: User | AnonymousUser, *, now: datetime) -> QuerySet[QcTest]:
+    """Resulted tests `actor` may second-person review."""
+    return in_worklist_order(listed_tests(now=now).filter(awaiting_review_by_q(actor)))
+
+
+def tests_resulted_by(actor: User | AnonymousUser, *, now: datetime) -> QuerySet[QcTest]:
+    """`actor`'s own results awaiting someone else's review."""
+    return in_worklist_order(
+        listed_tests(now=now).filter(state=TestState.RESULTED, resulted_by=actor.pk)
+    )
+
+
+def spec_sets_awaiting_approval() -> QuerySet[QcSpecSet]:
+    """Draft spec sets, oldest first: QA approves each."""
+    return (
+        QcSpecSet.objects.filter(status=SpecStatus.DRAFT).select_related("template").order_by("id")
+    )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -103,6 +104,25 @@ def notify_visits_overdue(*, visits: list[FollowUpVisit], now: datetime) -> int:
     )
     transaction.on_commit(send_outbox)
     return written
+
+
+def notice_mark_read(*, actor: User, notice: Notification) -> Notification:
+    """The recipient marks one of their in-app notices read (reading it again changes
+    nothing); nobody else may."""
+    if notice.recipient_id != actor.pk or notice.channel != Channel.IN_APP:
+        raise PermissionDenied("Only its recipient marks a notice read.")
+    Notification.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+    notice.refresh_from_db(fields=["read_at"])
+    return notice
+
+
+def notices_mark_all_read(*, actor: User) -> int:
+    """The recipient marks every unread in-app notice of theirs read; returns how many."""
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied("Sign in to read your notices.")
+    return Notification.objects.filter(
+        recipient=actor.pk, channel=Channel.IN_APP, read_at__isnull=True
+    ).update(read_at=timezone.now())
 
 
 def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:

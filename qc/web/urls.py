@@ -7,6 +7,8 @@ from qc.web import imports, notices, results, review, specs, worklist
 urlpatterns = [
     path("qc/", worklist.worklist, name="qc-worklist"),
     path("qc/notices/", notices.notices, name="qc-notices"),
+    path("qc/notices/read/", notices.notices_read_all, name="qc-notices-read-all"),
+    path("qc/notices/<int:pk>/read/", notices.notice_read, name="qc-notice-read"),
     path("qc/tests/<int:pk>/", results.test_detail, name="qc-test"),
     path("qc/tests/<int:pk>/sample/", results.test_sample, name="qc-sample"),
     path("qc/tests/<int:pk>/result/", results.test_result, name="qc-result"),

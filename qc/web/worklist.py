@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -15,8 +14,6 @@ from qc.presenters.worklist import worklist_sections
 def worklist(request):
     now = timezone.now()
     sections = worklist_sections(
-        now=now,
-        lead_hours=settings.QC_DUE_SOON_LEAD_HOURS,
-        may_review=actor_may(request.user, "qc.review_qc_result"),
+        actor=request.user, now=now, may_review=actor_may(request.user, "qc.review_qc_result")
     )
     return render(request, "qc/worklist.html", {"sections": sections, "now": now})

@@ -59,35 +59,42 @@ def names_by_section(sections, tests):
     return {s["key"]: {by_pk[row.pk] for row in s["rows"]} for s in sections}
 
 
-def test_each_test_is_in_its_section(tests_at):
+def test_each_test_is_in_its_section(tests_at, qc_analyst, settings):
+    settings.QC_DUE_SOON_LEAD_HOURS = 4
     now, tests = tests_at
-    sections = worklist_sections(now=now, lead_hours=4)
+    sections = worklist_sections(actor=qc_analyst, now=now)
     assert names_by_section(sections, tests) == {
         "due-now": {"due_now"},
         "due-soon": {"due_soon"},
         "overdue": {"overdue"},
-        "awaiting-review": {"to_review"},
+        "awaiting-review": set(),  # the analyst entered it: another person reviews it
+        "my-results": {"to_review"},
     }
+    other = UserFactory.create(username="qc2", role="qc_analyst")
+    theirs = names_by_section(worklist_sections(actor=other, now=now), tests)
+    assert theirs["awaiting-review"] == {"to_review"} and theirs["my-results"] == set()
+    assert [s["count"] for s in sections] == [1, 1, 1, 0, 1]
     overdue = next(s for s in sections if s["key"] == "overdue")
     assert [row.overdue for row in overdue["rows"]] == [True]
     assert "within 4 h" in sections[1]["help"]
 
 
-def test_the_sections_follow_the_clock(tests_at):
+def test_the_sections_follow_the_clock(tests_at, qc_analyst):
     now, tests = tests_at
     later = tests["later"].due_at + timedelta(minutes=1)
-    found = names_by_section(worklist_sections(now=later, lead_hours=4), tests)
+    found = names_by_section(worklist_sections(actor=qc_analyst, now=later), tests)
     # Every open test is past its due time now, the resulted one still awaiting its review.
     assert found["overdue"] == {"due_now", "due_soon", "overdue", "later", "to_review"}
-    assert found["awaiting-review"] == {"to_review"}
+    assert found["my-results"] == {"to_review"}
     assert found["due-now"] == found["due-soon"] == set()
 
 
-def test_a_long_section_is_cut_and_says_so():
-    full = section("k", "Title", "Help", list(range(SECTION_LIMIT + 5)))
-    assert len(full["rows"]) == SECTION_LIMIT and full["cut"]
-    short = section("k", "Title", "Help", list(range(3)))
-    assert short["rows"] == [0, 1, 2] and not short["cut"]
+def test_a_long_section_is_cut_and_says_so(tests_at):
+    cut = section("k", "Title", "Help", QcTest.objects.order_by("id"), limit=3)
+    assert len(cut["rows"]) == 3 and cut["cut"] and cut["count"] == 5
+    whole = section("k", "Title", "Help", QcTest.objects.order_by("id"))
+    assert len(whole["rows"]) == whole["count"] == 5 and not whole["cut"]
+    assert SECTION_LIMIT > 5
 
 
 def test_the_analyst_who_entered_a_result_is_not_offered_its_review(tests_at, qc_analyst):

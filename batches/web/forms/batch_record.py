@@ -16,6 +16,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 
 from batches.models import (
     Batch,
@@ -34,12 +35,19 @@ from batches.models import (
     ValueType,
 )
 from batches.models.materials import Reagent
+from batches.selectors import due_steps
 from batches.services.batch_record import DeviationInput
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import ESignForm, datetime_field, text_field, textarea_field
 
 NO_SLASH = "A lot number cannot contain '/': it is part of the batch page's address."
 RESERVED_LOT_NUMBERS = {"new", "templates"}
+# The technicians' worklists the batch list filters by (keys of `batches.presenters.work`).
+WORK_CHOICES = [
+    ("steps-due", "Step due today or late"),
+    ("counts-due", "Count due today"),
+    ("on-hold", "On hold"),
+]
 
 
 def _cells_field(label, help_text, field):
@@ -59,10 +67,24 @@ class BatchSearch(django_filters.FilterSet):
 
     q = django_filters.CharFilter(label="Lot number, DIN or CoI", method="search")
     state = django_filters.ChoiceFilter(choices=BatchState.choices, empty_label="Any state")
+    work = django_filters.ChoiceFilter(
+        label="Work", choices=WORK_CHOICES, empty_label="Any", method="with_work"
+    )
 
     class Meta:
         model = Batch
-        fields = ["q", "state"]
+        fields = ["q", "state", "work"]
+
+    def with_work(self, queryset, name, value):
+        """The batches of a technician's worklist: the home page counts the same selector."""
+        now = timezone.now()
+        if value == "steps-due":
+            wanted = [batch.pk for batch, _work in due_steps.steps_due(now=now)]
+        elif value == "counts-due":
+            wanted = [batch.pk for batch, _day in due_steps.counts_due(now=now)]
+        else:
+            wanted = list(due_steps.batches_on_hold().values_list("pk", flat=True))
+        return queryset.filter(pk__in=wanted)
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -153,6 +153,17 @@ def several_of_a_day(counts: Iterable[tuple[str, str, int]], *, what: str) -> di
     return refused
 
 
+def count_blocker(batch: Batch) -> str:
+    """Why no count can be recorded on this batch now, or "" when one can; the batch page
+    shows it on the count it cannot offer."""
+    if batch.state not in COUNT_STATES:
+        return (
+            "Counts are recorded during manufacturing; "
+            f"the batch is {batch.get_state_display().lower()}."
+        )
+    return ""
+
+
 def describe(count: CellCount) -> str:
     """A count as a refusal names it."""
     return (
@@ -185,11 +196,9 @@ def _count_errors(
     if counted and viable_cells_per_ml > total_cells_per_ml:
         errors["viable_cells_per_ml"] = ["Viable cells cannot exceed total cells."]
         counted = False
-    if batch.state not in COUNT_STATES:
-        errors["batch"] = [
-            "Counts are recorded during manufacturing; "
-            f"the batch is {batch.get_state_display().lower()}."
-        ]
+    blocker = count_blocker(batch)
+    if blocker:
+        errors["batch"] = [blocker]
     check_happened(
         errors,
         "measured_at",

@@ -16,6 +16,7 @@ from batches.selectors.counts import current_counts_of_days
 from batches.services.lifecycle import lock_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.fields import field_errors
+from carnk_mfg.notation import lab_number_text, lab_time
 from carnk_mfg.roles import require_permission
 from carnk_mfg.timeutil import check_happened
 
@@ -167,8 +168,8 @@ def count_blocker(batch: Batch) -> str:
 def describe(count: CellCount) -> str:
     """A count as a refusal names it."""
     return (
-        f"count {count.pk}: {count.viable_cells_per_ml:.3g} viable cells/mL, measured "
-        f"{timezone.localtime(count.measured_at):%Y-%m-%d %H:%M}"
+        f"count {count.pk}: {lab_number_text(count.viable_cells_per_ml)} viable cells/mL, "
+        f"measured {lab_time(count.measured_at)}"
     )
 
 

@@ -147,7 +147,9 @@ def _offers(batch: Batch, user, next_step: TemplateStep | None) -> dict:
 
 
 def _done_by(permission: str) -> str:
-    roles = " or ".join(name.lower() for name in roles_holding(permission))
+    # "Lab technician" reads "a lab technician"; "QA reviewer" keeps its capitals.
+    names = [n if n[:2].isupper() else n[0].lower() + n[1:] for n in roles_holding(permission)]
+    roles = " or ".join(names)
     return f"Done by a {roles}: your roles do not include it." if roles else "Not yours to do."
 
 

@@ -104,7 +104,7 @@ def test_on_hold_the_technician_sees_whose_move_it_is(client, started, technicia
     )
     card = next_action(html(client.get(started.get_absolute_url())))
     assert "QA disposition of the open deviation" in card
-    assert "Done by a qa reviewer" in card
+    assert "Done by a QA reviewer" in card
     assert "The batch is on hold" in card and "Spill" in card
     assert "-form" not in card  # no disposition form for the technician
     client.force_login(qa)

@@ -243,3 +243,9 @@ def navigation(request: HttpRequest) -> dict[str, list[str]]:
     """Template context: the signed-in user's roles, for navigation shown by role."""
     user = getattr(request, "user", None)
     return {"user_roles": roles_of(user) if user is not None else []}
+
+
+def roles_holding(permission: str) -> list[str]:
+    """The names of the roles that hold `permission` (for "done by a QA reviewer" on an
+    action a user's own roles do not allow)."""
+    return [Role.LABELS[role] for role, perms in ROLE_PERMISSIONS.items() if permission in perms]

@@ -19,6 +19,7 @@ from carnk_mfg.fields import (
     Range,
     identifier_check,
 )
+from carnk_mfg.notation import lab_number_text
 
 
 class BatchState(models.TextChoices):
@@ -345,8 +346,8 @@ class CellCount(models.Model):
 
     def __str__(self):
         if self.total_viable_cells is None:
-            return f"Day {self.day}: {self.viable_cells_per_ml:.3g} viable cells/mL"
-        return f"Day {self.day}: {self.total_viable_cells:.3g} viable cells"
+            return f"Day {self.day}: {lab_number_text(self.viable_cells_per_ml)} viable cells/mL"
+        return f"Day {self.day}: {lab_number_text(self.total_viable_cells)} viable cells"
 
 
 def fold_expansion(day0_tvc: float | None, tvc: float) -> float | None:

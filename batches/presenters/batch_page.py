@@ -13,8 +13,6 @@ from django.db.models import Prefetch, prefetch_related_objects
 
 from batches import ports, selectors
 from batches.models import (
-    COUNT_STATES,
-    TERMINABLE_STATES,
     Batch,
     BatchState,
     DeviationState,
@@ -26,11 +24,11 @@ from batches.presenters.due_work import culture_day, due_work, next_step_of
 from batches.presenters.growth_chart import growth_chart
 from batches.presenters.timeline import batch_timeline
 from batches.selectors.sublists import closed_deviations_newest_first, latest_n
-from batches.services import lifecycle
+from batches.services import batch_record, lifecycle
 from batches.services.lifecycle import TRANSITIONS
 from carnk_mfg import isbt128
 from carnk_mfg.models import SignatureMeaning
-from carnk_mfg.roles import actor_may
+from carnk_mfg.roles import actor_may, roles_holding
 
 S = BatchState
 
@@ -120,43 +118,93 @@ def template_step_rows(batch: Batch, template_steps: list, next_step) -> list[di
 
 
 def _offers(batch: Batch, user, next_step: TemplateStep | None) -> dict:
-    state = batch.state
+    """Which actions the user may take now. An action the user's role allows but the batch
+    record does not is still offered, disabled, with the service's own words for why
+    (`*_blocked`): the rule that refuses it is asked, never restated here."""
     can_record_step = actor_may(user, "batches.record_step")
-    return {
+    step_blocked = batch_record.step_blocker(batch) if next_step is not None else ""
+    may_count = actor_may(user, "batches.record_count")
+    may_deviate = actor_may(user, "batches.open_deviation")
+    transitions = transition_offers(batch, user=user, next_step=next_step)
+    offers = {
         "can_record_step": can_record_step,
-        "step_offered": can_record_step and state == S.IN_PROCESS,
-        "show_count_form": actor_may(user, "batches.record_count") and state in COUNT_STATES,
-        "show_deviation_form": actor_may(user, "batches.open_deviation")
-        and state in TERMINABLE_STATES,
+        "step_blocked": step_blocked,
+        "step_offered": can_record_step and next_step is not None and not step_blocked,
+        "may_count": may_count,
+        "count_blocked": batch_record.count_blocker(batch) if may_count else "",
+        "may_deviate": may_deviate,
+        "deviation_blocked": batch_record.deviation_blocker(batch) if may_deviate else "",
         "show_custody_form": actor_may(user, "batches.record_custody"),
         "can_disposition": actor_may(user, "batches.disposition_deviation"),
         # The page's batch carries its open deviations alone (batch_for_page).
         "open_deviations": [d for d in batch.deviations.all() if d.state == DeviationState.OPEN],
-        "transition_offers": transition_offers(batch, user=user, next_step=next_step),
+        "transition_offers": transitions,
     }
+    offers["show_count_form"] = may_count and not offers["count_blocked"]
+    offers["show_deviation_form"] = may_deviate and not offers["deviation_blocked"]
+    offers["next_action"] = next_action(batch, user, next_step, offers)
+    return offers
+
+
+def _done_by(permission: str) -> str:
+    # "Lab technician" reads "a lab technician"; "QA reviewer" keeps its capitals.
+    names = [n if n[:2].isupper() else n[0].lower() + n[1:] for n in roles_holding(permission)]
+    roles = " or ".join(names)
+    return f"Done by a {roles}: your roles do not include it." if roles else "Not yours to do."
+
+
+def next_action(batch: Batch, user, next_step: TemplateStep | None, offers: dict) -> dict | None:
+    """The one thing to do next on this batch, for the top of its page: `kind` says which
+    form it carries ("step", "transition", "disposition", or "wait" for none), `blocked` why
+    the user cannot do it now (the refusing rule's words, or whose work it is)."""
+    state = batch.state
+    if state == S.IN_PROCESS and next_step is not None:
+        title = f"Record step {next_step.order}: Day {next_step.planned_day} – {next_step.name}"
+        blocked = (
+            offers["step_blocked"] if offers["can_record_step"] else _done_by("batches.record_step")
+        )
+        return {"kind": "step", "title": title, "blocked": blocked}
+    to_state = lifecycle.routine_forward_move(state)
+    if to_state is not None:
+        offer = next((t for t in offers["transition_offers"] if t["to_state"] == to_state), None)
+        label = TRANSITION_ACTIONS[to_state][0]
+        if offer is None:
+            rule = TRANSITIONS[(state, to_state)]
+            return {"kind": "transition", "title": label, "blocked": _done_by(rule.permission)}
+        return {"kind": "transition", "title": label, "blocked": offer["blocked"], "offer": offer}
+    if state == S.ON_HOLD:
+        blocked = "" if offers["can_disposition"] else _done_by("batches.disposition_deviation")
+        return {
+            "kind": "disposition",
+            "title": "QA disposition of the open deviation",
+            "blocked": blocked,
+        }
+    if state == S.IN_QC:
+        return {
+            "kind": "wait",
+            "title": "QC testing, then QA's release decision",
+            "blocked": "",
+            "release": actor_may(user, "batches.release_batch"),
+        }
+    return None
 
 
 def transition_offers(batch: Batch, *, user, next_step: TemplateStep | None) -> list[dict]:
     """The lifecycle moves this user may make now. Release and rejection are QA's release
     decision (the release queue), holds start and end with deviations: none is a button here.
-    `blocked` says why a move is offered but cannot succeed yet."""
+    `blocked` is the service's own reason a move cannot succeed yet (`transition_blocker`);
+    `reason_required` whether the move asks for a reason (routine forward moves do not)."""
     offers = []
     for to_state in lifecycle.allowed_next_states(batch):
         rule = TRANSITIONS[(batch.state, to_state)]
         if not actor_may(user, rule.permission):
             continue
         label, statement, danger = TRANSITION_ACTIONS[to_state]
-        blocked = ""
-        if to_state == S.HARVESTED and next_step is not None:
-            # The service refuses it too; say why instead of offering a button that fails.
-            blocked = (
-                f"Record every step first: step {next_step.order} ({next_step.name}) "
-                "is not recorded yet."
-            )
         offers.append(
             {
                 "to_state": to_state,
-                "blocked": blocked,
+                "blocked": lifecycle.transition_blocker(batch, to_state),
+                "reason_required": lifecycle.reason_required(batch.state, to_state),
                 "label": label,
                 "statement": statement,
                 "danger": danger,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from carnk_mfg.notation import lab_number_text
+
 # The plot area inside the SVG, in SVG units.
 CHART_WIDTH, CHART_HEIGHT = 720, 320
 CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 80, 64, 20, 56
@@ -59,7 +61,7 @@ def point_title(point: dict) -> str:
     fold = point["fold_expansion"]
     return (
         f"Day {point['day']} ({point['count'].measured_at:%Y-%m-%d %H:%M}): "
-        f"{point['total_viable_cells']:.3g} total viable cells, {pct:.1f} % viable"
+        f"{lab_number_text(point['total_viable_cells'])} total viable cells, {pct:.1f} % viable"
         + (f", {fold:,.0f}-fold since day 0" if fold else "")
     )
 

@@ -17,17 +17,20 @@ def step_values(executed: ExecutedStep, params: list) -> list[dict]:
     shown = []
     for param in params:
         value = values.get(param.code)
+        low, high = param.min_value, param.max_value
+        number = None
         outside = False
         if isinstance(value, int | float) and not isinstance(value, bool):
-            low, high = param.min_value, param.max_value
+            number = value  # the page writes it in lab notation (lab_number)
             outside = (low is not None and value < low) or (high is not None and value > high)
-            value = f"{value:g}"
         shown.append(
             {
                 "name": param.name,
+                "number": number,
                 "value": "—" if value in (None, "") else value,
                 "unit": param.unit,
-                "range": param.range_text,
+                "low": low,
+                "high": high,
                 "outside": outside,
             }
         )

@@ -40,16 +40,28 @@ class Transition:
     permission: str
     signature: str | None = None  # meaning of the required e-signature, if any
     attests: str = "record"
+    # A routine move forward along the process: its reason is the process itself, so none is
+    # asked for (the trail records ROUTINE_FORWARD_REASON). Holds, terminations and
+    # corrections still need the person's own reason.
+    routine_forward: bool = False
+
+
+# What the trail records as the why of a routine forward move given without a reason.
+ROUTINE_FORWARD_REASON = "Routine forward transition"
+REASON_NEEDED = "Give the reason for this change."
 
 
 S = BatchState
 # The moves anyone with the permission may ask for through `batch_transition`.
 TRANSITIONS: dict[tuple[str, str], Transition] = {
-    (S.PLANNED, S.IN_PROCESS): Transition("batches.transition_batch"),
+    (S.PLANNED, S.IN_PROCESS): Transition("batches.transition_batch", routine_forward=True),
     (S.IN_PROCESS, S.HARVESTED): Transition(
-        "batches.transition_batch", SignatureMeaning.PERFORMED, attests="manufacturing_steps"
+        "batches.transition_batch",
+        SignatureMeaning.PERFORMED,
+        attests="manufacturing_steps",
+        routine_forward=True,
     ),
-    (S.HARVESTED, S.IN_QC): Transition("batches.transition_batch"),
+    (S.HARVESTED, S.IN_QC): Transition("batches.transition_batch", routine_forward=True),
     **{
         (s, S.TERMINATED): Transition(
             "batches.release_batch", SignatureMeaning.REJECTED, attests="batch_record"
@@ -102,6 +114,23 @@ def lock_batch(batch: Batch) -> Batch:
     return Batch.objects.select_for_update(no_key=True).get(pk=batch.pk)
 
 
+def reason_required(from_state: str, to_state: str) -> bool:
+    """Whether asking for this move needs a reason: every move but a routine forward one (a
+    move there is not refuses for its own reasons, see `refusal_for`)."""
+    move = TRANSITIONS.get((from_state, to_state))
+    return move is None or not move.routine_forward
+
+
+def routine_forward_moves() -> list[tuple[str, str]]:
+    """The (from, to) moves that go forward along the process and need no reason."""
+    return [pair for pair, move in TRANSITIONS.items() if move.routine_forward]
+
+
+def routine_forward_move(from_state: str) -> str | None:
+    """The state a routine forward move takes a batch to from `from_state`, if there is one."""
+    return next((to for frm, to in routine_forward_moves() if frm == from_state), None)
+
+
 def refusal_for(to_state: str, from_state: str) -> str:
     """Why `batch_transition` will not make this move, or "" when it is one it makes."""
     if to_state not in BatchState.values:
@@ -121,7 +150,7 @@ def batch_transition(
     actor: User,
     batch: Batch,
     to_state: str,
-    reason: str,
+    reason: str = "",
     expected_state: str | None = None,
     password: str = "",
     request: HttpRequest | None = None,
@@ -135,6 +164,11 @@ def batch_transition(
         raise ValidationError({"to_state": refusal})
     step = TRANSITIONS[(expected_state, to_state)]
     require_permission(actor, step.permission)
+    reason = (reason or "").strip()
+    if not reason:
+        if reason_required(expected_state, to_state):
+            raise ValidationError({"reason": REASON_NEEDED})
+        reason = ROUTINE_FORWARD_REASON
     label = f"Batch {batch.lot_number}: {expected_state} → {to_state}"
     if step.signature:
         with signed_write(
@@ -181,13 +215,24 @@ def move_locked_batch(locked: Batch, to_state: str) -> None:
     locked.save(update_fields=["state", "held_from_state", "state_changed_at"])
 
 
-def check_gates(batch: Batch, to_state: str) -> None:
-    """What must be true of the batch record before each routine move (beyond the table)."""
+def transition_blocker(batch: Batch, to_state: str) -> str:
+    """What in the batch record stands in the way of a move the table allows, or "" when
+    nothing does. `batch_transition` refuses with it; the batch page shows it on the
+    disabled button, so nobody learns it only by trying."""
     if to_state == S.HARVESTED:
         missing = next_template_step(batch)
         if missing is not None:
-            raise ValidationError(
-                {"to_state": f"Step {missing.order} ({missing.name}) is not recorded yet."}
+            return (
+                f"Record every step first: step {missing.order} ({missing.name}) "
+                "is not recorded yet."
             )
     if to_state != S.TERMINATED and batch.deviations.filter(state="open").exists():
-        raise ValidationError({"to_state": "The batch has an open deviation awaiting QA."})
+        return "The batch has an open deviation awaiting QA."
+    return ""
+
+
+def check_gates(batch: Batch, to_state: str) -> None:
+    """What must be true of the batch record before each routine move (beyond the table)."""
+    blocker = transition_blocker(batch, to_state)
+    if blocker:
+        raise ValidationError({"to_state": blocker})

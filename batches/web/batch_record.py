@@ -153,6 +153,7 @@ def _batch_page(request, batch: Batch, refused: Refused | None = None, *, status
             initial={"released_by": user.get_username(), "occurred_at": now_minute()},
         ),
     )
+    _put_next_move(context)
     _say_why_refused(context, refused)
     context["needs_esign"] = (
         context["show_step_form"]
@@ -160,6 +161,19 @@ def _batch_page(request, batch: Batch, refused: Refused | None = None, *, status
         or (context["can_disposition"] and bool(context["open_deviations"]))
     )
     return render(request, "batches/detail.html", context, status=status)
+
+
+def _put_next_move(context: dict) -> None:
+    """When the next action is a lifecycle move, it carries that move's form at the top of
+    the page; the other moves stay with the lifecycle actions."""
+    action = context["next_action"]
+    offer = action.get("offer") if action else None
+    move = next(
+        (t for t in context["transitions"] if offer and t["to_state"] == offer["to_state"]), None
+    )
+    if action is not None:
+        action["move"] = move
+    context["other_moves"] = [t for t in context["transitions"] if t is not move]
 
 
 def _next_step_form(next_step) -> StepForm | None:

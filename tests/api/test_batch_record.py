@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from batches.models import Batch, Deviation, ExecutedStep
+from batches.services import lifecycle
 from tests.batch_steps import planned_days_ago, step_payloads
 from tests.factories import PASSWORD, CordBloodUnitFactory
 
@@ -381,3 +382,25 @@ def test_a_reason_with_a_control_character_is_refused_and_nothing_moves(api, tec
     assert r.status_code == 400 and list(r.json()) == ["reason"], r.json()
     batch.refresh_from_db()
     assert batch.state == "planned"
+
+
+# --- which moves need a reason ---
+
+
+def test_a_routine_forward_move_needs_no_reason_a_termination_does(api, technician, qa, batch):
+    client = api.as_user(technician)
+    url = f"/api/v1/batches/{batch.lot_number}/transitions/"
+    r = client.post(url, {"to_state": "in_process"}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["state"] == "in_process"
+    history = client.get(f"/api/v1/batches/{batch.lot_number}/history/").json()["results"]
+    (start,) = [h for h in history if (h["diff"] or {}).get("state") == ["planned", "in_process"]]
+    assert start["context"]["reason"] == lifecycle.ROUTINE_FORWARD_REASON
+
+    r = api.as_user(qa).post(
+        url, {"to_state": "terminated", "reason": "", "password": PASSWORD}, format="json"
+    )
+    assert r.status_code == 400, r.json()
+    assert r.json()["reason"] == [lifecycle.REASON_NEEDED]
+    batch.refresh_from_db()
+    assert batch.state == "in_process"

@@ -47,10 +47,10 @@ def test_known_counts_on_a_log_scale():
 def test_titles_name_the_day_the_count_and_the_fold():
     chart = drawn([point(0, 1e6, 90.0), point(14, 1.5e9, 80.0, fold=1500)])
     assert chart["cells"][0]["title"] == (
-        "Day 0 (2026-01-01 09:30): 1e+06 total viable cells, 90.0 % viable"
+        "Day 0 (2026-01-01 09:30): 1 × 10⁶ total viable cells, 90.0 % viable"
     )
     assert chart["cells"][1]["title"].endswith(
-        "1.5e+09 total viable cells, 80.0 % viable, 1,500-fold since day 0"
+        "1.5 × 10⁹ total viable cells, 80.0 % viable, 1,500-fold since day 0"
     )
 
 

@@ -86,14 +86,16 @@ def test_step_values_show_each_parameter_against_its_range(approved_template):
     assert [row["name"] for row in shown] == [p.name for p in params]
     rows = {p.code: row for p, row in zip(params, shown, strict=True)}
     assert rows["cbu_din"]["value"] == "—"  # not recorded
-    assert rows["post_thaw_tnc"]["value"] == "9e+08"
+    assert rows["post_thaw_tnc"]["number"] == 9e8  # written 9 × 10^8 by the page's filter
     assert rows["post_thaw_viability_pct"]["outside"] is True  # below 50 %
     purity = next(p for p in params if p.code == "nk_purity_pct")
     assert rows["nk_purity_pct"] == {
         "name": "NK purity (CD56+CD3-)",
-        "value": "92.5",
+        "number": 92.5,
+        "value": 92.5,
         "unit": "%",
-        "range": purity.range_text,
+        "low": purity.min_value,
+        "high": purity.max_value,
         "outside": False,
     }
     assert [code for code, row in rows.items() if row["outside"]] == ["post_thaw_viability_pct"]

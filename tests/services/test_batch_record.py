@@ -524,3 +524,38 @@ def test_create_on_an_ineligible_unit_needs_the_urgent_need_record(approved_temp
     )
     assert CordBloodUnit.objects.get(pk=unit.pk).urgent_medical_need is not None
     assert batch.source_unit_id == unit.pk
+
+
+# --- what the batch page shows on an action it cannot offer: the refusal's own words ---
+
+
+def test_step_blocker_is_the_step_refusal(running_batch, technician):
+    assert batch_record.step_blocker(running_batch) == ""
+    batch_record.deviation_open(
+        actor=technician, batch=running_batch, kind="other", what="w", why="y", impact="i"
+    )
+    running_batch.refresh_from_db()
+    blocker = batch_record.step_blocker(running_batch)
+    assert blocker.startswith("The batch is on hold")
+    with unchanged(running_batch), pytest.raises(ValidationError) as refused:
+        record(technician, running_batch)
+    assert refused.value.message_dict == {"step": [blocker]}
+
+
+def test_count_and_deviation_blockers_are_their_refusals(planned_batch, technician):
+    blocker = batch_record.count_blocker(planned_batch)
+    assert blocker == "Counts are recorded during manufacturing; the batch is planned."
+    with pytest.raises(ValidationError) as refused:
+        batch_record.cell_count_record(
+            actor=technician,
+            batch=planned_batch,
+            day=0,
+            measured_at=timezone.now(),
+            total_cells_per_ml=2e6,
+            viable_cells_per_ml=1.8e6,
+            volume_ml=Decimal("10"),
+        )
+    assert refused.value.message_dict["batch"] == [blocker]
+    assert batch_record.deviation_blocker(planned_batch) == ""
+    planned_batch.state = "terminated"  # as read; the service locks and reads it again
+    assert "the batch is terminated" in batch_record.deviation_blocker(planned_batch)

@@ -95,7 +95,7 @@ def test_check_gates_passes_a_batch_ready_to_move(steps_done_batch):
 
 def test_check_gates_wants_every_step_before_harvest(running_batch, record_steps):
     record_steps(running_batch, ["thaw_isolation", "stimulation"])
-    with pytest.raises(ValidationError, match=r"Step 3 \(.*\) is not recorded yet"):
+    with pytest.raises(ValidationError, match=r"step 3 \(.*\) is not recorded yet"):
         lifecycle.check_gates(running_batch, "harvested")
 
 
@@ -208,3 +208,61 @@ def test_signed_transition_refuses_a_wrong_password(steps_done_batch, technician
             password="wrong",
         )
     assert "password" in exc.value.message_dict
+
+
+# --- which moves need a reason ---
+
+
+def test_routine_forward_moves_are_the_three_steps_along_the_process():
+    assert lifecycle.routine_forward_moves() == [
+        ("planned", "in_process"),
+        ("in_process", "harvested"),
+        ("harvested", "in_qc"),
+    ]
+    assert not lifecycle.reason_required("planned", "in_process")
+    assert lifecycle.reason_required("in_process", "terminated")
+    assert lifecycle.reason_required("in_process", "on_hold")  # a hold is never routine
+    assert lifecycle.routine_forward_move("harvested") == "in_qc"
+    assert lifecycle.routine_forward_move("in_qc") is None
+
+
+def test_a_routine_forward_move_needs_no_reason_and_is_trailed_as_routine(
+    planned_batch, technician
+):
+    lifecycle.batch_transition(actor=technician, batch=planned_batch, to_state="in_process")
+    assert Batch.objects.get(pk=planned_batch.pk).state == "in_process"
+    assert_trailed(
+        planned_batch, actor=technician, reason=lifecycle.ROUTINE_FORWARD_REASON, label="update"
+    )
+
+
+def test_a_signed_forward_move_without_a_reason_is_signed_as_routine(steps_done_batch, technician):
+    lifecycle.batch_transition(
+        actor=technician,
+        batch=steps_done_batch,
+        to_state="harvested",
+        reason="  ",
+        password=PASSWORD,
+    )
+    (signature,) = signatures_for(steps_done_batch)
+    assert signature.comment == lifecycle.ROUTINE_FORWARD_REASON
+    assert_trailed(steps_done_batch, actor=technician, reason=lifecycle.ROUTINE_FORWARD_REASON)
+
+
+def test_a_termination_without_a_reason_is_refused_on_the_reason(planned_batch, qa):
+    with unchanged(planned_batch), pytest.raises(ValidationError) as refused:
+        lifecycle.batch_transition(
+            actor=qa, batch=planned_batch, to_state="terminated", reason="", password=PASSWORD
+        )
+    assert refused.value.message_dict == {"reason": [lifecycle.REASON_NEEDED]}
+
+
+def test_the_blocker_the_page_shows_is_the_refusal(running_batch, technician):
+    blocker = lifecycle.transition_blocker(running_batch, "harvested")
+    assert blocker.startswith("Record every step first: step 1 (")
+    with pytest.raises(ValidationError) as refused:
+        lifecycle.batch_transition(
+            actor=technician, batch=running_batch, to_state="harvested", password=PASSWORD
+        )
+    assert refused.value.message_dict == {"to_state": [blocker]}
+    assert lifecycle.transition_blocker(running_batch, "terminated") == ""

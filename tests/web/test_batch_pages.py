@@ -39,7 +39,7 @@ def test_growth_curve_is_an_inline_svg_of_the_counts(client, started):
     assert svg.count("<rect") == len(points)  # and one per count, viability
     assert "Culture day" in svg and "Total viable cells (log scale)" in svg
     assert "Viability (%)" in svg
-    assert "Day 14 (" in svg and "3e+09 total viable cells" in svg
+    assert "Day 14 (" in svg and "3 × 10⁹ total viable cells" in svg
     assert "1,500-fold since day 0" in svg
     assert "<script" not in page.split("</svg>")[0].split('<svg id="growth-curve"')[1]
     assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")

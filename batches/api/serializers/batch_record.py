@@ -24,6 +24,7 @@ from batches.selectors import (
     growth_of,
     next_template_step,
 )
+from batches.services import lifecycle
 from carnk_mfg.api.serializers import FreeTextIn, IdentifierInField, PasswordField
 from carnk_mfg.fields import validators_of
 
@@ -365,10 +366,21 @@ class CountIn(serializers.Serializer):
     )
 
 
+def _reason_help() -> str:
+    routine = ", ".join(f"{frm} → {to}" for frm, to in lifecycle.routine_forward_moves())
+    return (
+        "Why the batch moves, kept in the audit trail. Required, except for the routine "
+        f"forward moves ({routine}), recorded as {lifecycle.ROUTINE_FORWARD_REASON!r} "
+        "when none is given."
+    )
+
+
 class TransitionIn(serializers.Serializer):
     to_state = serializers.ChoiceField(BatchState.choices)
     expected_state = serializers.ChoiceField(BatchState.choices, required=False)
-    reason = FreeTextIn()
+    # Whether this move needs one is the lifecycle's rule (reason_required), which the
+    # service applies: it needs the batch's state, which only the service reads.
+    reason = FreeTextIn(required=False, allow_blank=True, default="", help_text=_reason_help())
     password = PasswordField(required=False, allow_blank=True, default="")
 
 

@@ -5,11 +5,13 @@ deviations and chain of custody. Lifecycle moves are in `batches.services.lifecy
 from batches.services.batch_record.counts import (
     cell_count_build,
     cell_count_record,
+    count_blocker,
     day_rule_errors,
     several_of_a_day,
 )
 from batches.services.batch_record.custody import custody_record
 from batches.services.batch_record.deviations import (
+    deviation_blocker,
     deviation_disposition,
     deviation_open,
     open_deviation_locked,
@@ -19,6 +21,7 @@ from batches.services.batch_record.steps import (
     StepCheck,
     batch_create,
     check_step,
+    step_blocker,
     step_record,
 )
 
@@ -29,11 +32,14 @@ __all__ = [
     "cell_count_build",
     "cell_count_record",
     "check_step",
+    "count_blocker",
     "custody_record",
     "day_rule_errors",
+    "deviation_blocker",
     "deviation_disposition",
     "deviation_open",
     "open_deviation_locked",
     "several_of_a_day",
+    "step_blocker",
     "step_record",
 ]

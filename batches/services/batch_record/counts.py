@@ -16,6 +16,7 @@ from batches.selectors.counts import current_counts_of_days
 from batches.services.lifecycle import lock_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.fields import field_errors
+from carnk_mfg.notation import lab_number_text, lab_time
 from carnk_mfg.roles import require_permission
 from carnk_mfg.timeutil import check_happened
 
@@ -153,11 +154,22 @@ def several_of_a_day(counts: Iterable[tuple[str, str, int]], *, what: str) -> di
     return refused
 
 
+def count_blocker(batch: Batch) -> str:
+    """Why no count can be recorded on this batch now, or "" when one can; the batch page
+    shows it on the count it cannot offer."""
+    if batch.state not in COUNT_STATES:
+        return (
+            "Counts are recorded during manufacturing; "
+            f"the batch is {batch.get_state_display().lower()}."
+        )
+    return ""
+
+
 def describe(count: CellCount) -> str:
     """A count as a refusal names it."""
     return (
-        f"count {count.pk}: {count.viable_cells_per_ml:.3g} viable cells/mL, measured "
-        f"{timezone.localtime(count.measured_at):%Y-%m-%d %H:%M}"
+        f"count {count.pk}: {lab_number_text(count.viable_cells_per_ml)} viable cells/mL, "
+        f"measured {lab_time(count.measured_at)}"
     )
 
 
@@ -185,11 +197,9 @@ def _count_errors(
     if counted and viable_cells_per_ml > total_cells_per_ml:
         errors["viable_cells_per_ml"] = ["Viable cells cannot exceed total cells."]
         counted = False
-    if batch.state not in COUNT_STATES:
-        errors["batch"] = [
-            "Counts are recorded during manufacturing; "
-            f"the batch is {batch.get_state_display().lower()}."
-        ]
+    blocker = count_blocker(batch)
+    if blocker:
+        errors["batch"] = [blocker]
     check_happened(
         errors,
         "measured_at",

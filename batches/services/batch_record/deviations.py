@@ -55,6 +55,17 @@ def open_deviation_locked(
     return deviation
 
 
+def deviation_blocker(batch: Batch) -> str:
+    """Why no deviation can be opened on this batch now, or "" when one can (the batch page
+    shows it on the action it cannot offer)."""
+    if batch.state not in TERMINABLE_STATES:
+        return (
+            "Deviations are opened on a batch still in manufacture or QC; "
+            f"the batch is {batch.get_state_display().lower()}."
+        )
+    return ""
+
+
 def deviation_open(
     *, actor: User, batch: Batch, kind: str, what: str, why: str, impact: str
 ) -> Deviation:
@@ -71,8 +82,9 @@ def deviation_open(
         actor=actor, permission="batches.open_deviation", reason=f"Deviation: {what[:80]}"
     ):
         locked = lock_batch(batch)
-        if locked.state not in TERMINABLE_STATES:
-            raise ValidationError({"batch": f"The batch is {locked.get_state_display().lower()}."})
+        blocker = deviation_blocker(locked)
+        if blocker:
+            raise ValidationError({"batch": blocker})
         return open_deviation_locked(
             actor=actor, batch=locked, step=None, kind=kind, what=what, why=why, impact=impact
         )

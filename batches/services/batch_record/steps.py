@@ -402,17 +402,32 @@ def _check_deviation_given(check: StepCheck, deviation: DeviationInput | None) -
         raise ValidationError({"deviation": "Say what departed from the procedure."})
 
 
+def step_blocker(batch: Batch) -> str:
+    """What stops any step of this batch being recorded now, or "" when nothing does (the
+    order of steps is `_check_step_order`'s). `step_record` refuses with it; the batch page
+    shows it on the step it cannot offer."""
+    if batch.state != BatchState.IN_PROCESS:
+        if batch.state == BatchState.ON_HOLD:
+            return "The batch is on hold: steps resume after QA dispositions the open deviation."
+        return (
+            "Steps are recorded while the batch is in process; "
+            f"it is {batch.get_state_display().lower()}."
+        )
+    unit = batch.source_unit
+    if not unit.usable_without_urgent_need and unit.urgent_medical_need_id is None:
+        return (
+            f"Cord blood unit {unit.din} is {unit.eligibility} and has no recorded "
+            "urgent medical need."
+        )
+    return ""
+
+
 def _check_batch_takes_step(locked: Batch, template_step: TemplateStep) -> None:
     """Under the batch lock: in process, the step next in order, and a usable unit."""
-    if locked.state != BatchState.IN_PROCESS:
-        raise ValidationError(
-            {
-                "step": "Steps are recorded while the batch is in process; "
-                f"it is {locked.get_state_display().lower()}."
-            }
-        )
+    blocker = step_blocker(locked)
+    if blocker:
+        raise ValidationError({"step": blocker})
     _check_step_order(locked, template_step)
-    _check_unit_usable(locked)
 
 
 def _write_step(
@@ -479,16 +494,5 @@ def _check_step_order(batch: Batch, template_step: TemplateStep) -> None:
             {
                 "step": f"Steps are recorded in template order: step {due.order} ({due.name}) "
                 f"comes before step {template_step.order} ({template_step.name})."
-            }
-        )
-
-
-def _check_unit_usable(batch: Batch) -> None:
-    unit = batch.source_unit
-    if not unit.usable_without_urgent_need and unit.urgent_medical_need_id is None:
-        raise ValidationError(
-            {
-                "step": f"Cord blood unit {unit.din} is {unit.eligibility} and has no recorded "
-                "urgent medical need."
             }
         )

@@ -36,7 +36,9 @@ from batches.models import (
 )
 from batches.models.materials import Reagent
 from batches.selectors import due_steps
+from batches.services import lifecycle
 from batches.services.batch_record import DeviationInput
+from carnk_mfg import notation
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import ESignForm, datetime_field, text_field, textarea_field
 
@@ -181,8 +183,8 @@ class BatchCreateForm(forms.Form):
 
 def _parameter_field(param) -> forms.Field:
     label = f"{param.name} ({param.unit})" if param.unit else param.name
-    allowed = param.range_text
-    help_text = f"Allowed range: {allowed}" if allowed else ""
+    allowed = notation.spec_range_text(param.min_value, param.max_value, param.unit)
+    help_text = f"Allowed: {allowed}" if allowed != notation.NO_VALUE else ""
     if param.value_type == ValueType.NUMBER:
         # Typed as text: the service reads 9e8 or 0.2 and explains a value it cannot read.
         return forms.CharField(
@@ -436,7 +438,11 @@ class TransitionForm(forms.Form):
     to_state = forms.ChoiceField(choices=BatchState.choices, widget=forms.HiddenInput)
     # The state the user saw: if someone moved the batch meanwhile, the move is refused.
     expected_state = forms.ChoiceField(choices=BatchState.choices, widget=forms.HiddenInput)
-    reason = textarea_field("Reason", help_text="Recorded in the audit trail with your name.")
+    # Asked for only where the move needs one (lifecycle.reason_required): a routine forward
+    # move is recorded with lifecycle.ROUTINE_FORWARD_REASON.
+    reason = textarea_field(
+        "Reason", required=False, help_text="Recorded in the audit trail with your name."
+    )
     password = forms.CharField(
         label="Your password (to sign)",
         strip=False,
@@ -454,4 +460,12 @@ class TransitionForm(forms.Form):
         # A forgotten password is not a failed signature: ask for it before the service.
         if self.signed and not data.get("password"):
             self.add_error("password", "Enter your password to sign.")
+        to_state, expected = data.get("to_state"), data.get("expected_state")
+        if (
+            to_state
+            and expected
+            and not (data.get("reason") or "").strip()
+            and lifecycle.reason_required(expected, to_state)
+        ):
+            self.add_error("reason", lifecycle.REASON_NEEDED)
         return data

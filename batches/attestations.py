@@ -190,3 +190,23 @@ def template(record) -> dict:
             for step in record.steps.prefetch_related("parameters").order_by("order")
         ],
     }
+
+
+INFUSION_START_FIELDS = [
+    "dose_unit",
+    "recipient",
+    "bedside_check",
+    "started_at",
+    "administered_by",
+    "recorded_at",
+]
+
+
+@attestation("infusion_start")
+def infusion_start(infusion) -> dict:
+    """The start of an infusion and the vitals before it (not its completion, which is
+    signed apart, later)."""
+    return {
+        **fields_of(infusion, INFUSION_START_FIELDS),
+        "vitals_before": infusion.vitals.get("pre"),
+    }

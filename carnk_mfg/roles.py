@@ -28,8 +28,9 @@ class Role:
     CLINICAL = "clinical"
     ADMIN = "admin"
     INSTRUMENT = "instrument"
+    COURIER = "courier"
 
-    ALL = (TECHNICIAN, QC_ANALYST, QA, CLINICAL, ADMIN, INSTRUMENT)
+    ALL = (TECHNICIAN, QC_ANALYST, QA, CLINICAL, ADMIN, INSTRUMENT, COURIER)
     LABELS = {
         TECHNICIAN: "Lab technician",
         QC_ANALYST: "QC analyst",
@@ -37,6 +38,7 @@ class Role:
         CLINICAL: "Clinical staff",
         ADMIN: "Administrator",
         INSTRUMENT: "Instrument",
+        COURIER: "Courier",
     }
 
 
@@ -99,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.open_deviation",
         "batches.record_custody",
         "batches.formulate_doseunit",
+        "batches.hand_off_dose",  # hands a bag out of the lab
         "qc.record_qc_sample",
         "qc.submit_reading",
         "qc.view_instrumentimport",
@@ -128,6 +131,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.disposition_deviation",
         "batches.transition_batch",
         "batches.open_deviation",
+        "batches.hand_off_dose",  # releases a bag from the lab
         "qc.approve_qcspecset",
         "qc.review_qc_result",
     ],
@@ -139,6 +143,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.allocate_cordbloodunit",
         "batches.assign_dose",
         "batches.issue_dose",
+        "batches.hand_off_dose",
         "batches.verify_at_bedside",
         "batches.record_infusion",
         "batches.report_adverse_event",
@@ -156,6 +161,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.view_instrumentimport",
         "batches.record_count",
         "qc.enter_qc_result",
+    ],
+    # Carries bags between the lab and the ward: signs for them in hand-offs (ship, receive)
+    # and sees the bags, nothing else.
+    Role.COURIER: [
+        "batches.view_doseunit",
+        "batches.hand_off_dose",
     ],
 }
 

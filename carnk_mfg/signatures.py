@@ -21,7 +21,7 @@ import contextlib
 import contextvars
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -225,6 +225,50 @@ def signing_sitting(
             yield
     finally:
         _SITTING.reset(token)
+
+
+@contextlib.contextmanager
+def signed_by_parties(
+    *,
+    actor: User,
+    permission: str,
+    parties: Sequence[tuple[str, User, str]],
+    meaning: str,
+    label: str,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> Iterator[dict[str, SignedWrite]]:
+    """A record each named party signs with their own password (a hand-off: who gave and who
+    took). `parties` are (field, signer, password); the actor recording it needs `permission`.
+    Every party's password is checked before the transaction, each refusal recorded against
+    that party and reported on `<field>_password`; then one audited transaction in which the
+    handle of every party (by field) must sign."""
+    if meaning not in SignatureMeaning.values:
+        raise ValueError(f"Unknown signature meaning {meaning!r}.")
+    require_permission(actor, permission)
+    errors: dict[str, Any] = {}
+    for field, signer, password in parties:
+        try:
+            signature_authenticate(
+                signer=signer,
+                password=password,
+                meaning=meaning,
+                record_label=label,
+                request=request,
+            )
+        except ValidationError as exc:
+            errors[f"{field}_password"] = exc.message_dict["password"]
+    if errors:
+        raise ValidationError(errors)
+    handles = {
+        field: SignedWrite(signer=signer, meaning=meaning, label=label)
+        for field, signer, _password in parties
+    }
+    with gmp_write(actor=actor, permission=permission, reason=reason or label):
+        yield handles
+        unsigned = [field for field, handle in handles.items() if not handle.signatures]
+        if unsigned:
+            raise RuntimeError(f"{label}: not signed by {', '.join(unsigned)}.")
 
 
 def signature_intact(signature: ElectronicSignature, record: Model) -> bool:

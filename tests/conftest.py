@@ -93,6 +93,11 @@ def admin_user(db):
 
 
 @pytest.fixture
+def courier(db):
+    return _user(Role.COURIER)
+
+
+@pytest.fixture
 def every_gmp_role(db):
     """One account in every role that writes GMP records, for tests that try every form."""
     from django.contrib.auth.models import Group
@@ -104,13 +109,14 @@ def every_gmp_role(db):
 
 
 @pytest.fixture
-def users_by_role(technician, qc_analyst, qa, clinical, admin_user):
+def users_by_role(technician, qc_analyst, qa, clinical, admin_user, courier):
     return {
         Role.TECHNICIAN: technician,
         Role.QC_ANALYST: qc_analyst,
         Role.QA: qa,
         Role.CLINICAL: clinical,
         Role.ADMIN: admin_user,
+        Role.COURIER: courier,
     }
 
 
@@ -330,7 +336,9 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
             dose_unit=bag,
             kind="issue",
             released_by=qa.username,
+            released_by_password=PASSWORD,
             received_by=clinical.username,
+            received_by_password=PASSWORD,
             from_location="Cell therapy lab",
             to_location="Ward 7",
             occurred_at=timezone.now(),

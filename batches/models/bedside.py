@@ -51,6 +51,10 @@ class BedsideCheck(models.Model):
 
 @pghistory.track()
 class Infusion(models.Model):
+    """An infusion, recorded in two signed parts as it happens at the bedside: its start
+    (from a matching bedside check, with the vitals before) and its completion (the end, the
+    volume infused, the vitals after and any reaction). Until completed it is in progress."""
+
     dose_unit = models.OneToOneField(
         "batches.DoseUnit", on_delete=models.PROTECT, related_name="infusion"
     )
@@ -61,29 +65,57 @@ class Infusion(models.Model):
         BedsideCheck, on_delete=models.PROTECT, related_name="infusion"
     )
     started_at = models.DateTimeField()
-    ended_at = models.DateTimeField()
+    # The completion: null while the infusion is in progress, all set together.
+    ended_at = models.DateTimeField(null=True, blank=True)
     volume_ml = models.DecimalField(
-        max_digits=7, decimal_places=2, validators=ABOVE_ZERO.validators()
+        max_digits=7, decimal_places=2, null=True, blank=True, validators=ABOVE_ZERO.validators()
     )
     # e.g. {"pre": {"temp_c": 36.8, "hr": 78, "bp": "124/78", "spo2": 98}, "post": {...}}
     vitals = models.JSONField(default=dict)
+    reactions = FreeTextField("Infusion reactions", blank=True)
     administered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     notes = FreeTextField(blank=True)
     recorded_at = models.DateTimeField()
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ended_at__gte=models.F("started_at")),
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(ended_at__gte=models.F("started_at")),
                 name="infusion_ends_after_start",
             ),
             models.CheckConstraint(
-                condition=ABOVE_ZERO.q("volume_ml"), name="infusion_volume_positive"
+                condition=ABOVE_ZERO.q("volume_ml", nullable=True),
+                name="infusion_volume_positive",
+            ),
+            # A completion is whole or absent: end, volume, who and when together.
+            models.CheckConstraint(
+                condition=models.Q(
+                    ended_at__isnull=True,
+                    volume_ml__isnull=True,
+                    completed_by__isnull=True,
+                    completed_recorded_at__isnull=True,
+                )
+                | models.Q(
+                    ended_at__isnull=False,
+                    volume_ml__isnull=False,
+                    completed_by__isnull=False,
+                    completed_recorded_at__isnull=False,
+                ),
+                name="infusion_completion_whole",
             ),
         ]
 
     def __str__(self):
         return f"Infusion of {self.dose_unit} into {self.recipient.subject_id}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.ended_at is None

@@ -110,6 +110,7 @@ class DoseUnit(models.Model):
             ("formulate_doseunit", "Formulate a harvested batch into bags"),
             ("assign_dose", "Assign a released bag to a recipient at a dose level"),
             ("issue_dose", "Issue a bag and record its hand-offs to the bedside"),
+            ("hand_off_dose", "Sign for a bag in a hand-off, and record a ship or a receive"),
             ("record_infusion", "Record an infusion"),
         ]
         constraints = [

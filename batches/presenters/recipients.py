@@ -3,6 +3,8 @@ weights newest first."""
 
 from __future__ import annotations
 
+from django.db.models import BooleanField, ExpressionWrapper
+
 from batches import selectors
 
 
@@ -12,3 +14,34 @@ def recipient_rows(recipients) -> list[dict]:
 
 def recipient_weights(recipient):
     return recipient.weights.select_related("recorded_by").order_by("-measured_on", "-recorded_at")
+
+
+def recipient_care(recipient, *, now) -> dict:
+    """What was given to the recipient and what followed: bags assigned with their dose,
+    infusions (in progress or completed), adverse events newest first, follow-up visits in
+    the order they are due."""
+    return {
+        "bags": list(
+            recipient.doses.select_related("batch", "dose_level", "infusion").order_by(
+                "batch__lot_number", "division"
+            )
+        ),
+        "infusions": list(
+            recipient.infusions.select_related("dose_unit__batch", "administered_by").order_by(
+                "-started_at"
+            )
+        ),
+        "events": list(
+            recipient.adverse_events.select_related("infusion__dose_unit__batch").order_by(
+                "-onset_at"
+            )
+        ),
+        # Overdue is the one rule of `selectors.visit_overdue_q`.
+        "visits": list(
+            recipient.visits.annotate(
+                overdue=ExpressionWrapper(
+                    selectors.visit_overdue_q(now=now), output_field=BooleanField()
+                )
+            ).order_by("due_at", "id")
+        ),
+    }

@@ -24,17 +24,19 @@ from batches.models import (
 from batches.selectors import bag_not_usable
 from batches.services.clinical import follow_up_schedule
 from carnk_mfg import isbt128
-from carnk_mfg.audit import audited, gmp_write
+from carnk_mfg.audit import audited
 from carnk_mfg.fields import field_errors
 from carnk_mfg.models import SignatureMeaning
-from carnk_mfg.roles import require_permission
-from carnk_mfg.signatures import signed_write
+from carnk_mfg.roles import actor_may, require_permission
+from carnk_mfg.signatures import signature_authenticate, signed_by_parties, signed_write
 from carnk_mfg.timeutil import check_happened
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 CUSTODY_KINDS = ("issue", "ship", "receive")
+# Who may sign for a bag in a hand-off, and record a ship or a receive (a courier too).
+HAND_OFF_PARTY = "batches.hand_off_dose"
 # A passing bedside check is good for this long: the infusion starts within it (it may be
 # recorded later, when it ends).
 CHECK_VALID_FOR = timedelta(minutes=30)
@@ -44,23 +46,22 @@ def _party(username: str, field: str) -> User:
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise ValidationError({field: f"No active user {username!r}."})
+    if not actor_may(user, HAND_OFF_PARTY):
+        raise ValidationError({field: f"{username} may not sign for a bag in a hand-off."})
     return user
 
 
-def dose_custody(
+def _hand_off_parties(
     *,
-    actor: User,
     dose_unit: DoseUnit,
     kind: str,
     released_by: str,
     received_by: str,
-    from_location: str,
-    to_location: str,
     occurred_at: datetime,
-    temperature_c: Decimal | None = None,
-) -> CustodyEvent:
-    """A hand-off of a bag with both parties. The first, `issue`, needs a bag assigned to a
-    recipient and moves it to issued."""
+    temperature_c: Decimal | None,
+) -> tuple[User, User]:
+    """The two parties of a hand-off as given, or why it cannot be recorded (before any
+    password is checked)."""
     if kind not in CUSTODY_KINDS:
         raise ValidationError({"kind": "Issue, ship or receive."})
     giver, taker = _party(released_by, "released_by"), _party(received_by, "received_by")
@@ -76,11 +77,50 @@ def dose_custody(
     )
     if errors:
         raise ValidationError(errors)
-    with gmp_write(
+    return giver, taker
+
+
+# Kept in one piece: the one signed block in which the bag is locked, its state checked, the
+# hand-off written and signed by both parties.
+def dose_custody(
+    *,
+    actor: User,
+    dose_unit: DoseUnit,
+    kind: str,
+    released_by: str,
+    released_by_password: str,
+    received_by: str,
+    received_by_password: str,
+    from_location: str,
+    to_location: str,
+    occurred_at: datetime,
+    temperature_c: Decimal | None = None,
+    request: HttpRequest | None = None,
+) -> CustodyEvent:
+    """A hand-off of a bag, confirmed by both parties, each with their own password and
+    signature. The first, `issue`, needs a bag assigned to a recipient and moves it to
+    issued; recording it is clinical staff's. Ship and receive follow, recorded by anyone
+    who may take part in a hand-off (a courier too)."""
+    giver, taker = _hand_off_parties(
+        dose_unit=dose_unit,
+        kind=kind,
+        released_by=released_by,
+        received_by=received_by,
+        occurred_at=occurred_at,
+        temperature_c=temperature_c,
+    )
+    with signed_by_parties(
         actor=actor,
-        permission="batches.issue_dose",
+        permission="batches.issue_dose" if kind == "issue" else HAND_OFF_PARTY,
+        parties=[
+            ("released_by", giver, released_by_password),
+            ("received_by", taker, received_by_password),
+        ],
+        meaning=SignatureMeaning.PERFORMED,
+        label=f"{kind.capitalize()} of {dose_unit}: {from_location} -> {to_location}",
         reason=f"Bag {kind}: {from_location} -> {to_location}",
-    ):
+        request=request,
+    ) as signing:
         unit = (
             DoseUnit.objects.select_for_update(of=("self",))
             .select_related("batch")
@@ -95,7 +135,7 @@ def dose_custody(
             raise ValidationError(
                 {"kind": bag_not_usable(unit, "issued: ship and receive follow the issue")}
             )
-        return CustodyEvent.objects.create(
+        event = CustodyEvent.objects.create(
             dose_unit=unit,
             kind=kind,
             released_by=giver,
@@ -107,6 +147,9 @@ def dose_custody(
             recorded_by=actor,
             recorded_at=timezone.now(),
         )
+        signing["released_by"].sign(event, comment="Released the bag")
+        signing["received_by"].sign(event, comment="Received the bag")
+    return event
 
 
 def _bag_from_scan(bag: str, product_code: str) -> tuple[DoseUnit | None, str]:
@@ -168,22 +211,19 @@ def bedside_verify(
         )
 
 
-def infusion_record(
+def infusion_start(
     *,
     actor: User,
     password: str,
     check: BedsideCheck,
     started_at: datetime,
-    ended_at: datetime,
-    volume_ml: Decimal,
-    vitals: dict[str, Any],
-    notes: str = "",
+    vitals_before: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> Infusion:
-    """The infusion, after a passing bedside check of this bag and recipient; signed."""
-    errors = _infusion_errors(
-        check=check, started_at=started_at, ended_at=ended_at, volume_ml=volume_ml, vitals=vitals
-    )
+    """The start of the infusion, after a passing bedside check of this bag and recipient;
+    signed. The bag is in the patient from now: it is infused, and the follow-up visits are
+    counted from this start. The infusion is in progress until `infusion_complete`."""
+    errors = _start_errors(check=check, started_at=started_at, vitals_before=vitals_before)
     if errors:
         raise ValidationError(errors)
     recipient = check.recipient
@@ -193,7 +233,7 @@ def infusion_record(
         password=password,
         permission="batches.record_infusion",
         meaning=SignatureMeaning.PERFORMED,
-        label=f"Infusion of bag {check.dose_unit} into {recipient.subject_id}",
+        label=f"Start of the infusion of {check.dose_unit} into {recipient.subject_id}",
         request=request,
     ) as signing:
         assert check.dose_unit_id is not None, "a matching bedside check names its bag"
@@ -211,30 +251,158 @@ def infusion_record(
             recipient=recipient,
             bedside_check=check,
             started_at=started_at,
-            ended_at=ended_at,
-            volume_ml=volume_ml,
-            vitals=vitals,
+            vitals={"pre": vitals_before} if vitals_before else {},
             administered_by=actor,
-            notes=notes,
             recorded_at=timezone.now(),
         )
         unit.status = DoseUnitStatus.INFUSED
         unit.save(update_fields=["status"])
         follow_up_schedule(infusion=infusion)
-        signing.sign(infusion)
+        signing.sign(infusion, attests="infusion_start")
     return infusion
 
 
-def _infusion_errors(
+def infusion_complete(
     *,
-    check: BedsideCheck,
-    started_at: datetime,
+    actor: User,
+    password: str,
+    infusion: Infusion,
     ended_at: datetime,
     volume_ml: Decimal,
-    vitals: dict[str, Any],
+    vitals: dict[str, Any] | None = None,
+    reactions: str = "",
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> Infusion:
+    """The completion of an infusion in progress: its end, the volume infused, the vitals
+    after (`{"post": {...}}`, added to those of the start) and any reaction; signed."""
+    vitals = {} if vitals is None else vitals
+    errors = _completion_errors(
+        started_at=infusion.started_at, ended_at=ended_at, volume_ml=volume_ml, vitals=vitals
+    )
+    if errors:
+        raise ValidationError(errors)
+    with signed_write(
+        actor=actor,
+        password=password,
+        permission="batches.record_infusion",
+        meaning=SignatureMeaning.PERFORMED,
+        label=f"Completion of the {infusion_name(infusion)}",
+        request=request,
+    ) as signing:
+        locked = Infusion.objects.select_for_update(of=("self",)).get(pk=infusion.pk)
+        if locked.ended_at is not None:
+            raise ValidationError(
+                {"infusion": f"This infusion was completed at {locked.ended_at:%Y-%m-%d %H:%M %Z}."}
+            )
+        locked.ended_at, locked.volume_ml = ended_at, volume_ml
+        locked.vitals = {**locked.vitals, **vitals}
+        locked.reactions, locked.notes = reactions.strip(), notes
+        locked.completed_by, locked.completed_recorded_at = actor, timezone.now()
+        locked.save()
+        signing.sign(locked)
+    return locked
+
+
+# Kept in one piece: the checks, the one password check and the transaction holding both
+# signed parts read best together.
+def infusion_record(
+    *,
+    actor: User,
+    password: str,
+    check: BedsideCheck,
+    started_at: datetime,
+    ended_at: datetime | None = None,
+    volume_ml: Decimal | None = None,
+    vitals: dict[str, Any] | None = None,
+    reactions: str = "",
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> Infusion:
+    """An infusion reported in one call (the API's `POST /infusions/`): its start and, when
+    the end is given, its completion, in one transaction, each part signed by `infusion_start`
+    and `infusion_complete` (a refused completion leaves no start behind). The vitals come as
+    one object: `pre` goes with the start, the rest with the completion. The password is
+    checked once before the transaction, so a wrong one stays recorded."""
+    vitals = {} if vitals is None else vitals
+    if not isinstance(vitals, dict):
+        raise ValidationError({"vitals": "Vitals are an object (pre and post)."})
+    after = {key: value for key, value in vitals.items() if key != "pre"}
+    errors = _start_errors(check=check, started_at=started_at, vitals_before=vitals.get("pre"))
+    errors.update(
+        _one_call_completion_errors(
+            started_at=started_at,
+            ended_at=ended_at,
+            volume_ml=volume_ml,
+            after=after,
+            more=bool(reactions or notes),
+        )
+    )
+    if errors:
+        raise ValidationError(errors)
+    require_permission(actor, "batches.record_infusion")
+    signature_authenticate(
+        signer=actor,
+        password=password,
+        meaning=SignatureMeaning.PERFORMED,
+        record_label=f"Infusion of {check.dose_unit}",
+        request=request,
+    )
+    with transaction.atomic():
+        infusion = infusion_start(
+            actor=actor,
+            password=password,
+            check=check,
+            started_at=started_at,
+            vitals_before=vitals.get("pre"),
+            request=request,
+        )
+        if ended_at is not None and volume_ml is not None:
+            infusion = infusion_complete(
+                actor=actor,
+                password=password,
+                infusion=infusion,
+                ended_at=ended_at,
+                volume_ml=volume_ml,
+                vitals=after,
+                reactions=reactions,
+                notes=notes,
+                request=request,
+            )
+    return infusion
+
+
+def _one_call_completion_errors(
+    *,
+    started_at: datetime,
+    ended_at: datetime | None,
+    volume_ml: Decimal | None,
+    after: dict[str, Any],
+    more: bool,
 ) -> dict[str, str | list[str]]:
-    """Why the infusion cannot be recorded as given, before anything is signed: the check
-    must have passed and be fresh, the times must have happened in order, the volume must fit."""
+    """Why the completion part of a one-call infusion cannot be recorded: with an end comes
+    the volume, and what belongs to the completion needs the end."""
+    if ended_at is None and volume_ml is None:
+        if after or more:
+            return {"ended_at": "The vitals after, reactions and notes come with the end."}
+        return {}
+    if ended_at is None or volume_ml is None:
+        missing = "ended_at" if ended_at is None else "volume_ml"
+        return {missing: "A completed infusion has both its end and the volume infused."}
+    return _completion_errors(
+        started_at=started_at, ended_at=ended_at, volume_ml=volume_ml, vitals=after
+    )
+
+
+def infusion_name(infusion: Infusion) -> str:
+    return f"infusion of {infusion.dose_unit} into {infusion.recipient.subject_id}"
+
+
+def _start_errors(
+    *, check: BedsideCheck, started_at: datetime, vitals_before: Any
+) -> dict[str, str | list[str]]:
+    """Why the infusion cannot start as given, before anything is signed: the check must
+    have passed and be fresh, the start must have happened after it."""
     errors: dict[str, str | list[str]] = {}
     if check.outcome != BedsideOutcome.MATCH:
         errors["bedside_check"] = "The bedside check blocked this infusion: " + " ".join(
@@ -252,10 +420,23 @@ def _infusion_errors(
         what="The infusion start",
         not_before=(check.checked_at, "the bedside check"),
     )
+    if vitals_before is not None and not isinstance(vitals_before, dict):
+        errors["vitals"] = "The vitals before are an object (temperature, heart rate, ...)."
+    return errors
+
+
+def _completion_errors(
+    *, started_at: datetime, ended_at: datetime, volume_ml: Decimal, vitals: Any
+) -> dict[str, str | list[str]]:
+    """Why the infusion cannot be completed as given: the end must have happened, after the
+    start; the volume must fit its bounds."""
+    errors: dict[str, str | list[str]] = {}
     check_happened(errors, "ended_at", ended_at, what="The infusion end")
-    if ended_at < started_at:
-        errors["ended_at"] = "The infusion ends after it starts."
+    if "ended_at" not in errors and ended_at < started_at:
+        errors["ended_at"] = f"The infusion ends after it starts ({started_at:%Y-%m-%d %H:%M %Z})."
     errors.update(field_errors(Infusion, {"volume_ml": volume_ml}))
     if not isinstance(vitals, dict):
         errors["vitals"] = "Vitals are an object (pre and post)."
+    elif "pre" in vitals:
+        errors["vitals"] = "The vitals before were recorded with the start."
     return errors

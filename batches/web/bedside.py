@@ -1,5 +1,7 @@
 """Bedside pages for a tablet with a barcode scanner: the bedside check (bag, product code and
-wristband scanned) and, after a match, the signed infusion record with vital signs."""
+wristband scanned) and, after a match, the signed start of the infusion with the vitals
+before; its completion (end, volume, vitals after, reactions) is signed on the infusion's
+page when it ends."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from batches.models import BedsideOutcome, Infusion
-from batches.presenters.bedside import checks_for_page
+from batches.presenters.bedside import checks_for_page, infusion_of_bag
 from batches.services import bedside
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import ESignForm, datetime_field, textarea_field
@@ -62,8 +64,39 @@ def _vital_fields(when: str) -> dict:
     }
 
 
-class InfusionForm(ESignForm):
+def _vitals(data: dict, when: str) -> dict:
+    out = {key: data[f"{when}_{key}"] for key, _label in VITALS}
+    out["temp_c"] = float(out["temp_c"])
+    return out
+
+
+class InfusionStartForm(ESignForm):
+    """The start of the infusion: when, and the vitals before (signed by the nurse)."""
+
     started_at = datetime_field("Infusion started")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page lands on this form after a MATCH: the nurse goes on typing here.
+        self.fields["started_at"].widget.attrs["autofocus"] = True
+        self.fields.update(_vital_fields("pre"))
+        self.order_fields([f for f in self.fields if f != "password"])
+
+    def pre_fields(self):
+        return [self[f"pre_{key}"] for key, _label in VITALS]
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "password": data["password"],
+            "started_at": data["started_at"],
+            "vitals_before": _vitals(data, "pre"),
+        }
+
+
+class InfusionCompleteForm(ESignForm):
+    """The completion: when it ended, the volume infused, the vitals after, any reaction."""
+
     ended_at = datetime_field("Infusion ended")
     volume_ml = forms.DecimalField(
         label="Volume infused (mL)",
@@ -71,66 +104,70 @@ class InfusionForm(ESignForm):
         decimal_places=2,
         validators=validators_of(Infusion, "volume_ml"),
     )
+    reactions = textarea_field(
+        "Infusion reactions",
+        required=False,
+        help_text="What was seen during the infusion (chills, fever, rash...); blank if none.",
+    )
     notes = textarea_field("Notes", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for when in ("pre", "post"):
-            self.fields.update(_vital_fields(when))
+        self.fields["ended_at"].widget.attrs["autofocus"] = True
+        self.fields.update(_vital_fields("post"))
         self.order_fields([f for f in self.fields if f != "password"])
 
-    def vital_rows(self, when: str):
-        return [self[f"{when}_{key}"] for key, _label in VITALS]
-
-    def pre_fields(self):
-        return self.vital_rows("pre")
-
     def post_fields(self):
-        return self.vital_rows("post")
+        return [self[f"post_{key}"] for key, _label in VITALS]
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
-
-        def vitals(when):
-            out = {key: data[f"{when}_{key}"] for key, _label in VITALS}
-            out["temp_c"] = float(out["temp_c"])
-            return out
-
         return {
             "password": data["password"],
-            "started_at": data["started_at"],
             "ended_at": data["ended_at"],
             "volume_ml": data["volume_ml"],
-            "vitals": {"pre": vitals("pre"), "post": vitals("post")},
+            "vitals": {"post": _vitals(data, "post")},
+            "reactions": data["reactions"],
             "notes": data["notes"],
         }
+
+
+def completion_form(infusion: Infusion, data=None) -> InfusionCompleteForm:
+    """The completion form of an infusion in progress, the bag's prescribed volume filled in."""
+    return InfusionCompleteForm(
+        data,
+        auto_id="complete-%s",
+        initial={"ended_at": now_minute(), "volume_ml": infusion.dose_unit.dose_volume_ml},
+    )
 
 
 # --- views ---
 
 
-def _bedside_page(request, *, scan_form=None, check=None, infusion_form=None, status=200):
+def _bedside_page(request, *, scan_form=None, check=None, start_form=None, status=200):
     may_infuse = actor_may(request.user, "batches.record_infusion")
-    if check is not None and check.outcome == BedsideOutcome.MATCH and infusion_form is None:
-        now = now_minute()
-        infusion_form = InfusionForm(
-            auto_id="infusion-%s",
-            initial={
-                "started_at": now,
-                "ended_at": now,
-                "volume_ml": check.dose_unit.dose_volume_ml,
-            },
-        )
+    match = check is not None and check.outcome == BedsideOutcome.MATCH
+    # An old MATCH page of a bag infused since says so, and offers no second start.
+    infused = infusion_of_bag(check) if match else None
+    if match and infused is None and start_form is None:
+        start_form = InfusionStartForm(auto_id="infusion-%s", initial={"started_at": now_minute()})
+    if infused is not None:
+        start_form = None
+    scan_form = scan_form or BedsideScanForm(auto_id="scan-%s")
+    if start_form is not None and may_infuse:
+        # The infusion form, not the next scan, takes the focus after a MATCH.
+        scan_form.fields["scanned_bag"].widget.attrs.pop("autofocus", None)
     return render(
         request,
         "release/bedside.html",
         {
-            "scan_form": scan_form or BedsideScanForm(auto_id="scan-%s"),
+            "scan_form": scan_form,
             "check": check,
-            "match": check is not None and check.outcome == BedsideOutcome.MATCH,
+            "match": match,
+            "infused": infused,
             "may_infuse": may_infuse,
-            "infusion_form": infusion_form,
-            "needs_esign": infusion_form is not None and may_infuse,
+            "start_form": start_form,
+            "needs_esign": start_form is not None and may_infuse,
         },
         status=status,
     )
@@ -156,19 +193,23 @@ def bedside_check(request):
 @allowed_to("batches.record_infusion")
 @require_http_methods(["GET", "POST"])
 def infusion_record(request, check_id):
+    """GET: the bedside check again; POST: the signed start of the infusion, then on to the
+    infusion's page, where it is completed when it ends."""
     check = get_object_or_404(checks_for_page(), pk=check_id)
     if request.method != "POST":
         return _bedside_page(request, check=check)
-    form = InfusionForm(request.POST, auto_id="infusion-%s")
+    form = InfusionStartForm(request.POST, auto_id="infusion-%s")
     if form.is_valid():
         infusion = call_service(
             form,
-            lambda: bedside.infusion_record(
+            lambda: bedside.infusion_start(
                 actor=request.user, request=request, check=check, **form.service_arguments()
             ),
             aliases={"bedside_check": "__all__", "vitals": "__all__"},
         )
         if infusion is not None:
-            messages.success(request, f"{infusion} recorded and signed.")
-            return redirect(reverse("bag-detail", args=[check.dose_unit_id]))
-    return _bedside_page(request, check=check, infusion_form=form)
+            messages.success(
+                request, f"{infusion} started (signed). Complete the record when it ends."
+            )
+            return redirect(reverse("infusion-detail", args=[infusion.pk]) + "#complete")
+    return _bedside_page(request, check=check, start_form=form)

@@ -1,10 +1,12 @@
 """Clinical pages after infusion: the follow-up worklist (due and overdue visits, flagged by
-the same scan as QC), and an infusion's page with adverse events and the safety switch."""
+the same scan as QC), and an infusion's page: its completion while in progress, adverse
+events and the safety switch."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -12,11 +14,12 @@ from django.views.decorators.http import require_http_methods
 from batches.models import AdverseEvent, AdverseEventKind, FollowUpVisit, SafetySwitchActivation
 from batches.models.clinical import TumourResponse
 from batches.presenters.clinical import infusion_records, infusions_for_page, visits_due
-from batches.services import clinical
+from batches.services import bedside, clinical
+from batches.web.bedside import completion_form
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import datetime_field
 from carnk_mfg.roles import actor_may
-from carnk_mfg.web import allowed_to, call_service, require
+from carnk_mfg.web import allowed_to, call_service, require, signature_rows
 
 # --- forms ---
 
@@ -37,13 +40,15 @@ class FollowUpForm(forms.Form):
         required=False,
         choices=[("", "not tested"), ("negative", "negative"), ("positive", "positive")],
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AdverseEventForm(forms.Form):
-    kind = forms.ChoiceField(choices=AdverseEventKind.choices)
+    kind = forms.ChoiceField(label="Event", choices=AdverseEventKind.choices)
     grade = forms.IntegerField(
-        validators=validators_of(AdverseEvent, "grade"), help_text="ASTCT consensus grade"
+        label="Grade",
+        validators=validators_of(AdverseEvent, "grade"),
+        help_text="ASTCT consensus grade",
     )
     ice_score = forms.IntegerField(
         label="ICE score",
@@ -52,7 +57,7 @@ class AdverseEventForm(forms.Form):
         help_text="ICANS only",
     )
     onset_at = datetime_field("Onset")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class SafetySwitchForm(forms.Form):
@@ -63,7 +68,7 @@ class SafetySwitchForm(forms.Form):
         decimal_places=3,
         validators=validators_of(SafetySwitchActivation, "dose_mg_per_kg"),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
 
 
 # --- views ---
@@ -100,46 +105,73 @@ def follow_up_worklist(request):
     )
 
 
+def _infusion_actions(request, infusion) -> dict:
+    """The forms of an infusion's page by name: (permission, form class, the service call,
+    the message when it is done). The posted `form` field names the one submitted."""
+    user = request.user
+    return {
+        "complete": (
+            "batches.record_infusion",
+            lambda data: completion_form(infusion, data),
+            lambda form: bedside.infusion_complete(
+                actor=user, request=request, infusion=infusion, **form.service_arguments()
+            ),
+            "Infusion completed (signed).",
+        ),
+        "ae": (
+            "batches.report_adverse_event",
+            lambda data: AdverseEventForm(data, auto_id="ae-%s"),
+            lambda form: clinical.adverse_event_report(
+                actor=user, infusion=infusion, **form.cleaned_data
+            ),
+            "Adverse event reported.",
+        ),
+        "switch": (
+            "batches.add_safetyswitchactivation",
+            lambda data: SafetySwitchForm(data, auto_id="switch-%s"),
+            lambda form: clinical.safety_switch_record(
+                actor=user, infusion=infusion, **form.cleaned_data
+            ),
+            "Safety switch activation recorded.",
+        ),
+    }
+
+
 @allowed_to("batches.view_infusion")
 @require_http_methods(["GET", "POST"])
 def infusion_detail(request, pk):
+    """GET shows the infusion with what followed it; POST completes it, reports an adverse
+    event or records the safety switch (the posted `form` says which)."""
     infusion = get_object_or_404(infusions_for_page(), pk=pk)
-    ae_form = AdverseEventForm(request.POST if request.POST.get("form") == "ae" else None)
-    switch_form = SafetySwitchForm(request.POST if request.POST.get("form") == "switch" else None)
-    if request.method == "POST":
-        if request.POST.get("form") == "ae":
-            require(request, "batches.report_adverse_event")
-            if ae_form.is_valid():
-                reported = call_service(
-                    ae_form,
-                    lambda: clinical.adverse_event_report(
-                        actor=request.user, infusion=infusion, **ae_form.cleaned_data
-                    ),
-                )
-                if reported:
-                    messages.success(request, "Adverse event reported.")
-                    return redirect("infusion-detail", pk=infusion.pk)
-        elif request.POST.get("form") == "switch":
-            require(request, "batches.add_safetyswitchactivation")
-            if switch_form.is_valid():
-                recorded = call_service(
-                    switch_form,
-                    lambda: clinical.safety_switch_record(
-                        actor=request.user, infusion=infusion, **switch_form.cleaned_data
-                    ),
-                )
-                if recorded:
-                    messages.success(request, "Safety switch activation recorded.")
-                    return redirect("infusion-detail", pk=infusion.pk)
+    actions = _infusion_actions(request, infusion)
+    posted = request.POST.get("form") if request.method == "POST" else None
+    if request.method == "POST" and posted not in actions:
+        return HttpResponseBadRequest("Unknown form.")
+    forms_ = {
+        name: make(request.POST if name == posted else None)
+        for name, (_p, make, _c, _m) in actions.items()
+    }
+    if posted is not None:
+        permission, _make, call, done = actions[posted]
+        require(request, permission)
+        form = forms_[posted]
+        aliases = {"infusion": "__all__", "vitals": "__all__"}
+        if form.is_valid() and call_service(form, lambda: call(form), aliases=aliases):
+            messages.success(request, done)
+            return redirect("infusion-detail", pk=infusion.pk)
+    may = {name: actor_may(request.user, permission) for name, (permission, *_r) in actions.items()}
     return render(
         request,
         "clinical/infusion.html",
         {
             "infusion": infusion,
             **infusion_records(infusion),
-            "ae_form": ae_form,
-            "switch_form": switch_form,
-            "can_report": actor_may(request.user, "batches.report_adverse_event"),
-            "can_switch": actor_may(request.user, "batches.add_safetyswitchactivation"),
+            "signatures": signature_rows(infusion),
+            "complete_form": forms_["complete"] if infusion.in_progress else None,
+            "ae_form": forms_["ae"],
+            "switch_form": forms_["switch"],
+            "can_complete": may["complete"] and infusion.in_progress,
+            "can_report": may["ae"],
+            "can_switch": may["switch"],
         },
     )

@@ -1,5 +1,6 @@
 """Recipient pages: the list with current weights, registration with a first weight, and a
-recipient's page where a body weight is recorded."""
+recipient's page (weights, the bags assigned with their dose, infusions, adverse events and
+follow-up visits) where a body weight is recorded."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from batches import selectors
 from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
-from batches.presenters.recipients import recipient_rows, recipient_weights
+from batches.presenters.recipients import recipient_care, recipient_rows, recipient_weights
 from batches.services import recipients
 from carnk_mfg.audit import references_trail
 from carnk_mfg.fields import validators_of
@@ -116,6 +117,7 @@ def recipient_detail(request, subject_id):
         {
             "recipient": recipient,
             "weights": recipient_weights(recipient),
+            **recipient_care(recipient, now=timezone.now()),
             "history": history_rows(references_trail(recipient), Recipient, WeightMeasurement),
             "can_record_weight": actor_may(request.user, "batches.record_weight"),
             "form": form,

@@ -1,6 +1,7 @@
 """Release pages (DESIGN section 6): QA's release queue (formulation into bags, the batch
-record review, the release or rejection), the CoA and bag label PDFs, a bag's page with its
-hand-offs, and the dose calculator of a recipient.
+record review, the release or rejection), the CoA and bag label PDFs, the list of bags from
+release to infusion, a bag's page with its hand-offs (each confirmed by both parties'
+passwords), and the dose calculator of a recipient.
 
 A conflict (someone acted first) is a 409 page that says so.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,7 +27,9 @@ from batches.models import (
     Presentation,
     ProtocolDoseLevel,
 )
-from batches.presenters.bags import bag_checks, bag_custody, bags_for_page
+from batches.presenters.bags import BAG_LIST_STATUSES, bag_checks, bag_custody, bags_for_page
+from batches.presenters.bags import bag_list as presenters_bag_list
+from batches.presenters.bedside import infusion_of
 from batches.presenters.release_queue import batches_for_release, queue_rows, recall_rows
 from batches.services import bedside, release
 from carnk_mfg.errors import Conflict
@@ -35,6 +39,7 @@ from carnk_mfg.roles import actor_may
 from carnk_mfg.web import allowed_to, call_service, form_messages, now_minute, require, url_text
 
 BAG_ROWS = 6
+BAGS_PER_PAGE = 50
 RELEASE_MEANINGS = '{"release": "Released", "reject": "Rejected"}'
 # The expiry the formulation form suggests, from now; QA changes it as the batch needs.
 DEFAULT_SHELF_LIFE = timedelta(days=180)
@@ -129,10 +134,18 @@ class ReleaseDecisionForm(ESignForm):
 # --- dose ---
 
 
+class _BagChoice(forms.ModelChoiceField):
+    def label_from_instance(self, bag):
+        return (
+            f"{bag.batch.coi_identifier} {bag.division} · {bag.volume_ml} mL · "
+            f"{bag.car_nk_cells:.3g} CAR-NK cells · expires {bag.expires_at:%Y-%m-%d}"
+        )
+
+
 class DoseChoiceForm(forms.Form):
     """A released bag and a protocol dose level (GET: calculate; POST: assign)."""
 
-    dose_unit = forms.ModelChoiceField(
+    dose_unit = _BagChoice(
         label="Released bag",
         queryset=DoseUnit.objects.none(),
         empty_label="Choose a bag",
@@ -160,7 +173,17 @@ class AssignForm(DoseChoiceForm):
 # --- bags to the bedside ---
 
 
+def _party_password(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+
 class HandoffForm(forms.Form):
+    """A hand-off: both parties confirm it, each with their own username and password."""
+
     kind = forms.ChoiceField(
         label="Hand-off",
         choices=[("issue", "Issue"), ("ship", "Ship"), ("receive", "Receive")],
@@ -168,7 +191,9 @@ class HandoffForm(forms.Form):
         initial="issue",
     )
     released_by = text_field("Released by (username)", 150)
+    released_by_password = _party_password("Password of the releasing party")
     received_by = text_field("Received by (username)", 150)
+    received_by_password = _party_password("Password of the receiving party")
     from_location = text_field("From", 120)
     to_location = text_field("To", 120)
     occurred_at = datetime_field("Hand-off time")
@@ -334,6 +359,32 @@ def bag_label(request, pk):
     return _pdf(content, f"label-{unit.batch.coi_identifier}-{unit.division}.pdf")
 
 
+class BagFilter(forms.Form):
+    """The bag list's filters (GET, so a filtered list can be bookmarked)."""
+
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Released to infused")] + [(s.value, s.label) for s in BAG_LIST_STATUSES],
+    )
+    recipient = forms.CharField(label="Recipient (study subject ID)", required=False, max_length=40)
+
+
+@allowed_to("batches.view_doseunit")
+def bag_list(request):
+    form = BagFilter(request.GET or None)
+    chosen = form.cleaned_data if form.is_valid() else {}
+    bags = presenters_bag_list(
+        status=chosen.get("status", ""), recipient=(chosen.get("recipient") or "").strip()
+    )
+    page = Paginator(bags, BAGS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "release/bag_list.html",
+        {"form": form, "page": page, "bags": page.object_list},
+    )
+
+
 def _bag_page(request, unit: DoseUnit, handoff_form=None):
     user = request.user
     return render(
@@ -343,7 +394,8 @@ def _bag_page(request, unit: DoseUnit, handoff_form=None):
             "bag": unit,
             "custody": bag_custody(unit),
             "checks": bag_checks(unit),
-            "can_handoff": actor_may(user, "batches.issue_dose"),
+            "infusion": infusion_of(unit),
+            "can_handoff": actor_may(user, "batches.hand_off_dose"),
             "handoff_form": handoff_form
             or HandoffForm(
                 auto_id="handoff-%s",
@@ -358,7 +410,7 @@ def bag_detail(request, pk):
     return _bag_page(request, _bag_or_404(pk))
 
 
-@allowed_to("batches.issue_dose")
+@allowed_to("batches.hand_off_dose")
 @require_POST
 def bag_handoff(request, pk):
     unit = _bag_or_404(pk)
@@ -366,7 +418,9 @@ def bag_handoff(request, pk):
     if form.is_valid():
         event = call_service(
             form,
-            lambda: bedside.dose_custody(actor=request.user, dose_unit=unit, **form.cleaned_data),
+            lambda: bedside.dose_custody(
+                actor=request.user, request=request, dose_unit=unit, **form.cleaned_data
+            ),
         )
         if event is not None:
             messages.success(request, f"Hand-off recorded: {event.kind} of {unit}.")
@@ -377,7 +431,8 @@ def bag_handoff(request, pk):
 # --- the dose calculator ---
 
 
-@allowed_to("batches.view_doseunit")
+# The calculation reads the recipient's weight: for those who see recipients (not couriers).
+@allowed_to("batches.view_recipient")
 @require_http_methods(["GET", "POST"])
 def dose_calculator(request, subject_id):
     """GET calculates the dose of a chosen bag and level; POST assigns the bag at that dose."""

@@ -118,6 +118,7 @@ release_pages = [
     path("release/<path:lot_number>/review/", release.release_review, name="release-review"),
     path("release/<path:lot_number>/decide/", release.release_decide, name="release-decide"),
     path("release/<path:lot_number>/coa.pdf", release.release_coa, name="release-coa"),
+    path("bags/", release.bag_list, name="bag-list"),
     path("bags/<int:pk>/", release.bag_detail, name="bag-detail"),
     path("bags/<int:pk>/label.pdf", release.bag_label, name="bag-label"),
     path("bags/<int:pk>/handoff/", release.bag_handoff, name="bag-handoff"),

@@ -17,8 +17,9 @@ QA = "qa"
 CLINICAL = "clinical"
 ADMIN = "admin"
 INSTRUMENT = "instrument"
+COURIER = "courier"
 
-CALLERS = (ANONYMOUS, TECHNICIAN, QC_ANALYST, QA, CLINICAL, ADMIN, INSTRUMENT)
+CALLERS = (ANONYMOUS, TECHNICIAN, QC_ANALYST, QA, CLINICAL, ADMIN, INSTRUMENT, COURIER)
 
 EVERYONE = frozenset(CALLERS)
 # Every person with a role reads the records (the administrator reads everything).
@@ -27,6 +28,11 @@ STAFF = frozenset({TECHNICIAN, QC_ANALYST, QA, CLINICAL, ADMIN})
 IMPORT_READERS = frozenset({TECHNICIAN, QC_ANALYST, ADMIN, INSTRUMENT})
 # Raw readings: QC, the administrator, and the instrument that sent them.
 READING_READERS = frozenset({QC_ANALYST, ADMIN, INSTRUMENT})
+# A courier sees the bags it carries, nothing else.
+BAG_READERS = STAFF | {COURIER}
+# Who signs for a bag in a hand-off and may record a ship or a receive: the lab hands it
+# out (technician, QA), clinical staff take it, a courier carries it.
+HAND_OFF = frozenset({TECHNICIAN, QA, CLINICAL, COURIER})
 # Instrument files come from the instrument, or from QC and the floor on its behalf.
 INSTRUMENT_FILES = frozenset({TECHNICIAN, QC_ANALYST, INSTRUMENT})
 
@@ -124,16 +130,18 @@ MATRIX: dict[str, frozenset[str]] = {
     **_record("/api/v1/imports/{id}/", IMPORT_READERS),
     "POST /api/v1/imports/{id}/accept/": INSTRUMENT_FILES,
     # Doses, bedside and after: clinical staff's.
-    **_collection("/api/v1/doses/", None),
-    **_record("/api/v1/doses/{id}/"),
+    **_collection("/api/v1/doses/", None, BAG_READERS),
+    **_record("/api/v1/doses/{id}/", BAG_READERS),
     "GET /api/v1/doses/{id}/calculation/": STAFF,
-    "GET /api/v1/doses/{id}/label/": STAFF,
+    "GET /api/v1/doses/{id}/label/": BAG_READERS,
     "POST /api/v1/doses/{id}/assign/": only(CLINICAL),
-    "POST /api/v1/doses/{id}/custody/": only(CLINICAL),
+    # Issuing is clinical staff's (the service refuses anyone else an issue).
+    "POST /api/v1/doses/{id}/custody/": HAND_OFF,
     **_collection("/api/v1/bedside-checks/", only(CLINICAL)),
     **_record("/api/v1/bedside-checks/{id}/"),
     **_collection("/api/v1/infusions/", only(CLINICAL)),
     **_record("/api/v1/infusions/{id}/"),
+    "POST /api/v1/infusions/{id}/complete/": only(CLINICAL),
     "POST /api/v1/infusions/{id}/safety-switch/": only(CLINICAL),
     **_collection("/api/v1/adverse-events/", only(CLINICAL)),
     **_record("/api/v1/adverse-events/{id}/"),

@@ -264,7 +264,9 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
             {
                 "kind": "issue",
                 "released_by": qa.username,
+                "released_by_password": PASSWORD,
                 "received_by": clinical.username,
+                "received_by_password": PASSWORD,
                 "from_location": "Lab",
                 "to_location": "Ward",
                 # Read now, not at the start: the bag was filled moments ago, and a slow

@@ -30,7 +30,9 @@ def assigned_bag(released_batch, clinical):
 def hand_off(actor, bag, kind="issue", **changes):
     args = {
         "released_by": "qa1",
+        "released_by_password": PASSWORD,
         "received_by": "clinical1",
+        "received_by_password": PASSWORD,
         "from_location": "Cell therapy lab",
         "to_location": "Ward 7",
         "occurred_at": timezone.now(),
@@ -52,6 +54,66 @@ def test_issue_moves_an_assigned_bag_to_issued(assigned_bag, clinical, qa):
     reason = "Bag issue: Cell therapy lab -> Ward 7"
     assert_trailed(event, actor=clinical, reason=reason, label="insert")
     assert_trailed(assigned_bag, actor=clinical, reason=reason, label="update")
+    # Each party confirmed with their own password: a signature each, on the hand-off.
+    signed = {(s.signer, s.meaning, s.comment) for s in signatures_for(event)}
+    assert signed == {
+        (qa, "performed", "Released the bag"),
+        (clinical, "performed", "Received the bag"),
+    }
+
+
+@pytest.mark.parametrize("wrong", ["released_by_password", "received_by_password"])
+def test_a_wrong_password_of_either_party_writes_nothing(assigned_bag, clinical, wrong):
+    with unchanged(assigned_bag, signing_failures=1), pytest.raises(ValidationError) as exc:
+        hand_off(clinical, assigned_bag, **{wrong: "not-their-password"})
+    assert list(exc.value.message_dict) == [wrong]
+    assert not CustodyEvent.objects.exists()
+
+
+def test_a_wrong_password_counts_against_that_party_only(assigned_bag, clinical, qa):
+    from carnk_mfg.models import SignatureFailure
+
+    with pytest.raises(ValidationError):
+        hand_off(clinical, assigned_bag, received_by_password="nope")
+    assert list(SignatureFailure.objects.values_list("user", flat=True)) == [clinical.pk]
+
+
+def test_a_courier_ships_and_receives_but_does_not_issue(issued_bag, clinical, courier):
+    # A bag already issued is carried: the courier takes it, then hands it over on the ward.
+    shipped = hand_off(
+        courier,
+        issued_bag,
+        "ship",
+        released_by="qa1",
+        received_by="courier1",
+        from_location="Lab",
+        to_location="Courier",
+    )
+    hand_off(
+        courier,
+        issued_bag,
+        "receive",
+        released_by="courier1",
+        received_by="clinical1",
+        from_location="Courier",
+        to_location="Ward 7",
+    )
+    assert {s.signer for s in signatures_for(shipped)} == {
+        courier,
+        shipped.released_by,
+    }
+    other = DoseUnit.objects.get(batch=issued_bag.batch, division="B0")
+    other = release.dose_assign(
+        actor=clinical, dose_unit=other, recipient=issued_bag.recipient, level_code="DL2"
+    )
+    with unchanged(other), pytest.raises(PermissionDenied):
+        hand_off(courier, other, received_by="courier1")
+
+
+def test_someone_who_may_not_hand_off_is_no_party(assigned_bag, clinical, qc_analyst):
+    with unchanged(assigned_bag), pytest.raises(ValidationError) as exc:
+        hand_off(clinical, assigned_bag, released_by=qc_analyst.username)
+    assert "may not sign for a bag" in exc.value.message_dict["released_by"][0]
 
 
 def test_ship_and_receive_follow_the_issue(issued_bag, clinical, qa):
@@ -157,10 +219,11 @@ def test_verify_is_clinical(issued_bag, qa):
         verify(qa, issued_bag)
 
 
-# --- the infusion (signed) ---
+# --- the infusion (signed): start, then completion ---
 
 
 def infuse(actor, check, password=PASSWORD, **changes):
+    """Start and completion in one call (the API's one-call infusion)."""
     args = {
         "started_at": check.checked_at,
         "ended_at": timezone.now(),
@@ -171,30 +234,131 @@ def infuse(actor, check, password=PASSWORD, **changes):
     return bedside.infusion_record(actor=actor, password=password, check=check, **args)
 
 
-def test_infusion_marks_the_bag_schedules_visits_signed(issued_bag, clinical):
-    infusion = infuse(clinical, verify(clinical, issued_bag))
-    infusion = Infusion.objects.get(pk=infusion.pk)
+def start(actor, check, password=PASSWORD, **changes):
+    args = {"started_at": check.checked_at, "vitals_before": {"hr": 80}, **changes}
+    return bedside.infusion_start(actor=actor, password=password, check=check, **args)
+
+
+def complete(actor, infusion, password=PASSWORD, **changes):
+    args = {
+        "ended_at": timezone.now(),
+        "volume_ml": Decimal("4.4"),
+        "vitals": {"post": {"hr": 84}},
+        "reactions": "Chills at 10 min, settled",
+        **changes,
+    }
+    return bedside.infusion_complete(actor=actor, password=password, infusion=infusion, **args)
+
+
+def test_start_marks_the_bag_schedules_visits_and_is_in_progress(issued_bag, clinical):
+    infusion = Infusion.objects.get(pk=start(clinical, verify(clinical, issued_bag)).pk)
     assert (infusion.dose_unit, infusion.administered_by) == (issued_bag, clinical)
+    assert infusion.in_progress and infusion.volume_ml is None and infusion.completed_by is None
+    assert infusion.vitals == {"pre": {"hr": 80}}
     assert DoseUnit.objects.get(pk=issued_bag.pk).status == "infused"
     assert FollowUpVisit.objects.filter(infusion=infusion).count() > 0
     (signature,) = signatures_for(infusion)
-    assert (signature.meaning, signature.signer) == ("performed", clinical)
-    reason = f"Infusion of bag {issued_bag} into CARNK-QC"
+    assert (signature.meaning, signature.signer, signature.attests) == (
+        "performed",
+        clinical,
+        "infusion_start",
+    )
+    reason = f"Start of the infusion of {issued_bag} into CARNK-QC"
     assert_trailed(infusion, actor=clinical, reason=reason, label="insert")
+
+
+def test_completion_is_its_own_signed_write(issued_bag, clinical):
+    from carnk_mfg.signatures import signature_intact
+
+    started = start(clinical, verify(clinical, issued_bag))
+    done = complete(clinical, started)
+    done = Infusion.objects.get(pk=done.pk)
+    assert not done.in_progress
+    assert (done.volume_ml, done.completed_by) == (Decimal("4.4"), clinical)
+    assert done.vitals == {"pre": {"hr": 80}, "post": {"hr": 84}}
+    assert done.reactions == "Chills at 10 min, settled"
+    first, second = signatures_for(done).order_by("signed_at", "id")
+    assert (first.attests, second.attests) == ("infusion_start", "record")
+    # The completion does not disturb what the start's signature attests.
+    assert signature_intact(first, done) and signature_intact(second, done)
+    reason = f"Completion of the infusion of {issued_bag} into CARNK-QC"
+    assert_trailed(done, actor=clinical, reason=reason, label="update")
+
+
+def test_a_completion_before_the_start_is_refused(issued_bag, clinical):
+    started = start(clinical, verify(clinical, issued_bag))
+    with unchanged(started), pytest.raises(ValidationError) as exc:
+        complete(clinical, started, ended_at=started.started_at - timedelta(minutes=1))
+    assert "ends after it starts" in exc.value.message_dict["ended_at"][0]
+
+
+def test_an_infusion_is_completed_once(issued_bag, clinical):
+    started = start(clinical, verify(clinical, issued_bag))
+    complete(clinical, started)
+    with unchanged(started), pytest.raises(ValidationError, match="was completed at"):
+        complete(clinical, started)
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"volume_ml": Decimal("0")}, "volume_ml"),
+        ({"vitals": "fine"}, "vitals"),
+        ({"vitals": {"pre": {"hr": 1}}}, "vitals"),
+        ({"ended_at": timezone.now() + timedelta(hours=1)}, "ended_at"),
+    ],
+    ids=["volume", "vitals", "vitals-before-again", "future"],
+)
+def test_completion_refuses(issued_bag, clinical, changes, field):
+    started = start(clinical, verify(clinical, issued_bag))
+    with unchanged(started), pytest.raises(ValidationError) as exc:
+        complete(clinical, started, **changes)
+    assert field in exc.value.message_dict
+
+
+def test_completion_refuses_a_wrong_password_and_stays_in_progress(issued_bag, clinical):
+    started = start(clinical, verify(clinical, issued_bag))
+    with unchanged(started, signing_failures=1), pytest.raises(ValidationError) as exc:
+        complete(clinical, started, password="wrong")
+    assert "password" in exc.value.message_dict
+    assert Infusion.objects.get(pk=started.pk).in_progress
+
+
+def test_completion_is_clinical(issued_bag, clinical, qa):
+    started = start(clinical, verify(clinical, issued_bag))
+    with unchanged(started), pytest.raises(PermissionDenied):
+        complete(qa, started)
+
+
+def test_the_one_call_infusion_is_start_and_completion(issued_bag, clinical):
+    infusion = Infusion.objects.get(pk=infuse(clinical, verify(clinical, issued_bag)).pk)
+    assert not infusion.in_progress
+    assert [s.attests for s in signatures_for(infusion).order_by("id")] == [
+        "infusion_start",
+        "record",
+    ]
+
+
+def test_the_one_call_infusion_leaves_no_start_when_the_completion_is_refused(issued_bag, clinical):
+    check = verify(clinical, issued_bag)
+    with unchanged(issued_bag), pytest.raises(ValidationError) as exc:
+        infuse(clinical, check, volume_ml=None)
+    assert "volume_ml" in exc.value.message_dict
+    assert not Infusion.objects.exists()
 
 
 def test_infusion_refuses_a_blocked_check(issued_bag, clinical):
     RecipientFactory.create(subject_id="CARNK-OTHER")
     check = verify(clinical, issued_bag, "CARNK-OTHER")
     with unchanged(issued_bag), pytest.raises(ValidationError, match="check blocked"):
-        infuse(clinical, check)
+        start(clinical, check)
 
 
 def test_infusion_refuses_a_check_older_than_30_minutes(issued_bag, clinical):
     with time_machine.travel(timezone.now() - timedelta(minutes=31), tick=True):
         check = verify(clinical, issued_bag)
     with unchanged(issued_bag), pytest.raises(ValidationError, match="check is too old"):
-        infuse(clinical, check, started_at=timezone.now())
+        start(clinical, check, started_at=timezone.now())
 
 
 @pytest.mark.parametrize(
@@ -216,15 +380,15 @@ def test_infusion_refuses(issued_bag, clinical, changes, field):
 
 def test_infusion_refuses_a_bag_already_infused(issued_bag, clinical):
     check = verify(clinical, issued_bag)
-    infuse(clinical, check)
+    start(clinical, check)
     with unchanged(issued_bag), pytest.raises(ValidationError, match="not issued"):
-        infuse(clinical, check)
+        start(clinical, check)
 
 
 def test_infusion_is_clinical(issued_bag, clinical, qa):
     check = verify(clinical, issued_bag)
     with unchanged(issued_bag), pytest.raises(PermissionDenied):
-        infuse(qa, check)
+        start(qa, check)
 
 
 def test_infusion_refuses_a_wrong_password(issued_bag, clinical):

@@ -3,6 +3,7 @@ and release on the queue page, the dose calculator and assignment, the issue han
 bedside check (MATCH and BLOCKED) and the signed infusion; the PDFs; what each role may do;
 and garbage input, which gives form errors, never a server error."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -108,7 +109,9 @@ def issued_bag(client, released, clinical, qa):
         {
             "kind": "issue",
             "released_by": qa.username,
+            "released_by_password": PASSWORD,
             "received_by": clinical.username,
+            "received_by_password": PASSWORD,
             "from_location": "Cell therapy lab",
             "to_location": "Ward 7",
             "occurred_at": local(timezone.now()),
@@ -274,22 +277,47 @@ def test_bedside_page_is_built_for_a_scanner(client, clinical):
     assert "data-scan-form" in page and "carnk_mfg/scan.js" in page
 
 
-def test_bedside_match_then_infusion(client, issued_bag, clinical):
+def test_bedside_match_then_infusion_started_then_completed(client, issued_bag, clinical):
     client.force_login(clinical)
     # Scanned at the bedside 25 minutes ago; the infusion started 5 minutes later.
     with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
         response = client.post(reverse("bedside"), scan(issued_bag, "CARNK-QC"))
     page = html(response)
     assert response.status_code == 200 and "MATCH" in page and "BLOCKED" not in page
+    assert "may proceed" in page and "Bag Bag" not in page
     check = BedsideCheck.objects.get()
     assert check.outcome == "match"
     assert reverse("infusion-record", args=[check.pk]) in page
+    # The focus goes to the infusion form, not to the next scan.
+    assert page.count("autofocus") == 1
+    assert re.search(r'<input[^>]*name="started_at"[^>]*autofocus', page)
     response = client.post(reverse("infusion-record", args=[check.pk]), vitals_data())
-    assert response.status_code == 302, html(response)
     infusion = Infusion.objects.get()
-    assert infusion.vitals["pre"]["bp"] == "124/78" and infusion.vitals["post"]["hr"] == 84
+    assert response.status_code == 302
+    assert response["Location"] == reverse("infusion-detail", args=[infusion.pk]) + "#complete"
+    assert infusion.in_progress and infusion.vitals == {
+        "pre": {"temp_c": 36.8, "hr": 78, "bp": "124/78", "spo2": 98}
+    }
     issued_bag.refresh_from_db()
     assert issued_bag.status == "infused"
+    page = html(client.get(reverse("infusion-detail", args=[infusion.pk])))
+    assert "In progress" in page and 'id="complete-form"' in page
+    assert re.search(r'<input[^>]*name="ended_at"[^>]*autofocus', page)
+    # An old MATCH page of the bag, infused since, says so and offers no second start.
+    page = html(client.get(reverse("infusion-record", args=[check.pk])))
+    assert "This bag was infused at" in page and "may proceed" not in page
+    assert 'id="infusion-form"' not in page
+    response = client.post(
+        reverse("infusion-detail", args=[infusion.pk]),
+        {**vitals_data(reactions="Chills at 10 min"), "form": "complete"},
+    )
+    assert response.status_code == 302, html(response)
+    infusion.refresh_from_db()
+    assert not infusion.in_progress and infusion.completed_by == clinical
+    assert infusion.vitals["pre"]["bp"] == "124/78" and infusion.vitals["post"]["hr"] == 84
+    assert infusion.reactions == "Chills at 10 min"
+    page = html(client.get(reverse("infusion-detail", args=[infusion.pk])))
+    assert "Completed" in page and 'id="complete-form"' not in page
 
 
 def test_wrong_wristband_is_blocked_and_recorded(client, issued_bag, clinical):
@@ -317,14 +345,23 @@ def test_garbage_scans_and_vitals(client, issued_bag, clinical):
     client.post(reverse("bedside"), scan(issued_bag, "CARNK-QC"))
     check = BedsideCheck.objects.get(outcome="match")
     url = reverse("infusion-record", args=[check.pk])
-    response = client.post(url, vitals_data(pre_bp="high", volume_ml="-1", ended_at="soon"))
+    response = client.post(url, vitals_data(pre_bp="high", started_at="soon"))
     assert response.status_code == 200 and "nothing was saved" in html(response)
-    now = timezone.now()
-    response = client.post(
-        url, vitals_data(started_at=local(now), ended_at=local(now - timedelta(hours=1)))
-    )
-    assert response.status_code == 200 and "ends after it starts" in html(response)
     assert Infusion.objects.count() == 0
+    now = timezone.now()
+    assert client.post(url, vitals_data(started_at=local(now))).status_code == 302
+    infusion = Infusion.objects.get()
+    url = reverse("infusion-detail", args=[infusion.pk])
+    for garbage in (
+        {"post_bp": "high", "volume_ml": "-1", "ended_at": "soon"},
+        {"ended_at": local(now - timedelta(hours=1))},
+    ):
+        response = client.post(url, {**vitals_data(**garbage), "form": "complete"})
+        assert response.status_code == 200
+    assert "ends after it starts" in html(response)
+    assert client.post(url, {"form": "nonsense"}).status_code == 400
+    infusion.refresh_from_db()
+    assert infusion.in_progress
 
 
 # --- roles ---

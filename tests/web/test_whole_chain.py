@@ -329,7 +329,9 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
         {
             "kind": "issue",
             "released_by": qa.username,
+            "released_by_password": PASSWORD,
             "received_by": clinical.username,
+            "received_by_password": PASSWORD,
             "from_location": "Cell therapy lab",
             "to_location": "Ward 7",
             "occurred_at": local(timezone.now()),
@@ -359,29 +361,42 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
     check = BedsideCheck.objects.get(dose_unit=bag)
     assert check.outcome == "match"
 
-    # --- the signed infusion ---
+    # --- the infusion: its signed start at the bedside, then its signed completion ---
     infused_at = timezone.now()
     post(
         client,
-        "infusion",
+        "infusion start",
         reverse("infusion-record", args=[check.pk]),
         {
             "started_at": local(infused_at - timedelta(minutes=20)),
-            "ended_at": local(infused_at),
-            "volume_ml": str(bag.dose_volume_ml),
             "pre_temp_c": "36.8",
             "pre_hr": "78",
             "pre_bp": "124/78",
             "pre_spo2": "98",
-            "post_temp_c": "37.0",
-            "post_hr": "84",
-            "post_bp": "120/76",
-            "post_spo2": "97",
-            "notes": "",
             "password": PASSWORD,
         },
     )
     infusion = Infusion.objects.get(bedside_check=check)
+    assert infusion.in_progress
+    post(
+        client,
+        "infusion completion",
+        reverse("infusion-detail", args=[infusion.pk]),
+        {
+            "form": "complete",
+            "ended_at": local(infused_at),
+            "volume_ml": str(bag.dose_volume_ml),
+            "post_temp_c": "37.0",
+            "post_hr": "84",
+            "post_bp": "120/76",
+            "post_spo2": "97",
+            "reactions": "",
+            "notes": "",
+            "password": PASSWORD,
+        },
+    )
+    infusion.refresh_from_db()
+    assert not infusion.in_progress
     bag.refresh_from_db()
     assert bag.status == "infused"
 

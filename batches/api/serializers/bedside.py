@@ -30,6 +30,9 @@ class BedsideCheckIn(serializers.Serializer):
 
 class InfusionOut(serializers.ModelSerializer):
     recipient = serializers.CharField(source="recipient.subject_id")
+    in_progress = serializers.BooleanField(
+        read_only=True, help_text="Started and not yet completed (no end, no volume yet)"
+    )
 
     class Meta:
         model = Infusion
@@ -38,21 +41,51 @@ class InfusionOut(serializers.ModelSerializer):
             "dose_unit",
             "recipient",
             "bedside_check",
+            "in_progress",
             "started_at",
             "ended_at",
             "volume_ml",
             "vitals",
+            "reactions",
             "notes",
         ]
 
 
+def _volume(**kwargs):
+    return serializers.DecimalField(
+        max_digits=7, decimal_places=2, validators=validators_of(Infusion, "volume_ml"), **kwargs
+    )
+
+
 class InfusionIn(serializers.Serializer):
+    """The start of an infusion; with `ended_at` and `volume_ml` its completion too, both
+    recorded in one transaction (each part signed)."""
+
     bedside_check = serializers.IntegerField()
     started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField()
-    volume_ml = serializers.DecimalField(
-        max_digits=7, decimal_places=2, validators=validators_of(Infusion, "volume_ml")
+    ended_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Leave out to record the start only; complete it at /infusions/{id}/complete/",
     )
-    vitals = serializers.DictField(required=False, default=dict)
+    volume_ml = _volume(required=False, allow_null=True, default=None)
+    vitals = serializers.DictField(
+        required=False, default=dict, help_text='{"pre": {...}} and, with the end, "post"'
+    )
+    reactions = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    password = PasswordField()
+
+
+class InfusionCompleteIn(serializers.Serializer):
+    """The completion of an infusion in progress."""
+
+    ended_at = serializers.DateTimeField()
+    volume_ml = _volume()
+    vitals = serializers.DictField(
+        required=False, default=dict, help_text='The vitals after: {"post": {...}}'
+    )
+    reactions = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     password = PasswordField()

@@ -130,7 +130,9 @@ class AssignIn(serializers.Serializer):
 class DoseCustodyIn(serializers.Serializer):
     kind = serializers.ChoiceField(["issue", "ship", "receive"])
     released_by = serializers.CharField(max_length=150)
+    released_by_password = PasswordField(help_text="The releasing party's own password")
     received_by = serializers.CharField(max_length=150)
+    received_by_password = PasswordField(help_text="The receiving party's own password")
     from_location = serializers.CharField(max_length=120)
     to_location = serializers.CharField(max_length=120)
     occurred_at = serializers.DateTimeField()

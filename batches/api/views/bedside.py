@@ -1,5 +1,6 @@
 """Bedside API: the bedside check (`/api/v1/bedside-checks/`) and the infusion
-(`/api/v1/infusions/`, with the safety switch given after it)."""
+(`/api/v1/infusions/`: its start, or start and completion in one call; `complete/` for an
+infusion in progress; the safety switch given after it)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from batches.api.serializers.bedside import BedsideCheckIn, BedsideCheckOut, InfusionIn, InfusionOut
+from batches.api.serializers.bedside import (
+    BedsideCheckIn,
+    BedsideCheckOut,
+    InfusionCompleteIn,
+    InfusionIn,
+    InfusionOut,
+)
 from batches.api.serializers.clinical import SafetySwitchIn, SafetySwitchOut
 from batches.models import BedsideCheck, Infusion
 from batches.services import bedside, clinical
@@ -45,16 +52,30 @@ class InfusionViewSet(ReadViewSet):
         "history": "batches.view_infusion",
         "signatures": "batches.view_infusion",
         "create": "batches.record_infusion",
+        "complete": "batches.record_infusion",
         "safety_switch": "batches.add_safetyswitchactivation",
     }
 
     @extend_schema(request=InfusionIn, responses={201: InfusionOut})
     def create(self, request, *args, **kwargs):
-        """Record the infusion after a passing bedside check (signed by the nurse)."""
+        """Record the start of the infusion after a passing bedside check, signed by the
+        nurse; with `ended_at` and `volume_ml`, its completion too, in the same transaction
+        (two signatures: the start and the completion). Without them it is in progress."""
         data = self.parse(InfusionIn)
         check = get_object_or_404(BedsideCheck, pk=data.pop("bedside_check"))
         infusion = bedside.infusion_record(actor=request.user, request=request, check=check, **data)
         return self.respond(infusion, status.HTTP_201_CREATED)
+
+    @extend_schema(request=InfusionCompleteIn, responses=InfusionOut)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, *args, **kwargs):
+        """Complete an infusion in progress: end, volume infused, vitals after, reactions
+        (signed); 400 if it was already completed."""
+        data = self.parse(InfusionCompleteIn)
+        infusion = bedside.infusion_complete(
+            actor=request.user, request=request, infusion=self.get_object(), **data
+        )
+        return self.respond(infusion)
 
     @extend_schema(request=SafetySwitchIn, responses={201: SafetySwitchOut})
     @action(detail=True, methods=["post"], url_path="safety-switch")

@@ -126,10 +126,11 @@ class DoseViewSet(ReadViewSet):
         "retrieve": "batches.view_doseunit",
         "history": "batches.view_doseunit",
         "signatures": "batches.view_doseunit",
-        "calculation": "batches.view_doseunit",
+        # The calculation reads the recipient's weight: not for couriers.
+        "calculation": "batches.view_recipient",
         "label": "batches.view_doseunit",
         "assign": "batches.assign_dose",
-        "custody": "batches.issue_dose",
+        "custody": "batches.hand_off_dose",
     }
 
     def get_queryset(self):
@@ -185,9 +186,13 @@ class DoseViewSet(ReadViewSet):
     @extend_schema(request=DoseCustodyIn, responses={201: DoseCustodyOut})
     @action(detail=True, methods=["post"])
     def custody(self, request, *args, **kwargs):
-        """Issue, ship or receive the bag: a hand-off with both parties."""
+        """Issue, ship or receive the bag: a hand-off confirmed by both parties, each with
+        their own password (two signatures). Issuing is clinical staff's; a courier may
+        record a ship or a receive."""
         data = self.parse(DoseCustodyIn)
-        event = bedside.dose_custody(actor=request.user, dose_unit=self.get_object(), **data)
+        event = bedside.dose_custody(
+            actor=request.user, request=request, dose_unit=self.get_object(), **data
+        )
         return Response(DoseCustodyOut(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})

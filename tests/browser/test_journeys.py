@@ -41,8 +41,8 @@ def test_technician_records_the_next_step_and_a_count(visit, running_batch, tech
     batch = record_steps(running_batch, technician, day0=day0, first=3)
     j = start(visit, technician)
 
-    j.click("nav.main-nav >> text=Batches", navigates=True)
-    j.click(f"main >> text={batch.lot_number}", navigates=True)
+    # The home page lists the batch's late step; its link opens the batch page.
+    j.click(f'main a[href="{batch.get_absolute_url()}"] >> nth=0', navigates=True)
     # Step 4, restimulation: the feeder ratio and the feeder lot (its kind is prefilled).
     j.fill('#step-form [name="values.feeder_nk_ratio"]', "1")
     j.fill('#step-form [name="materials.0.lot_number"]', "FD-1")
@@ -51,7 +51,7 @@ def test_technician_records_the_next_step_and_a_count(visit, running_batch, tech
     j.sign(PASSWORD)
     assert ExecutedStep.objects.filter(batch=batch, template_step__code="restimulation").exists()
 
-    j.click("#expansion summary:has-text('Record a cell count')")
+    j.click("#more-actions summary:has-text('Record a cell count')")
     j.fill("#count-form [name=day]", "7")
     j.fill("#count-form [name=measured_at]", local(day0 + timedelta(days=7, hours=2)))
     j.fill("#count-form [name=total_cells_per_ml]", "2.2e6")
@@ -131,15 +131,23 @@ def test_clinical_bedside_mismatch_then_match_then_infusion(visit, issued_bag, c
     check = BedsideCheck.objects.order_by("pk").last()
     assert check is not None and check.outcome == "match", j.text()
 
-    now = timezone.now()
-    j.fill("#infusion-form [name=started_at]", local(now))
-    j.fill("#infusion-form [name=ended_at]", local(now))
-    j.fill("#infusion-form [name=volume_ml]", "40")
-    for when in ("pre", "post"):
-        for name, value in (("temp_c", "36.8"), ("hr", "80"), ("bp", "120/80"), ("spo2", "98")):
-            j.fill(f"#infusion-form [name={when}_{name}]", value)
+    # The start, signed at the bedside; the completion later, on the infusion's own page.
+    vitals = (("temp_c", "36.8"), ("hr", "80"), ("bp", "120/80"), ("spo2", "98"))
+    j.fill("#infusion-form [name=started_at]", local(timezone.now()))
+    for name, value in vitals:
+        j.fill(f"#infusion-form [name=pre_{name}]", value)
     j.click("#infusion-form button[type=submit]")
     j.sign(PASSWORD)
-    assert Infusion.objects.filter(bedside_check=check).exists(), j.text()
+    infusion = Infusion.objects.filter(bedside_check=check).first()
+    assert infusion is not None and infusion.ended_at is None, j.text()
+
+    j.fill("#complete-form [name=ended_at]", local(timezone.now()))
+    j.fill("#complete-form [name=volume_ml]", "40")
+    for name, value in vitals:
+        j.fill(f"#complete-form [name=post_{name}]", value)
+    j.click("#complete-form button[type=submit]")
+    j.sign(PASSWORD)
+    infusion.refresh_from_db()
+    assert infusion.ended_at is not None, j.text()
 
     finish("clinical", [j])

@@ -75,7 +75,7 @@ def test_the_cd3_limit_of_the_dose_level_refuses_the_assignment(
     ProtocolDoseLevel.objects.filter(code="DL2").update(max_cd3_cells_per_kg=1e3)
     calc = client.get(url, {"recipient": "CARNK-077", "dose_level": "DL2"}).json()
     assert calc["cd3_limit_per_kg"] == 1e3
-    assert any("at or above the limit of 1e+03 per kg" in r for r in calc["refusals"])
+    assert any("at or above the limit of 1000 per kg" in r for r in calc["refusals"])
     response = client.post(
         f"/api/v1/doses/{bag.pk}/assign/",
         {"recipient": "CARNK-077", "dose_level": "DL2"},

@@ -34,6 +34,7 @@ from batches.selectors import bag_not_usable, performed_steps_of, release_readin
 from batches.services.lifecycle import TransitionConflict, lock_batch, move_locked_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
+from carnk_mfg.notation import lab_number_text as lab
 from carnk_mfg.signatures import signed_write
 
 if TYPE_CHECKING:
@@ -403,11 +404,11 @@ def _work_out_dose(
         calc.car_nk_cells_per_ml,
     )
     calc.arithmetic = [
-        f"Dose = {per_kg:.3g} CAR-NK cells/kg x {kg:g} kg = {calc.dose_car_nk_cells:.3g} cells",
-        f"CAR-NK/mL = {dose_unit.total_cells_per_ml:.3g} cells/mL x {car_pct} % = {conc:.3g}",
-        f"Volume = {calc.dose_car_nk_cells:.3g} / {conc:.3g} per mL = {calc.volume_ml:.2f} mL",
-        f"CD3+ = {calc.volume_ml:.2f} mL x {cd3_per_ml:.3g}/mL / {kg:g} kg "
-        f"= {calc.cd3_cells_per_kg:.3g}/kg (limit {calc.cd3_limit_per_kg:.3g}/kg)",
+        f"Dose = {lab(per_kg)} CAR-NK cells/kg x {kg:g} kg = {lab(calc.dose_car_nk_cells)} cells",
+        f"CAR-NK/mL = {lab(dose_unit.total_cells_per_ml)} cells/mL x {car_pct} % = {lab(conc)}",
+        f"Volume = {lab(calc.dose_car_nk_cells)} / {lab(conc)} per mL = {calc.volume_ml:.2f} mL",
+        f"CD3+ = {calc.volume_ml:.2f} mL x {lab(cd3_per_ml)}/mL / {kg:g} kg "
+        f"= {lab(calc.cd3_cells_per_kg)}/kg (limit {lab(calc.cd3_limit_per_kg)}/kg)",
     ]
 
 
@@ -417,13 +418,13 @@ def _bag_refusals(calc: DoseCalculation, dose_unit: DoseUnit) -> list[str]:
     refusals = []
     if calc.volume_ml > float(dose_unit.volume_ml):
         refusals.append(
-            f"The bag holds {dose_unit.volume_ml} mL ({dose_unit.car_nk_cells:.3g} CAR-NK cells); "
+            f"The bag holds {dose_unit.volume_ml} mL ({lab(dose_unit.car_nk_cells)} CAR-NK cells); "
             f"the dose needs {calc.volume_ml:.2f} mL."
         )
     if calc.cd3_cells_per_kg >= calc.cd3_limit_per_kg:
         refusals.append(
-            f"CD3+ T cells would be {calc.cd3_cells_per_kg:.3g} per kg, at or above the limit of "
-            f"{calc.cd3_limit_per_kg:.3g} per kg."
+            f"CD3+ T cells would be {lab(calc.cd3_cells_per_kg)} per kg, at or above the limit of "
+            f"{lab(calc.cd3_limit_per_kg)} per kg."
         )
     if dose_unit.expires_at <= timezone.now():
         refusals.append(f"The bag expired at {dose_unit.expires_at:%Y-%m-%d %H:%M %Z}.")

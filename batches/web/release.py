@@ -35,6 +35,7 @@ from batches.services import bedside, release
 from carnk_mfg.errors import Conflict
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import ESignForm, datetime_field, text_field, textarea_field
+from carnk_mfg.notation import lab_number_text
 from carnk_mfg.roles import actor_may
 from carnk_mfg.web import allowed_to, call_service, form_messages, now_minute, require, url_text
 
@@ -138,7 +139,7 @@ class _BagChoice(forms.ModelChoiceField):
     def label_from_instance(self, bag):
         return (
             f"{bag.batch.coi_identifier} {bag.division} · {bag.volume_ml} mL · "
-            f"{bag.car_nk_cells:.3g} CAR-NK cells · expires {bag.expires_at:%Y-%m-%d}"
+            f"{lab_number_text(bag.car_nk_cells)} CAR-NK cells · expires {bag.expires_at:%Y-%m-%d}"
         )
 
 

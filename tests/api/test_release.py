@@ -64,7 +64,7 @@ def test_formulate_review_release_assign_and_documents(
     calc = client.get(
         f"/api/v1/doses/{bag.pk}/calculation/", {"recipient": "CARNK-QC", "dose_level": "DL2"}
     ).json()
-    assert calc["refusals"] == [] and calc["arithmetic"][0].startswith("Dose = 1e+06")
+    assert calc["refusals"] == [] and calc["arithmetic"][0].startswith("Dose = 1 × 10⁶")
     wrong = client.get(
         f"/api/v1/doses/{bag.pk}/calculation/", {"recipient": "CARNK-QC", "dose_level": "DL3"}
     ).json()

@@ -328,7 +328,7 @@ def test_dose_calculate_shows_its_arithmetic(planned_batch):
     assert calc.dose_car_nk_cells == pytest.approx(72.5e6)
     assert calc.volume_ml == pytest.approx(72.5e6 / (3e7 * 0.55))
     assert calc.cd3_cells_per_kg == pytest.approx(calc.volume_ml * 3e7 * 0.002 / 72.5)
-    assert calc.arithmetic[0].startswith("Dose = 1e+06 CAR-NK cells/kg x 72.5 kg")
+    assert calc.arithmetic[0].startswith("Dose = 1 × 10⁶ CAR-NK cells/kg x 72.5 kg")
 
 
 @pytest.mark.parametrize(

@@ -75,7 +75,12 @@ def test_the_recipient_page_shows_bags_dose_infusion_events_and_visits(client, i
     page = html(client.get(reverse("recipient-detail", args=["CARNK-QC"])))
     bag = DoseUnit.objects.get(pk=infusion.dose_unit_id)
     assert reverse("bag-detail", args=[bag.pk]) in page
-    assert f"{bag.dose_volume_ml} mL" in page and "DL2" in page and "1e+06" in page
+    assert (
+        f"{bag.dose_volume_ml} mL" in page
+        and "DL2" in page
+        and "1 × 10<sup>6</sup>" in page
+        and "e+0" not in page
+    )
     assert reverse("infusion-detail", args=[infusion.pk]) in page and "4.40 mL" in page
     assert "Fever 39.1" in page and "day 3" in page
     assert reverse("bag-list") + "?recipient=CARNK-QC" in page
@@ -85,7 +90,8 @@ def test_the_dose_calculator_names_each_bag_with_its_volume_and_cells(client, is
     client.force_login(clinical)
     page = html(client.get(reverse("dose-calculator", args=["CARNK-QC"])))
     bag = DoseUnit.objects.get(batch=issued_bag.batch, division="B0")
-    assert f"{bag.batch.coi_identifier} B0 · {bag.volume_ml} mL · {bag.car_nk_cells:.3g}" in page
+    assert f"{bag.batch.coi_identifier} B0 · {bag.volume_ml} mL · 6.6 × 10⁸ CAR-NK cells" in page
+    assert bag.car_nk_cells == pytest.approx(6.6e8)
 
 
 def handoff(client, bag, **changes):

@@ -225,7 +225,7 @@ def test_dose_calculator_shows_arithmetic_and_assigns(client, released, clinical
     url = reverse("dose-calculator", args=["CARNK-QC"])
     assert url in html(client.get(reverse("bag-detail", args=[bag.pk])))
     page = html(client.get(url, {"dose_unit": bag.pk, "dose_level": "DL2"}))
-    assert "Dose = 1e+06 CAR-NK cells/kg x 72.5 kg" in page
+    assert "Dose = 1 × 10⁶ CAR-NK cells/kg x 72.5 kg" in page
     assert 'id="assign-form"' in page
     page = html(client.get(url, {"dose_unit": bag.pk, "dose_level": "DL1"}))
     assert "This dose cannot be given" in page and "is assigned DL2, not DL1" in page

@@ -17,10 +17,18 @@ BEFORE = [("batches", "0016_free_text")]
 AFTER = [("batches", "0017_one_count_per_day")]
 
 
-def migrate(targets):
+def migrate(targets=None):
+    """To `targets`; without, to the newest migration of every app."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(targets)
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture(autouse=True)
+def newest_schema_after():
+    # Every later test needs the whole schema back, not only the migration tried here.
+    yield
+    migrate()
 
 
 def test_duplicates_become_a_chain_of_corrections(running_batch, technician):

@@ -90,3 +90,17 @@ def test_lab_time_is_24_hour_iso_with_the_zone(settings):
             Context({"t": moment, "none": None})
         )
     assert rendered == "2026-12-01 14:05 CET —"
+
+
+def test_step_parameter_ranges_and_qc_specifications_read_in_words_and_lab_notation():
+    from batches.models import StepParameter
+    from qc.models import QcTestDefinition
+
+    assert StepParameter(name="Cells", unit="cells", min_value=1e8).range_text == (
+        "at least 1 × 10⁸ cells"
+    )
+    assert StepParameter(name="pH", unit="", min_value=7, max_value=7.6).range_text == "7 – 7.6"
+    assert StepParameter(name="Note", unit="").range_text == ""
+    cd3 = QcTestDefinition(result_type="numeric", unit="cells/kg", upper_limit=2.5e5)
+    assert cd3.spec_text == "at most 2.5 × 10⁵ cells/kg"
+    assert "e+" not in cd3.spec_text

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from carnk_mfg.fields import FreeCharField, FreeTextField
+from carnk_mfg.notation import spec_range_text
 
 
 class TemplateStatus(models.TextChoices):
@@ -163,6 +164,4 @@ class StepParameter(models.Model):
     def range_text(self) -> str:
         if self.min_value is None and self.max_value is None:
             return ""
-        low = "" if self.min_value is None else f"{self.min_value:g}"
-        high = "" if self.max_value is None else f"{self.max_value:g}"
-        return f"{low}–{high} {self.unit}".strip()
+        return spec_range_text(self.min_value, self.max_value, self.unit)

@@ -7,6 +7,7 @@ from django.db import models
 
 from batches.models.templates import TEMPLATE_FROZEN, TemplateStatus, child_frozen
 from carnk_mfg.fields import FreeCharField
+from carnk_mfg.notation import lab_number_text
 
 # Spec sets live like templates: draft, approved (frozen), retired.
 SpecStatus = TemplateStatus
@@ -84,11 +85,15 @@ class QcTestDefinition(models.Model):
 
     @property
     def spec_text(self) -> str:
+        """The specification as the lab reads it: "at least 70 %", "less than 2 × 10⁵
+        cells/kg", "negative"; every page, message, API answer and certificate shows this."""
         if self.result_type != ResultType.NUMERIC:
             return " or ".join(self.passing_values)
         parts = []
         if self.lower_limit is not None:
-            parts.append(f"{'>' if self.lower_strict else '≥'} {self.lower_limit:g}")
+            words = "more than" if self.lower_strict else "at least"
+            parts.append(f"{words} {lab_number_text(self.lower_limit)}")
         if self.upper_limit is not None:
-            parts.append(f"{'<' if self.upper_strict else '≤'} {self.upper_limit:g}")
-        return f"{' and '.join(parts)} {self.unit}".strip()
+            words = "less than" if self.upper_strict else "at most"
+            parts.append(f"{words} {lab_number_text(self.upper_limit)}")
+        return f"{' and '.join(parts) or 'any value'} {self.unit}".strip()

@@ -4,13 +4,13 @@ read on the QC pages; and the page that reviews several results of a batch at on
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db.models import QuerySet
 
 from carnk_mfg.audit import audit_history
+from carnk_mfg.notation import NO_VALUE, lab_number_text
 from carnk_mfg.roles import actor_may
 from carnk_mfg.web import history_rows, signature_rows
 from qc.models import QcTest, QcTestDefinition, ResultType, TestState
@@ -82,42 +82,12 @@ def qc_test_page(test: MarkedTest, *, user: User | AnonymousUser, now: datetime)
 
 # --- how results and specifications read ---
 
-SUPERSCRIPT = str.maketrans(
-    "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
-)
-
-
-def lab_notation(number: float) -> str:
-    """A number as the lab writes it: plain between 0.001 and 10,000, otherwise with a
-    power of ten (2 x 10^5 written with a real times sign and superscript), three figures."""
-    if number == 0 or not math.isfinite(number) or 1e-3 <= abs(number) < 1e4:
-        return f"{number:g}"
-    exponent = math.floor(math.log10(abs(number)))
-    mantissa = float(f"{number / 10**exponent:.3g}")
-    if abs(mantissa) >= 10:  # 9.999e5 rounds up to 10 x 10^5
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return f"{mantissa:g} \u00d7 10{str(exponent).translate(SUPERSCRIPT)}"
-
 
 def shown_result(test: QcTest) -> str:
     """The result with its unit, numbers in lab notation; a dash before there is one."""
     if test.result_numeric is not None:
-        return f"{lab_notation(test.result_numeric)} {test.result_unit}".strip()
+        return f"{lab_number_text(test.result_numeric)} {test.result_unit}".strip()
     return test.result_text or "\u2014"
-
-
-def spec_in_words(definition: QcTestDefinition) -> str:
-    """The specification as a sentence fragment: "at least 70 %", "less than 5 EU/mL"."""
-    if definition.result_type != ResultType.NUMERIC:
-        return " or ".join(definition.passing_values) or "\u2014"
-    parts = []
-    if definition.lower_limit is not None:
-        words = "more than" if definition.lower_strict else "at least"
-        parts.append(f"{words} {lab_notation(definition.lower_limit)}")
-    if definition.upper_limit is not None:
-        words = "less than" if definition.upper_strict else "at most"
-        parts.append(f"{words} {lab_notation(definition.upper_limit)}")
-    return f"{' and '.join(parts) or 'any value'} {definition.unit}".strip()
 
 
 def verdict(test: QcTest) -> str:
@@ -147,7 +117,7 @@ def result_entry(definition: QcTestDefinition) -> dict[str, str]:
     """What the result input shows beside and below it: the unit, and help with an example
     for the CD3+ tests (a unit too easily mistaken); the keypad a phone offers for it."""
     unit = definition.unit if definition.result_type == ResultType.NUMERIC else ""
-    help_text = f"Specification: {spec_in_words(definition)}."
+    help_text = f"Specification: {definition.spec_text or NO_VALUE}."
     if unit:
         help_text += f" Enter the number in {unit}; the unit is not typed."
     example = ENTRY_EXAMPLES.get(unit) if definition.code.startswith("cd3") else None
@@ -169,7 +139,7 @@ def batch_review_page(*, batch: Batch, user: User | AnonymousUser) -> dict[str, 
         "rows": [
             {
                 "test": test,
-                "spec": spec_in_words(test.definition),
+                "spec": test.definition.spec_text or NO_VALUE,
                 "result": shown_result(test),
                 "verdict": verdict(test),
             }

@@ -17,6 +17,7 @@ from batches.services.lifecycle import lock_batch
 from batches.services.release import recall_locked_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.notation import lab_number_text
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write, signing_sitting
 from carnk_mfg.timeutil import require_happened
@@ -99,7 +100,7 @@ def evaluate(definition: QcTestDefinition, *, value: object, unit: str) -> Evalu
                 if definition.upper_strict
                 else compared <= definition.upper_limit
             )
-        shown = f"{number:g} {definition.unit}"
+        shown = f"{lab_number_text(number)} {definition.unit}"
         verdict = "in spec" if ok else "OUT OF SPEC"
         return number, "", ok, f"{shown} against {definition.spec_text}: {verdict}"
     text = str(value).strip() if value is not None else ""

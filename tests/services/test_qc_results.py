@@ -311,7 +311,7 @@ def test_cd3_at_release_is_a_percentage_of_the_product(
     test = results.qc_result_enter(
         actor=qc_analyst, test=a_test(running_batch, "cd3_pct"), value="0.4", unit="%"
     )
-    assert test.in_spec is True and "≤ 1 %" in test.evaluation
+    assert test.in_spec is True and "at most 1 %" in test.evaluation
     other = results.qc_result_enter(
         actor=qc_analyst, test=a_test(running_batch, "cd3_pct"), value="1.5", unit="%"
     )

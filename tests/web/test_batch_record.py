@@ -97,7 +97,7 @@ def test_out_of_range_without_deviation_asks_for_one(client, started):
     page = html(response)
     assert response.status_code == 200
     assert 'id="deviation-needed"' in page
-    assert "NK purity (CD56+CD3-) 55 % is outside 70–100 %" in page
+    assert "NK purity (CD56+CD3-) 55 % is outside the allowed range: 70 – 100 %" in page
     assert re.search(r'<details class="action" id="step-deviation" open>', page)
     assert ExecutedStep.objects.count() == 0 and Deviation.objects.count() == 0
     started.refresh_from_db()

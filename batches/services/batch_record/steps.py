@@ -39,6 +39,7 @@ from batches.services.materials import LOT_MODELS, Lot, lot_usability
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.notation import lab_number_text
 from carnk_mfg.roles import require_permission
 from carnk_mfg.signatures import signed_write
 from carnk_mfg.timeutil import check_happened
@@ -154,7 +155,8 @@ def _clean_value(
             departures.append(
                 (
                     DeviationKind.OUT_OF_RANGE,
-                    f"{param.name} {value:g} {param.unit} is outside {param.range_text}.",
+                    f"{param.name} {lab_number_text(value)} {param.unit} is outside the "
+                    f"allowed range: {param.range_text}.",
                 )
             )
         return value

@@ -391,11 +391,19 @@ FOLLOW_UP_SCHEDULE = [
     ("week 4", 28),
     ("week 8", 56),
     ("week 12", 84),
+    ("month 3", 91),
     ("week 16", 112),
     ("month 6", 182),
     ("month 9", 273),
     ("month 12", 365),
 ]
+# A product made with an integrating (retroviral) vector is followed for 15 years (FDA,
+# long-term follow-up after gene therapy): after month 12, one visit a year to this year.
+LONG_TERM_FOLLOW_UP_YEARS = env.int("LONG_TERM_FOLLOW_UP_YEARS", default=15)
+# Recipient blood sampled for replication-competent retrovirus: before treatment (day 0) and
+# at these days after; then at every yearly visit, kept and tested while earlier ones were
+# negative.
+RCR_SAMPLE_DAYS = [0, 91, 182, 365]
 
 # --- QC overdue flagging (DESIGN section 5) ---
 QC_DUE_SOON_LEAD_HOURS = env.float("QC_DUE_SOON_LEAD_HOURS", default=4.0)

@@ -142,3 +142,16 @@ def record_steps(batch, technician, *, day0=None, codes=None, first=None):
         )
     batch.refresh_from_db()
     return batch
+
+
+def record_baseline_sample(infusion, actor):
+    """The recipient's pre-treatment RCR sample recorded, so that the first visit overdue
+    after the infusion is day 3's."""
+    from batches.models import FollowUpVisit
+    from batches.services import clinical
+
+    baseline = FollowUpVisit.objects.get(infusion=infusion, day=0)
+    taken = infusion.started_at - timedelta(days=6)
+    return clinical.follow_up_record(
+        actor=actor, visit=baseline, done_at=taken, rcr_result="negative"
+    )

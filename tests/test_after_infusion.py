@@ -9,12 +9,14 @@ import time_machine
 from django.utils import timezone
 
 from batches.models import FollowUpVisit
+from tests.batch_steps import record_baseline_sample
 
 pytestmark = pytest.mark.django_db
 
 
 def test_an_overdue_visit_is_overdue_before_the_scan_flags_it(api, client, infusion, clinical):
     """One rule for visits too: not done and past due, in the API filter and the worklist."""
+    record_baseline_sample(infusion, clinical)
     visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
     with time_machine.travel(visit.due_at + timedelta(hours=1), tick=False):
         listed = api.as_user(clinical).get("/api/v1/follow-ups/", {"overdue": "true"}).json()

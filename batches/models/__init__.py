@@ -20,7 +20,10 @@ from batches.models.bedside import BedsideCheck, BedsideOutcome, Infusion
 from batches.models.clinical import (
     AdverseEvent,
     AdverseEventKind,
+    FollowUpEnd,
+    FollowUpOutcome,
     FollowUpVisit,
+    RecipientRcrResult,
     SafetySwitchActivation,
     TumourResponse,
 )
@@ -56,7 +59,10 @@ from batches.models.templates import (
 __all__ = [
     "AdverseEvent",
     "AdverseEventKind",
+    "FollowUpEnd",
+    "FollowUpOutcome",
     "FollowUpVisit",
+    "RecipientRcrResult",
     "SafetySwitchActivation",
     "TumourResponse",
     "BedsideCheck",

@@ -94,6 +94,23 @@ class TumourResponse(models.TextChoices):
     PD = "PD", "Progressive disease"
 
 
+class RecipientRcrResult(models.TextChoices):
+    """Replication-competent retrovirus in the recipient's blood (FDA long-term follow-up
+    guidance): tested, or the sample archived untested while earlier results were negative."""
+
+    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", "Positive"
+    ARCHIVED = "archived", "Sample archived, not tested"
+    NOT_COLLECTED = "not_collected", "No sample collected"
+
+
+class FollowUpOutcome(models.TextChoices):
+    LOST = "lost", "Lost to follow-up"
+    DIED = "died", "Died"
+    WITHDREW = "withdrew", "Withdrew consent"
+    COMPLETED = "completed", "Completed follow-up"
+
+
 @pghistory.track()
 class FollowUpVisit(models.Model):
     """A protocol follow-up visit after infusion. Open visits past `due_at` are flagged the
@@ -120,12 +137,22 @@ class FollowUpVisit(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     overdue_flagged_at = models.DateTimeField(null=True, blank=True)
+    # A blood sample for replication-competent retrovirus is due at this visit.
+    rcr_sample = models.BooleanField(default=False)
+    rcr_result = models.CharField(max_length=14, choices=RecipientRcrResult.choices, blank=True)
+    # Set when the recipient's follow-up ended (lost, died...) with this visit still open: it
+    # is no longer due and is never flagged overdue.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]
         permissions = [("record_follow_up", "Record a follow-up visit")]
         constraints = [
             models.UniqueConstraint(fields=["infusion", "day"], name="one_visit_per_day"),
+            models.CheckConstraint(
+                condition=models.Q(done_at__isnull=True) | models.Q(closed_at__isnull=True),
+                name="visit_done_or_closed_not_both",
+            ),
             models.CheckConstraint(
                 condition=NOT_NEGATIVE.q("car_nk_copies_per_ug", nullable=True),
                 name="visit_copies_not_negative",
@@ -135,9 +162,32 @@ class FollowUpVisit(models.Model):
             models.Index(
                 fields=["due_at"],
                 name="visit_overdue_scan",
-                condition=models.Q(done_at__isnull=True, overdue_flagged_at__isnull=True),
+                condition=models.Q(
+                    done_at__isnull=True, closed_at__isnull=True, overdue_flagged_at__isnull=True
+                ),
             )
         ]
 
     def __str__(self):
         return f"{self.visit} follow-up of {self.recipient.subject_id}"
+
+
+@pghistory.track()
+class FollowUpEnd(models.Model):
+    """How and when a recipient's follow-up ended before its schedule ran out, or that it
+    ran out: recorded once; the visits still open are closed with it."""
+
+    recipient = models.OneToOneField(
+        "batches.Recipient", on_delete=models.PROTECT, related_name="follow_up_end"
+    )
+    outcome = models.CharField(max_length=10, choices=FollowUpOutcome.choices)
+    ended_on = models.DateField()
+    # The cause of death, the attempts to reach a patient lost to follow-up...
+    detail = FreeTextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.get_outcome_display()}: {self.recipient.subject_id} on {self.ended_on}"

@@ -19,7 +19,12 @@ from batches.selectors.batch_record import (
     growth_series,
     next_template_step,
 )
-from batches.selectors.clinical import visit_overdue_q, visits_to_flag_overdue
+from batches.selectors.clinical import (
+    made_with_integrating_vector,
+    visit_open_q,
+    visit_overdue_q,
+    visits_to_flag_overdue,
+)
 from batches.selectors.counts import (
     batch_counts,
     current_counts,
@@ -86,6 +91,8 @@ __all__ = [
     "release_readiness",
     "release_test_status",
     "release_tests_query",
+    "made_with_integrating_vector",
+    "visit_open_q",
     "visit_overdue_q",
     "visits_to_flag_overdue",
 ]

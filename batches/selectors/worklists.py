@@ -34,7 +34,7 @@ from batches.models import (
     UnitStatus,
     VectorLot,
 )
-from batches.selectors.clinical import visit_overdue_q
+from batches.selectors.clinical import visit_open_q, visit_overdue_q
 from batches.selectors.release import RECORD_REVIEW
 from carnk_mfg.models import ElectronicSignature
 
@@ -126,7 +126,7 @@ def infusions_today(*, now: datetime) -> QuerySet[Infusion]:
 
 
 def open_visits() -> QuerySet[FollowUpVisit]:
-    return FollowUpVisit.objects.filter(done_at__isnull=True).select_related("recipient")
+    return FollowUpVisit.objects.filter(visit_open_q()).select_related("recipient")
 
 
 def visits_overdue(*, now: datetime) -> QuerySet[FollowUpVisit]:

@@ -3,7 +3,8 @@ the scan that flags the overdue ones."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -15,15 +16,24 @@ from batches import ports
 from batches.models import (
     AdverseEvent,
     AdverseEventKind,
+    FollowUpEnd,
+    FollowUpOutcome,
     FollowUpVisit,
     Infusion,
+    Recipient,
+    RecipientRcrResult,
     SafetySwitchActivation,
     TumourResponse,
 )
-from batches.selectors.clinical import visits_to_flag_overdue
+from batches.selectors.clinical import (
+    made_with_integrating_vector,
+    visit_open_q,
+    visits_to_flag_overdue,
+)
 from carnk_mfg import due_work
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.fields import bounds, field_errors
+from carnk_mfg.notation import lab_time
 from carnk_mfg.timeutil import check_happened
 
 if TYPE_CHECKING:
@@ -134,18 +144,51 @@ def safety_switch_record(
         )
 
 
+@dataclass(frozen=True)
+class PlannedVisit:
+    label: str
+    day: int  # after the infusion; 0 is before treatment
+    rcr_sample: bool
+
+
+BASELINE_VISIT = "baseline"  # before treatment
+
+
+def follow_up_plan(*, integrating_vector: bool) -> list[PlannedVisit]:
+    """The protocol's visits after an infusion. A product made with an integrating vector is
+    followed yearly after month 12 to year LONG_TERM_FOLLOW_UP_YEARS, with the recipient's
+    blood sampled for replication-competent retrovirus before treatment, on the
+    RCR_SAMPLE_DAYS and at every yearly visit."""
+    visits = list(settings.FOLLOW_UP_SCHEDULE)
+    if not integrating_vector:
+        return [PlannedVisit(label, day, rcr_sample=False) for label, day in visits]
+    last_day = max(day for _, day in visits)
+    yearly = [
+        (f"year {year}", 365 * year)
+        for year in range(2, settings.LONG_TERM_FOLLOW_UP_YEARS + 1)
+        if 365 * year > last_day
+    ]
+    rcr_days = set(settings.RCR_SAMPLE_DAYS)
+    return [
+        PlannedVisit(label, day, rcr_sample=day in rcr_days or day > max(rcr_days))
+        for label, day in [(BASELINE_VISIT, 0), *visits, *yearly]
+    ]
+
+
 def follow_up_schedule(*, infusion: Infusion) -> list[FollowUpVisit]:
     """The protocol's visits for one infusion (called when the infusion is recorded)."""
+    plan = follow_up_plan(integrating_vector=made_with_integrating_vector(infusion.dose_unit.batch))
     return FollowUpVisit.objects.bulk_create(
         [
             FollowUpVisit(
                 recipient=infusion.recipient,
                 infusion=infusion,
-                visit=label,
-                day=day,
-                due_at=infusion.started_at + timedelta(days=day),
+                visit=planned.label,
+                day=planned.day,
+                rcr_sample=planned.rcr_sample,
+                due_at=infusion.started_at + timedelta(days=planned.day),
             )
-            for label, day in settings.FOLLOW_UP_SCHEDULE
+            for planned in plan
         ],
         ignore_conflicts=True,
     )
@@ -160,20 +203,35 @@ def follow_up_record(
     car_nk_copies_per_ug: float | None = None,
     donor_specific_antibodies: str = "",
     notes: str = "",
+    rcr_result: str = "",
 ) -> FollowUpVisit:
     errors: dict[str, str | list[str]] = {}
     if response and response not in TumourResponse.values:
         errors["response"] = "CR, PR, SD or PD."
     if visit.day == 28 and not response:
         errors["response"] = "The day-30 visit records the primary response."
+    if rcr_result and rcr_result not in RecipientRcrResult.values:
+        errors["rcr_result"] = "Negative, positive, sample archived or no sample collected."
+    elif visit.rcr_sample and not rcr_result:
+        errors["rcr_result"] = (
+            "An RCR sample is due at this visit: record its result, that it was archived "
+            "untested, or that none was collected."
+        )
+    if rcr_result == RecipientRcrResult.NOT_COLLECTED and not notes.strip():
+        errors["notes"] = "Say why no RCR sample was collected."
     errors.update(field_errors(FollowUpVisit, {"car_nk_copies_per_ug": car_nk_copies_per_ug}))
-    check_happened(
-        errors,
-        "done_at",
-        done_at,
-        what="A visit",
-        not_before=(visit.infusion.started_at, "the infusion started"),
-    )
+    started = visit.infusion.started_at
+    if visit.day == 0:
+        # The baseline sample is taken before treatment and recorded afterwards.
+        check_happened(errors, "done_at", done_at, what="The baseline sample")
+        if "done_at" not in errors and done_at > started:
+            errors["done_at"] = (
+                f"The baseline sample is taken before the infusion started ({lab_time(started)})."
+            )
+    else:
+        check_happened(
+            errors, "done_at", done_at, what="A visit", not_before=(started, "the infusion started")
+        )
     if errors:
         raise ValidationError(errors)
     with gmp_write(
@@ -182,12 +240,62 @@ def follow_up_record(
         locked = FollowUpVisit.objects.select_for_update().get(pk=visit.pk)
         if locked.done_at is not None:
             raise ValidationError({"done_at": "This visit is already recorded."})
-        locked.done_at, locked.response = done_at, response
+        if locked.closed_at is not None:
+            raise ValidationError({"done_at": "The recipient's follow-up has ended."})
+        locked.done_at, locked.response, locked.rcr_result = done_at, response, rcr_result
         locked.car_nk_copies_per_ug = car_nk_copies_per_ug
         locked.donor_specific_antibodies = donor_specific_antibodies
         locked.notes, locked.recorded_by = notes, actor
         locked.save()
     return locked
+
+
+def follow_up_end(
+    *,
+    actor: User,
+    recipient: Recipient,
+    outcome: str,
+    ended_on: date,
+    detail: str,
+) -> FollowUpEnd:
+    """Record that the recipient's follow-up ended (lost to follow-up, died, withdrew,
+    completed), once; the visits still open are closed with it and no longer flagged."""
+    errors: dict[str, str | list[str]] = {}
+    if outcome not in FollowUpOutcome.values:
+        errors["outcome"] = "Lost to follow-up, died, withdrew consent or completed follow-up."
+    if not detail.strip():
+        errors["detail"] = (
+            "Say what happened: the cause of death, the attempts to reach the recipient..."
+        )
+    if ended_on > timezone.localdate():
+        errors["ended_on"] = "The end of follow-up cannot be in the future."
+    first = recipient.infusions.order_by("started_at").first()
+    if first is None:
+        errors["recipient"] = "The recipient has had no infusion: there is no follow-up to end."
+    elif ended_on < timezone.localdate(first.started_at):
+        errors["ended_on"] = (
+            f"Follow-up cannot end before the infusion ({lab_time(first.started_at)})."
+        )
+    if errors:
+        raise ValidationError(errors)
+    label = FollowUpOutcome(outcome).label
+    with gmp_write(
+        actor=actor, permission="batches.record_follow_up", reason=f"Follow-up ended: {label}"
+    ):
+        Recipient.objects.select_for_update().get(pk=recipient.pk)
+        if FollowUpEnd.objects.filter(recipient=recipient).exists():
+            raise ValidationError({"outcome": "The end of this recipient's follow-up is recorded."})
+        now = timezone.now()
+        ended = FollowUpEnd.objects.create(
+            recipient=recipient,
+            outcome=outcome,
+            ended_on=ended_on,
+            detail=detail.strip(),
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        FollowUpVisit.objects.filter(visit_open_q(), recipient=recipient).update(closed_at=now)
+    return ended
 
 
 def follow_up_overdue_scan(*, now: datetime | None = None) -> int:

@@ -20,7 +20,9 @@ def cause_open_q() -> Q:
     alert_open = Q(alert__isnull=True) | Q(
         alert__cleared_at__isnull=True, alert__test__state__in=OPEN_TEST_STATES
     )
-    visit_open = Q(visit__isnull=True) | Q(visit__done_at__isnull=True)
+    visit_open = Q(visit__isnull=True) | Q(
+        visit__done_at__isnull=True, visit__closed_at__isnull=True
+    )
     return alert_open & visit_open
 
 

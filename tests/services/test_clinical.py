@@ -5,13 +5,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from batches.models import AdverseEvent, FollowUpVisit, SafetySwitchActivation
+from batches.selectors import made_with_integrating_vector
 from batches.services import clinical as clinical_services
 from qc.models import Notification
+from tests.batch_steps import record_baseline_sample
 from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +133,9 @@ def test_safety_switch_is_clinical(infusion, qa):
 
 def test_follow_up_schedule_is_the_protocols_once(infusion):
     visits = FollowUpVisit.objects.filter(infusion=infusion).order_by("day")
-    expected = [(label, day) for label, day in settings.FOLLOW_UP_SCHEDULE]
+    integrating = made_with_integrating_vector(infusion.dose_unit.batch)
+    plan = clinical_services.follow_up_plan(integrating_vector=integrating)
+    expected = [(planned.label, planned.day) for planned in plan]
     assert [(v.visit, v.day) for v in visits] == expected
     assert all(v.due_at == infusion.started_at + timedelta(days=v.day) for v in visits)
     clinical_services.follow_up_schedule(infusion=infusion)
@@ -191,6 +194,7 @@ def test_follow_up_record_is_clinical(infusion, technician):
 
 
 def test_scan_flags_an_overdue_follow_up_visit_for_clinical(infusion, clinical):
+    record_baseline_sample(infusion, clinical)
     visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
     when = visit.due_at + timedelta(hours=1)
     assert clinical_services.follow_up_overdue_scan(now=when) == 1
@@ -205,6 +209,7 @@ def test_scan_flags_an_overdue_follow_up_visit_for_clinical(infusion, clinical):
 
 
 def test_scan_flags_an_overdue_visit_once_by_both_channels(infusion, clinical):
+    record_baseline_sample(infusion, clinical)
     visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
     when = visit.due_at + timedelta(hours=1)
     assert clinical_services.follow_up_overdue_scan(now=when) == 1

@@ -4,6 +4,8 @@
 #   make test   lint (ruff, ruff format, mypy), then the whole suite, the browser tests
 #               (tests/browser, Debian's Chromium) included; PYTEST_ARGS="-k batch -x" passes
 #               arguments on, PYTEST_ARGS="-m 'not browser'" leaves the browser tests out
+#   make trace  the tests that name a regulatory clause, then the traceability matrix
+#               (var/traceability.html and .csv; carnk_mfg/traceability)
 
 PYTHON ?= python3
 VENV = .venv
@@ -12,7 +14,7 @@ PYTEST_ARGS ?=
 
 CHROMIUM = /usr/bin/chromium
 
-.PHONY: install run test lint chromium bench clean clean-data
+.PHONY: install run test trace lint chromium bench clean clean-data
 
 install: $(VENV)/.installed
 
@@ -26,8 +28,19 @@ $(VENV)/.installed: requirements.txt
 run: install
 	$(BIN)/python -m carnk_mfg.localstack run
 
+# Each run also keeps the clause-marked tests' outcomes, so `python -m carnk_mfg.traceability`
+# can build the matrix from the last run.
+TRACE_RESULTS = var/trace-results.json
+
 test: lint chromium
-	$(BIN)/python -m carnk_mfg.localstack test $(PYTEST_ARGS)
+	TRACE_RESULTS=$(TRACE_RESULTS) $(BIN)/python -m carnk_mfg.localstack test $(PYTEST_ARGS)
+
+# The matrix is built even when a test fails (it shows which); make trace then fails too.
+trace: install
+	@TRACE_RESULTS=$(TRACE_RESULTS) $(BIN)/python -m carnk_mfg.localstack test \
+	  -m "clause and not browser" $(PYTEST_ARGS); tests=$$?; \
+	$(BIN)/python -m carnk_mfg.traceability $(TRACE_RESULTS) || exit $$?; \
+	exit $$tests
 
 # The browser tests drive the system's Chromium (Playwright's own browser download is never
 # run): installed here when missing and we are root, as in CI; otherwise the tests say so.

@@ -9,6 +9,9 @@ from carnk_mfg.roles import Role
 from tests.batch_steps import planned_days_ago
 from tests.factories import PASSWORD, UserFactory
 
+# Clause markers and the results the traceability matrix is built from.
+pytest_plugins = ["tests.traceability"]
+
 
 @pytest.fixture(autouse=True)
 def _media_and_mail(settings, tmp_path):

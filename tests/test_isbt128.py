@@ -61,6 +61,7 @@ def _error(func, *args) -> str:
 # --- worked example and basic API -------------------------------------------------
 
 
+@pytest.mark.clause("ISBT 128 DIN")
 def test_worked_example_check_character():
     assert check_character(EXAMPLE) == EXAMPLE_CHECK
     assert check_value(EXAMPLE) == 17
@@ -99,6 +100,7 @@ def test_din_is_frozen():
 # --- error messages ---------------------------------------------------------------
 
 
+@pytest.mark.clause("ISBT 128 DIN")
 @pytest.mark.parametrize(
     ("din", "message"),
     [
@@ -125,6 +127,7 @@ def test_non_string_din_is_rejected():
     assert _error(validate_din, 1234) == "DIN must be a string, got int"
 
 
+@pytest.mark.clause("ISBT 128 DIN")
 def test_wrong_check_character_names_expected():
     message = _error(verify_check_character, EXAMPLE, "X")
     assert message == "check character for G123498654321 is H, not X"
@@ -227,6 +230,7 @@ def test_check_character_in_alphabet(din):
     assert char in CHECK_ALPHABET
 
 
+@pytest.mark.clause("ISBT 128 DIN")
 @given(dins)
 def test_check_satisfies_mod37_2_congruence(din):
     # Independent oracle: with weights 2^k (check char weight 1), the weighted

@@ -85,6 +85,7 @@ def record(in_qc_batch, qa):
     )
 
 
+@pytest.mark.clause("DESIGN 8 Segregation of duties")
 @pytest.mark.parametrize("also", ["nothing", "qa_role", "superuser"])
 def test_the_administrator_makes_no_gmp_decision(api, admin_user, record, also):
     if also == "qa_role":
@@ -151,6 +152,7 @@ def test_the_administrator_manages_people_and_instruments(client, admin_user):
     assert Instrument.objects.filter(serial_number="VCB-SOD").exists()
 
 
+@pytest.mark.clause("DESIGN 8 Segregation of duties")
 def test_no_role_but_administration_holds_an_administrators_rights():
     """The administrator's writes are administration only; GMP writes belong to other roles."""
     admin = ROLE_PERMISSIONS[Role.ADMIN]
@@ -159,6 +161,7 @@ def test_no_role_but_administration_holds_an_administrators_rights():
         assert all(is_gmp_write(p) or ".view_" in p for p in ROLE_PERMISSIONS[role]), role
 
 
+@pytest.mark.clause("DESIGN 8 Segregation of duties")
 def test_the_maker_may_neither_review_nor_release_through_the_api(
     api, in_qc_batch, qc_analyst, technician, qa
 ):

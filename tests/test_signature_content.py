@@ -41,6 +41,7 @@ def signatures(api, user, batch) -> dict:
     return {(row["meaning"], row["attests"]): row for row in rows}
 
 
+@pytest.mark.clause("21 CFR 11.70")
 def test_review_and_release_attest_the_whole_record(api, released, qa):
     found = signatures(api, qa, released)
     assert set(found) == {
@@ -72,6 +73,7 @@ def test_bags_moving_on_to_a_patient_raise_no_alarm(api, released, qa, clinical)
     assert all(row["intact"] for row in signatures(api, qa, released).values())
 
 
+@pytest.mark.clause("21 CFR 11.70")
 @pytest.mark.parametrize(
     "change, part, harvest_too",
     [

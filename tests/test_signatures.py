@@ -21,6 +21,7 @@ def determine(qa, unit, password=PASSWORD):
     )
 
 
+@pytest.mark.clause("21 CFR 11.50", "21 CFR 11.70")
 def test_signature_holds_printed_name_time_meaning_and_content_hash(qa):
     unit = determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
     (sig,) = signatures_for(unit)
@@ -57,6 +58,7 @@ def test_a_change_to_what_eligibility_rests_on_shows(qa):
     assert not signature_intact(sig, unit)
 
 
+@pytest.mark.clause("21 CFR 11.200")
 def test_wrong_password_is_refused_recorded_and_changes_nothing(qa):
     unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     with pytest.raises(ValidationError) as exc:
@@ -70,6 +72,7 @@ def test_wrong_password_is_refused_recorded_and_changes_nothing(qa):
     assert "cord blood unit" in failure.record_label.lower()
 
 
+@pytest.mark.clause("21 CFR 11.200")
 def test_wrong_signing_passwords_lock_signing_but_not_signing_in(qa, settings, client):
     settings.AXES_FAILURE_LIMIT = 3
     unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
@@ -84,6 +87,7 @@ def test_wrong_signing_passwords_lock_signing_but_not_signing_in(qa, settings, c
     assert response.status_code == 302
 
 
+@pytest.mark.clause("21 CFR 11.200")
 def test_empty_password_is_refused(qa):
     unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     with pytest.raises(ValidationError):

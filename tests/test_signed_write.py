@@ -120,6 +120,7 @@ def test_two_releases_of_one_lot_at_once_sign_once(qa):
     assert ElectronicSignature.objects.filter(meaning="released").count() == 1
 
 
+@pytest.mark.clause("21 CFR 11.200")
 def test_a_signed_write_must_sign(qa):
     """The helper refuses to finish a block that forgot its signature: nothing is kept."""
     from carnk_mfg.signatures import signed_write

@@ -57,6 +57,7 @@ def test_another_units_din_is_refused_naming_both(api, technician, running_batch
     assert nothing_saved()
 
 
+@pytest.mark.clause("ISBT 128 DIN")
 def test_a_typed_din_without_its_check_character_is_refused(api, technician, running_batch):
     response = thaw(api, technician, running_batch, running_batch.source_unit.din)
     assert response.status_code == 400

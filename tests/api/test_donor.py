@@ -138,6 +138,7 @@ def test_list_filters_and_search(api, qc_analyst):
     assert client.get(URL, {"status": "nonsense"}).status_code == 400
 
 
+@pytest.mark.clause("21 CFR 11.50")
 def test_history_and_signatures_endpoints(api, qa):
     unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     api.as_user(qa).post(

@@ -33,6 +33,7 @@ def schema_operations() -> set[str]:
     }
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 def test_the_matrix_names_every_operation_of_the_schema_and_no_other():
     operations = schema_operations()
     assert sorted(operations - pm.MATRIX.keys()) == [], "operations missing from the matrix"
@@ -135,6 +136,7 @@ def client_for(caller, users_by_role, instrument_key):
     return TokenClient().as_user(users_by_role[caller])
 
 
+@pytest.mark.clause("21 CFR 11.10(d)", "21 CFR 11.10(g)")
 @pytest.mark.django_db
 @pytest.mark.parametrize("caller", pm.CALLERS)
 def test_every_operation_answers_the_caller_as_declared(

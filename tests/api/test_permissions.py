@@ -48,6 +48,7 @@ def role_has(role, perm):
     return perm in perms or (ALL_VIEW in perms and ".view_" in perm)
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 @pytest.mark.parametrize(
     "role", [Role.TECHNICIAN, Role.QC_ANALYST, Role.QA, Role.CLINICAL, Role.ADMIN]
 )
@@ -69,6 +70,7 @@ def test_each_role_against_each_endpoint(api, users_by_role, role):
     assert checked == 30
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
 def test_anonymous_gets_401_or_403_everywhere(api):
     unit = CordBloodUnitFactory()
     recipient = RecipientFactory()
@@ -77,6 +79,7 @@ def test_anonymous_gets_401_or_403_everywhere(api):
         assert getattr(api, method)(url, {}, format="json").status_code in (401, 403)
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
 def test_a_user_without_any_role_is_refused(api, django_user_model):
     nobody = django_user_model.objects.create_user("nobody", password="x-Long-pass-1")
     assert api.as_user(nobody).get("/api/v1/donor-units/").status_code == 403

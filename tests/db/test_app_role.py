@@ -178,6 +178,7 @@ def test_ignoring_the_freeze_does_not_rename_an_approved_template(app_db, approv
 # --- the trail is written only by the owner's triggers and functions ---
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 @pytest.mark.parametrize(
     "table, columns, values",
     [
@@ -245,6 +246,7 @@ def test_a_refused_signing_attempt_carries_the_database_clock(app_db, qa):
     assert (failure.user, failure.ip_address) == (qa, "10.0.0.7")
 
 
+@pytest.mark.clause("21 CFR 11.70")
 @pytest.mark.parametrize(
     "statement",
     [

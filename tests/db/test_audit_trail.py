@@ -33,6 +33,7 @@ def events(event_model, obj):
     return list(event_model.objects.filter(pgh_obj_id=obj.pk).order_by("pgh_id"))
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 def test_service_write_records_who_why_and_new_values(qa):
     unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     donor.cord_blood_unit_determine_eligibility(
@@ -46,6 +47,7 @@ def test_service_write_records_who_why_and_new_values(qa):
     assert last.pgh_context["reason"] == "Donor eligibility determined: eligible"
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 def test_old_and_new_values_are_readable_as_a_diff(technician, qa):
     unit = CordBloodUnitFactory.create()
     donor.cord_blood_unit_move(
@@ -64,6 +66,7 @@ def test_old_and_new_values_are_readable_as_a_diff(technician, qa):
     assert diffs[-1]["position"] == ["A4", "C3"]
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 def test_api_write_is_captured_with_the_api_user(api, clinical):
     recipient = RecipientFactory.create()
     response = api.as_user(clinical).patch(
@@ -132,6 +135,7 @@ def test_bulk_create_is_captured():
     )
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 def test_raw_sql_update_and_delete_are_captured():
     lot = ReagentLotFactory.create()
     with connection.cursor() as cursor:
@@ -143,6 +147,7 @@ def test_raw_sql_update_and_delete_are_captured():
     assert labels == [("insert", "Acme Bio"), ("update", "Raw SQL"), ("delete", "Raw SQL")]
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 def test_trail_time_is_wall_clock_not_transaction_start():
     lot = ReagentLotFactory.create()
     with transaction.atomic():
@@ -180,6 +185,7 @@ def test_form_write_is_captured(client, technician):
 # --- the trail cannot be rewritten ---
 
 
+@pytest.mark.clause("21 CFR 11.10(e)")
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET pgh_label = 'forged'", "DELETE FROM {t}"])
 def test_trail_rows_refuse_update_and_delete_even_for_the_owner(statement):
     ReagentLotFactory.create()
@@ -190,6 +196,7 @@ def test_trail_rows_refuse_update_and_delete_even_for_the_owner(statement):
     assert LotEvent.objects.count() == 1
 
 
+@pytest.mark.clause("21 CFR 11.70")
 def test_signatures_refuse_update_and_delete(qa):
     unit = CordBloodUnitFactory.create(eligibility="pending", status="received")
     donor.cord_blood_unit_determine_eligibility(

@@ -410,6 +410,7 @@ def test_a_match_25_minutes_old_still_starts_the_infusion(issued_bag, clinical):
     assert infusion.recipient.subject_id == "CARNK-QC"
 
 
+@pytest.mark.clause("ISBT 128 DIN")
 def test_verify_takes_a_typed_din_with_its_check_character(issued_bag, clinical):
     from carnk_mfg import isbt128
 

@@ -18,6 +18,7 @@ from tests.services.trail import assert_trailed, unchanged
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.clause("ASTCT CRS/ICANS grading")
 @pytest.mark.parametrize("ice, grade", [(10, 0), (9, 1), (7, 1), (6, 2), (3, 2), (2, 3), (0, 3)])
 def test_ice_implied_icans_grade(ice, grade):
     assert clinical_services.ice_implied_icans_grade(ice) == grade
@@ -33,6 +34,7 @@ def report(actor, infusion, kind="crs", grade=2, ice_score=None, **changes):
     )
 
 
+@pytest.mark.clause("ASTCT CRS/ICANS grading")
 def test_report_records_the_event_for_the_recipient(infusion, clinical):
     event = AdverseEvent.objects.get(pk=report(clinical, infusion, "icans", 2, 5).pk)
     assert (event.recipient, event.kind, event.grade, event.ice_score) == (
@@ -49,6 +51,7 @@ def test_report_grades_other_events_up_to_5(infusion, clinical):
     assert report(clinical, infusion, "other", 5).grade == 5
 
 
+@pytest.mark.clause("ASTCT CRS/ICANS grading")
 @pytest.mark.parametrize(
     "kind, grade, ice, changes, field",
     [

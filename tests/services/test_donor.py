@@ -159,6 +159,7 @@ def pending_unit():
     return CordBloodUnitFactory.create(eligibility="pending", status="received")
 
 
+@pytest.mark.clause("21 CFR 1271.50", "21 CFR 1271.60")
 @pytest.mark.parametrize(
     "eligibility, notes, status",
     [
@@ -177,6 +178,7 @@ def test_eligibility_sets_the_status_signed_and_trailed(qa, eligibility, notes, 
     assert_trailed(unit, actor=qa, reason=f"Donor eligibility determined: {eligibility}")
 
 
+@pytest.mark.clause("21 CFR 1271.50")
 @pytest.mark.parametrize(
     "eligibility, notes, field",
     [("pending", "", "eligibility"), ("ineligible", "  ", "notes")],
@@ -197,6 +199,7 @@ def test_eligibility_is_closed_once_the_unit_is_used(qa, status):
         determine(qa, unit, "ineligible", "late result")
 
 
+@pytest.mark.clause("21 CFR 1271.50", "21 CFR 11.10(g)")
 def test_eligibility_is_qas(technician):
     unit = pending_unit()
     with unchanged(unit), pytest.raises(PermissionDenied):
@@ -221,6 +224,7 @@ def test_allocate_an_eligible_unit(clinical):
     assert_trailed(unit, actor=clinical, reason="For CARNK-001")
 
 
+@pytest.mark.clause("21 CFR 1271.65")
 def test_allocate_an_ineligible_unit_records_the_urgent_need(clinical):
     unit = CordBloodUnitFactory.create(eligibility="ineligible", status="quarantined")
     donor.cord_blood_unit_allocate(
@@ -237,6 +241,7 @@ def test_allocate_an_ineligible_unit_records_the_urgent_need(clinical):
     assert_trailed(need, actor=clinical, reason="No other match", label="insert")
 
 
+@pytest.mark.clause("21 CFR 1271.60", "21 CFR 1271.65")
 @pytest.mark.parametrize(
     "eligibility, status, justification, physician, field",
     [
@@ -275,6 +280,7 @@ def test_allocate_locked_unit_lets_a_technician_take_an_eligible_unit(technician
     assert CordBloodUnit.objects.get(pk=unit.pk).status == "allocated"
 
 
+@pytest.mark.clause("21 CFR 1271.60", "21 CFR 1271.65")
 def test_allocate_locked_unit_keeps_an_ineligible_unit_a_medical_decision(technician):
     unit = CordBloodUnitFactory.create(eligibility="incomplete", status="quarantined")
     with unchanged(unit), pytest.raises(PermissionDenied):
@@ -310,6 +316,7 @@ def test_discard_is_qas(technician):
 # --- registration: the ISBT 128 product code ---
 
 
+@pytest.mark.clause("ISBT 128 ST-001 product code")
 def test_register_refuses_a_product_code_not_isbt128(technician):
     with unchanged(), pytest.raises(ValidationError) as exc:
         register(technician, product_code="ABC")

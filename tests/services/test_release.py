@@ -143,6 +143,7 @@ def test_record_review_waits_for_qc(running_batch, qa):
         release.batch_record_review(actor=qa, password=PASSWORD, batch=running_batch)
 
 
+@pytest.mark.clause("DESIGN 8 Segregation of duties")
 def test_record_review_is_not_the_makers(formulated, technician, qa):
     """Four eyes: a QA reviewer who performed a step may not review the record."""
     technician.groups.add(qa.groups.get())
@@ -221,6 +222,7 @@ def test_decision_refuses_a_batch_not_in_qc(running_batch, qa):
         decide(qa, running_batch, "reject")
 
 
+@pytest.mark.clause("DESIGN 8 Segregation of duties")
 def test_decision_is_not_the_makers(releasable, technician, qa):
     technician.groups.add(qa.groups.get())
     maker = type(technician).objects.get(pk=technician.pk)

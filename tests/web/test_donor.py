@@ -86,6 +86,7 @@ def test_register_page_only_for_roles_that_register(client, users_by_role, role,
     assert page(client, users_by_role[role], reverse("cbu-register")).status_code == status
 
 
+@pytest.mark.clause("21 CFR 11.10(d)")
 def test_anonymous_users_are_sent_to_login(client, pending_unit):
     urls = [
         reverse("cbu-list"),
@@ -214,6 +215,7 @@ def test_register_page_has_the_signing_dialog_and_a_password_field_in_the_form(c
     assert 'id="esign-dialog"' in html and "carnk_mfg/esign.js" in html
 
 
+@pytest.mark.clause("21 CFR 11.50")
 def test_register_a_unit_end_to_end(client, technician):
     client.force_login(technician)
     response = client.post(reverse("cbu-register"), register_data())
@@ -382,6 +384,7 @@ def test_eligibility_rejects_choices_outside_the_three(client, qa, pending_unit,
     assert "eligibility" in response.context["eligibility_form"].errors
 
 
+@pytest.mark.clause("21 CFR 11.10(g)")
 def test_eligibility_post_by_technician_is_403(client, technician, pending_unit):
     client.force_login(technician)
     url = reverse("cbu-eligibility", args=[pending_unit.din])
@@ -468,6 +471,7 @@ def test_qa_discards_a_unit(client, qa, eligible_unit):
     assert "already" in str(response.context["discard_form"].non_field_errors())
 
 
+@pytest.mark.clause("21 CFR 11.70")
 def test_signature_shows_a_mismatch_after_the_record_changed(client, technician, qa, pending_unit):
     """A move is not what the eligibility signature attests; a changed marker result is."""
     from batches.models import CordBloodUnit

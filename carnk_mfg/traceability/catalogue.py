@@ -124,21 +124,23 @@ CLAUSES: tuple[Clause, ...] = (
     ),
     Clause(
         "ISBT 128 ST-001 product code",
-        "Product code data structure (003) with its division code, one division per bag, "
+        "The product's own ISBT 128 product description code (5 characters), the collection "
+        "type character and the division code (upper-case letter, then lower-case letter or 0) "
         "on the bag label.",
-        "batches.documents.labels, batches.services.donor (product code check)",
+        NOT_BUILT + " (the bag's code is the cord blood unit's with division V)",
     ),
     Clause(
         "ISBT 128 ST-028 Chain of Identity",
-        "A Chain of Identity identifier assigned to the product and carried, with its check "
-        "character, on its labels and documents from collection to infusion.",
-        "batches.services.batch_record (Batch.coi_identifier), batches.documents",
+        "A Chain of Identity identifier, distinct from the DIN, assigned once per "
+        "patient-product chain, printed on the label and the CoA and checked at the bedside.",
+        NOT_BUILT + " (the batch's identifier is a DIN)",
     ),
     Clause(
         "FDA LTFU guidance",
         "Long-term follow-up of recipients of products with integrating vectors for 15 "
-        "years after infusion.",
-        NOT_BUILT + " (follow-up visits run to month 12, settings.FOLLOW_UP_SCHEDULE)",
+        "years after infusion, with RCR monitoring of the recipient and lost to follow-up "
+        "and death recorded.",
+        "batches.services.clinical (follow_up_plan, follow_up_record, follow_up_end)",
     ),
     Clause(
         "ASTCT CRS/ICANS grading",

@@ -73,7 +73,6 @@ def test_din_data_structure():
         din_data_structure(COI, "61")
 
 
-@pytest.mark.clause("ISBT 128 ST-001 product code")
 def test_product_code_data_structure():
     assert product_code_data_structure("S1145V00") == "=<S1145V00"
     with pytest.raises(ValueError, match="product code data"):
@@ -83,7 +82,6 @@ def test_product_code_data_structure():
 # ---------------------------------------------------------------------- bag labels
 
 
-@pytest.mark.clause("ISBT 128 ST-001 product code")
 def test_label_barcodes_encode_din_with_flags_product_code_and_expiry():
     label = bag_label()
     expected = ["=G12349865432177", "=<S1145VA0", "&>0263351430"]
@@ -117,7 +115,6 @@ def test_decoder_agrees_with_reportlab_code128_on_its_own():
 
 
 @pytest.mark.clause("21 CFR 1271.65(b)(2)", "21 CFR 1271.60(d)(2)")
-@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity")
 def test_label_text_eligible_unit_has_no_warnings():
     label = bag_label()
     assert label_warnings(label) == []
@@ -180,7 +177,6 @@ def test_label_eye_readable_din_shows_the_check_character_in_a_box():
     assert inside == ["H"]
 
 
-@pytest.mark.clause("ISBT 128 ST-001 product code")
 def test_one_label_per_page_each_with_its_own_division():
     labels = [bag_label(product_code_data=f"=<S1145V{d}0") for d in "ABC"]
     reader, pages = reader_and_pages(bag_labels_pdf(labels))
@@ -193,7 +189,6 @@ def test_one_label_per_page_each_with_its_own_division():
         assert decoded == {"=G12349865432177", f"=<S1145V{division}0", "&>0263351430"}
 
 
-@pytest.mark.clause("ISBT 128 ST-001 product code")
 def test_labels_refuse_two_bags_that_cannot_be_told_apart():
     with pytest.raises(ValueError, match="own division"):
         bag_labels_pdf([bag_label(), bag_label()])

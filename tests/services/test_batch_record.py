@@ -30,7 +30,6 @@ def plan(actor, template, unit, share=100, **extra):
     )
 
 
-@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity")
 def test_create_plans_a_batch_and_allocates_its_unit(technician, approved_template):
     unit = CordBloodUnitFactory.create()
     batch = plan(technician, approved_template, unit, lot_number="CNK-T1")

@@ -316,7 +316,6 @@ def test_discard_is_qas(technician):
 # --- registration: the ISBT 128 product code ---
 
 
-@pytest.mark.clause("ISBT 128 ST-001 product code")
 def test_register_refuses_a_product_code_not_isbt128(technician):
     with unchanged(), pytest.raises(ValidationError) as exc:
         register(technician, product_code="ABC")

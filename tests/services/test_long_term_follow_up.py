@@ -19,6 +19,7 @@ from tests.services.trail import assert_trailed, unchanged
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.clause("FDA LTFU guidance")
 def test_an_integrating_vector_is_followed_yearly_to_year_15_with_rcr_samples():
     plan = follow_up_plan(integrating_vector=True)
     days = [p.day for p in plan]
@@ -39,6 +40,7 @@ def test_without_an_integrating_vector_the_short_schedule_and_no_rcr():
     assert not any(p.rcr_sample for p in plan)
 
 
+@pytest.mark.clause("FDA LTFU guidance")
 def test_the_infused_product_was_transduced_so_its_visits_run_to_year_15(infusion):
     assert made_with_integrating_vector(infusion.dose_unit.batch)
     visits = FollowUpVisit.objects.filter(infusion=infusion)
@@ -52,6 +54,7 @@ def visit(infusion, label):
     return FollowUpVisit.objects.get(infusion=infusion, visit=label)
 
 
+@pytest.mark.clause("FDA LTFU guidance")
 def test_an_rcr_visit_needs_its_result(infusion, clinical):
     month3 = visit(infusion, "month 3")
     with unchanged(month3), pytest.raises(ValidationError) as exc:
@@ -94,6 +97,7 @@ def end(actor, infusion, **changes):
     return clinical_services.follow_up_end(actor=actor, recipient=infusion.recipient, **args)
 
 
+@pytest.mark.clause("FDA LTFU guidance")
 def test_the_end_of_follow_up_closes_the_open_visits_and_stops_their_flags(infusion, clinical):
     day3 = visit(infusion, "day 3")
     clinical_services.follow_up_record(actor=clinical, visit=day3, done_at=timezone.now())

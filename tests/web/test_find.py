@@ -87,7 +87,6 @@ def test_barcode_flags_that_contradict_the_din_are_refused(signed_in, unit):
     assert f"computed check flags for {UNIT_DIN} are {flags}" in html(response)
 
 
-@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity")
 def test_a_batch_opens_by_lot_number_in_either_case_and_by_its_coi(signed_in, planned_batch):
     url = planned_batch.get_absolute_url()
     opens(find(signed_in, planned_batch.lot_number), url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import BooleanField, ExpressionWrapper
 
 from batches import selectors
+from batches.models import FollowUpEnd
 
 
 def recipient_rows(recipients) -> list[dict]:
@@ -36,6 +37,9 @@ def recipient_care(recipient, *, now) -> dict:
                 "-onset_at"
             )
         ),
+        "follow_up_end": FollowUpEnd.objects.filter(recipient=recipient)
+        .select_related("recorded_by")
+        .first(),
         # Overdue is the one rule of `selectors.visit_overdue_q`.
         "visits": list(
             recipient.visits.annotate(

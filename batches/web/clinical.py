@@ -8,18 +8,25 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from batches.models import AdverseEvent, AdverseEventKind, FollowUpVisit, SafetySwitchActivation
-from batches.models.clinical import TumourResponse
+from batches.models import (
+    AdverseEvent,
+    AdverseEventKind,
+    FollowUpVisit,
+    Recipient,
+    SafetySwitchActivation,
+)
+from batches.models.clinical import FollowUpOutcome, RecipientRcrResult, TumourResponse
 from batches.presenters.clinical import infusion_records, infusions_for_page, visits_due
 from batches.services import bedside, clinical
 from batches.web.bedside import completion_form
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import datetime_field
 from carnk_mfg.roles import actor_may
-from carnk_mfg.web import allowed_to, call_service, require, signature_rows
+from carnk_mfg.web import allowed_to, call_service, require, signature_rows, url_text
 
 # --- forms ---
 
@@ -40,7 +47,20 @@ class FollowUpForm(forms.Form):
         required=False,
         choices=[("", "not tested"), ("negative", "negative"), ("positive", "positive")],
     )
+    rcr_result = forms.ChoiceField(
+        label="RCR sample", required=False, choices=[("", "—"), *RecipientRcrResult.choices]
+    )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FollowUpEndForm(forms.Form):
+    outcome = forms.ChoiceField(label="Follow-up ended", choices=FollowUpOutcome.choices)
+    ended_on = forms.DateField(label="On", widget=forms.DateInput(attrs={"type": "date"}))
+    detail = forms.CharField(
+        label="What happened",
+        help_text="The cause of death, the attempts to reach the recipient...",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class AdverseEventForm(forms.Form):
@@ -100,9 +120,32 @@ def follow_up_worklist(request):
             **visits_due(now=now),
             "form": form,
             "can_record": actor_may(request.user, "batches.record_follow_up"),
+            "rcr_results": RecipientRcrResult.choices,
             "now": now,
         },
     )
+
+
+@allowed_to("batches.record_follow_up")
+@require_http_methods(["POST"])
+def follow_up_end(request, subject_id):
+    """Record how the recipient's follow-up ended; a refused form is shown again on its own
+    page with its errors."""
+    recipient = get_object_or_404(Recipient, subject_id=url_text(subject_id))
+    form = FollowUpEndForm(request.POST, auto_id="end-%s")
+    if form.is_valid():
+        ended = call_service(
+            form,
+            lambda: clinical.follow_up_end(
+                actor=request.user, recipient=recipient, **form.cleaned_data
+            ),
+        )
+        if ended is not None:
+            messages.success(request, f"{ended} recorded; the open visits are closed.")
+            return redirect(
+                reverse("recipient-detail", args=[recipient.subject_id]) + "#follow-ups"
+            )
+    return render(request, "clinical/follow_up_end.html", {"recipient": recipient, "form": form})
 
 
 def _infusion_actions(request, infusion) -> dict:

@@ -15,6 +15,7 @@ from batches import selectors
 from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
 from batches.presenters.recipients import recipient_care, recipient_rows, recipient_weights
 from batches.services import recipients
+from batches.web.clinical import FollowUpEndForm
 from carnk_mfg.audit import references_trail
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import date_field, text_field
@@ -120,6 +121,7 @@ def recipient_detail(request, subject_id):
             **recipient_care(recipient, now=timezone.now()),
             "history": history_rows(references_trail(recipient), Recipient, WeightMeasurement),
             "can_record_weight": actor_may(request.user, "batches.record_weight"),
+            "follow_up_end_form": FollowUpEndForm(auto_id="end-%s"),
             "form": form,
         },
     )

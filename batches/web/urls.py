@@ -68,6 +68,11 @@ recipient_pages = [
     path("recipients/new/", recipients.recipient_register, name="recipient-register"),
     # Before the recipient page, which would swallow ".../dose/".
     path("recipients/<path:subject_id>/dose/", release.dose_calculator, name="dose-calculator"),
+    path(
+        "recipients/<path:subject_id>/follow-up-end/",
+        clinical.follow_up_end,
+        name="follow-up-end",
+    ),
     path("recipients/<path:subject_id>/", recipients.recipient_detail, name="recipient-detail"),
 ]
 

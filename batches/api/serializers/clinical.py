@@ -2,7 +2,14 @@
 
 from rest_framework import serializers
 
-from batches.models import AdverseEvent, FollowUpVisit, SafetySwitchActivation
+from batches.models import (
+    AdverseEvent,
+    FollowUpEnd,
+    FollowUpOutcome,
+    FollowUpVisit,
+    RecipientRcrResult,
+    SafetySwitchActivation,
+)
 from carnk_mfg.api.serializers import FreeTextIn
 from carnk_mfg.fields import validators_of
 
@@ -71,7 +78,10 @@ class FollowUpOut(serializers.ModelSerializer):
             "response",
             "car_nk_copies_per_ug",
             "donor_specific_antibodies",
+            "rcr_sample",
+            "rcr_result",
             "overdue_flagged_at",
+            "closed_at",
         ]
 
 
@@ -88,3 +98,21 @@ class FollowUpIn(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=20
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    rcr_result = serializers.ChoiceField(
+        ["", *RecipientRcrResult.values], required=False, default=""
+    )
+
+
+class FollowUpEndIn(serializers.Serializer):
+    outcome = serializers.ChoiceField(FollowUpOutcome.values)
+    ended_on = serializers.DateField()
+    detail = FreeTextIn()
+
+
+class FollowUpEndOut(serializers.ModelSerializer):
+    recipient = serializers.CharField(source="recipient.subject_id")
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+    class Meta:
+        model = FollowUpEnd
+        fields = ["id", "recipient", "outcome", "ended_on", "detail", "recorded_by", "recorded_at"]

@@ -5,15 +5,17 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from batches import selectors
+from batches.api.serializers.clinical import FollowUpEndIn, FollowUpEndOut
 from batches.api.serializers.recipients import (
     RecipientOut,
     RecipientRegisterIn,
     RecipientUpdateIn,
     WeightIn,
 )
-from batches.services import recipients
+from batches.services import clinical, recipients
 from carnk_mfg.api.viewsets import ReadViewSet
 
 
@@ -33,6 +35,7 @@ class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadVie
         "create": "batches.add_recipient",
         "partial_update": "batches.change_recipient",
         "weights": "batches.record_weight",
+        "follow_up_end": "batches.record_follow_up",
     }
 
     def get_queryset(self):
@@ -65,3 +68,12 @@ class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadVie
         return self.respond(
             selectors.recipient_list().get(pk=recipient.pk), status.HTTP_201_CREATED
         )
+
+    @extend_schema(request=FollowUpEndIn, responses={201: FollowUpEndOut})
+    @action(detail=True, methods=["post"], url_path="follow-up-end")
+    def follow_up_end(self, request, *args, **kwargs):
+        """Record how and when the recipient's follow-up ended (lost to follow-up, died,
+        withdrew, completed); the visits still open are closed."""
+        data = self.parse(FollowUpEndIn)
+        ended = clinical.follow_up_end(actor=request.user, recipient=self.get_object(), **data)
+        return Response(FollowUpEndOut(ended).data, status=status.HTTP_201_CREATED)

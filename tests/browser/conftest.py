@@ -68,7 +68,24 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def site(django_db_setup) -> Iterator[LiveServer]:
+def test_database(request, django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The test database, also when only the page checks run. pytest-django sets one up only
+    for tests that ask for a database, which the page checks do not: alone, they would build
+    their lab in, and then flush, the database DATABASE_URL names."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    if any(item.get_closest_marker("django_db") for item in request.session.items):
+        yield
+        return
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default": False})
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def site(test_database) -> Iterator[LiveServer]:
     """One live server for every browser test. Not pytest-django's `live_server`: a test that
     uses that one is always transactional, which would empty the page checks' lab after the
     first of them."""
@@ -184,7 +201,7 @@ def horizontal_overflow(page: Page) -> dict:
 
 
 @pytest.fixture(scope="session")
-def lab(django_db_setup, django_db_blocker, site) -> Iterator[Lab]:
+def lab(test_database, django_db_blocker, site) -> Iterator[Lab]:
     """Users of every role and batches in every stage the checked pages show, built once."""
     from django.core.management import call_command
 

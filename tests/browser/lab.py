@@ -1,6 +1,7 @@
 """The lab the page checks read: a user in every role and batches at the stages the checked
 pages show (a culture in process with its counts, a batch in QC with results at every stage
-of review). Built through the services, as the other tests build theirs."""
+of review, each analyst with results awaiting their review, and a released batch whose bag
+is issued to its recipient). Built through the services, as the other tests build theirs."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,7 +12,13 @@ from django.utils import timezone
 
 from batches.models import Batch, ProcessTemplate
 from carnk_mfg.roles import Role
-from tests.batch_steps import in_spec_value, planned_days_ago, record_steps
+from tests.batch_steps import (
+    formulate,
+    in_spec_value,
+    planned_days_ago,
+    record_steps,
+    result_all,
+)
 from tests.factories import (
     PASSWORD,
     CordBloodUnitFactory,
@@ -36,6 +43,7 @@ class Lab:
     users: dict[str, User]
     running: Batch
     in_qc: Batch
+    released: Batch
 
 
 def build_lab() -> Lab:
@@ -47,6 +55,7 @@ def build_lab() -> Lab:
         users=users,
         running=_running(_started(template, users, "CARNK-101"), users, day0),
         in_qc=_in_qc(_started(template, users, "CARNK-102"), users, day0),
+        released=_released(_started(template, users, "CARNK-103"), users, day0),
     )
 
 
@@ -104,26 +113,78 @@ def _running(batch: Batch, users: dict[str, User], day0) -> Batch:
     return batch
 
 
-def _in_qc(batch: Batch, users: dict[str, User], day0) -> Batch:
-    """Harvested and in QC: four results entered, two of them reviewed."""
+def _harvested_in_qc(batch: Batch, users: dict[str, User], day0) -> Batch:
     from batches.services import lifecycle
-    from qc.models import QcTest
-    from qc.services import results
 
     tech = users[Role.TECHNICIAN]
     batch = record_steps(batch, tech, day0=day0)
     batch = lifecycle.batch_transition(
         actor=tech, batch=batch, to_state="harvested", reason="h", password=PASSWORD
     )
-    batch = lifecycle.batch_transition(actor=tech, batch=batch, to_state="in_qc", reason="to QC")
+    return lifecycle.batch_transition(actor=tech, batch=batch, to_state="in_qc", reason="to QC")
+
+
+def _in_qc(batch: Batch, users: dict[str, User], day0) -> Batch:
+    """Harvested and in QC: four results entered by qc1, two of them reviewed by qc2 (two
+    awaiting qc2's review), and two entered by qc2 awaiting qc1's review (qc1's batch review
+    page)."""
+    from qc.models import QcTest
+    from qc.services import results
+
+    batch = _harvested_in_qc(batch, users, day0)
     tests = QcTest.objects.filter(batch=batch).select_related("definition").order_by("pk")
-    for n, test in enumerate(tests[:4]):
+    for n, test in enumerate(tests[:6]):
+        analyst, reviewer = users[Role.QC_ANALYST], users["qc2"]
+        if n >= 4:
+            analyst, reviewer = reviewer, analyst
         results.qc_result_enter(
-            actor=users[Role.QC_ANALYST],
+            actor=analyst,
             test=test,
             value=in_spec_value(test.definition),
             unit=test.definition.unit,
         )
         if n < 2:
-            results.qc_result_review(actor=users["qc2"], password=PASSWORD, test=test)
+            results.qc_result_review(actor=reviewer, password=PASSWORD, test=test)
+    return batch
+
+
+def _released(batch: Batch, users: dict[str, User], day0) -> Batch:
+    """Every result reviewed, filled into bags A0 and B0, released; A0 assigned to the
+    batch's recipient and issued to the ward (the bag list, the recipient's page)."""
+    from batches.models import DoseUnit
+    from batches.services import bedside, release
+    from batches.services.recipients import recipient_record_weight
+
+    qa, clinical = users[Role.QA], users[Role.CLINICAL]
+    batch = _harvested_in_qc(batch, users, day0)
+    result_all(batch, users[Role.QC_ANALYST], users["qc2"])
+    formulate(batch, users[Role.TECHNICIAN], ("A0", "B0"))
+    release.batch_record_review(actor=qa, password=PASSWORD, batch=batch)
+    batch = release.batch_release_decide(
+        actor=qa, password=PASSWORD, batch=batch, decision="release", reason="All specs met."
+    )
+    bag = DoseUnit.objects.get(batch=batch, division="A0")
+    recipient = batch.intended_recipient
+    assert recipient is not None
+    # The dose is calculated from a weight measured within the protocol's window.
+    recipient_record_weight(
+        actor=clinical,
+        recipient=recipient,
+        weight_kg=Decimal("71.8"),
+        measured_on=timezone.localdate(),
+    )
+    release.dose_assign(actor=clinical, dose_unit=bag, recipient=recipient, level_code="DL2")
+    bedside.dose_custody(
+        actor=clinical,
+        dose_unit=bag,
+        kind="issue",
+        released_by=qa.username,
+        released_by_password=PASSWORD,
+        received_by=clinical.username,
+        received_by_password=PASSWORD,
+        from_location="Cell therapy lab",
+        to_location="Ward 7",
+        occurred_at=timezone.now(),
+        temperature_c=Decimal("-150"),
+    )
     return batch

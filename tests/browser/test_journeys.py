@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone
 
 from batches.models import BedsideCheck, CellCount, ExecutedStep, Infusion
+from carnk_mfg.models import SignatureMeaning
+from carnk_mfg.signatures import signatures_for
 from qc.models import QcTest
 from qc.models import TestState as QcTestState
 from tests.batch_steps import record_steps, result_all, scan
@@ -63,30 +65,42 @@ def test_technician_records_the_next_step_and_a_count(visit, running_batch, tech
     finish("technician", [j])
 
 
-def test_qc_result_then_second_person_review(visit, in_qc_batch, qc_analyst):
+def test_qc_results_then_second_person_reviews_them_in_one_sitting(visit, in_qc_batch, qc_analyst):
     reviewer = UserFactory.create(username="qc-b", role="qc_analyst")
-    test = QcTest.objects.filter(batch=in_qc_batch).order_by("pk").first()
-    assert test is not None
+    tests = [
+        QcTest.objects.get(batch=in_qc_batch, definition__code=code)
+        for code in ("viability", "identity_nk")
+    ]
 
+    # The analyst enters each result from the QC worklist's link to its test.
     j = start(visit, qc_analyst)
-    j.click("nav.main-nav >> text=QC worklist", navigates=True)
-    j.click(f'main a[href="/qc/tests/{test.pk}/"] >> nth=0', navigates=True)
-    if not j.page.is_visible("#result-form [name=value]"):
-        j.click("summary:has-text('result')")
-    j.fill("#result-form [name=value]", "80")
-    j.click("#result-form button[type=submit]", navigates=True)
-    test.refresh_from_db()
-    assert test.state == QcTestState.RESULTED, j.text()
+    for test in tests:
+        j.click("nav.main-nav >> text=QC worklist", navigates=True)
+        j.click(f'main a[href="/qc/tests/{test.pk}/"] >> nth=0', navigates=True)
+        if not j.page.is_visible("#result-form [name=value]"):
+            j.click("summary:has-text('result')")
+        j.fill("#result-form [name=value]", "80")
+        j.click("#result-form button[type=submit]", navigates=True)
+        test.refresh_from_db()
+        assert test.state == QcTestState.RESULTED, j.text()
 
+    # The second analyst reviews both on the batch's review page, reached from the worklist's
+    # awaiting-review section: both ticked already, one signature.
     k = start(visit, reviewer)
     k.click("nav.main-nav >> text=QC worklist", navigates=True)
-    k.click(f'main a[href="/qc/tests/{test.pk}/"] >> nth=0', navigates=True)
-    if not k.page.is_visible("#review-form button[type=submit]"):
-        k.click("summary:has-text('Review')")
-    k.click("#review-form button[type=submit]")
+    review_page = f"/qc/batches/{in_qc_batch.lot_number}/review/"
+    k.click(f'#awaiting-review a[href="{review_page}"]', navigates=True)
+    for test in tests:
+        assert k.page.is_checked(f"#batch-review-test-{test.pk}")
+    k.click("#batch-review-form button[type=submit]")
     k.sign(PASSWORD)
-    test.refresh_from_db()
-    assert test.state == QcTestState.REVIEWED, k.text()
+    for test in tests:
+        test.refresh_from_db()
+        assert (test.state, test.reviewed_by) == (QcTestState.REVIEWED, reviewer), k.text()
+    # Each result its own review: one signature row per test, the reviewer's.
+    signatures = list(signatures_for(*tests).filter(meaning=SignatureMeaning.REVIEWED))
+    assert sorted(s.object_id for s in signatures) == sorted(str(t.pk) for t in tests)
+    assert {s.signer_id for s in signatures} == {reviewer.pk}
 
     finish("qc", [j, k])
 

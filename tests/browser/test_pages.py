@@ -16,6 +16,16 @@ PAGES = {
     "qc-worklist": (Role.QC_ANALYST, lambda lab: "/qc/"),
     "release-queue": (Role.QA, lambda lab: "/release/"),
     "bedside": (Role.CLINICAL, lambda lab: "/bedside/"),
+    "bag-list": (Role.CLINICAL, lambda lab: "/bags/"),
+    "recipient": (Role.CLINICAL, lambda lab: lab.released.intended_recipient.get_absolute_url()),
+    "qc-batch-review": (Role.QC_ANALYST, lambda lab: f"/qc/batches/{lab.in_qc.lot_number}/review/"),
+    # One match opens its record; a text naming nothing gets the find page itself.
+    "find-lot": (Role.TECHNICIAN, lambda lab: f"/find/?q={lab.in_qc.lot_number}"),
+    "find-nothing": (Role.TECHNICIAN, lambda lab: "/find/?q=NO-SUCH-LOT"),
+    # The full worklists, one of each role's with rows in the lab.
+    "work-steps-due": (Role.TECHNICIAN, lambda lab: "/work/steps-due/"),
+    "work-records-to-review": (Role.QA, lambda lab: "/work/records-to-review/"),
+    "work-bags-in-transit": (Role.CLINICAL, lambda lab: "/work/bags-in-transit/"),
 }
 
 _signed_in: dict[str, dict] = {}

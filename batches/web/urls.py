@@ -68,6 +68,11 @@ recipient_pages = [
     path("recipients/new/", recipients.recipient_register, name="recipient-register"),
     # Before the recipient page, which would swallow ".../dose/".
     path("recipients/<path:subject_id>/dose/", release.dose_calculator, name="dose-calculator"),
+    path(
+        "recipients/<path:subject_id>/clinician/",
+        recipients.recipient_clinician,
+        name="recipient-clinician",
+    ),
     path("recipients/<path:subject_id>/", recipients.recipient_detail, name="recipient-detail"),
 ]
 

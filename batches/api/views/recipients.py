@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 
 from batches import selectors
 from batches.api.serializers.recipients import (
+    ClinicianIn,
     RecipientOut,
     RecipientRegisterIn,
     RecipientUpdateIn,
@@ -33,6 +34,7 @@ class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadVie
         "create": "batches.add_recipient",
         "partial_update": "batches.change_recipient",
         "weights": "batches.record_weight",
+        "clinician": "batches.change_recipient",
     }
 
     def get_queryset(self):
@@ -52,6 +54,16 @@ class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadVie
         reason = data.pop("reason")
         recipient = recipients.recipient_update(
             actor=request.user, recipient=self.get_object(), reason=reason, **data
+        )
+        return self.respond(selectors.recipient_list().get(pk=recipient.pk))
+
+    @extend_schema(request=ClinicianIn, responses=RecipientOut)
+    @action(detail=True, methods=["post"])
+    def clinician(self, request, *args, **kwargs):
+        """Hand the recipient to another treating clinician, with the reason."""
+        data = self.parse(ClinicianIn)
+        recipient = recipients.recipient_reassign_clinician(
+            actor=request.user, recipient=self.get_object(), **data
         )
         return self.respond(selectors.recipient_list().get(pk=recipient.pk))
 

@@ -43,6 +43,7 @@ class Worklist:
     full_url: Callable[[], str] | None = None
     help: str = ""
     columns: tuple[str, str] = field(default=("Detail", "When"))
+    everyone: Callable[[datetime], QuerySet[Any]] | None = None
 
 
 def first_rows(

@@ -46,5 +46,7 @@ def worklist(request, key):
             "page": page,
             "rows": [found.row(i) for i in page.object_list],
             "everyone": everyone is not None,
+            # Not `worklist.everyone` in the template: a template calls what it is given.
+            "has_everyone": found.everyone is not None,
         },
     )

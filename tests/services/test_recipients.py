@@ -196,6 +196,7 @@ def test_the_treating_clinician_must_be_clinical_staff(clinical, role):
 def test_reassign_hands_the_recipient_to_another_clinician_with_the_reason(clinical):
     recipient = RecipientFactory.create()
     before = recipient.treating_clinician
+    assert before is not None and before != clinical
     changed = recipients.recipient_reassign_clinician(
         actor=clinical,
         recipient=recipient,
@@ -209,7 +210,7 @@ def test_reassign_hands_the_recipient_to_another_clinician_with_the_reason(clini
     )
     assert_trailed(recipient, actor=clinical, reason=f"{before.username} on leave")
     event = audit_history(recipient).last()
-    assert event.pgh_data["treating_clinician_id"] == clinical.pk
+    assert event is not None and event.pgh_data["treating_clinician_id"] == clinical.pk
 
 
 def test_reassign_needs_a_reason(clinical):

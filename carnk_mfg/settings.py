@@ -266,6 +266,8 @@ SPECTACULAR_SETTINGS = {
         "TemplateStatusEnum": "batches.models.templates.TemplateStatus",
         "DoseUnitStatusEnum": "batches.models.release.DoseUnitStatus",
         "ImportStatusEnum": "qc.models.imports.ImportStatus",
+        "VectorRcrResultEnum": "batches.models.materials.RcrResult",
+        "RecipientRcrResultEnum": "batches.models.clinical.RecipientRcrResult",
     },
 }
 

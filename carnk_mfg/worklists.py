@@ -32,7 +32,9 @@ class WorkRow:
 class Worklist:
     """`query(actor, now)` is the worklist's one selector; `row` turns one of its items into a
     WorkRow; `full_url`, when given, is the page that lists it in full with the same
-    selector (else the generic worklist page)."""
+    selector (else the generic worklist page). `everyone(now)`, when given, is the same list
+    for every recipient where `query` lists the signed-in clinician's own; the generic page
+    links to it."""
 
     key: str
     title: str
@@ -43,6 +45,7 @@ class Worklist:
     full_url: Callable[[], str] | None = None
     help: str = ""
     columns: tuple[str, str] = field(default=("Detail", "When"))
+    everyone: Callable[[datetime], QuerySet[Any]] | None = None
 
 
 def first_rows(

@@ -142,6 +142,7 @@ class RecipientFactory(factory.django.DjangoModelFactory[Recipient]):
     dose_level = "DL2"
     registered_by = factory.SubFactory(UserFactory)
     registered_at = factory.LazyFunction(timezone.now)
+    treating_clinician = factory.SubFactory(UserFactory, role="clinical")
     weight = factory.RelatedFactory(
         "tests.factories.WeightMeasurementFactory", factory_related_name="recipient"
     )

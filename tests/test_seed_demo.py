@@ -15,6 +15,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from batches.management.commands.seed_demo import DEMO_USERS
 from batches.models import (
     AdverseEvent,
     Batch,
@@ -22,12 +23,14 @@ from batches.models import (
     DoseUnit,
     FeederLot,
     FollowUpVisit,
+    Infusion,
     ProcessTemplate,
     Recall,
+    Recipient,
     ReleaseDecision,
 )
 from batches.presenters.due_work import due_work
-from batches.selectors import release_readiness
+from batches.selectors import release_readiness, worklists
 from batches.selectors.clinical import visit_overdue_q
 from carnk_mfg.models import ElectronicSignature
 from qc.models import Instrument, InstrumentKey, QcTest
@@ -136,6 +139,7 @@ def test_release_queue_and_released_batches(demo):
         "B0": "issued",
         "C0": "infused",
         "D0": "released",
+        "E0": "infused",
     }
     conditional = lot(demo, "conditionally released")
     decision = ReleaseDecision.objects.get(batch=conditional)
@@ -153,10 +157,28 @@ def test_the_clinic_has_follow_ups_due_and_overdue_and_an_open_adverse_event(dem
     now = timezone.now()
     visits = FollowUpVisit.objects.filter(done_at__isnull=True)
     assert [v.visit for v in visits.filter(visit_overdue_q(now=now))] == ["day 3"]
-    week_1 = visits.get(visit="week 1")
+    week_1 = visits.get(visit="week 1", recipient__subject_id="CARNK-001")
     assert abs(week_1.due_at - now) < timedelta(hours=4)
     (event,) = AdverseEvent.objects.all()
     assert event.resolved_at is None and event.recipient.subject_id == "CARNK-001"
+
+
+def test_clinicians_treat_their_recipients_and_an_infusion_runs(demo):
+    treating = dict(Recipient.objects.values_list("subject_id", "treating_clinician__username"))
+    assert treating == {
+        "CARNK-001": "clinic",
+        "CARNK-002": "clinic",
+        "CARNK-003": "clinic",
+        "CARNK-004": "clinic",
+        "CARNK-005": "clinic2",
+    }
+    (running,) = Infusion.objects.filter(completed_by__isnull=True)
+    assert running.in_progress and running.recipient.subject_id == "CARNK-004"
+    courier = User.objects.get(username="courier")
+    assert courier.groups.filter(name="courier").exists()
+    (carried,) = worklists.bags_held_by(courier)
+    assert carried.division == "B0"
+    assert [bag.division for bag in worklists.bags_in_stock()] == ["D0", "A0"]
 
 
 def test_qa_has_a_draft_a_lot_and_a_unit_to_decide(demo):
@@ -166,7 +188,7 @@ def test_qa_has_a_draft_a_lot_and_a_unit_to_decide(demo):
 
 
 def test_the_demo_accounts_keep_full_strength_hashes(demo):
-    for user in User.objects.filter(username__in=["tech", "qc", "qc2", "qa", "clinic", "admin"]):
+    for user in User.objects.filter(username__in=list(DEMO_USERS)):
         assert not user.password.startswith("demo_load$")
         assert user.check_password(PASSWORD)
 

@@ -37,6 +37,14 @@ class Recipient(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     registered_at = models.DateTimeField()
+    # The clinician whose patient this is: their home page lists this recipient's bags,
+    # infusions, visits and adverse events. Empty only on rows enrolled before it was kept.
+    treating_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="treated_recipients",
+    )
 
     class Meta:
         ordering = ["subject_id"]

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 # Rows a home page section shows before its link to the full worklist.
 HOME_ROWS = 5
 # The order of the home page's sections: each role's, for each role the user holds.
-ROLE_ORDER = (Role.TECHNICIAN, Role.QC_ANALYST, Role.QA, Role.CLINICAL)
+ROLE_ORDER = (Role.TECHNICIAN, Role.QC_ANALYST, Role.QA, Role.CLINICAL, Role.COURIER)
 
 
 def batch_url(key: str):
@@ -127,6 +127,26 @@ def bag_row(bag) -> WorkRow:
     )
 
 
+def stock_bag_row(bag) -> WorkRow:
+    return WorkRow(
+        str(bag),
+        reverse("bag-detail", args=[bag.pk]),
+        f"{bag.get_presentation_display()} · {bag.volume_ml} mL · expires",
+        bag.expires_at,
+    )
+
+
+def carried_bag_row(bag) -> WorkRow:
+    """A bag to carry, linked to its hand-offs."""
+    to = f"for {bag.recipient.subject_id}" if bag.recipient else ""
+    return WorkRow(
+        str(bag),
+        reverse("bag-detail", args=[bag.pk]) + "#custody",
+        f"{bag.get_status_display()} {to} · expires",
+        bag.expires_at,
+    )
+
+
 def infusion_row(infusion) -> WorkRow:
     return WorkRow(
         str(infusion.dose_unit),
@@ -159,7 +179,7 @@ def event_row(event) -> WorkRow:
     )
 
 
-T, Q, C = Role.TECHNICIAN, Role.QA, Role.CLINICAL
+T, Q, C, K = Role.TECHNICIAN, Role.QA, Role.CLINICAL, Role.COURIER
 
 # Kept as data: one line per worklist, its selector and where it is listed in full.
 BATCH_WORKLISTS = (
@@ -198,24 +218,48 @@ BATCH_WORKLISTS = (
              "batches.view_processtemplate",
              lambda actor, now: worklists.templates_awaiting_approval(), template_row, None,
              "Draft process templates.", ("Name", "")),
-    Worklist("bags-to-issue", "Bags released, not yet issued", C, "batches.view_doseunit",
-             lambda actor, now: worklists.bags_to_issue(), bag_row, None,
-             "Released or assigned to a recipient.", ("Status and recipient", "Expires")),
-    Worklist("bags-in-transit", "Bags issued, in transit", C, "batches.view_doseunit",
-             lambda actor, now: worklists.bags_in_transit(), bag_row, None,
-             "Issued from the lab, not yet infused.", ("Status and recipient", "Expires")),
-    Worklist("infusions-today", "Infusions today", C, "batches.view_infusion",
-             lambda actor, now: worklists.infusions_today(now=now), infusion_row, None,
-             "", ("Recipient", "Started")),
-    Worklist("visits-overdue", "Follow-ups overdue", C, "batches.view_followupvisit",
-             lambda actor, now: worklists.visits_overdue(now=now), overdue_visit_row,
-             url_to("follow-up-worklist"), "", ("Recipient", "Due")),
-    Worklist("visits-due", "Follow-ups due within 7 days", C, "batches.view_followupvisit",
-             lambda actor, now: worklists.visits_due_soon(now=now, within=DUE_WITHIN), visit_row,
-             url_to("follow-up-worklist"), "", ("Recipient", "Due")),
-    Worklist("adverse-events", "Open adverse events", C, "batches.view_adverseevent",
-             lambda actor, now: worklists.open_adverse_events(), event_row, None,
-             "Not yet resolved.", ("", "Onset")),
+    Worklist("bags-to-issue", "Bags released for my recipients", C, "batches.view_doseunit",
+             lambda actor, now: worklists.bags_to_issue(clinician=actor), bag_row, None,
+             "Assigned to a recipient you treat, not yet issued.",
+             ("Status and recipient", "Expires"),
+             everyone=lambda now: worklists.bags_to_issue(clinician=None)),
+    Worklist("bags-in-stock", "Bags in stock, for no recipient yet", C, "batches.assign_dose",
+             lambda actor, now: worklists.bags_in_stock(), stock_bag_row, None,
+             "Released and assigned to no recipient: assign one from a recipient's dose "
+             "calculator.", ("Bag", "Expires")),
+    Worklist("bags-in-transit", "Bags issued for my recipients, in transit", C,
+             "batches.view_doseunit",
+             lambda actor, now: worklists.bags_in_transit(clinician=actor), bag_row, None,
+             "Issued from the lab, not yet infused.", ("Status and recipient", "Expires"),
+             everyone=lambda now: worklists.bags_in_transit(clinician=None)),
+    Worklist("infusions-today", "Infusions today, my recipients", C, "batches.view_infusion",
+             lambda actor, now: worklists.infusions_today(now=now, clinician=actor),
+             infusion_row, None, "", ("Recipient", "Started"),
+             everyone=lambda now: worklists.infusions_today(now=now, clinician=None)),
+    Worklist("visits-overdue", "Follow-ups overdue, my recipients", C,
+             "batches.view_followupvisit",
+             lambda actor, now: worklists.visits_overdue(now=now, clinician=actor),
+             overdue_visit_row, None, "Recorded on the follow-up worklist.", ("Recipient", "Due"),
+             everyone=lambda now: worklists.visits_overdue(now=now)),
+    Worklist("visits-due", "Follow-ups due within 7 days, my recipients", C,
+             "batches.view_followupvisit",
+             lambda actor, now: worklists.visits_due_soon(
+                 now=now, within=DUE_WITHIN, clinician=actor),
+             visit_row, None, "Recorded on the follow-up worklist.", ("Recipient", "Due"),
+             everyone=lambda now: worklists.visits_due_soon(now=now, within=DUE_WITHIN)),
+    Worklist("adverse-events", "Open adverse events, my recipients", C,
+             "batches.view_adverseevent",
+             lambda actor, now: worklists.open_adverse_events(clinician=actor), event_row, None,
+             "Not yet resolved.", ("", "Onset"),
+             everyone=lambda now: worklists.open_adverse_events(clinician=None)),
+    Worklist("bags-held", "Bags I carry", K, "batches.hand_off_dose",
+             lambda actor, now: worklists.bags_held_by(actor), carried_bag_row, None,
+             "Issued, and handed to you last: hand each over on its page.",
+             ("Status and recipient", "Expires")),
+    Worklist("bags-to-pick-up", "Bags waiting to be picked up", K, "batches.hand_off_dose",
+             lambda actor, now: worklists.bags_to_pick_up(), carried_bag_row, None,
+             "Assigned to a recipient and not yet issued: the lab's issue hands one over.",
+             ("Status and recipient", "Expires")),
 )  # fmt: skip
 
 

@@ -32,7 +32,7 @@ from batches.selectors.counts import (
     current_counts_query,
 )
 from batches.selectors.donor import cord_blood_unit_list
-from batches.selectors.recipients import current_weight, recipient_list
+from batches.selectors.recipients import clinical_staff, current_weight, recipient_list
 from batches.selectors.release import (
     IN_SPEC,
     OPEN,
@@ -86,6 +86,7 @@ __all__ = [
     "performed_steps_of",
     "recalls",
     "record_reviews",
+    "clinical_staff",
     "recipient_list",
     "release_queue",
     "release_readiness",

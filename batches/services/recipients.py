@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from batches.models import Recipient, WeightMeasurement
+from batches.selectors import clinical_staff
 from carnk_mfg.audit import gmp_write, validate_record
+from carnk_mfg.roles import Role, roles_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -34,9 +36,12 @@ def recipient_register(
     diagnosis: str,
     weight_kg: Decimal,
     weight_measured_on: date,
+    treating_clinician: User | None = None,
     reason: str = "Recipient enrolled",
     **fields: Any,
 ) -> Recipient:
+    """Enrol a recipient with a first body weight. The treating clinician is the one given,
+    else the enrolling person when they are clinical staff."""
     recipient = Recipient(
         subject_id=subject_id,
         diagnosis=diagnosis,
@@ -45,7 +50,10 @@ def recipient_register(
         **fields,
     )
     with gmp_write(actor=actor, permission="batches.add_recipient", reason=reason):
-        validate_record(recipient, exclude=["registered_by"])
+        if treating_clinician is None and Role.CLINICAL in roles_of(actor):
+            treating_clinician = actor
+        recipient.treating_clinician = _clinician(treating_clinician)
+        validate_record(recipient, exclude=["registered_by", "treating_clinician"])
         recipient.save()
         _add_weight(
             actor=actor, recipient=recipient, weight_kg=weight_kg, measured_on=weight_measured_on
@@ -66,6 +74,34 @@ def recipient_update(
         validate_record(recipient)
         recipient.save(update_fields=list(changes))
     return recipient
+
+
+def recipient_reassign_clinician(
+    *, actor: User, recipient: Recipient, treating_clinician: User, reason: str
+) -> Recipient:
+    """Hand a recipient's care to another clinician (their home page then lists the
+    recipient's work); the trail keeps who did it and why."""
+    with gmp_write(actor=actor, permission="batches.change_recipient", reason=reason):
+        recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
+        clinician = _clinician(treating_clinician)
+        if recipient.treating_clinician_id == clinician.pk:
+            raise ValidationError(
+                {"treating_clinician": f"{clinician.get_username()} already treats them."}
+            )
+        recipient.treating_clinician = clinician
+        recipient.save(update_fields=["treating_clinician"])
+    return recipient
+
+
+def _clinician(user: User | None) -> User:
+    """The treating clinician, if they are active clinical staff."""
+    if user is None:
+        raise ValidationError({"treating_clinician": "Choose the treating clinician."})
+    if not clinical_staff().filter(pk=user.pk).exists():
+        raise ValidationError(
+            {"treating_clinician": f"{user.get_username()} is not active clinical staff."}
+        )
+    return user
 
 
 def recipient_record_weight(

@@ -27,17 +27,26 @@ def dashboard(request):
 
 @login_required
 def worklist(request, key):
-    """One worklist in full (those with no page of their own), with the home page's query."""
+    """One worklist in full (those with no page of their own), with the home page's query;
+    `?recipients=all`: a clinician's list for every recipient, not only their own."""
     found = worklist_named(key)
     if found is None:
         raise Http404("No such worklist.")
     if not actor_may(request.user, found.permission):
         deny(found.permission)
     now = timezone.now()
-    items = found.query(request.user, now)
+    everyone = found.everyone if request.GET.get("recipients") == "all" else None
+    items = everyone(now) if everyone is not None else found.query(request.user, now)
     page = Paginator(items, WORK_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "work/list.html",
-        {"worklist": found, "page": page, "rows": [found.row(i) for i in page.object_list]},
+        {
+            "worklist": found,
+            "page": page,
+            "rows": [found.row(i) for i in page.object_list],
+            "everyone": everyone is not None,
+            # Not `worklist.everyone` in the template: a template calls what it is given.
+            "has_everyone": found.everyone is not None,
+        },
     )

@@ -1,6 +1,6 @@
 """Recipient pages: the list with current weights, registration with a first weight, and a
 recipient's page (weights, the bags assigned with their dose, infusions, adverse events and
-follow-up visits) where a body weight is recorded."""
+follow-up visits) where a body weight is recorded and the treating clinician changed."""
 
 from __future__ import annotations
 
@@ -18,13 +18,24 @@ from batches.services import recipients
 from batches.web.clinical import FollowUpEndForm
 from carnk_mfg.audit import references_trail
 from carnk_mfg.fields import validators_of
-from carnk_mfg.forms import date_field, text_field
+from carnk_mfg.forms import date_field, reason_field, text_field
 from carnk_mfg.roles import actor_may
 from carnk_mfg.web import allowed_to, call_service, history_rows, require, url_text
 
 RECIPIENTS_PER_PAGE = 50
 
 # --- forms ---
+
+
+class ClinicianField(forms.ModelChoiceField):
+    """One of the active clinical staff, shown by name."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=selectors.clinical_staff(), **kwargs)
+        self.error_messages["invalid_choice"] = "Choose one of the clinical staff."
+
+    def label_from_instance(self, obj):
+        return f"{obj.get_full_name() or obj.get_username()} ({obj.get_username()})"
 
 
 class RecipientRegisterForm(forms.Form):
@@ -39,6 +50,12 @@ class RecipientRegisterForm(forms.Form):
         label="Dose level", choices=[("", "— not assigned —"), *DoseLevel.choices], required=False
     )
     planned_infusion_on = date_field("Planned infusion (day 0)", required=False)
+    treating_clinician = ClinicianField(
+        label="Treating clinician",
+        required=False,
+        empty_label="— me —",
+        help_text="Their home page lists this recipient's bags, infusions and visits.",
+    )
     weight_kg = forms.DecimalField(
         label="Body weight (kg)",
         max_digits=5,
@@ -46,6 +63,11 @@ class RecipientRegisterForm(forms.Form):
         validators=validators_of(WeightMeasurement, "weight_kg"),
     )
     weight_measured_on = date_field("Weight measured on")
+
+
+class ClinicianForm(forms.Form):
+    treating_clinician = ClinicianField(label="New treating clinician")
+    reason = reason_field("Reason for the change")
 
 
 class WeightForm(forms.Form):
@@ -98,7 +120,7 @@ def recipient_register(request):
 def recipient_detail(request, subject_id):
     """GET shows the recipient; POST records a body weight."""
     recipient = get_object_or_404(selectors.recipient_list(), subject_id=url_text(subject_id))
-    form = WeightForm(auto_id="weight-%s", initial={"measured_on": timezone.localdate()})
+    form = None
     if request.method == "POST":
         require(request, "batches.record_weight")
         form = WeightForm(request.POST, auto_id="weight-%s")
@@ -112,6 +134,10 @@ def recipient_detail(request, subject_id):
             if weight is not None:
                 messages.success(request, f"Weight {weight} recorded for {recipient.subject_id}.")
                 return redirect(recipient)
+    return _recipient_page(request, recipient, form=form)
+
+
+def _recipient_page(request, recipient, *, form=None, clinician_form=None):
     return render(
         request,
         "recipients/detail.html",
@@ -122,6 +148,31 @@ def recipient_detail(request, subject_id):
             "history": history_rows(references_trail(recipient), Recipient, WeightMeasurement),
             "can_record_weight": actor_may(request.user, "batches.record_weight"),
             "follow_up_end_form": FollowUpEndForm(auto_id="end-%s"),
-            "form": form,
+            "form": form
+            or WeightForm(auto_id="weight-%s", initial={"measured_on": timezone.localdate()}),
+            "can_reassign": actor_may(request.user, "batches.change_recipient"),
+            "clinician_form": clinician_form or ClinicianForm(auto_id="clinician-%s"),
         },
     )
+
+
+@allowed_to("batches.change_recipient")
+@require_http_methods(["POST"])
+def recipient_clinician(request, subject_id):
+    """Hand the recipient to another treating clinician."""
+    recipient = get_object_or_404(selectors.recipient_list(), subject_id=url_text(subject_id))
+    form = ClinicianForm(request.POST, auto_id="clinician-%s")
+    if form.is_valid():
+        changed = call_service(
+            form,
+            lambda: recipients.recipient_reassign_clinician(
+                actor=request.user, recipient=recipient, **form.cleaned_data
+            ),
+        )
+        if changed is not None:
+            clinician = form.cleaned_data["treating_clinician"]
+            messages.success(
+                request, f"{recipient.subject_id} is now treated by {clinician.get_username()}."
+            )
+            return redirect(recipient)
+    return _recipient_page(request, recipient, clinician_form=form)

@@ -73,6 +73,11 @@ recipient_pages = [
         clinical.follow_up_end,
         name="follow-up-end",
     ),
+    path(
+        "recipients/<path:subject_id>/clinician/",
+        recipients.recipient_clinician,
+        name="recipient-clinician",
+    ),
     path("recipients/<path:subject_id>/", recipients.recipient_detail, name="recipient-detail"),
 ]
 

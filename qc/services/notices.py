@@ -88,20 +88,34 @@ def notify_recall(recall: Recall) -> int:
 
 
 def notify_visits_overdue(*, visits: list[FollowUpVisit], now: datetime) -> int:
-    """Tell clinical staff that these follow-up visits (just flagged overdue) are overdue,
-    sent as soon as the flag commits (`batches.ports.notify_visits_overdue`)."""
-    notices = [
-        (
-            visit,
-            f"Follow-up overdue: {visit.visit}, {visit.recipient.subject_id}",
-            f"The {visit.visit} visit of {visit.recipient.subject_id} "
-            f"was due {visit.due_at:%Y-%m-%d}.",
+    """Tell each recipient's treating clinician that these follow-up visits (just flagged
+    overdue) are overdue, or all clinical staff for a recipient whose clinician is no longer
+    active; sent as soon as the flag commits (`batches.ports.notify_visits_overdue`)."""
+    clinician_ids = {visit.recipient.treating_clinician_id for visit in visits}
+    active = {
+        user.pk: user
+        for user in get_user_model().objects.filter(
+            pk__in=clinician_ids, is_active=True, groups__name=Role.CLINICAL
         )
-        for visit in visits
-    ]
-    written = post_notices(
-        about="visit", notices=notices, people=role_members(Role.CLINICAL), now=now
-    )
+    }
+    by_person: dict[tuple[int, ...], list[FollowUpVisit]] = {}
+    for visit in visits:
+        clinician = active.get(visit.recipient.treating_clinician_id)
+        key = (clinician.pk,) if clinician else ()
+        by_person.setdefault(key, []).append(visit)
+    written = 0
+    for key, theirs in by_person.items():
+        people = [active[key[0]]] if key else role_members(Role.CLINICAL)
+        notices = [
+            (
+                visit,
+                f"Follow-up overdue: {visit.visit}, {visit.recipient.subject_id}",
+                f"The {visit.visit} visit of {visit.recipient.subject_id} "
+                f"was due {visit.due_at:%Y-%m-%d}.",
+            )
+            for visit in theirs
+        ]
+        written += post_notices(about="visit", notices=notices, people=people, now=now)
     transaction.on_commit(send_outbox)
     return written
 

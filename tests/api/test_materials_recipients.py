@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from batches.models import VectorLot
-from tests.factories import PASSWORD, RecipientFactory
+from tests.factories import PASSWORD, RecipientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +150,31 @@ def test_openapi_schema_is_valid_and_warning_free(tmp_path):
     text = out.read_text()
     assert "instrumentKey" in text and "/api/v1/readings/" in text and "/api/v1/imports/" in text
     assert "Vi-CELL BLU summary, queued for parsing" in text  # the import endpoint's example
+
+
+def test_recipient_treating_clinician_by_username(api, clinical, qa):
+    client = api.as_user(clinical)
+    body = {
+        "subject_id": "CARNK-901",
+        "diagnosis": "NHL",
+        "weight_kg": "70.5",
+        "weight_measured_on": timezone.localdate().isoformat(),
+    }
+    for who in (qa.username, "nobody"):
+        r = client.post("/api/v1/recipients/", {**body, "treating_clinician": who}, format="json")
+        assert r.status_code == 400
+        assert r.json()["treating_clinician"] == [f"{who} is not active clinical staff."]
+    r = client.post("/api/v1/recipients/", body, format="json")
+    assert r.status_code == 201 and r.json()["treating_clinician"] == clinical.username
+    colleague = UserFactory.create(username="clinic-b", role="clinical")
+    url = "/api/v1/recipients/CARNK-901/clinician/"
+    r = client.post(url, {"treating_clinician": colleague.username}, format="json")
+    assert r.status_code == 400 and "reason" in r.json()
+    r = client.post(url, {"treating_clinician": qa.username, "reason": "x"}, format="json")
+    assert r.status_code == 400 and "treating_clinician" in r.json()
+    r = client.post(
+        url, {"treating_clinician": colleague.username, "reason": "On leave"}, format="json"
+    )
+    assert r.status_code == 200 and r.json()["treating_clinician"] == "clinic-b"
+    r = api.as_user(qa).post(url, {"treating_clinician": clinical.username, "reason": "x"})
+    assert r.status_code == 403

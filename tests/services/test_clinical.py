@@ -203,7 +203,8 @@ def test_scan_flags_an_overdue_follow_up_visit_for_clinical(infusion, clinical):
     assert clinical_services.follow_up_overdue_scan(now=when) == 1
     visit.refresh_from_db()
     assert visit.overdue_flagged_at == when
-    assert {n.recipient for n in Notification.objects.filter(visit=visit)} == {clinical}
+    treating = infusion.recipient.treating_clinician
+    assert {n.recipient for n in Notification.objects.filter(visit=visit)} == {treating}
     assert_trailed(visit, actor=None, reason="Follow-up overdue scan", label="update")
     assert clinical_services.follow_up_overdue_scan(now=when) == 0
 
@@ -218,4 +219,16 @@ def test_scan_flags_an_overdue_visit_once_by_both_channels(infusion, clinical):
     assert clinical_services.follow_up_overdue_scan(now=when) == 1
     assert clinical_services.follow_up_overdue_scan(now=when) == 0
     notes = Notification.objects.filter(visit=visit)
-    assert {n.recipient for n in notes} == {clinical} and notes.count() == 2
+    treating = infusion.recipient.treating_clinician
+    assert {n.recipient for n in notes} == {treating} and notes.count() == 2
+
+
+def test_a_visit_whose_clinician_has_left_is_told_to_all_clinical_staff(infusion, clinical):
+    record_baseline_sample(infusion, clinical)
+    treating = infusion.recipient.treating_clinician
+    treating.is_active = False
+    treating.save()
+    visit = FollowUpVisit.objects.get(infusion=infusion, day=3)
+    assert clinical_services.follow_up_overdue_scan(now=visit.due_at + timedelta(hours=1)) == 1
+    told = {n.recipient for n in Notification.objects.filter(visit=visit)}
+    assert clinical in told and treating not in told

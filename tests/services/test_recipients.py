@@ -4,12 +4,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from batches.models import Recipient, WeightMeasurement
 from batches.services import recipients
-from tests.factories import RecipientFactory
+from carnk_mfg.audit import audit_history
+from tests.factories import RecipientFactory, UserFactory
 from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +160,85 @@ def test_record_weight_is_clinical(technician):
         recipients.recipient_record_weight(
             actor=technician, recipient=recipient, weight_kg=Decimal("70"), measured_on=today()
         )
+
+
+# --- treating clinician ---
+
+
+def test_the_enrolling_clinician_treats_the_recipient_unless_another_is_chosen(clinical):
+    assert register(clinical).treating_clinician == clinical
+    colleague = UserFactory.create(username="clinic-b", role="clinical")
+    chosen = register(clinical, subject_id="CARNK-102", treating_clinician=colleague)
+    assert Recipient.objects.get(pk=chosen.pk).treating_clinician == colleague
+
+
+def test_an_enroller_who_is_not_clinical_staff_must_choose_one(clinical):
+    # Holds the permission but not the role: no one to default to.
+    enroller = UserFactory.create(username="research-nurse")
+    enroller.user_permissions.add(
+        Permission.objects.get(content_type__app_label="batches", codename="add_recipient")
+    )
+    with pytest.raises(ValidationError) as exc:
+        register(enroller)
+    assert "treating_clinician" in exc.value.message_dict
+    assert register(enroller, treating_clinician=clinical).treating_clinician == clinical
+
+
+@pytest.mark.parametrize("role", [None, "qa", "courier"])
+def test_the_treating_clinician_must_be_clinical_staff(clinical, role):
+    other = UserFactory.create(username="not-clinical", role=role)
+    with pytest.raises(ValidationError) as exc:
+        register(clinical, treating_clinician=other)
+    assert "not active clinical staff" in exc.value.message_dict["treating_clinician"][0]
+    assert not Recipient.objects.filter(subject_id="CARNK-101").exists()
+
+
+def test_reassign_hands_the_recipient_to_another_clinician_with_the_reason(clinical):
+    recipient = RecipientFactory.create()
+    before = recipient.treating_clinician
+    assert before is not None and before != clinical
+    changed = recipients.recipient_reassign_clinician(
+        actor=clinical,
+        recipient=recipient,
+        treating_clinician=clinical,
+        reason=f"{before.username} on leave",
+    )
+    assert (
+        Recipient.objects.get(pk=recipient.pk).treating_clinician
+        == clinical
+        == (changed.treating_clinician)
+    )
+    assert_trailed(recipient, actor=clinical, reason=f"{before.username} on leave")
+    event = audit_history(recipient).last()
+    assert event is not None and event.pgh_data["treating_clinician_id"] == clinical.pk
+
+
+def test_reassign_needs_a_reason(clinical):
+    recipient = RecipientFactory.create()
+    with unchanged(recipient), pytest.raises(ValidationError) as exc:
+        recipients.recipient_reassign_clinician(
+            actor=clinical, recipient=recipient, treating_clinician=clinical, reason="  "
+        )
+    assert "reason" in exc.value.message_dict
+
+
+@pytest.mark.parametrize("who", ["qa", "courier", "technician"])
+def test_reassign_is_clinical(request, clinical, who):
+    recipient = RecipientFactory.create()
+    with unchanged(recipient), pytest.raises(PermissionDenied):
+        recipients.recipient_reassign_clinician(
+            actor=request.getfixturevalue(who),
+            recipient=recipient,
+            treating_clinician=clinical,
+            reason="r",
+        )
+
+
+def test_reassign_refuses_someone_not_clinical_or_the_same_clinician(clinical, qa):
+    recipient = RecipientFactory.create(treating_clinician=clinical)
+    for who, message in [(qa, "not active clinical staff"), (clinical, "already treats")]:
+        with unchanged(recipient), pytest.raises(ValidationError) as exc:
+            recipients.recipient_reassign_clinician(
+                actor=clinical, recipient=recipient, treating_clinician=who, reason="r"
+            )
+        assert message in exc.value.message_dict["treating_clinician"][0]

@@ -11,14 +11,13 @@ from django.utils import timezone
 from batches import selectors
 from batches.models import Deviation
 from batches.presenters.batch_list import batches_for_list
-from batches.presenters.clinical import visits_due
 from batches.presenters.dashboard import home_page
 from batches.presenters.release_queue import queue_rows, recall_rows
 from batches.presenters.work import HOME_ROWS
 from batches.web.forms.batch_record import WORK_CHOICES, BatchSearch
 from carnk_mfg.roles import Role
 from qc.presenters.worklist import worklist_sections
-from tests.factories import PASSWORD, CordBloodUnitFactory, VectorLotFactory
+from tests.factories import PASSWORD, CordBloodUnitFactory, UserFactory, VectorLotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +46,6 @@ def full_count(client, user, key, url, now):
         return len(list(selectors.open_conditional_releases()))
     if key == "recalls":
         return len(recall_rows())
-    if key in ("visits-overdue", "visits-due"):
-        return len(visits_due(now=now)["overdue" if key == "visits-overdue" else "due_soon"])
     assert url == reverse("worklist", args=[key]), key
     page = client.get(url).content.decode()
     found = re.search(r"(\d+) in all", page)
@@ -154,3 +151,84 @@ def test_an_open_deviation_leaves_the_list_once_dispositioned(work, qa):
     )
     assert not deviations_to_disposition().exists()
     assert Deviation.objects.get(pk=deviation.pk).state == "closed"
+
+
+# --- clinical staff see their own recipients; couriers the bags to carry ---
+
+
+def home_counts(user, now):
+    return {
+        section["worklist"].key: section["count"]
+        for role in home_page(user, today=timezone.localdate(now), now=now)["work"]
+        for section in role["sections"]
+    }
+
+
+def test_my_recipients_bags_only_and_the_stock_apart(client, issued_bag, clinical, qa):
+    """Bag A0 is issued for the batch's recipient, B0 released for no one (stock)."""
+    from batches.services import recipients
+
+    other = UserFactory.create(username="clinic-b", role="clinical")
+    recipient = issued_bag.recipient
+    recipients.recipient_reassign_clinician(
+        actor=clinical, recipient=recipient, treating_clinician=other, reason="Ward change"
+    )
+    now = timezone.now()
+    mine, theirs = home_counts(clinical, now), home_counts(other, now)
+    assert mine["bags-in-transit"] == 0 and theirs["bags-in-transit"] == 1
+    assert mine["bags-in-stock"] == theirs["bags-in-stock"] == 1
+    client.force_login(clinical)
+    for key, count in mine.items():
+        assert full_count(client, clinical, key, reverse("worklist", args=[key]), now) == count
+    bag_url = f'href="{reverse("bag-detail", args=[issued_bag.pk])}"'
+    page = client.get(reverse("worklist", args=["bags-in-transit"])).content.decode()
+    assert bag_url not in page and "0 in all" in page and "All recipients" in page
+    everyone = client.get(reverse("worklist", args=["bags-in-transit"]) + "?recipients=all")
+    assert bag_url in everyone.content.decode() and "1 in all" in everyone.content.decode()
+    client.force_login(other)
+    assert bag_url in client.get(reverse("home")).content.decode()
+
+
+def test_a_courier_sees_the_bags_they_carry_and_those_to_pick_up(
+    client, issued_bag, clinical, courier
+):
+    from decimal import Decimal
+
+    from batches.services import bedside
+
+    now = timezone.now()
+    assert home_counts(courier, now) == {"bags-held": 0, "bags-to-pick-up": 0}
+    bedside.dose_custody(
+        actor=courier,
+        dose_unit=issued_bag,
+        kind="ship",
+        released_by=clinical.username,
+        released_by_password=PASSWORD,
+        received_by=courier.username,
+        received_by_password=PASSWORD,
+        from_location="Lab door",
+        to_location="Ward 7",
+        occurred_at=timezone.now(),
+        temperature_c=Decimal("-150"),
+    )
+    assert home_counts(courier, timezone.now()) == {"bags-held": 1, "bags-to-pick-up": 0}
+    client.force_login(courier)
+    page = client.get(reverse("home")).content.decode()
+    assert reverse("bag-detail", args=[issued_bag.pk]) + "#custody" in page
+    full = client.get(reverse("worklist", args=["bags-held"])).content.decode()
+    assert "1 in all" in full
+    # Handed over on the ward: no longer theirs to carry.
+    bedside.dose_custody(
+        actor=courier,
+        dose_unit=issued_bag,
+        kind="receive",
+        released_by=courier.username,
+        released_by_password=PASSWORD,
+        received_by=clinical.username,
+        received_by_password=PASSWORD,
+        from_location="Ward 7 door",
+        to_location="Ward 7",
+        occurred_at=timezone.now(),
+        temperature_c=Decimal("-150"),
+    )
+    assert home_counts(courier, timezone.now())["bags-held"] == 0

@@ -278,3 +278,38 @@ def test_no_typed_input_gives_a_server_error(client, every_gmp_role):
 def test_malformed_subject_id_in_the_url_is_404(client, clinical):
     client.force_login(clinical)
     assert client.get("/recipients/%00/").status_code == 404
+
+
+# --- treating clinician ---
+
+
+def test_enrol_with_a_treating_clinician_or_a_form_error(client, clinical, qa):
+    colleague = UserFactory.create(username="clinic-b", role="clinical")
+    client.force_login(clinical)
+    refused = client.post(reverse("recipient-register"), enrol_data(treating_clinician=qa.pk))
+    assert refused.status_code == 200
+    assert "Choose one of the clinical staff." in refused.content.decode()
+    assert not Recipient.objects.exists()
+    client.post(reverse("recipient-register"), enrol_data(treating_clinician=colleague.pk))
+    assert Recipient.objects.get().treating_clinician == colleague
+
+
+def test_change_the_treating_clinician_on_the_recipient_page(client, clinical, qa):
+    colleague = UserFactory.create(username="clinic-b", role="clinical", first_name="Mei")
+    recipient = RecipientFactory.create(treating_clinician=clinical)
+    url = reverse("recipient-clinician", args=[recipient.subject_id])
+    client.force_login(clinical)
+    page = client.get(recipient.get_absolute_url()).content.decode()
+    assert 'id="treating-clinician"' in page and clinical.username in page
+    for data, error in [
+        ({"treating_clinician": colleague.pk, "reason": ""}, "This field is required."),
+        ({"treating_clinician": qa.pk, "reason": "Leave"}, "Choose one of the clinical staff."),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 200 and error in response.content.decode()
+        assert Recipient.objects.get(pk=recipient.pk).treating_clinician == clinical
+    response = client.post(url, {"treating_clinician": colleague.pk, "reason": "On leave"})
+    assert response.status_code == 302
+    assert Recipient.objects.get(pk=recipient.pk).treating_clinician == colleague
+    client.force_login(qa)
+    assert client.post(url, {"treating_clinician": clinical.pk, "reason": "x"}).status_code == 403

@@ -99,7 +99,7 @@ class FollowUpIn(serializers.Serializer):
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     rcr_result = serializers.ChoiceField(
-        ["", *RecipientRcrResult.values], required=False, default=""
+        RecipientRcrResult.choices, required=False, allow_blank=True, default=""
     )
 
 

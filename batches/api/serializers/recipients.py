@@ -1,8 +1,11 @@
 """API shapes of recipients and their weights."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from batches.selectors import clinical_staff
 from carnk_mfg.api.serializers import FreeTextIn
 from carnk_mfg.fields import validators_of
 
@@ -15,6 +18,9 @@ class WeightOut(serializers.ModelSerializer):
 
 class RecipientOut(serializers.ModelSerializer):
     weights = WeightOut(many=True, read_only=True)
+    treating_clinician: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Recipient
@@ -29,8 +35,19 @@ class RecipientOut(serializers.ModelSerializer):
             "dose_level",
             "planned_infusion_on",
             "registered_at",
+            "treating_clinician",
             "weights",
         ]
+
+
+def _clinician_field(**kwargs: Any) -> serializers.SlugRelatedField[Any]:
+    """A treating clinician by username: one of the active clinical staff."""
+    return serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=clinical_staff(),
+        error_messages={"does_not_exist": "{value} is not active clinical staff."},
+        **kwargs,
+    )
 
 
 def _weight_field() -> serializers.DecimalField:
@@ -50,6 +67,8 @@ class RecipientRegisterIn(serializers.Serializer):
     hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
     dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
     planned_infusion_on = serializers.DateField(required=False, allow_null=True)
+    # Left out: the person enrolling, when they are clinical staff.
+    treating_clinician = _clinician_field(required=False)
     weight_kg = _weight_field()
     weight_measured_on = serializers.DateField()
 
@@ -63,6 +82,11 @@ class RecipientUpdateIn(serializers.Serializer):
     hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
     dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
     planned_infusion_on = serializers.DateField(required=False, allow_null=True)
+    reason = FreeTextIn()
+
+
+class ClinicianIn(serializers.Serializer):
+    treating_clinician = _clinician_field()
     reason = FreeTextIn()
 
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from batches import selectors
 from batches.api.serializers.clinical import FollowUpEndIn, FollowUpEndOut
 from batches.api.serializers.recipients import (
+    ClinicianIn,
     RecipientOut,
     RecipientRegisterIn,
     RecipientUpdateIn,
@@ -36,6 +37,7 @@ class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadVie
         "partial_update": "batches.change_recipient",
         "weights": "batches.record_weight",
         "follow_up_end": "batches.record_follow_up",
+        "clinician": "batches.change_recipient",
     }
 
     def get_queryset(self):
@@ -55,6 +57,16 @@ class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadVie
         reason = data.pop("reason")
         recipient = recipients.recipient_update(
             actor=request.user, recipient=self.get_object(), reason=reason, **data
+        )
+        return self.respond(selectors.recipient_list().get(pk=recipient.pk))
+
+    @extend_schema(request=ClinicianIn, responses=RecipientOut)
+    @action(detail=True, methods=["post"])
+    def clinician(self, request, *args, **kwargs):
+        """Hand the recipient to another treating clinician, with the reason."""
+        data = self.parse(ClinicianIn)
+        recipient = recipients.recipient_reassign_clinician(
+            actor=request.user, recipient=self.get_object(), **data
         )
         return self.respond(selectors.recipient_list().get(pk=recipient.pk))
 

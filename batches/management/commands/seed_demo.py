@@ -42,6 +42,8 @@ DEMO_USERS = {
     "qc2": (Role.QC_ANALYST, "Priya", "Raman"),
     "qa": (Role.QA, "Amara", "Okafor"),
     "clinic": (Role.CLINICAL, "Luis", "Ortega"),
+    "clinic2": (Role.CLINICAL, "Mei", "Tanaka"),
+    "courier": (Role.COURIER, "Kofi", "Boateng"),
     "admin": (Role.ADMIN, "Ada", "Mensah"),
 }
 # serial: (name, model, kind, location, calibration due in days from today; negative: lapsed)
@@ -143,7 +145,7 @@ class Command(BaseCommand):
         with at(now - timedelta(days=SET_UP_DAYS_AGO)):
             units = lab.register_units(tech, qa)
             lab.register_lots(tech, qa, today=timezone.localdate(now))
-            lab.register_recipients(clinic)
+            lab.register_recipients(clinic, users["clinic2"])
             template = templates.template_approve(
                 actor=qa,
                 password=DEMO_PASSWORD,
@@ -154,7 +156,14 @@ class Command(BaseCommand):
                 password=DEMO_PASSWORD,
                 spec_set=QcSpecSet.objects.get(template=template, version=1),
             )
-        people = People(tech=tech, qc=users["qc"], qc2=users["qc2"], qa=qa, clinic=clinic)
+        people = People(
+            tech=tech,
+            qc=users["qc"],
+            qc2=users["qc2"],
+            qa=qa,
+            clinic=clinic,
+            courier=users["courier"],
+        )
         made = load_batches(Lab(people, template, units[: lab.ELIGIBLE_UNITS], now))
         with at(now - timedelta(days=1)):
             lab.qa_work_today(tech, users["admin"])

@@ -135,11 +135,16 @@ def register_lots(tech: User, qa: User, *, today: date) -> None:
     )
 
 
-def register_recipients(clinic: User) -> None:
+# Treated by the second clinician; the others by `clinic`, who enrols them all.
+TREATED_BY_CLINIC2 = ("CARNK-005",)
+
+
+def register_recipients(clinic: User, clinic2: User) -> None:
     setup = timezone.localdate()
     for n, (subject, diagnosis, level, kg) in enumerate(RECIPIENTS, start=1):
         recipients.recipient_register(
             actor=clinic,
+            treating_clinician=clinic2 if subject in TREATED_BY_CLINIC2 else clinic,
             subject_id=subject,
             diagnosis=diagnosis,
             dose_level=level,

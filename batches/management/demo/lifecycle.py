@@ -68,6 +68,7 @@ class People:
     qc2: User
     qa: User
     clinic: User
+    courier: User
 
 
 def step_plans(unit: CordBloodUnit) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
@@ -340,12 +341,13 @@ def awaiting_release(lab: Lab) -> Batch:
 
 
 def released(lab: Lab) -> Batch:
-    """Off-the-shelf stock released nine days ago: bag A0 assigned to CARNK-002, B0 issued
-    to the ward, C0 infused into CARNK-001 a week ago (day-3 visit overdue, week 1 due
-    today, a CRS still open), D0 on the shelf."""
+    """Off-the-shelf stock released nine days ago: bag A0 assigned to CARNK-002 (for the
+    courier to pick up), B0 issued to the courier on the way to the ward, C0 infused into
+    CARNK-001 a week ago (day-3 visit overdue, week 1 due today, a CRS still open), D0 on the
+    shelf for no recipient yet, E0 running into CARNK-004 now (started, not completed)."""
     batch, day0 = lab.thawed(45)
     harvest = lab.into_qc(batch, day0)
-    lab.formulate(batch, harvest + 2 * HOUR, {"A0": 20, "B0": 40, "C0": 20, "D0": 20})
+    lab.formulate(batch, harvest + 2 * HOUR, {"A0": 15, "B0": 40, "C0": 15, "D0": 15, "E0": 15})
     lab.panel(batch, harvest)
     lab.release(batch, lab.now - timedelta(days=9, hours=4))
     bags = {bag.division: bag for bag in DoseUnit.objects.filter(batch=batch)}
@@ -355,6 +357,7 @@ def released(lab: Lab) -> Batch:
             ("A0", "CARNK-002", "DL2"),
             ("B0", "CARNK-003", "DL3"),
             ("C0", "CARNK-001", "DL1"),
+            ("E0", "CARNK-004", "DL2"),
         ):
             weigh(clinic, subject)
             release.dose_assign(
@@ -373,12 +376,13 @@ def released(lab: Lab) -> Batch:
             onset_at=infusion.started_at + 19 * HOUR,
             description="Fever 38.6 °C without hypotension or hypoxia; paracetamol given",
         )
-    issue(lab, bags["B0"], lab.now - 2 * HOUR)
+    issue(lab, bags["B0"], lab.now - 2 * HOUR, to=lab.people.courier)
+    start_infusion(lab, bags["E0"], lab.now - 20 * MINUTE)
     return batch
 
 
-def issue(lab: Lab, bag: DoseUnit, when: datetime) -> None:
-    """The lab hands the bag over to the ward's nurse."""
+def issue(lab: Lab, bag: DoseUnit, when: datetime, to: User | None = None) -> None:
+    """The lab hands the bag over to the ward's nurse (or to the courier who carries it)."""
     with at(when):
         bedside.dose_custody(
             actor=lab.people.clinic,
@@ -386,7 +390,7 @@ def issue(lab: Lab, bag: DoseUnit, when: datetime) -> None:
             kind="issue",
             released_by=lab.people.tech.username,
             released_by_password=DEMO_PASSWORD,
-            received_by=lab.people.clinic.username,
+            received_by=(to or lab.people.clinic).username,
             received_by_password=DEMO_PASSWORD,
             from_location="Cell therapy lab, LN2-02",
             to_location="Ward 7 infusion suite",
@@ -409,7 +413,7 @@ def infuse(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
             scanned_wristband=bag.recipient.subject_id,
         )
     with at(start + 35 * MINUTE):
-        return bedside.infusion_record(
+        infusion = bedside.infusion_record(
             actor=clinic,
             password=DEMO_PASSWORD,
             check=check,
@@ -418,6 +422,44 @@ def infuse(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
             volume_ml=bag.dose_volume_ml,
             vitals={"pre": {"hr": 78, "bp": "124/78", "temp_c": 36.8, "spo2": 98}},
         )
+    return baseline_sample(lab, infusion, start + 40 * MINUTE)
+
+
+def baseline_sample(lab: Lab, infusion: Infusion, when: datetime) -> Infusion:
+    """The recipient's pre-treatment RCR sample, taken at screening, recorded after the
+    infusion started (the visit is scheduled then)."""
+    with at(when):
+        clinical.follow_up_record(
+            actor=lab.people.clinic,
+            visit=infusion.visits.get(day=0),
+            done_at=infusion.started_at - 6 * 24 * HOUR,
+            rcr_result="archived",
+        )
+    return infusion
+
+
+def start_infusion(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
+    """Issued an hour before `start`, scanned at the bedside and started: still running."""
+    clinic = lab.people.clinic
+    issue(lab, bag, start - HOUR)
+    bag.refresh_from_db()
+    assert bag.recipient is not None, "an assigned bag"
+    with at(start - 5 * MINUTE):
+        check = bedside.bedside_verify(
+            actor=clinic,
+            scanned_bag=din_data_structure(bag.batch.coi_identifier),
+            scanned_product_code=product_code_data_structure(f"S1145V{bag.division}"),
+            scanned_wristband=bag.recipient.subject_id,
+        )
+    with at(start + MINUTE):
+        infusion = bedside.infusion_start(
+            actor=clinic,
+            password=DEMO_PASSWORD,
+            check=check,
+            started_at=start,
+            vitals_before={"hr": 82, "bp": "118/76", "temp_c": 36.9, "spo2": 97},
+        )
+    return baseline_sample(lab, infusion, start + 2 * MINUTE)
 
 
 def conditionally_released(lab: Lab) -> Batch:

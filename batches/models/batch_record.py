@@ -410,6 +410,41 @@ class Deviation(models.Model):
         return f"Deviation {self.pk} on {self.batch.lot_number}: {self.get_kind_display()}"
 
 
+# The hand-offs of a bag are one chain, held here whatever path writes (two hand-offs of one
+# bag at the same moment included): the bag is locked, so the hand-offs of a bag are written
+# one after the other, and the id is drawn under that lock, so the chain's order is the ids'.
+# The first hand-off is the issue, and only the first; each later one is given by the one who
+# received the one before, and not before it (times are entered to the minute); and the bag
+# is issued: not infused, recalled or back in quarantine.
+BAG_CHAIN_FUNC = """
+        SELECT u.status INTO bag_status FROM batches_doseunit u
+        WHERE u.id = NEW.dose_unit_id FOR UPDATE;
+        IF bag_status IS DISTINCT FROM 'issued' THEN
+            RAISE EXCEPTION 'bag % is %: only an issued bag is handed off',
+                NEW.dose_unit_id, bag_status;
+        END IF;
+        NEW.id := nextval(pg_get_serial_sequence('batches_custodyevent', 'id'));
+        SELECT c.kind, c.received_by_id, c.occurred_at INTO previous
+        FROM batches_custodyevent c WHERE c.dose_unit_id = NEW.dose_unit_id
+        ORDER BY c.id DESC LIMIT 1;
+        IF NOT FOUND THEN
+            IF NEW.kind IS DISTINCT FROM 'issue' THEN
+                RAISE EXCEPTION 'bag %: its first hand-off is its issue, not %',
+                    NEW.dose_unit_id, NEW.kind;
+            END IF;
+        ELSIF NEW.kind = 'issue' THEN
+            RAISE EXCEPTION 'bag % was issued already', NEW.dose_unit_id;
+        ELSIF NEW.released_by_id IS DISTINCT FROM previous.received_by_id THEN
+            RAISE EXCEPTION 'bag %: only its holder (user %) hands it off, not user %',
+                NEW.dose_unit_id, previous.received_by_id, NEW.released_by_id;
+        ELSIF NEW.occurred_at < date_trunc('minute', previous.occurred_at) THEN
+            RAISE EXCEPTION 'bag %: a hand-off at % cannot be before the previous one at %',
+                NEW.dose_unit_id, NEW.occurred_at, previous.occurred_at;
+        END IF;
+        RETURN NEW;
+"""
+
+
 @pghistory.track()
 class CustodyEvent(models.Model):
     """A hand-off of the cord blood unit or of the batch: who gave, who took, where, when."""
@@ -463,6 +498,27 @@ class CustodyEvent(models.Model):
             models.CheckConstraint(
                 condition=CUSTODY_TEMPERATURE_C.q("temperature_c", nullable=True),
                 name="custody_temperature_range",
+            ),
+            # A bag changes hands between two people, each signing for their side.
+            models.CheckConstraint(
+                condition=Q(dose_unit__isnull=True) | ~Q(released_by=models.F("received_by")),
+                name="custody_bag_two_parties",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="bag_hand_offs_form_one_chain",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Q(new__dose_unit__isnull=False),
+                declare=[("bag_status", "TEXT"), ("previous", "RECORD")],
+                func=BAG_CHAIN_FUNC,
+            ),
+            # A signed hand-off of a bag stays as signed: the chain is not rewritten.
+            pgtrigger.Protect(
+                name="bag_hand_offs_are_final",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__dose_unit__isnull=False),
             ),
         ]
 

@@ -1,6 +1,7 @@
 """At the bedside: the check of a bag against the recipient's wristband, and the infusion."""
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
 
@@ -110,6 +111,46 @@ class Infusion(models.Model):
                     completed_recorded_at__isnull=False,
                 ),
                 name="infusion_completion_whole",
+            ),
+            # What is observed after the infusion comes with its end.
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=False)
+                | (~models.Q(vitals__has_key="post") & models.Q(reactions="")),
+                name="infusion_after_with_end",
+            ),
+        ]
+        # The database's own guards on the two signed parts, whatever path writes.
+        triggers = [
+            pgtrigger.Trigger(
+                name="start_stays_as_signed",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Condition(
+                    "OLD.started_at IS DISTINCT FROM NEW.started_at"
+                    " OR OLD.dose_unit_id IS DISTINCT FROM NEW.dose_unit_id"
+                    " OR OLD.recipient_id IS DISTINCT FROM NEW.recipient_id"
+                    " OR OLD.bedside_check_id IS DISTINCT FROM NEW.bedside_check_id"
+                    " OR OLD.administered_by_id IS DISTINCT FROM NEW.administered_by_id"
+                    " OR OLD.recorded_at IS DISTINCT FROM NEW.recorded_at"
+                    " OR OLD.vitals -> 'pre' IS DISTINCT FROM NEW.vitals -> 'pre'"
+                ),
+                func="RAISE EXCEPTION 'infusion %: its start is signed and stays as signed',"
+                " OLD.id; RETURN NULL;",
+            ),
+            pgtrigger.Trigger(
+                name="completed_once",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Q(old__ended_at__isnull=False),
+                func="RAISE EXCEPTION 'infusion % was completed at %: its record is final',"
+                " OLD.id, OLD.ended_at; RETURN NULL;",
+            ),
+            pgtrigger.Trigger(
+                name="kept",
+                operation=pgtrigger.Delete,
+                when=pgtrigger.Before,
+                func="RAISE EXCEPTION 'infusion % is kept: an infusion is never deleted',"
+                " OLD.id; RETURN NULL;",
             ),
         ]
 

@@ -29,7 +29,7 @@ from carnk_mfg.fields import field_errors
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.roles import actor_may, require_permission
 from carnk_mfg.signatures import signature_authenticate, signed_by_parties, signed_write
-from carnk_mfg.timeutil import check_happened
+from carnk_mfg.timeutil import check_happened, require_happened
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -135,6 +135,8 @@ def dose_custody(
             raise ValidationError(
                 {"kind": bag_not_usable(unit, "issued: ship and receive follow the issue")}
             )
+        else:
+            _follows_previous_hand_off(unit, giver=giver, occurred_at=occurred_at)
         event = CustodyEvent.objects.create(
             dose_unit=unit,
             kind=kind,
@@ -150,6 +152,30 @@ def dose_custody(
         signing["released_by"].sign(event, comment="Released the bag")
         signing["received_by"].sign(event, comment="Received the bag")
     return event
+
+
+def _follows_previous_hand_off(unit: DoseUnit, *, giver: User, occurred_at: datetime) -> None:
+    """A ship or receive continues the bag's chain (the bag is locked): it is handed off by
+    whoever received it last, not before that hand-off. Two hand-offs of one bag at the same
+    moment: the second sees the first here, and its giver no longer holds the bag."""
+    previous = (
+        CustodyEvent.objects.filter(dose_unit=unit).select_related("received_by").order_by("-id")
+    ).first()
+    if previous is None:
+        raise ValidationError({"kind": "The bag was never issued: its first hand-off is that."})
+    if giver != previous.received_by:
+        raise ValidationError(
+            {
+                "released_by": f"{previous.received_by.username} holds the bag (received it "
+                f"at {previous.occurred_at:%Y-%m-%d %H:%M %Z}): only they can hand it off."
+            }
+        )
+    require_happened(
+        "occurred_at",
+        occurred_at,
+        what="The hand-off",
+        not_before=(previous.occurred_at, "the bag's previous hand-off"),
+    )
 
 
 def _bag_from_scan(bag: str, product_code: str) -> tuple[DoseUnit | None, str]:

@@ -84,7 +84,7 @@ def test_a_courier_ships_and_receives_but_does_not_issue(issued_bag, clinical, c
         courier,
         issued_bag,
         "ship",
-        released_by="qa1",
+        released_by="clinical1",
         received_by="courier1",
         from_location="Lab",
         to_location="Courier",
@@ -117,8 +117,9 @@ def test_someone_who_may_not_hand_off_is_no_party(assigned_bag, clinical, qc_ana
 
 
 def test_ship_and_receive_follow_the_issue(issued_bag, clinical, qa):
-    hand_off(clinical, issued_bag, "ship", from_location="Lab", to_location="Courier")
-    hand_off(clinical, issued_bag, "receive", from_location="Courier", to_location="Ward 7")
+    # Each is given by whoever received the one before.
+    hand_off(clinical, issued_bag, "ship", released_by="clinical1", received_by="qa1")
+    hand_off(clinical, issued_bag, "receive")
     kinds = list(CustodyEvent.objects.filter(dose_unit=issued_bag).values_list("kind", flat=True))
     assert kinds == ["issue", "ship", "receive"]
     assert DoseUnit.objects.get(pk=issued_bag.pk).status == "issued"
@@ -152,6 +153,65 @@ def test_issue_needs_an_assigned_bag(released_batch, clinical):
 def test_hand_off_is_clinical(assigned_bag, technician):
     with unchanged(assigned_bag), pytest.raises(PermissionDenied):
         hand_off(technician, assigned_bag)
+
+
+IN_AN_HOUR = timezone.now() + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    "changes, field, says",
+    [
+        ({"released_by": "qa1", "received_by": "courier1"}, "released_by", "clinical1 holds"),
+        ({"released_by": "courier1", "received_by": "qa1"}, "released_by", "clinical1 holds"),
+        (
+            {"released_by": "clinical1", "received_by": "courier1", "occurred_at": IN_AN_HOUR},
+            "occurred_at",
+            "in the future",
+        ),
+        ({"released_by": "clinical1", "received_by": "clinical1"}, "received_by", "two different"),
+    ],
+    ids=[
+        "giver-who-never-held-it",
+        "courier-who-does-not-hold-it",
+        "future",
+        "same-person",
+    ],
+)
+def test_a_ship_continues_the_chain(issued_bag, clinical, courier, changes, field, says):
+    """The issued bag is held by clinical1 (it received the issue an hour ago)."""
+    with unchanged(issued_bag), pytest.raises(ValidationError) as exc:
+        hand_off(courier, issued_bag, "ship", **changes)
+    assert says in exc.value.message_dict[field][0]
+    assert CustodyEvent.objects.filter(dose_unit=issued_bag).count() == 1
+
+
+def test_a_hand_off_before_the_previous_one_is_refused(issued_bag, clinical, courier):
+    hand_off(courier, issued_bag, "ship", released_by="clinical1", received_by="courier1")
+    half_an_hour_ago = timezone.now() - timedelta(minutes=30)  # after the bag was filled
+    with unchanged(issued_bag), pytest.raises(ValidationError) as exc:
+        hand_off(
+            courier,
+            issued_bag,
+            "receive",
+            released_by="courier1",
+            received_by="clinical1",
+            occurred_at=half_an_hour_ago,
+        )
+    assert "before the bag's previous hand-off" in exc.value.message_dict["occurred_at"][0]
+
+
+def test_the_same_hand_off_twice_is_refused_the_second_time(issued_bag, clinical, courier):
+    args = {"released_by": "clinical1", "received_by": "courier1"}
+    hand_off(courier, issued_bag, "ship", **args)
+    with unchanged(issued_bag), pytest.raises(ValidationError, match="courier1 holds the bag"):
+        hand_off(courier, issued_bag, "ship", **args)
+
+
+def test_an_infused_bag_is_handed_off_no_more(issued_bag, clinical):
+    start(clinical, verify(clinical, issued_bag))
+    with unchanged(issued_bag), pytest.raises(ValidationError) as exc:
+        hand_off(clinical, issued_bag, "ship", released_by="clinical1", received_by="qa1")
+    assert "infused" in exc.value.message_dict["kind"][0].lower()
 
 
 # --- bedside verification ---

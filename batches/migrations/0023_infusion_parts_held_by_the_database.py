@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("batches", "0020_bag_hand_offs_form_one_chain"),
+        ("batches", "0022_bag_hand_offs_form_one_chain"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("batches", "0019_infusion_in_two_parts_and_courier"),
+        ("batches", "0021_recipient_treating_clinician"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -320,10 +320,11 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
             format="json",
         )
     )
-    visit = ok(CL.get("/api/v1/follow-ups/", {"recipient__subject_id": "CARNK-900"}))["results"][0]
+    visits = ok(CL.get("/api/v1/follow-ups/", {"recipient__subject_id": "CARNK-900"}))["results"]
+    day3 = next(v for v in visits if v["visit"] == "day 3")
     ok(
         CL.post(
-            f"/api/v1/follow-ups/{visit['id']}/record/",
+            f"/api/v1/follow-ups/{day3['id']}/record/",
             {"done_at": timezone.now().isoformat(), "car_nk_copies_per_ug": 5400},
             format="json",
         )

@@ -298,7 +298,15 @@ class InfusionAdmin(ReadOnlyAdmin):
 
 @admin.register(AdverseEvent)
 class AdverseEventAdmin(ReadOnlyAdmin):
-    list_display = ["recipient", "kind", "grade", "ice_score", "onset_at", "reported_by"]
+    list_display = [
+        "recipient",
+        "kind",
+        "grade",
+        "derived_grade",
+        "ice_score",
+        "onset_at",
+        "reported_by",
+    ]
     list_filter = ["kind", "grade"]
 
 

@@ -5,6 +5,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 
+from batches.grading import Consciousness, Hypotension, Hypoxia, MotorFinding, RaisedIcp, Seizure
 from batches.models.bedside import Infusion
 from carnk_mfg.fields import NOT_NEGATIVE, FreeCharField, FreeTextField, Range
 
@@ -20,6 +21,10 @@ class AdverseEventKind(models.TextChoices):
 # which). The ICE score is 0-10.
 ASTCT_GRADE = Range(low=1, high=5)
 ICE_SCORE = Range(low=0, high=10)
+# The grade the ASTCT findings give (batches.grading): 0 when they show no CRS or ICANS.
+DERIVED_GRADE = Range(low=0, high=4)
+# A body temperature outside 30-45 °C is a typing error.
+BODY_TEMPERATURE_C = Range(low=30, high=45)
 # AP1903 (rimiducid) is given at 0.4 mg/kg in the trial; above 1 mg/kg is a typing error.
 AP1903_MG_PER_KG = Range(above=0, high=1)
 
@@ -34,6 +39,48 @@ class AdverseEvent(models.Model):
     grade = models.PositiveSmallIntegerField(validators=ASTCT_GRADE.validators())
     ice_score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=ICE_SCORE.validators()
+    )
+    # ASTCT findings (batches.grading), recorded for CRS and ICANS only; empty on other
+    # events and on those reported before the findings were recorded.
+    crs_temperature_c = models.DecimalField(
+        "Highest temperature (°C)",
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=BODY_TEMPERATURE_C.validators(),
+    )
+    crs_fever_masked = models.BooleanField(
+        "Fever present, masked by antipyretic or anticytokine therapy", null=True, blank=True
+    )
+    crs_hypotension = models.CharField(
+        "Hypotension", max_length=20, choices=Hypotension.choices, blank=True
+    )
+    crs_hypoxia = models.CharField("Hypoxia", max_length=20, choices=Hypoxia.choices, blank=True)
+    ice_unarousable = models.BooleanField(
+        "Unarousable, unable to perform ICE", null=True, blank=True
+    )
+    icans_consciousness = models.CharField(
+        "Depressed level of consciousness",
+        max_length=20,
+        choices=Consciousness.choices,
+        blank=True,
+    )
+    icans_seizure = models.CharField("Seizure", max_length=20, choices=Seizure.choices, blank=True)
+    icans_motor = models.CharField(
+        "Motor findings", max_length=20, choices=MotorFinding.choices, blank=True
+    )
+    icans_raised_icp = models.CharField(
+        "Raised ICP / cerebral edema", max_length=20, choices=RaisedIcp.choices, blank=True
+    )
+    derived_grade = models.PositiveSmallIntegerField(
+        "ASTCT grade from the findings",
+        null=True,
+        blank=True,
+        validators=DERIVED_GRADE.validators(),
+    )
+    grade_difference_reason = FreeTextField(
+        "Why the grade differs from the findings' ASTCT grade", blank=True
     )
     onset_at = models.DateTimeField()
     description = FreeTextField()
@@ -50,6 +97,14 @@ class AdverseEvent(models.Model):
             models.CheckConstraint(condition=ASTCT_GRADE.q("grade"), name="ae_grade_1_5"),
             models.CheckConstraint(
                 condition=ICE_SCORE.q("ice_score", nullable=True), name="ae_ice_0_10"
+            ),
+            models.CheckConstraint(
+                condition=DERIVED_GRADE.q("derived_grade", nullable=True),
+                name="ae_derived_grade_0_4",
+            ),
+            models.CheckConstraint(
+                condition=BODY_TEMPERATURE_C.q("crs_temperature_c", nullable=True),
+                name="ae_temperature_30_45",
             ),
         ]
 

@@ -1,18 +1,19 @@
-"""After infusion: adverse events (ASTCT grades), the iC9 safety switch, follow-up visits and
-the scan that flags the overdue ones."""
+"""After infusion: adverse events (CRS and ICANS graded from their findings by
+batches.grading), the iC9 safety switch, follow-up visits and the scan that flags the overdue
+ones."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from batches import ports
+from batches import grading, ports
 from batches.models import (
     AdverseEvent,
     AdverseEventKind,
@@ -32,7 +33,7 @@ from batches.selectors.clinical import (
 )
 from carnk_mfg import due_work
 from carnk_mfg.audit import gmp_write
-from carnk_mfg.fields import bounds, field_errors
+from carnk_mfg.fields import field_errors
 from carnk_mfg.notation import lab_time
 from carnk_mfg.timeutil import check_happened
 
@@ -40,18 +41,141 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def ice_implied_icans_grade(ice_score: int) -> int:
-    """The lowest ASTCT ICANS grade an ICE score implies (7-9: 1, 3-6: 2, 0-2: 3; grade 4
-    when the patient cannot perform ICE at all); other domains may raise it."""
-    if ice_score >= 10:
-        return 0
-    if ice_score >= 7:
-        return 1
-    if ice_score >= 3:
-        return 2
-    return 3
+CRS_FINDINGS = ("crs_temperature_c", "crs_fever_masked", "crs_hypotension", "crs_hypoxia")
+ICANS_FINDINGS = (
+    "ice_unarousable",
+    "icans_consciousness",
+    "icans_seizure",
+    "icans_motor",
+    "icans_raised_icp",
+)
+OWN_FINDINGS: dict[str, tuple[str, ...]] = {
+    AdverseEventKind.CRS: CRS_FINDINGS,
+    AdverseEventKind.ICANS: ICANS_FINDINGS,
+}
+FINDING_CHOICES = {
+    "crs_hypotension": grading.Hypotension,
+    "crs_hypoxia": grading.Hypoxia,
+    "icans_consciousness": grading.Consciousness,
+    "icans_seizure": grading.Seizure,
+    "icans_motor": grading.MotorFinding,
+    "icans_raised_icp": grading.RaisedIcp,
+}
 
 
+def _findings_errors(kind: str, findings: dict[str, Any]) -> dict[str, str]:
+    """What is missing or misplaced among the ASTCT findings: CRS and ICANS are graded from
+    theirs (each domain stated, "none" included), no other event carries any."""
+    errors: dict[str, str] = {}
+    for field, choices in FINDING_CHOICES.items():
+        if findings[field] and findings[field] not in choices.values:
+            errors[field] = f"One of: {', '.join(choices.values)}."
+    own = OWN_FINDINGS.get(kind, ())
+    for field in (*CRS_FINDINGS, *ICANS_FINDINGS):
+        if field not in own and findings[field] not in (None, "", False):
+            errors.setdefault(field, "Recorded for CRS or ICANS only, as the event is.")
+    for field in own:
+        if findings[field] == "" and field in FINDING_CHOICES:
+            errors.setdefault(field, "Needed for ASTCT grading (none if absent).")
+    if kind == AdverseEventKind.CRS:
+        if findings["crs_temperature_c"] is None and not findings["crs_fever_masked"]:
+            errors.setdefault(
+                "crs_temperature_c",
+                "The highest temperature, or fever present though masked by antipyretic or "
+                "anticytokine therapy.",
+            )
+    elif kind == AdverseEventKind.ICANS:
+        if findings["ice_unarousable"] and findings["ice_score"] is not None:
+            errors.setdefault("ice_score", "No ICE score when unarousable.")
+        elif not findings["ice_unarousable"] and findings["ice_score"] is None:
+            errors.setdefault("ice_score", "The ICE score (0 to 10), or unarousable.")
+        if (
+            findings["ice_unarousable"]
+            and findings["icans_consciousness"] in grading.Consciousness.values
+            and findings["icans_consciousness"] != grading.Consciousness.UNAROUSABLE
+        ):
+            errors.setdefault("icans_consciousness", "Unarousable, as for the ICE score.")
+    if kind != AdverseEventKind.ICANS and findings["ice_score"] is not None:
+        errors.setdefault("ice_score", "The ICE score belongs to ICANS.")
+    return errors
+
+
+def derived_grade(kind: str, findings: dict[str, Any]) -> int | None:
+    """The ASTCT grade the (checked) findings give, for CRS and ICANS; None for others."""
+    if kind == AdverseEventKind.CRS:
+        fever = grading.has_fever(
+            findings["crs_temperature_c"], fever_masked=bool(findings["crs_fever_masked"])
+        )
+        return grading.crs_grade(
+            fever=fever, hypotension=findings["crs_hypotension"], hypoxia=findings["crs_hypoxia"]
+        )
+    if kind == AdverseEventKind.ICANS:
+        return grading.icans_grade(
+            ice_score=findings["ice_score"],
+            ice_unarousable=bool(findings["ice_unarousable"]),
+            consciousness=findings["icans_consciousness"],
+            seizure=findings["icans_seizure"],
+            motor=findings["icans_motor"],
+            raised_icp=findings["icans_raised_icp"],
+        )
+    return None
+
+
+def _stored_findings(kind: str, findings: dict[str, Any]) -> dict[str, Any]:
+    """The findings as stored: the booleans of the event's own kind as given (false
+    included), those of other kinds empty."""
+    stored = dict(findings)
+    stored["crs_fever_masked"] = bool(findings["crs_fever_masked"]) if kind == "crs" else None
+    stored["ice_unarousable"] = bool(findings["ice_unarousable"]) if kind == "icans" else None
+    return stored
+
+
+def _grading_errors(
+    kind: str, grade: int, findings: dict[str, Any], reason: str
+) -> dict[str, str | list[str]]:
+    """The event kind, its grade and its findings, checked before any grade is derived."""
+    errors: dict[str, str | list[str]] = dict(
+        field_errors(
+            AdverseEvent,
+            {
+                "grade": grade,
+                "ice_score": findings["ice_score"],
+                "crs_temperature_c": findings["crs_temperature_c"],
+            },
+        )
+    )
+    if kind not in AdverseEventKind.values:
+        errors["kind"] = "CRS, ICANS, GVHD or other."
+    # The model's grades run 1 to 5; CRS, ICANS and GVHD are graded 1 to 4 here.
+    if kind != AdverseEventKind.OTHER and "grade" not in errors and grade > 4:
+        errors["grade"] = f"Grade 1 to 4 for {kind}."
+    for field, message in _findings_errors(kind, findings).items():
+        errors.setdefault(field, message)
+    if reason and kind in (AdverseEventKind.GVHD, AdverseEventKind.OTHER):
+        errors["grade_difference_reason"] = "Only CRS and ICANS are graded from findings."
+    return errors
+
+
+def _graded(
+    kind: str, grade: int, findings: dict[str, Any], reason: str
+) -> tuple[int | None, dict[str, str | list[str]]]:
+    """(the ASTCT grade of the findings, the errors so far): an entered grade other than the
+    findings' needs its reason, and one that agrees needs none."""
+    errors = _grading_errors(kind, grade, findings, reason)
+    derived = None if errors else derived_grade(kind, findings)
+    if derived is not None and derived != grade and not reason:
+        errors["grade"] = (
+            f"The findings give ASTCT {kind.upper()} grade {derived}: enter {derived}, or give "
+            f"the reason for grade {grade}."
+        )
+        errors["grade_difference_reason"] = f"Why grade {grade}, not {derived}."
+    elif reason and derived == grade:
+        errors["grade_difference_reason"] = "The grade is the findings' ASTCT grade: no reason."
+    return derived, errors
+
+
+# Kept in one piece: the signature names each ASTCT finding (forms and serializers pass their
+# fields straight through), then the checks, the write and its trail reason in order.
 def adverse_event_report(
     *,
     actor: User,
@@ -61,27 +185,33 @@ def adverse_event_report(
     onset_at: datetime,
     description: str,
     ice_score: int | None = None,
+    crs_temperature_c: Decimal | None = None,
+    crs_fever_masked: bool = False,
+    crs_hypotension: str = "",
+    crs_hypoxia: str = "",
+    ice_unarousable: bool = False,
+    icans_consciousness: str = "",
+    icans_seizure: str = "",
+    icans_motor: str = "",
+    icans_raised_icp: str = "",
+    grade_difference_reason: str = "",
 ) -> AdverseEvent:
-    errors: dict[str, str | list[str]] = dict(
-        field_errors(AdverseEvent, {"grade": grade, "ice_score": ice_score})
-    )
-    if kind not in AdverseEventKind.values:
-        errors["kind"] = "CRS, ICANS, GVHD or other."
-    # The model's grades run 1 to 5; CRS, ICANS and GVHD are graded 1 to 4 here.
-    if kind != AdverseEventKind.OTHER and "grade" not in errors and grade > 4:
-        errors["grade"] = f"Grade 1 to 4 for {kind}."
-    if kind == AdverseEventKind.ICANS:
-        implied = None if errors.keys() & {"grade", "ice_score"} else ice_score
-        if ice_score is None:
-            low, high = bounds(AdverseEvent, "ice_score")
-            errors["ice_score"] = f"ICANS is graded with the ICE score ({low} to {high})."
-        elif implied is not None and grade < ice_implied_icans_grade(implied):
-            errors["grade"] = (
-                f"An ICE score of {ice_score} means ICANS grade "
-                f"{ice_implied_icans_grade(ice_score)} or higher."
-            )
-    elif ice_score is not None:
-        errors["ice_score"] = "The ICE score belongs to ICANS."
+    """Report an adverse event. CRS and ICANS carry their ASTCT findings; the grade they give
+    is stored beside the grade entered, and a grade that differs needs its reason."""
+    findings = {
+        "ice_score": ice_score,
+        "crs_temperature_c": crs_temperature_c,
+        "crs_fever_masked": crs_fever_masked,
+        "crs_hypotension": crs_hypotension,
+        "crs_hypoxia": crs_hypoxia,
+        "ice_unarousable": ice_unarousable,
+        "icans_consciousness": icans_consciousness,
+        "icans_seizure": icans_seizure,
+        "icans_motor": icans_motor,
+        "icans_raised_icp": icans_raised_icp,
+    }
+    reason = grade_difference_reason.strip()
+    derived, errors = _graded(kind, grade, findings, reason)
     check_happened(
         errors,
         "onset_at",
@@ -93,17 +223,18 @@ def adverse_event_report(
         errors["description"] = "Describe the event."
     if errors:
         raise ValidationError(errors)
-    with gmp_write(
-        actor=actor,
-        permission="batches.report_adverse_event",
-        reason=f"Adverse event: {kind} grade {grade}",
-    ):
+    why = f"Adverse event: {kind} grade {grade}"
+    if reason:
+        why += f" (findings give ASTCT grade {derived}: {reason[:80]})"
+    with gmp_write(actor=actor, permission="batches.report_adverse_event", reason=why):
         return AdverseEvent.objects.create(
             recipient=infusion.recipient,
             infusion=infusion,
             kind=kind,
             grade=grade,
-            ice_score=ice_score,
+            **_stored_findings(kind, findings),
+            derived_grade=derived,
+            grade_difference_reason=reason,
             onset_at=onset_at,
             description=description.strip(),
             reported_by=actor,

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Field
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods
 
 from batches.models import (
@@ -63,6 +65,23 @@ class FollowUpEndForm(forms.Form):
     )
 
 
+def _event_field(name: str) -> Field:
+    found = AdverseEvent._meta.get_field(name)
+    assert isinstance(found, Field)
+    return found
+
+
+def _label(name: str) -> str:
+    return capfirst(str(_event_field(name).verbose_name))
+
+
+def _finding_field(name: str) -> forms.ChoiceField:
+    """An ASTCT finding as a choice, labelled and offered as the model field is."""
+    return forms.ChoiceField(
+        label=_label(name), required=False, choices=[("", "—"), *(_event_field(name).choices or [])]
+    )
+
+
 class AdverseEventForm(forms.Form):
     kind = forms.ChoiceField(label="Event", choices=AdverseEventKind.choices)
     grade = forms.IntegerField(
@@ -70,14 +89,45 @@ class AdverseEventForm(forms.Form):
         validators=validators_of(AdverseEvent, "grade"),
         help_text="ASTCT consensus grade",
     )
+    onset_at = datetime_field("Onset")
+    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
+    crs_temperature_c = forms.DecimalField(
+        label=_label("crs_temperature_c"),
+        required=False,
+        max_digits=3,
+        decimal_places=1,
+        validators=validators_of(AdverseEvent, "crs_temperature_c"),
+        help_text="Fever is 38.0 °C or more",
+    )
+    crs_fever_masked = forms.BooleanField(label=_label("crs_fever_masked"), required=False)
+    crs_hypotension = _finding_field("crs_hypotension")
+    crs_hypoxia = _finding_field("crs_hypoxia")
     ice_score = forms.IntegerField(
         label="ICE score",
         required=False,
         validators=validators_of(AdverseEvent, "ice_score"),
-        help_text="ICANS only",
+        help_text="0 to 10",
     )
-    onset_at = datetime_field("Onset")
-    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 2}))
+    ice_unarousable = forms.BooleanField(label=_label("ice_unarousable"), required=False)
+    icans_consciousness = _finding_field("icans_consciousness")
+    icans_seizure = _finding_field("icans_seizure")
+    icans_motor = _finding_field("icans_motor")
+    icans_raised_icp = _finding_field("icans_raised_icp")
+    grade_difference_reason = forms.CharField(
+        label=_label("grade_difference_reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the grade entered differs from the grade the findings give",
+    )
+
+    def event_fields(self):
+        return [self[name] for name in ("kind", "grade", "onset_at", "description")]
+
+    def crs_fields(self):
+        return [self[name] for name in clinical.CRS_FINDINGS]
+
+    def icans_fields(self):
+        return [self["ice_score"], *(self[name] for name in clinical.ICANS_FINDINGS)]
 
 
 class SafetySwitchForm(forms.Form):

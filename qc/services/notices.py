@@ -91,21 +91,25 @@ def notify_visits_overdue(*, visits: list[FollowUpVisit], now: datetime) -> int:
     """Tell each recipient's treating clinician that these follow-up visits (just flagged
     overdue) are overdue, or all clinical staff for a recipient whose clinician is no longer
     active; sent as soon as the flag commits (`batches.ports.notify_visits_overdue`)."""
-    clinician_ids = {visit.recipient.treating_clinician_id for visit in visits}
+    clinician_ids = {
+        visit.recipient.treating_clinician_id
+        for visit in visits
+        if visit.recipient.treating_clinician_id is not None
+    }
     active = {
         user.pk: user
         for user in get_user_model().objects.filter(
             pk__in=clinician_ids, is_active=True, groups__name=Role.CLINICAL
         )
     }
-    by_person: dict[tuple[int, ...], list[FollowUpVisit]] = {}
+    # Keyed by the clinician's pk; 0 for the visits all clinical staff are told of.
+    by_person: dict[int, list[FollowUpVisit]] = {}
     for visit in visits:
-        clinician = active.get(visit.recipient.treating_clinician_id)
-        key = (clinician.pk,) if clinician else ()
-        by_person.setdefault(key, []).append(visit)
+        clinician = active.get(visit.recipient.treating_clinician_id or 0)
+        by_person.setdefault(clinician.pk if clinician else 0, []).append(visit)
     written = 0
     for key, theirs in by_person.items():
-        people = [active[key[0]]] if key else role_members(Role.CLINICAL)
+        people = [active[key]] if key else role_members(Role.CLINICAL)
         notices = [
             (
                 visit,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -87,7 +88,15 @@ def world(infusion, issued_bag, technician, clinical, instrument, approved_spec_
         opened_at=now,
     )
     event = clinical_services.adverse_event_report(
-        actor=clinical, infusion=infusion, kind="crs", grade=1, onset_at=now, description="fever"
+        actor=clinical,
+        infusion=infusion,
+        kind="crs",
+        grade=1,
+        crs_temperature_c=Decimal("38.2"),
+        crs_hypotension="none",
+        crs_hypoxia="none",
+        onset_at=now,
+        description="fever",
     )
     staged, reading = instrument_records(instrument, batch, now)
     ids = {

@@ -13,75 +13,204 @@ from batches.selectors import made_with_integrating_vector
 from batches.services import clinical as clinical_services
 from qc.models import Notification
 from tests.batch_steps import record_baseline_sample
-from tests.services.trail import assert_trailed, unchanged
+from tests.services.trail import assert_trailed, last_event, unchanged
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.clause("ASTCT CRS/ICANS grading")
-@pytest.mark.parametrize("ice, grade", [(10, 0), (9, 1), (7, 1), (6, 2), (3, 2), (2, 3), (0, 3)])
-def test_ice_implied_icans_grade(ice, grade):
-    assert clinical_services.ice_implied_icans_grade(ice) == grade
-
-
 # --- adverse events ---
 
+# Findings that give ASTCT grade 2: CRS with fever and hypotension without vasopressors;
+# ICANS with an ICE score of 5.
+CRS_GRADE_2 = {
+    "crs_temperature_c": Decimal("39.2"),
+    "crs_hypotension": "no_vasopressor",
+    "crs_hypoxia": "none",
+}
+ICANS_NORMAL = {
+    "icans_consciousness": "none",
+    "icans_seizure": "none",
+    "icans_motor": "none",
+    "icans_raised_icp": "none",
+}
+ICANS_GRADE_2 = {"ice_score": 5, **ICANS_NORMAL}
+FINDINGS = {"crs": CRS_GRADE_2, "icans": ICANS_GRADE_2}
 
-def report(actor, infusion, kind="crs", grade=2, ice_score=None, **changes):
-    args = {"onset_at": timezone.now(), "description": "Fever 39.2 C", **changes}
+
+def report(actor, infusion, kind="crs", grade=2, **changes):
+    args = {
+        "onset_at": timezone.now(),
+        "description": "Fever 39.2 C",
+        **FINDINGS.get(kind, {}),
+        **changes,
+    }
     return clinical_services.adverse_event_report(
-        actor=actor, infusion=infusion, kind=kind, grade=grade, ice_score=ice_score, **args
+        actor=actor, infusion=infusion, kind=kind, grade=grade, **args
     )
 
 
 @pytest.mark.clause("ASTCT CRS/ICANS grading")
-def test_report_records_the_event_for_the_recipient(infusion, clinical):
-    event = AdverseEvent.objects.get(pk=report(clinical, infusion, "icans", 2, 5).pk)
-    assert (event.recipient, event.kind, event.grade, event.ice_score) == (
+def test_report_records_the_event_and_its_findings_grade(infusion, clinical):
+    event = AdverseEvent.objects.get(pk=report(clinical, infusion, "icans", 2).pk)
+    assert (event.recipient, event.kind, event.grade, event.derived_grade, event.ice_score) == (
         infusion.recipient,
         "icans",
         2,
+        2,
         5,
     )
+    assert (event.ice_unarousable, event.icans_seizure, event.grade_difference_reason) == (
+        False,
+        "none",
+        "",
+    )
+    assert event.crs_hypotension == "" and event.crs_fever_masked is None
     assert event.reported_by == clinical
     assert_trailed(event, actor=clinical, reason="Adverse event: icans grade 2", label="insert")
 
 
-def test_report_grades_other_events_up_to_5(infusion, clinical):
-    assert report(clinical, infusion, "other", 5).grade == 5
+def test_crs_findings_stored_with_the_grade_they_give(infusion, clinical):
+    event = AdverseEvent.objects.get(
+        pk=report(clinical, infusion, "crs", 3, crs_hypoxia="high_flow").pk
+    )
+    assert (event.crs_temperature_c, event.crs_fever_masked, event.crs_hypotension) == (
+        Decimal("39.2"),
+        False,
+        "no_vasopressor",
+    )
+    assert (event.crs_hypoxia, event.grade, event.derived_grade) == ("high_flow", 3, 3)
+    assert event.ice_unarousable is None and event.icans_consciousness == ""
+
+
+def test_masked_fever_grades_crs_by_hypotension_and_hypoxia(infusion, clinical):
+    event = report(
+        clinical,
+        infusion,
+        "crs",
+        3,
+        crs_temperature_c=Decimal("37.1"),
+        crs_fever_masked=True,
+        crs_hypotension="one_vasopressor",
+    )
+    assert (event.derived_grade, event.crs_fever_masked) == (3, True)
+
+
+def test_unarousable_icans_is_grade_4(infusion, clinical):
+    event = report(
+        clinical,
+        infusion,
+        "icans",
+        4,
+        ice_score=None,
+        ice_unarousable=True,
+        icans_consciousness="unarousable",
+    )
+    assert (event.derived_grade, event.ice_score, event.ice_unarousable) == (4, None, True)
 
 
 @pytest.mark.clause("ASTCT CRS/ICANS grading")
 @pytest.mark.parametrize(
-    "kind, grade, ice, changes, field",
+    "kind, grade, changes, derived",
     [
-        ("rash", 1, None, {}, "kind"),
-        ("crs", 0, None, {}, "grade"),
-        ("crs", 5, None, {}, "grade"),
-        ("icans", 1, 2, {}, "grade"),
-        ("icans", 2, None, {}, "ice_score"),
-        ("icans", 2, 11, {}, "ice_score"),
-        ("crs", 1, 8, {}, "ice_score"),
-        ("crs", 1, None, {"description": " "}, "description"),
-        ("crs", 1, None, {"onset_at": timezone.now() - timedelta(days=1)}, "onset_at"),
-        ("crs", 1, None, {"onset_at": timezone.now() + timedelta(days=1)}, "onset_at"),
+        ("crs", 3, {}, 2),
+        ("crs", 1, {"crs_temperature_c": Decimal("37.9")}, 0),
+        ("icans", 3, {}, 2),
+        ("icans", 1, {"ice_score": 10}, 0),
+    ],
+    ids=["crs-above", "crs-afebrile", "icans-above", "icans-ice-10"],
+)
+def test_a_grade_other_than_the_findings_without_a_reason_is_refused(
+    infusion, clinical, kind, grade, changes, derived
+):
+    with unchanged(infusion), pytest.raises(ValidationError) as exc:
+        report(clinical, infusion, kind, grade, **changes)
+    errors = exc.value.message_dict
+    assert f"grade {derived}" in errors["grade"][0], errors
+    assert f"not {derived}" in errors["grade_difference_reason"][0]
+    assert not AdverseEvent.objects.exists()
+
+
+def test_a_grade_other_than_the_findings_with_its_reason_keeps_both(infusion, clinical):
+    reason = "Rapid deterioration; vasopressor started minutes after the assessment"
+    event = report(clinical, infusion, "crs", 3, grade_difference_reason=f"  {reason} ")
+    event = AdverseEvent.objects.get(pk=event.pk)
+    assert (event.grade, event.derived_grade, event.grade_difference_reason) == (3, 2, reason)
+    assert_trailed(
+        event,
+        actor=clinical,
+        reason=f"Adverse event: crs grade 3 (findings give ASTCT grade 2: {reason})",
+        label="insert",
+    )
+    row = last_event(event)
+    assert (row.pgh_data["grade"], row.pgh_data["derived_grade"]) == (3, 2)
+    assert row.pgh_data["grade_difference_reason"] == reason
+
+
+def test_other_events_are_not_graded_from_findings(infusion, clinical):
+    event = report(clinical, infusion, "other", 5)
+    assert (event.grade, event.derived_grade) == (5, None)
+    assert event.crs_fever_masked is None and event.ice_unarousable is None
+
+
+@pytest.mark.parametrize(
+    "kind, grade, changes, field",
+    [
+        ("rash", 1, {}, "kind"),
+        ("crs", 0, {}, "grade"),
+        ("crs", 5, {}, "grade"),
+        ("icans", 2, {"ice_score": None}, "ice_score"),
+        ("icans", 2, {"ice_score": 11}, "ice_score"),
+        ("icans", 4, {"ice_unarousable": True}, "ice_score"),
+        (
+            "icans",
+            4,
+            {"ice_score": None, "ice_unarousable": True, "icans_consciousness": "voice"},
+            "icans_consciousness",
+        ),
+        ("icans", 2, {"icans_seizure": ""}, "icans_seizure"),
+        ("icans", 2, {"icans_motor": "tremor"}, "icans_motor"),
+        ("icans", 2, {"crs_hypoxia": "none"}, "crs_hypoxia"),
+        ("crs", 2, {"ice_score": 8}, "ice_score"),
+        ("crs", 2, {"crs_hypotension": ""}, "crs_hypotension"),
+        ("crs", 2, {"crs_hypoxia": "ecmo"}, "crs_hypoxia"),
+        ("crs", 2, {"crs_temperature_c": None}, "crs_temperature_c"),
+        ("crs", 2, {"crs_temperature_c": Decimal("83.0")}, "crs_temperature_c"),
+        ("crs", 2, {"icans_seizure": "none"}, "icans_seizure"),
+        ("crs", 2, {"grade_difference_reason": "felt worse"}, "grade_difference_reason"),
+        ("gvhd", 2, {"grade_difference_reason": "x"}, "grade_difference_reason"),
+        ("gvhd", 2, {"crs_fever_masked": True}, "crs_fever_masked"),
+        ("crs", 1, {"description": " "}, "description"),
+        ("crs", 2, {"onset_at": timezone.now() - timedelta(days=1)}, "onset_at"),
+        ("crs", 2, {"onset_at": timezone.now() + timedelta(days=1)}, "onset_at"),
     ],
     ids=[
         "kind",
         "grade-0",
         "crs-grade-5",
-        "ice-implies-higher",
         "icans-without-ice",
         "ice-11",
+        "ice-and-unarousable",
+        "unarousable-but-awake",
+        "icans-seizure-missing",
+        "icans-motor-unknown",
+        "crs-finding-on-icans",
         "ice-on-crs",
+        "crs-hypotension-missing",
+        "crs-hypoxia-unknown",
+        "crs-no-temperature",
+        "crs-temperature-typo",
+        "icans-finding-on-crs",
+        "reason-when-agreeing",
+        "reason-on-gvhd",
+        "finding-on-gvhd",
         "description",
         "before-infusion",
         "future",
     ],
 )
-def test_report_refuses(infusion, clinical, kind, grade, ice, changes, field):
+def test_report_refuses(infusion, clinical, kind, grade, changes, field):
     with unchanged(infusion), pytest.raises(ValidationError) as exc:
-        report(clinical, infusion, kind, grade, ice, **changes)
+        report(clinical, infusion, kind, grade, **changes)
     assert field in exc.value.message_dict
 
 

@@ -1,6 +1,7 @@
 """The clinical follow-up worklist and an infusion's page (adverse events, safety switch)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -46,34 +47,33 @@ def test_garbage_follow_up_is_a_form_error(client, clinical, infusion):
     assert visit.done_at is None
 
 
+ICANS_GRADE_3 = {
+    "form": "ae",
+    "kind": "icans",
+    "ice_score": "2",
+    "icans_consciousness": "none",
+    "icans_seizure": "none",
+    "icans_motor": "none",
+    "icans_raised_icp": "none",
+    "description": "Confused",
+}
+
+
 def test_adverse_event_and_safety_switch_from_the_infusion_page(client, clinical, infusion):
     client.force_login(clinical)
     url = f"/clinical/infusions/{infusion.pk}/"
-    bad = client.post(
-        url,
-        {
-            "form": "ae",
-            "kind": "icans",
-            "grade": "1",
-            "ice_score": "2",
-            "onset_at": local(timezone.now()),
-            "description": "Confused",
-        },
-    )
-    assert bad.status_code == 200 and b"ICANS grade 3 or higher" in bad.content
-    good = client.post(
-        url,
-        {
-            "form": "ae",
-            "kind": "icans",
-            "grade": "3",
-            "ice_score": "2",
-            "onset_at": local(timezone.now()),
-            "description": "Confused",
-        },
-    )
+    page = client.get(url).content.decode()
+    assert 'id="ae-crs-findings"' in page and 'id="ae-icans-findings"' in page
+    assert "Awakens only to tactile stimulus" in page
+    onset = {"onset_at": local(timezone.now())}
+    bad = client.post(url, {**ICANS_GRADE_3, **onset, "grade": "1"})
+    assert bad.status_code == 200
+    assert "The findings give ASTCT ICANS grade 3: enter 3" in bad.content.decode()
+    assert not AdverseEvent.objects.exists()
+    good = client.post(url, {**ICANS_GRADE_3, **onset, "grade": "3"})
     assert good.status_code == 302
-    assert AdverseEvent.objects.get().grade == 3
+    event = AdverseEvent.objects.get()
+    assert (event.grade, event.derived_grade) == (3, 3)
     r = client.post(
         url,
         {
@@ -85,6 +85,48 @@ def test_adverse_event_and_safety_switch_from_the_infusion_page(client, clinical
     )
     assert r.status_code == 302 and SafetySwitchActivation.objects.count() == 1
     assert b"Grade 3 ICANS" in client.get(url).content
+
+
+def test_crs_graded_differently_with_its_reason_shows_both_grades(client, clinical, infusion):
+    client.force_login(clinical)
+    url = f"/clinical/infusions/{infusion.pk}/"
+    crs = {
+        "form": "ae",
+        "kind": "crs",
+        "grade": "3",
+        "crs_temperature_c": "38.0",
+        "crs_hypotension": "none",
+        "crs_hypoxia": "low_flow",
+        "onset_at": local(timezone.now()),
+        "description": "Fever, 2 L/min oxygen",
+        "grade_difference_reason": "Oxygen need rising through the night",
+    }
+    r = client.post(url, crs)
+    assert r.status_code == 302, r.content.decode()[:3000]
+    event = AdverseEvent.objects.get()
+    assert (event.grade, event.derived_grade, event.crs_temperature_c) == (3, 2, Decimal("38.0"))
+    for page in (client.get(url), client.get(f"/recipients/{infusion.recipient.subject_id}/")):
+        cells = page.content.decode()
+        assert "ASTCT grade from findings" in cells
+        assert '<td class="num">3</td><td class="num">2</td>' in cells
+        assert "Oxygen need rising through the night" in cells
+
+
+def test_a_crs_form_without_findings_names_each(client, clinical, infusion):
+    client.force_login(clinical)
+    r = client.post(
+        f"/clinical/infusions/{infusion.pk}/",
+        {
+            "form": "ae",
+            "kind": "crs",
+            "grade": "1",
+            "onset_at": local(timezone.now()),
+            "description": "Fever",
+        },
+    )
+    assert r.status_code == 200 and not AdverseEvent.objects.exists()
+    form = r.context["ae_form"]
+    assert {"crs_temperature_c", "crs_hypotension", "crs_hypoxia"} <= set(form.errors)
 
 
 def test_roles(client, technician, infusion):

@@ -4,6 +4,7 @@ parties confirm with their own password, what a courier may do, and the follow-u
 labels; garbage input gives a form error, never a server error."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -68,6 +69,9 @@ def test_the_recipient_page_shows_bags_dose_infusion_events_and_visits(client, i
         infusion=infusion,
         kind="crs",
         grade=2,
+        crs_temperature_c=Decimal("39.1"),
+        crs_hypotension="no_vasopressor",
+        crs_hypoxia="none",
         onset_at=timezone.now(),
         description="Fever 39.1",
     )

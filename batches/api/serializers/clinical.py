@@ -1,9 +1,11 @@
 """API shapes after the infusion: the safety switch, adverse events, follow-up visits."""
 
+from django.db.models import Field
 from rest_framework import serializers
 
 from batches.models import (
     AdverseEvent,
+    AdverseEventKind,
     FollowUpEnd,
     FollowUpOutcome,
     FollowUpVisit,
@@ -40,7 +42,18 @@ class AdverseEventOut(serializers.ModelSerializer):
             "infusion",
             "kind",
             "grade",
+            "derived_grade",
+            "grade_difference_reason",
             "ice_score",
+            "ice_unarousable",
+            "icans_consciousness",
+            "icans_seizure",
+            "icans_motor",
+            "icans_raised_icp",
+            "crs_temperature_c",
+            "crs_fever_masked",
+            "crs_hypotension",
+            "crs_hypoxia",
             "onset_at",
             "description",
             "resolved_at",
@@ -48,18 +61,46 @@ class AdverseEventOut(serializers.ModelSerializer):
         ]
 
 
+def _finding(name: str) -> serializers.ChoiceField:
+    """An ASTCT finding (batches.grading) as the model field offers it; empty when not given."""
+    field = AdverseEvent._meta.get_field(name)
+    choices = (field.choices if isinstance(field, Field) else None) or []
+    return serializers.ChoiceField(
+        [value for value, _label in choices], required=False, allow_blank=True, default=""
+    )
+
+
 class AdverseEventIn(serializers.Serializer):
+    """An adverse event; CRS and ICANS with their ASTCT findings, each domain stated."""
+
     infusion = serializers.IntegerField()
-    kind = serializers.ChoiceField(["crs", "icans", "gvhd", "other"])
+    kind = serializers.ChoiceField(AdverseEventKind.values)
     grade = serializers.IntegerField(validators=validators_of(AdverseEvent, "grade"))
+    onset_at = serializers.DateTimeField()
+    description = serializers.CharField()
+    crs_temperature_c = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        validators=validators_of(AdverseEvent, "crs_temperature_c"),
+    )
+    crs_fever_masked = serializers.BooleanField(required=False, default=False)
+    crs_hypotension = _finding("crs_hypotension")
+    crs_hypoxia = _finding("crs_hypoxia")
     ice_score = serializers.IntegerField(
         required=False,
         allow_null=True,
         default=None,
         validators=validators_of(AdverseEvent, "ice_score"),
     )
-    onset_at = serializers.DateTimeField()
-    description = serializers.CharField()
+    ice_unarousable = serializers.BooleanField(required=False, default=False)
+    icans_consciousness = _finding("icans_consciousness")
+    icans_seizure = _finding("icans_seizure")
+    icans_motor = _finding("icans_motor")
+    icans_raised_icp = _finding("icans_raised_icp")
+    grade_difference_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class FollowUpOut(serializers.ModelSerializer):

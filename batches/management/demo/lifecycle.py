@@ -373,6 +373,9 @@ def released(lab: Lab) -> Batch:
             infusion=infusion,
             kind="crs",
             grade=1,
+            crs_temperature_c=Decimal("38.6"),
+            crs_hypotension="none",
+            crs_hypoxia="none",
             onset_at=infusion.started_at + 19 * HOUR,
             description="Fever 38.6 °C without hypotension or hypoxia; paracetamol given",
         )

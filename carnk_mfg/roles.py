@@ -56,6 +56,7 @@ _VIEW_ALL = [
     "batches.view_deviation",
     "batches.view_custodyevent",
     "batches.view_doseunit",
+    "batches.view_labelprintjob",
     "batches.view_protocoldoselevel",
     "batches.view_infusion",
     "batches.view_bedsidecheck",
@@ -101,6 +102,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.open_deviation",
         "batches.record_custody",
         "batches.formulate_doseunit",
+        "batches.print_label",  # labels the bags it fills
         "batches.hand_off_dose",  # hands a bag out of the lab
         "qc.record_qc_sample",
         "qc.submit_reading",
@@ -132,6 +134,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.transition_batch",
         "batches.open_deviation",
         "batches.hand_off_dose",  # releases a bag from the lab
+        "batches.print_label",  # relabels a bag it releases
         "qc.approve_qcspecset",
         "qc.review_qc_result",
     ],

@@ -432,3 +432,10 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},
     },
 }
+
+# --- Bag label printer (thermal, ZPL II over raw TCP, the "port 9100" protocol) ---
+# No host: no printer is configured, and printing says so (the ZPL can still be downloaded).
+LABEL_PRINTER_HOST = env.str("LABEL_PRINTER_HOST", default="")
+LABEL_PRINTER_PORT = env.int("LABEL_PRINTER_PORT", default=9100)
+# Seconds to connect and to send; a printer that does not answer in time is a failed print.
+LABEL_PRINTER_TIMEOUT = env.float("LABEL_PRINTER_TIMEOUT", default=5.0)

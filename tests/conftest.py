@@ -381,3 +381,60 @@ def infusion(issued_bag, clinical):
         volume_ml=Decimal("4.4"),
         vitals={"pre": {"hr": 80}},
     )
+
+
+class _LabelPrinter:
+    """A label printer on 127.0.0.1: a socketserver on a free port, keeping what it is sent
+    (one bytes object per connection) for the test to read back."""
+
+    def __init__(self) -> None:
+        import queue
+        import socketserver
+        import threading
+
+        received: queue.Queue[bytes] = queue.Queue()
+
+        class Catch(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                chunks = []
+                while data := self.request.recv(65536):
+                    chunks.append(data)
+                received.put(b"".join(chunks))
+
+        self.received = received
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Catch)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def next_label(self) -> str:
+        return self.received.get(timeout=5).decode("utf-8")
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def label_printer(settings):
+    """The configured label printer, listening on 127.0.0.1."""
+    printer = _LabelPrinter()
+    settings.LABEL_PRINTER_HOST = "127.0.0.1"
+    settings.LABEL_PRINTER_PORT = printer.port
+    settings.LABEL_PRINTER_TIMEOUT = 2.0
+    yield printer
+    printer.stop()
+
+
+@pytest.fixture
+def label_printer_down(settings):
+    """A configured label printer that is off: nothing listens on its port."""
+    import socket
+
+    with socket.socket() as probe:  # a free port, closed again: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.LABEL_PRINTER_HOST = "127.0.0.1"
+    settings.LABEL_PRINTER_PORT = port
+    settings.LABEL_PRINTER_TIMEOUT = 2.0
+    return f"127.0.0.1:{port}"

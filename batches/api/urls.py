@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from batches.api.views import (
@@ -28,4 +29,11 @@ router.register("infusions", bedside.InfusionViewSet, basename="api-infusion")
 router.register("adverse-events", clinical.AdverseEventViewSet, basename="api-adverse-event")
 router.register("follow-ups", clinical.FollowUpViewSet, basename="api-follow-up")
 
-urlpatterns = router.urls
+# The ZPL label is a file the printer takes as it is, named by its suffix rather than a
+# sub-path (before the router, whose format suffixes would otherwise read `.zpl`).
+label_zpl = release.DoseViewSet.as_view({"get": "label_zpl"})
+
+urlpatterns = [
+    path("doses/<int:pk>/label.zpl", label_zpl, name="api-dose-label-zpl"),
+    *router.urls,
+]

@@ -127,7 +127,8 @@ def volume(value: Decimal | float) -> str:
     return f"{Decimal(str(value)).normalize():f} mL"
 
 
-def _din_plain(din: DIN) -> str:
+def din_plain(din: DIN) -> str:
+    """The eye-readable DIN without its check character: facility, year, sequence."""
     return f"{din.facility_code} {din.year} {din.sequence}"
 
 
@@ -163,7 +164,7 @@ class EyeReadableDin(Flowable):
         self.din = din
         self.font = FONT_BOLD if bold else FONT
         self.font_size = font_size
-        self.text = _din_plain(din)
+        self.text = din_plain(din)
         self.gap = font_size * 0.45
         self.pad = font_size * 0.25
         self.text_width = stringWidth(self.text, self.font, font_size)

@@ -7,6 +7,7 @@ the same time the label prints, so the barcode and the eye-readable text always 
 
 from __future__ import annotations
 
+import enum
 import io
 import math
 import re
@@ -24,6 +25,7 @@ from reportlab.platypus import Flowable, Spacer, Table
 
 from batches.documents.drawing import (
     EyeReadableDin,
+    din_plain,
     paragraph,
     safe,
     sci,
@@ -204,6 +206,78 @@ def label_warnings(label: BagLabel) -> list[str]:
     return []
 
 
+# -------------------------------------------------------------------------- content
+
+
+class Emphasis(enum.Enum):
+    """How strongly a line of label text is set: the renderers map it to their own fonts."""
+
+    NORMAL = "normal"
+    STRONG = "strong"
+    LARGE = "large"
+
+
+@dataclass(frozen=True)
+class LabelLine:
+    text: str
+    emphasis: Emphasis = Emphasis.NORMAL
+
+
+@dataclass(frozen=True)
+class LabelContent:
+    """What one bag label says, band by band, worded once: the PDF and the thermal-printer
+    (ZPL) renderers both draw this, so the two labels of a bag can never say different things.
+    """
+
+    din_barcode: str  # barcode data content: "=" + DIN + flags
+    expiry_barcode: str  # "&>cyyjjjhhmm"
+    product_barcode: str  # "=<" + product code
+    din_eye_readable: str  # facility, year and sequence, spaced ("G1234 98 654321")
+    din_check_character: str  # printed boxed after the eye-readable DIN
+    expiry: tuple[LabelLine, ...]  # upper band, right column, under the expiry barcode
+    description: str  # middle band, left column, under the product code barcode
+    contents: tuple[LabelLine, ...]  # middle band, right column
+    recipient: tuple[LabelLine, ...]  # lower band, left column
+    rx_only: str  # under the recipient, largest
+    warnings: tuple[str, ...]  # lower band, right column, boxed
+
+
+def label_content(label: BagLabel) -> LabelContent:
+    """The words and barcode data of ``label``, as both renderers print them."""
+    din_data, product_data, expiry_data = label_barcode_values(label)
+    contents = [
+        LabelLine(f"Volume: {volume(label.volume_ml)}"),
+        LabelLine(f"CAR-NK cells: {sci(label.car_nk_cells)}", Emphasis.STRONG),
+        LabelLine(f"Concentration: {sci(label.cells_per_ml)} cells/mL"),
+        LabelLine(f"Lot {label.lot_number}  Division {label.division}"),
+        LabelLine(f"Chain of Identity: {label.din.text} {label.din.check_character}"),
+    ]
+    if label.facility:
+        contents.append(LabelLine(label.facility))
+    if label.recipient_subject_id:
+        recipient = [LabelLine(f"Recipient: {label.recipient_subject_id}", Emphasis.LARGE)]
+        if label.dose_level:
+            recipient.append(LabelLine(f"Dose level: {label.dose_level}", Emphasis.STRONG))
+    else:
+        recipient = [LabelLine("Off-the-shelf: not assigned to a recipient", Emphasis.STRONG)]
+    return LabelContent(
+        din_barcode=din_data,
+        expiry_barcode=expiry_data,
+        product_barcode=product_data,
+        din_eye_readable=din_plain(label.din),
+        din_check_character=label.din.check_character,
+        expiry=(
+            LabelLine("EXPIRES", Emphasis.STRONG),
+            LabelLine(when(label.expires_at), Emphasis.LARGE),
+        ),
+        description=label.description,
+        contents=tuple(contents),
+        recipient=tuple(recipient),
+        rx_only=RX_ONLY,
+        warnings=tuple(label_warnings(label)),
+    )
+
+
 # -------------------------------------------------------------------------- drawing
 
 _L_DATA = style("label-data", 6.5, leading=7.5)
@@ -213,6 +287,13 @@ _L_PRODUCT = style("label-product", 8, bold=True, leading=9.6)
 _L_BIG = style("label-big", 9, bold=True, leading=11)
 _L_WARN = style("label-warn", 7.5, bold=True, leading=9, alignment=TA_CENTER)
 _L_RX = style("label-rx", 10, bold=True, leading=12)
+
+_STYLES = {Emphasis.NORMAL: _L_TEXT, Emphasis.STRONG: _L_BOLD, Emphasis.LARGE: _L_BIG}
+
+
+def _paragraphs(lines: Sequence[LabelLine]) -> list[Flowable]:
+    return [paragraph(line.text, _STYLES[line.emphasis]) for line in lines]
+
 
 _MARGIN = 3 * mm
 _GUTTER = 3 * mm
@@ -279,22 +360,17 @@ class _Columns:
 
 
 def _draw_upper_band(
-    c: pdfcanvas.Canvas,
-    label: BagLabel,
-    columns: _Columns,
-    top: float,
-    barcodes: tuple[str, str],
+    c: pdfcanvas.Canvas, label: BagLabel, content: LabelContent, columns: _Columns, top: float
 ) -> float:
     """The DIN (left) and the expiry (right); returns the lowest point drawn."""
-    din_data, expiry_data = barcodes
     left, right, column = columns.left, columns.right, columns.width
-    y = _barcode_block(c, din_data, left, top, column)
+    y = _barcode_block(c, content.din_barcode, left, top, column)
     y = _place(c, [EyeReadableDin(label.din, 10.5)], left, y - 1, column, 0, "eye-readable DIN")
     band_bottom = y
-    y = _barcode_block(c, expiry_data, right, top, column)
+    y = _barcode_block(c, content.expiry_barcode, right, top, column)
     y = _place(
         c,
-        [paragraph("EXPIRES", _L_BOLD), paragraph(when(label.expires_at), _L_BIG)],
+        _paragraphs(content.expiry),
         right + QUIET_ZONE,
         y - 1,
         column - QUIET_ZONE,
@@ -305,14 +381,14 @@ def _draw_upper_band(
 
 
 def _draw_middle_band(
-    c: pdfcanvas.Canvas, label: BagLabel, columns: _Columns, top: float, product_data: str
+    c: pdfcanvas.Canvas, content: LabelContent, columns: _Columns, top: float
 ) -> float:
     """Product code and description (left), contents (right); returns the lowest point."""
     left, right, column = columns.left, columns.right, columns.width
-    y = _barcode_block(c, product_data, left, top, column)
+    y = _barcode_block(c, content.product_barcode, left, top, column)
     y = _place(
         c,
-        [paragraph(label.description, _L_PRODUCT)],
+        [paragraph(content.description, _L_PRODUCT)],
         left,
         y - 1,
         column,
@@ -320,36 +396,23 @@ def _draw_middle_band(
         "product description",
     )
     band_bottom = y
-    contents = [
-        paragraph(f"Volume: {volume(label.volume_ml)}", _L_TEXT),
-        paragraph(f"CAR-NK cells: {sci(label.car_nk_cells)}", _L_BOLD),
-        paragraph(f"Concentration: {sci(label.cells_per_ml)} cells/mL", _L_TEXT),
-        paragraph(f"Lot {label.lot_number}  Division {label.division}", _L_TEXT),
-        paragraph(f"Chain of Identity: {label.din.text} {label.din.check_character}", _L_TEXT),
-    ]
-    if label.facility:
-        contents.append(paragraph(label.facility, _L_TEXT))
-    y = _place(c, contents, right, top - 1, column, _MARGIN, "contents")
+    y = _place(c, _paragraphs(content.contents), right, top - 1, column, _MARGIN, "contents")
     return min(band_bottom, y)
 
 
-def _draw_lower_band(c: pdfcanvas.Canvas, label: BagLabel, columns: _Columns, top: float) -> None:
+def _draw_lower_band(
+    c: pdfcanvas.Canvas, content: LabelContent, columns: _Columns, top: float
+) -> None:
     """Recipient and dose, Rx only (left); the eligibility warnings (right)."""
     left, right, column = columns.left, columns.right, columns.width
-    if label.recipient_subject_id:
-        who: list[Flowable] = [paragraph(f"Recipient: {label.recipient_subject_id}", _L_BIG)]
-        if label.dose_level:
-            who.append(paragraph(f"Dose level: {label.dose_level}", _L_BOLD))
-    else:
-        who = [paragraph("Off-the-shelf: not assigned to a recipient", _L_BOLD)]
+    who = _paragraphs(content.recipient)
     who.append(Spacer(1, 2))
-    who.append(paragraph(RX_ONLY, _L_RX))
+    who.append(paragraph(content.rx_only, _L_RX))
     _place(c, who, left, top, column, _MARGIN, "recipient")
 
-    warnings = label_warnings(label)
-    if warnings:
+    if content.warnings:
         box = Table(
-            [[paragraph(text, _L_WARN)] for text in warnings],
+            [[paragraph(text, _L_WARN)] for text in content.warnings],
             colWidths=[column],
             style=[
                 ("BOX", (0, 0), (-1, -1), 1.2, colors.black),
@@ -363,20 +426,20 @@ def _draw_lower_band(c: pdfcanvas.Canvas, label: BagLabel, columns: _Columns, to
 def _draw_label(c: pdfcanvas.Canvas, label: BagLabel, size: tuple[float, float]) -> None:
     width, height = size
     columns = _Columns.on(width)
-    din_data, product_data, expiry_data = label_barcode_values(label)
+    content = label_content(label)
 
     c.setLineWidth(0.5)
     c.setStrokeColor(colors.HexColor("#666666"))
     c.rect(1 * mm, 1 * mm, width - 2 * mm, height - 2 * mm, stroke=1, fill=0)
     c.setStrokeColor(colors.black)
 
-    top = _draw_upper_band(c, label, columns, height - _MARGIN, (din_data, expiry_data))
+    top = _draw_upper_band(c, label, content, columns, height - _MARGIN)
     top -= 2 * mm
     c.setLineWidth(0.4)
     c.line(_MARGIN, top + 1 * mm, width - _MARGIN, top + 1 * mm)
-    top = _draw_middle_band(c, label, columns, top, product_data) - 2 * mm
+    top = _draw_middle_band(c, content, columns, top) - 2 * mm
     c.line(_MARGIN, top + 1 * mm, width - _MARGIN, top + 1 * mm)
-    _draw_lower_band(c, label, columns, top)
+    _draw_lower_band(c, content, columns, top)
 
 
 def _refuse_twin_bags(labels: list[BagLabel]) -> None:

@@ -229,3 +229,39 @@ class LookbackEntry(models.Model):
 
     def __str__(self):
         return f"{self.dose_unit} infused into {self.recipient.subject_id}"
+
+
+class LabelPrintOutcome(models.TextChoices):
+    SENDING = "sending", "Sending"
+    PRINTED = "printed", "Sent to the printer"
+    FAILED = "failed", "Failed"
+
+
+@pghistory.track()
+class LabelPrintJob(models.Model):
+    """A bag label sent to the thermal label printer: which bag, by whom and why (the reason),
+    to which printer, how many bytes of ZPL, and whether the printer took them. Written before
+    the label is sent, so every label that may exist has its row; a printer that does not
+    answer leaves a failed job with what went wrong."""
+
+    dose_unit = models.ForeignKey(
+        DoseUnit, on_delete=models.PROTECT, related_name="label_print_jobs"
+    )
+    printer = FreeCharField(max_length=300)  # host:port as configured
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    printed_at = models.DateTimeField()
+    reason = FreeTextField()
+    bytes_sent = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(
+        max_length=10, choices=LabelPrintOutcome.choices, default=LabelPrintOutcome.SENDING
+    )
+    error = FreeTextField(blank=True)
+
+    class Meta:
+        ordering = ["-printed_at", "-pk"]
+        permissions = [("print_label", "Print a bag label on the label printer")]
+
+    def __str__(self):
+        return f"Label of {self.dose_unit} to {self.printer}: {self.outcome}"

@@ -48,3 +48,8 @@ def bag_custody(unit: DoseUnit) -> list[dict]:
 
 def bag_checks(unit: DoseUnit):
     return unit.bedside_checks.select_related("checked_by", "recipient")
+
+
+def bag_label_prints(unit: DoseUnit):
+    """The bag's labels sent to the label printer, newest first, with who sent them."""
+    return unit.label_print_jobs.select_related("printed_by")

@@ -27,11 +27,17 @@ from batches.models import (
     Presentation,
     ProtocolDoseLevel,
 )
-from batches.presenters.bags import BAG_LIST_STATUSES, bag_checks, bag_custody, bags_for_page
+from batches.presenters.bags import (
+    BAG_LIST_STATUSES,
+    bag_checks,
+    bag_custody,
+    bag_label_prints,
+    bags_for_page,
+)
 from batches.presenters.bags import bag_list as presenters_bag_list
 from batches.presenters.bedside import infusion_of
 from batches.presenters.release_queue import batches_for_release, queue_rows, recall_rows
-from batches.services import bedside, release
+from batches.services import bedside, labels, release
 from carnk_mfg.errors import Conflict
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import ESignForm, datetime_field, text_field, textarea_field
@@ -360,6 +366,10 @@ def bag_label(request, pk):
     return _pdf(content, f"label-{unit.batch.coi_identifier}-{unit.division}.pdf")
 
 
+class LabelPrintForm(forms.Form):
+    reason = text_field("Reason", max_length=500, initial="Bag label printed")
+
+
 class BagFilter(forms.Form):
     """The bag list's filters (GET, so a filtered list can be bookmarked)."""
 
@@ -386,7 +396,7 @@ def bag_list(request):
     )
 
 
-def _bag_page(request, unit: DoseUnit, handoff_form=None):
+def _bag_page(request, unit: DoseUnit, handoff_form=None, print_form=None):
     user = request.user
     return render(
         request,
@@ -397,6 +407,9 @@ def _bag_page(request, unit: DoseUnit, handoff_form=None):
             "checks": bag_checks(unit),
             "infusion": infusion_of(unit),
             "can_handoff": actor_may(user, "batches.hand_off_dose"),
+            "can_print_label": actor_may(user, labels.PRINT_LABEL),
+            "print_form": print_form or LabelPrintForm(auto_id="print-%s"),
+            "label_prints": bag_label_prints(unit),
             "handoff_form": handoff_form
             or HandoffForm(
                 auto_id="handoff-%s",
@@ -427,6 +440,28 @@ def bag_handoff(request, pk):
             messages.success(request, f"Hand-off recorded: {event.kind} of {unit}.")
             return redirect("bag-detail", pk=unit.pk)
     return _bag_page(request, unit, handoff_form=form)
+
+
+@allowed_to(labels.PRINT_LABEL)
+@require_POST
+def bag_label_print(request, pk):
+    unit = _bag_or_404(pk)
+    form = LabelPrintForm(request.POST, auto_id="print-%s")
+    if form.is_valid():
+        try:
+            job = call_service(
+                form,
+                lambda: labels.dose_label_print(
+                    actor=request.user, dose_unit=unit, request=request, **form.cleaned_data
+                ),
+            )
+        except labels.LabelPrinterUnavailable as exc:
+            messages.error(request, str(exc))
+            return redirect("bag-detail", pk=unit.pk)
+        if job is not None:
+            messages.success(request, f"Label of {unit} sent to the label printer {job.printer}.")
+            return redirect("bag-detail", pk=unit.pk)
+    return _bag_page(request, unit, print_form=form)
 
 
 # --- the dose calculator ---

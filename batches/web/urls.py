@@ -131,6 +131,7 @@ release_pages = [
     path("bags/", release.bag_list, name="bag-list"),
     path("bags/<int:pk>/", release.bag_detail, name="bag-detail"),
     path("bags/<int:pk>/label.pdf", release.bag_label, name="bag-label"),
+    path("bags/<int:pk>/label/print/", release.bag_label_print, name="bag-label-print"),
     path("bags/<int:pk>/handoff/", release.bag_handoff, name="bag-handoff"),
 ]
 

@@ -12,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from carnk_mfg.errors import Conflict
+from carnk_mfg.errors import Conflict, Unavailable
 
 
 def _django_validation_detail(exc: DjangoValidationError) -> dict[str, Any]:
@@ -38,6 +38,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, Conflict):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, Unavailable):
+        return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     elif isinstance(exc, DataError):
         return Response(
             {"detail": "A value is outside the range the database can store."},

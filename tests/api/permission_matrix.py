@@ -136,6 +136,9 @@ MATRIX: dict[str, frozenset[str]] = {
     **_record("/api/v1/doses/{id}/", BAG_READERS),
     "GET /api/v1/doses/{id}/calculation/": STAFF,
     "GET /api/v1/doses/{id}/label/": BAG_READERS,
+    "GET /api/v1/doses/{id}/label.zpl": BAG_READERS,
+    # The lab labels its bags: the technician who fills them, QA who releases them.
+    "POST /api/v1/doses/{id}/label/print/": only(TECHNICIAN, QA),
     "POST /api/v1/doses/{id}/assign/": only(CLINICAL),
     # Issuing is clinical staff's (the service refuses anyone else an issue).
     "POST /api/v1/doses/{id}/custody/": HAND_OFF,

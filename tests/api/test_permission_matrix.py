@@ -69,8 +69,11 @@ def instrument_records(instrument, batch, now):
 
 
 @pytest.fixture
-def world(infusion, issued_bag, technician, clinical, instrument, approved_spec_set, lots):
-    """One existing object for every path parameter of the schema."""
+def world(
+    infusion, issued_bag, technician, clinical, instrument, approved_spec_set, lots, label_printer
+):
+    """One existing object for every path parameter of the schema, and a label printer (on
+    127.0.0.1) for the print action to reach."""
     from batches.models import Deviation, FollowUpVisit
     from batches.services import clinical as clinical_services
     from qc.models import QcTest

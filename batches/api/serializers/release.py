@@ -3,7 +3,14 @@ lookback, and dose units."""
 
 from rest_framework import serializers
 
-from batches.models import CustodyEvent, DoseUnit, LookbackEntry, Recall, ReleaseDecision
+from batches.models import (
+    CustodyEvent,
+    DoseUnit,
+    LabelPrintJob,
+    LookbackEntry,
+    Recall,
+    ReleaseDecision,
+)
 from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 from carnk_mfg.fields import validators_of
 
@@ -125,6 +132,33 @@ class AssignIn(serializers.Serializer):
     recipient = serializers.CharField()
     dose_level = serializers.CharField()
     reason = FreeTextIn(required=False, default="Dose assigned")
+
+
+class LabelPrintIn(serializers.Serializer):
+    reason = FreeTextIn(
+        required=False,
+        default="Bag label printed",
+        max_length=500,
+        help_text="Why the label is printed (a reprint says why: damaged, smudged ...)",
+    )
+
+
+class LabelPrintJobOut(serializers.ModelSerializer):
+    printed_by = serializers.CharField(source="printed_by.username", read_only=True)
+
+    class Meta:
+        model = LabelPrintJob
+        fields = [
+            "id",
+            "dose_unit",
+            "printer",
+            "printed_by",
+            "printed_at",
+            "reason",
+            "bytes_sent",
+            "outcome",
+            "error",
+        ]
 
 
 class DoseCustodyIn(serializers.Serializer):

@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -21,6 +26,8 @@ from batches.api.serializers.release import (
     DoseCustodyOut,
     DoseUnitOut,
     FormulateIn,
+    LabelPrintIn,
+    LabelPrintJobOut,
     RecallIn,
     RecallOut,
     RecordReviewOut,
@@ -28,7 +35,7 @@ from batches.api.serializers.release import (
     SignIn,
 )
 from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
-from batches.services import bedside, release
+from batches.services import bedside, labels, release
 from carnk_mfg.api.viewsets import ReadViewSet
 
 if TYPE_CHECKING:
@@ -129,6 +136,8 @@ class DoseViewSet(ReadViewSet):
         # The calculation reads the recipient's weight: not for couriers.
         "calculation": "batches.view_recipient",
         "label": "batches.view_doseunit",
+        "label_zpl": "batches.view_doseunit",
+        "label_print": "batches.print_label",
         "assign": "batches.assign_dose",
         "custody": "batches.hand_off_dose",
     }
@@ -202,3 +211,50 @@ class DoseViewSet(ReadViewSet):
         unit = self.get_object()
         content = documents.bag_labels_pdf([selectors.bag_label_for(unit)])
         return pdf(content, f"label-{unit.batch.coi_identifier}-{unit.division}.pdf")
+
+    @extend_schema(
+        operation_id="v1_doses_label_zpl_retrieve",
+        responses={
+            (200, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="The bag's label in ZPL II, UTF-8 (^CI28)"
+            ),
+            400: OpenApiResponse(
+                inline_serializer(
+                    "LabelRefused", {"label": serializers.ListField(child=serializers.CharField())}
+                ),
+                description="The label's content does not fit the label",
+            ),
+        },
+    )
+    # Routed as `label.zpl` in batches/api/urls.py, not by the router (no @action).
+    def label_zpl(self, request, *args, **kwargs):
+        """The bag's ISBT 128 label in ZPL II, for a thermal label printer: the same content
+        as the PDF label."""
+        unit = self.get_object()
+        try:
+            content = documents.bag_label_zpl(selectors.bag_label_for(unit))
+        except ValueError as exc:  # LabelOverflowError: the content does not fit the label
+            raise ValidationError({"label": [f"The label cannot be printed: {exc}"]}) from exc
+        response = HttpResponse(content, content_type="text/plain; charset=utf-8")
+        filename = f"label-{unit.batch.coi_identifier}-{unit.division}.zpl"
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
+
+    @extend_schema(
+        request=LabelPrintIn,
+        responses={
+            201: LabelPrintJobOut,
+            503: OpenApiResponse(
+                description="No label printer is configured, or it did not take the label "
+                "(the job is recorded as failed)"
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="label/print")
+    def label_print(self, request, *args, **kwargs):
+        """Send the bag's label to the label printer; the print job is kept in the trail."""
+        data = self.parse(LabelPrintIn)
+        job = labels.dose_label_print(
+            actor=request.user, dose_unit=self.get_object(), request=request, **data
+        )
+        return Response(LabelPrintJobOut(job).data, status=status.HTTP_201_CREATED)

@@ -18,7 +18,7 @@ def sync_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("batches", "0019_infusion_in_two_parts_and_courier"),
+        ("batches", "0024_adverse_event_astct_findings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

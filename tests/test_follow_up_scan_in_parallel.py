@@ -34,10 +34,11 @@ def test_two_visit_scans_in_parallel_never_double_flag(infusion, clinical):
         thread.join()
     assert sum(flagged) == visits.count(), flagged
     assert not visits.filter(overdue_flagged_at__isnull=True).exists()
-    # One notice per visit to the one clinical user, in the app and by email.
+    # One notice per visit to the recipient's treating clinician, in the app and by email.
+    treating = infusion.recipient.treating_clinician
     notices = Notification.objects.filter(visit__infusion=infusion)
     assert notices.count() == visits.count() * 2
     assert sorted(set(notices.values_list("recipient", "channel"))) == [
-        (clinical.pk, "email"),
-        (clinical.pk, "in_app"),
+        (treating.pk, "email"),
+        (treating.pk, "in_app"),
     ]

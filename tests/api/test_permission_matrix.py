@@ -68,6 +68,7 @@ def instrument_records(instrument, batch, now):
     return staged, reading
 
 
+# Kept in one piece: one record per path parameter, each made from the ones before it.
 @pytest.fixture
 def world(
     infusion, issued_bag, technician, clinical, instrument, approved_spec_set, lots, label_printer

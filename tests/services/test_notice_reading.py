@@ -53,12 +53,13 @@ def test_an_overdue_notice_resolves_once_the_test_is_reviewed(overdue_test, qc_a
 
 
 def test_a_visit_notice_resolves_once_the_visit_is_recorded(infusion, clinical):
-    visit = infusion.visits.order_by("due_at").first()
+    visit = infusion.visits.get(day=3)
+    treating = infusion.recipient.treating_clinician
     notices.notify_visits_overdue(visits=[visit], now=timezone.now())
-    assert unread_notices(clinical).filter(visit=visit).count() == 1
+    assert unread_notices(treating).filter(visit=visit).count() == 1
     clinical_recorded = clinical_visit_done(visit, clinical)
     assert clinical_recorded.done_at is not None
-    assert not unread_notices(clinical).filter(visit=visit).exists()
+    assert not unread_notices(treating).filter(visit=visit).exists()
 
 
 def clinical_visit_done(visit, actor):

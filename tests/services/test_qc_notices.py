@@ -41,10 +41,12 @@ def test_notify_recall_tells_qa_and_clinical_once_each_by_both_channels(
     planned_batch, qa, clinical, technician, every_gmp_role, django_capture_on_commit_callbacks
 ):
     recall = a_recall(planned_batch, qa)
+    # QA and every clinician: the recipient's treating clinician is one more.
+    treating = planned_batch.intended_recipient.treating_clinician
     with django_capture_on_commit_callbacks(execute=True):
-        assert notices.notify_recall(recall) == 3 * 2
+        assert notices.notify_recall(recall) == 4 * 2
     rows = Notification.objects.filter(recall=recall)
-    assert {n.recipient for n in rows} == {qa, clinical, every_gmp_role}
+    assert {n.recipient for n in rows} == {qa, clinical, every_gmp_role, treating}
     assert {n.channel for n in rows} == {"email", "in_app"}
     note = rows.first()
     assert note is not None
@@ -53,7 +55,7 @@ def test_notify_recall_tells_qa_and_clinical_once_each_by_both_channels(
     )
     assert "Sterility positive" in note.body
     assert "No bag of this batch has been infused." in note.body
-    assert len(mail.outbox) == 3  # sent as soon as the recall commits
+    assert len(mail.outbox) == 4  # sent as soon as the recall commits
     assert all(n.sent_at for n in rows)
 
 

@@ -252,7 +252,8 @@ def test_recall_blocks_the_bags_and_tells_qa_and_clinical(released_batch, qa, cl
     assert Batch.objects.get(pk=released_batch.pk).state == "recalled"
     assert set(bags_of(released_batch).values()) == {"recalled"}
     told = set(Notification.objects.filter(recall=recall).values_list("recipient", flat=True))
-    assert told == {qa.pk, clinical.pk}
+    treating = released_batch.intended_recipient.treating_clinician
+    assert told == {qa.pk, clinical.pk, treating.pk}
     (signature,) = signatures_for(recall)
     assert signature.meaning == "recalled"
     assert_trailed(recall, actor=qa, reason="Supplier recall of IL-2", label="insert")

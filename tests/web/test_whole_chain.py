@@ -59,7 +59,7 @@ def _errors(response):
     found = {}
     if context is not None:
         for ctx in context:
-            for key, value in ctx.items():
+            for key, value in ctx.flatten().items():
                 errors = getattr(value, "errors", None)
                 if hasattr(value, "is_bound") and errors:
                     found[key] = dict(errors) if hasattr(errors, "items") else errors
@@ -411,6 +411,10 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
             "grade": "1",
             "onset_at": local(timezone.now()),
             "description": "Fever 38.4",
+            # Fever alone: ASTCT CRS grade 1.
+            "crs_temperature_c": "38.4",
+            "crs_hypotension": "none",
+            "crs_hypoxia": "none",
         },
     )
     visit = FollowUpVisit.objects.get(infusion=infusion, day=3)

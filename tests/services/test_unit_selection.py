@@ -2,6 +2,7 @@
 batches/services/donor.py): typing checked per field, DSA recorded, the selection recorded with
 its rationale and the match as shown, each with its trail row."""
 
+import importlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from batches.models import DonorSpecificAntibody, UnitSelection
+from batches.selectors.unit_selection import unit_match
 from batches.services import donor, recipients, unit_selection
 from tests.factories import CordBloodUnitFactory, RecipientFactory
 from tests.services.trail import assert_trailed, unchanged
@@ -164,3 +166,16 @@ def test_recipient_typing_is_checked_per_field_and_stored_canonically(clinical):
         hla_a="a*02:01:01;A*03:01",
     )
     assert recipient.hla_a == "A*02:01, A*03:01"
+
+
+def test_the_data_migration_puts_old_typing_in_canonical_form_and_keeps_unreadable_text():
+    from django.apps import apps
+
+    migration = importlib.import_module("batches.migrations.0027_hla_typing_in_canonical_form")
+    unit = CordBloodUnitFactory.create(hla_a="a*02:01:01;A*03:01", hla_b="B7 B8 (serology)")
+    migration.canonical_typing(apps, None)
+    unit.refresh_from_db()
+    assert unit.hla_a == "A*02:01, A*03:01"
+    assert unit.hla_b == "B7 B8 (serology)"  # kept as typed: the match then says it is unread
+    recipient = RecipientFactory.create()
+    assert unit_match(unit=unit, recipient=recipient).unreadable == ["unit HLA-B"]

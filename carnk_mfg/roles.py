@@ -143,6 +143,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.add_recipient",
         "batches.change_recipient",
         "batches.record_weight",
+        "batches.record_dsa",
         "batches.allocate_cordbloodunit",
         "batches.assign_dose",
         "batches.issue_dose",

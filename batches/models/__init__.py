@@ -27,7 +27,14 @@ from batches.models.clinical import (
     SafetySwitchActivation,
     TumourResponse,
 )
-from batches.models.donor import CordBloodUnit, Eligibility, UnitStatus, UrgentMedicalNeed
+from batches.models.donor import (
+    CordBloodUnit,
+    DonorSpecificAntibody,
+    Eligibility,
+    UnitSelection,
+    UnitStatus,
+    UrgentMedicalNeed,
+)
 from batches.models.materials import (
     FeederLot,
     LotStatus,
@@ -114,6 +121,8 @@ __all__ = [
     "Recipient",
     "UnitStatus",
     "UrgentMedicalNeed",
+    "DonorSpecificAntibody",
+    "UnitSelection",
     "VectorLot",
     "WeightMeasurement",
 ]

@@ -179,3 +179,72 @@ class UrgentMedicalNeed(models.Model):
 
     def __str__(self):
         return f"Urgent medical need for {self.unit.din} ({self.physician})"
+
+
+@pghistory.track()
+class DonorSpecificAntibody(models.Model):
+    """A recipient's test for antibodies against the HLA of one cord blood unit: present or
+    absent, with the strongest bead's mean fluorescence intensity (MFI) when present."""
+
+    recipient = models.ForeignKey(
+        "Recipient", on_delete=models.PROTECT, related_name="donor_specific_antibodies"
+    )
+    unit = models.ForeignKey(
+        CordBloodUnit, on_delete=models.PROTECT, related_name="donor_specific_antibodies"
+    )
+    present = models.BooleanField()
+    mfi = models.PositiveIntegerField("MFI", null=True, blank=True)
+    specificity = FreeCharField(max_length=200, blank=True)  # e.g. "anti-A*02:01"
+    tested_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-tested_on", "-recorded_at"]
+        permissions = [("record_dsa", "Record donor-specific antibodies of a recipient")]
+        constraints = [
+            # A positive result is only interpretable with its strength.
+            models.CheckConstraint(
+                condition=Q(present=False) | Q(mfi__isnull=False), name="dsa_present_has_mfi"
+            )
+        ]
+
+    def __str__(self):
+        result = f"present, MFI {self.mfi}" if self.present else "absent"
+        return f"DSA against {self.unit.din}: {result} ({self.tested_on})"
+
+
+@pghistory.track()
+class UnitSelection(models.Model):
+    """Why a unit was chosen for a recipient, with the match as it was shown at the time (the
+    typing may be corrected later; the record keeps what the decision rested on)."""
+
+    unit = models.ForeignKey(CordBloodUnit, on_delete=models.PROTECT, related_name="selections")
+    recipient = models.ForeignKey(
+        "Recipient", on_delete=models.PROTECT, related_name="unit_selections"
+    )
+    rationale = FreeTextField()
+    match_grade = FreeCharField(max_length=120)
+    unit_kir_ligands = FreeCharField("Unit KIR ligands", max_length=120)
+    recipient_kir_ligands = FreeCharField("Recipient KIR ligands", max_length=120)
+    kir_mismatch = FreeCharField("KIR-ligand mismatch", max_length=200)
+    dsa = models.ForeignKey(
+        DonorSpecificAntibody,
+        verbose_name="DSA result",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    selected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    selected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-selected_at"]
+
+    def __str__(self):
+        return f"{self.unit.din} selected for {self.recipient.subject_id} ({self.match_grade})"

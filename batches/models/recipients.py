@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from batches.models.donor import KirLigandGroup
 from carnk_mfg.fields import FreeCharField, IdentifierField, Range, identifier_check
 
 
@@ -30,6 +31,10 @@ class Recipient(models.Model):
     hla_b = FreeCharField("HLA-B", max_length=40, blank=True)
     hla_c = FreeCharField("HLA-C", max_length=40, blank=True)
     hla_drb1 = FreeCharField("HLA-DRB1", max_length=40, blank=True)
+    # Stated when the HLA-C alleles are not in the KIR-ligand table (batches/hla.py).
+    kir_ligand_group = models.CharField(
+        "KIR-ligand group (stated)", max_length=5, choices=KirLigandGroup.choices, blank=True
+    )
     dose_level = models.CharField(max_length=3, choices=DoseLevel.choices, blank=True)
     # Day 0 = infusion; fludarabine/cyclophosphamide on days -5 to -3 by default.
     planned_infusion_on = models.DateField(null=True, blank=True)

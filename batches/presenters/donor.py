@@ -3,7 +3,7 @@ which actions the unit's state and the user's roles allow now."""
 
 from __future__ import annotations
 
-from batches import selectors
+from batches import hla, selectors
 from batches.models import CordBloodUnit, UnitStatus
 from carnk_mfg.audit import audit_history
 from carnk_mfg.roles import actor_may
@@ -41,6 +41,10 @@ def unit_page(unit: CordBloodUnit, *, user) -> dict:
         "markers": maternal_marker_rows(unit),
         "can_determine": actor_may(user, "batches.determine_eligibility"),
         "can_allocate": actor_may(user, "batches.allocate_cordbloodunit"),
+        "can_record_dsa": actor_may(user, "batches.record_dsa"),
+        "unit_ligands": hla.kir_ligands(hla.Typing.of(unit), unit.kir_ligand_group),
+        "selections": unit.selections.select_related("recipient", "selected_by", "dsa"),
+        "dsa_results": unit.donor_specific_antibodies.select_related("recipient", "recorded_by"),
         "can_move": actor_may(user, "batches.store_cordbloodunit"),
         "can_discard": actor_may(user, "batches.discard_cordbloodunit"),
         "eligibility_open": unit.status in ELIGIBILITY_OPEN,

@@ -11,7 +11,8 @@ from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from batches.models import CordBloodUnit, Eligibility, UnitStatus, UrgentMedicalNeed
+from batches.models import CordBloodUnit, Eligibility, Recipient, UnitStatus, UrgentMedicalNeed
+from batches.services.unit_selection import hla_typing_checked, selection_record
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.models import SignatureMeaning
@@ -61,6 +62,8 @@ def cord_blood_unit_register(
 ) -> CordBloodUnit:
     """Register a received unit; manual entry of the DIN requires its check character."""
     din = _din_checked(din, check_character)
+    typing = {"hla_a": hla_a, "hla_b": hla_b, "hla_c": hla_c, "hla_drb1": hla_drb1}
+    hla_typing_checked(typing)
     unit = CordBloodUnit(
         din=din,
         product_code=product_code,
@@ -72,10 +75,7 @@ def cord_blood_unit_register(
         cd34_count=cd34_count,
         nrbc_count=nrbc_count,
         viability_pct=viability_pct,
-        hla_a=hla_a,
-        hla_b=hla_b,
-        hla_c=hla_c,
-        hla_drb1=hla_drb1,
+        **typing,
         kir_ligand_group=kir_ligand_group,
         maternal_markers=maternal_markers or {},
         freezer=freezer,
@@ -226,16 +226,27 @@ def cord_blood_unit_allocate(
     reason: str,
     urgent_need_justification: str = "",
     urgent_need_physician: str = "",
+    recipient: Recipient | None = None,
+    selection_rationale: str = "",
 ) -> CordBloodUnit:
     """Allocate a unit to manufacturing. An ineligible or incomplete unit needs a recorded
-    urgent-medical-need justification (21 CFR 1271.65(b)); a pending one cannot go at all."""
+    urgent-medical-need justification (21 CFR 1271.65(b)); a pending one cannot go at all.
+    Allocated for a recipient, the selection is recorded with its rationale and the match
+    (HLA grade, KIR ligands, donor-specific antibodies) as shown at the time."""
+    if selection_rationale.strip() and recipient is None:
+        raise ValidationError({"recipient": "Name the recipient the unit is selected for."})
     with gmp_write(actor=actor, permission="batches.allocate_cordbloodunit", reason=reason):
-        return allocate_locked_unit(
+        unit = allocate_locked_unit(
             actor=actor,
             unit=_locked(unit),
             justification=urgent_need_justification,
             physician=urgent_need_physician,
         )
+        if recipient is not None:
+            selection_record(
+                actor=actor, unit=unit, recipient=recipient, rationale=selection_rationale
+            )
+        return unit
 
 
 def allocate_locked_unit(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from batches.models import Recipient, WeightMeasurement
 from batches.selectors import clinical_staff
+from batches.services.unit_selection import hla_typing_checked
 from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.roles import Role, roles_of
 
@@ -24,6 +25,7 @@ EDITABLE_FIELDS = (
     "hla_b",
     "hla_c",
     "hla_drb1",
+    "kir_ligand_group",
     "dose_level",
     "planned_infusion_on",
 )
@@ -42,6 +44,7 @@ def recipient_register(
 ) -> Recipient:
     """Enrol a recipient with a first body weight. The treating clinician is the one given,
     else the enrolling person when they are clinical staff."""
+    hla_typing_checked(fields)
     recipient = Recipient(
         subject_id=subject_id,
         diagnosis=diagnosis,
@@ -67,6 +70,7 @@ def recipient_update(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({f: "This field cannot be changed here." for f in unknown})
+    hla_typing_checked(changes)
     with gmp_write(actor=actor, permission="batches.change_recipient", reason=reason):
         recipient = Recipient.objects.select_for_update().get(pk=recipient.pk)
         for name, value in changes.items():

@@ -16,12 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from batches import selectors
-from batches.models import CordBloodUnit, Eligibility, UnitStatus
+from batches.hla import hla_help
+from batches.models import CordBloodUnit, Eligibility, Recipient, UnitStatus
 from batches.models.donor import KirLigandGroup
 from batches.presenters.donor import source_banks, unit_page, units_for_page
-from batches.services import donor
+from batches.selectors.unit_selection import unit_match
+from batches.services import donor, unit_selection
 from carnk_mfg.fields import validators_of
-from carnk_mfg.forms import ESignForm, datetime_field, reason_field, text_field
+from carnk_mfg.forms import ESignForm, date_field, datetime_field, reason_field, text_field
 from carnk_mfg.roles import actor_may
 from carnk_mfg.web import allowed_to, call_service
 
@@ -103,10 +105,10 @@ class CordBloodUnitRegisterForm(ESignForm):
         decimal_places=2,
         validators=validators_of(CordBloodUnit, "viability_pct"),
     )
-    hla_a = text_field("HLA-A", 40, required=False)
-    hla_b = text_field("HLA-B", 40, required=False)
-    hla_c = text_field("HLA-C", 40, required=False)
-    hla_drb1 = text_field("HLA-DRB1", 40, required=False)
+    hla_a = text_field("HLA-A", 40, required=False, help_text=hla_help("A"))
+    hla_b = text_field("HLA-B", 40, required=False, help_text=hla_help("B"))
+    hla_c = text_field("HLA-C", 40, required=False, help_text=hla_help("C"))
+    hla_drb1 = text_field("HLA-DRB1", 40, required=False, help_text=hla_help("DRB1"))
     kir_ligand_group = forms.ChoiceField(
         label="KIR-ligand group",
         choices=[("", "—"), *KirLigandGroup.choices],
@@ -182,8 +184,26 @@ class EligibilityForm(ESignForm):
     )
 
 
+class RecipientField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Recipient.objects.all(), to_field_name="subject_id", **kwargs)
+        self.error_messages["invalid_choice"] = "Choose one of the enrolled recipients."
+
+
 class AllocateForm(forms.Form):
     reason = reason_field("Reason for allocation")
+    recipient = RecipientField(
+        label="Selected for recipient",
+        required=False,
+        empty_label="— manufacturing stock, no recipient —",
+    )
+    selection_rationale = forms.CharField(
+        label="Selection rationale",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required with a recipient: why this unit (match grade, KIR ligands, DSA, "
+        "cell dose).",
+    )
     urgent_need_justification = forms.CharField(
         label="Urgent medical need (justification)",
         required=False,
@@ -192,6 +212,19 @@ class AllocateForm(forms.Form):
     urgent_need_physician = text_field(
         "Physician who declared the urgent need", 200, required=False
     )
+
+
+class DsaForm(forms.Form):
+    recipient = RecipientField(label="Recipient")
+    present = forms.TypedChoiceField(
+        label="Donor-specific antibodies",
+        choices=[("false", "Absent"), ("true", "Present")],
+        coerce=lambda v: v == "true",
+    )
+    mfi = forms.IntegerField(label="MFI", min_value=0, required=False)
+    specificity = text_field("Specificity", 200, required=False)
+    tested_on = date_field("Serum tested on")
+    reason = reason_field("Reason")
 
 
 class MoveForm(forms.Form):
@@ -286,9 +319,19 @@ def unit_detail(request, din):
 def _unit_page(request, unit: CordBloodUnit, **bound_forms):
     """The unit page; a refused action passes its bound form so its errors show in place."""
     context = unit_page(unit, user=request.user)
+    # The match shown for the recipient being considered (?recipient=<subject id>).
+    considered = Recipient.objects.filter(subject_id=request.GET.get("recipient", "")).first()
     context.update(
+        considered=considered,
+        match=unit_match(unit=unit, recipient=considered) if considered else None,
+        recipients=Recipient.objects.only("subject_id"),
         eligibility_form=EligibilityForm(auto_id="eligibility-%s"),
-        allocate_form=AllocateForm(auto_id="allocate-%s"),
+        allocate_form=AllocateForm(
+            auto_id="allocate-%s", initial={"recipient": considered} if considered else None
+        ),
+        dsa_form=DsaForm(
+            auto_id="dsa-%s", initial={"recipient": considered} if considered else None
+        ),
         move_form=MoveForm(
             auto_id="move-%s",
             initial={name: getattr(unit, name) for name in ("freezer", "rack", "box", "position")},
@@ -334,6 +377,19 @@ def unit_allocate(request, din):
         "allocate_form",
         lambda unit, data: donor.cord_blood_unit_allocate(actor=request.user, unit=unit, **data),
         "{unit} allocated to manufacturing.",
+    )
+
+
+@allowed_to("batches.record_dsa")
+@require_POST
+def unit_dsa(request, din):
+    return _unit_action(
+        request,
+        din,
+        DsaForm,
+        "dsa_form",
+        lambda unit, data: unit_selection.dsa_record(actor=request.user, unit=unit, **data),
+        "Donor-specific antibody result against {unit} recorded.",
     )
 
 

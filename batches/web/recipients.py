@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from batches import selectors
+from batches.hla import hla_help
 from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from batches.models.donor import KirLigandGroup
 from batches.presenters.recipients import recipient_care, recipient_rows, recipient_weights
 from batches.services import recipients
 from batches.web.clinical import FollowUpEndForm
@@ -42,10 +44,16 @@ class RecipientRegisterForm(forms.Form):
     subject_id = text_field("Study subject ID", 40, help_text="Pseudonymous; no names.")
     diagnosis = forms.ChoiceField(label="Diagnosis", choices=Diagnosis.choices)
     diagnosis_detail = text_field("Diagnosis detail", 200, required=False)
-    hla_a = text_field("HLA-A", 40, required=False)
-    hla_b = text_field("HLA-B", 40, required=False)
-    hla_c = text_field("HLA-C", 40, required=False)
-    hla_drb1 = text_field("HLA-DRB1", 40, required=False)
+    hla_a = text_field("HLA-A", 40, required=False, help_text=hla_help("A"))
+    hla_b = text_field("HLA-B", 40, required=False, help_text=hla_help("B"))
+    hla_c = text_field("HLA-C", 40, required=False, help_text=hla_help("C"))
+    hla_drb1 = text_field("HLA-DRB1", 40, required=False, help_text=hla_help("DRB1"))
+    kir_ligand_group = forms.ChoiceField(
+        label="KIR-ligand group (stated)",
+        choices=[("", "— from the HLA-C typing —"), *KirLigandGroup.choices],
+        required=False,
+        help_text="Only when the HLA-C alleles are not in the C1/C2 table.",
+    )
     dose_level = forms.ChoiceField(
         label="Dose level", choices=[("", "— not assigned —"), *DoseLevel.choices], required=False
     )

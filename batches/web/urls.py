@@ -52,6 +52,7 @@ units = [
     path("units/<str:din>/eligibility/", donor.unit_eligibility, name="cbu-eligibility"),
     path("units/<str:din>/allocate/", donor.unit_allocate, name="cbu-allocate"),
     path("units/<str:din>/move/", donor.unit_move, name="cbu-move"),
+    path("units/<str:din>/dsa/", donor.unit_dsa, name="cbu-dsa"),
     path("units/<str:din>/discard/", donor.unit_discard, name="cbu-discard"),
 ]
 

@@ -70,6 +70,9 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/donor-units/{din}/allocate/": only(QA, CLINICAL),
     "POST /api/v1/donor-units/{din}/discard/": only(QA),
     "POST /api/v1/donor-units/{din}/move/": only(TECHNICIAN),
+    # Unit selection: the match is read by all staff; the recipient's antibodies are clinical.
+    "GET /api/v1/donor-units/{din}/match/": STAFF,
+    "POST /api/v1/donor-units/{din}/dsa/": only(CLINICAL),
     # Recipients are clinical staff's.
     **_collection("/api/v1/recipients/", only(CLINICAL)),
     **_record("/api/v1/recipients/{subject_id}/"),

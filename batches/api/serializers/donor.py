@@ -3,7 +3,7 @@ business rules are checked once, in the services."""
 
 from rest_framework import serializers
 
-from batches.models import CordBloodUnit, Eligibility
+from batches.models import CordBloodUnit, DonorSpecificAntibody, Eligibility, Recipient
 from batches.models.donor import KirLigandGroup
 from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 from carnk_mfg.fields import validators_of
@@ -98,6 +98,85 @@ class AllocateIn(serializers.Serializer):
     urgent_need_physician = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
     )
+    # Allocation for a recipient: the selection and its rationale are recorded with the match.
+    recipient = serializers.SlugRelatedField(
+        slug_field="subject_id",
+        queryset=Recipient.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    selection_rationale = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MatchQueryIn(serializers.Serializer):
+    recipient = serializers.SlugRelatedField(
+        slug_field="subject_id", queryset=Recipient.objects.all()
+    )
+
+
+class DsaIn(serializers.Serializer):
+    recipient = serializers.SlugRelatedField(
+        slug_field="subject_id", queryset=Recipient.objects.all()
+    )
+    present = serializers.BooleanField()
+    mfi = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+    specificity = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+    tested_on = serializers.DateField()
+    reason = FreeTextIn(required=False, default="Donor-specific antibody result recorded")
+
+
+class DsaOut(serializers.ModelSerializer):
+    recipient = serializers.CharField(source="recipient.subject_id")
+    unit = serializers.CharField(source="unit.din")
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+    class Meta:
+        model = DonorSpecificAntibody
+        fields = [
+            "id",
+            "recipient",
+            "unit",
+            "present",
+            "mfi",
+            "specificity",
+            "tested_on",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
+class KirLigandsOut(serializers.Serializer):
+    c1 = serializers.BooleanField(allow_null=True)
+    c2 = serializers.BooleanField(allow_null=True)
+    bw4 = serializers.BooleanField(allow_null=True)
+    c_group = serializers.CharField()
+    notes = serializers.ListField(child=serializers.CharField())
+    summary = serializers.CharField(source="__str__")
+
+
+class MatchOut(serializers.Serializer):
+    """The match of a unit to a recipient as unit selection shows it."""
+
+    unit = serializers.CharField(source="unit.din")
+    recipient = serializers.CharField(source="recipient.subject_id")
+    match_grade = serializers.CharField(source="grade")
+    matches = serializers.IntegerField(source="grade.matches", allow_null=True)
+    out_of = serializers.SerializerMethodField()
+    unit_kir_ligands = KirLigandsOut(source="unit_ligands")
+    recipient_kir_ligands = KirLigandsOut(source="recipient_ligands")
+    kir_ligand_mismatch = serializers.BooleanField(source="mismatch.mismatched", allow_null=True)
+    kir_ligands_recipient_lacks = serializers.ListField(
+        child=serializers.CharField(), source="mismatch.missing_in_recipient"
+    )
+    kir_mismatch = serializers.CharField(source="mismatch")
+    dsa = DsaOut(allow_null=True)
+    unreadable_typing = serializers.ListField(child=serializers.CharField(), source="unreadable")
+
+    def get_out_of(self, match) -> int:
+        return 6
 
 
 class MoveIn(serializers.Serializer):

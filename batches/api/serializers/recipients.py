@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from batches.models.donor import KirLigandGroup
 from batches.selectors import clinical_staff
 from carnk_mfg.api.serializers import FreeTextIn
 from carnk_mfg.fields import validators_of
@@ -32,6 +33,7 @@ class RecipientOut(serializers.ModelSerializer):
             "hla_b",
             "hla_c",
             "hla_drb1",
+            "kir_ligand_group",
             "dose_level",
             "planned_infusion_on",
             "registered_at",
@@ -65,6 +67,9 @@ class RecipientRegisterIn(serializers.Serializer):
     hla_b = serializers.CharField(max_length=40, required=False, allow_blank=True)
     hla_c = serializers.CharField(max_length=40, required=False, allow_blank=True)
     hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    kir_ligand_group = serializers.ChoiceField(
+        KirLigandGroup.choices, required=False, allow_blank=True
+    )
     dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
     planned_infusion_on = serializers.DateField(required=False, allow_null=True)
     # Left out: the person enrolling, when they are clinical staff.
@@ -80,6 +85,9 @@ class RecipientUpdateIn(serializers.Serializer):
     hla_b = serializers.CharField(max_length=40, required=False, allow_blank=True)
     hla_c = serializers.CharField(max_length=40, required=False, allow_blank=True)
     hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    kir_ligand_group = serializers.ChoiceField(
+        KirLigandGroup.choices, required=False, allow_blank=True
+    )
     dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
     planned_infusion_on = serializers.DateField(required=False, allow_null=True)
     reason = FreeTextIn()

@@ -6,18 +6,24 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from batches import selectors
 from batches.api.serializers.donor import (
     AllocateIn,
     CordBloodUnitOut,
     CordBloodUnitRegisterIn,
+    DsaIn,
+    DsaOut,
     EligibilityIn,
+    MatchOut,
+    MatchQueryIn,
     MoveIn,
     ReasonIn,
 )
 from batches.models import CordBloodUnit
-from batches.services import donor
+from batches.selectors.unit_selection import unit_match
+from batches.services import donor, unit_selection
 from carnk_mfg.api.viewsets import ReadViewSet
 
 
@@ -46,6 +52,8 @@ class CordBloodUnitViewSet(mixins.CreateModelMixin, ReadViewSet):
         "allocate": "batches.allocate_cordbloodunit",
         "move": "batches.store_cordbloodunit",
         "discard": "batches.discard_cordbloodunit",
+        "match": "batches.view_cordbloodunit",
+        "dsa": "batches.record_dsa",
     }
 
     @extend_schema(request=CordBloodUnitRegisterIn, responses={201: CordBloodUnitOut})
@@ -86,3 +94,21 @@ class CordBloodUnitViewSet(mixins.CreateModelMixin, ReadViewSet):
         data = self.parse(ReasonIn)
         unit = donor.cord_blood_unit_discard(actor=request.user, unit=self.get_object(), **data)
         return self.respond(unit)
+
+    @extend_schema(parameters=[MatchQueryIn], responses=MatchOut)
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def match(self, request, *args, **kwargs):
+        """The unit's match to `?recipient=<subject id>`: HLA grade (x/6: HLA-A, -B antigen,
+        -DRB1 allele), KIR ligands of both, the KIR-ligand mismatch and the latest DSA."""
+        ser = MatchQueryIn(data=request.query_params)
+        ser.is_valid(raise_exception=True)
+        found = unit_match(unit=self.get_object(), recipient=ser.validated_data["recipient"])
+        return Response(MatchOut(found).data)
+
+    @extend_schema(request=DsaIn, responses={201: DsaOut})
+    @action(detail=True, methods=["post"])
+    def dsa(self, request, *args, **kwargs):
+        """Record a recipient's donor-specific antibody result against this unit."""
+        data = self.parse(DsaIn)
+        dsa = unit_selection.dsa_record(actor=request.user, unit=self.get_object(), **data)
+        return Response(DsaOut(dsa).data, status=status.HTTP_201_CREATED)

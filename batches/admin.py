@@ -18,6 +18,7 @@ from batches.models import (
     LookbackEntry,
     MaterialUse,
     ProcessTemplate,
+    ProductDefinition,
     ProtocolDoseLevel,
     ReagentLot,
     Recall,
@@ -141,7 +142,7 @@ def _new_version(*, actor, obj, reason):
 
 @admin.register(ProcessTemplate)
 class ProcessTemplateAdmin(ReadOnlyAdmin):
-    list_display = ["code", "version", "name", "status", "approved_at"]
+    list_display = ["code", "version", "name", "product", "status", "approved_at"]
     list_filter = ["code", "status"]
     inlines = [StepInline]
     actions = [
@@ -223,6 +224,18 @@ class MaterialUseAdmin(ReadOnlyAdmin):
 # --- release ---
 
 
+# Read-only: the settings change through product_definition_change (QA, with a reason).
+@admin.register(ProductDefinition)
+class ProductDefinitionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "name",
+        "product_description_code",
+        "collection_type",
+        "fresh_stability",
+        "cryopreserved_stability",
+    ]
+
+
 @admin.register(ProtocolDoseLevel)
 class ProtocolDoseLevelAdmin(ReadOnlyAdmin):
     list_display = ["code", "car_nk_cells_per_kg", "max_weight_age_days"]
@@ -233,6 +246,7 @@ class DoseUnitAdmin(ReadOnlyAdmin):
     list_display = [
         "batch",
         "division",
+        "product_code",
         "presentation",
         "volume_ml",
         "status",

@@ -1,4 +1,4 @@
-"""ISBT 128 Donation Identification Numbers (DIN).
+"""ISBT 128 Donation Identification Numbers (DIN) and product codes.
 
 A DIN is 13 characters:
 
@@ -16,6 +16,7 @@ Pure Python on purpose: no Django imports, so it is usable from anywhere.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 
@@ -24,12 +25,15 @@ __all__ = [
     "DIN",
     "DIN_LENGTH",
     "FACILITY_FIRST_CHARACTERS",
+    "COLLECTION_TYPES",
     "DINError",
+    "ProductCodeError",
     "check_character",
     "check_value",
     "computed_check_flags",
     "parse_barcode",
     "parse_din",
+    "product_code",
     "validate_din",
     "verify_check_character",
 ]
@@ -281,3 +285,80 @@ def din_from_scan(text: str) -> DIN:
             f"character; got {len(compact)} characters"
         )
     return parse_din(compact)
+
+
+# ------------------------------------------------------------------ product codes
+#
+# A product code (data structure 003) is 8 characters: the product description code (one
+# upper-case letter, then four digits, e.g. S1145), the collection type character, and the
+# two-character division code.
+
+PRODUCT_DESCRIPTION_CODE_PATTERN = r"^[A-Z][0-9]{4}$"
+# Division codes: an upper-case letter, then a lower-case letter or 0 ("A0", "Ab"; "00" on a
+# product that was never divided is not one of ours: every bag has its division).
+DIVISION_PATTERN = r"^[A-Z][a-z0]$"
+
+# The collection (donation) type character, ST-001 Table 7 (data structure 003, 6th
+# character). The letters are case-sensitive: "r", "s" and "d" are the paid counterparts.
+COLLECTION_TYPES: dict[str, str] = {
+    "0": "Not specified",
+    "V": "Volunteer allogeneic",
+    "R": "Volunteer research (not for human application)",
+    "S": "Volunteer source",
+    "T": "Volunteer therapeutic",
+    "P": "Paid allogeneic",
+    "r": "Paid research (not for human application)",
+    "s": "Paid source",
+    "A": "Autologous, eligible for crossover",
+    "1": "For autologous use only",
+    "X": "For autologous use only, biohazard",
+    "D": "Volunteer directed, eligible for crossover",
+    "d": "Paid directed, eligible for crossover",
+    "2": "For directed recipient use only",
+    "L": "For directed recipient use only, limited exposure",
+    "E": "Medical exception, for a specified recipient only (allogeneic)",
+    "Q": "See the special testing barcode",
+    "3": "For directed recipient use only, biohazard",
+    "4": "Designated",
+    "5": "Dedicated",
+    "6": "Designated, biohazard",
+    "F": "Family reserved",
+    "C": "Replacement",
+    "7": "For allogeneic use",
+    "8": "For autologous use, contains allogeneic material",
+}
+
+
+class ProductCodeError(ValueError):
+    """A product description code, collection type or division code is malformed;
+    ``field`` names which, ``message`` says what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def product_code(description_code: str, collection_type: str, division: str) -> str:
+    """The 8-character ISBT 128 product code of a bag: the product description code, the
+    collection type character and the division (case kept: each character's case means
+    something). Raises ProductCodeError naming the part that is wrong."""
+    if not isinstance(description_code, str) or not re.fullmatch(
+        PRODUCT_DESCRIPTION_CODE_PATTERN, description_code
+    ):
+        raise ProductCodeError(
+            "product_description_code",
+            f"a product description code is a capital letter and four digits (S1145), "
+            f"not {description_code!r}",
+        )
+    if collection_type not in COLLECTION_TYPES:
+        raise ProductCodeError(
+            "collection_type", f"{collection_type!r} is not an ISBT 128 collection type"
+        )
+    if not isinstance(division, str) or not re.fullmatch(DIVISION_PATTERN, division):
+        raise ProductCodeError(
+            "division",
+            f"a division code is a capital letter, then a small letter or 0 (A0, Ab), "
+            f"not {division!r}",
+        )
+    return description_code + collection_type + division

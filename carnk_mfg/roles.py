@@ -128,6 +128,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.disposition_feederlot",
         "batches.disposition_reagentlot",
         "batches.approve_processtemplate",
+        "batches.change_productdefinition",  # codes, label statements, storage, stability
         "batches.release_batch",
         "batches.recall_batch",
         "batches.disposition_deviation",

@@ -97,7 +97,7 @@ def scan(bag):
     din = bag.batch.coi_identifier
     return isbt128.DIN.from_text(din).barcode(
         isbt128.computed_check_flags(din)
-    ), f"=<S1145V{bag.division}"
+    ), f"=<{bag.product_code}"
 
 
 def formulate(batch, technician, divisions=("A0",), *, presentation="cryopreserved", volume="40"):
@@ -107,7 +107,6 @@ def formulate(batch, technician, divisions=("A0",), *, presentation="cryopreserv
     from batches.services import release
     from tests.factories import PASSWORD
 
-    days = 90 if presentation == "cryopreserved" else 3
     return release.dose_units_formulate(
         actor=technician,
         password=PASSWORD,
@@ -116,7 +115,6 @@ def formulate(batch, technician, divisions=("A0",), *, presentation="cryopreserv
             {"division": d, "presentation": presentation, "volume_ml": Decimal(volume)}
             for d in divisions
         ],
-        expires_at=timezone.now() + timedelta(days=days),
     )
 
 

@@ -1,10 +1,7 @@
 """An off-the-shelf batch (made for no recipient) is released on its own QC; the CD3+ T cells
 per kg limit is a property of a dose, checked when a bag is assigned to a recipient."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from batches.models import Batch, DoseUnit, ProtocolDoseLevel
 from qc.models import QcTest
@@ -27,7 +24,6 @@ def release_through_the_api(api, batch, technician, qa):
         f"/api/v1/batches/{lot}/formulate/",
         {
             "bags": [{"division": "A0", "presentation": "cryopreserved", "volume_ml": "40"}],
-            "expires_at": (timezone.now() + timedelta(days=180)).isoformat(),
             "password": PASSWORD,
         },
         format="json",

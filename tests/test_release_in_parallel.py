@@ -2,12 +2,10 @@
 rules of formulation, review, release and dose are proven in tests/services/test_release.py."""
 
 import threading
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from batches.models import Batch
 from batches.services import release
@@ -30,7 +28,6 @@ def formulate(batch, technician, volumes=("40", "40")):
             }
             for i, v in enumerate(volumes)
         ],
-        expires_at=timezone.now() + timedelta(days=180),
     )
 
 

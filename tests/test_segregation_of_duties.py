@@ -166,9 +166,6 @@ def test_the_maker_may_neither_review_nor_release_through_the_api(
     api, in_qc_batch, qc_analyst, technician, qa
 ):
     """Four eyes, whatever the maker's roles; one QA person may review and release."""
-    from datetime import timedelta
-
-    from django.utils import timezone
 
     from tests.batch_steps import result_all
 
@@ -178,7 +175,6 @@ def test_the_maker_may_neither_review_nor_release_through_the_api(
         f"/api/v1/batches/{lot}/formulate/",
         {
             "bags": [{"division": "A0", "presentation": "fresh", "volume_ml": "40"}],
-            "expires_at": (timezone.now() + timedelta(days=2)).isoformat(),
             "password": PASSWORD,
         },
         format="json",

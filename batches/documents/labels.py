@@ -40,18 +40,27 @@ from batches.documents.inputs import (
     require_aware,
     require_text,
 )
-from carnk_mfg.isbt128 import DIN
+from carnk_mfg.isbt128 import COLLECTION_TYPES, DIN
 
 # 21 CFR 1271.65(b)(2) (ineligible donor) and 1271.60(d)(2) (determination not complete).
 WARNING_DISEASE_RISK = "WARNING: Advise patient of communicable disease risks"
 WARNING_NOT_EVALUATED = "NOT EVALUATED FOR INFECTIOUS SUBSTANCES"
 WARNING_REACTIVE = "WARNING: Reactive test results for {markers}"
-RX_ONLY = "Rx only"
+# 21 CFR 312.6(a): an investigational product's label carries this in place of "Rx only".
+INVESTIGATIONAL_CAUTION = (
+    "Caution: New Drug--Limited by Federal (or United States) law to investigational use."
+)
+DO_NOT_IRRADIATE = "Do not irradiate"
+DO_NOT_LEUKOREDUCE = "Do not use a leukoreduction filter"
 
 # ISBT 128 data identifiers (first two characters of a data structure's data content).
 EXPIRY_DATA_IDENTIFIER = "&>"  # data structure 005: expiration date and time
 PRODUCT_CODE_DATA_IDENTIFIER = "=<"  # data structure 003: product code
-_PRODUCT_CODE = re.compile(r"[A-Z][0-9]{4}[A-Z0-9]{3}")  # same rule as the CBU model
+# Product description code, collection type character, division (ST-001; "00": a product
+# never divided).
+_PRODUCT_CODE = re.compile(
+    r"[A-Z][0-9]{4}[" + "".join(sorted(COLLECTION_TYPES)) + r"](?:00|[A-Z][a-z0])"
+)
 
 # Code 128 X dimension: 0.01 inch (10 mil) is two dots on a 203 dpi label printer and three
 # on a 300 dpi one, so bars print at exact, equal widths. Quiet zones are 10 X each side.
@@ -87,11 +96,20 @@ class BagLabel:
     dose_level: str | None = None  # e.g. "DL2: 1 × 10^6 CAR-NK cells/kg"; needs a recipient
     facility: str = ""
     description: str = PRODUCT_DESCRIPTION
+    caution: str = INVESTIGATIONAL_CAUTION
+    storage_range_c: tuple[float, float] | None = None  # low and high, °C
+    handling: Sequence[str] = (DO_NOT_IRRADIATE, DO_NOT_LEUKOREDUCE)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "din", as_din(self.din, "DIN"))
         object.__setattr__(self, "donor_eligibility", DonorEligibility(self.donor_eligibility))
         object.__setattr__(self, "reactive_markers", tuple(self.reactive_markers))
+        object.__setattr__(self, "handling", tuple(self.handling))
+        require_text(self.caution, "caution statement")
+        if self.storage_range_c is not None:
+            low, high = self.storage_range_c
+            if not low < high:
+                raise ValueError(f"storage range must run from low to high, got {low} to {high}")
         object.__setattr__(
             self, "product_code_data", _check_product_code_data(self.product_code_data)
         )
@@ -140,8 +158,8 @@ def _check_product_code_data(data: str) -> str:
         and _PRODUCT_CODE.fullmatch(text[len(PRODUCT_CODE_DATA_IDENTIFIER) :])
     ):
         raise ValueError(
-            f"product code data must be '=<' + a letter, 4 digits and 3 letters or digits "
-            f"(e.g. =<S1145V00), got {data!r}"
+            f"product code data must be '=<' + a product description code (a letter and 4 "
+            f"digits), a collection type and a division (e.g. =<S1145VA0), got {data!r}"
         )
     return text
 
@@ -238,7 +256,8 @@ class LabelContent:
     description: str  # middle band, left column, under the product code barcode
     contents: tuple[LabelLine, ...]  # middle band, right column
     recipient: tuple[LabelLine, ...]  # lower band, left column
-    rx_only: str  # under the recipient, largest
+    handling: tuple[LabelLine, ...]  # under the recipient: storage range, handling statements
+    caution: str  # under them: the investigational caution statement (21 CFR 312.6(a))
     warnings: tuple[str, ...]  # lower band, right column, boxed
 
 
@@ -273,9 +292,24 @@ def label_content(label: BagLabel) -> LabelContent:
         description=label.description,
         contents=tuple(contents),
         recipient=tuple(recipient),
-        rx_only=RX_ONLY,
+        handling=tuple(_handling_lines(label)),
+        caution=label.caution,
         warnings=tuple(label_warnings(label)),
     )
+
+
+def _degrees(value: float) -> str:
+    return f"{value:g} °C"
+
+
+def _handling_lines(label: BagLabel) -> list[LabelLine]:
+    """Where to keep the bag and how not to handle it."""
+    lines = []
+    if label.storage_range_c is not None:
+        low, high = label.storage_range_c
+        lines.append(LabelLine(f"Store at {_degrees(low)} to {_degrees(high)}", Emphasis.STRONG))
+    lines.extend(LabelLine(text, Emphasis.STRONG) for text in label.handling)
+    return lines
 
 
 # -------------------------------------------------------------------------- drawing
@@ -286,7 +320,7 @@ _L_BOLD = style("label-bold", 7, bold=True, leading=8.4)
 _L_PRODUCT = style("label-product", 8, bold=True, leading=9.6)
 _L_BIG = style("label-big", 9, bold=True, leading=11)
 _L_WARN = style("label-warn", 7.5, bold=True, leading=9, alignment=TA_CENTER)
-_L_RX = style("label-rx", 10, bold=True, leading=12)
+_L_CAUTION = style("label-caution", 7, bold=True, leading=8.4)
 
 _STYLES = {Emphasis.NORMAL: _L_TEXT, Emphasis.STRONG: _L_BOLD, Emphasis.LARGE: _L_BIG}
 
@@ -403,11 +437,14 @@ def _draw_middle_band(
 def _draw_lower_band(
     c: pdfcanvas.Canvas, content: LabelContent, columns: _Columns, top: float
 ) -> None:
-    """Recipient and dose, Rx only (left); the eligibility warnings (right)."""
+    """Recipient and dose, storage and handling, the caution statement (left); the
+    eligibility warnings (right)."""
     left, right, column = columns.left, columns.right, columns.width
     who = _paragraphs(content.recipient)
     who.append(Spacer(1, 2))
-    who.append(paragraph(content.rx_only, _L_RX))
+    who.extend(_paragraphs(content.handling))
+    who.append(Spacer(1, 2))
+    who.append(paragraph(content.caution, _L_CAUTION))
     _place(c, who, left, top, column, _MARGIN, "recipient")
 
     if content.warnings:

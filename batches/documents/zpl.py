@@ -175,7 +175,8 @@ def _middle_band(z: _Zpl, content: LabelContent, top: int) -> int:
 
 def _lower_band(z: _Zpl, content: LabelContent, top: int) -> int:
     left = z.lines(content.recipient, LEFT, top, COLUMN)
-    left = z.text(content.rx_only, LEFT, left + 4, COLUMN, 32)
+    left = z.lines(content.handling, LEFT, left + 4, COLUMN)
+    left = z.text(content.caution, LEFT, left + 4, COLUMN, _HEIGHT[Emphasis.STRONG])
     right = top
     if content.warnings:
         y = top + 8

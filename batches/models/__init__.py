@@ -43,6 +43,13 @@ from batches.models.materials import (
     ReagentLot,
     VectorLot,
 )
+from batches.models.product import (
+    COLLECTION_TYPE_CHOICES,
+    DO_NOT_IRRADIATE,
+    DO_NOT_LEUKOREDUCE,
+    INVESTIGATIONAL_CAUTION,
+    ProductDefinition,
+)
 from batches.models.recipients import Diagnosis, DoseLevel, Recipient, WeightMeasurement
 from batches.models.release import (
     NOT_INFUSED_STATUSES,
@@ -105,6 +112,11 @@ __all__ = [
     "MaterialKind",
     "MaterialUse",
     "ProcessTemplate",
+    "ProductDefinition",
+    "COLLECTION_TYPE_CHOICES",
+    "INVESTIGATIONAL_CAUTION",
+    "DO_NOT_IRRADIATE",
+    "DO_NOT_LEUKOREDUCE",
     "StepParameter",
     "TemplateStatus",
     "TemplateStep",

@@ -3,9 +3,11 @@ a harvested batch is formulated into."""
 
 import pghistory
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
+from carnk_mfg import isbt128
 from carnk_mfg.fields import ABOVE_ZERO, PERCENT, FreeCharField, FreeTextField, Range
 
 
@@ -65,6 +67,15 @@ NOT_INFUSED_STATUSES = [
 ]
 
 
+division_validator = RegexValidator(
+    isbt128.DIVISION_PATTERN,
+    "A division code is a capital letter, then a small letter or 0 (A0, Ab).",
+    code="division",
+)
+BAG_PRODUCT_CODE_PATTERN = (
+    "^[A-Z][0-9]{4}[" + "".join(sorted(isbt128.COLLECTION_TYPES)) + "][A-Z][a-z0]$"
+)
+
 # A bag holds CAR-NK cells, so some are CAR+.
 CAR_POSITIVE_PCT = Range(above=0, high=100)
 
@@ -72,10 +83,13 @@ CAR_POSITIVE_PCT = Range(above=0, high=100)
 @pghistory.track()
 class DoseUnit(models.Model):
     """One bag. Its ISBT 128 identity is the batch's DIN (Chain of Identity identifier) with
-    this bag's division code in the product code."""
+    this bag's division code in the product code. The product code and the expiry are fixed
+    at formulation from the product definition, so a later change of the definition never
+    relabels a bag already made."""
 
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="dose_units")
-    division = FreeCharField(max_length=2)
+    division = FreeCharField(max_length=2, validators=[division_validator])
+    product_code = models.CharField(max_length=8)  # ProductDefinition.bag_product_code
     presentation = models.CharField(max_length=20, choices=Presentation.choices)
     volume_ml = models.DecimalField(
         max_digits=7, decimal_places=2, validators=ABOVE_ZERO.validators()
@@ -115,6 +129,15 @@ class DoseUnit(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["batch", "division"], name="one_bag_per_division"),
+            models.CheckConstraint(
+                condition=Q(division__regex=isbt128.DIVISION_PATTERN), name="bag_division_format"
+            ),
+            # The division is the product code's last two characters.
+            models.CheckConstraint(
+                condition=Q(product_code__regex=BAG_PRODUCT_CODE_PATTERN)
+                & Q(product_code__endswith=F("division")),
+                name="bag_product_code_format",
+            ),
             models.CheckConstraint(condition=ABOVE_ZERO.q("volume_ml"), name="bag_volume_positive"),
             models.CheckConstraint(
                 condition=ABOVE_ZERO.q("total_cells_per_ml"), name="bag_cells_positive"

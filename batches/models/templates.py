@@ -71,6 +71,14 @@ class ProcessTemplate(models.Model):
     version = models.PositiveIntegerField()
     name = FreeCharField(max_length=200)
     construct = FreeCharField(max_length=80, default="iC9/CAR.19/IL15")
+    # The product this master batch record makes: its codes, label statements and stability.
+    product = models.ForeignKey(
+        "batches.ProductDefinition",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="templates",
+    )
     # Fold expansion of total viable cells from day 0 expected at harvest (flag outside).
     expected_fold_min = models.FloatField()
     expected_fold_max = models.FloatField()

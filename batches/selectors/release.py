@@ -19,6 +19,7 @@ from batches.models import (
     DeviationState,
     DoseUnit,
     DoseUnitStatus,
+    ProductDefinition,
     Recall,
     ReleaseDecision,
 )
@@ -291,9 +292,10 @@ def bag_label_for(dose_unit: DoseUnit) -> documents.BagLabel:
     """The ISBT 128 label content of one bag."""
     batch, unit = dose_unit.batch, dose_unit.batch.source_unit
     level = dose_unit.dose_level
+    product = batch.template.product
     return documents.BagLabel(
         din=DIN.from_text(batch.coi_identifier),
-        product_code_data=f"=<{unit.product_code[:5]}V{dose_unit.division}",
+        product_code_data=documents.product_code_data_structure(dose_unit.product_code),
         lot_number=batch.lot_number,
         expires_at=timezone.localtime(dose_unit.expires_at),
         volume_ml=dose_unit.volume_ml,
@@ -304,4 +306,18 @@ def bag_label_for(dose_unit: DoseUnit) -> documents.BagLabel:
         dose_level=(
             f"{level.code}: {level.car_nk_cells_per_kg:.0e} CAR-NK cells/kg" if level else None
         ),
+        **_product_statements(product, dose_unit.presentation),
     )
+
+
+def _product_statements(product: ProductDefinition | None, presentation: str) -> dict[str, Any]:
+    """What the product definition puts on a bag's label: its name, the caution statement,
+    the storage range of the bag's presentation and the handling statements."""
+    if product is None:  # a template from before product definitions: the label's defaults
+        return {}
+    return {
+        "description": product.name,
+        "caution": product.caution_statement,
+        "storage_range_c": product.storage_range_c(presentation),
+        "handling": product.handling,
+    }

@@ -196,6 +196,10 @@ def _bag_from_scan(bag: str, product_code: str) -> tuple[DoseUnit | None, str]:
     )
     if unit is None:
         return None, f"No bag {din.text} division {code[-2:]} is known."
+    if code != unit.product_code:
+        return unit, (
+            f"WRONG PRODUCT: the product code scanned is {code}, this bag's is {unit.product_code}."
+        )
     return unit, ""
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,11 +24,13 @@ from batches.models import (
     Infusion,
     LookbackEntry,
     Presentation,
+    ProductDefinition,
     ProtocolDoseLevel,
     Recall,
     Recipient,
     ReleaseDecision,
 )
+from batches.models.release import division_validator
 from batches.selectors import bag_not_usable, performed_steps_of, release_readiness
 from batches.services.lifecycle import TransitionConflict, lock_batch, move_locked_batch
 from carnk_mfg.audit import gmp_write
@@ -39,8 +40,6 @@ from carnk_mfg.signatures import signed_write
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-DIVISION = re.compile(r"^[A-Z][0-9A-Z]$")  # ISBT 128 division code, e.g. A0, B0
 
 
 def _harvest_values(batch: Batch) -> dict[str, Any]:
@@ -61,13 +60,13 @@ def dose_units_formulate(
     password: str,
     batch: Batch,
     bags: list[dict[str, Any]],
-    expires_at: datetime,
     request: HttpRequest | None = None,
 ) -> list[DoseUnit]:
     """Fill the harvested product into bags; concentration, CAR+ and CD3+ come from the
-    harvest record. Signed by the operator."""
+    harvest record, the product code and the expiry from the template's product definition.
+    Signed by the operator."""
     values = _harvest_values(batch)
-    errors, divisions = _formulation_errors(bags, values, expires_at)
+    errors, divisions = _formulation_errors(bags, values)
     if errors:
         raise ValidationError(errors)
     with signed_write(
@@ -87,32 +86,44 @@ def dose_units_formulate(
         clash = sorted(divisions & taken)
         if clash:
             raise ValidationError({"bags": f"Division(s) {', '.join(clash)} already exist."})
+        # Read now, not from the caller's batch: the codes and stability as they stand.
+        product = ProductDefinition.objects.filter(templates=locked.template_id).first()
+        if product is None:
+            raise ValidationError({"batch": "The batch's process template names no product."})
         units = DoseUnit.objects.bulk_create(
-            _filled_bags(locked, bags, values, expires_at=expires_at, actor=actor)
+            _filled_bags(locked, product, bags, values, actor=actor)
         )
         signing.sign(locked, attests="bags")
     return units
 
 
+def bag_expiry(product: ProductDefinition, presentation: str, formulated_at: datetime) -> datetime:
+    """When a bag expires: its formulation plus the product's stability for its presentation
+    (hours for a fresh bag, months for a cryopreserved one)."""
+    return formulated_at + product.stability(presentation)
+
+
 def _formulation_errors(
-    bags: list[dict[str, Any]], values: dict[str, Any], expires_at: datetime
+    bags: list[dict[str, Any]], values: dict[str, Any]
 ) -> tuple[dict[str, str], set[str]]:
     """What is wrong with the bags asked for, before anything is signed: each bag's division,
-    presentation and volume, the bags together against the harvested volume, and the expiry.
-    Returns the errors and the divisions named."""
+    presentation and volume, and the bags together against the harvested volume. Returns the
+    errors and the divisions named."""
     errors: dict[str, str] = {}
     if not bags:
         errors["bags"] = "Formulate at least one bag."
     seen: set[str] = set()
     total = Decimal(0)
     for index, bag in enumerate(bags):
-        division = str(bag.get("division", "")).upper()
-        if not DIVISION.match(division):
-            errors[f"bags.{index}.division"] = (
-                "A division code is a letter and a letter or digit (A0)."
-            )
-        elif division in seen:
-            errors[f"bags.{index}.division"] = f"Division {division} is used twice."
+        # Case is kept: a division's second character is a small letter or 0 (ST-001).
+        division = str(bag.get("division", "")).strip()
+        try:
+            division_validator(division)
+        except ValidationError as exc:
+            errors[f"bags.{index}.division"] = exc.messages[0]
+        else:
+            if division in seen:
+                errors[f"bags.{index}.division"] = f"Division {division} is used twice."
         seen.add(division)
         if bag.get("presentation") not in Presentation.values:
             errors[f"bags.{index}.presentation"] = "Fresh or cryopreserved."
@@ -126,17 +137,15 @@ def _formulation_errors(
         errors["bags"] = (
             f"The bags hold {total} mL but the harvest recorded {float(harvested_ml):g} mL."
         )
-    if expires_at <= timezone.now():
-        errors["expires_at"] = "The expiry must be in the future."
     return errors, seen
 
 
 def _filled_bags(
     batch: Batch,
+    product: ProductDefinition,
     bags: list[dict[str, Any]],
     values: dict[str, Any],
     *,
-    expires_at: datetime,
     actor: User,
 ) -> list[DoseUnit]:
     """The dose units of the bags, unsaved; the cells per mL, CAR+ and CD3+ of the harvest."""
@@ -144,13 +153,14 @@ def _filled_bags(
     return [
         DoseUnit(
             batch=batch,
-            division=str(bag["division"]).upper(),
+            division=str(bag["division"]).strip(),
+            product_code=product.bag_product_code(str(bag["division"]).strip()),
             presentation=bag["presentation"],
             volume_ml=bag["volume_ml"],
             total_cells_per_ml=float(values["final_concentration"]),
             car_positive_pct=Decimal(str(values["car_positive_pct"])),
             cd3_positive_pct=Decimal(str(values["cd3_positive_pct"])),
-            expires_at=expires_at,
+            expires_at=bag_expiry(product, bag["presentation"], now),
             created_by=actor,
             created_at=now,
         )

@@ -62,6 +62,7 @@ def template_new_version(*, actor: User, template: ProcessTemplate, reason: str)
             version=latest + 1,
             name=template.name,
             construct=template.construct,
+            product=template.product,
             expected_fold_min=template.expected_fold_min,
             expected_fold_max=template.expected_fold_max,
             notes=template.notes,

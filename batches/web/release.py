@@ -8,7 +8,6 @@ A conflict (someone acted first) is a 409 page that says so.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -48,16 +47,13 @@ from carnk_mfg.web import allowed_to, call_service, form_messages, now_minute, r
 BAG_ROWS = 6
 BAGS_PER_PAGE = 50
 RELEASE_MEANINGS = '{"release": "Released", "reject": "Rejected"}'
-# The expiry the formulation form suggests, from now; QA changes it as the batch needs.
-DEFAULT_SHELF_LIFE = timedelta(days=180)
 
 # --- formulation, record review, release ---
 
 
 class FormulateForm(ESignForm):
-    """Up to BAG_ROWS bags (a row left blank is no bag) and their common expiry."""
-
-    expires_at = datetime_field("Bags expire at")
+    """Up to BAG_ROWS bags (a row left blank is no bag); each bag's expiry follows from the
+    product's stability for its presentation."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,7 +92,8 @@ class FormulateForm(ESignForm):
         assert data is not None  # a form's clean hands back its cleaned data
         bags: list[dict[str, Any]] = []
         for i in range(BAG_ROWS):
-            division = (data.get(f"bags.{i}.division") or "").strip().upper()
+            # Case kept: a division's second character is a small letter or 0 (ISBT 128).
+            division = (data.get(f"bags.{i}.division") or "").strip()
             presentation = data.get(f"bags.{i}.presentation") or ""
             volume = data.get(f"bags.{i}.volume_ml")
             if not (division or presentation or volume is not None):
@@ -114,7 +111,6 @@ class FormulateForm(ESignForm):
         return {
             "password": data["password"],
             "bags": data["bags"],
-            "expires_at": data["expires_at"],
         }
 
 
@@ -225,10 +221,7 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
 def _queue_forms(batch: Batch, refused: tuple | None) -> dict:
     """The three signed forms of a queue row; a refused one (batch id, name, form) bound."""
     forms_ = {
-        "formulate": FormulateForm(
-            auto_id=f"formulate-{batch.pk}-%s",
-            initial={"expires_at": now_minute() + DEFAULT_SHELF_LIFE},
-        ),
+        "formulate": FormulateForm(auto_id=f"formulate-{batch.pk}-%s"),
         "review": RecordReviewForm(auto_id=f"review-{batch.pk}-%s"),
         "decide": ReleaseDecisionForm(auto_id=f"decide-{batch.pk}-%s"),
     }

@@ -107,7 +107,8 @@ CLAUSES: tuple[Clause, ...] = (
         "21 CFR 312.6(a)",
         'Investigational product label bears "Caution: New Drug--Limited by Federal (or '
         'United States) law to investigational use."',
-        NOT_BUILT,
+        "batches.models.product (ProductDefinition.caution_statement, a setting per product "
+        "with that default, in place of Rx only), batches.documents.labels (PDF and ZPL)",
     ),
     Clause(
         "21 CFR 1271.65(b)(2)",
@@ -127,7 +128,9 @@ CLAUSES: tuple[Clause, ...] = (
         "The product's own ISBT 128 product description code (5 characters), the collection "
         "type character and the division code (upper-case letter, then lower-case letter or 0) "
         "on the bag label.",
-        NOT_BUILT + " (the bag's code is the cord blood unit's with division V)",
+        "carnk_mfg.isbt128.product_code, ProductDefinition.bag_product_code (composed once "
+        "at formulation, kept on the bag), database checks on the division and product code, "
+        "the bedside scan",
     ),
     Clause(
         "ISBT 128 ST-028 Chain of Identity",

@@ -1,10 +1,8 @@
 """Release at a dose level through the API alone, with the CoA and the bag label read back."""
 
 import io
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from pypdf import PdfReader
 
 from batches.models import DoseUnit
@@ -32,7 +30,6 @@ def test_formulate_review_release_assign_and_documents(
                 {"division": "A0", "presentation": "cryopreserved", "volume_ml": "40"},
                 {"division": "B0", "presentation": "cryopreserved", "volume_ml": "40"},
             ],
-            "expires_at": (timezone.now() + timedelta(days=180)).isoformat(),
             "password": PASSWORD,
         },
         format="json",
@@ -96,7 +93,6 @@ def test_bad_formulation_input_is_400(api, in_qc_batch, technician):
         f"/api/v1/batches/{in_qc_batch.lot_number}/formulate/",
         {
             "bags": [{"division": "a", "presentation": "frozen", "volume_ml": "-1"}],
-            "expires_at": "soon",
             "password": PASSWORD,
         },
         format="json",
@@ -115,7 +111,6 @@ def test_dose_endpoints_refuse_unknown_recipient_and_level(api, in_qc_batch, tec
         password=PASSWORD,
         batch=in_qc_batch,
         bags=[{"division": "A0", "presentation": "fresh", "volume_ml": Decimal("10")}],
-        expires_at=timezone.now() + timedelta(days=1),
     )[0]
     r = api.as_user(clinical).get(
         f"/api/v1/doses/{bag.pk}/calculation/", {"recipient": "nobody", "dose_level": "DL9"}

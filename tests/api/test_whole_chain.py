@@ -227,7 +227,6 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
             f"/api/v1/batches/{lot}/formulate/",
             {
                 "bags": [{"division": "A0", "presentation": "fresh", "volume_ml": "40"}],
-                "expires_at": (now + timedelta(days=2)).isoformat(),
                 "password": PASSWORD,
             },
             format="json",

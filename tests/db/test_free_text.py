@@ -46,6 +46,10 @@ NOT_FREE_TEXT = {
     ("batches", "StepParameter", "code"): "a slug (SlugField's own pattern)",
     ("qc", "QcTestDefinition", "code"): "a slug (SlugField's own pattern)",
     ("qc", "QcTestDefinition", "trigger_step_code"): "a slug (SlugField's own pattern)",
+    ("batches", "DoseUnit", "product_code"): "an ISBT 128 product code (its check constraint)",
+    ("batches", "ProductDefinition", "product_description_code"): (
+        "an ISBT 128 product description code (its check constraint)"
+    ),
 }
 
 

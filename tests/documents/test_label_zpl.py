@@ -14,6 +14,7 @@ from tests.documents.zpl_reading import code128_text, read_label
 HOSTILE = "Lab ^XZ~JA _5E \\& ~DGR:X.GRF^FS é 漢"
 
 
+@pytest.mark.clause("21 CFR 312.6(a)")
 def test_zpl_label_carries_the_din_product_code_expiry_and_the_pdf_barcodes():
     label = bag_label()
     read = read_label(bag_label_zpl(label))
@@ -31,9 +32,12 @@ def test_zpl_label_carries_the_din_product_code_expiry_and_the_pdf_barcodes():
         f"Chain of Identity: {COI} H",
         "Lot CNK-26-0042  Division A0",
         "Recipient: CNK-S-007",
-        "Rx only",
+        "Caution: New Drug--Limited by Federal (or United States) law to investigational use.",
+        "Do not irradiate",
+        "Do not use a leukoreduction filter",
     ):
         assert text in read.texts, text
+    assert "Rx only" not in read.texts
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from tests.documents.pdf_reading import (
 )
 
 DISEASE_RISK = "WARNING: Advise patient of communicable disease risks"
+CAUTION = "Caution: New Drug--Limited by Federal (or United States) law to investigational use."
 NOT_EVALUATED = "NOT EVALUATED FOR INFECTIOUS SUBSTANCES"
 
 
@@ -129,8 +130,22 @@ def test_label_text_eligible_unit_has_no_warnings():
     assert "Chain of Identity: G123498654321 H" in text
     assert "Recipient: CNK-S-007" in text
     assert "Dose level: DL2: 1 × 10^6 CAR-NK cells/kg" in text
-    assert "Rx only" in text
+    assert CAUTION in text and "Rx only" not in text
+    assert "Do not irradiate" in text and "Do not use a leukoreduction filter" in text
     assert "WARNING" not in text and "NOT EVALUATED" not in text
+
+
+@pytest.mark.clause("21 CFR 312.6(a)")
+def test_label_carries_the_caution_statement_and_storage_it_is_given():
+    label = bag_label(
+        caution="Caution: New Drug--Limited by United States law to investigational use.",
+        storage_range_c=(-196, -150),
+        handling=["Do not irradiate"],
+    )
+    text = page_texts(bag_labels_pdf([label]))[0]
+    assert "Caution: New Drug--Limited by United States law to investigational use." in text
+    assert "Store at -196 °C to -150 °C" in text
+    assert "Do not irradiate" in text and "leukoreduction" not in text
 
 
 def test_label_off_the_shelf():
@@ -206,6 +221,10 @@ def test_labels_refuse_two_bags_that_cannot_be_told_apart():
         ({"product_code_data": "S1145VA0"}, "product code data"),
         ({"expires_at": datetime(2026, 12, 1, 14, 30)}, "timezone-aware"),
         ({"reactive_markers": ["HBsAg"]}, "ineligible"),
+        ({"caution": " "}, "caution statement"),
+        ({"storage_range_c": (25, 15)}, "low to high"),
+        ({"product_code_data": "=<S1145VAB"}, "product code data"),
+        ({"product_code_data": "=<S1145ZA0"}, "product code data"),
         ({"din": "G123498654320"}, None),  # accepted: any valid DIN
     ],
 )

@@ -51,15 +51,9 @@ def bags_of(batch):
 # --- formulation (signed) ---
 
 
-def fill(actor, batch, bags=None, password=PASSWORD, expires_in=timedelta(days=90)):
+def fill(actor, batch, bags=None, password=PASSWORD):
     bags = bags or [{"division": "A0", "presentation": "fresh", "volume_ml": Decimal("40")}]
-    return release.dose_units_formulate(
-        actor=actor,
-        password=password,
-        batch=batch,
-        bags=bags,
-        expires_at=timezone.now() + expires_in,
-    )
+    return release.dose_units_formulate(actor=actor, password=password, batch=batch, bags=bags)
 
 
 def test_formulate_fills_bags_from_the_harvest_record_signed(in_qc_batch, technician):
@@ -78,20 +72,19 @@ def bag(division="A0", presentation="fresh", volume="40"):
 
 
 @pytest.mark.parametrize(
-    "bags, expires_in, field",
+    "bags, field",
     [
-        ([bag("0A")], timedelta(days=9), "bags.0.division"),
-        ([bag(), bag()], timedelta(days=9), "bags.1.division"),
-        ([bag(presentation="frozen")], timedelta(days=9), "bags.0.presentation"),
-        ([bag(volume="0")], timedelta(days=9), "bags.0.volume_ml"),
-        ([bag("A0", volume="60"), bag("B0", volume="60")], timedelta(days=9), "bags"),
-        ([bag()], timedelta(minutes=-1), "expires_at"),
+        ([bag("0A")], "bags.0.division"),
+        ([bag(), bag()], "bags.1.division"),
+        ([bag(presentation="frozen")], "bags.0.presentation"),
+        ([bag(volume="0")], "bags.0.volume_ml"),
+        ([bag("A0", volume="60"), bag("B0", volume="60")], "bags"),
     ],
-    ids=["division", "twice", "presentation", "volume", "over-harvest", "expired"],
+    ids=["division", "twice", "presentation", "volume", "over-harvest"],
 )
-def test_formulate_refuses_wrong_bags(in_qc_batch, technician, bags, expires_in, field):
+def test_formulate_refuses_wrong_bags(in_qc_batch, technician, bags, field):
     with unchanged(in_qc_batch), pytest.raises(ValidationError) as exc:
-        fill(technician, in_qc_batch, bags, expires_in=expires_in)
+        fill(technician, in_qc_batch, bags)
     assert field in exc.value.message_dict
 
 

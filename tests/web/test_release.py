@@ -29,7 +29,7 @@ def html(response):
 
 
 def formulate_data(volumes=("40", "40")):
-    data = {"expires_at": local(timezone.now() + timedelta(days=180)), "password": PASSWORD}
+    data = {"password": PASSWORD}
     for i, volume in enumerate(volumes):
         data[f"bags.{i}.division"] = f"{chr(65 + i)}0"
         data[f"bags.{i}.presentation"] = "cryopreserved"
@@ -154,7 +154,6 @@ def test_formulation_garbage_and_wrong_password_are_form_errors(client, resulted
     data = formulate_data()
     data["bags.0.division"] = "!!"
     data["bags.1.volume_ml"] = "lots"
-    data["expires_at"] = "tomorrow"
     response = client.post(url, data)
     assert response.status_code == 200 and "nothing was saved" in html(response)
     response = client.post(url, {**formulate_data(), "password": "wrong"})

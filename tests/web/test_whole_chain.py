@@ -277,7 +277,6 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
         "formulate",
         reverse("release-formulate", args=[lot]),
         {
-            "expires_at": local(timezone.now() + timedelta(days=180)),
             "password": PASSWORD,
             "bags.0.division": "A0",
             "bags.0.presentation": "cryopreserved",

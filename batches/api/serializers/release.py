@@ -78,8 +78,7 @@ class BagIn(serializers.Serializer):
 
 
 class FormulateIn(serializers.Serializer):
-    bags = BagIn(many=True)
-    expires_at = serializers.DateTimeField()
+    bags = BagIn(many=True)  # each bag's expiry follows from the product's stability
     password = PasswordField()
 
 
@@ -113,6 +112,7 @@ class DoseUnitOut(serializers.ModelSerializer):
             "batch",
             "din",
             "division",
+            "product_code",
             "presentation",
             "volume_ml",
             "total_cells_per_ml",

@@ -69,7 +69,6 @@ class BatchReleaseActions:
             request=request,
             batch=self.get_object(),
             bags=[dict(b) for b in data["bags"]],
-            expires_at=data["expires_at"],
         )
         return Response(DoseUnitOut(bags, many=True).data, status=status.HTTP_201_CREATED)
 

@@ -233,7 +233,7 @@ class Lab:
             self.result(batch, ("rcr",), harvest + 21 * DAY, qc2, qc)
 
     def formulate(self, batch: Batch, when: datetime, volumes: dict[str, int]) -> None:
-        """Cryopreserved bags of these divisions and volumes (mL), good for a year."""
+        """Cryopreserved bags of these divisions and volumes (mL), dated by the stability."""
         with at(when):
             release.dose_units_formulate(
                 actor=self.people.tech,
@@ -243,7 +243,6 @@ class Lab:
                     {"division": d, "presentation": "cryopreserved", "volume_ml": Decimal(v)}
                     for d, v in volumes.items()
                 ],
-                expires_at=when + 365 * DAY,
             )
 
     def release(self, batch: Batch, when: datetime, *, conditional: bool = False) -> None:
@@ -412,7 +411,7 @@ def infuse(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
         check = bedside.bedside_verify(
             actor=clinic,
             scanned_bag=din_data_structure(bag.batch.coi_identifier),
-            scanned_product_code=product_code_data_structure(f"S1145V{bag.division}"),
+            scanned_product_code=product_code_data_structure(bag.product_code),
             scanned_wristband=bag.recipient.subject_id,
         )
     with at(start + 35 * MINUTE):
@@ -451,7 +450,7 @@ def start_infusion(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
         check = bedside.bedside_verify(
             actor=clinic,
             scanned_bag=din_data_structure(bag.batch.coi_identifier),
-            scanned_product_code=product_code_data_structure(f"S1145V{bag.division}"),
+            scanned_product_code=product_code_data_structure(bag.product_code),
             scanned_wristband=bag.recipient.subject_id,
         )
     with at(start + MINUTE):

@@ -57,7 +57,7 @@ def load_migration_data():
         ("batches.migrations.0013_thaw_scan_and_recall_roles", "load_template"),
         ("qc.migrations.0007_release_panel_cd3_percent", "load_panel"),
         ("batches.migrations.0006_default_dose_levels", "load_levels"),
-        ("batches.migrations.0027_default_product_definition", "load_default_product"),
+        ("batches.migrations.0029_default_product_definition", "load_default_product"),
     ]:
         getattr(import_module(module), function)(apps, None)
 

@@ -78,7 +78,7 @@ def test_the_app_role_cannot_store_a_wrong_product_definition(app_db, column, va
 
 # --- the data migration ---
 
-BEFORE = [("batches", "0025_label_print_jobs")]
+BEFORE = [("batches", "0027_hla_typing_in_canonical_form")]
 
 
 def migrate(targets=None):

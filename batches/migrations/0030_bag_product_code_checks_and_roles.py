@@ -11,7 +11,7 @@ def sync_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("batches", "0027_default_product_definition")]
+    dependencies = [("batches", "0029_default_product_definition")]
 
     operations = [
         migrations.AddConstraint(

@@ -14,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0025_label_print_jobs'),
+        ('batches', '0027_hla_typing_in_canonical_form'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -58,6 +58,6 @@ def load_default_product(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("batches", "0026_product_definition")]
+    dependencies = [("batches", "0028_product_definition")]
 
     operations = [migrations.RunPython(load_default_product, migrations.RunPython.noop)]

@@ -29,7 +29,9 @@ CAUTION_312_6 = (
 
 
 def product() -> ProductDefinition:
-    return ProcessTemplate.objects.get(code="CB-CAR-NK", version=1).product
+    found = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1).product
+    assert found is not None
+    return found
 
 
 def fill(actor, batch, *bags):

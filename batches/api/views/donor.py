@@ -100,9 +100,10 @@ class CordBloodUnitViewSet(mixins.CreateModelMixin, ReadViewSet):
     def match(self, request, *args, **kwargs):
         """The unit's match to `?recipient=<subject id>`: HLA grade (x/6: HLA-A, -B antigen,
         -DRB1 allele), KIR ligands of both, the KIR-ligand mismatch and the latest DSA."""
+        unit = self.get_object()  # an unknown unit is a 404 whatever the query says
         ser = MatchQueryIn(data=request.query_params)
         ser.is_valid(raise_exception=True)
-        found = unit_match(unit=self.get_object(), recipient=ser.validated_data["recipient"])
+        found = unit_match(unit=unit, recipient=ser.validated_data["recipient"])
         return Response(MatchOut(found).data)
 
     @extend_schema(request=DsaIn, responses={201: DsaOut})

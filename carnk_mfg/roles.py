@@ -66,6 +66,9 @@ _VIEW_ALL = [
     "qc.view_qcspecset",
     "qc.view_qctest",
     "qc.view_qcalert",
+    "qc.view_trendattribute",
+    "qc.view_trendbaseline",
+    "qc.view_trendsignal",
 ]
 
 # Every view permission of every app (the administrator reads everything).
@@ -137,6 +140,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.hand_off_dose",  # releases a bag from the lab
         "batches.print_label",  # relabels a bag it releases
         "qc.approve_qcspecset",
+        "qc.fix_trend_baseline",  # the control limits of continued process verification
+        "qc.assess_trend_signal",
         "qc.review_qc_result",
     ],
     Role.CLINICAL: [

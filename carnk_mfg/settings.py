@@ -410,6 +410,10 @@ RCR_SAMPLE_DAYS = [0, 91, 182, 365]
 # --- QC overdue flagging (DESIGN section 5) ---
 QC_DUE_SOON_LEAD_HOURS = env.float("QC_DUE_SOON_LEAD_HOURS", default=4.0)
 QC_ESCALATION_DELAY_HOURS = env.float("QC_ESCALATION_DELAY_HOURS", default=24.0)
+# Process trending: the fewest points QA may fix control limits on, and the fewest a Cpk or
+# Ppk is shown for (fewer give intervals too wide to mean anything).
+TREND_BASELINE_MIN_POINTS = env.int("TREND_BASELINE_MIN_POINTS", default=10)
+TREND_CAPABILITY_MIN_POINTS = env.int("TREND_CAPABILITY_MIN_POINTS", default=10)
 # The schedule lives in code. `expires` drops a scan message that waited longer than the
 # interval: the next minute's scan does the same work, so a backlog never piles up.
 CELERY_BEAT_SCHEDULE = {
@@ -428,6 +432,13 @@ CELERY_BEAT_SCHEDULE = {
     # imports to the workers again.
     "qc-import-requeue": {
         "task": "qc.requeue_stuck_imports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # New steps, counts and reviewed QC results become trend points; new points meet the
+    # run rules.
+    "trend-scan": {
+        "task": "qc.scan_trends",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

@@ -21,3 +21,12 @@ def spec_set(record) -> dict:
         "spec_set": fields_of(record, all_fields_but(QcSpecSet, "status")),
         "definitions": [fields_of(d, definition_fields) for d in record.definitions.order_by("id")],
     }
+
+
+@attestation("trend_baseline")
+def trend_baseline(record) -> dict:
+    """A control-limit baseline: its limits as computed and the points they rest on."""
+    return {
+        **fields_of(record, all_fields_but(type(record))),
+        "points": sorted(record.points.values_list("id", flat=True)),
+    }

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from qc.services.imports import PARSE_TASK, import_parse, imports_requeue_stuck
 from qc.services.overdue import scan_overdue
+from qc.services.trends import scan_trends
 
 
 # The scan is idempotent (claims are compare-and-set), so late acknowledgement is safe: a
@@ -39,3 +40,10 @@ def parse_import(import_id: int) -> str:
 @shared_task(name="qc.requeue_stuck_imports", acks_late=True, reject_on_worker_lost=True)
 def requeue_stuck_imports() -> dict:
     return imports_requeue_stuck()
+
+
+# One scan at a time (the scan row is locked), and a rerun finds nothing new: safe to redeliver.
+@shared_task(name="qc.scan_trends", acks_late=True, reject_on_worker_lost=True)
+def scan_trends_task() -> dict:
+    result = scan_trends()
+    return {"batches": result.batches, "points": result.points, "signals": result.signals}

@@ -7,6 +7,15 @@ from qc.models.overdue import AlertKind, QcAlert
 from qc.models.readings import InstrumentReading
 from qc.models.results import OPEN_TEST, OPEN_TEST_STATES, QcTest, TestState
 from qc.models.specs import QcSpecSet, QcTestDefinition, ResultType, SpecStatus
+from qc.models.trends import (
+    SignalAssessment,
+    TrendAttribute,
+    TrendBaseline,
+    TrendPoint,
+    TrendScan,
+    TrendSignal,
+    TrendSource,
+)
 
 __all__ = [
     "OPEN_TEST",
@@ -25,6 +34,13 @@ __all__ = [
     "QcTest",
     "QcTestDefinition",
     "ResultType",
+    "SignalAssessment",
     "SpecStatus",
     "TestState",
+    "TrendAttribute",
+    "TrendBaseline",
+    "TrendPoint",
+    "TrendScan",
+    "TrendSignal",
+    "TrendSource",
 ]

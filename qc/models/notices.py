@@ -1,5 +1,5 @@
 """The outbox of notifications (e-mail and in-app notice): QC flags, overdue follow-up
-visits and recalls."""
+visits, recalls and trend signals."""
 
 from django.conf import settings
 from django.db import models
@@ -36,6 +36,13 @@ class Notification(models.Model):
         on_delete=models.PROTECT,
         related_name="notifications",
     )
+    trend_signal = models.ForeignKey(
+        "qc.TrendSignal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
@@ -58,6 +65,10 @@ class Notification(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["recall", "channel", "recipient"], name="one_recall_notice_per_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["trend_signal", "channel", "recipient"],
+                name="one_trend_notice_per_recipient",
             ),
         ]
         indexes = [

@@ -1,7 +1,8 @@
 """Reads of a person's in-app notices. A notice stands while its cause is open and goes by
 itself once the cause is resolved, decided here, at read time, from the cause's current
 state: a QC alert once it is cleared or its test is closed (reviewed or cancelled), an
-overdue follow-up visit once the visit is recorded. A recall notice stands until read."""
+overdue follow-up visit once the visit is recorded, a trend signal once QA assessed it. A
+recall notice stands until read."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def cause_open_q() -> Q:
     visit_open = Q(visit__isnull=True) | Q(
         visit__done_at__isnull=True, visit__closed_at__isnull=True
     )
-    return alert_open & visit_open
+    signal_open = Q(trend_signal__isnull=True) | Q(trend_signal__assessed_at__isnull=True)
+    return alert_open & visit_open & signal_open
 
 
 def in_app_notices(user: User | AnonymousUser) -> QuerySet[Notification]:

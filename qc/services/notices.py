@@ -41,8 +41,8 @@ def post_notices(
     now: datetime,
 ) -> int:
     """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
-    names what each notice is about ("alert", "visit" or "recall") and each notice is
-    (that record, subject, body). The outbox keeps at most one row per record, channel and
+    names what each notice is about ("alert", "visit", "recall" or "trend_signal") and each
+    notice is (that record, subject, body). The outbox keeps at most one row per record, channel and
     person, so writing again adds nothing. Returns the number of rows offered."""
     rows = [
         Notification(

@@ -268,6 +268,8 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "qc.models.imports.ImportStatus",
         "VectorRcrResultEnum": "batches.models.materials.RcrResult",
         "RecipientRcrResultEnum": "batches.models.clinical.RecipientRcrResult",
+        "TrendSourceEnum": "qc.models.trends.TrendSource",
+        "SignalAssessmentEnum": "qc.models.trends.SignalAssessment",
     },
 }
 

@@ -10,7 +10,7 @@ from tests.batch_steps import planned_days_ago
 from tests.factories import PASSWORD, UserFactory
 
 # Clause markers and the results the traceability matrix is built from.
-pytest_plugins = ["tests.traceability"]
+pytest_plugins = ["tests.traceability", "tests.trend_batches"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,12 @@
 from rest_framework.routers import DefaultRouter
 
-from qc.api.views import imports, readings, results, specs
+from qc.api.views import imports, readings, results, specs, trends
 
 router = DefaultRouter()
 router.register("qc-tests", results.QcTestViewSet, basename="api-qc-test")
 router.register("qc-spec-sets", specs.QcSpecSetViewSet, basename="api-qc-spec-set")
 router.register("readings", readings.ReadingViewSet, basename="api-reading")
 router.register("imports", imports.ImportViewSet, basename="api-import")
+router.register("trends", trends.TrendAttributeViewSet, basename="api-trend")
+router.register("trend-signals", trends.TrendSignalViewSet, basename="api-trend-signal")
 urlpatterns = router.urls

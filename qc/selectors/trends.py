@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from batches.models import Batch, CellCount, ExecutedStep, ValueType
 from batches.models.batch_record import fold_expansion, population_doublings
@@ -215,6 +215,22 @@ def series(attribute: TrendAttribute) -> QuerySet[TrendPoint]:
         attribute.points.order_by("observed_at", "batch_id")
         .select_related("batch")
         .only("id", "value", "observed_at", "batch__lot_number", "attribute_id")
+    )
+
+
+def trend_attribute_list() -> QuerySet[TrendAttribute]:
+    """Every trended figure with its number of points and of signals not yet assessed."""
+    return (
+        TrendAttribute.objects.select_related("template", "spec_set")
+        .annotate(
+            point_count=Count("points", distinct=True),
+            open_signals=Count(
+                "points__signals",
+                filter=Q(points__signals__assessed_at__isnull=True),
+                distinct=True,
+            ),
+        )
+        .order_by("template_id", "source", "key", "id")
     )
 
 

@@ -97,6 +97,14 @@ MATRIX: dict[str, frozenset[str]] = {
     **_collection("/api/v1/qc-spec-sets/", None),
     **_record("/api/v1/qc-spec-sets/{id}/"),
     "POST /api/v1/qc-spec-sets/{id}/approve/": only(QA),
+    # Process trending: everyone reads the charts; QA fixes the limits and assesses signals.
+    **_collection("/api/v1/trends/", None),
+    **_record("/api/v1/trends/{id}/"),
+    "GET /api/v1/trends/{id}/points/": STAFF,
+    "POST /api/v1/trends/{id}/baseline/": only(QA),
+    **_collection("/api/v1/trend-signals/", None),
+    **_record("/api/v1/trend-signals/{id}/"),
+    "POST /api/v1/trend-signals/{id}/assess/": only(QA),
     # Batches: manufactured by technicians; QA reviews, releases, recalls and dispositions
     # deviations; anyone at the bench or in QC may open a deviation.
     **_collection("/api/v1/batches/", only(TECHNICIAN)),

@@ -68,6 +68,31 @@ def instrument_records(instrument, batch, now):
     return staged, reading
 
 
+def trend_signal_of(batch, person, now):
+    """A trend signal on one of the batch's trend points (written directly: a real one needs
+    a signed baseline of ten batches)."""
+    from qc.models import TrendBaseline, TrendPoint, TrendSignal
+    from qc.services.trends import scan_trends
+
+    scan_trends()
+    point = TrendPoint.objects.filter(batch=batch).earliest("id")
+    baseline = TrendBaseline.objects.create(
+        attribute=point.attribute,
+        chosen_as="Lots",
+        centre=point.value,
+        sigma=1.0,
+        mean_moving_range=1.128,
+        point_count=2,
+        covers_until=point.observed_at,
+        reason="r",
+        fixed_by=person,
+        fixed_at=now,
+    )
+    return TrendSignal.objects.create(
+        point=point, baseline=baseline, rule="r", value=point.value, raised_at=now
+    )
+
+
 # Kept in one piece: one record per path parameter, each made from the ones before it.
 @pytest.fixture
 def world(
@@ -103,6 +128,7 @@ def world(
         description="fever",
     )
     staged, reading = instrument_records(instrument, batch, now)
+    signal = trend_signal_of(batch, technician, now)
     ids = {
         "adverse-events": event.pk,
         "bedside-checks": infusion.bedside_check_id,
@@ -113,6 +139,8 @@ def world(
         "process-templates": batch.template_id,
         "qc-spec-sets": approved_spec_set.pk,
         "qc-tests": QcTest.objects.filter(batch=batch)[0].pk,
+        "trends": signal.point.attribute_id,
+        "trend-signals": signal.pk,
     }
     return {
         "lot_number": {

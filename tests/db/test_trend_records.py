@@ -10,13 +10,13 @@ from qc.models import TrendBaseline, TrendSignal
 from qc.services import trends
 from tests.db.test_app_role import app_db  # noqa: F401 - the fixture, used by name below
 from tests.factories import PASSWORD
-from tests.services.test_process_trending import baseline_batches, tnc_attribute  # noqa: F401
+from tests.trend_batches import tnc_attribute
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def baseline(baseline_batches, qa):  # noqa: F811
+def baseline(baseline_batches, qa):
     trends.scan_trends()
     return trends.trend_baseline_fix(
         actor=qa,

@@ -416,6 +416,8 @@ QC_ESCALATION_DELAY_HOURS = env.float("QC_ESCALATION_DELAY_HOURS", default=24.0)
 # Ppk is shown for (fewer give intervals too wide to mean anything).
 TREND_BASELINE_MIN_POINTS = env.int("TREND_BASELINE_MIN_POINTS", default=10)
 TREND_CAPABILITY_MIN_POINTS = env.int("TREND_CAPABILITY_MIN_POINTS", default=10)
+# A chart (and the capability beside it) shows the newest this many batches; the CSV has all.
+TREND_CHART_POINTS = env.int("TREND_CHART_POINTS", default=100)
 # The schedule lives in code. `expires` drops a scan message that waited longer than the
 # interval: the next minute's scan does the same work, so a backlog never piles up.
 CELERY_BEAT_SCHEDULE = {

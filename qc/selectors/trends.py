@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from batches.models import Batch, CellCount, ExecutedStep, ValueType
 from batches.models.batch_record import fold_expansion, population_doublings
@@ -234,6 +235,34 @@ def trend_attribute_list() -> QuerySet[TrendAttribute]:
     )
 
 
+def recent_series(attributes: Sequence[TrendAttribute], how_many: int) -> dict[int, list[float]]:
+    """The newest `how_many` values of each attribute, oldest first, in one query (the trend
+    list's sparklines)."""
+    numbered = TrendPoint.objects.filter(attribute__in=attributes).annotate(
+        newest=Window(
+            RowNumber(),
+            partition_by=[F("attribute_id")],
+            order_by=[F("observed_at").desc(), F("batch_id").desc()],
+        )
+    )
+    rows = numbered.filter(newest__lte=how_many).values_list("attribute_id", "value", "newest")
+    found: dict[int, list[tuple[int, float]]] = {}
+    for attribute_id, value, newest in rows:
+        found.setdefault(attribute_id, []).append((newest, value))
+    return {a: [v for _, v in sorted(pairs, reverse=True)] for a, pairs in found.items()}
+
+
+def latest_signals(attributes: Sequence[TrendAttribute]) -> dict[int, TrendSignal]:
+    """The newest signal of each attribute, in one query."""
+    signals = (
+        TrendSignal.objects.filter(point__attribute__in=attributes)
+        .select_related("point__batch")
+        .order_by("point__attribute_id", "-raised_at", "-id")
+        .distinct("point__attribute_id")
+    )
+    return {s.point.attribute_id: s for s in signals}
+
+
 def open_signals() -> QuerySet[TrendSignal]:
     """Signals QA has not assessed yet, newest first."""
     return TrendSignal.objects.filter(assessment="").select_related(
@@ -274,13 +303,20 @@ def _capability(
         return None, str(exc)
 
 
+def latest_points(attribute: TrendAttribute, how_many: int) -> list[TrendPoint]:
+    """The attribute's newest `how_many` points, oldest first (an index range read)."""
+    newest = series(attribute).order_by("-observed_at", "-batch_id")[:how_many]
+    return list(reversed(newest))
+
+
 def attribute_chart(attribute: TrendAttribute) -> AttributeChart:
-    """The chart of one attribute: its points, limits, signals and capability (four queries
-    whatever the number of batches beyond the points drawn)."""
-    points = list(series(attribute))
+    """The chart of one attribute over its newest TREND_CHART_POINTS points: limits, signals
+    and capability over those (three queries, whatever the number of batches)."""
+    points = latest_points(attribute, settings.TREND_CHART_POINTS)
     baseline = baseline_in_force(attribute)
     by_point: dict[int, list[TrendSignal]] = {}
-    for signal in TrendSignal.objects.filter(point__attribute=attribute).order_by("id"):
+    drawn = TrendSignal.objects.filter(point__in=[p.pk for p in points]).order_by("id")
+    for signal in drawn.select_related("assessed_by"):
         by_point.setdefault(signal.point_id, []).append(signal)
     values = [p.value for p in points]
     capability, missing = _capability(attribute, values)

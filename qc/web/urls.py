@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qc.web import imports, notices, results, review, specs, worklist
+from qc.web import imports, notices, results, review, specs, trends, worklist
 
 urlpatterns = [
     path("qc/", worklist.worklist, name="qc-worklist"),
@@ -17,6 +17,10 @@ urlpatterns = [
     path("qc/batches/<path:lot_number>/review/", review.batch_review, name="qc-batch-review"),
     path("qc/spec-sets/", specs.spec_set_list, name="spec-set-list"),
     path("qc/spec-sets/<int:pk>/", specs.spec_set_detail, name="spec-set-detail"),
+    path("qc/trends/", trends.trend_list, name="trend-list"),
+    path("qc/trends/<int:pk>/", trends.trend_detail, name="trend-detail"),
+    path("qc/trends/<int:pk>/points.csv", trends.trend_csv, name="trend-csv"),
+    path("qc/trend-signals/<int:pk>/assess/", trends.signal_assess, name="trend-signal-assess"),
     path("imports/", imports.import_upload, name="import-upload"),
     path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
 ]

@@ -17,6 +17,7 @@ from qc.api.serializers.trends import (
     TrendPointOut,
     TrendSignalOut,
 )
+from qc.api.views.results import TrueFalseFilter
 from qc.models import TrendAttribute, TrendSignal, TrendSource
 from qc.selectors import trends as selectors
 from qc.services import trends as services
@@ -24,6 +25,8 @@ from qc.services import trends as services
 
 class TrendAttributeFilter(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(choices=TrendSource.choices)
+    # By the template's code (every version): a template's id is nothing a person reads.
+    template = django_filters.CharFilter(field_name="template__code")
 
     class Meta:
         model = TrendAttribute
@@ -76,11 +79,14 @@ class TrendAttributeViewSet(ReadViewSet):
 
 
 class TrendSignalFilter(django_filters.FilterSet):
-    open = django_filters.BooleanFilter(field_name="assessed_at", lookup_expr="isnull")
+    open = TrueFalseFilter(method="filter_open")
 
     class Meta:
         model = TrendSignal
         fields = ["open"]
+
+    def filter_open(self, queryset, name, value):
+        return queryset.filter(assessed_at__isnull=value)
 
 
 class TrendSignalViewSet(ReadViewSet):

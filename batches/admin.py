@@ -177,9 +177,9 @@ class TemplateStepAdmin(ReadOnlyAdmin):
 
 @admin.register(Batch)
 class BatchAdmin(ReadOnlyAdmin):
-    list_display = ["lot_number", "coi_identifier", "source_unit", "state", "created_at"]
+    list_display = ["lot_number", "din", "source_unit", "state", "created_at"]
     list_filter = ["state", "template"]
-    search_fields = ["lot_number", "coi_identifier", "source_unit__din"]
+    search_fields = ["lot_number", "din", "source_unit__din"]
 
 
 @admin.register(ExecutedStep)
@@ -255,7 +255,7 @@ class DoseUnitAdmin(ReadOnlyAdmin):
         "expires_at",
     ]
     list_filter = ["status", "presentation"]
-    search_fields = ["batch__lot_number", "batch__coi_identifier", "recipient__subject_id"]
+    search_fields = ["batch__lot_number", "batch__din", "recipient__subject_id"]
 
 
 @admin.register(ReleaseDecision)

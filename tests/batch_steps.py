@@ -94,7 +94,7 @@ def scan(bag):
     """What a barcode scanner reads off a bag: the DIN barcode and the product code."""
     from carnk_mfg import isbt128
 
-    din = bag.batch.coi_identifier
+    din = bag.batch.din
     return isbt128.DIN.from_text(din).barcode(
         isbt128.computed_check_flags(din)
     ), f"=<{bag.product_code}"

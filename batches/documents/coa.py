@@ -140,7 +140,7 @@ class CoaData:
     """Everything the Certificate of Analysis shows. Sequences are stored as tuples."""
 
     lot_number: str
-    coi_identifier: DIN
+    din: DIN
     source_unit_din: DIN
     donor_eligibility: DonorEligibility
     day0_at: datetime
@@ -161,7 +161,7 @@ class CoaData:
 
     def __post_init__(self) -> None:
         require_text(self.lot_number, "lot number")
-        object.__setattr__(self, "coi_identifier", as_din(self.coi_identifier, "CoI"))
+        object.__setattr__(self, "din", as_din(self.din, "DIN"))
         object.__setattr__(self, "source_unit_din", as_din(self.source_unit_din, "unit DIN"))
         object.__setattr__(self, "donor_eligibility", DonorEligibility(self.donor_eligibility))
         for name in ("qc_results", "deviations", "signatures", "reactive_markers"):
@@ -230,11 +230,11 @@ class _NumberedCanvas(pdfcanvas.Canvas):
 
 
 def _later_page_header(
-    lot_number: str, coi: DIN
+    lot_number: str, din: DIN
 ) -> Callable[[pdfcanvas.Canvas, SimpleDocTemplate], None]:
     text = safe(
         f"Certificate of Analysis (continued) | Lot {lot_number} | "
-        f"CoI {coi.text} {coi.check_character}"
+        f"DIN {din.text} {din.check_character}"
     )
 
     def draw(c: pdfcanvas.Canvas, doc: SimpleDocTemplate) -> None:
@@ -287,7 +287,7 @@ def _identification(coa: CoaData) -> Table:
         rows.append([_p("Manufacturer", _LABEL), _p(coa.facility, _BODY)])
     rows += [
         [_p("Batch lot number", _LABEL), _p(coa.lot_number, _BODY_BOLD)],
-        [_p("Chain of Identity identifier", _LABEL), EyeReadableDin(coa.coi_identifier, 11)],
+        [_p("DIN", _LABEL), EyeReadableDin(coa.din, 11)],
         [
             _p("Product", _LABEL),
             [_p(coa.description, _BODY), _p(f"Construct {coa.construct}", _BODY)],
@@ -469,11 +469,11 @@ def certificate_of_analysis_pdf(coa: CoaData, *, page_size: tuple[float, float] 
     )
     footer = safe(
         f"Generated {when(generated_at, seconds=True)} | Lot {coa.lot_number} | "
-        f"CoI {coa.coi_identifier.text} {coa.coi_identifier.check_character}"
+        f"DIN {coa.din.text} {coa.din.check_character}"
     )
     doc.build(
         story,
-        onLaterPages=_later_page_header(coa.lot_number, coa.coi_identifier),
+        onLaterPages=_later_page_header(coa.lot_number, coa.din),
         canvasmaker=partial(_NumberedCanvas, footer=footer),
     )
     return buffer.getvalue()

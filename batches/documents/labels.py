@@ -80,7 +80,7 @@ _CELL_COUNT_TOLERANCE = 0.02
 
 @dataclass(frozen=True)
 class BagLabel:
-    """One dose bag. ``din`` is the batch's Chain of Identity DIN, carried by every bag; the
+    """One dose bag. ``din`` is the batch's DIN, carried by every bag; the
     bag itself is told apart by the division in its product code (``=<S1145VA0`` ...)."""
 
     din: DIN

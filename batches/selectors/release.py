@@ -208,7 +208,7 @@ def coa_for(batch: Batch) -> documents.CoaData:
     unit = batch.source_unit
     return documents.CoaData(
         lot_number=batch.lot_number,
-        coi_identifier=DIN.from_text(batch.coi_identifier),
+        din=DIN.from_text(batch.din),
         source_unit_din=DIN.from_text(unit.din),
         donor_eligibility=documents.DonorEligibility(unit.eligibility),
         day0_at=timezone.localtime(batch.day0_at),
@@ -294,7 +294,7 @@ def bag_label_for(dose_unit: DoseUnit) -> documents.BagLabel:
     level = dose_unit.dose_level
     product = batch.template.product
     return documents.BagLabel(
-        din=DIN.from_text(batch.coi_identifier),
+        din=DIN.from_text(batch.din),
         product_code_data=documents.product_code_data_structure(dose_unit.product_code),
         lot_number=batch.lot_number,
         expires_at=timezone.localtime(dose_unit.expires_at),

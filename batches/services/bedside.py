@@ -191,7 +191,7 @@ def _bag_from_scan(bag: str, product_code: str) -> tuple[DoseUnit | None, str]:
         return None, "Scan the bag's product code barcode too."
     unit = (
         DoseUnit.objects.select_related("batch__recall", "recipient")
-        .filter(batch__coi_identifier=din.text, division=code[-2:])
+        .filter(batch__din=din.text, division=code[-2:])
         .first()
     )
     if unit is None:

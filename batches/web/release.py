@@ -140,7 +140,7 @@ class ReleaseDecisionForm(ESignForm):
 class _BagChoice(forms.ModelChoiceField):
     def label_from_instance(self, bag):
         return (
-            f"{bag.batch.coi_identifier} {bag.division} · {bag.volume_ml} mL · "
+            f"{bag.batch.din} {bag.division} · {bag.volume_ml} mL · "
             f"{lab_number_text(bag.car_nk_cells)} CAR-NK cells · expires {bag.expires_at:%Y-%m-%d}"
         )
 
@@ -356,7 +356,7 @@ def bag_label(request, pk):
     except ValueError as exc:  # LabelOverflowError: the content does not fit the label
         messages.error(request, f"The label cannot be printed: {exc}")
         return redirect("bag-detail", pk=unit.pk)
-    return _pdf(content, f"label-{unit.batch.coi_identifier}-{unit.division}.pdf")
+    return _pdf(content, f"label-{unit.batch.din}-{unit.division}.pdf")
 
 
 class LabelPrintForm(forms.Form):

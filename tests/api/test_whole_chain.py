@@ -275,7 +275,7 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
     )
     from carnk_mfg import isbt128
 
-    coi = batch["coi_identifier"]
+    coi = batch["din"]
     # Scanned at the bedside 25 minutes ago; the infusion started 5 minutes later.
     with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
         check = ok(

@@ -7,7 +7,7 @@ import pytest
 from batches.documents import bag_label_zpl, bag_labels_pdf, label_barcode_values, label_warnings
 from batches.documents.labels import LabelOverflowError
 from batches.documents.zpl import code128_data, code128_width, field_text
-from tests.documents.examples import COI, COI_EYE, bag_label
+from tests.documents.examples import BAG_DIN, BAG_DIN_EYE, bag_label
 from tests.documents.pdf_reading import barcodes, norm_text, page_texts, reader_and_pages
 from tests.documents.zpl_reading import code128_text, read_label
 
@@ -23,13 +23,13 @@ def test_zpl_label_carries_the_din_product_code_expiry_and_the_pdf_barcodes():
     reader, pages = reader_and_pages(bag_labels_pdf([label]))
     assert sorted(read.barcodes) == sorted(value for value, _ in barcodes(pages[0], reader))
     for text in (
-        COI_EYE,
+        BAG_DIN_EYE,
         "H",  # the DIN's check character, boxed
         "=<S1145VA0",
         "&>0263351430",
         "EXPIRES",
         "2026-12-01 14:30 CST (UTC-06:00)",
-        f"Chain of Identity: {COI} H",
+        f"Chain of Identity: {BAG_DIN} H",
         "Lot CNK-26-0042  Division A0",
         "Recipient: CNK-S-007",
         "Caution: New Drug--Limited by Federal (or United States) law to investigational use.",
@@ -110,4 +110,4 @@ def test_content_that_does_not_fit_is_refused_not_cut_off():
 
 def test_the_zpl_label_is_the_same_for_the_same_bag():
     assert bag_label_zpl(bag_label()) == bag_label_zpl(bag_label())
-    assert COI in bag_label_zpl(bag_label())
+    assert BAG_DIN in bag_label_zpl(bag_label())

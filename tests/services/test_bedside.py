@@ -474,7 +474,7 @@ def test_a_match_25_minutes_old_still_starts_the_infusion(issued_bag, clinical):
 def test_verify_takes_a_typed_din_with_its_check_character(issued_bag, clinical):
     from carnk_mfg import isbt128
 
-    din = issued_bag.batch.coi_identifier
+    din = issued_bag.batch.din
     check = bedside.bedside_verify(
         actor=clinical,
         scanned_bag=din + isbt128.check_character(din),

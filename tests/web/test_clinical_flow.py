@@ -30,7 +30,7 @@ def local(moment):
 def test_the_bag_list_filters_by_status_and_recipient(client, infusion, clinical):
     client.force_login(clinical)
     page = html(client.get(reverse("bag-list")))
-    coi = infusion.dose_unit.batch.coi_identifier
+    coi = infusion.dose_unit.batch.din
     assert f"{coi} A0" in page and f"{coi} B0" in page
     page = html(client.get(reverse("bag-list"), {"status": "released"}))
     assert f"{coi} B0" in page and f"{coi} A0" not in page
@@ -94,7 +94,7 @@ def test_the_dose_calculator_names_each_bag_with_its_volume_and_cells(client, is
     client.force_login(clinical)
     page = html(client.get(reverse("dose-calculator", args=["CARNK-QC"])))
     bag = DoseUnit.objects.get(batch=issued_bag.batch, division="B0")
-    assert f"{bag.batch.coi_identifier} B0 · {bag.volume_ml} mL · 6.6 × 10⁸ CAR-NK cells" in page
+    assert f"{bag.batch.din} B0 · {bag.volume_ml} mL · 6.6 × 10⁸ CAR-NK cells" in page
     assert bag.car_nk_cells == pytest.approx(6.6e8)
 
 
@@ -147,7 +147,7 @@ def test_a_hand_off_with_a_wrong_second_password_writes_nothing(client, assigned
 
 def test_a_courier_carries_bags_and_does_nothing_else(client, issued_bag, courier, clinical):
     client.force_login(courier)
-    assert issued_bag.batch.coi_identifier in html(client.get(reverse("bag-list")))
+    assert issued_bag.batch.din in html(client.get(reverse("bag-list")))
     page = html(client.get(reverse("bag-detail", args=[issued_bag.pk])))
     assert 'id="handoff-form"' in page and 'href="/bags/"' in page
     assert "Bedside checks" not in page

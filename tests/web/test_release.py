@@ -59,7 +59,7 @@ def vitals_data(**extra):
 
 
 def scan(bag, wristband):
-    din = bag.batch.coi_identifier
+    din = bag.batch.din
     return {
         "scanned_bag": isbt128.DIN.from_text(din).barcode(isbt128.computed_check_flags(din)),
         "scanned_product_code": f"=<S1145V{bag.division}",

@@ -339,7 +339,7 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
     )
 
     # --- bedside: scan bag, product code and wristband: MATCH ---
-    coi = batch.coi_identifier
+    coi = batch.din
     # Scanned 25 minutes ago; the infusion started 5 minutes later.
     with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
         response = post(

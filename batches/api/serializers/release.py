@@ -99,7 +99,7 @@ class ReleaseIn(serializers.Serializer):
 
 class DoseUnitOut(serializers.ModelSerializer):
     batch = serializers.CharField(source="batch.lot_number")
-    din = serializers.CharField(source="batch.coi_identifier")
+    din = serializers.CharField(source="batch.din")
     car_nk_cells = serializers.FloatField(read_only=True)
     # Null until the bag is assigned.
     recipient = serializers.CharField(source="recipient.subject_id", default=None, allow_null=True)

@@ -410,7 +410,7 @@ def infuse(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
     with at(start - 5 * MINUTE):
         check = bedside.bedside_verify(
             actor=clinic,
-            scanned_bag=din_data_structure(bag.batch.coi_identifier),
+            scanned_bag=din_data_structure(bag.batch.din),
             scanned_product_code=product_code_data_structure(bag.product_code),
             scanned_wristband=bag.recipient.subject_id,
         )
@@ -449,7 +449,7 @@ def start_infusion(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
     with at(start - 5 * MINUTE):
         check = bedside.bedside_verify(
             actor=clinic,
-            scanned_bag=din_data_structure(bag.batch.coi_identifier),
+            scanned_bag=din_data_structure(bag.batch.din),
             scanned_product_code=product_code_data_structure(bag.product_code),
             scanned_wristband=bag.recipient.subject_id,
         )

@@ -48,10 +48,10 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def _next_coi_identifier() -> str:
+def _next_din() -> str:
     """A new DIN for the batch from this facility's code, the year and a database sequence."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('batches_coi_sequence')")
+        cursor.execute("SELECT nextval('batches_din_sequence')")
         (number,) = cursor.fetchone()
     return isbt128.validate_din(f"{settings.ISBT_FACILITY_CODE}{timezone.now():%y}{number:06d}")
 
@@ -91,12 +91,12 @@ def batch_create(
                 {"unit_fraction_used_pct": f"Only {100 - used}% of unit {unit.din} is left."}
             )
         now = timezone.now()
-        coi = _next_coi_identifier()
+        din = _next_din()
         batch = Batch(
-            lot_number=lot_number.strip() or f"CNK-{coi[5:]}",
+            lot_number=lot_number.strip() or f"CNK-{din[5:]}",
             source_unit=unit,
             template=template,
-            coi_identifier=coi,
+            din=din,
             intended_recipient=intended_recipient,
             unit_fraction_used_pct=unit_fraction_used_pct,
             state=BatchState.PLANNED,

@@ -7,6 +7,7 @@ from batches.models import (
     Batch,
     BedsideCheck,
     CellCount,
+    ChainOfIdentity,
     CordBloodUnit,
     CustodyEvent,
     Deviation,
@@ -105,7 +106,7 @@ class WeightInline(admin.TabularInline):
 class RecipientAdmin(ReadOnlyAdmin):
     list_display = ["subject_id", "diagnosis", "dose_level", "planned_infusion_on"]
     list_filter = ["diagnosis", "dose_level"]
-    search_fields = ["subject_id"]
+    search_fields = ["subject_id", "medical_record_number"]
     inlines = [WeightInline]
 
 
@@ -290,6 +291,12 @@ class RecallAdmin(ReadOnlyAdmin):
 
 
 # --- bedside and after infusion ---
+
+
+@admin.register(ChainOfIdentity)
+class ChainOfIdentityAdmin(ReadOnlyAdmin):
+    list_display = ["identifier", "batch", "recipient", "assigned_by", "assigned_at"]
+    search_fields = ["identifier", "batch__lot_number", "batch__din", "recipient__subject_id"]
 
 
 @admin.register(BedsideCheck)

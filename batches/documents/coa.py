@@ -46,7 +46,7 @@ from batches.documents.inputs import (
     require_aware,
     require_text,
 )
-from carnk_mfg.isbt128 import DIN
+from carnk_mfg.isbt128 import DIN, coi_check_character, coi_eye_readable, validate_coi
 
 # --------------------------------------------------------------------------- inputs
 
@@ -148,6 +148,8 @@ class CoaData:
     deviations: Sequence[DeviationLine] = ()
     signatures: Sequence[SignatureLine] = ()
     recipient_subject_id: str | None = None  # None: off-the-shelf stock
+    # The Chain of Identity identifier of the batch and its intended recipient.
+    coi_identifier: str | None = None
     reactive_markers: Sequence[str] = ()
     urgent_medical_need: str = ""
     harvested_at: datetime | None = None
@@ -164,6 +166,8 @@ class CoaData:
         object.__setattr__(self, "din", as_din(self.din, "DIN"))
         object.__setattr__(self, "source_unit_din", as_din(self.source_unit_din, "unit DIN"))
         object.__setattr__(self, "donor_eligibility", DonorEligibility(self.donor_eligibility))
+        if self.coi_identifier is not None:
+            object.__setattr__(self, "coi_identifier", validate_coi(self.coi_identifier))
         for name in ("qc_results", "deviations", "signatures", "reactive_markers"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for name in ("day0_at", "harvested_at", "expires_at", "generated_at"):
@@ -276,6 +280,10 @@ def _manufacturing_dates(coa: CoaData) -> list[str]:
     return dates
 
 
+def _coi_text(identifier: str) -> str:
+    return f"{coi_eye_readable(identifier)} {coi_check_character(identifier)}"
+
+
 def _identification(coa: CoaData) -> Table:
     recipient = (
         f"Study subject {coa.recipient_subject_id}"
@@ -299,6 +307,16 @@ def _identification(coa: CoaData) -> Table:
         [_p("Source cord blood unit DIN", _LABEL), _unit_cell(coa)],
         [_p("Donor eligibility", _LABEL), _eligibility_cell(coa)],
         [_p("Intended recipient", _LABEL), _p(recipient, _BODY)],
+        *(
+            [
+                [
+                    _p("Chain of Identity identifier", _LABEL),
+                    _p(_coi_text(coa.coi_identifier), _BODY_BOLD),
+                ]
+            ]
+            if coa.coi_identifier
+            else []
+        ),
         [
             _p("Manufacturing dates", _LABEL),
             [_p(line, _BODY) for line in _manufacturing_dates(coa)],

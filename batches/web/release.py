@@ -396,6 +396,7 @@ def _bag_page(request, unit: DoseUnit, handoff_form=None, print_form=None):
         "release/bag_detail.html",
         {
             "bag": unit,
+            "coi_identifier": selectors.chain_of_identity(unit.batch, unit.recipient_id),
             "custody": bag_custody(unit),
             "checks": bag_checks(unit),
             "infusion": infusion_of(unit),

@@ -144,3 +144,13 @@ def test_coa_refuses_naive_datetimes_and_unreviewed_halves():
         QcResultLine("Viability", "flow", "> 70 %", QcStatus.IN_SPEC)
     with pytest.raises(ValueError, match="reviewer and review time"):
         QcResultLine("Viability", "flow", "> 70 %", QcStatus.IN_SPEC, "90", reviewed_by="X")
+
+
+@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity")
+def test_coa_shows_the_chain_of_identity_when_the_batch_has_one():
+    with_chain = " ".join(
+        page_texts(certificate_of_analysis_pdf(coa_data(coi_identifier="G12342600000042")))
+    )
+    assert "Chain of Identity identifier G1234 26 00000042 1" in with_chain
+    without = " ".join(page_texts(certificate_of_analysis_pdf(coa_data())))
+    assert "Chain of Identity" not in without

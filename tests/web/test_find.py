@@ -91,9 +91,9 @@ def test_a_batch_opens_by_lot_number_in_either_case_and_by_its_coi(signed_in, pl
     url = planned_batch.get_absolute_url()
     opens(find(signed_in, planned_batch.lot_number), url)
     opens(find(signed_in, planned_batch.lot_number.lower()), url)
-    coi = planned_batch.din
-    opens(find(signed_in, coi + isbt128.check_character(coi)), url)
-    opens(find(signed_in, isbt128.DIN.from_text(coi).barcode()), url)
+    din = planned_batch.din
+    opens(find(signed_in, din + isbt128.check_character(din)), url)
+    opens(find(signed_in, isbt128.DIN.from_text(din).barcode()), url)
 
 
 def test_each_kind_of_material_lot_opens(signed_in):

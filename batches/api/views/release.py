@@ -142,7 +142,9 @@ class DoseViewSet(ReadViewSet):
     }
 
     def get_queryset(self):
-        return DoseUnit.objects.select_related("batch__source_unit", "recipient", "dose_level")
+        return DoseUnit.objects.select_related(
+            "batch__source_unit", "recipient", "dose_level"
+        ).prefetch_related("batch__chains_of_identity")
 
     def _recipient_and_level(self, recipient_id, level_code):
         # PostgreSQL refuses NUL in a string, so an identifier holding one names nothing.

@@ -33,6 +33,7 @@ from batches.models import (
 )
 from batches.selectors import next_template_step
 from batches.services.batch_record.deviations import open_deviation_locked
+from batches.services.chain_of_identity import chain_of_identity_assign_locked
 from batches.services.donor import allocate_locked_unit
 from batches.services.lifecycle import lock_batch
 from batches.services.materials import LOT_MODELS, Lot, lot_usability
@@ -111,6 +112,8 @@ def batch_create(
             batch.save()
         except IntegrityError as exc:
             raise ValidationError({"lot_number": f"Lot number {batch.lot_number} exists."}) from exc
+        if intended_recipient is not None:
+            chain_of_identity_assign_locked(actor=actor, batch=batch, recipient=intended_recipient)
     return batch
 
 

@@ -7,6 +7,7 @@ from batches.models import (
     Batch,
     BedsideCheck,
     CellCount,
+    ChainOfIdentity,
     CordBloodUnit,
     CustodyEvent,
     Deviation,
@@ -105,7 +106,7 @@ class WeightInline(admin.TabularInline):
 class RecipientAdmin(ReadOnlyAdmin):
     list_display = ["subject_id", "diagnosis", "dose_level", "planned_infusion_on"]
     list_filter = ["diagnosis", "dose_level"]
-    search_fields = ["subject_id"]
+    search_fields = ["subject_id", "medical_record_number"]
     inlines = [WeightInline]
 
 
@@ -177,9 +178,9 @@ class TemplateStepAdmin(ReadOnlyAdmin):
 
 @admin.register(Batch)
 class BatchAdmin(ReadOnlyAdmin):
-    list_display = ["lot_number", "coi_identifier", "source_unit", "state", "created_at"]
+    list_display = ["lot_number", "din", "source_unit", "state", "created_at"]
     list_filter = ["state", "template"]
-    search_fields = ["lot_number", "coi_identifier", "source_unit__din"]
+    search_fields = ["lot_number", "din", "source_unit__din"]
 
 
 @admin.register(ExecutedStep)
@@ -255,7 +256,7 @@ class DoseUnitAdmin(ReadOnlyAdmin):
         "expires_at",
     ]
     list_filter = ["status", "presentation"]
-    search_fields = ["batch__lot_number", "batch__coi_identifier", "recipient__subject_id"]
+    search_fields = ["batch__lot_number", "batch__din", "recipient__subject_id"]
 
 
 @admin.register(ReleaseDecision)
@@ -290,6 +291,12 @@ class RecallAdmin(ReadOnlyAdmin):
 
 
 # --- bedside and after infusion ---
+
+
+@admin.register(ChainOfIdentity)
+class ChainOfIdentityAdmin(ReadOnlyAdmin):
+    list_display = ["identifier", "batch", "recipient", "assigned_by", "assigned_at"]
+    search_fields = ["identifier", "batch__lot_number", "batch__din", "recipient__subject_id"]
 
 
 @admin.register(BedsideCheck)

@@ -98,7 +98,7 @@ BATCH_FIELDS = [
     "lot_number",
     "source_unit",
     "template",
-    "coi_identifier",
+    "din",
     "intended_recipient",
     "unit_fraction_used_pct",
     "day0_at",

@@ -14,7 +14,7 @@ def bench_user(username: str, role: str):
     return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
 
 
-def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
+def bench_batch(*, lot_number: str, din: str, state: str, user):
     """A batch on the default template (approved, with its release panel) in `state`."""
     from datetime import timedelta
 
@@ -35,7 +35,7 @@ def bench_batch(*, lot_number: str, coi_identifier: str, state: str, user):
         lot_number=lot_number,
         source_unit=unit,
         template=template,
-        coi_identifier=coi_identifier,
+        din=din,
         unit_fraction_used_pct=1,
         state="planned",
         state_changed_at=now,

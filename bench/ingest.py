@@ -41,7 +41,7 @@ def _fixtures():
     batches = [
         bench_batch(
             lot_number=f"BENCH-INGEST-{n:04d}",
-            coi_identifier=f"W04202690{n:04d}",
+            din=f"W04202690{n:04d}",
             state="in_process",
             user=admin,
         )

@@ -39,9 +39,7 @@ def _fixtures():
     from qc.models import QcTestDefinition
 
     analyst = bench_user("bench-qc", "qc_analyst")
-    batch = bench_batch(
-        lot_number="BENCH-1", coi_identifier="W042026999999", state="planned", user=analyst
-    )
+    batch = bench_batch(lot_number="BENCH-1", din="W042026999999", state="planned", user=analyst)
     return batch, QcTestDefinition.objects.get(code="endotoxin", spec_set__template=batch.template)
 
 

@@ -26,14 +26,20 @@ __all__ = [
     "DIN_LENGTH",
     "FACILITY_FIRST_CHARACTERS",
     "COLLECTION_TYPES",
+    "COI_LENGTH",
     "DINError",
     "ProductCodeError",
     "check_character",
     "check_value",
+    "coi_check_character",
+    "coi_eye_readable",
+    "coi_from_scan",
+    "coi_identifier",
     "computed_check_flags",
     "parse_barcode",
     "parse_din",
     "product_code",
+    "validate_coi",
     "validate_din",
     "verify_check_character",
 ]
@@ -285,6 +291,74 @@ def din_from_scan(text: str) -> DIN:
             f"character; got {len(compact)} characters"
         )
     return parse_din(compact)
+
+
+# ------------------------------------------------------- Chain of Identity identifiers
+#
+# The CoI Identifier of ISBT 128 ST-028 names one patient-product chain and is carried in
+# addition to the DIN. ST-028 itself could not be consulted where this was written, so its
+# layout here is modelled on the DIN, widened: the facility identification number (5
+# characters, as in the DIN), a 2-digit year and an 8-digit sequence number, 15 characters,
+# with the DIN's ISO/IEC 7064 Mod 37-2 keyboard check character. The barcode carries the
+# identifier and its check character; no data identifier is put in front.
+
+COI_LENGTH = 15
+
+
+def validate_coi(identifier: str) -> str:
+    """Return a Chain of Identity identifier stripped and upper-cased, or raise DINError
+    saying what is wrong: FIN (5) + year (2) + sequence number (8 digits)."""
+    text = _normalize(identifier, "Chain of Identity identifier")
+    if len(text) != COI_LENGTH:
+        raise DINError(
+            f"a Chain of Identity identifier is {COI_LENGTH} characters, got {len(text)}"
+        )
+    _check_facility(text[:5])
+    _check_year(text[5:7])
+    if not _all_digits(text[7:]):
+        raise DINError(f"sequence number must be eight digits, got {text[7:]!r}")
+    return text
+
+
+def coi_identifier(facility_code: str, year: int, number: int) -> str:
+    """A new Chain of Identity identifier from the facility's FIN, the year and a sequence
+    number (1 to 99 999 999)."""
+    if not 0 < number < 10**8:
+        raise DINError(f"a Chain of Identity sequence number is 1 to 99999999, not {number}")
+    return validate_coi(f"{facility_code}{year % 100:02d}{number:08d}")
+
+
+def coi_check_character(identifier: str) -> str:
+    """The keyboard check character (Mod 37-2) of a Chain of Identity identifier."""
+    return CHECK_ALPHABET[_mod37_2(validate_coi(identifier))]
+
+
+def coi_eye_readable(identifier: str) -> str:
+    """Facility, year and sequence separated by spaces, as printed."""
+    text = validate_coi(identifier)
+    return f"{text[:5]} {text[5:7]} {text[7:]}"
+
+
+def coi_from_scan(text: str) -> str:
+    """The Chain of Identity identifier a barcode scanner or a person gave: the identifier and
+    its check character (the eye-readable spacing may stay); the check character is verified,
+    and manual entry without it is refused."""
+    compact = _normalize(text, "scan").replace(" ", "")
+    if len(compact) == COI_LENGTH:
+        raise DINError(
+            "a typed Chain of Identity identifier needs its check character (the boxed "
+            "character after it on the label)"
+        )
+    if len(compact) != COI_LENGTH + 1:
+        raise DINError(
+            f"scan the Chain of Identity barcode, or type the {COI_LENGTH}-character "
+            f"identifier and its check character; got {len(compact)} characters"
+        )
+    identifier, given = validate_coi(compact[:-1]), compact[-1]
+    expected = coi_check_character(identifier)
+    if given != expected:
+        raise DINError(f"check character for {identifier} is {expected}, not {given}")
+    return identifier
 
 
 # ------------------------------------------------------------------ product codes

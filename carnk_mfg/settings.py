@@ -370,7 +370,7 @@ CONTENT_SECURITY_POLICY = {
 CBU_MAX_COLLECTION_TO_CRYO_HOURS = env.float("CBU_MAX_COLLECTION_TO_CRYO_HOURS", default=24.0)
 CBU_NRBC_FLAG_ABOVE = env.float("CBU_NRBC_FLAG_ABOVE", default=8e7)
 # ISBT 128 facility identification number of this site (FIN, 5 characters), used for the
-# Chain of Identity identifiers and bag DINs this site assigns.
+# batch DINs and Chain of Identity identifiers this site assigns.
 ISBT_FACILITY_CODE = env.str("ISBT_FACILITY_CODE", default="W0420")
 
 # Server secret of the instrument keys' keyed hash (HMAC-SHA256); rotate by re-issuing keys.

@@ -94,10 +94,38 @@ def scan(bag):
     """What a barcode scanner reads off a bag: the DIN barcode and the product code."""
     from carnk_mfg import isbt128
 
-    din = bag.batch.coi_identifier
+    din = bag.batch.din
     return isbt128.DIN.from_text(din).barcode(
         isbt128.computed_check_flags(din)
     ), f"=<{bag.product_code}"
+
+
+def coi_scan(bag):
+    """What a scanner reads off the bag's Chain of Identity barcode ("" when it has none)."""
+    from batches.selectors import chain_of_identity
+    from carnk_mfg import isbt128
+
+    identifier = chain_of_identity(bag.batch, bag.recipient_id)
+    return identifier + isbt128.coi_check_character(identifier) if identifier else ""
+
+
+def bedside_scans(bag, wristband=None, **overrides):
+    """Everything the nurse scans and gives at the bedside for `bag`: its three barcodes, the
+    wristband of its recipient (or `wristband`) and that recipient's date of birth as the
+    second patient identifier."""
+    from batches.models import Recipient
+
+    din, product = scan(bag)
+    subject = wristband or bag.recipient.subject_id
+    recipient = Recipient.objects.filter(subject_id=subject).first()
+    return {
+        "scanned_bag": din,
+        "scanned_product_code": product,
+        "scanned_coi": coi_scan(bag),
+        "scanned_wristband": subject,
+        "date_of_birth": recipient.date_of_birth if recipient else None,
+        **overrides,
+    }
 
 
 def formulate(batch, technician, divisions=("A0",), *, presentation="cryopreserved", volume="40"):

@@ -363,16 +363,11 @@ def infusion(issued_bag, clinical):
     from django.utils import timezone
 
     from batches.services import bedside
-    from tests.batch_steps import scan
+    from tests.batch_steps import bedside_scans
 
     now = timezone.now()
     with time_machine.travel(now - timedelta(minutes=35), tick=True):
-        check = bedside.bedside_verify(
-            actor=clinical,
-            scanned_bag=scan(issued_bag)[0],
-            scanned_product_code=scan(issued_bag)[1],
-            scanned_wristband="CARNK-QC",
-        )
+        check = bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
     return bedside.infusion_record(
         actor=clinical,
         password=PASSWORD,

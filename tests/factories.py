@@ -1,7 +1,7 @@
 """Test data (factory-boy). Records are built with the services where a rule applies; these
 factories make the plain rows that tests start from."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -139,6 +139,8 @@ class RecipientFactory(factory.django.DjangoModelFactory[Recipient]):
 
     subject_id = factory.Sequence(lambda n: f"CARNK-{n:03d}")
     diagnosis = "NHL"
+    date_of_birth = date(1980, 5, 17)
+    medical_record_number = factory.Sequence(lambda n: f"MRN{n:06d}")
     dose_level = "DL2"
     registered_by = factory.SubFactory(UserFactory)
     registered_at = factory.LazyFunction(timezone.now)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from carnk_mfg import isbt128
 from carnk_mfg.isbt128 import (
     CHECK_ALPHABET,
     DIN,
@@ -310,3 +311,54 @@ def test_parse_barcode_rejects_other_computed_flags(din, flag_value):
     else:
         with pytest.raises(DINError, match="computed check flags"):
             parse_barcode(data)
+
+
+# --- Chain of Identity identifiers (layout modelled on the DIN: carnk_mfg.isbt128) ---
+
+
+@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity")
+@pytest.mark.parametrize(
+    "identifier, check",
+    # Check characters worked out by the weighted-sum form of ISO/IEC 7064 Mod 37-2
+    # (sum of value x 2^position, plus the check, is 1 mod 37), not the code's recursion.
+    [("G12342600000042", "1"), ("W04202600000001", "P")],
+)
+def test_a_chain_of_identity_identifier_and_its_check_character(identifier, check):
+    assert isbt128.validate_coi(f" {identifier.lower()} ") == identifier
+    assert isbt128.coi_check_character(identifier) == check
+    assert isbt128.coi_from_scan(identifier + check) == identifier
+    assert isbt128.coi_from_scan(f"{isbt128.coi_eye_readable(identifier)} {check}") == identifier
+
+
+def test_a_new_chain_of_identity_identifier_is_facility_year_and_sequence():
+    assert isbt128.coi_identifier("W0420", 2026, 1) == "W04202600000001"
+    assert isbt128.coi_eye_readable("W04202600000001") == "W0420 26 00000001"
+    with pytest.raises(isbt128.DINError, match="1 to 99999999"):
+        isbt128.coi_identifier("W0420", 2026, 10**8)
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("W042026000001", "is 15 characters"),
+        ("O04202600000001", "facility code must start"),
+        ("W04202600000A01", "eight digits"),
+    ],
+)
+def test_a_malformed_chain_of_identity_identifier_says_what_is_wrong(text, says):
+    with pytest.raises(isbt128.DINError, match=says):
+        isbt128.validate_coi(text)
+
+
+@pytest.mark.parametrize(
+    "scan, says",
+    [
+        ("W04202600000001", "needs its check character"),
+        ("W04202600000001C", "check character for W04202600000001 is P, not C"),
+        ("W0420260000001P", "needs its check character"),  # 15 characters: no check
+        ("", "got 0 characters"),
+    ],
+)
+def test_a_chain_of_identity_scan_is_checked(scan, says):
+    with pytest.raises(isbt128.DINError, match=says):
+        isbt128.coi_from_scan(scan)

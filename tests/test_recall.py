@@ -15,7 +15,7 @@ from django.utils import timezone
 from batches.models import DoseUnit, LookbackEntry, Recall, ReleaseDecision
 from batches.services import bedside, release
 from qc.models import Notification, QcTest
-from tests.batch_steps import formulate, result_all, scan
+from tests.batch_steps import bedside_scans, formulate, result_all, scan
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,12 +62,7 @@ def conditionally_released(in_qc_batch, qc_analyst, second_analyst, technician, 
                 occurred_at=timezone.now(),
             )
         infused = DoseUnit.objects.get(batch=in_qc_batch, division="A0")
-        check = bedside.bedside_verify(
-            actor=clinical,
-            scanned_bag=scan(infused)[0],
-            scanned_product_code=scan(infused)[1],
-            scanned_wristband=recipient.subject_id,
-        )
+        check = bedside.bedside_verify(actor=clinical, **bedside_scans(infused))
     bedside.infusion_record(
         actor=clinical,
         password=PASSWORD,

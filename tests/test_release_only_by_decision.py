@@ -88,7 +88,7 @@ def test_a_batch_cannot_be_inserted_already_released(releasable):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO batches_batch (lot_number, source_unit_id, template_id, "
-                "coi_identifier, unit_fraction_used_pct, state, held_from_state, "
+                "din, unit_fraction_used_pct, state, held_from_state, "
                 "state_changed_at, created_by_id, created_at) SELECT 'FORGED', source_unit_id, "
                 "template_id, 'W042099999999', 1, 'released', '', now(), created_by_id, now() "
                 "FROM batches_batch WHERE id = %s",

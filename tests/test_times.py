@@ -11,7 +11,7 @@ from django.utils import timezone
 from batches.models import CellCount, CordBloodUnit, CustodyEvent, ExecutedStep, Infusion
 from batches.services import bedside
 from carnk_mfg.models import ElectronicSignature
-from tests.batch_steps import scan, step_payloads
+from tests.batch_steps import bedside_scans, step_payloads
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -122,12 +122,7 @@ def _infuse(api, user, check, started_at, ended_at):
 
 def _check(issued_bag, clinical, minutes_ago):
     with time_machine.travel(timezone.now() - timedelta(minutes=minutes_ago), tick=True):
-        return bedside.bedside_verify(
-            actor=clinical,
-            scanned_bag=scan(issued_bag)[0],
-            scanned_product_code=scan(issued_bag)[1],
-            scanned_wristband="CARNK-QC",
-        )
+        return bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
 
 
 def test_an_infusion_ending_in_half_an_hour_is_refused_and_not_signed(api, issued_bag, clinical):

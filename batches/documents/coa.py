@@ -46,7 +46,7 @@ from batches.documents.inputs import (
     require_aware,
     require_text,
 )
-from carnk_mfg.isbt128 import DIN
+from carnk_mfg.isbt128 import DIN, coi_check_character, coi_eye_readable, validate_coi
 
 # --------------------------------------------------------------------------- inputs
 
@@ -140,7 +140,7 @@ class CoaData:
     """Everything the Certificate of Analysis shows. Sequences are stored as tuples."""
 
     lot_number: str
-    coi_identifier: DIN
+    din: DIN
     source_unit_din: DIN
     donor_eligibility: DonorEligibility
     day0_at: datetime
@@ -148,6 +148,8 @@ class CoaData:
     deviations: Sequence[DeviationLine] = ()
     signatures: Sequence[SignatureLine] = ()
     recipient_subject_id: str | None = None  # None: off-the-shelf stock
+    # The Chain of Identity identifier of the batch and its intended recipient.
+    coi_identifier: str | None = None
     reactive_markers: Sequence[str] = ()
     urgent_medical_need: str = ""
     harvested_at: datetime | None = None
@@ -161,9 +163,11 @@ class CoaData:
 
     def __post_init__(self) -> None:
         require_text(self.lot_number, "lot number")
-        object.__setattr__(self, "coi_identifier", as_din(self.coi_identifier, "CoI"))
+        object.__setattr__(self, "din", as_din(self.din, "DIN"))
         object.__setattr__(self, "source_unit_din", as_din(self.source_unit_din, "unit DIN"))
         object.__setattr__(self, "donor_eligibility", DonorEligibility(self.donor_eligibility))
+        if self.coi_identifier is not None:
+            object.__setattr__(self, "coi_identifier", validate_coi(self.coi_identifier))
         for name in ("qc_results", "deviations", "signatures", "reactive_markers"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for name in ("day0_at", "harvested_at", "expires_at", "generated_at"):
@@ -230,11 +234,11 @@ class _NumberedCanvas(pdfcanvas.Canvas):
 
 
 def _later_page_header(
-    lot_number: str, coi: DIN
+    lot_number: str, din: DIN
 ) -> Callable[[pdfcanvas.Canvas, SimpleDocTemplate], None]:
     text = safe(
         f"Certificate of Analysis (continued) | Lot {lot_number} | "
-        f"CoI {coi.text} {coi.check_character}"
+        f"DIN {din.text} {din.check_character}"
     )
 
     def draw(c: pdfcanvas.Canvas, doc: SimpleDocTemplate) -> None:
@@ -276,6 +280,10 @@ def _manufacturing_dates(coa: CoaData) -> list[str]:
     return dates
 
 
+def _coi_text(identifier: str) -> str:
+    return f"{coi_eye_readable(identifier)} {coi_check_character(identifier)}"
+
+
 def _identification(coa: CoaData) -> Table:
     recipient = (
         f"Study subject {coa.recipient_subject_id}"
@@ -287,7 +295,7 @@ def _identification(coa: CoaData) -> Table:
         rows.append([_p("Manufacturer", _LABEL), _p(coa.facility, _BODY)])
     rows += [
         [_p("Batch lot number", _LABEL), _p(coa.lot_number, _BODY_BOLD)],
-        [_p("Chain of Identity identifier", _LABEL), EyeReadableDin(coa.coi_identifier, 11)],
+        [_p("DIN", _LABEL), EyeReadableDin(coa.din, 11)],
         [
             _p("Product", _LABEL),
             [_p(coa.description, _BODY), _p(f"Construct {coa.construct}", _BODY)],
@@ -299,6 +307,16 @@ def _identification(coa: CoaData) -> Table:
         [_p("Source cord blood unit DIN", _LABEL), _unit_cell(coa)],
         [_p("Donor eligibility", _LABEL), _eligibility_cell(coa)],
         [_p("Intended recipient", _LABEL), _p(recipient, _BODY)],
+        *(
+            [
+                [
+                    _p("Chain of Identity identifier", _LABEL),
+                    _p(_coi_text(coa.coi_identifier), _BODY_BOLD),
+                ]
+            ]
+            if coa.coi_identifier
+            else []
+        ),
         [
             _p("Manufacturing dates", _LABEL),
             [_p(line, _BODY) for line in _manufacturing_dates(coa)],
@@ -469,11 +487,11 @@ def certificate_of_analysis_pdf(coa: CoaData, *, page_size: tuple[float, float] 
     )
     footer = safe(
         f"Generated {when(generated_at, seconds=True)} | Lot {coa.lot_number} | "
-        f"CoI {coa.coi_identifier.text} {coa.coi_identifier.check_character}"
+        f"DIN {coa.din.text} {coa.din.check_character}"
     )
     doc.build(
         story,
-        onLaterPages=_later_page_header(coa.lot_number, coa.coi_identifier),
+        onLaterPages=_later_page_header(coa.lot_number, coa.din),
         canvasmaker=partial(_NumberedCanvas, footer=footer),
     )
     return buffer.getvalue()

@@ -1,5 +1,6 @@
 """ISBT 128 bag labels (DESIGN section 6): one label per dose bag, with Code 128 barcodes for
-the DIN, the product code and the expiry.
+the DIN, the product code, the expiry and, on a bag for a recipient, the Chain of Identity
+identifier.
 
 The ISBT 128 expiry barcode encodes the wall-clock time of the expiry in the zone it carries,
 the same time the label prints, so the barcode and the eye-readable text always agree.
@@ -40,7 +41,13 @@ from batches.documents.inputs import (
     require_aware,
     require_text,
 )
-from carnk_mfg.isbt128 import COLLECTION_TYPES, DIN
+from carnk_mfg.isbt128 import (
+    COLLECTION_TYPES,
+    DIN,
+    coi_check_character,
+    coi_eye_readable,
+    validate_coi,
+)
 
 # 21 CFR 1271.65(b)(2) (ineligible donor) and 1271.60(d)(2) (determination not complete).
 WARNING_DISEASE_RISK = "WARNING: Advise patient of communicable disease risks"
@@ -80,7 +87,7 @@ _CELL_COUNT_TOLERANCE = 0.02
 
 @dataclass(frozen=True)
 class BagLabel:
-    """One dose bag. ``din`` is the batch's Chain of Identity DIN, carried by every bag; the
+    """One dose bag. ``din`` is the batch's DIN, carried by every bag; the
     bag itself is told apart by the division in its product code (``=<S1145VA0`` ...)."""
 
     din: DIN
@@ -93,6 +100,8 @@ class BagLabel:
     donor_eligibility: DonorEligibility
     reactive_markers: Sequence[str] = ()
     recipient_subject_id: str | None = None  # None: off-the-shelf stock
+    # The Chain of Identity identifier of this batch and recipient; None on stock bags.
+    coi_identifier: str | None = None
     dose_level: str | None = None  # e.g. "DL2: 1 × 10^6 CAR-NK cells/kg"; needs a recipient
     facility: str = ""
     description: str = PRODUCT_DESCRIPTION
@@ -120,6 +129,10 @@ class BagLabel:
         self._check_figures()
         if self.dose_level and not self.recipient_subject_id:
             raise ValueError("a dose level is assigned for a recipient; no recipient given")
+        if self.coi_identifier is not None:
+            object.__setattr__(self, "coi_identifier", validate_coi(self.coi_identifier))
+            if not self.recipient_subject_id:
+                raise ValueError("a Chain of Identity names a recipient; no recipient given")
         if self.donor_eligibility == DonorEligibility.PENDING:
             raise ValueError(
                 "donor eligibility of the source unit is not determined; record it as "
@@ -202,14 +215,24 @@ def expiry_data_structure(dt: datetime) -> str:
     )
 
 
+def coi_data(identifier: str) -> str:
+    """The Chain of Identity barcode's data: the identifier and its check character (the
+    layout is modelled on the DIN's: carnk_mfg.isbt128)."""
+    return validate_coi(identifier) + coi_check_character(identifier)
+
+
 def label_barcode_values(label: BagLabel) -> list[str]:
     """The data content of the label's Code 128 barcodes, in drawing order:
-    DIN with computed-check flags, product code, expiry date and time."""
-    return [
+    DIN with computed-check flags, product code, expiry date and time, and the Chain of
+    Identity identifier when the bag has one."""
+    values = [
         din_data_structure(label.din),
         label.product_code_data,
         expiry_data_structure(label.expires_at),
     ]
+    if label.coi_identifier:
+        values.append(coi_data(label.coi_identifier))
+    return values
 
 
 def label_warnings(label: BagLabel) -> list[str]:
@@ -259,17 +282,18 @@ class LabelContent:
     handling: tuple[LabelLine, ...]  # under the recipient: storage range, handling statements
     caution: str  # under them: the investigational caution statement (21 CFR 312.6(a))
     warnings: tuple[str, ...]  # lower band, right column, boxed
+    coi_barcode: str | None = None  # lower band, right column, above the warnings
+    coi: LabelLine | None = None  # the eye-readable Chain of Identity, under its barcode
 
 
 def label_content(label: BagLabel) -> LabelContent:
     """The words and barcode data of ``label``, as both renderers print them."""
-    din_data, product_data, expiry_data = label_barcode_values(label)
+    din_data, product_data, expiry_data, *coi_barcode = label_barcode_values(label)
     contents = [
         LabelLine(f"Volume: {volume(label.volume_ml)}"),
         LabelLine(f"CAR-NK cells: {sci(label.car_nk_cells)}", Emphasis.STRONG),
         LabelLine(f"Concentration: {sci(label.cells_per_ml)} cells/mL"),
         LabelLine(f"Lot {label.lot_number}  Division {label.division}"),
-        LabelLine(f"Chain of Identity: {label.din.text} {label.din.check_character}"),
     ]
     if label.facility:
         contents.append(LabelLine(label.facility))
@@ -295,6 +319,16 @@ def label_content(label: BagLabel) -> LabelContent:
         handling=tuple(_handling_lines(label)),
         caution=label.caution,
         warnings=tuple(label_warnings(label)),
+        coi_barcode=coi_barcode[0] if coi_barcode else None,
+        coi=(
+            LabelLine(
+                f"Chain of Identity: {coi_eye_readable(label.coi_identifier)} "
+                f"{coi_check_character(label.coi_identifier)}",
+                Emphasis.STRONG,
+            )
+            if label.coi_identifier
+            else None
+        ),
     )
 
 
@@ -437,8 +471,8 @@ def _draw_middle_band(
 def _draw_lower_band(
     c: pdfcanvas.Canvas, content: LabelContent, columns: _Columns, top: float
 ) -> None:
-    """Recipient and dose, storage and handling, the caution statement (left); the
-    eligibility warnings (right)."""
+    """Recipient and dose, storage and handling, the caution statement (left); the Chain of
+    Identity and the eligibility warnings (right)."""
     left, right, column = columns.left, columns.right, columns.width
     who = _paragraphs(content.recipient)
     who.append(Spacer(1, 2))
@@ -447,6 +481,18 @@ def _draw_lower_band(
     who.append(paragraph(content.caution, _L_CAUTION))
     _place(c, who, left, top, column, _MARGIN, "recipient")
 
+    if content.coi_barcode and content.coi:
+        top = _barcode_block(c, content.coi_barcode, right, top, column)
+        top = _place(
+            c,
+            _paragraphs([content.coi]),
+            right + QUIET_ZONE,
+            top - 1,
+            column - QUIET_ZONE,
+            _MARGIN,
+            "Chain of Identity",
+        )
+        top -= 2
     if content.warnings:
         box = Table(
             [[paragraph(text, _L_WARN)] for text in content.warnings],

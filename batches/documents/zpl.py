@@ -178,7 +178,11 @@ def _lower_band(z: _Zpl, content: LabelContent, top: int) -> int:
     left = z.lines(content.handling, LEFT, left + 4, COLUMN)
     left = z.text(content.caution, LEFT, left + 4, COLUMN, _HEIGHT[Emphasis.STRONG])
     right = top
+    if content.coi_barcode and content.coi:
+        right = z.barcode(content.coi_barcode, RIGHT, top, COLUMN)
+        right = z.lines([content.coi], RIGHT + QUIET, right, COLUMN - QUIET) + 4
     if content.warnings:
+        top = right
         y = top + 8
         for warning in content.warnings:
             y = z.text(warning, RIGHT + 8, y, COLUMN - 16, _HEIGHT[Emphasis.STRONG])

@@ -17,6 +17,7 @@ from batches.models.batch_record import (
     MaterialUse,
 )
 from batches.models.bedside import BedsideCheck, BedsideOutcome, Infusion
+from batches.models.chain_of_identity import ChainOfIdentity
 from batches.models.clinical import (
     AdverseEvent,
     AdverseEventKind,
@@ -73,6 +74,7 @@ from batches.models.templates import (
 )
 
 __all__ = [
+    "ChainOfIdentity",
     "AdverseEvent",
     "AdverseEventKind",
     "FollowUpEnd",

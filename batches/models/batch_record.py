@@ -133,9 +133,9 @@ class Batch(models.Model):
     template = models.ForeignKey(
         "batches.ProcessTemplate", on_delete=models.PROTECT, related_name="batches"
     )
-    # ISBT 128 Chain of Identity identifier: a DIN assigned to this batch, printed with its
-    # check character, that every sample, bag and label of the batch carries.
-    coi_identifier = FreeCharField("Chain of Identity identifier", max_length=13, unique=True)
+    # ISBT 128 Donation Identification Number assigned to this batch, printed with its check
+    # character, that every sample, bag and label of the batch carries.
+    din = FreeCharField("DIN", max_length=13, unique=True)
     intended_recipient = models.ForeignKey(
         "batches.Recipient", null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
     )

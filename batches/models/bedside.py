@@ -21,6 +21,10 @@ class BedsideCheck(models.Model):
     scanned_bag = FreeCharField(max_length=60)
     scanned_product_code = FreeCharField(max_length=20, blank=True)
     scanned_wristband = FreeCharField(max_length=60)
+    scanned_coi = FreeCharField("Scanned Chain of Identity", max_length=60, blank=True)
+    # The second patient identifier given with the wristband (one or both).
+    scanned_date_of_birth = models.DateField(null=True, blank=True)
+    scanned_medical_record_number = FreeCharField(max_length=40, blank=True)
     dose_unit = models.ForeignKey(
         "batches.DoseUnit",
         null=True,

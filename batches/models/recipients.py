@@ -1,9 +1,12 @@
-"""Recipients: pseudonymous study subjects, their weight history and dose level."""
+"""Recipients: study subjects (pseudonymous, with the second identifiers the bedside
+check needs), their weight history and dose level."""
 
 import pghistory
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from batches.models.donor import KirLigandGroup
 from carnk_mfg.fields import FreeCharField, IdentifierField, Range, identifier_check
@@ -22,6 +25,11 @@ class DoseLevel(models.TextChoices):
     DL3 = "DL3", "DL3 (1x10^7 CAR-NK/kg)"
 
 
+def not_in_the_future(value):
+    if value is not None and value > timezone.localdate():
+        raise ValidationError("A date of birth cannot be in the future.", code="future")
+
+
 @pghistory.track()
 class Recipient(models.Model):
     subject_id = IdentifierField(max_length=40, unique=True)
@@ -35,6 +43,10 @@ class Recipient(models.Model):
     kir_ligand_group = models.CharField(
         "KIR-ligand group (stated)", max_length=5, choices=KirLigandGroup.choices, blank=True
     )
+    # The second patient identifier the bedside check compares with the wristband's (at least
+    # one of the two is needed there).
+    date_of_birth = models.DateField(null=True, blank=True, validators=[not_in_the_future])
+    medical_record_number = FreeCharField("Medical record number", max_length=40, blank=True)
     dose_level = models.CharField(max_length=3, choices=DoseLevel.choices, blank=True)
     # Day 0 = infusion; fludarabine/cyclophosphamide on days -5 to -3 by default.
     planned_infusion_on = models.DateField(null=True, blank=True)

@@ -82,7 +82,7 @@ CAR_POSITIVE_PCT = Range(above=0, high=100)
 
 @pghistory.track()
 class DoseUnit(models.Model):
-    """One bag. Its ISBT 128 identity is the batch's DIN (Chain of Identity identifier) with
+    """One bag. Its ISBT 128 identity is the batch's DIN with
     this bag's division code in the product code. The product code and the expiry are fixed
     at formulation from the product definition, so a later change of the definition never
     relabels a bag already made."""
@@ -151,7 +151,7 @@ class DoseUnit(models.Model):
         ]
 
     def __str__(self):
-        return f"Bag {self.batch.coi_identifier} {self.division}"
+        return f"Bag {self.batch.din} {self.division}"
 
     @property
     def car_nk_cells_per_ml(self) -> float:

@@ -80,7 +80,7 @@ def _record(batch: Batch, now, next_step: TemplateStep | None) -> dict:
         "badge": STATE_BADGES.get(batch.state, ""),
         "release_decision": getattr(batch, "release_decision", None),
         "recall": getattr(batch, "recall", None),
-        "coi_check": isbt128.check_character(batch.coi_identifier),
+        "din_check": isbt128.check_character(batch.din),
         "culture_day": culture_day(batch, now),
         "due": due_work(batch, now),
         "template_steps": template_step_rows(batch, template_steps, next_step),

@@ -3,7 +3,7 @@ may view.
 
 One text is tried as every kind of identifier the lab handles: a DIN (with or without its
 check character, eye-readable spacing, or the ISBT 128 DIN barcode data `=` + DIN + flags),
-which names a cord blood unit or a batch (its Chain of Identity identifier); a bag (its DIN
+which names a cord blood unit or a batch; a bag (its DIN
 and division, `Bag <DIN> <division>` as its page calls it, both barcodes read together
 `=<DIN><flags>=<product code>`, or its number); a batch lot number, a material lot number, a
 recipient's subject ID and a QC sample ID. Text that could be no identifier at all (too long,
@@ -127,11 +127,11 @@ def _by_din(found: Found, may: dict[str, bool]) -> None:
                 Match("Cord blood unit", unit.din, reverse("cbu-detail", args=[unit.din]))
             )
     if may["batch"]:
-        for batch in Batch.objects.filter(coi_identifier=din.text):
+        for batch in Batch.objects.filter(din=din.text):
             found.matches.append(
                 Match(
-                    f"Batch {batch.lot_number} (CoI)",
-                    batch.coi_identifier,
+                    f"Batch {batch.lot_number} (DIN)",
+                    batch.din,
                     _batch_url(batch),
                 )
             )
@@ -171,7 +171,7 @@ def _bags(found: Found) -> None:
         found.hints.append(f"Read as a bag's DIN: {exc.message}.")
         return
     bags = DoseUnit.objects.select_related("batch").filter(
-        batch__coi_identifier=din.text, division=pair[1].upper()
+        batch__din=din.text, division=pair[1].upper()
     )
     found.matches.extend(_bag_match(bag) for bag in bags)
 
@@ -181,9 +181,7 @@ def _batch_url(batch: Batch) -> str:
 
 
 def _bag_match(bag: DoseUnit) -> Match:
-    return Match(
-        "Bag", f"{bag.batch.coi_identifier} {bag.division}", reverse("bag-detail", args=[bag.pk])
-    )
+    return Match("Bag", f"{bag.batch.din} {bag.division}", reverse("bag-detail", args=[bag.pk]))
 
 
 def _by_identifier(found: Found, actor: User | AnonymousUser, may: dict[str, bool]) -> None:

@@ -15,6 +15,7 @@ from batches import documents, ports
 from batches.models import (
     Batch,
     BatchState,
+    ChainOfIdentity,
     Deviation,
     DeviationState,
     DoseUnit,
@@ -197,6 +198,18 @@ def bag_not_usable(unit: DoseUnit, wanted: str) -> str:
 # --- documents (Certificate of Analysis, bag labels) ---
 
 
+def chain_of_identity(batch: Batch, recipient_id: int | None) -> str | None:
+    """The Chain of Identity identifier of a batch and a recipient, None when they have none
+    (stock not assigned to anyone)."""
+    if recipient_id is None:
+        return None
+    return (
+        ChainOfIdentity.objects.filter(batch=batch, recipient_id=recipient_id)
+        .values_list("identifier", flat=True)
+        .first()
+    )
+
+
 def coa_for(batch: Batch) -> documents.CoaData:
     """The Certificate of Analysis content of a batch, from its record; Conflict before the
     batch has started, since the certificate dates the culture from its day 0."""
@@ -208,7 +221,7 @@ def coa_for(batch: Batch) -> documents.CoaData:
     unit = batch.source_unit
     return documents.CoaData(
         lot_number=batch.lot_number,
-        coi_identifier=DIN.from_text(batch.coi_identifier),
+        din=DIN.from_text(batch.din),
         source_unit_din=DIN.from_text(unit.din),
         donor_eligibility=documents.DonorEligibility(unit.eligibility),
         day0_at=timezone.localtime(batch.day0_at),
@@ -218,6 +231,7 @@ def coa_for(batch: Batch) -> documents.CoaData:
         recipient_subject_id=batch.intended_recipient.subject_id
         if batch.intended_recipient
         else None,
+        coi_identifier=chain_of_identity(batch, batch.intended_recipient_id),
         urgent_medical_need=unit.urgent_medical_need.justification
         if unit.urgent_medical_need
         else "",
@@ -294,7 +308,7 @@ def bag_label_for(dose_unit: DoseUnit) -> documents.BagLabel:
     level = dose_unit.dose_level
     product = batch.template.product
     return documents.BagLabel(
-        din=DIN.from_text(batch.coi_identifier),
+        din=DIN.from_text(batch.din),
         product_code_data=documents.product_code_data_structure(dose_unit.product_code),
         lot_number=batch.lot_number,
         expires_at=timezone.localtime(dose_unit.expires_at),
@@ -303,6 +317,7 @@ def bag_label_for(dose_unit: DoseUnit) -> documents.BagLabel:
         cells_per_ml=dose_unit.car_nk_cells_per_ml,
         donor_eligibility=documents.DonorEligibility(unit.eligibility),
         recipient_subject_id=dose_unit.recipient.subject_id if dose_unit.recipient else None,
+        coi_identifier=chain_of_identity(batch, dose_unit.recipient_id),
         dose_level=(
             f"{level.code}: {level.car_nk_cells_per_kg:.0e} CAR-NK cells/kg" if level else None
         ),

@@ -28,6 +28,8 @@ EDITABLE_FIELDS = (
     "kir_ligand_group",
     "dose_level",
     "planned_infusion_on",
+    "date_of_birth",
+    "medical_record_number",
 )
 
 

@@ -32,6 +32,7 @@ from batches.models import (
 )
 from batches.models.release import division_validator
 from batches.selectors import bag_not_usable, performed_steps_of, release_readiness
+from batches.services.chain_of_identity import chain_of_identity_assign_locked
 from batches.services.lifecycle import TransitionConflict, lock_batch, move_locked_batch
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
@@ -470,4 +471,5 @@ def dose_assign(
         unit.dose_volume_ml = Decimal(f"{calc.volume_ml:.2f}")
         unit.status = DoseUnitStatus.ASSIGNED
         unit.save()
+        chain_of_identity_assign_locked(actor=actor, batch=unit.batch, recipient=recipient)
     return unit

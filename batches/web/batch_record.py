@@ -93,7 +93,7 @@ def batch_new(request):
         if batch is not None:
             messages.success(
                 request,
-                f"Batch {batch.lot_number} planned (Chain of Identity {batch.coi_identifier}).",
+                f"Batch {batch.lot_number} planned (DIN {batch.din}).",
             )
             return redirect(batch)
     return render(

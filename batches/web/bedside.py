@@ -1,7 +1,7 @@
-"""Bedside pages for a tablet with a barcode scanner: the bedside check (bag, product code and
-wristband scanned) and, after a match, the signed start of the infusion with the vitals
-before; its completion (end, volume, vitals after, reactions) is signed on the infusion's
-page when it ends."""
+"""Bedside pages for a tablet with a barcode scanner: the bedside check (the bag's DIN,
+product code and Chain of Identity barcodes, the wristband and a second patient identifier)
+and, after a match, the signed start of the infusion with the vitals before; its completion
+(end, volume, vitals after, reactions) is signed on the infusion's page when it ends."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ from carnk_mfg.web import allowed_to, call_service, now_minute
 # --- forms ---
 
 
-def _scan(label, max_length, **attrs):
+def _scan(label, max_length, required=True, **attrs):
     return forms.CharField(
         label=label,
         max_length=max_length,
+        required=required,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false", **attrs}
         ),
@@ -36,7 +37,16 @@ def _scan(label, max_length, **attrs):
 class BedsideScanForm(forms.Form):
     scanned_bag = _scan("Bag DIN barcode", 60, autofocus=True)
     scanned_product_code = _scan("Bag product code barcode", 20)
+    scanned_coi = _scan("Bag Chain of Identity barcode", 60, required=False)
     scanned_wristband = _scan("Wristband ID", 60)
+    # The second patient identifier: a text field, so a scanner's Enter moves on through it.
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "YYYY-MM-DD"}),
+        help_text="Or the medical record number below: one of the two, as on the wristband.",
+    )
+    medical_record_number = _scan("Medical record number", 40, required=False)
 
 
 BLOOD_PRESSURE = RegexValidator(r"^\d{2,3}/\d{2,3}$", "Systolic/diastolic, e.g. 124/78.")

@@ -15,6 +15,7 @@ from batches import selectors
 from batches.hla import hla_help
 from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
 from batches.models.donor import KirLigandGroup
+from batches.models.recipients import not_in_the_future
 from batches.presenters.recipients import recipient_care, recipient_rows, recipient_weights
 from batches.services import recipients
 from batches.web.clinical import FollowUpEndForm
@@ -58,6 +59,13 @@ class RecipientRegisterForm(forms.Form):
         label="Dose level", choices=[("", "— not assigned —"), *DoseLevel.choices], required=False
     )
     planned_infusion_on = date_field("Planned infusion (day 0)", required=False)
+    date_of_birth = date_field(
+        "Date of birth",
+        required=False,
+        validators=[not_in_the_future],
+        help_text="This or the medical record number: the bedside check needs one of the two.",
+    )
+    medical_record_number = text_field("Medical record number", 40, required=False)
     treating_clinician = ClinicianField(
         label="Treating clinician",
         required=False,

@@ -140,7 +140,7 @@ class ReleaseDecisionForm(ESignForm):
 class _BagChoice(forms.ModelChoiceField):
     def label_from_instance(self, bag):
         return (
-            f"{bag.batch.coi_identifier} {bag.division} · {bag.volume_ml} mL · "
+            f"{bag.batch.din} {bag.division} · {bag.volume_ml} mL · "
             f"{lab_number_text(bag.car_nk_cells)} CAR-NK cells · expires {bag.expires_at:%Y-%m-%d}"
         )
 
@@ -356,7 +356,7 @@ def bag_label(request, pk):
     except ValueError as exc:  # LabelOverflowError: the content does not fit the label
         messages.error(request, f"The label cannot be printed: {exc}")
         return redirect("bag-detail", pk=unit.pk)
-    return _pdf(content, f"label-{unit.batch.coi_identifier}-{unit.division}.pdf")
+    return _pdf(content, f"label-{unit.batch.din}-{unit.division}.pdf")
 
 
 class LabelPrintForm(forms.Form):
@@ -396,6 +396,7 @@ def _bag_page(request, unit: DoseUnit, handoff_form=None, print_form=None):
         "release/bag_detail.html",
         {
             "bag": unit,
+            "coi_identifier": selectors.chain_of_identity(unit.batch, unit.recipient_id),
             "custody": bag_custody(unit),
             "checks": bag_checks(unit),
             "infusion": infusion_of(unit),

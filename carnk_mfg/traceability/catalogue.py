@@ -136,7 +136,15 @@ CLAUSES: tuple[Clause, ...] = (
         "ISBT 128 ST-028 Chain of Identity",
         "A Chain of Identity identifier, distinct from the DIN, assigned once per "
         "patient-product chain, printed on the label and the CoA and checked at the bedside.",
-        NOT_BUILT + " (the batch's identifier is a DIN)",
+        "batches.models.ChainOfIdentity (assigned once per batch and recipient, never "
+        "changed: database triggers), carnk_mfg.isbt128 (format modelled on the DIN: ST-028 "
+        "was not available), batches.documents.labels (PDF and ZPL) and coa, the bedside scan",
+    ),
+    Clause(
+        "Joint Commission NPSG.01.01.01",
+        "At least two patient identifiers before the product is given: the wristband's subject "
+        "ID and the date of birth or medical record number, compared with the recipient's.",
+        "batches.models.Recipient (date of birth, medical record number), batches.services.bedside",
     ),
     Clause(
         "FDA LTFU guidance",

@@ -66,7 +66,7 @@ def notify_recall(recall: Recall) -> int:
     recall commits (the minute scan retries anything that fails to send)."""
     batch = recall.batch
     infused = [f"{e.dose_unit} into {e.recipient.subject_id}" for e in recall.lookback.all()]
-    subject = f"RECALL: batch {batch.lot_number} (CoI {batch.coi_identifier})"
+    subject = f"RECALL: batch {batch.lot_number} (DIN {batch.din})"
     body = (
         f"Batch {batch.lot_number} has been recalled: {recall.reason}\n"
         "Every bag not yet infused is blocked; do not issue or infuse it.\n"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from batches.models import CustodyEvent, DoseUnit, Infusion
 from batches.services import bedside
 from carnk_mfg.models import ElectronicSignature
-from tests.batch_steps import scan
+from tests.batch_steps import bedside_scans
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -18,12 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def check(issued_bag, clinical):
-    return bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=scan(issued_bag)[0],
-        scanned_product_code=scan(issued_bag)[1],
-        scanned_wristband="CARNK-QC",
-    )
+    return bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
 
 
 def test_start_then_complete(api, check, clinical):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from batches.models import Infusion
 from batches.services import bedside
 from carnk_mfg.signatures import signatures_for
-from tests.batch_steps import scan
+from tests.batch_steps import bedside_scans
 from tests.conftest import TokenClient
 from tests.factories import PASSWORD
 
@@ -20,10 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def started(issued_bag, clinical):
-    bag, product = scan(issued_bag)
-    check = bedside.bedside_verify(
-        actor=clinical, scanned_bag=bag, scanned_product_code=product, scanned_wristband="CARNK-QC"
-    )
+    check = bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
     return bedside.infusion_start(
         actor=clinical, password=PASSWORD, check=check, started_at=check.checked_at
     )

@@ -21,7 +21,7 @@ def test_the_zpl_label_of_a_bag(api, bag, courier):
     assert r.status_code == 200
     assert r["Content-Type"].startswith("text/plain")
     read = read_label(r.content.decode("utf-8"))
-    assert any(code.startswith(f"={bag.batch.coi_identifier}") for code in read.barcodes)
+    assert any(code.startswith(f"={bag.batch.din}") for code in read.barcodes)
     assert f"Lot {bag.batch.lot_number}  Division A0" in read.texts
 
 

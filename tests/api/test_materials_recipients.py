@@ -77,12 +77,22 @@ def test_recipient_register_update_weight(api, clinical):
             "subject_id": "CARNK-900",
             "diagnosis": "CLL",
             "dose_level": "DL1",
+            "date_of_birth": "1975-02-03",
+            "medical_record_number": "MRN-1",
             "weight_kg": "70.5",
             "weight_measured_on": (today - timedelta(days=3)).isoformat(),
         },
         format="json",
     )
     assert r.status_code == 201, r.json()
+    assert (r.json()["date_of_birth"], r.json()["medical_record_number"]) == ("1975-02-03", "MRN-1")
+    future = (today + timedelta(days=1)).isoformat()
+    r = client.patch(
+        "/api/v1/recipients/CARNK-900/",
+        {"date_of_birth": future, "reason": "Typo"},
+        format="json",
+    )
+    assert r.status_code == 400 and "date_of_birth" in r.json(), r.content
     r = client.post(
         "/api/v1/recipients/CARNK-900/weights/",
         {"weight_kg": "69.0", "measured_on": today.isoformat()},

@@ -77,7 +77,7 @@ def test_formulate_review_release_assign_and_documents(
     label = client.get(f"/api/v1/doses/{bag.pk}/label/")
     assert label.status_code == 200 and label["Content-Type"] == "application/pdf"
     text = pdf_text(label.content)
-    din = in_qc_batch.coi_identifier
+    din = in_qc_batch.din
     assert din[:5] in text and "CARNK-QC" in text and "DL2" in text
     assert "Advise patient" not in text  # eligible donor: no 21 CFR 1271 warnings
 

@@ -114,6 +114,7 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
                 "subject_id": "CARNK-900",
                 "diagnosis": "NHL",
                 "dose_level": "DL1",
+                "date_of_birth": "1966-11-30",
                 "weight_kg": "70",
                 "weight_measured_on": today.isoformat(),
             },
@@ -248,13 +249,16 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
         )
     )
     assert calc["refusals"] == [], calc
-    ok(
+    assigned = ok(
         CL.post(
             f"/api/v1/doses/{bag['id']}/assign/",
             {"recipient": "CARNK-900", "dose_level": "DL1"},
             format="json",
         )
     )
+    # The bag's chain begins with its assignment to the recipient.
+    coi = assigned["coi_identifier"]
+    assert coi and coi != batch["din"]
     ok(
         CL.post(
             f"/api/v1/doses/{bag['id']}/custody/",
@@ -275,18 +279,20 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
     )
     from carnk_mfg import isbt128
 
-    coi = batch["coi_identifier"]
+    din = batch["din"]
     # Scanned at the bedside 25 minutes ago; the infusion started 5 minutes later.
     with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
         check = ok(
             CL.post(
                 "/api/v1/bedside-checks/",
                 {
-                    "scanned_bag": isbt128.DIN.from_text(coi).barcode(
-                        isbt128.computed_check_flags(coi)
+                    "scanned_bag": isbt128.DIN.from_text(din).barcode(
+                        isbt128.computed_check_flags(din)
                     ),
                     "scanned_product_code": "=<S1145VA0",
+                    "scanned_coi": coi + isbt128.coi_check_character(coi),
                     "scanned_wristband": "CARNK-900",
+                    "date_of_birth": "1966-11-30",
                 },
                 format="json",
             )

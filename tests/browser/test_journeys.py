@@ -12,7 +12,7 @@ from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signatures_for
 from qc.models import QcTest
 from qc.models import TestState as QcTestState
-from tests.batch_steps import record_steps, result_all, scan
+from tests.batch_steps import coi_scan, record_steps, result_all, scan
 from tests.browser.conftest import Journey, record_journey
 from tests.factories import PASSWORD, UserFactory
 
@@ -130,6 +130,7 @@ def test_qa_reviews_the_record_and_releases(visit, in_qc_batch, technician, qc_a
 
 def test_clinical_bedside_mismatch_then_match_then_infusion(visit, issued_bag, clinical):
     din, product_code = scan(issued_bag)
+    chain = coi_scan(issued_bag)
     j = start(visit, clinical)
     j.click("nav.main-nav >> text=Bedside", navigates=True)
 
@@ -137,7 +138,16 @@ def test_clinical_bedside_mismatch_then_match_then_infusion(visit, issued_bag, c
         # A scanner types each code and presses Enter: on to the next field, then submit.
         j.scan("#scan-form [name=scanned_bag]", din)
         j.scan("#scan-form [name=scanned_product_code]", product_code)
-        j.scan("#scan-form [name=scanned_wristband]", wristband, navigates=True)
+        j.scan("#scan-form [name=scanned_coi]", chain)
+        j.scan("#scan-form [name=scanned_wristband]", wristband)
+        # The second patient identifier, read off the wristband: the medical record number
+        # (the date of birth left blank, Enter moves on).
+        j.scan("#scan-form [name=date_of_birth]", "")
+        j.scan(
+            "#scan-form [name=medical_record_number]",
+            issued_bag.recipient.medical_record_number,
+            navigates=True,
+        )
 
     scan_all("CARNK-999")
     assert BedsideCheck.objects.get().outcome != "match", j.text()

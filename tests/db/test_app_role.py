@@ -129,7 +129,7 @@ def held_batch(approved_template, qa):
         lot_number="CARNK-ROLE-1",
         source_unit=CordBloodUnitFactory.create(),
         template=approved_template,
-        coi_identifier=make_din(990001),
+        din=make_din(990001),
         unit_fraction_used_pct=100,
         state="planned",
         state_changed_at=now,

@@ -11,7 +11,7 @@ from psycopg2 import errors
 
 from batches.models import BedsideCheck, Infusion
 from batches.services import bedside
-from tests.batch_steps import scan
+from tests.batch_steps import bedside_scans
 from tests.db.test_app_role import app_db  # noqa: F401 - the fixture, used by name below
 from tests.factories import PASSWORD
 
@@ -27,10 +27,7 @@ COMPLETE = """
 @pytest.fixture
 def started(issued_bag, clinical):
     """An infusion in progress: checked at the bedside and started now."""
-    bag, product = scan(issued_bag)
-    check = bedside.bedside_verify(
-        actor=clinical, scanned_bag=bag, scanned_product_code=product, scanned_wristband="CARNK-QC"
-    )
+    check = bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
     return bedside.infusion_start(
         actor=clinical,
         password=PASSWORD,

@@ -13,8 +13,8 @@ from carnk_mfg.isbt128 import DIN
 
 CHICAGO = ZoneInfo("America/Chicago")
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=CHICAGO)
-COI = "G123498654321"  # UK Red Book worked example: check character H, value 17
-COI_EYE = "G1234 98 654321"
+BAG_DIN = "G123498654321"  # UK Red Book worked example: check character H, value 17
+BAG_DIN_EYE = "G1234 98 654321"
 UNIT_DIN = "W123426000123"
 
 
@@ -114,7 +114,7 @@ SIGNATURES = [
 def coa_data(**kw) -> CoaData:
     fields: dict[str, Any] = {
         "lot_number": "CNK-26-0042",
-        "coi_identifier": DIN.from_text(COI),
+        "din": DIN.from_text(BAG_DIN),
         "source_unit_din": UNIT_DIN,
         "donor_eligibility": DonorEligibility.ELIGIBLE,
         "day0_at": T0,
@@ -133,7 +133,7 @@ def coa_data(**kw) -> CoaData:
 
 def bag_label(**kw) -> BagLabel:
     fields: dict[str, Any] = {
-        "din": COI,
+        "din": BAG_DIN,
         "product_code_data": "=<S1145VA0",
         "lot_number": "CNK-26-0042",
         "expires_at": datetime(2026, 12, 1, 14, 30, tzinfo=CHICAGO),

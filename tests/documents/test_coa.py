@@ -10,7 +10,7 @@ from reportlab.lib.pagesizes import A4, LETTER
 
 from batches.documents.coa import QcResultLine, QcStatus, SignatureLine, certificate_of_analysis_pdf
 from batches.documents.inputs import PRODUCT_DESCRIPTION, DonorEligibility
-from tests.documents.examples import COI_EYE, RELEASE_PANEL, coa_data, qc_line
+from tests.documents.examples import BAG_DIN_EYE, RELEASE_PANEL, coa_data, qc_line
 from tests.documents.pdf_reading import norm_text, page_texts, rects, text_runs
 
 
@@ -23,7 +23,7 @@ def test_coa_contains_identity_qc_deviations_and_signatures():
     assert pdf.startswith(b"%PDF")
     assert "Certificate of Analysis" in text
     assert "Batch lot number CNK-26-0042" in text
-    assert f"Chain of Identity identifier {COI_EYE} H" in text
+    assert f"DIN {BAG_DIN_EYE} H" in text
     assert PRODUCT_DESCRIPTION in text
     assert "Construct iC9/CAR.19/IL15" in text
     assert "W1234 26 000123 3" in text  # source unit DIN and its check character
@@ -66,7 +66,7 @@ def test_coa_contains_identity_qc_deviations_and_signatures():
     assert f"Page 1 of {len(pages)}" in pages[0]
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
-        assert "Generated 2026-11-18 17:00:00 UTC | Lot CNK-26-0042 | CoI G123498654321 H" in page
+        assert "Generated 2026-11-18 17:00:00 UTC | Lot CNK-26-0042 | DIN G123498654321 H" in page
 
 
 def test_coa_check_character_is_boxed_after_the_din():
@@ -75,7 +75,7 @@ def test_coa_check_character_is_boxed_after_the_din():
     page = reader.pages[0]
     _, stroked = rects(page, reader)
     runs = text_runs(page)
-    din = next((x, y) for text, x, y in runs if text == COI_EYE)
+    din = next((x, y) for text, x, y in runs if text == BAG_DIN_EYE)
     boxed = [
         (text, x, y)
         for text, x, y in runs
@@ -144,3 +144,13 @@ def test_coa_refuses_naive_datetimes_and_unreviewed_halves():
         QcResultLine("Viability", "flow", "> 70 %", QcStatus.IN_SPEC)
     with pytest.raises(ValueError, match="reviewer and review time"):
         QcResultLine("Viability", "flow", "> 70 %", QcStatus.IN_SPEC, "90", reviewed_by="X")
+
+
+@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity")
+def test_coa_shows_the_chain_of_identity_when_the_batch_has_one():
+    with_chain = " ".join(
+        page_texts(certificate_of_analysis_pdf(coa_data(coi_identifier="G12342600000042")))
+    )
+    assert "Chain of Identity identifier G1234 26 00000042 1" in with_chain
+    without = " ".join(page_texts(certificate_of_analysis_pdf(coa_data())))
+    assert "Chain of Identity" not in without

@@ -7,7 +7,7 @@ import pytest
 from batches.documents import bag_label_zpl, bag_labels_pdf, label_barcode_values, label_warnings
 from batches.documents.labels import LabelOverflowError
 from batches.documents.zpl import code128_data, code128_width, field_text
-from tests.documents.examples import COI, COI_EYE, bag_label
+from tests.documents.examples import BAG_DIN, BAG_DIN_EYE, bag_label
 from tests.documents.pdf_reading import barcodes, norm_text, page_texts, reader_and_pages
 from tests.documents.zpl_reading import code128_text, read_label
 
@@ -23,13 +23,12 @@ def test_zpl_label_carries_the_din_product_code_expiry_and_the_pdf_barcodes():
     reader, pages = reader_and_pages(bag_labels_pdf([label]))
     assert sorted(read.barcodes) == sorted(value for value, _ in barcodes(pages[0], reader))
     for text in (
-        COI_EYE,
+        BAG_DIN_EYE,
         "H",  # the DIN's check character, boxed
         "=<S1145VA0",
         "&>0263351430",
         "EXPIRES",
         "2026-12-01 14:30 CST (UTC-06:00)",
-        f"Chain of Identity: {COI} H",
         "Lot CNK-26-0042  Division A0",
         "Recipient: CNK-S-007",
         "Caution: New Drug--Limited by Federal (or United States) law to investigational use.",
@@ -110,4 +109,23 @@ def test_content_that_does_not_fit_is_refused_not_cut_off():
 
 def test_the_zpl_label_is_the_same_for_the_same_bag():
     assert bag_label_zpl(bag_label()) == bag_label_zpl(bag_label())
-    assert COI in bag_label_zpl(bag_label())
+    assert BAG_DIN in bag_label_zpl(bag_label())
+
+
+@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity")
+def test_a_bag_for_a_recipient_carries_its_chain_of_identity_on_both_labels():
+    label = bag_label(coi_identifier="G12342600000042")
+    read = read_label(bag_label_zpl(label))
+    assert label_barcode_values(label)[-1] == "G123426000000421"
+    assert "G123426000000421" in read.barcodes
+    assert "Chain of Identity: G1234 26 00000042 1" in read.texts
+    reader, pages = reader_and_pages(bag_labels_pdf([label]))
+    assert "G123426000000421" in [value for value, _ in barcodes(pages[0], reader)]
+    assert "Chain of Identity: G1234 26 00000042 1" in page_texts(bag_labels_pdf([label]))[0]
+
+
+def test_a_chain_of_identity_needs_a_recipient_and_its_format():
+    with pytest.raises(ValueError, match="names a recipient"):
+        bag_label(coi_identifier="G12342600000042", recipient_subject_id=None, dose_level=None)
+    with pytest.raises(ValueError, match="15 characters"):
+        bag_label(coi_identifier="G1234260000004")

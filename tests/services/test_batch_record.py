@@ -35,7 +35,7 @@ def test_create_plans_a_batch_and_allocates_its_unit(technician, approved_templa
     batch = plan(technician, approved_template, unit, lot_number="CNK-T1")
     batch = Batch.objects.get(pk=batch.pk)
     assert (batch.lot_number, batch.state, batch.created_by) == ("CNK-T1", "planned", technician)
-    assert isbt128.validate_din(batch.coi_identifier) == batch.coi_identifier
+    assert isbt128.validate_din(batch.din) == batch.din
     assert CordBloodUnit.objects.get(pk=unit.pk).status == "allocated"
     assert_trailed(batch, actor=technician, reason="Batch planned", label="insert")
     assert_trailed(unit, actor=technician, reason="Batch planned", label="update")

@@ -1,7 +1,7 @@
 """Hand-offs of a bag, bedside verification and the infusion record
 (batches/services/bedside.py), called directly."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,7 @@ from django.utils import timezone
 from batches.models import BedsideCheck, CustodyEvent, DoseUnit, FollowUpVisit, Infusion
 from batches.services import bedside, release
 from carnk_mfg.signatures import signatures_for
-from tests.batch_steps import scan
+from tests.batch_steps import bedside_scans, coi_scan, scan
 from tests.factories import PASSWORD, RecipientFactory
 from tests.services.trail import assert_trailed, unchanged
 
@@ -217,11 +217,8 @@ def test_an_infused_bag_is_handed_off_no_more(issued_bag, clinical):
 # --- bedside verification ---
 
 
-def verify(actor, bag, wristband="CARNK-QC"):
-    bag_code, product = scan(bag)
-    return bedside.bedside_verify(
-        actor=actor, scanned_bag=bag_code, scanned_product_code=product, scanned_wristband=wristband
-    )
+def verify(actor, bag, wristband="CARNK-QC", **overrides):
+    return bedside.bedside_verify(actor=actor, **bedside_scans(bag, wristband, **overrides))
 
 
 def test_verify_records_a_match(issued_bag, clinical):
@@ -264,14 +261,93 @@ def test_verify_blocks(issued_bag, clinical, bag_status, expires_in, wristband, 
     [("hello", "=<S1145VA0", "not a valid DIN"), (None, "", "product code barcode too")],
 )
 def test_verify_blocks_a_scan_that_names_no_bag(issued_bag, clinical, bag_code, product, says):
-    check = bedside.bedside_verify(
-        actor=clinical,
+    check = verify(
+        clinical,
+        issued_bag,
         scanned_bag=bag_code or scan(issued_bag)[0],
         scanned_product_code=product,
-        scanned_wristband="CARNK-QC",
     )
     assert (check.outcome, check.dose_unit) == ("blocked", None)
     assert says in check.reasons[0]
+
+
+# --- what the bedside compares: the full product code, the Chain of Identity, two patient
+# identifiers ---
+
+
+@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity", "Joint Commission NPSG.01.01.01")
+def test_verify_matches_with_the_chain_and_either_second_identifier(issued_bag, clinical):
+    recipient = issued_bag.recipient
+    by_dob = verify(clinical, issued_bag)
+    by_mrn = verify(
+        clinical,
+        issued_bag,
+        date_of_birth=None,
+        medical_record_number=f" {recipient.medical_record_number.lower()} ",
+    )
+    both = verify(clinical, issued_bag, medical_record_number=recipient.medical_record_number)
+    assert [c.outcome for c in (by_dob, by_mrn, both)] == ["match"] * 3
+    # The check keeps what was scanned and given.
+    assert by_dob.scanned_coi == coi_scan(issued_bag)
+    assert by_dob.scanned_date_of_birth == recipient.date_of_birth
+    assert by_mrn.scanned_medical_record_number.strip().upper() == recipient.medical_record_number
+
+
+@pytest.mark.clause(
+    "ISBT 128 ST-028 Chain of Identity",
+    "Joint Commission NPSG.01.01.01",
+    "ISBT 128 ST-001 product code",
+)
+@pytest.mark.parametrize(
+    "overrides, says",
+    [
+        ({"date_of_birth": date(1980, 5, 18)}, "WRONG PATIENT: the date of birth given is not"),
+        (
+            {"date_of_birth": None, "medical_record_number": "MRN-NOT-HERS"},
+            "WRONG PATIENT: the medical record number given is not",
+        ),
+        (
+            {"medical_record_number": "MRN-NOT-HERS"},  # a right date of birth does not cover it
+            "WRONG PATIENT: the medical record number given is not",
+        ),
+        ({"date_of_birth": None}, "Give the patient's date of birth or medical record number"),
+        ({"scanned_product_code": "=<S1145DA0"}, "WRONG PRODUCT: the product code scanned"),
+        ({"scanned_coi": ""}, "Scan the bag's Chain of Identity barcode"),
+        ({"scanned_coi": "W04202699999999"}, "needs its check character"),
+        ({"scanned_coi": "W042026999999995"}, "check character for W04202699999999 is"),
+    ],
+)
+def test_verify_blocks_a_wrong_or_missing_identifier(issued_bag, clinical, overrides, says):
+    check = verify(clinical, issued_bag, **overrides)
+    assert check.outcome == "blocked"
+    assert says in " ".join(check.reasons), check.reasons
+    assert BedsideCheck.objects.filter(pk=check.pk, outcome="blocked").exists()
+
+
+@pytest.mark.clause("ISBT 128 ST-028 Chain of Identity")
+def test_verify_blocks_the_chain_of_another_patient(issued_bag, clinical, technician):
+    """The chain of the same batch for another recipient, well formed: the wrong chain."""
+    from batches.services.chain_of_identity import chain_of_identity_assign_locked
+    from carnk_mfg import isbt128
+
+    other = chain_of_identity_assign_locked(
+        actor=technician, batch=issued_bag.batch, recipient=RecipientFactory.create()
+    ).identifier
+    check = verify(clinical, issued_bag, scanned_coi=other + isbt128.coi_check_character(other))
+    assert check.outcome == "blocked"
+    assert f"WRONG CHAIN OF IDENTITY: the identifier scanned is {other}" in " ".join(check.reasons)
+
+
+@pytest.mark.clause("Joint Commission NPSG.01.01.01")
+def test_verify_is_blocked_without_a_second_identifier_on_file(issued_bag, clinical):
+    from batches.models import Recipient
+
+    Recipient.objects.filter(pk=issued_bag.recipient_id).update(
+        date_of_birth=None, medical_record_number=""
+    )
+    check = verify(clinical, issued_bag, date_of_birth=date(1980, 5, 17))
+    assert check.outcome == "blocked"
+    assert "No date of birth or medical record number is on file for CARNK-QC" in check.reasons[0]
 
 
 def test_verify_is_clinical(issued_bag, qa):
@@ -474,23 +550,12 @@ def test_a_match_25_minutes_old_still_starts_the_infusion(issued_bag, clinical):
 def test_verify_takes_a_typed_din_with_its_check_character(issued_bag, clinical):
     from carnk_mfg import isbt128
 
-    din = issued_bag.batch.coi_identifier
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=din + isbt128.check_character(din),
-        scanned_product_code=f"=<S1145V{issued_bag.division}",
-        scanned_wristband="CARNK-QC",
-    )
+    din = issued_bag.batch.din
+    check = verify(clinical, issued_bag, scanned_bag=din + isbt128.check_character(din))
     assert check.outcome == "match"
 
 
 def test_verify_blocks_a_product_code_of_no_bag(issued_bag, clinical):
-    bag_code, _ = scan(issued_bag)
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=bag_code,
-        scanned_product_code="=<S1145VZ9",
-        scanned_wristband="CARNK-QC",
-    )
+    check = verify(clinical, issued_bag, scanned_product_code="=<S1145VZ9")
     assert check.outcome == "blocked"
     assert "No bag" in " ".join(check.reasons)

@@ -15,7 +15,7 @@ from batches.selectors import bag_label_for
 from batches.services import bedside, release
 from batches.services.product import product_definition_change
 from carnk_mfg import isbt128
-from tests.batch_steps import scan
+from tests.batch_steps import bedside_scans
 from tests.documents.pdf_reading import norm_text, page_texts
 from tests.documents.zpl_reading import read_label
 from tests.factories import PASSWORD
@@ -122,12 +122,10 @@ def test_product_code_composition_refuses_each_wrong_part():
 
 @pytest.mark.clause("ISBT 128 ST-001 product code")
 def test_the_bedside_expects_the_bags_full_product_code(issued_bag, clinical):
-    bag_code, _ = scan(issued_bag)
     check = bedside.bedside_verify(
         actor=clinical,
-        scanned_bag=bag_code,
-        scanned_product_code=f"=<S1145D{issued_bag.division}",  # right division, wrong type
-        scanned_wristband="CARNK-QC",
+        # Right division, wrong collection type.
+        **bedside_scans(issued_bag, scanned_product_code=f"=<S1145D{issued_bag.division}"),
     )
     assert check.outcome == "blocked"
     assert f"this bag's is {issued_bag.product_code}" in " ".join(check.reasons)

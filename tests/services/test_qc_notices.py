@@ -50,9 +50,7 @@ def test_notify_recall_tells_qa_and_clinical_once_each_by_both_channels(
     assert {n.channel for n in rows} == {"email", "in_app"}
     note = rows.first()
     assert note is not None
-    assert note.subject == (
-        f"RECALL: batch {planned_batch.lot_number} (CoI {planned_batch.coi_identifier})"
-    )
+    assert note.subject == f"RECALL: batch {planned_batch.lot_number} (DIN {planned_batch.din})"
     assert "Sterility positive" in note.body
     assert "No bag of this batch has been infused." in note.body
     assert len(mail.outbox) == 4  # sent as soon as the recall commits

@@ -50,6 +50,15 @@ def test_register_enrols_the_recipient_with_a_first_weight(clinical):
     assert_trailed(weight, actor=clinical, reason="Recipient enrolled", label="insert")
 
 
+def test_register_keeps_the_second_identifiers_for_the_bedside(clinical):
+    register(clinical, date_of_birth=today(-20000), medical_record_number="MRN-4471")
+    recipient = Recipient.objects.get(subject_id="CARNK-101")
+    assert (recipient.date_of_birth, recipient.medical_record_number) == (
+        today(-20000),
+        "MRN-4471",
+    )
+
+
 @pytest.mark.parametrize(
     "fields, field",
     [
@@ -58,8 +67,18 @@ def test_register_enrols_the_recipient_with_a_first_weight(clinical):
         ({"weight_kg": Decimal("0")}, "weight_kg"),
         ({"weight_kg": Decimal("401")}, "weight_kg"),
         ({"weight_measured_on": today(1)}, "measured_on"),
+        ({"date_of_birth": today(1)}, "date_of_birth"),
+        ({"medical_record_number": "MRN\x07"}, "medical_record_number"),
     ],
-    ids=["diagnosis", "dose-level", "weight-zero", "weight-too-high", "weighed-tomorrow"],
+    ids=[
+        "diagnosis",
+        "dose-level",
+        "weight-zero",
+        "weight-too-high",
+        "weighed-tomorrow",
+        "born-tomorrow",
+        "mrn-control-character",
+    ],
 )
 def test_register_refuses(clinical, fields, field):
     with unchanged(), pytest.raises(ValidationError) as exc:

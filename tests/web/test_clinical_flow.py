@@ -30,12 +30,12 @@ def local(moment):
 def test_the_bag_list_filters_by_status_and_recipient(client, infusion, clinical):
     client.force_login(clinical)
     page = html(client.get(reverse("bag-list")))
-    coi = infusion.dose_unit.batch.coi_identifier
-    assert f"{coi} A0" in page and f"{coi} B0" in page
+    din = infusion.dose_unit.batch.din
+    assert f"{din} A0" in page and f"{din} B0" in page
     page = html(client.get(reverse("bag-list"), {"status": "released"}))
-    assert f"{coi} B0" in page and f"{coi} A0" not in page
+    assert f"{din} B0" in page and f"{din} A0" not in page
     page = html(client.get(reverse("bag-list"), {"recipient": "CARNK-QC"}))
-    assert f"{coi} A0" in page and f"{coi} B0" not in page
+    assert f"{din} A0" in page and f"{din} B0" not in page
     # Garbage filters are a form error, not a server error.
     page = html(client.get(reverse("bag-list"), {"status": "<script>", "page": "x"}))
     assert "Select a valid choice" in page
@@ -43,14 +43,9 @@ def test_the_bag_list_filters_by_status_and_recipient(client, infusion, clinical
 
 def test_an_infusion_in_progress_shows_so(client, issued_bag, clinical):
     from batches.services import bedside
-    from tests.batch_steps import scan
+    from tests.batch_steps import bedside_scans
 
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=scan(issued_bag)[0],
-        scanned_product_code=scan(issued_bag)[1],
-        scanned_wristband="CARNK-QC",
-    )
+    check = bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
     bedside.infusion_start(
         actor=clinical, password=PASSWORD, check=check, started_at=check.checked_at
     )
@@ -94,7 +89,7 @@ def test_the_dose_calculator_names_each_bag_with_its_volume_and_cells(client, is
     client.force_login(clinical)
     page = html(client.get(reverse("dose-calculator", args=["CARNK-QC"])))
     bag = DoseUnit.objects.get(batch=issued_bag.batch, division="B0")
-    assert f"{bag.batch.coi_identifier} B0 · {bag.volume_ml} mL · 6.6 × 10⁸ CAR-NK cells" in page
+    assert f"{bag.batch.din} B0 · {bag.volume_ml} mL · 6.6 × 10⁸ CAR-NK cells" in page
     assert bag.car_nk_cells == pytest.approx(6.6e8)
 
 
@@ -147,7 +142,7 @@ def test_a_hand_off_with_a_wrong_second_password_writes_nothing(client, assigned
 
 def test_a_courier_carries_bags_and_does_nothing_else(client, issued_bag, courier, clinical):
     client.force_login(courier)
-    assert issued_bag.batch.coi_identifier in html(client.get(reverse("bag-list")))
+    assert issued_bag.batch.din in html(client.get(reverse("bag-list")))
     page = html(client.get(reverse("bag-detail", args=[issued_bag.pk])))
     assert 'id="handoff-form"' in page and 'href="/bags/"' in page
     assert "Bedside checks" not in page

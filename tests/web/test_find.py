@@ -91,9 +91,9 @@ def test_a_batch_opens_by_lot_number_in_either_case_and_by_its_coi(signed_in, pl
     url = planned_batch.get_absolute_url()
     opens(find(signed_in, planned_batch.lot_number), url)
     opens(find(signed_in, planned_batch.lot_number.lower()), url)
-    coi = planned_batch.coi_identifier
-    opens(find(signed_in, coi + isbt128.check_character(coi)), url)
-    opens(find(signed_in, isbt128.DIN.from_text(coi).barcode()), url)
+    din = planned_batch.din
+    opens(find(signed_in, din + isbt128.check_character(din)), url)
+    opens(find(signed_in, isbt128.DIN.from_text(din).barcode()), url)
 
 
 def test_each_kind_of_material_lot_opens(signed_in):
@@ -132,7 +132,7 @@ def bags(in_qc_batch, technician):
 def test_a_bag_opens_by_its_barcodes_its_name_or_its_number(signed_in, in_qc_batch, bags):
     bag = bags["B0"]
     url = reverse("bag-detail", args=[bag.pk])
-    din = in_qc_batch.coi_identifier
+    din = in_qc_batch.din
     din_barcode = isbt128.DIN.from_text(din).barcode(isbt128.computed_check_flags(din))
     product_code = f"=<S1145V{bag.division}"
     for scanned in (
@@ -164,7 +164,7 @@ def test_a_bag_number_that_is_also_a_lot_number_gives_a_chooser(signed_in, bags)
 
 
 def test_one_record_named_two_ways_is_one_match(signed_in, planned_batch):
-    # The CoI and the lot number of one batch: typed as the lot number, it names it once.
+    # The DIN and the lot number of one batch: typed as the lot number, it names it once.
     opens(find(signed_in, planned_batch.lot_number), planned_batch.get_absolute_url())
 
 

@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from batches.models import BedsideCheck, DoseUnit, Infusion
-from carnk_mfg import isbt128
-from tests.batch_steps import result_all
+from tests.batch_steps import bedside_scans, result_all
 from tests.factories import PASSWORD, RecipientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,12 +58,9 @@ def vitals_data(**extra):
 
 
 def scan(bag, wristband):
-    din = bag.batch.coi_identifier
-    return {
-        "scanned_bag": isbt128.DIN.from_text(din).barcode(isbt128.computed_check_flags(din)),
-        "scanned_product_code": f"=<S1145V{bag.division}",
-        "scanned_wristband": wristband,
-    }
+    """The bedside form as the nurse fills it for `bag` and `wristband`."""
+    scans = bedside_scans(bag, wristband)
+    return {**scans, "date_of_birth": (scans["date_of_birth"] or "").__str__()}
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from batches.models import (
 from carnk_mfg import isbt128
 from carnk_mfg.models import ElectronicSignature
 from qc.models import QcSpecSet, QcTest
-from tests.batch_steps import planned_days_ago, step_payloads
+from tests.batch_steps import coi_scan, planned_days_ago, step_payloads
 from tests.factories import PASSWORD, UserFactory, check_char, make_din
 
 SUBJECT = "CARNK-700"
@@ -187,6 +187,8 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
             "hla_drb1": "DRB1*03:01",
             "dose_level": "DL2",
             "planned_infusion_on": day(20),
+            "date_of_birth": "1971-03-09",
+            "medical_record_number": "MRN-55021",
             "weight_kg": "71.4",
             "weight_measured_on": day(-1),
         },
@@ -339,7 +341,7 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
     )
 
     # --- bedside: scan bag, product code and wristband: MATCH ---
-    coi = batch.coi_identifier
+    din = batch.din
     # Scanned 25 minutes ago; the infusion started 5 minutes later.
     with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
         response = post(
@@ -347,11 +349,13 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
             "bedside scan",
             reverse("bedside"),
             {
-                "scanned_bag": isbt128.DIN.from_text(coi).barcode(
-                    isbt128.computed_check_flags(coi)
+                "scanned_bag": isbt128.DIN.from_text(din).barcode(
+                    isbt128.computed_check_flags(din)
                 ),
                 "scanned_product_code": f"=<S1145V{bag.division}",
+                "scanned_coi": coi_scan(bag),
                 "scanned_wristband": SUBJECT,
+                "medical_record_number": "MRN-55021",
             },
             expected=200,
         )

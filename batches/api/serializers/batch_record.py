@@ -172,7 +172,7 @@ class BatchOut(serializers.ModelSerializer):
         model = Batch
         fields = [
             "lot_number",
-            "coi_identifier",
+            "din",
             "source_unit",
             "template",
             "intended_recipient",

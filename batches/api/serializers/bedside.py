@@ -14,7 +14,10 @@ class BedsideCheckOut(serializers.ModelSerializer):
             "id",
             "scanned_bag",
             "scanned_product_code",
+            "scanned_coi",
             "scanned_wristband",
+            "scanned_date_of_birth",
+            "scanned_medical_record_number",
             "dose_unit",
             "outcome",
             "reasons",
@@ -26,6 +29,22 @@ class BedsideCheckIn(serializers.Serializer):
     scanned_bag = serializers.CharField(max_length=60)
     scanned_product_code = serializers.CharField(max_length=20, allow_blank=True)
     scanned_wristband = serializers.CharField(max_length=60)
+    scanned_coi = serializers.CharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The bag's Chain of Identity barcode (identifier and check character)",
+    )
+    date_of_birth = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Second patient identifier: this or medical_record_number",
+    )
+    medical_record_number = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default=""
+    )
 
 
 class InfusionOut(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
 from batches.models.donor import KirLigandGroup
+from batches.models.recipients import not_in_the_future
 from batches.selectors import clinical_staff
 from carnk_mfg.api.serializers import FreeTextIn
 from carnk_mfg.fields import validators_of
@@ -36,6 +37,8 @@ class RecipientOut(serializers.ModelSerializer):
             "kir_ligand_group",
             "dose_level",
             "planned_infusion_on",
+            "date_of_birth",
+            "medical_record_number",
             "registered_at",
             "treating_clinician",
             "weights",
@@ -59,6 +62,12 @@ def _weight_field() -> serializers.DecimalField:
     )
 
 
+def _date_of_birth_field() -> serializers.DateField:
+    """A second patient identifier for the bedside check (this or the medical record
+    number)."""
+    return serializers.DateField(required=False, allow_null=True, validators=[not_in_the_future])
+
+
 class RecipientRegisterIn(serializers.Serializer):
     subject_id = serializers.RegexField(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", max_length=40)
     diagnosis = serializers.ChoiceField(Diagnosis.choices)
@@ -72,6 +81,8 @@ class RecipientRegisterIn(serializers.Serializer):
     )
     dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
     planned_infusion_on = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = _date_of_birth_field()
+    medical_record_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
     # Left out: the person enrolling, when they are clinical staff.
     treating_clinician = _clinician_field(required=False)
     weight_kg = _weight_field()
@@ -90,6 +101,8 @@ class RecipientUpdateIn(serializers.Serializer):
     )
     dose_level = serializers.ChoiceField(DoseLevel.choices, required=False, allow_blank=True)
     planned_infusion_on = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = _date_of_birth_field()
+    medical_record_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
     reason = FreeTextIn()
 
 

@@ -99,11 +99,15 @@ class ReleaseIn(serializers.Serializer):
 
 class DoseUnitOut(serializers.ModelSerializer):
     batch = serializers.CharField(source="batch.lot_number")
-    din = serializers.CharField(source="batch.coi_identifier")
+    din = serializers.CharField(source="batch.din")
     car_nk_cells = serializers.FloatField(read_only=True)
     # Null until the bag is assigned.
     recipient = serializers.CharField(source="recipient.subject_id", default=None, allow_null=True)
     dose_level = serializers.CharField(source="dose_level.code", default=None, allow_null=True)
+    coi_identifier = serializers.SerializerMethodField(
+        help_text="Chain of Identity identifier of the batch and the bag's recipient; null "
+        "until the bag is assigned"
+    )
 
     class Meta:
         model = DoseUnit
@@ -123,9 +127,15 @@ class DoseUnitOut(serializers.ModelSerializer):
             "status",
             "recipient",
             "dose_level",
+            "coi_identifier",
             "dose_car_nk_cells",
             "dose_volume_ml",
         ]
+
+    def get_coi_identifier(self, unit: DoseUnit) -> str | None:
+        # The batch's chains are prefetched: one of them is this bag's recipient's.
+        chains = unit.batch.chains_of_identity.all()
+        return next((c.identifier for c in chains if c.recipient_id == unit.recipient_id), None)
 
 
 class AssignIn(serializers.Serializer):

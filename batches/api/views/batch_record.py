@@ -52,7 +52,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
     lookup_field = "lot_number"
     lookup_value_regex = "[^/]+"
     filterset_class = BatchFilter
-    search_fields = ["lot_number", "coi_identifier", "source_unit__din"]
+    search_fields = ["lot_number", "din", "source_unit__din"]
     ordering_fields = ["created_at", "lot_number", "state_changed_at"]
     action_permissions = {
         "list": "batches.view_batch",

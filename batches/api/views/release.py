@@ -142,7 +142,9 @@ class DoseViewSet(ReadViewSet):
     }
 
     def get_queryset(self):
-        return DoseUnit.objects.select_related("batch__source_unit", "recipient", "dose_level")
+        return DoseUnit.objects.select_related(
+            "batch__source_unit", "recipient", "dose_level"
+        ).prefetch_related("batch__chains_of_identity")
 
     def _recipient_and_level(self, recipient_id, level_code):
         # PostgreSQL refuses NUL in a string, so an identifier holding one names nothing.
@@ -209,7 +211,7 @@ class DoseViewSet(ReadViewSet):
         """The bag's ISBT 128 label (PDF)."""
         unit = self.get_object()
         content = documents.bag_labels_pdf([selectors.bag_label_for(unit)])
-        return pdf(content, f"label-{unit.batch.coi_identifier}-{unit.division}.pdf")
+        return pdf(content, f"label-{unit.batch.din}-{unit.division}.pdf")
 
     @extend_schema(
         operation_id="v1_doses_label_zpl_retrieve",
@@ -235,7 +237,7 @@ class DoseViewSet(ReadViewSet):
         except ValueError as exc:  # LabelOverflowError: the content does not fit the label
             raise ValidationError({"label": [f"The label cannot be printed: {exc}"]}) from exc
         response = HttpResponse(content, content_type="text/plain; charset=utf-8")
-        filename = f"label-{unit.batch.coi_identifier}-{unit.division}.zpl"
+        filename = f"label-{unit.batch.din}-{unit.division}.zpl"
         response["Content-Disposition"] = f'inline; filename="{filename}"'
         return response
 

@@ -148,6 +148,9 @@ def register_recipients(clinic: User, clinic2: User) -> None:
             subject_id=subject,
             diagnosis=diagnosis,
             dose_level=level,
+            # Made-up second identifiers for the bedside check.
+            date_of_birth=date(1960 + 3 * n, n, 10 + n),
+            medical_record_number=f"MRN-{700100 + n}",
             weight_kg=Decimal(kg),
             weight_measured_on=setup - timedelta(days=n),
         )

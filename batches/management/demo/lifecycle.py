@@ -24,7 +24,9 @@ from batches.models import (
     ProcessTemplate,
     Recipient,
 )
+from batches.selectors import chain_of_identity
 from batches.services import batch_record, bedside, clinical, lifecycle, release
+from carnk_mfg import isbt128
 
 # The demo loads the whole product: its batches go through QC on their way to release.
 from qc.models import QcTest
@@ -401,6 +403,12 @@ def issue(lab: Lab, bag: DoseUnit, when: datetime, to: User | None = None) -> No
         )
 
 
+def _coi_scan(bag: DoseUnit) -> str:
+    """The bag's Chain of Identity barcode as a scanner reads it."""
+    identifier = chain_of_identity(bag.batch, bag.recipient_id)
+    return identifier + isbt128.coi_check_character(identifier) if identifier else ""
+
+
 def infuse(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
     """Issued two hours before `start`, scanned at the bedside, infused over half an hour."""
     clinic = lab.people.clinic
@@ -410,9 +418,12 @@ def infuse(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
     with at(start - 5 * MINUTE):
         check = bedside.bedside_verify(
             actor=clinic,
-            scanned_bag=din_data_structure(bag.batch.coi_identifier),
+            scanned_bag=din_data_structure(bag.batch.din),
             scanned_product_code=product_code_data_structure(bag.product_code),
+            scanned_coi=_coi_scan(bag),
             scanned_wristband=bag.recipient.subject_id,
+            date_of_birth=bag.recipient.date_of_birth,
+            medical_record_number=bag.recipient.medical_record_number,
         )
     with at(start + 35 * MINUTE):
         infusion = bedside.infusion_record(
@@ -449,9 +460,12 @@ def start_infusion(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
     with at(start - 5 * MINUTE):
         check = bedside.bedside_verify(
             actor=clinic,
-            scanned_bag=din_data_structure(bag.batch.coi_identifier),
+            scanned_bag=din_data_structure(bag.batch.din),
             scanned_product_code=product_code_data_structure(bag.product_code),
+            scanned_coi=_coi_scan(bag),
             scanned_wristband=bag.recipient.subject_id,
+            date_of_birth=bag.recipient.date_of_birth,
+            medical_record_number=bag.recipient.medical_record_number,
         )
     with at(start + MINUTE):
         infusion = bedside.infusion_start(

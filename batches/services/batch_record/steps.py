@@ -33,6 +33,7 @@ from batches.models import (
 )
 from batches.selectors import next_template_step
 from batches.services.batch_record.deviations import open_deviation_locked
+from batches.services.chain_of_identity import chain_of_identity_assign_locked
 from batches.services.donor import allocate_locked_unit
 from batches.services.lifecycle import lock_batch
 from batches.services.materials import LOT_MODELS, Lot, lot_usability
@@ -48,10 +49,10 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
-def _next_coi_identifier() -> str:
+def _next_din() -> str:
     """A new DIN for the batch from this facility's code, the year and a database sequence."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('batches_coi_sequence')")
+        cursor.execute("SELECT nextval('batches_din_sequence')")
         (number,) = cursor.fetchone()
     return isbt128.validate_din(f"{settings.ISBT_FACILITY_CODE}{timezone.now():%y}{number:06d}")
 
@@ -91,12 +92,12 @@ def batch_create(
                 {"unit_fraction_used_pct": f"Only {100 - used}% of unit {unit.din} is left."}
             )
         now = timezone.now()
-        coi = _next_coi_identifier()
+        din = _next_din()
         batch = Batch(
-            lot_number=lot_number.strip() or f"CNK-{coi[5:]}",
+            lot_number=lot_number.strip() or f"CNK-{din[5:]}",
             source_unit=unit,
             template=template,
-            coi_identifier=coi,
+            din=din,
             intended_recipient=intended_recipient,
             unit_fraction_used_pct=unit_fraction_used_pct,
             state=BatchState.PLANNED,
@@ -111,6 +112,8 @@ def batch_create(
             batch.save()
         except IntegrityError as exc:
             raise ValidationError({"lot_number": f"Lot number {batch.lot_number} exists."}) from exc
+        if intended_recipient is not None:
+            chain_of_identity_assign_locked(actor=actor, batch=batch, recipient=intended_recipient)
     return batch
 
 

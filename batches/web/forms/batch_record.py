@@ -67,7 +67,7 @@ def _cells_field(label, help_text, field):
 class BatchSearch(django_filters.FilterSet):
     """Filters of the batch list (GET, so a filtered list can be bookmarked)."""
 
-    q = django_filters.CharFilter(label="Lot number, DIN or CoI", method="search")
+    q = django_filters.CharFilter(label="Lot number or DIN", method="search")
     state = django_filters.ChoiceFilter(choices=BatchState.choices, empty_label="Any state")
     work = django_filters.ChoiceFilter(
         label="Work", choices=WORK_CHOICES, empty_label="Any", method="with_work"
@@ -95,7 +95,7 @@ class BatchSearch(django_filters.FilterSet):
         return queryset.filter(
             Q(lot_number__icontains=value)
             | Q(source_unit__din__icontains=value)
-            | Q(coi_identifier__icontains=value)
+            | Q(din__icontains=value)
         )
 
 
@@ -146,7 +146,7 @@ class BatchCreateForm(forms.Form):
         "Lot number",
         40,
         required=False,
-        help_text="Leave blank to number the batch from its Chain of Identity identifier.",
+        help_text="Leave blank to number the batch from its DIN.",
     )
     urgent_need_justification = textarea_field(
         "Urgent medical need (justification)", required=False

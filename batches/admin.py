@@ -11,6 +11,7 @@ from batches.models import (
     CordBloodUnit,
     CustodyEvent,
     Deviation,
+    DonorTest,
     DoseUnit,
     ExecutedStep,
     FeederLot,
@@ -60,6 +61,13 @@ class CordBloodUnitAdmin(ReadOnlyAdmin):
             permission="batches.discard_cordbloodunit",
         )
     ]
+
+
+@admin.register(DonorTest)
+class DonorTestAdmin(ReadOnlyAdmin):
+    list_display = ["unit", "marker", "result", "sample_date", "laboratory", "recorded_at"]
+    list_filter = ["marker", "result", "from_marker_list"]
+    search_fields = ["unit__din", "test_kit", "kit_lot", "laboratory"]
 
 
 @admin.register(UrgentMedicalNeed)

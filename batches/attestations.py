@@ -27,17 +27,24 @@ UNIT_REGISTRATION_FIELDS = [
     "hla_c",
     "hla_drb1",
     "kir_ligand_group",
-    "maternal_markers",
     "registered_by",
     "registered_at",
 ]
 ELIGIBILITY_FIELDS = [
     "din",
-    "maternal_markers",
     "eligibility",
     "eligibility_notes",
     "eligibility_determined_by",
     "eligibility_determined_at",
+]
+DONOR_TEST_FIELDS = [
+    "marker",
+    "sample_date",
+    "result",
+    "test_kit",
+    "kit_lot",
+    "laboratory",
+    "from_marker_list",
 ]
 # What a bag was filled with; its status, recipient and dose move on after formulation.
 BAG_FIELDS = [
@@ -113,8 +120,13 @@ def unit_registration(unit) -> dict:
 
 @attestation("eligibility")
 def eligibility(unit) -> dict:
-    """QA's donor eligibility determination and the marker results it rests on."""
-    return fields_of(unit, ELIGIBILITY_FIELDS)
+    """QA's donor eligibility determination and the donor test panel it rests on (a test
+    recorded after it shows as a change)."""
+    tests = unit.donor_tests.order_by("marker", "from_marker_list", "id")
+    return {
+        **fields_of(unit, ELIGIBILITY_FIELDS),
+        "donor_tests": [fields_of(t, DONOR_TEST_FIELDS) for t in tests],
+    }
 
 
 def _steps(batch) -> list[dict]:

@@ -44,6 +44,7 @@ class Role:
 
 _VIEW_ALL = [
     "batches.view_cordbloodunit",
+    "batches.view_donortest",
     "batches.view_vectorlot",
     "batches.view_feederlot",
     "batches.view_reagentlot",
@@ -95,6 +96,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_ALL,
         "batches.add_cordbloodunit",  # receive and register a unit
         "batches.store_cordbloodunit",  # move it between storage locations
+        "batches.record_donor_test",  # the donor's test results from the bank's papers
         "batches.add_vectorlot",
         "batches.add_feederlot",
         "batches.add_reagentlot",

@@ -369,6 +369,24 @@ CONTENT_SECURITY_POLICY = {
 # --- Site parameters with published defaults (DESIGN section 3); change per site by env ---
 CBU_MAX_COLLECTION_TO_CRYO_HOURS = env.float("CBU_MAX_COLLECTION_TO_CRYO_HOURS", default=24.0)
 CBU_NRBC_FLAG_ABOVE = env.float("CBU_NRBC_FLAG_ABOVE", default=8e7)
+# Donor tests (21 CFR 1271.80, 1271.85) a cord blood unit's donor must have, present, in the
+# window and non-reactive, before QA may find her eligible (codes: batches.models.DonorMarker).
+# Default: the relevant communicable disease agents of 1271.85(a) and (b) for viable,
+# leukocyte-rich cells; NATs (HIV-1, HBV, HCV, WNV) are recorded where done and count when
+# reactive, and a site that requires them lists them here.
+DONOR_TESTS_REQUIRED = env.list(
+    "DONOR_TESTS_REQUIRED",
+    default=["hiv_1_2_ab", "hbsag", "anti_hbc", "hcv_ab", "syphilis", "htlv_i_ii", "cmv"],
+)
+# Markers whose reactive result does not by itself make the donor ineligible: the site's
+# procedure governs the unit's use (1271.85(b)(2), CMV), and QA's notes name it.
+DONOR_TESTS_REACTIVE_UNDER_PROCEDURE = env.list(
+    "DONOR_TESTS_REACTIVE_UNDER_PROCEDURE", default=["cmv"]
+)
+# 1271.80(b): for cord blood, the maternal specimen is collected within 7 days before or
+# after the collection of the cells.
+DONOR_TEST_WINDOW_DAYS_BEFORE = env.int("DONOR_TEST_WINDOW_DAYS_BEFORE", default=7)
+DONOR_TEST_WINDOW_DAYS_AFTER = env.int("DONOR_TEST_WINDOW_DAYS_AFTER", default=7)
 # ISBT 128 facility identification number of this site (FIN, 5 characters), used for the
 # batch DINs and Chain of Identity identifiers this site assigns.
 ISBT_FACILITY_CODE = env.str("ISBT_FACILITY_CODE", default="W0420")

@@ -6,11 +6,14 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import factory
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from batches.models import (
     CordBloodUnit,
+    DonorTest,
+    DonorTestResult,
     Eligibility,
     FeederLot,
     LotStatus,
@@ -60,9 +63,39 @@ def make_din(n: int) -> str:
     return f"G1234{timezone.now():%y}{n:06d}"
 
 
+def donor_panel(
+    unit: CordBloodUnit, create: bool, extracted: dict[str, str | None] | bool | None, **kw: Any
+) -> None:
+    """The donor's tests: by default every required marker, non-reactive, sampled on the day of
+    collection; `donor_tests=False` for none; a dict changes results (None leaves one out)."""
+    if not create or extracted is False:
+        return
+    results: dict[str, str | None] = dict.fromkeys(
+        settings.DONOR_TESTS_REQUIRED, DonorTestResult.NON_REACTIVE
+    )
+    if isinstance(extracted, dict):
+        results.update(extracted)
+    DonorTest.objects.bulk_create(
+        DonorTest(
+            unit=unit,
+            marker=marker,
+            result=result,
+            sample_date=timezone.localdate(unit.collected_at),
+            test_kit="ABBOTT PRISM",
+            kit_lot="K-2401",
+            laboratory="Creative Testing Solutions",
+            recorded_by=unit.registered_by,
+            recorded_at=unit.registered_at,
+        )
+        for marker, result in results.items()
+        if result is not None
+    )
+
+
 class CordBloodUnitFactory(factory.django.DjangoModelFactory[CordBloodUnit]):
     class Meta:
         model = CordBloodUnit
+        skip_postgeneration_save = True
 
     din = factory.Sequence(lambda n: make_din(n + 1))
     product_code = "S1145V00"
@@ -79,7 +112,6 @@ class CordBloodUnitFactory(factory.django.DjangoModelFactory[CordBloodUnit]):
     hla_c = "C*05:01, C*07:02"
     hla_drb1 = "DRB1*04:01, DRB1*15:01"
     kir_ligand_group = "C1/C2"
-    maternal_markers = factory.LazyFunction(lambda: {"HIV-1/2": "negative", "HBsAg": "negative"})
     freezer = "LN2-01"
     rack = "R3"
     box = "B12"
@@ -88,6 +120,8 @@ class CordBloodUnitFactory(factory.django.DjangoModelFactory[CordBloodUnit]):
     eligibility = Eligibility.ELIGIBLE
     registered_by = factory.SubFactory(UserFactory)
     registered_at = factory.LazyFunction(timezone.now)
+
+    donor_tests = factory.PostGeneration(donor_panel)
 
 
 def check_char(din: str) -> str:

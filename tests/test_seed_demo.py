@@ -187,6 +187,24 @@ def test_qa_has_a_draft_a_lot_and_a_unit_to_decide(demo):
     assert CordBloodUnit.objects.filter(eligibility="pending").count() == 1
 
 
+@pytest.mark.clause("21 CFR 1271.80")
+def test_every_unit_has_its_donor_panel_and_one_donor_is_ineligible(demo):
+    from batches.selectors import donor_panel_assessment, reactive_markers
+
+    pairs = {
+        (unit.eligibility, donor_panel_assessment(unit).suggested)
+        for unit in CordBloodUnit.objects.all()
+    }
+    assert pairs == {
+        ("eligible", "eligible"),
+        ("incomplete", "incomplete"),
+        ("ineligible", "ineligible"),
+        ("pending", "eligible"),
+    }
+    (ineligible,) = CordBloodUnit.objects.filter(eligibility="ineligible")
+    assert reactive_markers(ineligible) == ["HBsAg"]
+
+
 def test_the_demo_accounts_keep_full_strength_hashes(demo):
     for user in User.objects.filter(username__in=list(DEMO_USERS)):
         assert not user.password.startswith("demo_load$")

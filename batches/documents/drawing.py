@@ -185,3 +185,34 @@ class EyeReadableDin(Flowable):
         c.setLineWidth(0.8)
         c.rect(box_x, 1, self.box_width, self.box_height, stroke=1, fill=0)
         c.drawCentredString(box_x + self.box_width / 2, baseline, self.din.check_character)
+
+
+class BiohazardLegend(Flowable):
+    """The biohazard legend: the symbol, drawn (three rings round a centre ring), and the word
+    BIOHAZARD beside it, as text a reader and a text search both find."""
+
+    WORD = "BIOHAZARD"
+
+    def __init__(self, font_size: float = 9) -> None:
+        super().__init__()
+        self.font_size = font_size
+        self.symbol = font_size * 1.6
+        self.gap = font_size * 0.5
+        self.width = self.symbol + self.gap + stringWidth(self.WORD, FONT_BOLD, font_size)
+        self.height = self.symbol + 2
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        size = self.symbol
+        cx, cy = size / 2, 1 + size / 2
+        c.setLineWidth(size * 0.09)
+        for angle in (90, 210, 330):
+            rad = math.radians(angle)
+            x, y = cx + size * 0.2 * math.cos(rad), cy + size * 0.2 * math.sin(rad)
+            c.circle(x, y, size * 0.27, stroke=1, fill=0)
+        c.circle(cx, cy, size * 0.12, stroke=1, fill=0)
+        c.setFont(FONT_BOLD, self.font_size)
+        c.drawString(size + self.gap, cy - self.font_size * 0.35, self.WORD)

@@ -25,6 +25,7 @@ from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import Flowable, Spacer, Table
 
 from batches.documents.drawing import (
+    BiohazardLegend,
     EyeReadableDin,
     din_plain,
     paragraph,
@@ -50,6 +51,9 @@ from carnk_mfg.isbt128 import (
 )
 
 # 21 CFR 1271.65(b)(2) (ineligible donor) and 1271.60(d)(2) (determination not complete).
+# The ineligible donor's label carries the Biohazard legend first: the word, beside the
+# drawn symbol.
+BIOHAZARD_LEGEND = BiohazardLegend.WORD
 WARNING_DISEASE_RISK = "WARNING: Advise patient of communicable disease risks"
 WARNING_NOT_EVALUATED = "NOT EVALUATED FOR INFECTIOUS SUBSTANCES"
 WARNING_REACTIVE = "WARNING: Reactive test results for {markers}"
@@ -238,7 +242,7 @@ def label_barcode_values(label: BagLabel) -> list[str]:
 def label_warnings(label: BagLabel) -> list[str]:
     """The 21 CFR 1271 warnings a label must carry for its source unit's eligibility."""
     if label.donor_eligibility == DonorEligibility.INELIGIBLE:
-        warnings = [WARNING_DISEASE_RISK]
+        warnings = [BIOHAZARD_LEGEND, WARNING_DISEASE_RISK]
         if label.reactive_markers:
             warnings.append(WARNING_REACTIVE.format(markers=", ".join(label.reactive_markers)))
         return warnings
@@ -495,7 +499,10 @@ def _draw_lower_band(
         top -= 2
     if content.warnings:
         box = Table(
-            [[paragraph(text, _L_WARN)] for text in content.warnings],
+            [
+                [BiohazardLegend() if text == BIOHAZARD_LEGEND else paragraph(text, _L_WARN)]
+                for text in content.warnings
+            ],
             colWidths=[column],
             style=[
                 ("BOX", (0, 0), (-1, -1), 1.2, colors.black),

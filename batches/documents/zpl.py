@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 
 from batches.documents.labels import (
+    BIOHAZARD_LEGEND,
     BagLabel,
     Emphasis,
     LabelContent,
@@ -139,6 +140,18 @@ class _Zpl:
         y += BAR_HEIGHT + 4
         return self.text(value, x + QUIET, y, width - QUIET, _DATA_HEIGHT)
 
+    def biohazard(self, x: int, y: int) -> int:
+        """The biohazard legend: the symbol (three rings round a centre ring, ``^GC``) and the
+        word beside it; returns the y under."""
+        size = 40
+        ring = 22
+        for dx, dy in ((9, 0), (0, 16), (18, 16)):
+            self.parts.append(f"^FO{x + dx},{y + dy}^GC{ring},3^FS")
+        self.parts.append(f"^FO{x + 15},{y + 17}^GC10,2^FS")
+        height = _HEIGHT[Emphasis.LARGE]
+        self.text(BIOHAZARD_LEGEND, x + size + 8, y + (size - height) // 2, 200, height)
+        return y + size + _LINE_GAP
+
     def box(self, x: int, y: int, width: int, height: int, thickness: int) -> None:
         self.parts.append(f"^FO{x},{y}^GB{width},{height},{thickness}^FS")
 
@@ -185,6 +198,9 @@ def _lower_band(z: _Zpl, content: LabelContent, top: int) -> int:
         top = right
         y = top + 8
         for warning in content.warnings:
+            if warning == BIOHAZARD_LEGEND:
+                y = z.biohazard(RIGHT + 8, y)
+                continue
             y = z.text(warning, RIGHT + 8, y, COLUMN - 16, _HEIGHT[Emphasis.STRONG])
         z.box(RIGHT, top, COLUMN, y - top + 4, 3)
         right = y + 4

@@ -30,7 +30,10 @@ from batches.models.clinical import (
 )
 from batches.models.donor import (
     CordBloodUnit,
+    DonorMarker,
     DonorSpecificAntibody,
+    DonorTest,
+    DonorTestResult,
     Eligibility,
     UnitSelection,
     UnitStatus,
@@ -124,6 +127,9 @@ __all__ = [
     "TemplateStep",
     "ValueType",
     "CordBloodUnit",
+    "DonorMarker",
+    "DonorTest",
+    "DonorTestResult",
     "Diagnosis",
     "DoseLevel",
     "Eligibility",

@@ -1,10 +1,13 @@
 """Cord blood units (DESIGN section 3) and their donor eligibility (21 CFR 1271.50/.60/.65)."""
 
+from datetime import timedelta
+
 import pghistory
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django.urls import reverse
 
 from carnk_mfg import isbt128
@@ -63,8 +66,6 @@ class CordBloodUnit(models.Model):
     hla_c = FreeCharField("HLA-C", max_length=40, blank=True)
     hla_drb1 = FreeCharField("HLA-DRB1", max_length=40, blank=True)
     kir_ligand_group = models.CharField(max_length=5, choices=KirLigandGroup.choices, blank=True)
-    # marker name -> "negative" / "positive" / "not tested" (maternal infectious disease tests)
-    maternal_markers = models.JSONField(default=dict, blank=True)
     freezer = FreeCharField(max_length=40)
     rack = FreeCharField(max_length=20)
     box = FreeCharField(max_length=20)
@@ -159,6 +160,98 @@ class CordBloodUnit(models.Model):
     @property
     def usable_without_urgent_need(self) -> bool:
         return self.eligibility == Eligibility.ELIGIBLE
+
+
+class DonorMarker(models.TextChoices):
+    """What a cord blood unit's donor (the mother) is tested for (21 CFR 1271.85): antibody or
+    antigen screening tests and the nucleic acid tests (NAT) done beside them."""
+
+    HIV_1_2_ANTIBODY = "hiv_1_2_ab", "HIV-1/2 antibody"
+    HIV_1_NAT = "hiv_1_nat", "HIV-1 NAT"
+    HBSAG = "hbsag", "HBsAg"
+    ANTI_HBC = "anti_hbc", "Anti-HBc"
+    HBV_NAT = "hbv_nat", "HBV NAT"
+    HCV_ANTIBODY = "hcv_ab", "HCV antibody"
+    HCV_NAT = "hcv_nat", "HCV NAT"
+    SYPHILIS = "syphilis", "Syphilis"
+    HTLV_I_II = "htlv_i_ii", "HTLV-I/II antibody"
+    CMV = "cmv", "CMV"
+    WNV_NAT = "wnv_nat", "WNV NAT"
+
+
+class DonorTestResult(models.TextChoices):
+    NON_REACTIVE = "non_reactive", "Non-reactive"
+    REACTIVE = "reactive", "Reactive"
+    INDETERMINATE = "indeterminate", "Indeterminate"
+
+
+@pghistory.track()
+class DonorTest(models.Model):
+    """One test of a unit's donor: one result per marker. A result is never replaced by a
+    repeat: a donor whose specimen tested reactive is ineligible (21 CFR 1271.80(d)(1)).
+
+    Rows converted from the free-form marker list kept at registration before the panel
+    existed (`from_marker_list`) have no sample date, kit or laboratory; they count as
+    undated, and the full record of the same marker may be added beside them."""
+
+    unit = models.ForeignKey(CordBloodUnit, on_delete=models.PROTECT, related_name="donor_tests")
+    marker = models.CharField(max_length=20, choices=DonorMarker.choices)
+    sample_date = models.DateField("Specimen sampled on", null=True, blank=True)
+    result = models.CharField(max_length=20, choices=DonorTestResult.choices)
+    test_kit = FreeCharField("Test kit", max_length=120, blank=True)
+    kit_lot = FreeCharField("Kit lot", max_length=40, blank=True)
+    laboratory = FreeCharField("Testing laboratory", max_length=200, blank=True)
+    from_marker_list = models.BooleanField(
+        "Converted from the registration's marker list", default=False
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["unit", "marker", "from_marker_list"]
+        permissions = [("record_donor_test", "Record a donor test result of a cord blood unit")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(marker__in=DonorMarker.values), name="donortest_marker_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(result__in=DonorTestResult.values), name="donortest_result_known"
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "marker"],
+                condition=Q(from_marker_list=False),
+                name="donortest_one_result_per_marker",
+                violation_error_message="This marker already has its result for this unit.",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "marker"],
+                condition=Q(from_marker_list=True),
+                name="donortest_one_converted_result_per_marker",
+            ),
+            # Only a converted row may lack what identifies the test.
+            models.CheckConstraint(
+                condition=Q(from_marker_list=True)
+                | (
+                    Q(sample_date__isnull=False)
+                    & ~Q(test_kit="")
+                    & ~Q(kit_lot="")
+                    & ~Q(laboratory="")
+                ),
+                name="donortest_recorded_in_full",
+            ),
+            # A specimen is sampled before its result is recorded (a day's grace: the date is
+            # the lab's local one, the time is stored in UTC).
+            models.CheckConstraint(
+                condition=Q(sample_date__isnull=True)
+                | Q(sample_date__lte=Cast("recorded_at", models.DateField()) + timedelta(days=1)),
+                name="donortest_sampled_before_recorded",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_marker_display()} of {self.unit.din}: {self.get_result_display()}"
 
 
 @pghistory.track()

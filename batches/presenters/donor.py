@@ -25,20 +25,14 @@ def units_for_page():
     )
 
 
-def maternal_marker_rows(unit: CordBloodUnit) -> list[tuple[str, str]]:
-    # A JSON field: anything but a mapping (e.g. typed in the admin) shows as no results.
-    if not isinstance(unit.maternal_markers, dict):
-        return []
-    return sorted(unit.maternal_markers.items())
-
-
 def unit_page(unit: CordBloodUnit, *, user) -> dict:
     """The unit page's context without the action forms."""
     return {
         "unit": unit,
         "signatures": signature_rows(unit),
         "history": history_rows(audit_history(unit), CordBloodUnit),
-        "markers": maternal_marker_rows(unit),
+        "panel": selectors.donor_panel_assessment(unit),
+        "can_record_donor_test": actor_may(user, "batches.record_donor_test"),
         "can_determine": actor_may(user, "batches.determine_eligibility"),
         "can_allocate": actor_may(user, "batches.allocate_cordbloodunit"),
         "can_record_dsa": actor_may(user, "batches.record_dsa"),

@@ -31,7 +31,12 @@ from batches.selectors.counts import (
     current_counts_of_days,
     current_counts_query,
 )
-from batches.selectors.donor import cord_blood_unit_list
+from batches.selectors.donor import (
+    PanelAssessment,
+    cord_blood_unit_list,
+    donor_panel_assessment,
+    reactive_markers,
+)
 from batches.selectors.recipients import clinical_staff, current_weight, recipient_list
 from batches.selectors.release import (
     IN_SPEC,
@@ -75,6 +80,9 @@ __all__ = [
     "batch_summary",
     "coa_for",
     "cord_blood_unit_list",
+    "donor_panel_assessment",
+    "reactive_markers",
+    "PanelAssessment",
     "current_counts",
     "current_counts_of_days",
     "current_counts_query",

@@ -20,10 +20,12 @@ from batches.models import (
     DeviationState,
     DoseUnit,
     DoseUnitStatus,
+    Eligibility,
     ProductDefinition,
     Recall,
     ReleaseDecision,
 )
+from batches.selectors.donor import reactive_markers
 from carnk_mfg.errors import Conflict
 from carnk_mfg.isbt128 import DIN
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
@@ -302,6 +304,9 @@ def _coa_signatures(batch: Batch) -> list[documents.SignatureLine]:
     ]
 
 
+INELIGIBLE = Eligibility.INELIGIBLE
+
+
 def bag_label_for(dose_unit: DoseUnit) -> documents.BagLabel:
     """The ISBT 128 label content of one bag."""
     batch, unit = dose_unit.batch, dose_unit.batch.source_unit
@@ -316,6 +321,9 @@ def bag_label_for(dose_unit: DoseUnit) -> documents.BagLabel:
         car_nk_cells=dose_unit.car_nk_cells,
         cells_per_ml=dose_unit.car_nk_cells_per_ml,
         donor_eligibility=documents.DonorEligibility(unit.eligibility),
+        # Listed for an ineligible donor only (21 CFR 1271.65(b)(2)); an eligible donor's
+        # reactive result under the site's procedure (CMV) is not a label statement.
+        reactive_markers=reactive_markers(unit) if unit.eligibility == INELIGIBLE else (),
         recipient_subject_id=dose_unit.recipient.subject_id if dose_unit.recipient else None,
         coi_identifier=chain_of_identity(batch, dose_unit.recipient_id),
         dose_level=(

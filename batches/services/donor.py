@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from batches.models import CordBloodUnit, Eligibility, Recipient, UnitStatus, UrgentMedicalNeed
+from batches.models import (
+    CordBloodUnit,
+    DonorMarker,
+    DonorTest,
+    DonorTestResult,
+    Eligibility,
+    Recipient,
+    UnitStatus,
+    UrgentMedicalNeed,
+)
+from batches.selectors.donor import PanelAssessment, donor_panel_assessment
 from batches.services.unit_selection import hla_typing_checked, selection_record
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write, validate_record
@@ -56,7 +66,6 @@ def cord_blood_unit_register(
     hla_c: str = "",
     hla_drb1: str = "",
     kir_ligand_group: str = "",
-    maternal_markers: dict[str, Any] | None = None,
     reason: str = "Cord blood unit received and registered",
     request: HttpRequest | None = None,
 ) -> CordBloodUnit:
@@ -77,7 +86,6 @@ def cord_blood_unit_register(
         viability_pct=viability_pct,
         **typing,
         kir_ligand_group=kir_ligand_group,
-        maternal_markers=maternal_markers or {},
         freezer=freezer,
         rack=rack,
         box=box,
@@ -184,7 +192,10 @@ def cord_blood_unit_determine_eligibility(
     request: HttpRequest | None = None,
 ) -> CordBloodUnit:
     """QA's donor eligibility determination, signed. Eligible units become available; an
-    ineligible or incomplete unit stays quarantined (usable only under urgent medical need)."""
+    ineligible or incomplete unit stays quarantined (usable only under urgent medical need).
+    The donor test panel decides what may be chosen: eligible only with every required test
+    present, sampled in the window and non-reactive; not incomplete once a marker is reactive
+    (the donor is then ineligible, and the label must say so)."""
     decided = [Eligibility.ELIGIBLE, Eligibility.INELIGIBLE, Eligibility.INCOMPLETE]
     if eligibility not in decided:
         raise ValidationError({"eligibility": "Choose eligible, ineligible or incomplete."})
@@ -207,6 +218,7 @@ def cord_blood_unit_determine_eligibility(
                     "its eligibility can no longer change."
                 }
             )
+        _check_against_panel(donor_panel_assessment(unit), eligibility, notes)
         unit.eligibility = eligibility
         unit.eligibility_notes = notes or ""
         unit.eligibility_determined_by = actor
@@ -217,6 +229,102 @@ def cord_blood_unit_determine_eligibility(
         unit.save()
         signing.sign(unit, attests="eligibility", comment=notes or "")
     return unit
+
+
+def _check_against_panel(panel: PanelAssessment, eligibility: str, notes: str) -> None:
+    """Refuse a determination the donor test panel does not support, naming each problem."""
+    if eligibility == Eligibility.ELIGIBLE and panel.refusals:
+        raise ValidationError({"eligibility": panel.refusals})
+    procedure = panel.reactive_under_procedure
+    if eligibility == Eligibility.ELIGIBLE and procedure and not (notes or "").strip():
+        raise ValidationError(
+            {
+                "notes": f"Reactive: {', '.join(procedure)}. Name the procedure under which "
+                "the unit may be used."
+            }
+        )
+    if eligibility == Eligibility.INCOMPLETE and panel.reactive:
+        raise ValidationError({"eligibility": panel.reasons})
+
+
+def donor_test_record(
+    *,
+    actor: User,
+    unit: CordBloodUnit,
+    marker: str,
+    sample_date: date,
+    result: str,
+    test_kit: str,
+    kit_lot: str,
+    laboratory: str,
+    reason: str = "Donor test result recorded",
+) -> DonorTest:
+    """Record one test of the unit's donor. One result per marker: a result stands, and a
+    repeat cannot replace a reactive one (21 CFR 1271.80(d)(1))."""
+    _check_donor_test(
+        marker=marker,
+        sample_date=sample_date,
+        result=result,
+        test_kit=test_kit,
+        kit_lot=kit_lot,
+        laboratory=laboratory,
+    )
+    with gmp_write(actor=actor, permission="batches.record_donor_test", reason=reason):
+        # The determination reads the panel under this lock: it sees a test whole or not at all.
+        unit = _locked(unit)
+        earlier = DonorTest.objects.filter(unit=unit, marker=marker, from_marker_list=False).first()
+        if earlier is not None:
+            raise ValidationError({"marker": _already_recorded(earlier)})
+        test = DonorTest(
+            unit=unit,
+            marker=marker,
+            sample_date=sample_date,
+            result=result,
+            test_kit=test_kit.strip(),
+            kit_lot=kit_lot.strip(),
+            laboratory=laboratory.strip(),
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+        validate_record(test, exclude=["unit", "recorded_by"])
+        test.save()
+    return test
+
+
+def _already_recorded(test: DonorTest) -> str:
+    return (
+        f"{test.get_marker_display()} is already recorded ({test.get_result_display().lower()}, "
+        f"sampled {test.sample_date:%Y-%m-%d}); a result is not replaced by a repeat."
+    )
+
+
+def _check_donor_test(
+    *,
+    marker: str,
+    sample_date: date,
+    result: str,
+    test_kit: str,
+    kit_lot: str,
+    laboratory: str,
+) -> None:
+    errors: dict[str, str] = {}
+    if marker not in DonorMarker.values:
+        errors["marker"] = "Choose one of the panel's markers."
+    if result not in DonorTestResult.values:
+        errors["result"] = "Choose non-reactive, reactive or indeterminate."
+    if sample_date is None:
+        errors["sample_date"] = "Give the date the donor's specimen was sampled."
+    elif sample_date > timezone.localdate():
+        errors["sample_date"] = f"The sample date cannot be in the future ({sample_date})."
+    for name, value, what in (
+        ("test_kit", test_kit, "the test kit"),
+        ("kit_lot", kit_lot, "the kit's lot"),
+        ("laboratory", laboratory, "the testing laboratory"),
+    ):
+        if not (value or "").strip():
+            errors[name] = f"Name {what}."
+    if errors:
+        raise ValidationError(errors)
 
 
 def cord_blood_unit_allocate(

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from batches import selectors
 from batches.hla import hla_help
 from batches.models import CordBloodUnit, Eligibility, Recipient, UnitStatus
-from batches.models.donor import KirLigandGroup
+from batches.models.donor import DonorMarker, DonorTestResult, KirLigandGroup
 from batches.presenters.donor import source_banks, unit_page, units_for_page
 from batches.selectors.unit_selection import unit_match
 from batches.services import donor, unit_selection
@@ -31,30 +31,6 @@ UNITS_PER_PAGE = 25
 DIN_SHAPE = re.compile(r"[A-Z0-9]{13}")
 
 # --- forms ---
-
-# Maternal infectious disease tests usually reported by the bank (21 CFR 1271.85); each is
-# entered as a result, blank meaning "not reported".
-MATERNAL_MARKERS = [
-    "HIV-1/2",
-    "HBsAg",
-    "Anti-HBc",
-    "HCV",
-    "HTLV-I/II",
-    "Syphilis",
-    "CMV",
-    "WNV",
-    "T. cruzi",
-]
-MARKER_RESULTS = [
-    ("", "—"),
-    ("negative", "Negative"),
-    ("positive", "Positive"),
-    ("not tested", "Not tested"),
-]
-
-
-def _marker_field_name(marker: str) -> str:
-    return "marker_" + "".join(c.lower() if c.isalnum() else "_" for c in marker)
 
 
 class CordBloodUnitRegisterForm(ESignForm):
@@ -126,13 +102,6 @@ class CordBloodUnitRegisterForm(ESignForm):
     TYPING = ("hla_a", "hla_b", "hla_c", "hla_drb1", "kir_ligand_group")
     STORAGE = ("freezer", "rack", "box", "position")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for marker in MATERNAL_MARKERS:
-            self.fields[_marker_field_name(marker)] = forms.ChoiceField(
-                label=marker, choices=MARKER_RESULTS, required=False
-            )
-
     def group(self, names):
         return [self[name] for name in names]
 
@@ -151,19 +120,9 @@ class CordBloodUnitRegisterForm(ESignForm):
     def storage_fields(self):
         return self.group(self.STORAGE)
 
-    def marker_fields(self):
-        return [self[_marker_field_name(m)] for m in MATERNAL_MARKERS]
-
     def service_arguments(self) -> dict:
         """cleaned_data shaped as `cord_blood_unit_register` takes it."""
-        data = dict(self.cleaned_data)
-        markers = {}
-        for marker in MATERNAL_MARKERS:
-            result = data.pop(_marker_field_name(marker), "")
-            if result:
-                markers[marker] = result
-        data["maternal_markers"] = markers
-        return data
+        return dict(self.cleaned_data)
 
 
 class EligibilityForm(ESignForm):
@@ -182,6 +141,22 @@ class EligibilityForm(ESignForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when the donor is ineligible or the record is incomplete.",
     )
+
+
+class DonorTestForm(forms.Form):
+    """One test of the unit's donor, as the bank's or laboratory's report gives it."""
+
+    marker = forms.ChoiceField(label="Marker", choices=[("", "—"), *DonorMarker.choices])
+    sample_date = date_field("Specimen sampled on")
+    result = forms.ChoiceField(label="Result", choices=[("", "—"), *DonorTestResult.choices])
+    test_kit = text_field("Test kit", 120, help_text="The licensed donor screening test used.")
+    kit_lot = text_field("Kit lot", 40)
+    laboratory = text_field("Testing laboratory", 200)
+    reason = reason_field("Reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].initial = "Donor test result recorded"
 
 
 class RecipientField(forms.ModelChoiceField):
@@ -337,6 +312,7 @@ def _unit_page(request, unit: CordBloodUnit, **bound_forms):
             initial={name: getattr(unit, name) for name in ("freezer", "rack", "box", "position")},
         ),
         discard_form=DiscardForm(auto_id="discard-%s"),
+        donor_test_form=DonorTestForm(auto_id="donor-test-%s"),
     )
     context.update(bound_forms)
     return render(request, "units/detail.html", context)
@@ -364,6 +340,19 @@ def unit_eligibility(request, din):
             actor=request.user, request=request, unit=unit, **data
         ),
         "Donor eligibility of {unit} determined and signed.",
+    )
+
+
+@allowed_to("batches.record_donor_test")
+@require_POST
+def unit_donor_test(request, din):
+    return _unit_action(
+        request,
+        din,
+        DonorTestForm,
+        "donor_test_form",
+        lambda unit, data: donor.donor_test_record(actor=request.user, unit=unit, **data),
+        "Donor test of {unit} recorded.",
     )
 
 

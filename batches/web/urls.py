@@ -53,6 +53,7 @@ units = [
     path("units/<str:din>/allocate/", donor.unit_allocate, name="cbu-allocate"),
     path("units/<str:din>/move/", donor.unit_move, name="cbu-move"),
     path("units/<str:din>/dsa/", donor.unit_dsa, name="cbu-dsa"),
+    path("units/<str:din>/donor-tests/", donor.unit_donor_test, name="cbu-donor-test"),
     path("units/<str:din>/discard/", donor.unit_discard, name="cbu-discard"),
 ]
 

@@ -115,7 +115,18 @@ CLAUSES: tuple[Clause, ...] = (
         'Label of a unit from an ineligible donor: "WARNING: Advise patient of communicable '
         'disease risks" and, where tests were reactive, "WARNING: Reactive test results for '
         '..."',
-        "batches.documents.labels",
+        "batches.documents.labels (the Biohazard legend drawn and written, PDF and ZPL), "
+        "batches.selectors.donor (reactive_markers, from the donor test panel)",
+    ),
+    Clause(
+        "21 CFR 1271.80",
+        "The donor is tested for the relevant communicable disease agents on a specimen taken "
+        "within the allowed window of the collection (cord blood: the mother, within 7 days "
+        "before or after); a donor who tests reactive is ineligible; the determination rests "
+        "on every required test being present, in the window and non-reactive, and says why.",
+        "batches.models.DonorTest, batches.selectors.donor (donor_panel_assessment), "
+        "batches.services.donor (donor_test_record, cord_blood_unit_determine_eligibility), "
+        "settings DONOR_TESTS_REQUIRED and DONOR_TEST_WINDOW_DAYS_*",
     ),
     Clause(
         "21 CFR 1271.60(d)(2)",

@@ -73,6 +73,9 @@ MATRIX: dict[str, frozenset[str]] = {
     # Unit selection: the match is read by all staff; the recipient's antibodies are clinical.
     "GET /api/v1/donor-units/{din}/match/": STAFF,
     "POST /api/v1/donor-units/{din}/dsa/": only(CLINICAL),
+    # The donor's test panel: read by all staff, recorded by the floor from the lab's report.
+    "GET /api/v1/donor-units/{din}/donor-tests/": STAFF,
+    "POST /api/v1/donor-units/{din}/donor-tests/": only(TECHNICIAN),
     # Recipients are clinical staff's.
     **_collection("/api/v1/recipients/", only(CLINICAL)),
     **_record("/api/v1/recipients/{subject_id}/"),

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pghistory.models
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from carnk_mfg.models import ElectronicSignature
@@ -65,6 +66,16 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
             format="json",
         )
     )
+    for marker in settings.DONOR_TESTS_REQUIRED:
+        body = {
+            "marker": marker,
+            "sample_date": timezone.localdate(now - timedelta(days=299)).isoformat(),
+            "result": "non_reactive",
+            "test_kit": "PRISM",
+            "kit_lot": "K-88",
+            "laboratory": "Creative Testing Solutions",
+        }
+        ok(T.post(f"/api/v1/donor-units/{din}/donor-tests/", body, format="json"))
     ok(
         QA.post(
             f"/api/v1/donor-units/{din}/eligibility/",

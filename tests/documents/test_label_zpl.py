@@ -57,6 +57,27 @@ def test_every_text_of_the_zpl_label_is_on_the_pdf_label_and_the_warnings_too(fi
         assert norm_text(text) in pdf_text, text
 
 
+@pytest.mark.clause("21 CFR 1271.65(b)(2)", "21 CFR 1271.60(d)(2)")
+def test_zpl_label_of_an_ineligible_donor_reads_back_with_the_legend_and_warnings():
+    label = bag_label(donor_eligibility="ineligible", reactive_markers=["HBsAg", "HCV NAT"])
+    read = read_label(bag_label_zpl(label))
+    texts = read.texts
+    assert texts.index("BIOHAZARD") < texts.index(
+        "WARNING: Advise patient of communicable disease risks"
+    )
+    assert "WARNING: Reactive test results for HBsAg, HCV NAT" in texts
+    assert "NOT EVALUATED FOR INFECTIOUS SUBSTANCES" not in texts
+    # The symbol: four rings drawn as circles.
+    assert [name for name, _ in read.commands].count("^GC") == 4
+
+    incomplete = read_label(bag_label_zpl(bag_label(donor_eligibility="incomplete")))
+    assert "NOT EVALUATED FOR INFECTIOUS SUBSTANCES" in incomplete.texts
+    assert "WARNING: Advise patient of communicable disease risks" in incomplete.texts
+    assert "BIOHAZARD" not in incomplete.texts
+    assert not any(t.startswith("WARNING: Reactive") for t in incomplete.texts)
+    assert "^GC" not in [name for name, _ in incomplete.commands]
+
+
 def test_the_label_is_utf8_and_non_ascii_text_travels_as_hex():
     zpl = bag_label_zpl(bag_label(facility="Zürich – Labor 漢"))
     assert "^CI28" in zpl

@@ -159,14 +159,35 @@ def test_label_ineligible_unit_carries_the_warnings():
     label = bag_label(
         donor_eligibility=DonorEligibility.INELIGIBLE, reactive_markers=["HBsAg", "anti-HBc"]
     )
+    assert label_warnings(label) == [
+        "BIOHAZARD",
+        DISEASE_RISK,
+        "WARNING: Reactive test results for HBsAg, anti-HBc",
+    ]
     text = page_texts(bag_labels_pdf([label]))[0]
+    assert "BIOHAZARD" in text
     assert DISEASE_RISK in text
     assert "WARNING: Reactive test results for HBsAg, anti-HBc" in text
     assert NOT_EVALUATED not in text
 
     no_markers = page_texts(bag_labels_pdf([bag_label(donor_eligibility="ineligible")]))[0]
-    assert DISEASE_RISK in no_markers
+    assert "BIOHAZARD" in no_markers and DISEASE_RISK in no_markers
     assert "Reactive test results" not in no_markers
+
+
+@pytest.mark.clause("21 CFR 1271.65(b)(2)")
+def test_label_of_an_ineligible_donor_draws_the_biohazard_symbol_beside_the_word():
+    """The legend is the symbol and the word: the symbol's rings are curves on the page that
+    only the ineligible donor's label has."""
+    eligible = bag_labels_pdf([bag_label()])
+    ineligible = bag_labels_pdf([bag_label(donor_eligibility="ineligible")])
+    curves = [_page_stream(pdf).count(b" c\n") for pdf in (eligible, ineligible)]
+    assert curves[1] >= curves[0] + 4 * 4  # four rings, four Bezier segments each
+
+
+def _page_stream(pdf: bytes) -> bytes:
+    _, pages = reader_and_pages(pdf)
+    return pages[0].get_contents().get_data()
 
 
 @pytest.mark.clause("21 CFR 1271.60(d)(2)")
@@ -175,6 +196,7 @@ def test_label_incomplete_determination_carries_not_evaluated():
     assert NOT_EVALUATED in text
     assert DISEASE_RISK in text
     assert "Reactive test results" not in text
+    assert "BIOHAZARD" not in text
 
 
 def test_label_eye_readable_din_shows_the_check_character_in_a_box():

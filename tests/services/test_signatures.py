@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
-from batches.models import CordBloodUnit
+from batches.models import CordBloodUnit, DonorTest
 from batches.services import donor
 from batches.services.materials import material_lot_disposition
 from carnk_mfg import signatures
@@ -193,10 +193,9 @@ def test_signature_intact_and_changes_see_only_what_was_attested(qa):
     unit.refresh_from_db()
     assert signatures.signature_intact(signature, unit)
     assert signatures.signature_changes(signature, unit) == []
-    CordBloodUnit.objects.filter(pk=unit.pk).update(maternal_markers={"HIV-1/2": "positive"})
-    unit.refresh_from_db()
+    DonorTest.objects.filter(unit=unit, marker="hbsag").update(result="reactive")
     assert not signatures.signature_intact(signature, unit)
-    assert signatures.signature_changes(signature, unit) == ["maternal_markers"]
+    assert signatures.signature_changes(signature, unit) == ["donor_tests"]
 
 
 def test_signatures_for_several_records_oldest_first(qa):

@@ -3,6 +3,7 @@ input giving a server error (the list has test_donor_list.py)."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from batches.models import CordBloodUnit, Eligibility, UnitStatus
@@ -37,9 +38,6 @@ def register_data(**overrides):
         "hla_c": "C*05:01",
         "hla_drb1": "DRB1*04:01",
         "kir_ligand_group": "C1/C2",
-        "marker_hiv_1_2": "negative",
-        "marker_hbsag": "negative",
-        "marker_cmv": "positive",
         "freezer": "LN2-02",
         "rack": "R1",
         "box": "B3",
@@ -224,7 +222,7 @@ def test_register_a_unit_end_to_end(client, technician):
     assert response.url == unit.get_absolute_url()
     assert unit.status == UnitStatus.RECEIVED
     assert unit.registered_by == technician
-    assert unit.maternal_markers == {"HIV-1/2": "negative", "HBsAg": "negative", "CMV": "positive"}
+    assert not unit.donor_tests.exists()  # the donor's tests are recorded on the unit page
     assert str(unit.volume_ml) == "24.50"
 
     response = client.get(response.url)
@@ -312,7 +310,6 @@ def test_repeated_wrong_passwords_lock_the_signer_out(client, qa, pending_unit, 
         ({"check_character": "?"}, "check_character"),
         ({"product_code": "XX"}, "product_code"),
         ({"kir_ligand_group": "C3/C3"}, "kir_ligand_group"),
-        ({"marker_hiv_1_2": "maybe"}, "marker_hiv_1_2"),
         ({"hla_a": "A" * 41}, "hla_a"),
         ({"password": ""}, "password"),
     ],
@@ -473,8 +470,8 @@ def test_qa_discards_a_unit(client, qa, eligible_unit):
 
 @pytest.mark.clause("21 CFR 11.70")
 def test_signature_shows_a_mismatch_after_the_record_changed(client, technician, qa, pending_unit):
-    """A move is not what the eligibility signature attests; a changed marker result is."""
-    from batches.models import CordBloodUnit
+    """A move is not what the eligibility signature attests; a changed donor test result is."""
+    from batches.models import DonorTest
 
     client.force_login(qa)
     url = reverse("cbu-eligibility", args=[pending_unit.din])
@@ -486,7 +483,7 @@ def test_signature_shows_a_mismatch_after_the_record_changed(client, technician,
     )
     html = client.get(pending_unit.get_absolute_url()).content.decode()
     assert "record changed after signing" not in html
-    CordBloodUnit.objects.filter(pk=pending_unit.pk).update(maternal_markers={"HCV": "positive"})
+    DonorTest.objects.filter(unit=pending_unit, marker="hcv_ab").update(result="reactive")
     html = client.get(pending_unit.get_absolute_url()).content.decode()
     assert "record changed after signing" in html
 
@@ -536,6 +533,18 @@ def test_no_typed_input_gives_a_server_error(client, every_gmp_role):
             {"freezer": "f", "rack": "r", "box": "b", "position": "p", "reason": "r"},
         ),
         (reverse("cbu-discard", args=[unit.din]), {"reason": ""}),
+        (
+            reverse("cbu-donor-test", args=[unit.din]),
+            {
+                "marker": "hiv_1_nat",
+                "result": "non_reactive",
+                "sample_date": timezone.localdate(unit.collected_at).isoformat(),
+                "test_kit": "k",
+                "kit_lot": "l",
+                "laboratory": "lab",
+                "reason": "r",
+            },
+        ),
     ]
     client.force_login(every_gmp_role)
     for url, valid in targets:

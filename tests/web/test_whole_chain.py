@@ -10,6 +10,7 @@ from datetime import timedelta
 import pghistory.models
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -111,8 +112,6 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
             "hla_c": "C*05:01",
             "hla_drb1": "DRB1*04:01",
             "kir_ligand_group": "C1/C2",
-            "marker_hiv_1_2": "negative",
-            "marker_hbsag": "negative",
             "freezer": "LN2-02",
             "rack": "R1",
             "box": "B3",
@@ -120,6 +119,22 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
             "password": PASSWORD,
         },
     )
+    # The donor's tests from the laboratory's report, one by one.
+    for marker in settings.DONOR_TESTS_REQUIRED:
+        post(
+            client,
+            f"donor test {marker}",
+            reverse("cbu-donor-test", args=[din]),
+            {
+                "marker": marker,
+                "result": "non_reactive",
+                "sample_date": timezone.localdate(now - timedelta(days=301)).isoformat(),
+                "test_kit": "PRISM",
+                "kit_lot": "K-88",
+                "laboratory": "Creative Testing Solutions",
+                "reason": "Maternal panel from the bank's report",
+            },
+        )
     client.force_login(qa)
     post(
         client,

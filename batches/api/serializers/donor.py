@@ -3,7 +3,15 @@ business rules are checked once, in the services."""
 
 from rest_framework import serializers
 
-from batches.models import CordBloodUnit, DonorSpecificAntibody, Eligibility, Recipient
+from batches.models import (
+    CordBloodUnit,
+    DonorMarker,
+    DonorSpecificAntibody,
+    DonorTest,
+    DonorTestResult,
+    Eligibility,
+    Recipient,
+)
 from batches.models.donor import KirLigandGroup
 from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 from carnk_mfg.fields import validators_of
@@ -34,7 +42,6 @@ class CordBloodUnitOut(serializers.ModelSerializer):
             "hla_c",
             "hla_drb1",
             "kir_ligand_group",
-            "maternal_markers",
             "freezer",
             "rack",
             "box",
@@ -73,9 +80,6 @@ class CordBloodUnitRegisterIn(serializers.Serializer):
     hla_drb1 = serializers.CharField(max_length=40, required=False, allow_blank=True)
     kir_ligand_group = serializers.ChoiceField(
         KirLigandGroup.choices, required=False, allow_blank=True
-    )
-    maternal_markers = serializers.DictField(
-        child=serializers.ChoiceField(["negative", "positive", "not tested"]), required=False
     )
     freezer = serializers.CharField(max_length=40)
     rack = serializers.CharField(max_length=20)
@@ -177,6 +181,51 @@ class MatchOut(serializers.Serializer):
 
     def get_out_of(self, match) -> int:
         return 6
+
+
+class DonorTestIn(serializers.Serializer):
+    marker = serializers.ChoiceField(DonorMarker.choices)
+    sample_date = serializers.DateField()
+    result = serializers.ChoiceField(DonorTestResult.choices)
+    test_kit = FreeTextIn(max_length=120)
+    kit_lot = FreeTextIn(max_length=40)
+    laboratory = FreeTextIn(max_length=200)
+    reason = FreeTextIn(required=False, default="Donor test result recorded")
+
+
+class DonorTestOut(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.din")
+    recorded_by = serializers.CharField(source="recorded_by.username")
+
+    class Meta:
+        model = DonorTest
+        fields = [
+            "id",
+            "unit",
+            "marker",
+            "sample_date",
+            "result",
+            "test_kit",
+            "kit_lot",
+            "laboratory",
+            "from_marker_list",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
+class DonorPanelOut(serializers.Serializer):
+    """The donor test panel and what it supports (batches.selectors.donor_panel_assessment)."""
+
+    tests = DonorTestOut(many=True)
+    window = serializers.CharField()
+    missing = serializers.ListField(child=serializers.CharField())
+    out_of_window = serializers.ListField(child=serializers.CharField())
+    reactive = serializers.ListField(child=serializers.CharField())
+    reactive_under_procedure = serializers.ListField(child=serializers.CharField())
+    indeterminate = serializers.ListField(child=serializers.CharField())
+    suggested = serializers.ChoiceField(Eligibility.choices)
+    reasons = serializers.ListField(child=serializers.CharField())
 
 
 class MoveIn(serializers.Serializer):

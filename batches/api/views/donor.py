@@ -13,6 +13,9 @@ from batches.api.serializers.donor import (
     AllocateIn,
     CordBloodUnitOut,
     CordBloodUnitRegisterIn,
+    DonorPanelOut,
+    DonorTestIn,
+    DonorTestOut,
     DsaIn,
     DsaOut,
     EligibilityIn,
@@ -22,6 +25,7 @@ from batches.api.serializers.donor import (
     ReasonIn,
 )
 from batches.models import CordBloodUnit
+from batches.selectors.donor import donor_panel_assessment
 from batches.selectors.unit_selection import unit_match
 from batches.services import donor, unit_selection
 from carnk_mfg.api.viewsets import ReadViewSet
@@ -54,6 +58,8 @@ class CordBloodUnitViewSet(mixins.CreateModelMixin, ReadViewSet):
         "discard": "batches.discard_cordbloodunit",
         "match": "batches.view_cordbloodunit",
         "dsa": "batches.record_dsa",
+        "donor_tests": "batches.view_cordbloodunit",
+        "record_donor_test": "batches.record_donor_test",
     }
 
     @extend_schema(request=CordBloodUnitRegisterIn, responses={201: CordBloodUnitOut})
@@ -113,3 +119,20 @@ class CordBloodUnitViewSet(mixins.CreateModelMixin, ReadViewSet):
         data = self.parse(DsaIn)
         dsa = unit_selection.dsa_record(actor=request.user, unit=self.get_object(), **data)
         return Response(DsaOut(dsa).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=DonorPanelOut)
+    @action(detail=True, methods=["get"], url_path="donor-tests", filter_backends=[])
+    def donor_tests(self, request, *args, **kwargs):
+        """The donor (maternal) test panel: each test, the required ones missing or sampled
+        outside the window, reactive markers, and the determination the panel suggests with
+        its reasons."""
+        return Response(DonorPanelOut(donor_panel_assessment(self.get_object())).data)
+
+    @extend_schema(request=DonorTestIn, responses={201: DonorTestOut})
+    @donor_tests.mapping.post
+    def record_donor_test(self, request, *args, **kwargs):
+        """Record one test of the unit's donor; one result per marker, never replaced."""
+        unit = self.get_object()  # an unknown unit is a 404 whatever the body says
+        data = self.parse(DonorTestIn)
+        test = donor.donor_test_record(actor=request.user, unit=unit, **data)
+        return Response(DonorTestOut(test).data, status=status.HTTP_201_CREATED)

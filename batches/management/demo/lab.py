@@ -10,14 +10,37 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from batches.management.demo import DEMO_PASSWORD
-from batches.models import CordBloodUnit, Eligibility, ProcessTemplate, Recipient
+from batches.models import (
+    CordBloodUnit,
+    DonorMarker,
+    DonorTestResult,
+    Eligibility,
+    ProcessTemplate,
+    Recipient,
+)
+from batches.selectors.donor import required_donor_markers
 from batches.services import donor, materials, recipients, templates
 from carnk_mfg import isbt128
 
 # Ten units found eligible (one for each demo batch, and one for a new batch), one with its
-# donor evaluation incomplete, one still awaiting QA's determination.
+# donor evaluation incomplete (no CMV result), one from an ineligible donor (HBsAg reactive),
+# one still awaiting QA's determination.
 ELIGIBLE_UNITS = 10
-UNIT_ELIGIBILITY = [Eligibility.ELIGIBLE] * ELIGIBLE_UNITS + [Eligibility.INCOMPLETE, None]
+UNIT_ELIGIBILITY = [Eligibility.ELIGIBLE] * ELIGIBLE_UNITS + [
+    Eligibility.INCOMPLETE,
+    Eligibility.INELIGIBLE,
+    None,
+]
+NOTES = {
+    Eligibility.ELIGIBLE: "",
+    Eligibility.INCOMPLETE: "Maternal CMV result missing",
+    Eligibility.INELIGIBLE: "Maternal HBsAg reactive",
+}
+# How each determination's donor panel differs from a complete, non-reactive one.
+PANEL_CHANGES: dict[str | None, dict[str, str | None]] = {
+    Eligibility.INCOMPLETE: {DonorMarker.CMV: None},
+    Eligibility.INELIGIBLE: {DonorMarker.HBSAG: DonorTestResult.REACTIVE},
+}
 
 # subject, diagnosis, dose level, weight (kg)
 RECIPIENTS = [
@@ -57,22 +80,46 @@ def register_units(tech: User, qa: User) -> list[CordBloodUnit]:
             hla_c="C*07:01, C*07:02",
             hla_drb1="DRB1*03:01, DRB1*15:01",
             kir_ligand_group="C1/C2",
-            maternal_markers={"HIV-1/2": "negative", "HBsAg": "negative", "HCV": "negative"},
             freezer="LN2-01",
             rack=f"R{(n - 1) // 4 + 1}",
             box="B01",
             position=f"A{n}",
         )
+        record_donor_panel(tech, unit, PANEL_CHANGES.get(decided, {}))
         if decided:
             unit = donor.cord_blood_unit_determine_eligibility(
                 actor=qa,
                 password=DEMO_PASSWORD,
                 unit=unit,
                 eligibility=decided,
-                notes="" if decided == Eligibility.ELIGIBLE else "Maternal CMV result missing",
+                notes=NOTES[decided],
             )
         units.append(unit)
     return units
+
+
+def record_donor_panel(tech: User, unit: CordBloodUnit, changes: dict[str, str | None]) -> None:
+    """The mother's specimen, drawn the day after the birth, tested for every required marker
+    and for HIV-1 and HCV by NAT; `changes` alters a result, or leaves a marker out (None)."""
+    tested = [*required_donor_markers(), DonorMarker.HIV_1_NAT, DonorMarker.HCV_NAT]
+    results: dict[str, str | None] = dict.fromkeys(tested, DonorTestResult.NON_REACTIVE)
+    results.update(changes)
+    sampled = timezone.localdate(unit.collected_at) + timedelta(days=1)
+    for marker, result in results.items():
+        if result is None:
+            continue
+        nat = marker in (DonorMarker.HIV_1_NAT, DonorMarker.HCV_NAT)
+        donor.donor_test_record(
+            actor=tech,
+            unit=unit,
+            marker=marker,
+            sample_date=sampled,
+            result=result,
+            test_kit="Procleix Ultrio Elite" if nat else "Abbott PRISM",
+            kit_lot="UE-2407" if nat else "PR-2411",
+            laboratory="Creative Testing Solutions, Tempe AZ",
+            reason="Maternal panel from the bank's donor report",
+        )
 
 
 def _release(qa: User, lot, reason: str = "CoA reviewed") -> None:

@@ -16,7 +16,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("batches", "0030_bag_product_code_checks_and_roles"),
+        ("batches", "0031_donor_test_panel"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

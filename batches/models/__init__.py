@@ -71,8 +71,24 @@ from batches.models.templates import (
     TemplateStep,
     ValueType,
 )
+from batches.models.training import (
+    Assessment,
+    Procedure,
+    ProcedureVersion,
+    QualificationPurpose,
+    StepQualification,
+    Supervision,
+    TrainingRecord,
+)
 
 __all__ = [
+    "Assessment",
+    "Procedure",
+    "ProcedureVersion",
+    "QualificationPurpose",
+    "StepQualification",
+    "Supervision",
+    "TrainingRecord",
     "AdverseEvent",
     "AdverseEventKind",
     "FollowUpEnd",

@@ -19,6 +19,8 @@ from batches.models import (
     Infusion,
     LookbackEntry,
     MaterialUse,
+    Procedure,
+    ProcedureVersion,
     ProcessTemplate,
     ProductDefinition,
     ProtocolDoseLevel,
@@ -28,7 +30,10 @@ from batches.models import (
     ReleaseDecision,
     SafetySwitchActivation,
     StepParameter,
+    StepQualification,
+    Supervision,
     TemplateStep,
+    TrainingRecord,
     UrgentMedicalNeed,
     VectorLot,
     WeightMeasurement,
@@ -348,3 +353,44 @@ class SafetySwitchActivationAdmin(ReadOnlyAdmin):
 class FollowUpVisitAdmin(ReadOnlyAdmin):
     list_display = ["recipient", "visit", "due_at", "done_at", "response", "overdue_flagged_at"]
     list_filter = ["visit", "response"]
+
+
+# --- training: written through batches.services.training (signed where it is a record) ---
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(ReadOnlyAdmin):
+    list_display = ["code", "title", "training_valid_days", "required_for_release"]
+    search_fields = ["code", "title"]
+
+
+@admin.register(ProcedureVersion)
+class ProcedureVersionAdmin(ReadOnlyAdmin):
+    list_display = ["procedure", "version", "effective_on", "document_reference"]
+    list_filter = ["procedure"]
+
+
+@admin.register(TrainingRecord)
+class TrainingRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "trainee",
+        "procedure_version",
+        "trained_on",
+        "assessment",
+        "expires_on",
+        "trained_by",
+        "recorded_by",
+    ]
+    list_filter = ["assessment", "procedure_version__procedure"]
+    search_fields = ["trainee__username", "procedure_version__procedure__code"]
+
+
+@admin.register(StepQualification)
+class StepQualificationAdmin(ReadOnlyAdmin):
+    list_display = ["template_step", "procedure", "purpose"]
+    list_filter = ["purpose"]
+
+
+@admin.register(Supervision)
+class SupervisionAdmin(ReadOnlyAdmin):
+    list_display = ["person", "supervisor"]

@@ -8,7 +8,9 @@ them, so they raise no false alarm.
 
 from __future__ import annotations
 
-from batches.models import ProcessTemplate, StepParameter, TemplateStep
+from typing import Any
+
+from batches.models import ProcessTemplate, StepParameter, TemplateStep, TrainingRecord
 from carnk_mfg.signatures import attestation, fields_of
 
 UNIT_REGISTRATION_FIELDS = [
@@ -222,3 +224,23 @@ def infusion_start(infusion) -> dict:
         **fields_of(infusion, INFUSION_START_FIELDS),
         "vitals_before": infusion.vitals.get("pre"),
     }
+
+
+@attestation("training_record")
+def training_record_content(record: TrainingRecord) -> dict[str, Any]:
+    """Who was trained on which version, by whom, when, the assessment and the expiry; not
+    the expiry scan's flag, which is set later without changing what was signed."""
+    return fields_of(
+        record,
+        [
+            "procedure_version",
+            "trainee",
+            "trained_by",
+            "trained_on",
+            "assessment",
+            "expires_on",
+            "notes",
+            "recorded_by",
+            "recorded_at",
+        ],
+    )

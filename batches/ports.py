@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from batches.models import Batch, ExecutedStep, FollowUpVisit, Recall
+    from batches.models import Batch, ExecutedStep, FollowUpVisit, Recall, TrainingRecord
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -98,6 +98,14 @@ def notify_visits_overdue(*, visits: list[FollowUpVisit], now: datetime) -> int:
     """Tell clinical staff, by e-mail and in-app notice, that these follow-up visits (just
     flagged overdue) are overdue, sent as soon as the flag commits; at most one notice per
     visit, channel and person. Returns the number of notices written."""
+    raise NotImplementedError
+
+
+@port
+def notify_training_expiring(*, records: list[TrainingRecord], now: datetime) -> int:
+    """Tell each trainee and their supervisor, by e-mail and in-app notice, that these
+    trainings (just flagged) expire soon, sent as soon as the flag commits; at most one
+    notice per record, channel and person. Returns the number of notices written."""
     raise NotImplementedError
 
 

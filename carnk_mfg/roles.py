@@ -64,6 +64,9 @@ _VIEW_ALL = [
     "batches.view_adverseevent",
     "batches.view_followupvisit",
     "batches.view_safetyswitchactivation",
+    "batches.view_procedure",
+    "batches.view_procedureversion",
+    "batches.view_trainingrecord",
     "qc.view_qcspecset",
     "qc.view_qctest",
     "qc.view_qcalert",
@@ -134,6 +137,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.disposition_reagentlot",
         "batches.approve_processtemplate",
         "batches.change_productdefinition",  # codes, label statements, storage, stability
+        # QA keeps the training matrix: the procedures, their versions, what each step asks,
+        # and each person's training records.
+        "batches.issue_procedure",
+        "batches.record_training",
         "batches.release_batch",
         "batches.recall_batch",
         "batches.disposition_deviation",

@@ -427,6 +427,12 @@ LONG_TERM_FOLLOW_UP_YEARS = env.int("LONG_TERM_FOLLOW_UP_YEARS", default=15)
 # negative.
 RCR_SAMPLE_DAYS = [0, 91, 182, 365]
 
+# --- Training (batches/models/training.py) ---
+# Days a passed training stays current when its procedure sets no period of its own.
+TRAINING_VALID_DAYS = env.int("TRAINING_VALID_DAYS", default=730)
+# The trainee and their supervisor are told this many days before a training expires.
+TRAINING_EXPIRY_WARNING_DAYS = env.int("TRAINING_EXPIRY_WARNING_DAYS", default=30)
+
 # --- QC overdue flagging (DESIGN section 5) ---
 QC_DUE_SOON_LEAD_HOURS = env.float("QC_DUE_SOON_LEAD_HOURS", default=4.0)
 QC_ESCALATION_DELAY_HOURS = env.float("QC_ESCALATION_DELAY_HOURS", default=24.0)
@@ -452,6 +458,11 @@ CELERY_BEAT_SCHEDULE = {
     # An upload made while the broker was unreachable is kept `parsing` with no message
     # sent, and a parse lost with its worker leaves no message either: this hands such
     # imports to the workers again.
+    "training-expiry-scan": {
+        "task": "batches.scan_training_expiring",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     "qc-import-requeue": {
         "task": "qc.requeue_stuck_imports",
         "schedule": 60.0,

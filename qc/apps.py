@@ -12,7 +12,11 @@ class QcConfig(AppConfig):
         from qc import attestations  # noqa: F401  (registers what QC signatures attest)
         from qc.presenters.home import qc_worklists
         from qc.selectors import qc_test_of_sample, qc_tests_marked_overdue, release_tests
-        from qc.services.notices import notify_recall, notify_visits_overdue
+        from qc.services.notices import (
+            notify_recall,
+            notify_training_expiring,
+            notify_visits_overdue,
+        )
         from qc.services.specs import qc_plan_for_step
 
         # batches reaches QC only through these ports (batches/ports.py).
@@ -23,5 +27,6 @@ class QcConfig(AppConfig):
             qc_tests_marked_overdue=qc_tests_marked_overdue,
             notify_recall=notify_recall,
             notify_visits_overdue=notify_visits_overdue,
+            notify_training_expiring=notify_training_expiring,
             qc_worklists=qc_worklists,
         )

@@ -224,3 +224,14 @@ def test_a_second_run_changes_nothing(demo):
     assert "already loaded" in again.getvalue() and "ik_" not in again.getvalue()
     assert "create_instrument_key" in again.getvalue()
     assert counts() == before
+
+
+@pytest.mark.clause("21 CFR 1271.170")
+def test_the_new_technician_is_untrained_and_the_others_are_current(demo):
+    from batches.services.training import step_training_blocker
+
+    template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
+    transduction = template.steps.get(code="transduction")
+    tech, tech2 = User.objects.get(username="tech"), User.objects.get(username="tech2")
+    assert "SOP-MFG-020 v1: never trained" in step_training_blocker(transduction, tech2)
+    assert step_training_blocker(transduction, tech) == ""

@@ -10,6 +10,7 @@ from batches.api.views import (
     recipients,
     release,
     templates,
+    training,
 )
 
 router = DefaultRouter()
@@ -28,6 +29,8 @@ router.register("bedside-checks", bedside.BedsideCheckViewSet, basename="api-bed
 router.register("infusions", bedside.InfusionViewSet, basename="api-infusion")
 router.register("adverse-events", clinical.AdverseEventViewSet, basename="api-adverse-event")
 router.register("follow-ups", clinical.FollowUpViewSet, basename="api-follow-up")
+router.register("procedures", training.ProcedureViewSet, basename="api-procedure")
+router.register("training-records", training.TrainingRecordViewSet, basename="api-training-record")
 
 # The ZPL label is a file the printer takes as it is, named by its suffix rather than a
 # sub-path (before the router, whose format suffixes would otherwise read `.zpl`).

@@ -75,9 +75,25 @@ from batches.models.templates import (
     TemplateStep,
     ValueType,
 )
+from batches.models.training import (
+    Assessment,
+    Procedure,
+    ProcedureVersion,
+    QualificationPurpose,
+    StepQualification,
+    Supervision,
+    TrainingRecord,
+)
 
 __all__ = [
     "ChainOfIdentity",
+    "Assessment",
+    "Procedure",
+    "ProcedureVersion",
+    "QualificationPurpose",
+    "StepQualification",
+    "Supervision",
+    "TrainingRecord",
     "AdverseEvent",
     "AdverseEventKind",
     "FollowUpEnd",

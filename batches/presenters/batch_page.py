@@ -24,7 +24,7 @@ from batches.presenters.due_work import culture_day, due_work, next_step_of
 from batches.presenters.growth_chart import growth_chart
 from batches.presenters.timeline import batch_timeline
 from batches.selectors.sublists import closed_deviations_newest_first, latest_n
-from batches.services import batch_record, lifecycle
+from batches.services import batch_record, lifecycle, training
 from batches.services.lifecycle import TRANSITIONS
 from carnk_mfg import isbt128
 from carnk_mfg.models import SignatureMeaning
@@ -122,7 +122,11 @@ def _offers(batch: Batch, user, next_step: TemplateStep | None) -> dict:
     record does not is still offered, disabled, with the service's own words for why
     (`*_blocked`): the rule that refuses it is asked, never restated here."""
     can_record_step = actor_may(user, "batches.record_step")
-    step_blocked = batch_record.step_blocker(batch) if next_step is not None else ""
+    step_blocked = ""
+    if next_step is not None:
+        step_blocked = batch_record.step_blocker(batch)
+        if not step_blocked and can_record_step:
+            step_blocked = training.step_training_blocker(next_step, user)
     may_count = actor_may(user, "batches.record_count")
     may_deviate = actor_may(user, "batches.open_deviation")
     transitions = transition_offers(batch, user=user, next_step=next_step)

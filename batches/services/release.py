@@ -34,6 +34,7 @@ from batches.models.release import division_validator
 from batches.selectors import bag_not_usable, performed_steps_of, release_readiness
 from batches.services.chain_of_identity import chain_of_identity_assign_locked
 from batches.services.lifecycle import TransitionConflict, lock_batch, move_locked_batch
+from batches.services.training import require_release_training, require_review_training
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import ElectronicSignature, SignatureMeaning
 from carnk_mfg.notation import lab_number_text as lab
@@ -180,7 +181,9 @@ def batch_record_review(
     *, actor: User, password: str, batch: Batch, request: HttpRequest | None = None
 ) -> ElectronicSignature:
     """QA's signed review of the whole batch record (the signature attests a manifest of it),
-    by someone who performed no step of the batch."""
+    by someone who performed no step of the batch and is current on its steps' review
+    procedures."""
+    require_review_training(actor, batch.template.steps.all())
     with signed_write(
         actor=actor,
         password=password,
@@ -221,6 +224,7 @@ def batch_release_decide(
     if not (reason or "").strip():
         raise ValidationError({"reason": "Give the reason for this decision."})
     releasing = decision == "release"
+    require_release_training(actor)
     with signed_write(
         actor=actor,
         password=password,

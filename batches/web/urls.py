@@ -20,6 +20,7 @@ from batches.web import (
     recipients,
     release,
     templates,
+    training,
 )
 
 
@@ -144,8 +145,15 @@ bedside_and_after = [
     path("clinical/infusions/<int:pk>/", clinical.infusion_detail, name="infusion-detail"),
 ]
 
+training_pages = [
+    path("training/", training.training_overview, name="training-overview"),
+    path("training/record/", training.training_record, name="training-record"),
+    path("training/people/<str:username>/", training.person_training, name="person-training"),
+]
+
 urlpatterns = [
     *home,
+    *training_pages,
     *units,
     *lots,
     *recipient_pages,

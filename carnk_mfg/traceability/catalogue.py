@@ -102,6 +102,20 @@ CLAUSES: tuple[Clause, ...] = (
         "carnk_mfg.isbt128, the thaw and bedside scans",
         core=True,
     ),
+    # --- People: training and qualification ---
+    Clause(
+        "21 CFR 1271.170",
+        "Personnel are trained to perform their assigned functions, and the training is "
+        "documented: a step is performed, a batch record reviewed and a release signed only by "
+        "a person currently trained on the procedure version in effect.",
+        "batches.selectors.training (training_gaps), batches.services.training",
+    ),
+    Clause(
+        "21 CFR 11.10(i)",
+        "Persons who develop, maintain or use electronic record/signature systems have the "
+        "education, training and experience to perform their assigned tasks.",
+        "batches.services.training (training_record_create, signed; require_current_training)",
+    ),
     # --- Labels and the clinical chain ---
     Clause(
         "21 CFR 312.6(a)",

@@ -17,8 +17,8 @@ class Channel(models.TextChoices):
 class Notification(models.Model):
     """Outbox: each row is sent (or shown) exactly once; the sender claims it first."""
 
-    # What it is about: a QC alert, an overdue follow-up visit or a recall (one outbox, one
-    # sender).
+    # What it is about: a QC alert, an overdue follow-up visit, a recall or a training about
+    # to expire (one outbox, one sender).
     alert = models.ForeignKey(
         QcAlert, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
     )
@@ -38,6 +38,13 @@ class Notification(models.Model):
     )
     trend_signal = models.ForeignKey(
         "qc.TrendSignal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    training = models.ForeignKey(
+        "batches.TrainingRecord",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -69,6 +76,10 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["trend_signal", "channel", "recipient"],
                 name="one_trend_notice_per_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["training", "channel", "recipient"],
+                name="one_training_notice_per_recipient",
             ),
         ]
         indexes = [

@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from carnk_mfg.people import printed_name
 from carnk_mfg.roles import Role
 from qc.models import Channel, Notification
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.db.models import Model
 
-    from batches.models import FollowUpVisit, Recall
+    from batches.models import FollowUpVisit, Recall, TrainingRecord
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,10 @@ def post_notices(
     now: datetime,
 ) -> int:
     """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
-    names what each notice is about ("alert", "visit", "recall" or "trend_signal") and each
-    notice is (that record, subject, body). The outbox keeps at most one row per record, channel and
-    person, so writing again adds nothing. Returns the number of rows offered."""
+    names what each notice is about ("alert", "visit", "recall", "trend_signal" or "training")
+    and each notice is (that record, subject, body). The outbox keeps at most one row per
+    record, channel and person, so writing again adds nothing. Returns the number of rows
+    offered."""
     rows = [
         Notification(
             **{about: record},
@@ -120,6 +122,32 @@ def notify_visits_overdue(*, visits: list[FollowUpVisit], now: datetime) -> int:
             for visit in theirs
         ]
         written += post_notices(about="visit", notices=notices, people=people, now=now)
+    transaction.on_commit(send_outbox)
+    return written
+
+
+def notify_training_expiring(*, records: list[TrainingRecord], now: datetime) -> int:
+    """Tell each trainee, and their supervisor when they have one, that a training (just
+    flagged) expires soon (`batches.ports.notify_training_expiring`)."""
+    written = 0
+    for record in records:
+        trainee = record.trainee
+        supervision = getattr(trainee, "supervision", None)
+        people = [trainee]
+        if supervision is not None and supervision.supervisor.is_active:
+            people.append(supervision.supervisor)
+        version = record.procedure_version
+        subject = (
+            f"Training expires {record.expires_on:%Y-%m-%d}: {version}, {printed_name(trainee)}"
+        )
+        body = (
+            f"{printed_name(trainee)}'s training on {version} ({version.procedure.title}) "
+            f"expires on {record.expires_on:%Y-%m-%d}. Until retrained they may not perform or "
+            "review the steps that ask for it."
+        )
+        written += post_notices(
+            about="training", notices=[(record, subject[:200], body)], people=people, now=now
+        )
     transaction.on_commit(send_outbox)
     return written
 

@@ -83,6 +83,12 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/recipients/{subject_id}/weights/": only(CLINICAL),
     "POST /api/v1/recipients/{subject_id}/clinician/": only(CLINICAL),
     "POST /api/v1/recipients/{subject_id}/follow-up-end/": only(CLINICAL),
+    # Training: everyone on staff reads the procedures and training records; QA records
+    # training (signed).
+    **_collection("/api/v1/procedures/", None),
+    **_record("/api/v1/procedures/{code}/"),
+    **_collection("/api/v1/training-records/", only(QA)),
+    **_record("/api/v1/training-records/{id}/"),
     # Material lots: received on the floor, dispositioned by QA.
     **{
         op: callers

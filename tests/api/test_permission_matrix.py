@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from tests.api import permission_matrix as pm
 from tests.conftest import TokenClient
+from tests.factories import PASSWORD
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Operations whose 404 names an absent state, not a missing object: the batch exists but
@@ -93,10 +94,37 @@ def trend_signal_of(batch, person, now):
     )
 
 
+def training_record(qa, trainee, trainer):
+    """A procedure with a version, and a person's signed training on it."""
+    from batches.services import training
+
+    procedure = training.procedure_create(actor=qa, code="SOP-MFG-012", title="Thaw")
+    version = training.procedure_version_issue(
+        actor=qa, procedure=procedure, effective_on=date(2020, 1, 1), document_reference="DMS-12"
+    )
+    return training.training_record_create(
+        actor=qa,
+        password=PASSWORD,
+        procedure_version=version,
+        trainee=trainee,
+        trained_by=trainer,
+        trained_on=timezone.localdate() - timedelta(days=1),
+        assessment="passed",
+    )
+
+
 # Kept in one piece: one record per path parameter, each made from the ones before it.
 @pytest.fixture
 def world(
-    infusion, issued_bag, technician, clinical, instrument, approved_spec_set, lots, label_printer
+    infusion,
+    issued_bag,
+    technician,
+    clinical,
+    qa,
+    instrument,
+    approved_spec_set,
+    lots,
+    label_printer,
 ):
     """One existing object for every path parameter of the schema, and a label printer (on
     127.0.0.1) for the print action to reach."""
@@ -129,6 +157,7 @@ def world(
     )
     staged, reading = instrument_records(instrument, batch, now)
     signal = trend_signal_of(batch, technician, now)
+    trained = training_record(qa, technician, clinical)
     ids = {
         "adverse-events": event.pk,
         "bedside-checks": infusion.bedside_check_id,
@@ -141,6 +170,7 @@ def world(
         "qc-tests": QcTest.objects.filter(batch=batch)[0].pk,
         "trends": signal.point.attribute_id,
         "trend-signals": signal.pk,
+        "training-records": trained.pk,
     }
     return {
         "lot_number": {
@@ -159,6 +189,7 @@ def world(
         "subject_id": {"recipients": batch.intended_recipient.subject_id},
         "reading_id": {"readings": reading.reading_id},
         "deviation_id": {"batches": deviation.pk},
+        "code": {"procedures": trained.procedure_version.procedure.code},
     }
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from batches.management.demo import DEMO_PASSWORD, at, lab
 from batches.management.demo.lifecycle import Lab, People, load_batches
+from batches.management.demo.training import set_up_training
 from batches.models import ProcessTemplate
 from batches.services import templates
 from carnk_mfg.roles import Role
@@ -38,9 +39,13 @@ __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "Command"]
 DEMO_USERS = {
     # username: (role, first name, last name)
     "tech": (Role.TECHNICIAN, "Tara", "Nguyen"),
+    # A new technician, not yet trained: every step of the default template refuses them.
+    "tech2": (Role.TECHNICIAN, "Sam", "Ito"),
     "qc": (Role.QC_ANALYST, "Quentin", "Clarke"),
     "qc2": (Role.QC_ANALYST, "Priya", "Raman"),
     "qa": (Role.QA, "Amara", "Okafor"),
+    # QA's training coordinator: records the training of QA itself (nobody records their own).
+    "qalead": (Role.QA, "Grace", "Adeyemi"),
     "clinic": (Role.CLINICAL, "Luis", "Ortega"),
     "clinic2": (Role.CLINICAL, "Mei", "Tanaka"),
     "courier": (Role.COURIER, "Kofi", "Boateng"),
@@ -155,6 +160,13 @@ class Command(BaseCommand):
                 actor=qa,
                 password=DEMO_PASSWORD,
                 spec_set=QcSpecSet.objects.get(template=template, version=1),
+            )
+            set_up_training(
+                qa=qa,
+                qa_lead=users["qalead"],
+                tech=tech,
+                tech2=users["tech2"],
+                template=template,
             )
         people = People(
             tech=tech,

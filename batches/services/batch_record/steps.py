@@ -37,6 +37,7 @@ from batches.services.chain_of_identity import chain_of_identity_assign_locked
 from batches.services.donor import allocate_locked_unit
 from batches.services.lifecycle import lock_batch
 from batches.services.materials import LOT_MODELS, Lot, lot_usability
+from batches.services.training import step_training_blocker
 from carnk_mfg import isbt128
 from carnk_mfg.audit import gmp_write
 from carnk_mfg.models import SignatureMeaning
@@ -347,8 +348,9 @@ def step_record(
     deviation: DeviationInput | None = None,
     request: HttpRequest | None = None,
 ) -> ExecutedStep:
-    """Record an executed step, signed by its operator. A step that departs from the template
-    is saved only together with a deviation, which puts the batch on hold for QA."""
+    """Record an executed step, signed by its operator, who must be current on the step's
+    procedures on the day it was performed. A step that departs from the template is saved
+    only together with a deviation, which puts the batch on hold for QA."""
     materials = materials or []
     if template_step.template_id != batch.template_id:
         raise ValidationError({"step": "That step belongs to another template."})
@@ -363,6 +365,9 @@ def step_record(
         materials=materials,
     )
     _check_deviation_given(check, deviation)
+    untrained = step_training_blocker(template_step, actor, on=timezone.localdate(performed_at))
+    if untrained:
+        raise ValidationError({"step": untrained})
     with signed_write(
         actor=actor,
         password=password,

@@ -1,5 +1,6 @@
 """QC's worklists for the home page: the analysts' sections of the QC worklist (the same
-selectors, linked to the worklist's sections) and the spec sets awaiting QA's approval."""
+selectors, linked to the worklist's sections), the spec sets awaiting QA's approval and the
+trend signals QA has not assessed."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from django.urls import reverse
 
 from carnk_mfg.roles import Role
 from carnk_mfg.worklists import Worklist, WorkRow
-from qc.models import QcSpecSet, QcTest
+from qc.models import QcSpecSet, QcTest, TrendSignal
 from qc.presenters.worklist import SECTIONS
+from qc.selectors.trends import open_signals
 from qc.selectors.worklist import spec_sets_awaiting_approval
 
 
@@ -27,6 +29,15 @@ def spec_set_row(spec_set: QcSpecSet) -> WorkRow:
         label=str(spec_set),
         href=reverse("spec-set-detail", args=[spec_set.pk]),
         detail=f"Template {spec_set.template}",
+    )
+
+
+def signal_row(signal: TrendSignal) -> WorkRow:
+    return WorkRow(
+        label=f"{signal.rule}: {signal.point.attribute.name}",
+        href=reverse("trend-signal-assess", args=[signal.pk]),
+        detail=f"Batch {signal.point.batch.lot_number} · {signal.point.attribute.template}",
+        when=signal.raised_at,
     )
 
 
@@ -58,4 +69,14 @@ def qc_worklists() -> list[Worklist]:
         help="Draft QC specification sets; QA approves each with a signature.",
         columns=("Template", ""),
     )
-    return [*tests, spec_sets]
+    signals = Worklist(
+        key="trend-signals",
+        title="Trend signals to assess",
+        role=Role.QA,
+        permission="qc.assess_trend_signal",
+        query=lambda actor, now: open_signals(),
+        row=signal_row,
+        help="A run rule fired on a new batch's figure; QA assesses each with a signature.",
+        columns=("Batch and template", "Raised"),
+    )
+    return [*tests, spec_sets, signals]

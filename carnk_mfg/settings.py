@@ -270,6 +270,7 @@ SPECTACULAR_SETTINGS = {
         "RecipientRcrResultEnum": "batches.models.clinical.RecipientRcrResult",
         "TrendSourceEnum": "qc.models.trends.TrendSource",
         "SignalAssessmentEnum": "qc.models.trends.SignalAssessment",
+        "TrainingAssessmentEnum": "batches.models.training.Assessment",
     },
 }
 

@@ -32,7 +32,16 @@ from batches.selectors.counts import (
     current_counts_query,
 )
 from batches.selectors.donor import cord_blood_unit_list
-from batches.selectors.recipients import clinical_staff, current_weight, recipient_list
+from batches.selectors.recipients import (
+    RegimenAgent,
+    clinical_staff,
+    current_weight,
+    lymphodepletion_blocker,
+    lymphodepletion_regimen,
+    lymphodepletion_window,
+    recipient_list,
+    recipients_awaiting_infusion,
+)
 from batches.selectors.release import (
     IN_SPEC,
     OPEN,
@@ -88,6 +97,11 @@ __all__ = [
     "record_reviews",
     "clinical_staff",
     "recipient_list",
+    "recipients_awaiting_infusion",
+    "RegimenAgent",
+    "lymphodepletion_blocker",
+    "lymphodepletion_regimen",
+    "lymphodepletion_window",
     "release_queue",
     "release_readiness",
     "release_test_status",

@@ -133,10 +133,10 @@ def lymphodepletion_blocker(recipient: Recipient, *, on: date) -> str | None:
 
 
 def recipients_awaiting_infusion() -> QuerySet[Recipient]:
-    """Recipients with a bag issued to the ward: the bedside page shows whether each may be
-    infused before any scan."""
+    """Recipients with a bag assigned or issued to the ward, not yet infused: the bedside
+    page shows whether each may be infused before any scan."""
     return (
-        Recipient.objects.filter(doses__status=DoseUnitStatus.ISSUED)
+        Recipient.objects.filter(doses__status__in=[DoseUnitStatus.ASSIGNED, DoseUnitStatus.ISSUED])
         .distinct()
         .prefetch_related(_LYMPHODEPLETION)
         .order_by("subject_id")

@@ -18,6 +18,7 @@ from batches.models import (
     FollowUpVisit,
     Infusion,
     LookbackEntry,
+    LymphodepletionDose,
     MaterialUse,
     Procedure,
     ProcedureVersion,
@@ -115,12 +116,46 @@ class WeightInline(admin.TabularInline):
         return False
 
 
+class LymphodepletionInline(admin.TabularInline):
+    model = LymphodepletionDose
+    extra = 0
+    can_delete = False
+    readonly_fields = fields = (
+        "agent",
+        "dose_mg_per_m2",
+        "body_surface_area_m2",
+        "total_dose_mg",
+        "given_on",
+        "given_by",
+        "recorded_by",
+        "recorded_at",
+    )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Recipient)
 class RecipientAdmin(ReadOnlyAdmin):
     list_display = ["subject_id", "diagnosis", "dose_level", "planned_infusion_on"]
     list_filter = ["diagnosis", "dose_level"]
     search_fields = ["subject_id", "medical_record_number"]
-    inlines = [WeightInline]
+    inlines = [WeightInline, LymphodepletionInline]
+
+
+@admin.register(LymphodepletionDose)
+class LymphodepletionDoseAdmin(ReadOnlyAdmin):
+    list_display = [
+        "recipient",
+        "agent",
+        "given_on",
+        "dose_mg_per_m2",
+        "body_surface_area_m2",
+        "total_dose_mg",
+        "given_by",
+    ]
+    list_filter = ["agent"]
+    search_fields = ["recipient__subject_id"]
 
 
 # --- batch record ---

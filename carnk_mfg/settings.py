@@ -433,6 +433,26 @@ RCR_SAMPLE_DAYS = [0, 91, 182, 365]
 TRAINING_VALID_DAYS = env.int("TRAINING_VALID_DAYS", default=730)
 # The trainee and their supervisor are told this many days before a training expires.
 TRAINING_EXPIRY_WARNING_DAYS = env.int("TRAINING_EXPIRY_WARNING_DAYS", default=30)
+# --- Lymphodepletion and the infusion (DESIGN sections 3 and 6) ---
+# The preparative regimen the protocol expects: each agent's dose in mg/m2 a day and on how
+# many days (by default fludarabine 30 mg/m2 and cyclophosphamide 500 mg/m2 on days -5 to -3).
+LYMPHODEPLETION_REGIMEN = {
+    "fludarabine": {
+        "mg_per_m2": env.float("LYMPHODEPLETION_FLUDARABINE_MG_M2", default=30.0),
+        "days": env.int("LYMPHODEPLETION_FLUDARABINE_DAYS", default=3),
+    },
+    "cyclophosphamide": {
+        "mg_per_m2": env.float("LYMPHODEPLETION_CYCLOPHOSPHAMIDE_MG_M2", default=500.0),
+        "days": env.int("LYMPHODEPLETION_CYCLOPHOSPHAMIDE_DAYS", default=3),
+    },
+}
+# The window of the infusion after the last lymphodepletion dose, in days: day -3 to day 0 is
+# 3 days; an infusion held up may wait up to 7 days (a dose on day -3 and infusion by day +4).
+LYMPHODEPLETION_INFUSION_MIN_DAYS = env.int("LYMPHODEPLETION_INFUSION_MIN_DAYS", default=3)
+LYMPHODEPLETION_INFUSION_MAX_DAYS = env.int("LYMPHODEPLETION_INFUSION_MAX_DAYS", default=7)
+# How far the volume infused may differ from the volume prescribed (percent of it) before the
+# difference needs a reason and opens a clinical deviation.
+INFUSED_VOLUME_TOLERANCE_PCT = env.float("INFUSED_VOLUME_TOLERANCE_PCT", default=10.0)
 
 # --- QC overdue flagging (DESIGN section 5) ---
 QC_DUE_SOON_LEAD_HOURS = env.float("QC_DUE_SOON_LEAD_HOURS", default=4.0)

@@ -181,3 +181,23 @@ def record_baseline_sample(infusion, actor):
     return clinical.follow_up_record(
         actor=actor, visit=baseline, done_at=taken, rcr_result="negative"
     )
+
+
+def lymphodeplete(recipient, actor, *, infusion_on=None, days=(-5, -4, -3)):
+    """Record the default regimen as given to `recipient` (fludarabine 30 and cyclophosphamide
+    500 mg/m2) on `days` relative to `infusion_on` (default today), as the infusion needs."""
+    from decimal import Decimal
+
+    from batches.services import recipients
+
+    infusion_on = infusion_on or timezone.localdate()
+    for day in days:
+        for agent, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
+            recipients.lymphodepletion_record(
+                actor=actor,
+                recipient=recipient,
+                agent=agent,
+                dose_mg_per_m2=Decimal(dose),
+                body_surface_area_m2=Decimal("1.85"),
+                given_on=infusion_on + timedelta(days=day),
+            )

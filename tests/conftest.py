@@ -312,14 +312,15 @@ def in_qc_batch(technician, approved_spec_set, planned_batch):
 @pytest.fixture
 def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
     """Bag A0 of a released batch, assigned to the batch's recipient at DL2 and issued, all
-    within the last hour (so a bedside check and an infusion can follow in order)."""
+    within the last hour (so a bedside check and an infusion can follow in order); the
+    recipient lymphodepleted on days -5 to -3, so the infusion may be today."""
     from decimal import Decimal
 
     from django.utils import timezone
 
     from batches.models import DoseUnit
     from batches.services import bedside, release
-    from tests.batch_steps import formulate, result_all
+    from tests.batch_steps import formulate, lymphodeplete, result_all
 
     with planned_days_ago(1 / 24):
         result_all(in_qc_batch, qc_analyst, UserFactory.create(username="qc-b", role="qc_analyst"))
@@ -335,6 +336,8 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
             recipient=in_qc_batch.intended_recipient,
             level_code="DL2",
         )
+        # Fludarabine and cyclophosphamide on days -5 to -3: the recipient may be infused today.
+        lymphodeplete(in_qc_batch.intended_recipient, clinical)
         bedside.dose_custody(
             actor=clinical,
             dose_unit=bag,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from batches.models import DoseUnit, LookbackEntry, Recall, ReleaseDecision
 from batches.services import bedside, release
 from qc.models import Notification, QcTest
-from tests.batch_steps import bedside_scans, formulate, result_all, scan
+from tests.batch_steps import bedside_scans, formulate, lymphodeplete, result_all, scan
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,7 @@ def conditionally_released(in_qc_batch, qc_analyst, second_analyst, technician, 
             conditional=True,
         )
         recipient = in_qc_batch.intended_recipient
+        lymphodeplete(recipient, clinical)
         for division in ("A0", "B0"):
             bag = DoseUnit.objects.get(batch=in_qc_batch, division=division)
             release.dose_assign(

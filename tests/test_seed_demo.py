@@ -235,3 +235,17 @@ def test_the_new_technician_is_untrained_and_the_others_are_current(demo):
     tech, tech2 = User.objects.get(username="tech"), User.objects.get(username="tech2")
     assert "SOP-MFG-020 v1: never trained" in step_training_blocker(transduction, tech2)
     assert step_training_blocker(transduction, tech) == ""
+
+
+def test_one_recipient_waits_for_lymphodepletion_the_others_had_it(demo):
+    from batches.selectors import lymphodepletion_blocker
+
+    today = timezone.localdate()
+    blockers = {
+        r.subject_id: lymphodepletion_blocker(r, on=today)
+        for r in Recipient.objects.filter(subject_id__in=["CARNK-002", "CARNK-003", "CARNK-004"])
+    }
+    assert blockers["CARNK-003"] is None and blockers["CARNK-004"] is None
+    assert blockers["CARNK-002"] is not None and "CARNK-002" in blockers["CARNK-002"]
+    c0 = Infusion.objects.get(recipient__subject_id="CARNK-001")
+    assert lymphodepletion_blocker(c0.recipient, on=timezone.localdate(c0.started_at)) is None

@@ -54,7 +54,14 @@ from batches.models.product import (
     INVESTIGATIONAL_CAUTION,
     ProductDefinition,
 )
-from batches.models.recipients import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from batches.models.recipients import (
+    Diagnosis,
+    DoseLevel,
+    LymphodepletionAgent,
+    LymphodepletionDose,
+    Recipient,
+    WeightMeasurement,
+)
 from batches.models.release import (
     NOT_INFUSED_STATUSES,
     DoseUnit,
@@ -154,6 +161,8 @@ __all__ = [
     "MaterialLot",
     "RcrResult",
     "ReagentLot",
+    "LymphodepletionAgent",
+    "LymphodepletionDose",
     "Recipient",
     "UnitStatus",
     "UrgentMedicalNeed",

@@ -363,6 +363,7 @@ class DeviationKind(models.TextChoices):
     LATE = "late", "Step performed late"
     MATERIAL = "material", "Different or unusable material"
     OUT_OF_SPEC = "out_of_spec", "Out-of-specification result"
+    INFUSED_VOLUME = "infused_volume", "Infused volume differs from the prescribed volume"
     OTHER = "other", "Other departure from procedure"
 
 

@@ -1,10 +1,14 @@
 """Recipients: study subjects (pseudonymous, with the second identifiers the bedside
-check needs), their weight history and dose level."""
+check needs), their weight history, dose level and the lymphodepletion given before the
+infusion."""
+
+from decimal import Decimal
 
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,3 +105,94 @@ class WeightMeasurement(models.Model):
 
     def __str__(self):
         return f"{self.weight_kg} kg on {self.measured_on}"
+
+
+class LymphodepletionAgent(models.TextChoices):
+    FLUDARABINE = "fludarabine", "Fludarabine"
+    CYCLOPHOSPHAMIDE = "cyclophosphamide", "Cyclophosphamide"
+
+
+# Above these a dose in mg/m2 or a body surface area is a typing error (cyclophosphamide runs
+# to a few grams per m2 in any conditioning regimen; a body is 0.2 m2 at birth).
+LYMPHODEPLETION_MG_PER_M2 = Range(above=0, high=3000)
+BODY_SURFACE_AREA_M2 = Range(low=Decimal("0.2"), high=Decimal("3.5"))
+LYMPHODEPLETION_TOTAL_MG = Range(above=0, high=10500)
+
+
+@pghistory.track()
+class LymphodepletionDose(models.Model):
+    """One dose of the preparative regimen given to a recipient before the infusion: the
+    agent, its dose per m2 with the body surface area it was calculated for, the total given
+    (dose x BSA, held equal by the table), the day it was given and by whom."""
+
+    recipient = models.ForeignKey(
+        Recipient, on_delete=models.PROTECT, related_name="lymphodepletion_doses"
+    )
+    agent = models.CharField(max_length=20, choices=LymphodepletionAgent.choices)
+    dose_mg_per_m2 = models.DecimalField(
+        "Dose (mg/m2)",
+        max_digits=6,
+        decimal_places=1,
+        validators=LYMPHODEPLETION_MG_PER_M2.validators(),
+    )
+    body_surface_area_m2 = models.DecimalField(
+        "Body surface area (m2)",
+        max_digits=3,
+        decimal_places=2,
+        validators=BODY_SURFACE_AREA_M2.validators(),
+    )
+    total_dose_mg = models.DecimalField(
+        "Total dose (mg)",
+        max_digits=7,
+        decimal_places=1,
+        validators=LYMPHODEPLETION_TOTAL_MG.validators(),
+    )
+    given_on = models.DateField()
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["given_on", "agent"]
+        permissions = [("record_lymphodepletion", "Record a lymphodepletion dose")]
+        constraints = [
+            models.CheckConstraint(
+                condition=LYMPHODEPLETION_MG_PER_M2.q("dose_mg_per_m2"),
+                name="lymphodepletion_dose_in_range",
+            ),
+            models.CheckConstraint(
+                condition=BODY_SURFACE_AREA_M2.q("body_surface_area_m2"),
+                name="lymphodepletion_bsa_in_human_range",
+            ),
+            models.CheckConstraint(
+                condition=LYMPHODEPLETION_TOTAL_MG.q("total_dose_mg"),
+                name="lymphodepletion_total_in_range",
+            ),
+            # The total is the dose for this body: dose x BSA, to 0.1 mg.
+            models.CheckConstraint(
+                condition=models.Q(
+                    total_dose_mg=Round(
+                        models.F("dose_mg_per_m2") * models.F("body_surface_area_m2"), 1
+                    )
+                ),
+                name="lymphodepletion_total_is_dose_times_bsa",
+            ),
+            # The regimen gives each agent once a day.
+            models.UniqueConstraint(
+                fields=["recipient", "agent", "given_on"],
+                name="lymphodepletion_one_dose_of_an_agent_a_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_agent_display()} {self.dose_mg_per_m2} mg/m2 on {self.given_on}"
+
+    @property
+    def day(self) -> int | None:
+        """The day relative to the planned infusion (day 0), when one is planned."""
+        planned = self.recipient.planned_infusion_on
+        return None if planned is None else (self.given_on - planned).days

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from batches.models import BedsideCheck, DoseUnit, Infusion
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from batches.models import BedsideCheck, DoseUnit, Infusion, Recipient
+from batches.selectors import lymphodepletion_blocker, recipients_awaiting_infusion
 
 
 def checks_for_page():
@@ -17,3 +22,19 @@ def infusion_of(unit: DoseUnit) -> Infusion | None:
 def infusion_of_bag(check: BedsideCheck) -> Infusion | None:
     """The infusion of the bag a check scanned, if it has been started (from any check)."""
     return None if check.dose_unit is None else infusion_of(check.dose_unit)
+
+
+@dataclass(frozen=True)
+class AwaitingInfusion:
+    recipient: Recipient
+    blocker: str | None  # why not today for want of lymphodepletion; None: ready
+
+
+def awaiting_infusion() -> list[AwaitingInfusion]:
+    """The recipients with a bag assigned or issued to the ward, each with whether
+    lymphodepletion lets them be infused today: the nurse sees a block before scanning."""
+    today = timezone.localdate()
+    return [
+        AwaitingInfusion(recipient, lymphodepletion_blocker(recipient, on=today))
+        for recipient in recipients_awaiting_infusion()
+    ]

@@ -1,5 +1,5 @@
 """The recipient pages: each listed recipient with their current weight, and a recipient's
-weights newest first."""
+weights newest first and lymphodepletion."""
 
 from __future__ import annotations
 
@@ -48,4 +48,20 @@ def recipient_care(recipient, *, now) -> dict:
                 )
             ).order_by("due_at", "id")
         ),
+    }
+
+
+def recipient_lymphodepletion(recipient, *, today) -> dict:
+    """The recipient's lymphodepletion doses (each with its day relative to the planned
+    infusion), the regimen and window expected, and whether it lets the infusion go ahead on
+    the planned day (today when none is planned ahead)."""
+    planned = recipient.planned_infusion_on
+    on = planned if planned is not None and planned >= today else today
+    fewest, most = selectors.lymphodepletion_window()
+    return {
+        "lymphodepletion_doses": list(recipient.lymphodepletion_doses.all()),
+        "lymphodepletion_regimen": selectors.lymphodepletion_regimen(),
+        "lymphodepletion_window": {"fewest": fewest, "most": most},
+        "lymphodepletion_on": on,
+        "lymphodepletion_blocker": selectors.lymphodepletion_blocker(recipient, on=on),
     }

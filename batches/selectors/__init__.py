@@ -37,7 +37,16 @@ from batches.selectors.donor import (
     donor_panel_assessment,
     reactive_markers,
 )
-from batches.selectors.recipients import clinical_staff, current_weight, recipient_list
+from batches.selectors.recipients import (
+    RegimenAgent,
+    clinical_staff,
+    current_weight,
+    lymphodepletion_blocker,
+    lymphodepletion_regimen,
+    lymphodepletion_window,
+    recipient_list,
+    recipients_awaiting_infusion,
+)
 from batches.selectors.release import (
     IN_SPEC,
     OPEN,
@@ -98,6 +107,11 @@ __all__ = [
     "record_reviews",
     "clinical_staff",
     "recipient_list",
+    "recipients_awaiting_infusion",
+    "RegimenAgent",
+    "lymphodepletion_blocker",
+    "lymphodepletion_regimen",
+    "lymphodepletion_window",
     "release_queue",
     "release_readiness",
     "release_test_status",

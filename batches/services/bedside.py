@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,13 +17,17 @@ from batches.models import (
     BedsideCheck,
     BedsideOutcome,
     CustodyEvent,
+    Deviation,
+    DeviationKind,
     DoseUnit,
     DoseUnitStatus,
     Infusion,
     Recipient,
 )
-from batches.selectors import bag_not_usable, chain_of_identity
+from batches.selectors import bag_not_usable, chain_of_identity, lymphodepletion_blocker
+from batches.services.batch_record.deviations import open_deviation_locked
 from batches.services.clinical import follow_up_schedule
+from batches.services.lifecycle import lock_batch
 from carnk_mfg import isbt128
 from carnk_mfg.audit import audited
 from carnk_mfg.fields import field_errors
@@ -294,6 +299,11 @@ def bedside_verify(
                 f"the wristband is {recipient.subject_id}."
             )
         reasons.extend(_chain_reasons(unit, scanned_coi))
+    # Only the bag's own recipient's preparation matters; a wrong one is blocked already.
+    if recipient is not None and (unit is None or unit.recipient_id == recipient.pk):
+        not_ready = lymphodepletion_blocker(recipient, on=timezone.localdate())
+        if not_ready:
+            reasons.append(not_ready)
     # The check is kept even when it blocks: it is its own transaction.
     with transaction.atomic(), audited(actor=actor, reason="Bedside verification"):
         return BedsideCheck.objects.create(
@@ -373,13 +383,22 @@ def infusion_complete(
     vitals: dict[str, Any] | None = None,
     reactions: str = "",
     notes: str = "",
+    volume_difference_reason: str = "",
     request: HttpRequest | None = None,
 ) -> Infusion:
     """The completion of an infusion in progress: its end, the volume infused, the vitals
-    after (`{"post": {...}}`, added to those of the start) and any reaction; signed."""
+    after (`{"post": {...}}`, added to those of the start) and any reaction; signed. A volume
+    off the prescribed one by more than the tolerance needs its reason, and opens a clinical
+    deviation on the batch in the same transaction."""
     vitals = {} if vitals is None else vitals
+    prescribed = infusion.dose_unit.dose_volume_ml
     errors = _completion_errors(
-        started_at=infusion.started_at, ended_at=ended_at, volume_ml=volume_ml, vitals=vitals
+        started_at=infusion.started_at,
+        ended_at=ended_at,
+        volume_ml=volume_ml,
+        vitals=vitals,
+        prescribed_ml=prescribed,
+        volume_difference_reason=volume_difference_reason,
     )
     if errors:
         raise ValidationError(errors)
@@ -395,6 +414,16 @@ def infusion_complete(
         if locked.ended_at is not None:
             raise ValidationError(
                 {"infusion": f"This infusion was completed at {locked.ended_at:%Y-%m-%d %H:%M %Z}."}
+            )
+        off_by = volume_off_by_pct(prescribed, volume_ml)
+        if off_by is not None:
+            _open_volume_deviation(
+                actor=actor,
+                infusion=locked,
+                prescribed_ml=prescribed,
+                volume_ml=volume_ml,
+                off_by_pct=off_by,
+                reason=volume_difference_reason,
             )
         locked.ended_at, locked.volume_ml = ended_at, volume_ml
         locked.vitals = {**locked.vitals, **vitals}
@@ -418,6 +447,7 @@ def infusion_record(
     vitals: dict[str, Any] | None = None,
     reactions: str = "",
     notes: str = "",
+    volume_difference_reason: str = "",
     request: HttpRequest | None = None,
 ) -> Infusion:
     """An infusion reported in one call (the API's `POST /infusions/`): its start and, when
@@ -436,7 +466,9 @@ def infusion_record(
             ended_at=ended_at,
             volume_ml=volume_ml,
             after=after,
-            more=bool(reactions or notes),
+            more=bool(reactions or notes or volume_difference_reason),
+            prescribed_ml=None if check.dose_unit is None else check.dose_unit.dose_volume_ml,
+            volume_difference_reason=volume_difference_reason,
         )
     )
     if errors:
@@ -468,6 +500,7 @@ def infusion_record(
                 vitals=after,
                 reactions=reactions,
                 notes=notes,
+                volume_difference_reason=volume_difference_reason,
                 request=request,
             )
     return infusion
@@ -480,18 +513,28 @@ def _one_call_completion_errors(
     volume_ml: Decimal | None,
     after: dict[str, Any],
     more: bool,
+    prescribed_ml: Decimal | None,
+    volume_difference_reason: str,
 ) -> dict[str, str | list[str]]:
     """Why the completion part of a one-call infusion cannot be recorded: with an end comes
     the volume, and what belongs to the completion needs the end."""
     if ended_at is None and volume_ml is None:
         if after or more:
-            return {"ended_at": "The vitals after, reactions and notes come with the end."}
+            return {
+                "ended_at": "The vitals after, reactions, notes and a reason for the volume "
+                "come with the end."
+            }
         return {}
     if ended_at is None or volume_ml is None:
         missing = "ended_at" if ended_at is None else "volume_ml"
         return {missing: "A completed infusion has both its end and the volume infused."}
     return _completion_errors(
-        started_at=started_at, ended_at=ended_at, volume_ml=volume_ml, vitals=after
+        started_at=started_at,
+        ended_at=ended_at,
+        volume_ml=volume_ml,
+        vitals=after,
+        prescribed_ml=prescribed_ml,
+        volume_difference_reason=volume_difference_reason,
     )
 
 
@@ -514,6 +557,10 @@ def _start_errors(
             "The bedside check is too old: the infusion started more than "
             f"{CHECK_VALID_FOR.seconds // 60} minutes after it; scan the bag and wristband again."
         )
+    elif check.recipient is not None:
+        not_ready = lymphodepletion_blocker(check.recipient, on=timezone.localdate(started_at))
+        if not_ready:
+            errors["recipient"] = not_ready
     check_happened(
         errors,
         "started_at",
@@ -527,17 +574,75 @@ def _start_errors(
 
 
 def _completion_errors(
-    *, started_at: datetime, ended_at: datetime, volume_ml: Decimal, vitals: Any
+    *,
+    started_at: datetime,
+    ended_at: datetime,
+    volume_ml: Decimal,
+    vitals: Any,
+    prescribed_ml: Decimal | None,
+    volume_difference_reason: str,
 ) -> dict[str, str | list[str]]:
     """Why the infusion cannot be completed as given: the end must have happened, after the
-    start; the volume must fit its bounds."""
+    start; the volume must fit its bounds, and a volume off the prescribed one needs why."""
     errors: dict[str, str | list[str]] = {}
     check_happened(errors, "ended_at", ended_at, what="The infusion end")
     if "ended_at" not in errors and ended_at < started_at:
         errors["ended_at"] = f"The infusion ends after it starts ({started_at:%Y-%m-%d %H:%M %Z})."
     errors.update(field_errors(Infusion, {"volume_ml": volume_ml}))
+    if "volume_ml" not in errors:
+        off_by = volume_off_by_pct(prescribed_ml, volume_ml)
+        if volume_difference_reason.strip():
+            why = field_errors(Deviation, {"why": volume_difference_reason}).get("why")
+            if why:
+                errors["volume_difference_reason"] = why
+        elif off_by is not None:
+            errors["volume_difference_reason"] = (
+                f"{volume_ml} mL infused is {off_by:.1f} % off the {prescribed_ml} mL "
+                f"prescribed (more than {settings.INFUSED_VOLUME_TOLERANCE_PCT:g} %): give the "
+                "reason; a clinical deviation is opened."
+            )
     if not isinstance(vitals, dict):
         errors["vitals"] = "Vitals are an object (pre and post)."
     elif "pre" in vitals:
         errors["vitals"] = "The vitals before were recorded with the start."
     return errors
+
+
+def volume_off_by_pct(prescribed_ml: Decimal | None, volume_ml: Decimal) -> Decimal | None:
+    """How far, in percent of the prescribed volume, the volume infused is off it, when that
+    is more than INFUSED_VOLUME_TOLERANCE_PCT; None within it or with no prescribed volume."""
+    if not prescribed_ml:
+        return None
+    off_by = abs(Decimal(volume_ml) - prescribed_ml) * 100 / prescribed_ml
+    tolerance = Decimal(str(settings.INFUSED_VOLUME_TOLERANCE_PCT))
+    return off_by if off_by > tolerance else None
+
+
+def _open_volume_deviation(
+    *,
+    actor: User,
+    infusion: Infusion,
+    prescribed_ml: Decimal | None,
+    volume_ml: Decimal,
+    off_by_pct: Decimal,
+    reason: str,
+) -> None:
+    """Inside the completion's transaction: the clinical deviation of a volume off the
+    prescription, on the bag's batch, for QA to disposition."""
+    unit = infusion.dose_unit
+    more_or_less = "more" if volume_ml > (prescribed_ml or 0) else "less"
+    open_deviation_locked(
+        actor=actor,
+        batch=lock_batch(unit.batch),
+        step=None,
+        kind=DeviationKind.INFUSED_VOLUME,
+        what=(
+            f"{volume_ml} mL of {unit} infused into {infusion.recipient.subject_id}, "
+            f"{off_by_pct:.1f} % {more_or_less} than the {prescribed_ml} mL prescribed."
+        ),
+        why=reason.strip(),
+        impact=(
+            f"The recipient received {more_or_less} CAR-NK cells than the dose assigned; "
+            "the treating team and QA assess the effect on safety and response."
+        ),
+    )

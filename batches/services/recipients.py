@@ -1,18 +1,24 @@
-"""Recipients and their weight history."""
+"""Recipients, their weight history and the lymphodepletion given before the infusion."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from batches.models import Recipient, WeightMeasurement
+from batches.models import (
+    LymphodepletionAgent,
+    LymphodepletionDose,
+    Recipient,
+    WeightMeasurement,
+)
 from batches.selectors import clinical_staff
 from batches.services.unit_selection import hla_typing_checked
 from carnk_mfg.audit import gmp_write, validate_record
+from carnk_mfg.fields import field_errors
 from carnk_mfg.roles import Role, roles_of
 
 if TYPE_CHECKING:
@@ -139,3 +145,64 @@ def _add_weight(
     validate_record(weight, exclude=["recipient", "recorded_by"])
     weight.save()
     return weight
+
+
+def lymphodepletion_record(
+    *,
+    actor: User,
+    recipient: Recipient,
+    agent: str,
+    dose_mg_per_m2: Decimal,
+    body_surface_area_m2: Decimal,
+    given_on: date,
+    given_by: User | None = None,
+    reason: str = "Lymphodepletion dose given",
+) -> LymphodepletionDose:
+    """Record one dose of the preparative regimen as given: the total is the dose for the
+    body surface area, to 0.1 mg. Given by the one named (clinical staff), else the one who
+    records it."""
+    errors: dict[str, Any] = {}
+    if agent not in LymphodepletionAgent.values:
+        errors["agent"] = "Fludarabine or cyclophosphamide."
+    errors.update(
+        field_errors(
+            LymphodepletionDose,
+            {"dose_mg_per_m2": dose_mg_per_m2, "body_surface_area_m2": body_surface_area_m2},
+        )
+    )
+    if given_on > timezone.localdate():
+        errors["given_on"] = "A dose cannot be given in the future."
+    if errors:
+        raise ValidationError(errors)
+    total = (Decimal(dose_mg_per_m2) * Decimal(body_surface_area_m2)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+    with gmp_write(actor=actor, permission="batches.record_lymphodepletion", reason=reason):
+        giver = actor if given_by is None else given_by
+        if not clinical_staff().filter(pk=giver.pk).exists():
+            raise ValidationError(
+                {"given_by": f"{giver.get_username()} is not active clinical staff."}
+            )
+        # The recipient is locked: two records of one day's dose cannot both pass the check.
+        locked = Recipient.objects.select_for_update().get(pk=recipient.pk)
+        if locked.lymphodepletion_doses.filter(agent=agent, given_on=given_on).exists():
+            raise ValidationError(
+                {
+                    "given_on": f"{LymphodepletionAgent(agent).label} given on "
+                    f"{given_on:%Y-%m-%d} is recorded already: it is given once a day."
+                }
+            )
+        dose = LymphodepletionDose(
+            recipient=locked,
+            agent=agent,
+            dose_mg_per_m2=dose_mg_per_m2,
+            body_surface_area_m2=body_surface_area_m2,
+            total_dose_mg=total,
+            given_on=given_on,
+            given_by=giver,
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+        validate_record(dose, exclude=["recipient", "given_by", "recorded_by"])
+        dose.save()
+    return dose

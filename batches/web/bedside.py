@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from batches.models import BedsideOutcome, Infusion
-from batches.presenters.bedside import checks_for_page, infusion_of_bag
+from batches.presenters.bedside import awaiting_infusion, checks_for_page, infusion_of_bag
 from batches.services import bedside
 from carnk_mfg.fields import validators_of
 from carnk_mfg.forms import ESignForm, datetime_field, textarea_field
@@ -120,6 +120,12 @@ class InfusionCompleteForm(ESignForm):
         help_text="What was seen during the infusion (chills, fever, rash...); blank if none.",
     )
     notes = textarea_field("Notes", required=False)
+    volume_difference_reason = textarea_field(
+        "Why the volume differs from the prescribed volume",
+        required=False,
+        help_text="Needed when the volume infused is off the prescribed volume by more than "
+        "the tolerance; a clinical deviation is then opened for QA.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,6 +145,7 @@ class InfusionCompleteForm(ESignForm):
             "vitals": {"post": _vitals(data, "post")},
             "reactions": data["reactions"],
             "notes": data["notes"],
+            "volume_difference_reason": data["volume_difference_reason"],
         }
 
 
@@ -178,6 +185,7 @@ def _bedside_page(request, *, scan_form=None, check=None, start_form=None, statu
             "may_infuse": may_infuse,
             "start_form": start_form,
             "needs_esign": start_form is not None and may_infuse,
+            "awaiting": awaiting_infusion(),
         },
         status=status,
     )

@@ -1,6 +1,7 @@
 """Recipient pages: the list with current weights, registration with a first weight, and a
-recipient's page (weights, the bags assigned with their dose, infusions, adverse events and
-follow-up visits) where a body weight is recorded and the treating clinician changed."""
+recipient's page (weights, lymphodepletion, the bags assigned with their dose, infusions,
+adverse events and follow-up visits) where a body weight or a lymphodepletion dose is
+recorded and the treating clinician changed."""
 
 from __future__ import annotations
 
@@ -13,10 +14,22 @@ from django.views.decorators.http import require_http_methods
 
 from batches import selectors
 from batches.hla import hla_help
-from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from batches.models import (
+    Diagnosis,
+    DoseLevel,
+    LymphodepletionAgent,
+    LymphodepletionDose,
+    Recipient,
+    WeightMeasurement,
+)
 from batches.models.donor import KirLigandGroup
 from batches.models.recipients import not_in_the_future
-from batches.presenters.recipients import recipient_care, recipient_rows, recipient_weights
+from batches.presenters.recipients import (
+    recipient_care,
+    recipient_lymphodepletion,
+    recipient_rows,
+    recipient_weights,
+)
 from batches.services import recipients
 from batches.web.clinical import FollowUpEndForm
 from carnk_mfg.audit import references_trail
@@ -96,6 +109,24 @@ class WeightForm(forms.Form):
     measured_on = date_field("Measured on")
 
 
+class LymphodepletionForm(forms.Form):
+    agent = forms.ChoiceField(label="Agent", choices=LymphodepletionAgent.choices)
+    dose_mg_per_m2 = forms.DecimalField(
+        label="Dose (mg/m2)",
+        max_digits=6,
+        decimal_places=1,
+        validators=validators_of(LymphodepletionDose, "dose_mg_per_m2"),
+    )
+    body_surface_area_m2 = forms.DecimalField(
+        label="Body surface area (m2)",
+        max_digits=3,
+        decimal_places=2,
+        validators=validators_of(LymphodepletionDose, "body_surface_area_m2"),
+    )
+    given_on = date_field("Given on")
+    given_by = ClinicianField(label="Given by", required=False, empty_label="— me —")
+
+
 # --- views ---
 
 
@@ -153,7 +184,9 @@ def recipient_detail(request, subject_id):
     return _recipient_page(request, recipient, form=form)
 
 
-def _recipient_page(request, recipient, *, form=None, clinician_form=None):
+def _recipient_page(
+    request, recipient, *, form=None, clinician_form=None, lymphodepletion_form=None
+):
     return render(
         request,
         "recipients/detail.html",
@@ -161,15 +194,46 @@ def _recipient_page(request, recipient, *, form=None, clinician_form=None):
             "recipient": recipient,
             "weights": recipient_weights(recipient),
             **recipient_care(recipient, now=timezone.now()),
-            "history": history_rows(references_trail(recipient), Recipient, WeightMeasurement),
+            "history": history_rows(
+                references_trail(recipient), Recipient, WeightMeasurement, LymphodepletionDose
+            ),
             "can_record_weight": actor_may(request.user, "batches.record_weight"),
             "follow_up_end_form": FollowUpEndForm(auto_id="end-%s"),
             "form": form
             or WeightForm(auto_id="weight-%s", initial={"measured_on": timezone.localdate()}),
             "can_reassign": actor_may(request.user, "batches.change_recipient"),
             "clinician_form": clinician_form or ClinicianForm(auto_id="clinician-%s"),
+            **recipient_lymphodepletion(recipient, today=timezone.localdate()),
+            "can_record_lymphodepletion": actor_may(request.user, "batches.record_lymphodepletion"),
+            "lymphodepletion_form": lymphodepletion_form
+            or LymphodepletionForm(
+                auto_id="ld-%s",
+                initial={
+                    "given_on": timezone.localdate(),
+                    "dose_mg_per_m2": selectors.lymphodepletion_regimen()[0].mg_per_m2,
+                },
+            ),
         },
     )
+
+
+@allowed_to("batches.record_lymphodepletion")
+@require_http_methods(["POST"])
+def lymphodepletion_dose_record(request, subject_id):
+    """Record one lymphodepletion dose as given."""
+    recipient = get_object_or_404(selectors.recipient_list(), subject_id=url_text(subject_id))
+    form = LymphodepletionForm(request.POST, auto_id="ld-%s")
+    if form.is_valid():
+        dose = call_service(
+            form,
+            lambda: recipients.lymphodepletion_record(
+                actor=request.user, recipient=recipient, **form.cleaned_data
+            ),
+        )
+        if dose is not None:
+            messages.success(request, f"{dose} recorded for {recipient.subject_id}.")
+            return redirect(recipient.get_absolute_url() + "#lymphodepletion")
+    return _recipient_page(request, recipient, lymphodepletion_form=form)
 
 
 @allowed_to("batches.change_recipient")

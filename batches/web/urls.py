@@ -77,6 +77,11 @@ recipient_pages = [
         name="follow-up-end",
     ),
     path(
+        "recipients/<path:subject_id>/lymphodepletion/",
+        recipients.lymphodepletion_dose_record,
+        name="recipient-lymphodepletion",
+    ),
+    path(
         "recipients/<path:subject_id>/clinician/",
         recipients.recipient_clinician,
         name="recipient-clinician",

@@ -172,6 +172,23 @@ CLAUSES: tuple[Clause, ...] = (
         "batches.models.Recipient (date of birth, medical record number), batches.services.bedside",
     ),
     Clause(
+        "21 CFR 312.60",
+        "The investigation is conducted according to the investigational plan: the "
+        "protocol's lymphodepletion regimen (fludarabine and cyclophosphamide) is complete, "
+        "its last dose within the protocol's window before the infusion, or the infusion is "
+        "refused with the reason.",
+        "batches.selectors.recipients (lymphodepletion_blocker), batches.services.bedside "
+        "(bedside_verify, infusion_start), batches.services.recipients "
+        "(lymphodepletion_record)",
+    ),
+    Clause(
+        "21 CFR 312.62(a)",
+        "Adequate records of the disposition of the drug, including the quantity used by "
+        "each subject: the volume infused against the volume prescribed, a departure beyond "
+        "the tolerance explained and opened as a clinical deviation.",
+        "batches.services.bedside (infusion_complete, volume_off_by_pct)",
+    ),
+    Clause(
         "FDA LTFU guidance",
         "Long-term follow-up of recipients of products with integrating vectors for 15 "
         "years after infusion, with RCR monitoring of the recipient and lost to follow-up "

@@ -81,6 +81,7 @@ MATRIX: dict[str, frozenset[str]] = {
     **_record("/api/v1/recipients/{subject_id}/"),
     "PATCH /api/v1/recipients/{subject_id}/": only(CLINICAL),
     "POST /api/v1/recipients/{subject_id}/weights/": only(CLINICAL),
+    "POST /api/v1/recipients/{subject_id}/lymphodepletion/": only(CLINICAL),
     "POST /api/v1/recipients/{subject_id}/clinician/": only(CLINICAL),
     "POST /api/v1/recipients/{subject_id}/follow-up-end/": only(CLINICAL),
     # Training: everyone on staff reads the procedures and training records; QA records

@@ -290,6 +290,23 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
     )
     from carnk_mfg import isbt128
 
+    # Lymphodepletion: fludarabine and cyclophosphamide on days -5 to -3.
+    for days_before in (5, 4, 3):
+        for agent, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
+            ok(
+                CL.post(
+                    "/api/v1/recipients/CARNK-900/lymphodepletion/",
+                    {
+                        "agent": agent,
+                        "dose_mg_per_m2": dose,
+                        "body_surface_area_m2": "1.82",
+                        "given_on": (
+                            timezone.localdate() - timedelta(days=days_before)
+                        ).isoformat(),
+                    },
+                    format="json",
+                )
+            )
     din = batch["din"]
     # Scanned at the bedside 25 minutes ago; the infusion started 5 minutes later.
     with time_machine.travel(timezone.now() - timedelta(minutes=25), tick=True):
@@ -316,7 +333,8 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
                 "bedside_check": check["id"],
                 "started_at": (timezone.now() - timedelta(minutes=20)).isoformat(),
                 "ended_at": timezone.now().isoformat(),
-                "volume_ml": "3.5",
+                # The volume the assignment prescribed, as infused.
+                "volume_ml": assigned["dose_volume_ml"],
                 "vitals": {"pre": {"hr": 80}, "post": {"hr": 82}},
                 "password": PASSWORD,
             },

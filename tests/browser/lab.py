@@ -1,7 +1,8 @@
 """The lab the page checks read: a user in every role and batches at the stages the checked
 pages show (a culture in process with its counts, a batch in QC with results at every stage
 of review, each analyst with results awaiting their review, and a released batch whose bag
-is issued to its recipient). Built through the services, as the other tests build theirs."""
+is issued to its lymphodepleted recipient). Built through the services, as the other tests
+build theirs."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,7 @@ from carnk_mfg.roles import Role
 from tests.batch_steps import (
     formulate,
     in_spec_value,
+    lymphodeplete,
     planned_days_ago,
     record_steps,
     result_all,
@@ -174,6 +176,8 @@ def _released(batch: Batch, users: dict[str, User], day0) -> Batch:
         measured_on=timezone.localdate(),
     )
     release.dose_assign(actor=clinical, dose_unit=bag, recipient=recipient, level_code="DL2")
+    # Lymphodepleted on days -5 to -3: the recipient's page and the bedside page show it.
+    lymphodeplete(recipient, clinical)
     bedside.dose_custody(
         actor=clinical,
         dose_unit=bag,

@@ -115,9 +115,26 @@ def issued_bag(client, released, clinical, qa):
         },
     )
     assert response.status_code == 302, html(response)
+    lymphodeplete_through_ui(client, "CARNK-QC")
     bag.refresh_from_db()
     assert bag.status == "issued"
     return bag
+
+
+def lymphodeplete_through_ui(client, subject_id):
+    """Fludarabine and cyclophosphamide on days -5 to -3, recorded on the recipient page."""
+    for days_before in (5, 4, 3):
+        for agent, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
+            response = client.post(
+                reverse("recipient-lymphodepletion", args=[subject_id]),
+                {
+                    "agent": agent,
+                    "dose_mg_per_m2": dose,
+                    "body_surface_area_m2": "1.85",
+                    "given_on": (timezone.localdate() - timedelta(days=days_before)).isoformat(),
+                },
+            )
+            assert response.status_code == 302, html(response)
 
 
 # --- the queue ---

@@ -355,6 +355,21 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
         },
     )
 
+    # --- lymphodepletion: fludarabine and cyclophosphamide on days -5 to -3 ---
+    for days_before in (5, 4, 3):
+        for agent, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
+            post(
+                client,
+                f"{agent} day -{days_before}",
+                reverse("recipient-lymphodepletion", args=[SUBJECT]),
+                {
+                    "agent": agent,
+                    "dose_mg_per_m2": dose,
+                    "body_surface_area_m2": "1.82",
+                    "given_on": day(-days_before),
+                },
+            )
+
     # --- bedside: scan bag, product code and wristband: MATCH ---
     din = batch.din
     # Scanned 25 minutes ago; the infusion started 5 minutes later.

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from batches.models import BedsideCheck, Infusion
-from carnk_mfg.api.serializers import PasswordField
+from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 from carnk_mfg.fields import validators_of
 
 
@@ -76,6 +76,17 @@ def _volume(**kwargs):
     )
 
 
+def _volume_difference_reason():
+    return FreeTextIn(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the volume infused is off the prescribed volume by more than the "
+        "tolerance (INFUSED_VOLUME_TOLERANCE_PCT, 10 % by default): required then, and a "
+        "clinical deviation is opened on the batch.",
+    )
+
+
 class InfusionIn(serializers.Serializer):
     """The start of an infusion; with `ended_at` and `volume_ml` its completion too, both
     recorded in one transaction (each part signed)."""
@@ -94,6 +105,7 @@ class InfusionIn(serializers.Serializer):
     )
     reactions = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    volume_difference_reason = _volume_difference_reason()
     password = PasswordField()
 
 
@@ -107,4 +119,5 @@ class InfusionCompleteIn(serializers.Serializer):
     )
     reactions = serializers.CharField(required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    volume_difference_reason = _volume_difference_reason()
     password = PasswordField()

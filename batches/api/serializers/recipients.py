@@ -1,13 +1,22 @@
-"""API shapes of recipients and their weights."""
+"""API shapes of recipients, their weights and their lymphodepletion."""
 
 from typing import Any
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from batches.models import Diagnosis, DoseLevel, Recipient, WeightMeasurement
+from batches.models import (
+    Diagnosis,
+    DoseLevel,
+    LymphodepletionAgent,
+    LymphodepletionDose,
+    Recipient,
+    WeightMeasurement,
+)
 from batches.models.donor import KirLigandGroup
 from batches.models.recipients import not_in_the_future
-from batches.selectors import clinical_staff
+from batches.selectors import clinical_staff, lymphodepletion_blocker
 from carnk_mfg.api.serializers import FreeTextIn
 from carnk_mfg.fields import validators_of
 
@@ -18,8 +27,43 @@ class WeightOut(serializers.ModelSerializer):
         fields = ["weight_kg", "measured_on", "recorded_at"]
 
 
+class LymphodepletionDoseOut(serializers.ModelSerializer):
+    given_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    recorded_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    day = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Relative to the planned infusion (day 0); null with no infusion planned.",
+    )
+
+    class Meta:
+        model = LymphodepletionDose
+        fields = [
+            "agent",
+            "dose_mg_per_m2",
+            "body_surface_area_m2",
+            "total_dose_mg",
+            "given_on",
+            "day",
+            "given_by",
+            "recorded_by",
+            "recorded_at",
+        ]
+
+
 class RecipientOut(serializers.ModelSerializer):
     weights = WeightOut(many=True, read_only=True)
+    lymphodepletion = LymphodepletionDoseOut(
+        many=True, read_only=True, source="lymphodepletion_doses"
+    )
+    lymphodepletion_blocker = serializers.SerializerMethodField(
+        help_text="Why the recipient may not be infused today for want of lymphodepletion "
+        "(missing doses, the last dose outside the window); null when it is complete."
+    )
     treating_clinician: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
@@ -42,7 +86,13 @@ class RecipientOut(serializers.ModelSerializer):
             "registered_at",
             "treating_clinician",
             "weights",
+            "lymphodepletion",
+            "lymphodepletion_blocker",
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_lymphodepletion_blocker(self, recipient: Recipient) -> str | None:
+        return lymphodepletion_blocker(recipient, on=timezone.localdate())
 
 
 def _clinician_field(**kwargs: Any) -> serializers.SlugRelatedField[Any]:
@@ -115,3 +165,21 @@ class WeightIn(serializers.Serializer):
     weight_kg = _weight_field()
     measured_on = serializers.DateField()
     reason = FreeTextIn(required=False, default="Body weight measured")
+
+
+class LymphodepletionIn(serializers.Serializer):
+    agent = serializers.ChoiceField(LymphodepletionAgent.choices)
+    dose_mg_per_m2 = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        validators=validators_of(LymphodepletionDose, "dose_mg_per_m2"),
+    )
+    body_surface_area_m2 = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        validators=validators_of(LymphodepletionDose, "body_surface_area_m2"),
+    )
+    given_on = serializers.DateField()
+    # Left out: the person recording it gave it.
+    given_by = _clinician_field(required=False, allow_null=True, default=None)
+    reason = FreeTextIn(required=False, default="Lymphodepletion dose given")

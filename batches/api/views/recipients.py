@@ -11,6 +11,7 @@ from batches import selectors
 from batches.api.serializers.clinical import FollowUpEndIn, FollowUpEndOut
 from batches.api.serializers.recipients import (
     ClinicianIn,
+    LymphodepletionIn,
     RecipientOut,
     RecipientRegisterIn,
     RecipientUpdateIn,
@@ -36,6 +37,7 @@ class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadVie
         "create": "batches.add_recipient",
         "partial_update": "batches.change_recipient",
         "weights": "batches.record_weight",
+        "lymphodepletion": "batches.record_lymphodepletion",
         "follow_up_end": "batches.record_follow_up",
         "clinician": "batches.change_recipient",
     }
@@ -77,6 +79,19 @@ class RecipientViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadVie
         data = self.parse(WeightIn)
         recipient = self.get_object()
         recipients.recipient_record_weight(actor=request.user, recipient=recipient, **data)
+        return self.respond(
+            selectors.recipient_list().get(pk=recipient.pk), status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=LymphodepletionIn, responses={201: RecipientOut})
+    @action(detail=True, methods=["post"])
+    def lymphodepletion(self, request, *args, **kwargs):
+        """Record a dose of the preparative regimen as given (agent, mg/m2, body surface
+        area, the day); the total is computed. The recipient answers with its doses and
+        whether it may be infused today."""
+        data = self.parse(LymphodepletionIn)
+        recipient = self.get_object()
+        recipients.lymphodepletion_record(actor=request.user, recipient=recipient, **data)
         return self.respond(
             selectors.recipient_list().get(pk=recipient.pk), status.HTTP_201_CREATED
         )

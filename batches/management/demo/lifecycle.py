@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,7 @@ from batches.models import (
     Recipient,
 )
 from batches.selectors import chain_of_identity
-from batches.services import batch_record, bedside, clinical, lifecycle, release
+from batches.services import batch_record, bedside, clinical, lifecycle, recipients, release
 from carnk_mfg import isbt128
 
 # The demo loads the whole product: its batches go through QC on their way to release.
@@ -367,7 +367,14 @@ def released(lab: Lab) -> Batch:
                 recipient=Recipient.objects.get(subject_id=subject),
                 level_code=level,
             )
-    infusion = infuse(lab, bags["C0"], lab.now - timedelta(days=7, hours=-3))
+    # Fludarabine and cyclophosphamide on days -5 to -3 before each infusion; CARNK-002's
+    # course is under way (day -3's doses due today), so its infusion is blocked for now.
+    c0_start = lab.now - timedelta(days=7, hours=-3)
+    lymphodeplete(lab, "CARNK-001", c0_start.date())
+    lymphodeplete(lab, "CARNK-003", lab.now.date())
+    lymphodeplete(lab, "CARNK-004", lab.now.date())
+    lymphodeplete(lab, "CARNK-002", lab.now.date() + 3 * DAY, days=(-5, -4))
+    infusion = infuse(lab, bags["C0"], c0_start)
     with at(infusion.started_at + 20 * HOUR):
         clinical.adverse_event_report(
             actor=clinic,
@@ -383,6 +390,34 @@ def released(lab: Lab) -> Batch:
     issue(lab, bags["B0"], lab.now - 2 * HOUR, to=lab.people.courier)
     start_infusion(lab, bags["E0"], lab.now - 20 * MINUTE)
     return batch
+
+
+def lymphodeplete(
+    lab: Lab, subject_id: str, infusion_on: date, days: tuple[int, ...] = (-5, -4, -3)
+) -> None:
+    """The infusion planned for `infusion_on`, and the regimen given on `days` before it,
+    each day's doses recorded that morning (1.80 m2)."""
+    clinic = lab.people.clinic
+    recipient = Recipient.objects.get(subject_id=subject_id)
+    with at(lab.now - 9 * DAY):
+        recipients.recipient_update(
+            actor=clinic,
+            recipient=recipient,
+            reason="Infusion planned",
+            planned_infusion_on=infusion_on,
+        )
+    for day in days:
+        given_on = infusion_on + day * DAY
+        with at(datetime.combine(given_on, time(11), tzinfo=lab.now.tzinfo)):
+            for agent, mg_per_m2 in (("fludarabine", "30"), ("cyclophosphamide", "500")):
+                recipients.lymphodepletion_record(
+                    actor=clinic,
+                    recipient=recipient,
+                    agent=agent,
+                    dose_mg_per_m2=Decimal(mg_per_m2),
+                    body_surface_area_m2=Decimal("1.80"),
+                    given_on=given_on,
+                )
 
 
 def issue(lab: Lab, bag: DoseUnit, when: datetime, to: User | None = None) -> None:

@@ -199,7 +199,7 @@ def _p(text: str, paragraph_style: ParagraphStyle = _CELL) -> Paragraph:
     return paragraph(text, paragraph_style)
 
 
-class _NumberedCanvas(pdfcanvas.Canvas):
+class NumberedCanvas(pdfcanvas.Canvas):
     """Defers each page until the end so every footer can say "Page n of m"."""
 
     def __init__(self, *args: Any, footer: str = "", **kwargs: Any) -> None:
@@ -492,6 +492,6 @@ def certificate_of_analysis_pdf(coa: CoaData, *, page_size: tuple[float, float] 
     doc.build(
         story,
         onLaterPages=_later_page_header(coa.lot_number, coa.din),
-        canvasmaker=partial(_NumberedCanvas, footer=footer),
+        canvasmaker=partial(NumberedCanvas, footer=footer),
     )
     return buffer.getvalue()

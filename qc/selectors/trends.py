@@ -284,7 +284,7 @@ class AttributeChart:
     capability_missing: str = ""
 
 
-def _capability(
+def capability_of(
     attribute: TrendAttribute, values: list[float]
 ) -> tuple[spc.Capability | None, str]:
     if attribute.spec_lower is None and attribute.spec_upper is None:
@@ -319,7 +319,7 @@ def attribute_chart(attribute: TrendAttribute) -> AttributeChart:
     for signal in drawn.select_related("assessed_by"):
         by_point.setdefault(signal.point_id, []).append(signal)
     values = [p.value for p in points]
-    capability, missing = _capability(attribute, values)
+    capability, missing = capability_of(attribute, values)
     return AttributeChart(
         attribute=attribute,
         points=points,

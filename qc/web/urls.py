@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qc.web import imports, notices, results, review, specs, trends, worklist
+from qc.web import imports, notices, product_review, results, review, specs, trends, worklist
 
 urlpatterns = [
     path("qc/", worklist.worklist, name="qc-worklist"),
@@ -18,6 +18,11 @@ urlpatterns = [
     path("qc/spec-sets/", specs.spec_set_list, name="spec-set-list"),
     path("qc/spec-sets/<int:pk>/", specs.spec_set_detail, name="spec-set-detail"),
     path("qc/trends/", trends.trend_list, name="trend-list"),
+    path(
+        "qc/trends/review.pdf",
+        product_review.product_review_download,
+        name="product-review-pdf",
+    ),
     path("qc/trends/<int:pk>/", trends.trend_detail, name="trend-detail"),
     path("qc/trends/<int:pk>/points.csv", trends.trend_csv, name="trend-csv"),
     path("qc/trend-signals/<int:pk>/assess/", trends.signal_assess, name="trend-signal-assess"),

@@ -169,7 +169,8 @@ CLAUSES: tuple[Clause, ...] = (
         "Joint Commission NPSG.01.01.01",
         "At least two patient identifiers before the product is given: the wristband's subject "
         "ID and the date of birth or medical record number, compared with the recipient's.",
-        "batches.models.Recipient (date of birth, medical record number), batches.services.bedside_scan",
+        "batches.models.Recipient (date of birth, medical record number), "
+        "batches.services.bedside_scan",
     ),
     Clause(
         "21 CFR 312.60",

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from batches.models import Deviation
 from batches.services import bedside
-from tests.batch_steps import scan
+from tests.batch_steps import bedside_scans
 from tests.factories import PASSWORD, RecipientFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,12 +73,9 @@ def test_a_bad_dose_is_a_400_on_its_field(api, clinical, changes, field):
 @pytest.mark.clause("21 CFR 312.60")
 def test_a_blocked_bedside_check_names_the_reason(api, issued_bag, clinical):
     issued_bag.recipient.lymphodepletion_doses.all().delete()
-    bag_code, product = scan(issued_bag)
-    r = api.as_user(clinical).post(
-        "/api/v1/bedside-checks/",
-        {"scanned_bag": bag_code, "scanned_product_code": product, "scanned_wristband": "CARNK-QC"},
-        format="json",
-    )
+    scans = bedside_scans(issued_bag)
+    scans["date_of_birth"] = scans["date_of_birth"].isoformat()
+    r = api.as_user(clinical).post("/api/v1/bedside-checks/", scans, format="json")
     assert r.status_code == 201, r.json()
     assert r.json()["outcome"] == "blocked"
     assert r.json()["reasons"][0].startswith("No lymphodepletion is recorded for CARNK-QC")
@@ -86,13 +83,7 @@ def test_a_blocked_bedside_check_names_the_reason(api, issued_bag, clinical):
 
 @pytest.mark.clause("21 CFR 312.62(a)")
 def test_a_volume_off_the_prescription_needs_its_reason(api, issued_bag, clinical):
-    bag_code, product = scan(issued_bag)
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=bag_code,
-        scanned_product_code=product,
-        scanned_wristband="CARNK-QC",
-    )
+    check = bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
     infusion = bedside.infusion_start(
         actor=clinical, password=PASSWORD, check=check, started_at=check.checked_at
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from batches.models import Deviation, Infusion
 from batches.services import bedside
-from tests.batch_steps import scan
+from tests.batch_steps import bedside_scans
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clause("21 CFR 312.62(a)")]
@@ -20,13 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.clause("21 CFR 312.62(a)")]
 @pytest.fixture
 def running(issued_bag, clinical):
     """The issued bag's infusion, started and in progress."""
-    bag_code, product = scan(issued_bag)
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=bag_code,
-        scanned_product_code=product,
-        scanned_wristband="CARNK-QC",
-    )
+    check = bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
     return bedside.infusion_start(
         actor=clinical, password=PASSWORD, check=check, started_at=check.checked_at
     )
@@ -102,13 +96,7 @@ def test_the_tolerance_is_a_setting(running, clinical, settings):
 
 
 def test_the_one_call_infusion_asks_the_same(issued_bag, clinical):
-    bag_code, product = scan(issued_bag)
-    check = bedside.bedside_verify(
-        actor=clinical,
-        scanned_bag=bag_code,
-        scanned_product_code=product,
-        scanned_wristband="CARNK-QC",
-    )
+    check = bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
     args = {
         "actor": clinical,
         "password": PASSWORD,

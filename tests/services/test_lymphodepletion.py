@@ -13,7 +13,7 @@ from django.utils import timezone
 from batches.models import LymphodepletionDose
 from batches.selectors import lymphodepletion_blocker
 from batches.services import bedside, recipients
-from tests.batch_steps import lymphodeplete, scan
+from tests.batch_steps import bedside_scans, lymphodeplete
 from tests.factories import PASSWORD, RecipientFactory, UserFactory
 from tests.services.trail import assert_trailed
 
@@ -183,13 +183,7 @@ def test_the_window_and_regimen_are_settings(clinical, settings):
 
 
 def verify(actor, bag):
-    bag_code, product = scan(bag)
-    return bedside.bedside_verify(
-        actor=actor,
-        scanned_bag=bag_code,
-        scanned_product_code=product,
-        scanned_wristband="CARNK-QC",
-    )
+    return bedside.bedside_verify(actor=actor, **bedside_scans(bag))
 
 
 @pytest.mark.clause("21 CFR 312.60")

@@ -9,6 +9,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -50,3 +51,13 @@ class SearchFilter(filters.SearchFilter):
         if "\x00" in request.query_params.get(self.search_param, ""):
             return queryset.none()
         return super().filter_queryset(request, queryset, view)
+
+
+@extend_schema_field({"type": "boolean"})
+class TrueFalseFilter(django_filters.TypedChoiceFilter):
+    """`true` or `false`, nothing else (a typo is a 400, not the whole list)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda answer: answer == "true")
+        super().__init__(**kwargs)

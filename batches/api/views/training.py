@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 
@@ -9,7 +10,16 @@ from batches.api.serializers.training import ProcedureOut, TrainingRecordIn, Tra
 from batches.models import Procedure
 from batches.selectors.training import training_records
 from batches.services import training
+from carnk_mfg.api.filters import TrueFalseFilter
 from carnk_mfg.api.viewsets import ReadViewSet
+
+
+class ProcedureFilter(django_filters.FilterSet):
+    required_for_release = TrueFalseFilter()
+
+    class Meta:
+        model = Procedure
+        fields = ["required_for_release"]
 
 
 class ProcedureViewSet(ReadViewSet):
@@ -19,7 +29,7 @@ class ProcedureViewSet(ReadViewSet):
     serializer_class = ProcedureOut
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
-    filterset_fields = ["required_for_release"]
+    filterset_class = ProcedureFilter
     search_fields = ["code", "title"]
     ordering_fields = ["code"]
     action_permissions = {

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from carnk_mfg.api.filters import TrueFalseFilter
 from carnk_mfg.api.viewsets import ReadViewSet
 from carnk_mfg.timeutil import to_utc
 from qc.api.serializers.results import (
@@ -49,16 +50,6 @@ class RealOffsetDateTimeField(IsoDateTimeField):
 @extend_schema_field({"type": "string", "format": "date-time", "pattern": REAL_OFFSET_TIME})
 class RealOffsetDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = RealOffsetDateTimeField
-
-
-@extend_schema_field({"type": "boolean"})
-class TrueFalseFilter(django_filters.TypedChoiceFilter):
-    """`true` or `false`, nothing else (a typo is a 400, not the whole list)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
-        kwargs.setdefault("coerce", lambda answer: answer == "true")
-        super().__init__(**kwargs)
 
 
 class QcTestFilter(django_filters.FilterSet):

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 
+from carnk_mfg.api.filters import TrueFalseFilter
 from carnk_mfg.api.viewsets import ReadViewSet
 from qc.api.serializers.trends import (
     AssessmentIn,
@@ -17,7 +18,6 @@ from qc.api.serializers.trends import (
     TrendPointOut,
     TrendSignalOut,
 )
-from qc.api.views.results import TrueFalseFilter
 from qc.models import TrendAttribute, TrendSignal, TrendSource
 from qc.selectors import trends as selectors
 from qc.services import trends as services

@@ -47,6 +47,9 @@ NOT_FREE_TEXT = {
     ("qc", "QcTestDefinition", "code"): "a slug (SlugField's own pattern)",
     ("qc", "QcTestDefinition", "trigger_step_code"): "a slug (SlugField's own pattern)",
     ("batches", "DoseUnit", "product_code"): "an ISBT 128 product code (its check constraint)",
+    ("batches", "ChainOfIdentity", "identifier"): (
+        "a Chain of Identity identifier the server generates (its format check constraint)"
+    ),
     ("batches", "ProductDefinition", "product_description_code"): (
         "an ISBT 128 product description code (its check constraint)"
     ),

@@ -18,6 +18,7 @@ from batches.web import (
     find,
     materials,
     recipients,
+    record_review,
     release,
     templates,
     training,
@@ -134,6 +135,11 @@ release_pages = [
         "release/<path:lot_number>/formulate/", release.release_formulate, name="release-formulate"
     ),
     path("release/<path:lot_number>/review/", release.release_review, name="release-review"),
+    path(
+        "release/<path:lot_number>/record-review/",
+        record_review.record_review,
+        name="release-record-review",
+    ),
     path("release/<path:lot_number>/decide/", release.release_decide, name="release-decide"),
     path("release/<path:lot_number>/coa.pdf", release.release_coa, name="release-coa"),
     path("bags/", release.bag_list, name="bag-list"),

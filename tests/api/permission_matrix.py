@@ -133,6 +133,7 @@ MATRIX: dict[str, frozenset[str]] = {
     # The floor moves a batch along; QA terminates one.
     f"POST {B}transitions/": only(TECHNICIAN, QA),
     f"POST {B}formulate/": only(TECHNICIAN),
+    f"GET {B}record-review/": STAFF,
     f"POST {B}record-review/": only(QA),
     f"POST {B}release/": only(QA),
     f"GET {B}recall/": STAFF,

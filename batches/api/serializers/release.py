@@ -195,6 +195,23 @@ class RecordReviewOut(serializers.Serializer):
     meaning = serializers.CharField()
 
 
+class RecordFindingOut(serializers.Serializer):
+    area = serializers.CharField(help_text="What the check is about: deviations, late steps, ...")
+    text = serializers.CharField()
+
+
+class RecordExceptionsOut(serializers.Serializer):
+    """QA's review by exception: what needs judgement, and the checks that passed."""
+
+    batch = serializers.CharField(source="batch.lot_number")
+    exceptions = RecordFindingOut(many=True)
+    passed_count = serializers.SerializerMethodField()
+    passed = RecordFindingOut(many=True)
+
+    def get_passed_count(self, review) -> int:
+        return len(review.passed)
+
+
 class DoseCustodyOut(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField(help_text="issue, ship or receive")

@@ -67,7 +67,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         "transitions": "batches.view_batch",
         "deviation_disposition": "batches.disposition_deviation",
         "formulate": "batches.formulate_doseunit",
-        "record_review": "batches.release_batch",
+        "record_review": "batches.view_batch",
         "release": "batches.release_batch",
         "coa": "batches.view_batch",
         "recall": "batches.view_batch",
@@ -80,6 +80,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         "custody": "batches.record_custody",
         "transitions": "batches.transition_batch",
         "recall": "batches.recall_batch",
+        "record_review": "batches.release_batch",
     }
 
     def get_queryset(self):

@@ -30,11 +30,13 @@ from batches.api.serializers.release import (
     LabelPrintJobOut,
     RecallIn,
     RecallOut,
+    RecordExceptionsOut,
     RecordReviewOut,
     ReleaseIn,
     SignIn,
 )
 from batches.models import DoseUnit, ProtocolDoseLevel, Recipient
+from batches.selectors.record_review import batch_record_review
 from batches.services import bedside, labels, release
 from carnk_mfg.api.viewsets import ReadViewSet
 
@@ -72,10 +74,14 @@ class BatchReleaseActions:
         )
         return Response(DoseUnitOut(bags, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=SignIn, responses={201: RecordReviewOut})
-    @action(detail=True, methods=["post"], url_path="record-review")
+    @extend_schema(methods=["GET"], responses=RecordExceptionsOut)
+    @extend_schema(methods=["POST"], request=SignIn, responses={201: RecordReviewOut})
+    @action(detail=True, methods=["get", "post"], url_path="record-review")
     def record_review(self, request, *args, **kwargs):
-        """QA's signed review of the complete batch record (not by anyone who made it)."""
+        """GET: the record by exception (what needs judgement, and the checks that passed).
+        POST: QA's signed review of the complete batch record (not by anyone who made it)."""
+        if request.method == "GET":
+            return Response(RecordExceptionsOut(batch_record_review(self.get_object())).data)
         data = self.parse(SignIn)
         signature = release.batch_record_review(
             actor=request.user, password=data["password"], batch=self.get_object(), request=request

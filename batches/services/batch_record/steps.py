@@ -237,6 +237,19 @@ def check_step(
     return check
 
 
+def recorded_step_departures(step: ExecutedStep) -> list[tuple[str, str]]:
+    """The departures of a step as recorded, judged by the same checks as at recording:
+    values outside their range and lateness (kind, text). QA's review reads them here."""
+    check = StepCheck()
+    for param in step.template_step.parameters.all():
+        if param.value_type != ValueType.UNIT_DIN:  # a wrong unit is never saved
+            _clean_value(param, step.values.get(param.code), {}, check.departures)
+    late = lateness(step.template_step, step.performed_at, day0=step.batch.day0_at)
+    if late:
+        check.departures.append((DeviationKind.LATE, late))
+    return check.departures
+
+
 def _check_values(
     check: StepCheck,
     errors: dict[str, str],
@@ -275,17 +288,23 @@ def _check_timing(
         what="A step",
         not_before=(batch.created_at, f"batch {batch.lot_number} was planned"),
     )
-    day0 = batch.day0_at or performed_at
-    late_after = day0 + timedelta(days=template_step.planned_day + template_step.late_after_days)
-    if performed_at > late_after:
-        days = (performed_at - day0).days
-        check.departures.append(
-            (
-                DeviationKind.LATE,
-                f"{template_step.name} performed on day {days}, planned for day "
-                f"{template_step.planned_day} (late after {template_step.late_after_days} day(s)).",
-            )
-        )
+    late = lateness(template_step, performed_at, day0=batch.day0_at)
+    if late:
+        check.departures.append((DeviationKind.LATE, late))
+
+
+def lateness(template_step: TemplateStep, performed_at: datetime, *, day0: datetime | None) -> str:
+    """Why a step performed at `performed_at` is late against its template day, or "" (the
+    first step sets day 0, so it is never late)."""
+    day0 = day0 or performed_at
+    if performed_at <= day0 + timedelta(
+        days=template_step.planned_day + template_step.late_after_days
+    ):
+        return ""
+    return (
+        f"{template_step.name} performed on day {(performed_at - day0).days}, planned for day "
+        f"{template_step.planned_day} (late after {template_step.late_after_days} day(s))."
+    )
 
 
 def _check_materials(

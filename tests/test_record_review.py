@@ -1,0 +1,221 @@
+"""QA's review of a batch record by exception: a clean record shows no exception; a record
+made with some lists exactly those, whatever path reads it (selector, page, API)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from batches.models import FeederLot, ReagentLot, TemplateStep
+from batches.selectors.record_review import (
+    COUNTS,
+    DEVIATIONS,
+    LATE,
+    MATERIALS,
+    OUT_OF_RANGE,
+    OUT_OF_SPEC,
+    RETESTS,
+    batch_record_review,
+)
+from batches.services import batch_record, lifecycle, materials
+from batches.services.batch_record import DeviationInput
+from qc.models import QcTest
+from qc.services import results
+from tests import batch_steps
+from tests.factories import PASSWORD, UserFactory
+
+
+def exceptions_of(batch):
+    return sorted((f.area, f.text) for f in batch_record_review(batch).exceptions)
+
+
+def test_a_clean_record_has_no_exception_and_counts_what_passed(in_qc_batch):
+    review = batch_record_review(in_qc_batch)
+
+    assert review.exceptions == []
+    areas = {f.area for f in review.passed}
+    # Five steps: values, timing and training of each, their lots, and no deviation.
+    assert {OUT_OF_RANGE, LATE, MATERIALS, DEVIATIONS} <= areas
+    assert len([f for f in review.passed if f.area == LATE]) == 5
+    assert len(review.passed) == 5 * 3 + 6 + 1  # 6 lots across the steps
+
+
+def _record(batch, technician, code, at, values, lots, deviation=None):
+    return batch_record.step_record(
+        actor=technician,
+        password=PASSWORD,
+        batch=batch,
+        template_step=TemplateStep.objects.get(template=batch.template, code=code),
+        performed_at=at,
+        values=values,
+        materials=lots,
+        deviation=deviation,
+    )
+
+
+def _accept_open_deviation(batch, qa):
+    deviation = batch.deviations.get(state="open")
+    batch_record.deviation_disposition(
+        actor=qa, password=PASSWORD, deviation=deviation, disposition="accept", notes="assessed"
+    )
+    batch.refresh_from_db()
+
+
+def _count_and_correct(batch, technician, *, day, at):
+    count = batch_record.cell_count_record(
+        actor=technician,
+        batch=batch,
+        day=day,
+        measured_at=at,
+        total_cells_per_ml=2e6,
+        viable_cells_per_ml=1.8e6,
+        volume_ml=Decimal("100"),
+    )
+    batch_record.cell_count_record(
+        actor=technician,
+        batch=batch,
+        day=day,
+        measured_at=at,
+        total_cells_per_ml=2.2e6,
+        viable_cells_per_ml=2e6,
+        volume_ml=Decimal("100"),
+        corrects=count.pk,
+        correction_reason="wrong dilution entered",
+    )
+
+
+@pytest.fixture
+def batch_with_exceptions(planned_batch, technician, qa, qc_analyst, approved_spec_set):
+    """A batch made with one of each exception: IL-2 out of range at stimulation (a deviation),
+    restimulation two days late (a deviation), a day 7 count corrected, endotoxin out of
+    specification and retested, and the IL-2 lot rejected after use."""
+    batch = lifecycle.batch_transition(
+        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
+    )
+    day0 = timezone.now() - timedelta(days=20)
+    payloads = batch_steps.step_payloads(day0, din=batch.source_unit.din)
+    why = DeviationInput(what="", why="pipetting", impact="none expected")
+    for code, at, values, lots in payloads:
+        deviation = None
+        if code == "stimulation":
+            values = {**values, "il2_iu_per_ml": 250}
+            deviation = why
+        if code == "restimulation":
+            at = at + timedelta(days=2)
+            deviation = why
+        _record(batch, technician, code, at, values, lots, deviation)
+        batch.refresh_from_db()
+        if deviation is not None:
+            _accept_open_deviation(batch, qa)
+        if code == "restimulation":
+            _count_and_correct(batch, technician, day=7, at=at)
+    batch = lifecycle.batch_transition(
+        actor=technician, batch=batch, to_state="harvested", reason="h", password=PASSWORD
+    )
+    batch = lifecycle.batch_transition(
+        actor=technician, batch=batch, to_state="in_qc", reason="to QC"
+    )
+    reviewer = UserFactory.create(username="qc-b", role="qc_analyst")
+    batch_steps.result_all(batch, qc_analyst, reviewer, overrides={"endotoxin": "9.0"})
+    endotoxin = QcTest.objects.get(batch=batch, definition__code="endotoxin")
+    results.qc_retest(actor=qc_analyst, test=endotoxin, reason="sample handling suspected")
+    materials.material_lot_disposition(
+        actor=qa,
+        password=PASSWORD,
+        lot=ReagentLot.objects.get(lot_number="IL2-1"),
+        status="rejected",
+        reason="supplier notice",
+    )
+    assert FeederLot.objects.get(lot_number="FD-1").status == "released"
+    return batch
+
+
+def test_a_record_made_with_exceptions_lists_exactly_them(batch_with_exceptions):
+    batch = batch_with_exceptions
+    endotoxin = QcTest.objects.get(batch=batch, definition__code="endotoxin", retest_of=None)
+    retest = QcTest.objects.get(retest_of=endotoxin)
+    deviations = list(batch.deviations.order_by("opened_at"))
+    stim = "Step 2 (Stimulation with irradiated uAPC feeders and IL-2)"
+    restim = "Step 4 (Restimulation with feeders)"
+
+    found = exceptions_of(batch)
+
+    assert [area for area, _text in found].count(DEVIATIONS) == 3
+    expected_texts = {
+        (DEVIATIONS, f"Deviation {deviations[0].pk} at {stim} (Parameter out of range, "),
+        (DEVIATIONS, f"Deviation {deviations[1].pk} at {restim} (Step performed late, "),
+        (
+            DEVIATIONS,
+            f"Deviation {deviations[2].pk} (Out-of-specification result, Open (awaiting QA)): ",
+        ),
+        (OUT_OF_RANGE, f"{stim}: IL-2 concentration 250 IU/mL is outside the allowed range"),
+        (LATE, f"{restim}: Restimulation with feeders performed on day 9, planned for day 7"),
+        (COUNTS, "Day 7 count corrected: wrong dilution entered"),
+        (OUT_OF_SPEC, f"Endotoxin (test {endotoxin.pk}): 9 EU/mL out of specification"),
+        (RETESTS, f"Endotoxin (test {retest.pk}) retests test {endotoxin.pk}, which read 9"),
+        (MATERIALS, f"{stim}: Reagent lot IL2-1 is rejected, not released."),
+    }
+    assert len(found) == len(expected_texts)
+    for area, start in expected_texts:
+        assert any(a == area and text.startswith(start) for a, text in found), (area, start)
+
+
+def test_the_page_shows_the_exceptions_first_and_folds_the_passed_checks(
+    client, qa, batch_with_exceptions
+):
+    batch = batch_with_exceptions
+    client.force_login(qa)
+
+    page = client.get(reverse("release-record-review", args=[batch.lot_number]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    exceptions = html.index('id="record-exceptions"')
+    passed = html.index('id="record-passed"')
+    assert exceptions < passed
+    assert "Needs your judgement (9)" in html
+    assert "wrong dilution entered" in html[exceptions:passed]
+    assert "<details>" in html[passed:]
+    assert 'id="record-review-form"' in html
+
+
+def test_signing_from_the_page_records_the_review(client, qa, in_qc_batch):
+    client.force_login(qa)
+    url = reverse("release-record-review", args=[in_qc_batch.lot_number])
+
+    wrong = client.post(url, {"password": "not it"})
+    signed = client.post(url, {"password": PASSWORD})
+
+    assert wrong.status_code == 200 and b"errorlist" in wrong.content
+    assert signed.status_code == 302
+    from batches.selectors.release import record_reviews
+
+    assert record_reviews(in_qc_batch).count() == 1
+
+
+def test_a_technician_reads_the_review_but_may_not_sign_it(client, technician, in_qc_batch):
+    client.force_login(technician)
+    url = reverse("release-record-review", args=[in_qc_batch.lot_number])
+
+    assert client.get(url).status_code == 200
+    assert b"record-review-form" not in client.get(url).content
+    assert client.post(url, {"password": PASSWORD}).status_code == 403
+
+
+def test_the_api_gives_the_same_exceptions(api, qa, batch_with_exceptions):
+    batch = batch_with_exceptions
+    response = api.as_user(qa).get(f"/api/v1/batches/{batch.lot_number}/record-review/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert sorted((e["area"], e["text"]) for e in body["exceptions"]) == exceptions_of(batch)
+    assert body["passed_count"] == len(body["passed"]) > 0
+
+
+def test_the_review_costs_the_same_queries_whatever_else_is_in_the_database(
+    in_qc_batch, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(40):
+        batch_record_review(in_qc_batch)

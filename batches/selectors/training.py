@@ -112,6 +112,15 @@ def step_procedures(template_step: TemplateStep, purpose: str) -> list[Procedure
     ]
 
 
+def step_qualifications(procedure: Procedure) -> QuerySet[StepQualification]:
+    """The template steps that ask for `procedure`, to perform or to review."""
+    return (
+        StepQualification.objects.filter(procedure=procedure)
+        .select_related("template_step__template")
+        .order_by("template_step__template", "template_step__order", "purpose", "id")
+    )
+
+
 def review_procedures(template_steps: Iterable[TemplateStep]) -> list[Procedure]:
     """What reviewing a batch record of these steps asks: each step's review procedures."""
     rows = StepQualification.objects.filter(

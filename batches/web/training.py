@@ -72,7 +72,11 @@ def training_overview(request):
     return render(
         request,
         "training/overview.html",
-        {"rows": rows, "may_record": actor_may(request.user, "batches.record_training")},
+        {
+            "rows": rows,
+            "may_record": actor_may(request.user, training.RECORD),
+            "may_issue": actor_may(request.user, training.ISSUE),
+        },
     )
 
 

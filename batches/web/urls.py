@@ -17,6 +17,7 @@ from batches.web import (
     donor,
     find,
     materials,
+    procedures,
     recipients,
     record_review,
     release,
@@ -159,6 +160,18 @@ bedside_and_after = [
 training_pages = [
     path("training/", training.training_overview, name="training-overview"),
     path("training/record/", training.training_record, name="training-record"),
+    path("training/procedures/new/", procedures.procedure_new, name="procedure-new"),
+    path("training/procedures/<str:code>/", procedures.procedure_detail, name="procedure-detail"),
+    path(
+        "training/procedures/<str:code>/versions/",
+        procedures.procedure_version_issue,
+        name="procedure-version-issue",
+    ),
+    path(
+        "training/procedures/<str:code>/qualifications/",
+        procedures.procedure_qualification_add,
+        name="procedure-qualification-add",
+    ),
     path("training/people/<str:username>/", training.person_training, name="person-training"),
 ]
 

@@ -84,10 +84,14 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/recipients/{subject_id}/lymphodepletion/": only(CLINICAL),
     "POST /api/v1/recipients/{subject_id}/clinician/": only(CLINICAL),
     "POST /api/v1/recipients/{subject_id}/follow-up-end/": only(CLINICAL),
-    # Training: everyone on staff reads the procedures and training records; QA records
-    # training (signed).
-    **_collection("/api/v1/procedures/", None),
+    # Training: everyone on staff reads the procedures and training records; QA issues
+    # procedures, their versions and the steps that ask for them, and records training
+    # (signed).
+    **_collection("/api/v1/procedures/", only(QA)),
     **_record("/api/v1/procedures/{code}/"),
+    "POST /api/v1/procedures/{code}/versions/": only(QA),
+    "GET /api/v1/procedures/{code}/qualifications/": STAFF,
+    "POST /api/v1/procedures/{code}/qualifications/": only(QA),
     **_collection("/api/v1/training-records/", only(QA)),
     **_record("/api/v1/training-records/{id}/"),
     # Material lots: received on the floor, dispositioned by QA.

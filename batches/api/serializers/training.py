@@ -6,7 +6,15 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
-from batches.models import Assessment, Procedure, ProcedureVersion, TrainingRecord
+from batches.models import (
+    Assessment,
+    Procedure,
+    ProcedureVersion,
+    QualificationPurpose,
+    StepQualification,
+    TemplateStep,
+    TrainingRecord,
+)
 from batches.selectors.training import versions_in_effect
 from carnk_mfg.api.serializers import FreeTextIn, PasswordField
 
@@ -87,3 +95,34 @@ class TrainingRecordIn(serializers.Serializer[Any]):
     )
     notes = FreeTextIn(required=False, allow_blank=True, max_length=2000)
     password = PasswordField()
+
+
+class ProcedureIn(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=40, help_text="The SOP's code, e.g. SOP-MFG-020")
+    title = FreeTextIn(max_length=200)
+    training_valid_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=3650
+    )
+    required_for_release = serializers.BooleanField(required=False, default=False)
+
+
+class ProcedureVersionIn(serializers.Serializer[Any]):
+    effective_on = serializers.DateField()
+    document_reference = FreeTextIn(max_length=200)
+
+
+class StepQualificationOut(serializers.ModelSerializer[StepQualification]):
+    template = serializers.CharField(source="template_step.template", read_only=True)
+    step = serializers.CharField(source="template_step.code", read_only=True)
+
+    class Meta:
+        model = StepQualification
+        fields = ["id", "template", "template_step", "step", "purpose"]
+
+
+class StepQualificationIn(serializers.Serializer[Any]):
+    template_step = serializers.PrimaryKeyRelatedField(
+        queryset=TemplateStep.objects.all(),
+        error_messages={"does_not_exist": "No template step {pk_value}."},
+    )
+    purpose = serializers.ChoiceField(QualificationPurpose.choices)

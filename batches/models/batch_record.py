@@ -173,6 +173,12 @@ class Batch(models.Model):
             ),
             identifier_check("lot_number", name="batch_lot_number_identifier"),
         ]
+        # The batch list pages newest first, whole or by state: read from an index, never
+        # sorted over every batch.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="batch_newest_first"),
+            models.Index(fields=["state", "-created_at", "-id"], name="batch_state_newest"),
+        ]
         triggers = [
             pgtrigger.FSM(name="lifecycle", field="state", transitions=DB_TRANSITIONS),
             *BATCH_STATE_GUARDS,

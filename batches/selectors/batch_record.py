@@ -7,7 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    F,
+    Func,
+    IntegerField,
+    Model,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 
 from batches.models import (
     Batch,
@@ -38,10 +48,23 @@ def next_template_step(batch: Batch) -> TemplateStep | None:
     )
 
 
+def _count_of(model: type[Model], **match: Any) -> Subquery:
+    """How many `model` rows of the outer batch match: a correlated subquery, so a page of
+    batches counts for its own rows only, and counting the list needs no GROUP BY."""
+    rows = (
+        model._default_manager.filter(batch=OuterRef("pk"), **match)
+        .order_by()
+        .values("batch")
+        .annotate(n=Func(F("id"), function="COUNT"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def batch_list() -> QuerySet[Batch]:
     return Batch.objects.select_related("source_unit", "template", "intended_recipient").annotate(
-        steps_done=Count("steps", distinct=True),
-        open_deviations=Count("deviations", filter=Q(deviations__state="open"), distinct=True),
+        steps_done=_count_of(ExecutedStep),
+        open_deviations=_count_of(Deviation, state=DeviationState.OPEN),
     )
 
 

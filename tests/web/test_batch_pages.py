@@ -200,3 +200,23 @@ def test_refusal_of_a_form_the_page_no_longer_offers_is_still_shown(
     response = post_step(client, batch, step_payloads(day0())[0])
     assert "Steps are recorded while the batch is in process" in html(response)
     assert CellCount.objects.count() == 0 and ExecutedStep.objects.count() == 0
+
+
+def test_the_batch_list_counts_and_pages_without_grouping_every_batch(
+    client, technician, qa, approved_template, lots
+):
+    """Its totals (steps done, open deviations) are counted for the page's rows only, and
+    the paginator's count reads the batches alone: no GROUP BY over steps and deviations."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _full_batch(technician, qa, approved_template, 2, 1, 0)
+    client.force_login(technician)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("batch-list"), {"state": "in_process"})
+    assert page.status_code == 200
+    batch_queries = [q["sql"] for q in captured.captured_queries if '"batches_batch"' in q["sql"]]
+    assert batch_queries
+    assert not [sql for sql in batch_queries if "GROUP BY" in sql.split("(SELECT")[0]]
+    (count,) = [sql for sql in batch_queries if sql.startswith("SELECT COUNT(*)")]
+    assert "batches_executedstep" not in count and "batches_deviation" not in count

@@ -48,7 +48,7 @@ def next_template_step(batch: Batch) -> TemplateStep | None:
     )
 
 
-def _count_of(model: type[Model], **match: Any) -> Subquery:
+def _count_of(model: type[Model], **match: Any) -> Coalesce:
     """How many `model` rows of the outer batch match: a correlated subquery, so a page of
     batches counts for its own rows only, and counting the list needs no GROUP BY."""
     rows = (

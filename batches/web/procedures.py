@@ -72,7 +72,8 @@ def _detail(request, procedure, *, version_form=None, qualification_form=None, s
             "qualifications": step_qualifications(procedure),
             "may_issue": actor_may(request.user, training.ISSUE),
             "version_form": version_form or VersionForm(auto_id="version-%s"),
-            "qualification_form": qualification_form or QualificationForm(auto_id="qual-%s"),
+            "qualification_form": qualification_form
+            or QualificationForm(auto_id="qualification-%s"),
         },
         status=status,
     )
@@ -88,39 +89,45 @@ def procedure_detail(request, code):
     return _detail(request, _procedure_or_404(code))
 
 
+def _issue(request, code, form_class, prefix, call, done):
+    """One of QA's issuing forms on a procedure's page: done, back to the page; refused, the
+    page again with the form's errors."""
+    require(request, training.ISSUE)
+    procedure = _procedure_or_404(code)
+    form = form_class(request.POST, auto_id=f"{prefix}-%s")
+    if form.is_valid():
+        result = call_service(form, lambda: call(procedure, form.cleaned_data))
+        if result is not None:
+            messages.success(request, done(result))
+            return redirect("procedure-detail", code=procedure.code)
+    return _detail(request, procedure, **{f"{prefix}_form": form})
+
+
 @login_required
 @require_POST
 def procedure_version_issue(request, code):
-    require(request, training.ISSUE)
-    procedure = _procedure_or_404(code)
-    form = VersionForm(request.POST, auto_id="version-%s")
-    if form.is_valid():
-        version = call_service(
-            form,
-            lambda: training.procedure_version_issue(
-                actor=request.user, procedure=procedure, **form.cleaned_data
-            ),
-        )
-        if version is not None:
-            messages.success(request, f"{version} issued, effective {version.effective_on}.")
-            return redirect("procedure-detail", code=procedure.code)
-    return _detail(request, procedure, version_form=form)
+    return _issue(
+        request,
+        code,
+        VersionForm,
+        "version",
+        lambda procedure, data: training.procedure_version_issue(
+            actor=request.user, procedure=procedure, **data
+        ),
+        lambda version: f"{version} issued, effective {version.effective_on}.",
+    )
 
 
 @login_required
 @require_POST
 def procedure_qualification_add(request, code):
-    require(request, training.ISSUE)
-    procedure = _procedure_or_404(code)
-    form = QualificationForm(request.POST, auto_id="qual-%s")
-    if form.is_valid():
-        done = call_service(
-            form,
-            lambda: training.step_qualification_require(
-                actor=request.user, procedure=procedure, **form.cleaned_data
-            ),
-        )
-        if done is not None:
-            messages.success(request, f"{procedure.code} now required: {done}.")
-            return redirect("procedure-detail", code=procedure.code)
-    return _detail(request, procedure, qualification_form=form)
+    return _issue(
+        request,
+        code,
+        QualificationForm,
+        "qualification",
+        lambda procedure, data: training.step_qualification_require(
+            actor=request.user, procedure=procedure, **data
+        ),
+        lambda done: f"Now required: {done}.",
+    )

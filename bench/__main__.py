@@ -21,11 +21,16 @@ def main(argv: list[str]) -> int:
         import django
 
         django.setup()
-        from bench import import_parse, ingest, qc_scan
+        from bench import import_parse, ingest, qc_scan, trends
 
         qc_scan.prepare()
-        names = argv or ["qc_scan", "ingest", "import_parse"]
-        runs = {"qc_scan": qc_scan.run, "ingest": ingest.run, "import_parse": import_parse.run}
+        names = argv or ["qc_scan", "ingest", "import_parse", "trends"]
+        runs = {
+            "qc_scan": qc_scan.run,
+            "ingest": ingest.run,
+            "import_parse": import_parse.run,
+            "trends": trends.run,
+        }
         for name in names:
             runs[name]()
     return 0

@@ -33,7 +33,9 @@ from batches.presenters.due_work import due_work
 from batches.selectors import release_readiness, worklists
 from batches.selectors.clinical import visit_overdue_q
 from carnk_mfg.models import ElectronicSignature
-from qc.models import Instrument, InstrumentKey, QcTest
+from qc import spc
+from qc.models import Instrument, InstrumentKey, QcTest, TrendAttribute, TrendSignal
+from qc.selectors.trends import baseline_in_force
 from qc.services.instruments import instrument_for_key
 from qc.services.results import qc_result_review
 
@@ -89,7 +91,8 @@ def test_a_batch_in_each_state(demo):
         "in_process": 2,
         "on_hold": 1,
         "in_qc": 2,
-        "released": 2,
+        # Two of the lifecycle, and the 25 of the process history the trends are drawn from.
+        "released": 2 + 25,
         "recalled": 1,
         "terminated": 1,
     }
@@ -178,7 +181,15 @@ def test_clinicians_treat_their_recipients_and_an_infusion_runs(demo):
     assert courier.groups.filter(name="courier").exists()
     (carried,) = worklists.bags_held_by(courier)
     assert carried.division == "B0"
-    assert [bag.division for bag in worklists.bags_in_stock()] == ["D0", "A0"]
+    # Besides the process history's bags (one each, made before these), D0 and A0.
+    first, last = (
+        lot(demo, "process history, first of 25"),
+        lot(demo, "process history, last of 25"),
+    )
+    history = Batch.objects.filter(pk__gte=first.pk, pk__lte=last.pk)
+    stock = worklists.bags_in_stock()
+    assert [bag.division for bag in stock.exclude(batch__in=history)] == ["D0", "A0"]
+    assert stock.filter(batch__in=history).count() == 25
 
 
 def test_qa_has_a_draft_a_lot_and_a_unit_to_decide(demo):
@@ -249,3 +260,26 @@ def test_one_recipient_waits_for_lymphodepletion_the_others_had_it(demo):
     assert blockers["CARNK-002"] is not None and "CARNK-002" in blockers["CARNK-002"]
     c0 = Infusion.objects.get(recipient__subject_id="CARNK-001")
     assert lymphodepletion_blocker(c0.recipient, on=timezone.localdate(c0.started_at)) is None
+
+
+def test_the_process_history_drifts_and_qa_has_its_signals(demo, client):
+    template = ProcessTemplate.objects.get(code="CB-CAR-NK", version=1)
+    fold = TrendAttribute.objects.get(template=template, key="fold:13")
+    first, last = (
+        lot(demo, "process history, first of 25"),
+        lot(demo, "process history, last of 25"),
+    )
+    history = Batch.objects.filter(pk__gte=first.pk, pk__lte=last.pk, template=template)
+    assert history.filter(state="released").count() == 25
+    assert fold.points.filter(batch__in=history).count() == 25
+    baseline = baseline_in_force(fold)
+    assert baseline is not None and baseline.point_count == 12
+    assert baseline.fixed_by.username == "qa"
+    # The slide of the later batches fired the run rules, and only after the baseline.
+    signals = TrendSignal.objects.filter(point__attribute=fold)
+    assert signals.filter(rule=spc.Rule.EIGHT_ON_ONE_SIDE).exists()
+    assert all(s.point.observed_at > baseline.covers_until for s in signals)
+    assert not TrendSignal.objects.exclude(point__attribute=fold).exists()
+    client.force_login(User.objects.get(username="qa"))
+    page = client.get(f"/qc/trends/{fold.pk}/").content.decode()
+    assert str(spc.Rule.EIGHT_ON_ONE_SIDE) in page and "Assess" in page

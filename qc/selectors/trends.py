@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from batches.models import Batch, CellCount, ExecutedStep, ValueType
 from batches.models.batch_record import fold_expansion, population_doublings
@@ -220,16 +220,30 @@ def series(attribute: TrendAttribute) -> QuerySet[TrendPoint]:
 
 
 def trend_attribute_list() -> QuerySet[TrendAttribute]:
-    """Every trended figure with its number of points and of signals not yet assessed."""
+    """Every trended figure with its number of points and of signals not yet assessed.
+
+    Each count is a subquery of its own: the points counted from the series index alone, the
+    open signals from their partial index, so one figure costs the same whatever the number
+    of assessed signals (a join of the two would read every point's signals)."""
+    points = (
+        TrendPoint.objects.filter(attribute=OuterRef("pk"))
+        .order_by()
+        .values("attribute")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    unassessed = (
+        TrendSignal.objects.filter(assessment="", point__attribute=OuterRef("pk"))
+        .order_by()
+        .values("point__attribute")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return (
         TrendAttribute.objects.select_related("template", "spec_set")
         .annotate(
-            point_count=Count("points", distinct=True),
-            open_signals=Count(
-                "points__signals",
-                filter=Q(points__signals__assessed_at__isnull=True),
-                distinct=True,
-            ),
+            point_count=Coalesce(Subquery(points), 0),
+            open_signals=Coalesce(Subquery(unassessed), 0),
         )
         .order_by("template_id", "source", "key", "id")
     )
@@ -315,8 +329,10 @@ def attribute_chart(attribute: TrendAttribute) -> AttributeChart:
     points = latest_points(attribute, settings.TREND_CHART_POINTS)
     baseline = baseline_in_force(attribute)
     by_point: dict[int, list[TrendSignal]] = {}
-    drawn = TrendSignal.objects.filter(point__in=[p.pk for p in points]).order_by("id")
-    for signal in drawn.select_related("assessed_by"):
+    drawn = {p.pk: p for p in points}
+    signals = TrendSignal.objects.filter(point__in=list(drawn)).order_by("id")
+    for signal in signals.select_related("assessed_by"):
+        signal.point = drawn[signal.point_id]  # with its batch: no query per signal shown
         by_point.setdefault(signal.point_id, []).append(signal)
     values = [p.value for p in points]
     capability, missing = capability_of(attribute, values)

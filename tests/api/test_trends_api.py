@@ -90,3 +90,32 @@ def test_a_baseline_request_with_errors_changes_nothing(api, baseline_batches, q
     )
     assert r.status_code in (400, 403)
     assert not attribute.baselines.exists()
+
+
+def test_an_attribute_costs_the_same_queries_with_more_batches(
+    api, baseline_batches, qa, technician, approved_template, django_assert_max_num_queries
+):
+    trends.scan_trends()
+    attribute = tnc_attribute()
+    trends.trend_baseline_fix(
+        actor=qa,
+        password=PASSWORD,
+        attribute=attribute,
+        lots=[b.lot_number for b in baseline_batches],
+        reason="baseline",
+    )
+    reader = api.as_user(technician)
+    urls = [f"/api/v1/trends/{attribute.pk}/", f"/api/v1/trends/{attribute.pk}/points/"]
+    few = []
+    for url in urls:
+        with django_assert_max_num_queries(30) as counted:
+            assert reader.get(url).status_code == 200
+        few.append(len(counted.captured_queries))
+    # More batches, two of them far off the process: more points, and signals.
+    start = timezone.now() - timedelta(hours=5)
+    for i, tnc in enumerate([9e8, 5e8, 9e8, 5.1e8, 9e8]):
+        thawed_batch(technician, approved_template, tnc, start + timedelta(minutes=i))
+    assert trends.scan_trends().signals >= 2
+    for url, before in zip(urls, few, strict=True):
+        with django_assert_max_num_queries(before):
+            assert reader.get(url).status_code == 200

@@ -100,20 +100,29 @@ def test_the_csv_holds_every_point(client, baseline_batches, technician):
 
 
 def test_pages_cost_the_same_queries_with_more_batches(
-    client, baseline_batches, technician, approved_template, django_assert_max_num_queries
+    client, baseline_batches, technician, qa, approved_template, django_assert_max_num_queries
 ):
     trends.scan_trends()
     attribute = tnc_attribute()
+    trends.trend_baseline_fix(
+        actor=qa,
+        password=PASSWORD,
+        attribute=attribute,
+        lots=[b.lot_number for b in baseline_batches],
+        reason="baseline",
+    )
     client.force_login(technician)
     with django_assert_max_num_queries(30) as few:
         client.get(f"/qc/trends/{attribute.pk}/")
     with django_assert_max_num_queries(30) as few_list:
         client.get("/qc/trends/")
+    # More batches, two of them far off the process: more points, and signals to draw.
     start = timezone.now() - timedelta(hours=5)
-    for i in range(5):
-        thawed_batch(technician, approved_template, 9e8, start + timedelta(minutes=i))
-    trends.scan_trends()
+    for i, tnc in enumerate([9e8, 5e8, 9e8, 5.1e8, 9e8]):
+        thawed_batch(technician, approved_template, tnc, start + timedelta(minutes=i))
+    assert trends.scan_trends().signals >= 2
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(f"/qc/trends/{attribute.pk}/")
+        page = client.get(f"/qc/trends/{attribute.pk}/").content.decode()
+    assert "1 point beyond 3 sigma" in page
     with django_assert_max_num_queries(len(few_list.captured_queries)):
         client.get("/qc/trends/")

@@ -24,6 +24,7 @@ from django.utils import timezone
 from batches.management.demo import DEMO_PASSWORD, at, lab
 from batches.management.demo.lifecycle import Lab, People, load_batches
 from batches.management.demo.training import set_up_training
+from batches.management.demo.trending import load_trend_history
 from batches.models import ProcessTemplate
 from batches.services import templates
 from carnk_mfg.roles import Role
@@ -176,9 +177,11 @@ class Command(BaseCommand):
             clinic=clinic,
             courier=users["courier"],
         )
-        made = load_batches(Lab(people, template, units[: lab.ELIGIBLE_UNITS], now))
+        demo_lab = Lab(people, template, units[: lab.ELIGIBLE_UNITS], now)
+        made = load_batches(demo_lab)
         with at(now - timedelta(days=1)):
             lab.qa_work_today(tech, users["admin"])
+        made |= load_trend_history(demo_lab)
         return made
 
     def _full_strength_passwords(self, users: dict[str, User]) -> None:

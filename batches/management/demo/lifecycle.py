@@ -4,7 +4,7 @@ real time of the load: culture day N means the batch was thawed N days before it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -117,15 +117,23 @@ class Lab:
         self.units: Iterator[CordBloodUnit] = iter(units)
         self.template_steps = list(template.steps.order_by("order"))
 
-    def thawed(self, days_ago: float, *, recipient: str = "") -> tuple[Batch, datetime]:
-        """A batch planned the day before its thaw and started for it; and its day 0."""
+    def thawed(
+        self,
+        days_ago: float,
+        *,
+        recipient: str = "",
+        unit: CordBloodUnit | None = None,
+        share_pct: Decimal = Decimal(100),
+    ) -> tuple[Batch, datetime]:
+        """A batch planned the day before its thaw and started for it; and its day 0. It uses
+        the whole of the next unit, or `share_pct` of `unit`."""
         tech, day0 = self.people.tech, self.now - timedelta(days=days_ago)
         with at(day0 - DAY):
             batch = batch_record.batch_create(
                 actor=tech,
-                source_unit=next(self.units),
+                source_unit=unit or next(self.units),
                 template=self.template,
-                unit_fraction_used_pct=Decimal(100),
+                unit_fraction_used_pct=share_pct,
                 intended_recipient=Recipient.objects.get(subject_id=recipient)
                 if recipient
                 else None,
@@ -157,9 +165,17 @@ class Lab:
         for index in range(count):
             self.step(batch, day0, index)
 
-    def counts(self, batch: Batch, day0: datetime, days: tuple[int, ...]) -> None:
+    def counts(
+        self,
+        batch: Batch,
+        day0: datetime,
+        days: tuple[int, ...],
+        scale: Mapping[int, float] | None = None,
+    ) -> None:
+        """The counts of these culture days; `scale` multiplies a day's viable cells."""
         for day in days:
             viable, viability = COUNTS[day]
+            viable *= (scale or {}).get(day, 1.0)
             measured = day0 + timedelta(days=day, hours=2)
             with at(measured + 10 * MINUTE):
                 batch_record.cell_count_record(
@@ -172,12 +188,14 @@ class Lab:
                     volume_ml=Decimal(20 + 10 * day),
                 )
 
-    def into_qc(self, batch: Batch, day0: datetime) -> datetime:
+    def into_qc(
+        self, batch: Batch, day0: datetime, scale: Mapping[int, float] | None = None
+    ) -> datetime:
         """Every step and count to the harvest, then harvested (signed) and into QC, which
         opens the release panel; returns the harvest time."""
         tech = self.people.tech
         self.steps(batch, day0, 4)
-        self.counts(batch, day0, tuple(COUNTS))
+        self.counts(batch, day0, tuple(COUNTS), scale)
         self.step(batch, day0, 4)
         harvest = day0 + STEP_AFTER_THAW[4]
         with at(harvest + HOUR):

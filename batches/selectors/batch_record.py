@@ -39,7 +39,9 @@ def next_template_step(batch: Batch) -> TemplateStep | None:
 
 
 def batch_list() -> QuerySet[Batch]:
-    return Batch.objects.select_related("source_unit", "template", "intended_recipient").annotate(
+    return Batch.objects.select_related(
+        "source_unit", "template", "intended_recipient", "room"
+    ).annotate(
         steps_done=Count("steps", distinct=True),
         open_deviations=Count("deviations", filter=Q(deviations__state="open"), distinct=True),
     )

@@ -15,7 +15,8 @@ from batches.models.facility import CleanroomGrade
 from carnk_mfg.fields import FreeCharField, FreeTextField, IdentifierField, Range, identifier_check
 
 # No plate counts past this: colonies merge long before (reported "too numerous to count").
-CFU = Range(low=0, high=10000)
+CFU_MAX = 10000
+CFU = Range(low=0, high=CFU_MAX)
 
 
 class EmSampleType(models.TextChoices):

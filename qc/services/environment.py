@@ -19,6 +19,7 @@ from batches.services.batch_record import environmental_deviations_open
 from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.people import printed_name
 from qc.models import EmExcursionDeviation, EmLevel, EmSample, EmSampleType, SamplingPoint
+from qc.models.environment import CFU_MAX
 from qc.selectors.environment import em_evaluation, em_limit
 from qc.services.notices import notify_em_result
 
@@ -115,8 +116,10 @@ def em_result_read(*, actor: User, sample: EmSample, cfu: int) -> EmSample:
     level: a deviation on each batch open in the room during the sampling period, linked to
     the sample; alert level (or action): QA is told. A read result is final (the database
     refuses any change)."""
-    if isinstance(cfu, bool) or not isinstance(cfu, int) or not 0 <= cfu <= 10000:
-        raise ValidationError({"cfu": "Give the colony count, a whole number from 0 to 10000."})
+    if isinstance(cfu, bool) or not isinstance(cfu, int) or not 0 <= cfu <= CFU_MAX:
+        raise ValidationError(
+            {"cfu": f"Give the colony count, a whole number from 0 to {CFU_MAX}."}
+        )
     with gmp_write(actor=actor, permission=READ, reason=f"EM sample {sample.pk} read"):
         locked = (
             EmSample.objects.select_for_update()

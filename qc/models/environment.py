@@ -10,6 +10,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from batches.models.facility import CleanroomGrade
 from carnk_mfg.fields import FreeCharField, FreeTextField, IdentifierField, Range, identifier_check
@@ -88,6 +89,9 @@ class SamplingPoint(models.Model):
 
     def __str__(self):
         return f"{self.room.identifier}/{self.code}"
+
+    def get_absolute_url(self):
+        return reverse("em-point", args=[self.pk])
 
 
 # A read plate is the record: its count, reader and judgement stay as read, and a sample
@@ -174,6 +178,9 @@ class EmSample(models.Model):
 
     def __str__(self):
         return f"EM {self.pk} {self.sampling_point} {self.get_sample_type_display()}"
+
+    def get_absolute_url(self):
+        return reverse("em-sample", args=[self.pk])
 
     @property
     def sampling_period(self) -> str:

@@ -29,6 +29,7 @@ from batches.models import (
     Recall,
     Recipient,
     ReleaseDecision,
+    Room,
     SafetySwitchActivation,
     StepParameter,
     StepQualification,
@@ -429,3 +430,13 @@ class StepQualificationAdmin(ReadOnlyAdmin):
 @admin.register(Supervision)
 class SupervisionAdmin(ReadOnlyAdmin):
     list_display = ["person", "supervisor"]
+
+
+# --- the facility: rooms are registered through batches.services.facility ---
+
+
+@admin.register(Room)
+class RoomAdmin(ReadOnlyAdmin):
+    list_display = ["identifier", "name", "grade", "created_by", "created_at"]
+    list_filter = ["grade"]
+    search_fields = ["identifier", "name"]

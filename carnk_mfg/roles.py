@@ -74,6 +74,11 @@ _VIEW_ALL = [
     "qc.view_trendattribute",
     "qc.view_trendbaseline",
     "qc.view_trendsignal",
+    "batches.view_room",
+    "qc.view_samplingpoint",
+    "qc.view_emsample",
+    "qc.view_emlimit",
+    "qc.view_emexcursiondeviation",
 ]
 
 # Every view permission of every app (the administrator reads everything).
@@ -116,6 +121,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.record_qc_sample",
         "qc.submit_reading",
         "qc.view_instrumentimport",
+        "qc.record_em_sample",  # settle plates and glove prints in the room they work in
     ],
     Role.QC_ANALYST: [
         *_VIEW_ALL,
@@ -127,6 +133,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.submit_reading",
         "qc.view_instrumentimport",
         "qc.view_instrumentreading",
+        # Environmental monitoring is QC microbiology's: the points, the plates and their
+        # reading (an action-level result opens the batches' deviations).
+        "qc.manage_sampling_point",
+        "qc.record_em_sample",
+        "qc.read_em_result",
     ],
     Role.QA: [
         *_VIEW_ALL,
@@ -153,6 +164,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.fix_trend_baseline",  # the control limits of continued process verification
         "qc.assess_trend_signal",
         "qc.review_qc_result",
+        "batches.manage_room",  # the rooms and their grades
     ],
     Role.CLINICAL: [
         *_VIEW_ALL,

@@ -4,6 +4,9 @@ from django.contrib import admin, messages
 
 from carnk_mfg.admin import ReadOnlyAdmin, reasoned_action
 from qc.models import (
+    EmExcursionDeviation,
+    EmLimit,
+    EmSample,
     Instrument,
     InstrumentImport,
     InstrumentKey,
@@ -13,6 +16,7 @@ from qc.models import (
     QcSpecSet,
     QcTest,
     QcTestDefinition,
+    SamplingPoint,
 )
 from qc.services.instruments import (
     instrument_key_create,
@@ -166,3 +170,40 @@ class InstrumentReadingAdmin(ReadOnlyAdmin):
 class InstrumentImportAdmin(ReadOnlyAdmin):
     list_display = ["filename", "instrument", "file_format", "status", "uploaded_at", "sha256"]
     exclude = ["raw_file"]
+
+
+# --- environmental monitoring: written through qc.services.environment ---
+
+
+@admin.register(EmLimit)
+class EmLimitAdmin(ReadOnlyAdmin):
+    list_display = ["grade", "sample_type", "alert_limit", "action_limit"]
+    list_filter = ["grade", "sample_type"]
+
+
+@admin.register(SamplingPoint)
+class SamplingPointAdmin(ReadOnlyAdmin):
+    list_display = ["room", "code", "description"]
+    list_filter = ["room"]
+    search_fields = ["code", "description"]
+
+
+@admin.register(EmSample)
+class EmSampleAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "sampling_point",
+        "sample_type",
+        "sampling_started_at",
+        "sampled_by",
+        "cfu",
+        "level",
+        "read_by",
+        "read_at",
+    ]
+    list_filter = ["sample_type", "level", "sampling_point__room"]
+
+
+@admin.register(EmExcursionDeviation)
+class EmExcursionDeviationAdmin(ReadOnlyAdmin):
+    list_display = ["sample", "deviation"]

@@ -58,6 +58,7 @@ def load_migration_data():
         ("qc.migrations.0007_release_panel_cd3_percent", "load_panel"),
         ("batches.migrations.0006_default_dose_levels", "load_levels"),
         ("batches.migrations.0029_default_product_definition", "load_default_product"),
+        ("qc.migrations.0014_environmental_monitoring", "seed_limits"),
     ]:
         getattr(import_module(module), function)(apps, None)
 

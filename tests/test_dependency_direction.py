@@ -19,6 +19,7 @@ BATCHES_MAY_IMPORT_QC = {
     "batches/management/commands/seed_demo.py": "the demo loads the whole product, QC included",
     "batches/management/demo/lifecycle.py": "the demo's batches pass QC on their way to release",
     "batches/management/demo/trending.py": "the demo's process history is scanned and trended",
+    "batches/management/demo/environment.py": "the demo's cleanrooms are monitored by QC",
 }
 
 MAX_LINES = 600

@@ -104,7 +104,7 @@ def test_a_batch_in_each_state(demo):
     assert due.day0_at is not None and late.day0_at is not None
     assert (now - due.day0_at).days == 4 and (now - late.day0_at).days == 9
     held = lot(demo, "on hold")
-    assert held.state == "on_hold" and held.deviations.get().state == "open"
+    assert held.state == "on_hold" and held.deviations.get(kind="other").state == "open"
     terminated = lot(demo, "terminated")
     assert terminated.deviations.get().disposition == "reject_batch"
 
@@ -283,3 +283,15 @@ def test_the_process_history_drifts_and_qa_has_its_signals(demo, client):
     client.force_login(User.objects.get(username="qa"))
     page = client.get(f"/qc/trends/{fold.pk}/").content.decode()
     assert str(spc.Rule.EIGHT_ON_ONE_SIDE) in page and "Assess" in page
+
+
+def test_one_excursion_opened_a_deviation_on_the_batch_made_in_its_room(demo):
+    from qc.models import EmExcursionDeviation, EmSample
+
+    held = lot(demo, "on hold")
+    assert held.room.identifier == "CPS-2"
+    (link,) = EmExcursionDeviation.objects.all()
+    assert link.deviation.batch == held and link.deviation.kind == "environmental"
+    assert Batch.objects.exclude(room__identifier="CPS-2").filter(room__isnull=True).count() == 0
+    levels = Counter(EmSample.objects.values_list("level", flat=True))
+    assert levels == {"within": 3, "alert": 1, "action": 1}

@@ -6,6 +6,7 @@ from batches.api.views import (
     bedside,
     clinical,
     donor,
+    facility,
     materials,
     recipients,
     release,
@@ -30,6 +31,7 @@ router.register("infusions", bedside.InfusionViewSet, basename="api-infusion")
 router.register("adverse-events", clinical.AdverseEventViewSet, basename="api-adverse-event")
 router.register("follow-ups", clinical.FollowUpViewSet, basename="api-follow-up")
 router.register("procedures", training.ProcedureViewSet, basename="api-procedure")
+router.register("rooms", facility.RoomViewSet, basename="api-room")
 router.register("training-records", training.TrainingRecordViewSet, basename="api-training-record")
 
 # The ZPL label is a file the printer takes as it is, named by its suffix rather than a

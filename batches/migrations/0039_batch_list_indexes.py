@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0034_lymphodepletion'),
+        ('batches', '0036_rooms'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -39,6 +39,7 @@ from batches.models.donor import (
     UnitStatus,
     UrgentMedicalNeed,
 )
+from batches.models.facility import CleanroomGrade, Room
 from batches.models.materials import (
     FeederLot,
     LotStatus,
@@ -93,6 +94,8 @@ from batches.models.training import (
 )
 
 __all__ = [
+    "CleanroomGrade",
+    "Room",
     "ChainOfIdentity",
     "Assessment",
     "Procedure",

@@ -109,6 +109,15 @@ BATCH_STATE_GUARDS = [
     ),
 ]
 
+# The room a batch was made in is part of its record from day 0: the environmental
+# monitoring of that room is judged against the batches it finds there.
+BATCH_ROOM_FIXED = pgtrigger.Protect(
+    name="room_fixed_from_day0",
+    operation=pgtrigger.Update,
+    condition=pgtrigger.Q(old__day0_at__isnull=False)
+    & pgtrigger.Q(old__room__df=pgtrigger.F("new__room")),
+)
+
 
 # Bounds of numbers in the batch record (carnk_mfg.fields): each gives its field's
 # validators and its table's CheckConstraint; forms and serializers read them off the field.
@@ -149,6 +158,11 @@ class Batch(models.Model):
     held_from_state = models.CharField(max_length=20, choices=BatchState.choices, blank=True)
     state_changed_at = models.DateTimeField()
     day0_at = models.DateTimeField("Day 0 (thaw)", null=True, blank=True)
+    # The cleanroom the batch is made in: chosen when it is planned or before its first step,
+    # fixed from day 0 (BATCH_ROOM_FIXED). Environmental monitoring finds batches by it.
+    room = models.ForeignKey(
+        "batches.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -182,6 +196,7 @@ class Batch(models.Model):
         triggers = [
             pgtrigger.FSM(name="lifecycle", field="state", transitions=DB_TRANSITIONS),
             *BATCH_STATE_GUARDS,
+            BATCH_ROOM_FIXED,
         ]
 
     def __str__(self):
@@ -370,6 +385,7 @@ class DeviationKind(models.TextChoices):
     MATERIAL = "material", "Different or unusable material"
     OUT_OF_SPEC = "out_of_spec", "Out-of-specification result"
     INFUSED_VOLUME = "infused_volume", "Infused volume differs from the prescribed volume"
+    ENVIRONMENTAL = "environmental", "Environmental monitoring excursion"
     OTHER = "other", "Other departure from procedure"
 
 

@@ -62,7 +62,9 @@ def _count_of(model: type[Model], **match: Any) -> Coalesce:
 
 
 def batch_list() -> QuerySet[Batch]:
-    return Batch.objects.select_related("source_unit", "template", "intended_recipient").annotate(
+    return Batch.objects.select_related(
+        "source_unit", "template", "intended_recipient", "room"
+    ).annotate(
         steps_done=_count_of(ExecutedStep),
         open_deviations=_count_of(Deviation, state=DeviationState.OPEN),
     )

@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from qc.api.views import imports, readings, results, specs, trends
+from qc.api.views import environment, imports, readings, results, specs, trends
 
 router = DefaultRouter()
 router.register("qc-tests", results.QcTestViewSet, basename="api-qc-test")
@@ -9,4 +9,6 @@ router.register("readings", readings.ReadingViewSet, basename="api-reading")
 router.register("imports", imports.ImportViewSet, basename="api-import")
 router.register("trends", trends.TrendAttributeViewSet, basename="api-trend")
 router.register("trend-signals", trends.TrendSignalViewSet, basename="api-trend-signal")
+router.register("sampling-points", environment.SamplingPointViewSet, basename="api-sampling-point")
+router.register("em-samples", environment.EmSampleViewSet, basename="api-em-sample")
 urlpatterns = router.urls

@@ -1,5 +1,13 @@
 """QC models by subdomain; `from qc.models import X` reaches every public name."""
 
+from qc.models.environment import (
+    EmExcursionDeviation,
+    EmLevel,
+    EmLimit,
+    EmSample,
+    EmSampleType,
+    SamplingPoint,
+)
 from qc.models.imports import ImportStatus, InstrumentImport
 from qc.models.instruments import Instrument, InstrumentKey, InstrumentKind
 from qc.models.notices import Channel, Notification
@@ -21,6 +29,12 @@ __all__ = [
     "OPEN_TEST",
     "OPEN_TEST_STATES",
     "AlertKind",
+    "EmExcursionDeviation",
+    "EmLevel",
+    "EmLimit",
+    "EmSample",
+    "EmSampleType",
+    "SamplingPoint",
     "Channel",
     "ImportStatus",
     "Instrument",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from django.db.models import Model
 
     from batches.models import FollowUpVisit, Recall, TrainingRecord
+    from qc.models import EmSample
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ def post_notices(
     now: datetime,
 ) -> int:
     """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
-    names what each notice is about ("alert", "visit", "recall", "trend_signal" or "training")
+    names what each notice is about ("alert", "visit", "recall", "trend_signal", "training" or
+    "em_sample")
     and each notice is (that record, subject, body). The outbox keeps at most one row per
     record, channel and person, so writing again adds nothing. Returns the number of rows
     offered."""
@@ -196,3 +198,31 @@ def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:
         delivered.append(note.pk)
     Notification.objects.filter(pk__in=delivered).update(sent_at=timezone.now())
     return len(delivered)
+
+
+def notify_em_result(sample: EmSample) -> int:
+    """Tell QA of an environmental monitoring result at alert or action level (sent when the
+    reading commits)."""
+    point = sample.sampling_point
+    level = sample.get_level_display().lower()
+    subject = f"EM {level}: {point} {sample.get_sample_type_display()}, {sample.cfu} CFU"
+    touched = [link.deviation.batch.lot_number for link in sample.deviations.all()]
+    if touched:
+        consequence = "Deviations opened on batches: " + ", ".join(touched) + "."
+    elif sample.level == "action":
+        consequence = "No deviation: no batch was open in the room then."
+    else:
+        consequence = "Alert level: watch the trend of this point."
+    body = (
+        f"{sample.get_sample_type_display()} at {point} ({point.description}), sampled "
+        f"{sample.sampling_period}: {sample.cfu} CFU; alert limit above {sample.alert_limit}, "
+        f"action limit above {sample.action_limit} (grade {point.room.grade}).\n{consequence}"
+    )
+    written = post_notices(
+        about="em_sample",
+        notices=[(sample, subject[:200], body)],
+        people=role_members(Role.QA),
+        now=timezone.now(),
+    )
+    transaction.on_commit(send_outbox)
+    return written

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from qc.web import imports, notices, product_review, results, review, specs, trends, worklist
+from qc.web import (
+    environment,
+    imports,
+    notices,
+    product_review,
+    results,
+    review,
+    specs,
+    trends,
+    worklist,
+)
 
 urlpatterns = [
     path("qc/", worklist.worklist, name="qc-worklist"),
@@ -26,6 +36,12 @@ urlpatterns = [
     path("qc/trends/<int:pk>/", trends.trend_detail, name="trend-detail"),
     path("qc/trends/<int:pk>/points.csv", trends.trend_csv, name="trend-csv"),
     path("qc/trend-signals/<int:pk>/assess/", trends.signal_assess, name="trend-signal-assess"),
+    path("qc/em/", environment.em_overview, name="em-overview"),
+    path("qc/em/rooms/new/", environment.room_new, name="em-room-new"),
+    path("qc/em/points/new/", environment.point_new, name="em-point-new"),
+    path("qc/em/points/<int:pk>/", environment.point_detail, name="em-point"),
+    path("qc/em/samples/new/", environment.sample_new, name="em-sample-new"),
+    path("qc/em/samples/<int:pk>/", environment.sample_detail, name="em-sample"),
     path("imports/", imports.import_upload, name="import-upload"),
     path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
 ]

@@ -94,6 +94,15 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/procedures/{code}/qualifications/": only(QA),
     **_collection("/api/v1/training-records/", only(QA)),
     **_record("/api/v1/training-records/{id}/"),
+    # Environmental monitoring: QA registers the rooms; QC microbiology sets up the points
+    # and reads the plates; the floor and QC take plates (settle plates, glove prints).
+    **_collection("/api/v1/rooms/", only(QA)),
+    **_record("/api/v1/rooms/{identifier}/"),
+    **_collection("/api/v1/sampling-points/", only(QC_ANALYST)),
+    **_record("/api/v1/sampling-points/{id}/"),
+    **_collection("/api/v1/em-samples/", only(TECHNICIAN, QC_ANALYST)),
+    **_record("/api/v1/em-samples/{id}/"),
+    "POST /api/v1/em-samples/{id}/result/": only(QC_ANALYST),
     # Material lots: received on the floor, dispositioned by QA.
     **{
         op: callers
@@ -126,6 +135,7 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {B}coa/": STAFF,
     f"GET {B}steps/": STAFF,
     f"POST {B}steps/": only(TECHNICIAN),
+    f"POST {B}room/": only(TECHNICIAN),
     f"GET {B}counts/": STAFF,
     f"POST {B}counts/": only(TECHNICIAN, QC_ANALYST),
     f"GET {B}custody/": STAFF,

@@ -113,6 +113,25 @@ def training_record(qa, trainee, trainer):
     )
 
 
+def em_records(qa, qc_analyst, now):
+    """A room, a sampling point in it and an unread contact plate taken there."""
+    from batches.services import facility
+    from qc.services import environment
+
+    room = facility.room_create(actor=qa, identifier="CR-1", name="Suite 1", grade="B")
+    point = environment.sampling_point_create(
+        actor=qc_analyst, room=room, code="BSC-1", description="Cabinet 1"
+    )
+    sample = environment.em_sample_record(
+        actor=qc_analyst,
+        sampling_point=point,
+        sample_type="contact",
+        sampling_started_at=now - timedelta(hours=1),
+        sampling_ended_at=now - timedelta(hours=1),
+    )
+    return room, point, sample
+
+
 # Kept in one piece: one record per path parameter, each made from the ones before it.
 @pytest.fixture
 def world(
@@ -121,6 +140,7 @@ def world(
     technician,
     clinical,
     qa,
+    qc_analyst,
     instrument,
     approved_spec_set,
     lots,
@@ -158,6 +178,7 @@ def world(
     staged, reading = instrument_records(instrument, batch, now)
     signal = trend_signal_of(batch, technician, now)
     trained = training_record(qa, technician, clinical)
+    room, point, em_sample = em_records(qa, qc_analyst, now)
     ids = {
         "adverse-events": event.pk,
         "bedside-checks": infusion.bedside_check_id,
@@ -171,6 +192,8 @@ def world(
         "trends": signal.point.attribute_id,
         "trend-signals": signal.pk,
         "training-records": trained.pk,
+        "sampling-points": point.pk,
+        "em-samples": em_sample.pk,
     }
     return {
         "lot_number": {
@@ -190,6 +213,7 @@ def world(
         "reading_id": {"readings": reading.reading_id},
         "deviation_id": {"batches": deviation.pk},
         "code": {"procedures": trained.procedure_version.procedure.code},
+        "identifier": {"rooms": room.identifier},
     }
 
 

@@ -167,6 +167,12 @@ class BatchOut(serializers.ModelSerializer):
     intended_recipient = serializers.CharField(
         source="intended_recipient.subject_id", default=None, allow_null=True
     )
+    room = serializers.CharField(
+        source="room.identifier",
+        default=None,
+        allow_null=True,
+        help_text="The cleanroom the batch is made in",
+    )
 
     class Meta:
         model = Batch
@@ -176,6 +182,7 @@ class BatchOut(serializers.ModelSerializer):
             "source_unit",
             "template",
             "intended_recipient",
+            "room",
             "unit_fraction_used_pct",
             "state",
             "held_from_state",
@@ -295,6 +302,13 @@ class BatchCreateIn(serializers.Serializer):
     )
     intended_recipient = serializers.CharField(required=False, allow_blank=True, default="")
     lot_number = IdentifierInField(required=False, allow_blank=True, default="", max_length=40)
+    room = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=40,
+        help_text="Identifier of the cleanroom the batch will be made in",
+    )
     reason = FreeTextIn(required=False, default="Batch planned")
     urgent_need_justification = serializers.CharField(required=False, allow_blank=True, default="")
     urgent_need_physician = serializers.CharField(required=False, allow_blank=True, default="")

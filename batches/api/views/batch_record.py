@@ -29,9 +29,18 @@ from batches.api.serializers.batch_record import (
     TransitionIn,
     TransitionsOut,
 )
+from batches.api.serializers.facility import BatchRoomIn
 from batches.api.views.release import BatchReleaseActions
-from batches.models import Batch, BatchState, CordBloodUnit, Deviation, ProcessTemplate, Recipient
-from batches.services import batch_record, lifecycle
+from batches.models import (
+    Batch,
+    BatchState,
+    CordBloodUnit,
+    Deviation,
+    ProcessTemplate,
+    Recipient,
+    Room,
+)
+from batches.services import batch_record, facility, lifecycle
 from carnk_mfg.api.viewsets import ReadViewSet
 from carnk_mfg.roles import actor_may
 
@@ -71,6 +80,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         "release": "batches.release_batch",
         "coa": "batches.view_batch",
         "recall": "batches.view_batch",
+        "room": "batches.add_batch",
     }
     # Writes on sub-paths need more than viewing; checked per method below.
     write_permissions = {
@@ -133,6 +143,11 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
             recipient = Recipient.objects.filter(subject_id=data["intended_recipient"]).first()
             if recipient is None:
                 errors["intended_recipient"] = ["No such recipient."]
+        room = None
+        if data["room"]:
+            room = Room.objects.filter(identifier=data["room"]).first()
+            if room is None:
+                errors["room"] = [f"No room {data['room']!r}."]
         if errors:
             raise ValidationError(errors)
         assert unit is not None and template is not None  # else `errors` named them
@@ -141,10 +156,11 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
             source_unit=unit,
             template=template,
             intended_recipient=recipient,
+            room=room,
             **{
                 k: v
                 for k, v in data.items()
-                if k not in ("source_unit", "template", "intended_recipient")
+                if k not in ("source_unit", "template", "intended_recipient", "room")
             },
         )
         return self.detail_response(batch, status.HTTP_201_CREATED)
@@ -243,3 +259,12 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
             **data,
         )
         return Response(CustodyOut(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=BatchRoomIn, responses=BatchDetailOut)
+    @action(detail=True, methods=["post"])
+    def room(self, request, *args, **kwargs):
+        """Name the cleanroom a batch not yet started will be made in (fixed from day 0)."""
+        batch = self.get_object()
+        data = self.parse(BatchRoomIn)
+        facility.batch_room_set(actor=request.user, batch=batch, room=data["room"])
+        return self.detail_response(batch)

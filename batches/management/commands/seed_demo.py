@@ -22,6 +22,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from batches.management.demo import DEMO_PASSWORD, at, lab
+from batches.management.demo.environment import load_monitoring, set_up_rooms
 from batches.management.demo.lifecycle import Lab, People, load_batches
 from batches.management.demo.training import set_up_training
 from batches.management.demo.trending import load_trend_history
@@ -169,6 +170,7 @@ class Command(BaseCommand):
                 tech2=users["tech2"],
                 template=template,
             )
+            set_up_rooms(qa=qa, qc=users["qc"])
         people = People(
             tech=tech,
             qc=users["qc"],
@@ -179,6 +181,7 @@ class Command(BaseCommand):
         )
         demo_lab = Lab(people, template, units[: lab.ELIGIBLE_UNITS], now)
         made = load_batches(demo_lab)
+        load_monitoring(qc=users["qc"], held=made["on hold"], now=now)
         with at(now - timedelta(days=1)):
             lab.qa_work_today(tech, users["admin"])
         made |= load_trend_history(demo_lab)

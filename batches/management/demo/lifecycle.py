@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 
 from batches.documents.labels import din_data_structure, product_code_data_structure
 from batches.management.demo import DEMO_PASSWORD, at
+from batches.management.demo.environment import BATCH_ROOM, EXCURSION_ROOM
 from batches.management.demo.lab import weigh
 from batches.models import (
     Batch,
@@ -23,6 +24,7 @@ from batches.models import (
     Infusion,
     ProcessTemplate,
     Recipient,
+    Room,
 )
 from batches.selectors import chain_of_identity
 from batches.services import batch_record, bedside, clinical, lifecycle, recipients, release
@@ -124,9 +126,10 @@ class Lab:
         recipient: str = "",
         unit: CordBloodUnit | None = None,
         share_pct: Decimal = Decimal(100),
+        room: str = BATCH_ROOM,
     ) -> tuple[Batch, datetime]:
-        """A batch planned the day before its thaw and started for it; and its day 0. It uses
-        the whole of the next unit, or `share_pct` of `unit`."""
+        """A batch planned (in its room) the day before its thaw and started for it; and its
+        day 0. It uses the whole of the next unit, or `share_pct` of `unit`."""
         tech, day0 = self.people.tech, self.now - timedelta(days=days_ago)
         with at(day0 - DAY):
             batch = batch_record.batch_create(
@@ -137,6 +140,7 @@ class Lab:
                 intended_recipient=Recipient.objects.get(subject_id=recipient)
                 if recipient
                 else None,
+                room=Room.objects.filter(identifier=room).first(),
             )
         with at(day0 - HOUR):
             batch = lifecycle.batch_transition(
@@ -322,8 +326,9 @@ def in_process_late(lab: Lab) -> Batch:
 
 
 def on_hold(lab: Lab) -> Batch:
-    """Culture day 6: an incubator excursion last night put it on hold; QA to disposition."""
-    batch, day0 = lab.thawed(6)
+    """Culture day 6: an incubator excursion last night put it on hold; QA to disposition.
+    Made in the second suite, where a settle plate of day 2 grew above the action limit."""
+    batch, day0 = lab.thawed(6, room=EXCURSION_ROOM)
     lab.steps(batch, day0, 3)
     lab.counts(batch, day0, (0, 3, 5))
     with at(day0 + timedelta(days=5, hours=9)):

@@ -14,6 +14,7 @@ from batches.services.batch_record.deviations import (
     deviation_blocker,
     deviation_disposition,
     deviation_open,
+    environmental_deviations_open,
     open_deviation_locked,
 )
 from batches.services.batch_record.steps import (
@@ -38,6 +39,7 @@ __all__ = [
     "deviation_blocker",
     "deviation_disposition",
     "deviation_open",
+    "environmental_deviations_open",
     "open_deviation_locked",
     "several_of_a_day",
     "step_blocker",

@@ -141,3 +141,30 @@ def deviation_disposition(
         ):
             move_locked_batch(batch, batch.held_from_state)
     return deviation
+
+
+def environmental_deviations_open(
+    *, actor: User, batches: list[Batch], what: str, why: str, impact: str
+) -> list[Deviation]:
+    """An environmental monitoring excursion: one deviation on each batch that was open in
+    the room, in the caller's transaction (the excursion and its deviations commit together).
+    Batches are locked in id order, so two excursions never wait on each other in a circle.
+    Every batch gets its deviation whatever its state now (a released batch's record still
+    needs QA's assessment); those in manufacture or QC are held until QA dispositions it."""
+    with gmp_write(
+        actor=actor,
+        permission="batches.open_deviation",
+        reason=f"Environmental excursion: {what[:80]}",
+    ):
+        return [
+            open_deviation_locked(
+                actor=actor,
+                batch=lock_batch(batch),
+                step=None,
+                kind=DeviationKind.ENVIRONMENTAL,
+                what=what,
+                why=why,
+                impact=impact,
+            )
+            for batch in sorted(batches, key=lambda b: b.pk)
+        ]

@@ -25,6 +25,7 @@ from batches.models import (
     MaterialUse,
     ProcessTemplate,
     Recipient,
+    Room,
     StepParameter,
     TemplateStatus,
     TemplateStep,
@@ -69,6 +70,7 @@ def batch_create(
     reason: str = "Batch planned",
     urgent_need_justification: str = "",
     urgent_need_physician: str = "",
+    room: Room | None = None,
 ) -> Batch:
     """Plan a batch from a cord blood unit and an approved template version. The unit is
     allocated on its first batch (an ineligible or incomplete one only under a recorded
@@ -100,6 +102,7 @@ def batch_create(
             template=template,
             din=din,
             intended_recipient=intended_recipient,
+            room=room,
             unit_fraction_used_pct=unit_fraction_used_pct,
             state=BatchState.PLANNED,
             state_changed_at=now,
@@ -108,7 +111,7 @@ def batch_create(
         )
         try:
             batch.full_clean(
-                exclude=["created_by", "source_unit", "template", "intended_recipient"]
+                exclude=["created_by", "source_unit", "template", "intended_recipient", "room"]
             )
             batch.save()
         except IntegrityError as exc:

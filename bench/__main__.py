@@ -1,7 +1,8 @@
 """`python -m bench [name ...]`: run the benchmarks on a database of their own.
 
 Uses DATABASE_URL's server (or the embedded one, like `make test`), in a separate database
-`carnk_bench`, so no real or test data is touched.
+(`carnk_bench`, or BENCH_DATABASE), so no real or test data is touched. Run one benchmark by
+name, e.g. `python -m bench import_parse`.
 """
 
 import os
@@ -15,7 +16,10 @@ def main(argv: list[str]) -> int:
         url = os.environ["DATABASE_URL"]
         base, _, query = url.partition("?")
         os.environ["DATABASE_URL"] = (
-            base.rsplit("/", 1)[0] + "/carnk_bench" + (f"?{query}" if query else "")
+            base.rsplit("/", 1)[0]
+            + "/"
+            + os.environ.get("BENCH_DATABASE", "carnk_bench")
+            + (f"?{query}" if query else "")
         )
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carnk_mfg.settings")
         import django

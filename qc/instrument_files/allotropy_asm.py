@@ -103,7 +103,8 @@ def _asm_density(quantity: Any, label: str) -> float | None:
     return float(Decimal(repr(value)) * _CELLS_PER_ML_FACTOR[unit])
 
 
-def _asm_time(value: Any) -> datetime | None:
+def asm_time(value: Any) -> datetime | None:
+    """A time as allotropy writes it (ISO 8601) -> aware datetime; its 1970 "no time" -> None."""
     if not isinstance(value, str) or value.startswith("1970-01-01"):  # allotropy's "no time"
         return None
     try:
@@ -194,7 +195,7 @@ def _measurement(measurement: dict[str, Any], analyst: Any, label: str) -> _AsmM
     extra = _measurement_extra(measurement, processed, analyst)
     return _AsmMeasurement(
         sample_id=str(sample.get("sample identifier", "")),
-        measured_at=_asm_time(measurement.get("measurement time")),
+        measured_at=asm_time(measurement.get("measurement time")),
         viability_pct=(
             None
             if "viability" in processed.missing

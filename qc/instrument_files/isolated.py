@@ -1,7 +1,8 @@
 """Parse a file in a child process of its own, bounded in time and address space.
 
 allotropy builds its whole output model in memory (about 70 MB and 4 s per 1,000 Vi-CELL
-rows), and a Celery prefork child cannot bound the memory of the one task it runs: the
+rows; the Vi-CELL BLU summary now has a lean reader, but the limits still bound every file),
+and a Celery prefork child cannot bound the memory of the one task it runs: the
 limit would outlive the task and the memory stays with the worker. A child process per parse
 ends with its parse, and the kernel holds it to its limits:
 
@@ -27,9 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from qc.instrument_files import (
+    ALLOTROPY_FORMATS,
     InstrumentFileError,
     ParsedFile,
     ParsedRow,
+    decode,
+    detect_format,
     parse_instrument_file,
 )
 
@@ -136,16 +140,26 @@ def _out_of_memory(exc: BaseException) -> bool:
     return False
 
 
-def _child(memory_mb: int, seconds: int, filename: str) -> int:
-    # allotropy and pandas are loaded before the limit is set: a library that fails to load
-    # under it reports ImportError or SystemError, not MemoryError. The limit still counts
-    # their address space, since it bounds the whole process.
-    import allotropy.to_allotrope  # noqa: F401
+def _load_allotropy_if_needed(data: bytes, filename: str) -> None:
+    """allotropy is loaded before the limit is set: a library that fails to load under it
+    reports ImportError or SystemError, not MemoryError. The limit still counts its address
+    space, since it bounds the whole process. Files that do not need it skip its load
+    (seconds, and 140 MB)."""
+    try:
+        fmt = detect_format(decode(data), filename)
+    except InstrumentFileError:
+        return  # the parse says what is wrong
+    if fmt in ALLOTROPY_FORMATS:
+        import allotropy.to_allotrope  # noqa: F401
 
+
+def _child(memory_mb: int, seconds: int, filename: str) -> int:
+    # The file is read before the limit: it is no bigger than the upload the parent holds.
+    data = sys.stdin.buffer.read()
+    _load_allotropy_if_needed(data, filename)
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (seconds + 5, seconds + 5))
-    data = sys.stdin.buffer.read()
     try:
         parsed = parse_instrument_file(data, filename)
         body = json.dumps(_to_json(parsed), default=str)

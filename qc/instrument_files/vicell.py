@@ -1,7 +1,9 @@
-"""Beckman Coulter Vi-CELL exports: the BLU summary CSV and the XR sample text file (through
-allotropy), and the BLU detail export (own parser: allotropy 0.1.150 reads only the summary
-layout, and fails on the detail export with "Expected non-null value for Viability (%)"
-because the results sit in a later section)."""
+"""Beckman Coulter Vi-CELL exports: the BLU summary CSV (own lean reader, allotropy for the
+files it leaves aside: see ``vicell_blu_lean``), the XR sample text file (through allotropy:
+one sample per file, so allotropy's cost per row does not matter), and the BLU detail export
+(own parser: allotropy 0.1.150 reads only the summary layout, and fails on the detail export
+with "Expected non-null value for Viability (%)" because the results sit in a later section).
+"""
 
 from __future__ import annotations
 
@@ -26,17 +28,17 @@ from qc.instrument_files.common import (
     set_or_drop,
     times_million,
 )
-from qc.instrument_files.tables import payload, read_table
+from qc.instrument_files.tables import Table, payload, read_table
+from qc.instrument_files.vicell_blu_lean import rows_without_allotropy
 
 # --------------------------------------------------------------------- BLU summary CSV
 
 
-def parse_vicell_blu_summary(source: Source) -> ParsedFile:
-    fmt = "vicell_blu_summary"
-    label = FORMAT_LABELS[fmt]
-    table = read_table(
-        source.text,
-        label,
+def blu_summary_table(text: str) -> Table:
+    """The summary's rows, checked: required columns and values, numbers in number columns."""
+    return read_table(
+        text,
+        FORMAT_LABELS["vicell_blu_summary"],
         required=[
             "Sample ID",
             "Viability (%)",
@@ -55,15 +57,34 @@ def parse_vicell_blu_summary(source: Source) -> ParsedFile:
             "Dilution",
         ],
     )
+
+
+def parse_vicell_blu_summary(source: Source, *, reader: str = "lean") -> ParsedFile:
+    """`reader` "lean" reads the rows itself when it can give exactly allotropy's rows
+    (``vicell_blu_lean``: allotropy was nearly all of the time and memory of a large file)
+    and hands the file to allotropy otherwise; "allotropy" always uses allotropy."""
+    fmt = "vicell_blu_summary"
+    label = FORMAT_LABELS[fmt]
+    table = blu_summary_table(source.text)
+    rows = rows_without_allotropy(table) if reader == "lean" else None
+    if rows is None:
+        rows = _blu_summary_through_allotropy(source, table, label)
+    for row, record in zip(rows, table.records, strict=True):
+        # The analyst and cell type as written: allotropy turns an empty cell into "nan"
+        # and a missing column into its default analyst "Vi-CELL".
+        for key, column in (("analyst", "Analysis by"), ("cell_type", "Cell type")):
+            set_or_drop(row.extra, key, record.get(column, "").strip())
+        if record.get("Tag", "").strip():
+            row.extra["tag"] = record["Tag"].strip()
+    return ParsedFile(fmt, label, "", rows, [])
+
+
+def _blu_summary_through_allotropy(source: Source, table: Table, label: str) -> list[ParsedRow]:
     # The original bytes with their encoding (allotropy's Vi-CELL BLU reader honours it,
     # UTF-16 included) unless cleaning changed something.
     data, encoding = payload(source, table)
     asm = run_allotropy("BECKMAN_VI_CELL_BLU", data, encoding, source.filename, "csv", label)
-    rows = rows_from_asm(asm, label, [r["Sample ID"] for r in table.records], table.lines)
-    for row, record in zip(rows, table.records, strict=True):
-        if record.get("Tag", "").strip():
-            row.extra["tag"] = record["Tag"].strip()
-    return ParsedFile(fmt, label, "", rows, [])
+    return rows_from_asm(asm, label, [r["Sample ID"] for r in table.records], table.lines)
 
 
 # ------------------------------------------------------------------- XR sample text file

@@ -7,6 +7,8 @@ Plain functions, no database; the sample exports are in tests/instrument_files/.
 import pytest
 
 from qc.instrument_files import InstrumentFileError, allotropy_asm, parse_instrument_file, vicell
+from qc.instrument_files.common import Source
+from qc.instrument_files.decoding import decode_with_codec
 from tests.instrument_parsers.samples import parse_sample, sample_bytes, utc
 
 
@@ -55,6 +57,8 @@ def test_vicell_blu_summary_utf16le_with_micro_sign():
 
 
 def test_utf16_file_goes_to_allotropy_as_is_with_its_encoding(monkeypatch):
+    """When allotropy reads the summary (the reference reader, or a file the lean reader
+    leaves to it), it gets the original bytes and their encoding."""
     calls = []
     real = allotropy_asm.run_allotropy
 
@@ -63,8 +67,13 @@ def test_utf16_file_goes_to_allotropy_as_is_with_its_encoding(monkeypatch):
         return real(vendor, payload, encoding, *args)
 
     monkeypatch.setattr(vicell, "run_allotropy", spy)
-    parse_sample("vicell_blu_summary_utf16le.csv")
+    data = sample_bytes("vicell_blu_summary_utf16le.csv")
+    text, encoding = decode_with_codec(data)
+    vicell.parse_vicell_blu_summary(Source(data, text, encoding, "x.csv"), reader="allotropy")
     assert calls == [("BECKMAN_VI_CELL_BLU", b"\xff\xfe", "utf-16")]
+    calls.clear()
+    parse_sample("vicell_blu_summary_utf16le.csv")
+    assert calls == []  # the lean reader read it
 
 
 def test_vicell_blu_summary_utf8_with_bom_and_utf16_big_endian():

@@ -289,7 +289,7 @@ def test_one_excursion_opened_a_deviation_on_the_batch_made_in_its_room(demo):
     from qc.models import EmExcursionDeviation, EmSample
 
     held = lot(demo, "on hold")
-    assert held.room.identifier == "CPS-2"
+    assert held.room is not None and held.room.identifier == "CPS-2"
     (link,) = EmExcursionDeviation.objects.all()
     assert link.deviation.batch == held and link.deviation.kind == "environmental"
     assert Batch.objects.exclude(room__identifier="CPS-2").filter(room__isnull=True).count() == 0

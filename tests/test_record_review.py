@@ -162,6 +162,22 @@ def test_a_record_made_with_exceptions_lists_exactly_them(batch_with_exceptions)
         assert any(a == area and text.startswith(start) for a, text in found), (area, start)
 
 
+def test_an_em_excursion_touching_the_batch_is_its_own_exception(in_qc_batch, qc_analyst):
+    from batches.selectors.record_review import EM_EXCURSIONS
+
+    batch_record.environmental_deviations_open(
+        actor=qc_analyst,
+        batches=[in_qc_batch],
+        what="Settle plate 7 CFU in CPS-1, action limit 5",
+        why="under investigation",
+        impact="product open in the room during the sampling",
+    )
+
+    (finding,) = batch_record_review(in_qc_batch).exceptions
+    assert finding.area == EM_EXCURSIONS
+    assert "Settle plate 7 CFU in CPS-1" in finding.text
+
+
 def test_the_page_shows_the_exceptions_first_and_folds_the_passed_checks(
     client, qa, batch_with_exceptions
 ):

@@ -58,7 +58,7 @@ AREAS = (
     COUNTS,
 )
 # Deviations opened by environmental monitoring are shown as excursions, not with the rest.
-EM_DEVIATION_KINDS = frozenset({"environmental"})
+EM_DEVIATION_KINDS = frozenset({DeviationKind.ENVIRONMENTAL})
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,13 @@ class EmSampleOut(serializers.ModelSerializer[EmSample]):
     sampling_point = serializers.IntegerField(source="sampling_point.pk")
     sampling_point_code = serializers.CharField(source="sampling_point.code")
     sampled_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
-    person_sampled = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
-    read_by = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+    # Null for a plate that is not a glove print, and until the plate is read.
+    person_sampled = serializers.SlugRelatedField[Any](
+        slug_field="username", read_only=True, allow_null=True
+    )
+    read_by = serializers.SlugRelatedField[Any](
+        slug_field="username", read_only=True, allow_null=True
+    )
     deviations = ExcursionDeviationOut(many=True, read_only=True)
 
     class Meta:

@@ -48,8 +48,9 @@ class EmSampleViewSet(mixins.CreateModelMixin, ReadViewSet):
 
     queryset = em_samples()
     serializer_class = EmSampleOut
+    # By the point's code, not its id: an unknown id would be a 400 the schema cannot state.
     filterset_fields = [
-        "sampling_point",
+        "sampling_point__code",
         "sampling_point__room__identifier",
         "sample_type",
         "level",

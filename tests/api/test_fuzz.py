@@ -33,6 +33,7 @@ from schemathesis.specs.openapi import checks as openapi
 
 from batches.models import CordBloodUnit, ProcessTemplate
 from carnk_mfg.wsgi import application
+from tests.factories import CordBloodUnitFactory
 
 FUZZ_EXAMPLES = 5
 STATEFUL_SCENARIOS = 25
@@ -168,8 +169,11 @@ class Workflow(schema.as_state_machine()):  # type: ignore[misc]
 
 def test_scenarios_along_the_links_hold_to_the_schema(token):
     Workflow.token = token
+    # The demo's eligible units are all allocated (its process history takes the last one):
+    # the scenarios plan from a unit of their own.
+    unit = CordBloodUnit.objects.filter(status="available").first() or CordBloodUnitFactory()
     Workflow.plannable = {
-        "source_unit": CordBloodUnit.objects.filter(status="available")[0].din,
+        "source_unit": unit.din,
         "template": ProcessTemplate.objects.get(status="approved").pk,
         "unit_fraction_used_pct": "10",
         "intended_recipient": "",

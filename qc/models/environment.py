@@ -5,6 +5,8 @@ action-level excursion opened on the batches open in the room.
 
 A result is judged in one place only: `qc.selectors.environment.em_evaluation`."""
 
+from datetime import timedelta
+
 import pghistory
 import pgtrigger
 from django.conf import settings
@@ -17,6 +19,10 @@ from carnk_mfg.fields import FreeCharField, FreeTextField, IdentifierField, Rang
 
 # No plate counts past this: colonies merge long before (reported "too numerous to count").
 CFU_MAX = 10000
+# Longest exposure of one plate: a settle plate stays out for at most four hours (Annex 1),
+# a shift's whole session is at most this; a longer period would tie an excursion to every
+# batch of weeks.
+LONGEST_SAMPLING_PERIOD = timedelta(hours=12)
 CFU = Range(low=0, high=CFU_MAX)
 
 

@@ -19,7 +19,7 @@ from batches.services.batch_record import environmental_deviations_open
 from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.people import printed_name
 from qc.models import EmExcursionDeviation, EmLevel, EmSample, EmSampleType, SamplingPoint
-from qc.models.environment import CFU_MAX
+from qc.models.environment import CFU_MAX, LONGEST_SAMPLING_PERIOD
 from qc.selectors.environment import em_evaluation, em_limit
 from qc.services.notices import notify_em_result
 
@@ -68,6 +68,11 @@ def _sample_errors(
         errors["sampling_ended_at"] = "The sampling period ends after it starts."
     elif ended_at > timezone.now():
         errors["sampling_ended_at"] = "The sampling period cannot end in the future."
+    elif ended_at - started_at > LONGEST_SAMPLING_PERIOD:
+        errors["sampling_ended_at"] = (
+            f"One plate samples at most {LONGEST_SAMPLING_PERIOD.seconds // 3600} hours; "
+            "record each plate of a longer session on its own."
+        )
     if sample_type == EmSampleType.GLOVE and person_sampled is None:
         errors["person_sampled"] = "Name whose gloves were printed."
     if sample_type != EmSampleType.GLOVE and person_sampled is not None:

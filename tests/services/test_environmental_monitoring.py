@@ -239,9 +239,14 @@ def test_glove_prints_name_the_person_and_are_not_taken_in_grade_c(rooms, qc_ana
     assert "not taken in grade C" in caught.value.message_dict["sample_type"][0]
 
 
-def test_the_period_ends_after_it_starts_and_not_in_the_future(point, qc_analyst):
+def test_the_period_ends_after_it_starts_not_in_the_future_and_within_a_shift(point, qc_analyst):
     now = timezone.now()
-    for start, end in [(now, now - timedelta(hours=1)), (now, now + timedelta(hours=1))]:
+    for start, end in [
+        (now, now - timedelta(hours=1)),
+        (now, now + timedelta(hours=1)),
+        # Weeks long, it would tie one excursion to every batch of those weeks.
+        (now - timedelta(days=30), now),
+    ]:
         with pytest.raises(ValidationError) as caught:
             environment.em_sample_record(
                 actor=qc_analyst,

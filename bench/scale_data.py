@@ -21,9 +21,6 @@ STEP_DAYS = (0, 0, 2, 7, HARVEST_DAY)
 BATCH_SPACING = timedelta(hours=4)
 
 
-# --- the generator (child process, on the size's database) ---
-
-
 @dataclass
 class Plan:
     """What one batch becomes."""
@@ -95,12 +92,12 @@ def build_database(size: int) -> None:
         users = _users()
         plans = _plans(size, rng, now)
         batches = _batches(plans, users, rng, size)
-        _walk_lifecycle(plans, batches, users, now)
+        _walk_lifecycle(plans, batches, users)
         steps = _steps(plans, batches, users)
         _counts(plans, batches, users, rng)
-        _qc_tests(plans, batches, steps, users, rng, now)
+        _qc_tests(plans, batches, users, rng, now)
         _deviations(plans, batches, steps, users, rng)
-        _custody(plans, batches, steps, users)
+        _custody(plans, batches, users)
         _bags(plans, batches, users, rng)
         _readings(users)
         with connection.cursor() as cur:
@@ -164,7 +161,7 @@ def _batches(plans, users, rng, size):
     )
 
 
-def _walk_lifecycle(plans, batches, users, now) -> None:
+def _walk_lifecycle(plans, batches, users) -> None:
     """Each group of batches along its path, one UPDATE per transition (the trail keeps each)."""
     from batches.models import Batch, ReleaseDecision
 
@@ -198,7 +195,6 @@ def _walk_lifecycle(plans, batches, users, now) -> None:
     )
     move(("released",), "released")
     move(("rejected",), "rejected")
-    _ = now
 
 
 def _steps(plans, batches, users) -> dict[tuple[int, int], int]:
@@ -257,7 +253,7 @@ def _counts(plans, batches, users, rng) -> None:
     CellCount.objects.bulk_create(rows, batch_size=5000)
 
 
-def _qc_tests(plans, batches, steps, users, rng, now) -> None:
+def _qc_tests(plans, batches, users, rng, now) -> None:
     from qc.models import QcTest, QcTestDefinition
 
     definitions = list(
@@ -313,7 +309,6 @@ def _qc_tests(plans, batches, steps, users, rng, now) -> None:
                 test.reviewed_at, test.reviewed_by = test.resulted_at, users["qa"]
             rows.append(test)
     QcTest.objects.bulk_create(rows, batch_size=5000)
-    _ = steps
 
 
 def _deviations(plans, batches, steps, users, rng) -> None:
@@ -347,7 +342,7 @@ def _deviations(plans, batches, steps, users, rng) -> None:
     Deviation.objects.bulk_create(rows, batch_size=2000)
 
 
-def _custody(plans, batches, steps, users) -> None:
+def _custody(plans, batches, users) -> None:
     from batches.models import CustodyEvent
 
     rows = []
@@ -374,7 +369,6 @@ def _custody(plans, batches, steps, users) -> None:
                 )
             )
     CustodyEvent.objects.bulk_create(rows, batch_size=2000)
-    _ = steps
 
 
 def _bags(plans, batches, users, rng) -> None:

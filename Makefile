@@ -4,6 +4,7 @@
 #   make test   lint (ruff, ruff format, mypy), then the whole suite, the browser tests
 #               (tests/browser, Debian's Chromium) included; PYTEST_ARGS="-k batch -x" passes
 #               arguments on, PYTEST_ARGS="-m 'not browser'" leaves the browser tests out
+#   make bench  the benchmarks in bench/ (README, Benchmarks); ARGS=--quick the quick ones
 #   make trace  the tests that name a regulatory clause, then the traceability matrix
 #               (var/traceability.html and .csv; carnk_mfg/traceability)
 
@@ -60,8 +61,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
+# `make bench ARGS=--quick` (CI): the benchmarks' quick modes only (small sizes, loose ratio
+# checks); `make bench ARGS=scale` one benchmark by name.
+ARGS ?=
+
 bench: install
-	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else echo "no benchmarks yet"; fi
+	$(BIN)/python -m bench $(ARGS)
 
 # Removes the virtualenv only; the data of the embedded servers stays in var/.
 clean:

@@ -1,6 +1,10 @@
 """One page of any list the API answers, lists and sub-lists alike: `limit` and `offset`,
 checked. A bad value is refused with a message naming it rather than silently replaced by the
-default, so a client never mistakes a default page for the one it asked for."""
+default, so a client never mistakes a default page for the one it asked for.
+
+The count is exact up to API_COUNT_AHEAD rows past the page; a longer list says
+`count_exact: false` and gives that bound, so that counting half a million readings does not
+cost more than the page itself (the `next` link is there as long as rows follow)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from django.conf import settings
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
@@ -36,6 +41,9 @@ class CheckedLimitOffsetPagination(LimitOffsetPagination):
                 errors[name] = [message]
         if errors:
             raise ValidationError(errors)
+        self.count_bound = (
+            self.get_offset(request) + self.get_limit(request) + int(settings.API_COUNT_AHEAD)
+        )
         return super().paginate_queryset(queryset, request, view)
 
     def _refusal(self, request: Request, name: str, low: int) -> str:
@@ -53,6 +61,26 @@ class CheckedLimitOffsetPagination(LimitOffsetPagination):
         if int(given[0]) < low:
             return f"{name} must be at least {low}."
         return ""
+
+    def get_count(self, queryset: Any) -> int:
+        bound = self.count_bound
+        # COUNT(*) over a LIMIT subquery: it stops reading at the bound.
+        counted = len(queryset) if isinstance(queryset, list) else queryset[: bound + 1].count()
+        self.count_exact = counted <= bound
+        return min(counted, bound)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        envelope = super().get_paginated_response(data).data
+        return Response({"count": self.count, "count_exact": self.count_exact, **envelope})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        envelope = super().get_paginated_response_schema(schema)
+        envelope["required"] = [*envelope["required"], "count_exact"]
+        envelope["properties"]["count_exact"] = {
+            "type": "boolean",
+            "description": "False when the list is longer than `count`, a lower bound then.",
+        }
+        return envelope
 
     def get_limit(self, request: Request) -> int:
         given = request.query_params.get(self.limit_query_param)

@@ -33,6 +33,8 @@ class InstrumentReading(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        # The list's order: its first page is read from the index, not sorted from the table.
+        indexes = [models.Index(fields=["received_at", "id"], name="reading_newest_first")]
         permissions = [("submit_reading", "Submit instrument readings and imports")]
         constraints = [identifier_check("sample_id", name="reading_sample_id_identifier")]
 

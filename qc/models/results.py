@@ -83,6 +83,9 @@ class QcTest(models.Model):
                 & Q(overdue_flagged_at__isnull=False, escalated_at__isnull=True),
             ),
             models.Index(fields=["batch", "state"], name="qctest_batch_state"),
+            # The list's order (the other indexes hold open tests only): its first page is read
+            # from the index, not sorted from the table.
+            models.Index(fields=["due_at", "id"], name="qctest_due_order"),
         ]
 
     def __str__(self):

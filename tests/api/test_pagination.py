@@ -12,7 +12,7 @@ from django.utils import timezone
 from batches.models import CellCount
 from tests.factories import CordBloodUnitFactory
 
-ENVELOPE = {"count", "next", "previous", "results"}
+ENVELOPE = {"count", "count_exact", "next", "previous", "results"}
 
 
 @pytest.fixture
@@ -69,6 +69,25 @@ def test_history_and_signatures_page_like_the_lists(api, qa, unit_with_history):
     assert [p["diff"] for p in pages] == [e["diff"] for e in client.get(url).json()["results"]]
     signatures = client.get(f"/api/v1/donor-units/{unit_with_history.din}/signatures/").json()
     assert set(signatures) == ENVELOPE and signatures["count"] == 0
+
+
+def test_a_long_list_is_counted_only_so_far_past_the_page(api, qa, unit_with_history, settings):
+    """The count stops API_COUNT_AHEAD rows past the page: exact below, a bound above."""
+    client = api.as_user(qa)
+    url = f"/api/v1/donor-units/{unit_with_history.din}/history/"
+    settings.API_COUNT_AHEAD = 10
+    whole = client.get(f"{url}?limit=2").json()
+    assert whole["count"] == 5 and whole["count_exact"] is True
+    settings.API_COUNT_AHEAD = 1
+    with CaptureQueriesContext(connection) as queries:
+        bounded = client.get(f"{url}?limit=2").json()
+    assert bounded["count"] == 3 and bounded["count_exact"] is False
+    assert "offset=2" in bounded["next"]
+    counted = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert counted and all("LIMIT 4" in sql for sql in counted), counted
+    # Further on, the bound moves with the page; at the end the count is exact again.
+    last = client.get(f"{url}?limit=2&offset=4").json()
+    assert last["count"] == 5 and last["count_exact"] is True and last["next"] is None
 
 
 def test_a_batchs_sub_lists_are_paged_in_sql(api, technician, running_batch):

@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 
 CHROMIUM = /usr/bin/chromium
 
-.PHONY: install run test trace lint chromium bench clean clean-data
+.PHONY: install run test trace lint chromium bench bench-quick clean clean-data
 
 install: $(VENV)/.installed
 
@@ -62,6 +62,10 @@ lint: install
 
 bench: install
 	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else echo "no benchmarks yet"; fi
+
+# CI's: the small sizes, ratios checked loosely, no absolute time.
+bench-quick: install
+	$(BIN)/python -m bench --quick
 
 # Removes the virtualenv only; the data of the embedded servers stays in var/.
 clean:

@@ -11,9 +11,11 @@ overdue, 3 scans each, and checks only that the ratio stays under 2 (never a tim
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from bench.fixtures import bench_batch, bench_user
 
@@ -102,17 +104,47 @@ def _reset_flags():
         cur.execute("SET session_replication_role = DEFAULT")
 
 
+def _database_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend, when the server runs
+    on this machine (read from /proc); None otherwise."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (pid,) = cur.fetchone()
+    proc = Path(f"/proc/{pid}")
+    try:
+        if not proc.joinpath("comm").read_text().startswith("postgres"):
+            return None
+        fields = proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _time_scans(repeats=5):
+    """Median wall time of `repeats` scans, and median CPU time (this process plus its
+    database backend, when that can be read): on a machine shared with other work the wall
+    time includes waiting for a core, the CPU time does not."""
     from qc.services.overdue import scan_overdue
 
-    times = []
+    times, cpu = [], []
     result = None
     for _ in range(repeats):
         _reset_flags()
-        start = time.perf_counter()
+        database_before = _database_cpu()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = scan_overdue()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        app_cpu = time.process_time() - start_cpu
+        database_after = _database_cpu()
+        if database_before is not None and database_after is not None:
+            cpu.append(app_cpu + database_after - database_before)
+    return statistics.median(times), (statistics.median(cpu) if cpu else None), result
+
+
+def _cpu_note(cpu: float | None) -> str:
+    return "" if cpu is None else f", CPU {cpu * 1000:.0f} ms app + database"
 
 
 def _plan() -> str:
@@ -149,12 +181,13 @@ def run(*, quick: bool = False):
         started = time.perf_counter()
         _load(batch, definition, closed=closed, overdue=newly)
         load_s = time.perf_counter() - started
-        seconds, result = _time_scans(repeats)
+        seconds, cpu, result = _time_scans(repeats)
         assert (result.overdue, result.escalated) == (newly, 0), result
         rows.append((closed, seconds))
         print(
             f"qc_scan: {closed:>9,} closed + {newly:,} newly overdue: scan {seconds * 1000:.0f} ms "
-            f"(median of {repeats}; load {load_s:.0f} s; {result.sent} notifications sent)"
+            f"(median of {repeats}{_cpu_note(cpu)}; {result.sent} notifications sent; "
+            f"load {load_s:.0f} s)"
         )
     plan = _plan()
     ratio = rows[1][1] / rows[0][1]
@@ -167,9 +200,9 @@ def run(*, quick: bool = False):
         assert ratio < 2, f"the scan's time grows with closed tests: ratio {ratio:.2f}"
         return
     _load(batch, definition, closed=None, overdue=newly, late=timedelta(days=1))
-    seconds, result = _time_scans(repeats)
+    seconds, cpu, result = _time_scans(repeats)
     assert (result.overdue, result.escalated) == (newly, newly), result
     print(
         f"qc_scan: backlog, {sizes[1]:,} closed + {newly:,} a day overdue (flagged and "
-        f"escalated in one scan): {seconds * 1000:.0f} ms (median of {repeats})"
+        f"escalated in one scan): {seconds * 1000:.0f} ms (median of {repeats}{_cpu_note(cpu)})"
     )

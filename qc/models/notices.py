@@ -18,9 +18,16 @@ class Notification(models.Model):
     """Outbox: each row is sent (or shown) exactly once; the sender claims it first."""
 
     # What it is about: a QC alert, an overdue follow-up visit, a recall or a training about
-    # to expire (one outbox, one sender).
+    # to expire (one outbox, one sender). Each is indexed only by its unique constraint below,
+    # which leads with it and holds only the rows about that kind of record: a scan writes
+    # thousands of rows at once, each into four indexes rather than fifteen.
     alert = models.ForeignKey(
-        QcAlert, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+        QcAlert,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,
     )
     visit = models.ForeignKey(
         "batches.FollowUpVisit",
@@ -28,6 +35,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="notifications",
+        db_index=False,
     )
     recall = models.ForeignKey(
         "batches.Recall",
@@ -35,6 +43,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="notifications",
+        db_index=False,
     )
     trend_signal = models.ForeignKey(
         "qc.TrendSignal",
@@ -42,6 +51,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="notifications",
+        db_index=False,
     )
     training = models.ForeignKey(
         "batches.TrainingRecord",
@@ -49,6 +59,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="notifications",
+        db_index=False,
     )
     em_sample = models.ForeignKey(
         "qc.EmSample",
@@ -56,6 +67,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="notifications",
+        db_index=False,
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.ForeignKey(
@@ -72,24 +84,34 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["alert", "channel", "recipient"], name="one_notification_per_recipient"
+                fields=["alert", "channel", "recipient"],
+                condition=Q(alert__isnull=False),
+                name="one_notification_per_recipient",
             ),
             models.UniqueConstraint(
-                fields=["visit", "channel", "recipient"], name="one_visit_notice_per_recipient"
+                fields=["visit", "channel", "recipient"],
+                condition=Q(visit__isnull=False),
+                name="one_visit_notice_per_recipient",
             ),
             models.UniqueConstraint(
-                fields=["recall", "channel", "recipient"], name="one_recall_notice_per_recipient"
+                fields=["recall", "channel", "recipient"],
+                condition=Q(recall__isnull=False),
+                name="one_recall_notice_per_recipient",
             ),
             models.UniqueConstraint(
                 fields=["trend_signal", "channel", "recipient"],
+                condition=Q(trend_signal__isnull=False),
                 name="one_trend_notice_per_recipient",
             ),
             models.UniqueConstraint(
                 fields=["training", "channel", "recipient"],
+                condition=Q(training__isnull=False),
                 name="one_training_notice_per_recipient",
             ),
             models.UniqueConstraint(
-                fields=["em_sample", "channel", "recipient"], name="one_em_notice_per_recipient"
+                fields=["em_sample", "channel", "recipient"],
+                condition=Q(em_sample__isnull=False),
+                name="one_em_notice_per_recipient",
             ),
         ]
         indexes = [

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,10 +11,12 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
-from django.db import transaction
+from django.core.mail import EmailMessage, get_connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from carnk_mfg import due_work
+from carnk_mfg.due_work import quoted_column
 from carnk_mfg.people import printed_name
 from carnk_mfg.roles import Role
 from qc.models import Channel, Notification
@@ -38,31 +41,42 @@ def role_members(role: str) -> list[User]:
 def post_notices(
     *,
     about: str,
-    notices: Sequence[tuple[Model, str, str]],
+    notices: Sequence[tuple[Model | int, str, str]],
     people: Sequence[User],
     now: datetime,
 ) -> int:
     """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
     names what each notice is about ("alert", "visit", "recall", "trend_signal", "training" or
     "em_sample")
-    and each notice is (that record, subject, body). The outbox keeps at most one row per
-    record, channel and person, so writing again adds nothing. Returns the number of rows
-    offered."""
-    rows = [
-        Notification(
-            **{about: record},
-            channel=channel,
-            recipient=user,
-            subject=subject,
-            body=body,
-            created_at=now,
+    and each notice is (that record or its id, subject, body). The outbox keeps at most one
+    row per record, channel and person, so writing again adds nothing. Returns the number of
+    rows offered.
+
+    One INSERT whatever the number of rows (a scan may raise thousands of notices at once):
+    the rows go to the database as one array per column, not as model instances."""
+    columns: tuple[list[int], list[str], list[int], list[str], list[str]] = ([], [], [], [], [])
+    records, channels, recipients, subjects, bodies = columns
+    for record, subject, body in notices:
+        record_id = record if isinstance(record, int) else record.pk
+        for user in people:
+            for channel in (Channel.EMAIL, Channel.IN_APP):
+                records.append(record_id)
+                channels.append(channel.value)
+                recipients.append(user.pk)
+                subjects.append(subject)
+                bodies.append(body)
+    if not records:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Names from the model's meta; `about` is one of its fields (get_field checks).
+            f"INSERT INTO {connection.ops.quote_name(Notification._meta.db_table)} "  # noqa: S608
+            f"({quoted_column(Notification, about)}, channel, recipient_id, subject, body, "
+            "created_at) SELECT *, %s FROM unnest(%s::bigint[], %s::varchar[], %s::integer[], "
+            "%s::varchar[], %s::text[]) ON CONFLICT DO NOTHING",
+            [now, *columns],
         )
-        for record, subject, body in notices
-        for user in people
-        for channel in (Channel.EMAIL, Channel.IN_APP)
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    return len(records)
 
 
 def notify_recall(recall: Recall) -> int:
@@ -174,28 +188,43 @@ def notices_mark_all_read(*, actor: User) -> int:
 
 
 def send_outbox(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Claim unsent notifications, then deliver each once. In-app notices are delivered by
-    being visible; email goes through Django's mail backend."""
+    """Claim unsent notifications (oldest first), then deliver each once, after the claim has
+    committed. In-app notices are delivered by being visible; e-mail goes through Django's
+    mail backend, one connection for the lot."""
     now = now or timezone.now()
     with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(claimed_at__isnull=True)
-            .order_by("created_at")
-            .values_list("id", flat=True)[:limit]
+        ids = due_work.claim(
+            Notification.objects.filter(claimed_at__isnull=True).order_by("created_at"),
+            flag_field="claimed_at",
+            now=now,
+            limit=limit,
         )
-        Notification.objects.filter(id__in=ids, claimed_at__isnull=True).update(claimed_at=now)
-    delivered = []
-    for note in Notification.objects.filter(id__in=ids).select_related("recipient"):
-        if note.channel == Channel.EMAIL:
-            address = note.recipient.email or f"{note.recipient.username}@localhost"
-            try:
-                send_mail(note.subject, note.body, None, [address])
-            except Exception:  # noqa: BLE001 - unclaim so the next scan retries it
-                log.exception("QC notification %s failed; will retry", note.pk)
-                Notification.objects.filter(pk=note.pk).update(claimed_at=None)
-                continue
-        delivered.append(note.pk)
+    if not ids:
+        return 0
+    notes = Notification.objects.filter(id__in=ids).values_list(
+        "id", "channel", "subject", "body", "recipient__email", "recipient__username"
+    )
+    delivered, failed = [], []
+    mailer = get_connection()
+    # One connection for every e-mail of the lot; if it cannot be opened here, each e-mail
+    # tries again on its own below and is unclaimed when it fails.
+    with contextlib.suppress(Exception):
+        mailer.open()
+    try:
+        for pk, channel, subject, body, email, username in notes:
+            if channel == Channel.EMAIL:
+                address = email or f"{username}@localhost"
+                try:
+                    EmailMessage(subject, body, None, [address], connection=mailer).send()
+                except Exception:  # noqa: BLE001 - unclaim so the next scan retries it
+                    log.exception("QC notification %s failed; will retry", pk)
+                    failed.append(pk)
+                    continue
+            delivered.append(pk)
+    finally:
+        mailer.close()
+    if failed:
+        Notification.objects.filter(pk__in=failed).update(claimed_at=None)
     Notification.objects.filter(pk__in=delivered).update(sent_at=timezone.now())
     return len(delivered)
 

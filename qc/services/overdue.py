@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from carnk_mfg import due_work
 from carnk_mfg.due_work import CLAIM_LIMIT
 from carnk_mfg.roles import Role
-from qc.models import OPEN_TEST, AlertKind, QcAlert, QcTest
+from qc.models import OPEN_TEST, AlertKind, QcAlert, QcTest, TestState
 from qc.selectors import due_soon_q, overdue_q
 from qc.services.notices import post_notices, role_members, send_outbox
 
@@ -43,35 +44,48 @@ def unflagged(*, flag_field: str, selects: Q) -> QuerySet[QcTest]:
     return due_work.unflagged(QcTest.objects.all(), flag_field=flag_field, selects=selects)
 
 
-def raise_alerts(tests: list[QcTest], *, kind: str, role: str, now: datetime) -> None:
-    """One open alert of `kind` per test, and its notices to everyone in `role`."""
-    QcAlert.objects.bulk_create(
-        [QcAlert(test=t, kind=kind, raised_at=now) for t in tests], ignore_conflicts=True
-    )
-    alerts = QcAlert.objects.filter(
-        test__in=tests, kind=kind, cleared_at__isnull=True
-    ).select_related("test__definition", "test__batch")
-    label = AlertKind(kind).label
-    notices = []
-    for alert in alerts:
-        test = alert.test
-        subject = f"QC {label.lower()}: {test.definition.name}, batch {test.batch.lot_number}"
-        body = (
-            f"{test.definition.name} ({test.definition.code}) for batch {test.batch.lot_number} "
-            f"is due {test.due_at:%Y-%m-%d %H:%M %Z} and is {test.get_state_display().lower()}."
+def raise_alerts(test_ids: list[int], *, kind: str, role: str, now: datetime) -> None:
+    """One open alert of `kind` per test (a test that has one open keeps it), and its notices
+    to everyone in `role`: one INSERT of the alerts and one of their notices, built from the
+    few values they name, whatever the number of tests."""
+    alerts = QcAlert._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(alerts.db_table)} "  # noqa: S608 - the model's table
+            "(test_id, kind, raised_at) SELECT unnest(%s::bigint[]), %s, %s "
+            "ON CONFLICT DO NOTHING",
+            [test_ids, kind, now],
         )
-        notices.append((alert, subject, body))
+    raised = QcAlert.objects.filter(
+        test_id__in=test_ids, kind=kind, cleared_at__isnull=True
+    ).values_list(
+        "id",
+        "test__definition__name",
+        "test__definition__code",
+        "test__batch__lot_number",
+        "test__due_at",
+        "test__state",
+    )
+    label = AlertKind(kind).label.lower()
+    notices = [
+        (
+            alert_id,
+            f"QC {label}: {name}, batch {lot}",
+            f"{name} ({code}) for batch {lot} is due {due_at:%Y-%m-%d %H:%M %Z} "
+            f"and is {TestState(state).label.lower()}.",
+        )
+        for alert_id, name, code, lot, due_at, state in raised
+    ]
     post_notices(about="alert", notices=notices, people=role_members(role), now=now)
 
 
 def flag(*, flag_field: str, selects: Q, kind: str, role: str, now: datetime, reason: str) -> int:
     """One question: claim the tests it selects, once each, and raise their alerts."""
-    claimed = due_work.flag_once(
+    claimed = due_work.flag_ids_once(
         unflagged(flag_field=flag_field, selects=selects),
         flag_field=flag_field,
         now=now,
-        related=("definition", "batch"),
-        announce=lambda tests: raise_alerts(tests, kind=kind, role=role, now=now),
+        announce=lambda ids: raise_alerts(ids, kind=kind, role=role, now=now),
         reason=reason,
     )
     return len(claimed)
@@ -107,5 +121,8 @@ def scan_overdue(*, now: datetime | None = None) -> ScanResult:
         now=now,
         reason="QC escalation scan",
     )
+    # Sent after every flag has committed, never inside a claim's transaction: a slow or
+    # failing mail server holds no lock on the tests, and the outbox row is what makes each
+    # notice go out once.
     result.sent = send_outbox(now=now)
     return result

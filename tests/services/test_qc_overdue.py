@@ -5,8 +5,11 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from carnk_mfg.audit import audit_history
 from qc.models import Notification, QcAlert, QcTest, QcTestDefinition
 from qc.selectors import overdue_q
 from qc.services import overdue
@@ -73,3 +76,26 @@ def test_scan_leaves_closed_tests_alone(endotoxin):
     with unchanged(endotoxin):
         result = overdue.scan_overdue(now=endotoxin.due_at + timedelta(days=3))
     assert (result.due_soon, result.overdue, result.escalated) == (0, 0, 0)
+
+
+def test_scan_queries_do_not_grow_with_the_tests_it_flags(
+    running_batch, approved_spec_set, qc_analyst, qa
+):
+    # A day and more overdue: each test is flagged overdue and escalated to QA in one scan,
+    # so both questions write alerts and notices, and everything written is sent.
+    queries = {}
+    for newly in (5, 50):
+        tests = [a_test(running_batch, -30) for _ in range(newly)]
+        with CaptureQueriesContext(connection) as captured:
+            result = overdue.scan_overdue()
+        assert (result.overdue, result.escalated, result.sent) == (newly, newly, newly * 4)
+        queries[newly] = len(captured)
+        # The set-based flagging still leaves each test its own trail events, who and why.
+        for test in tests:
+            flagged = [e.pgh_context for e in audit_history(test) if e.pgh_label == "update"]
+            assert [(c["actor_name"], c["reason"]) for c in flagged] == [
+                ("system", "QC overdue scan"),
+                ("system", "QC escalation scan"),
+            ]
+    assert queries[5] == queries[50], queries
+    assert len([m for m in mail.outbox if m.subject.startswith("QC escalated")]) == 55

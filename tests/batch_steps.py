@@ -201,3 +201,45 @@ def lymphodeplete(recipient, actor, *, infusion_on=None, days=(-5, -4, -3)):
                 body_surface_area_m2=Decimal("1.85"),
                 given_on=infusion_on + timedelta(days=day),
             )
+
+
+def issue_to_ward(bag, *, released_by, received_by):
+    """The lab hands the bag over to the ward's nurse, both signing, now."""
+    from decimal import Decimal
+
+    from batches.services import bedside
+    from tests.factories import PASSWORD
+
+    bedside.dose_custody(
+        actor=received_by,
+        dose_unit=bag,
+        kind="issue",
+        released_by=released_by.username,
+        released_by_password=PASSWORD,
+        received_by=received_by.username,
+        received_by_password=PASSWORD,
+        from_location="Cell therapy lab",
+        to_location="Ward 7",
+        occurred_at=timezone.now(),
+        temperature_c=Decimal("-150"),
+    )
+
+
+def infuse_now(bag, clinician, volume_ml):
+    """The issued bag checked at the bedside 35 minutes ago, infused from 5 minutes later
+    until now."""
+    from batches.services import bedside
+    from tests.factories import PASSWORD
+
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(minutes=35), tick=True):
+        check = bedside.bedside_verify(actor=clinician, **bedside_scans(bag))
+    return bedside.infusion_record(
+        actor=clinician,
+        password=PASSWORD,
+        check=check,
+        started_at=now - timedelta(minutes=30),
+        ended_at=now,
+        volume_ml=volume_ml,
+        vitals={"pre": {"hr": 80}},
+    )

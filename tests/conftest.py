@@ -315,13 +315,10 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
     """Bag A0 of a released batch, assigned to the batch's recipient at DL2 and issued, all
     within the last hour (so a bedside check and an infusion can follow in order); the
     recipient lymphodepleted on days -5 to -3, so the infusion may be today."""
-    from decimal import Decimal
-
-    from django.utils import timezone
 
     from batches.models import DoseUnit
-    from batches.services import bedside, release
-    from tests.batch_steps import formulate, lymphodeplete, result_all
+    from batches.services import release
+    from tests.batch_steps import formulate, issue_to_ward, lymphodeplete, result_all
 
     with planned_days_ago(1 / 24):
         result_all(in_qc_batch, qc_analyst, UserFactory.create(username="qc-b", role="qc_analyst"))
@@ -339,19 +336,7 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
         )
         # Fludarabine and cyclophosphamide on days -5 to -3: the recipient may be infused today.
         lymphodeplete(in_qc_batch.intended_recipient, clinical)
-        bedside.dose_custody(
-            actor=clinical,
-            dose_unit=bag,
-            kind="issue",
-            released_by=qa.username,
-            released_by_password=PASSWORD,
-            received_by=clinical.username,
-            received_by_password=PASSWORD,
-            from_location="Cell therapy lab",
-            to_location="Ward 7",
-            occurred_at=timezone.now(),
-            temperature_c=Decimal("-150"),
-        )
+        issue_to_ward(bag, released_by=qa, received_by=clinical)
     bag.refresh_from_db()
     return bag
 
@@ -360,27 +345,11 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
 def infusion(issued_bag, clinical):
     """A recorded infusion of the issued bag: checked at the bedside 35 minutes ago, started
     5 minutes later, ended now."""
-    from datetime import timedelta
     from decimal import Decimal
 
-    import time_machine
-    from django.utils import timezone
+    from tests.batch_steps import infuse_now
 
-    from batches.services import bedside
-    from tests.batch_steps import bedside_scans
-
-    now = timezone.now()
-    with time_machine.travel(now - timedelta(minutes=35), tick=True):
-        check = bedside.bedside_verify(actor=clinical, **bedside_scans(issued_bag))
-    return bedside.infusion_record(
-        actor=clinical,
-        password=PASSWORD,
-        check=check,
-        started_at=now - timedelta(minutes=30),
-        ended_at=now,
-        volume_ml=Decimal("4.4"),
-        vitals={"pre": {"hr": 80}},
-    )
+    return infuse_now(issued_bag, clinical, Decimal("4.4"))
 
 
 class _LabelPrinter:

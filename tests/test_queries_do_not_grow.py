@@ -14,7 +14,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -23,12 +22,13 @@ from django.utils import timezone
 
 from batches.models import Batch, DoseUnit
 from batches.presenters.work import all_worklists
-from batches.services import batch_record, bedside, lifecycle, release
+from batches.services import batch_record, lifecycle, release
 from carnk_mfg import sessions
 from tests import batch_steps
 from tests.batch_steps import (
-    bedside_scans,
     formulate,
+    infuse_now,
+    issue_to_ward,
     lymphodeplete,
     planned_days_ago,
     result_all,
@@ -112,32 +112,9 @@ def one_round(n: int, people: dict, template) -> dict:
         bag = DoseUnit.objects.get(batch=infused, division="A0")
         release.dose_assign(actor=clinic, dose_unit=bag, recipient=recipient, level_code="DL2")
         lymphodeplete(recipient, clinic)
-        bedside.dose_custody(
-            actor=clinic,
-            dose_unit=bag,
-            kind="issue",
-            released_by=qa.username,
-            released_by_password=PASSWORD,
-            received_by=clinic.username,
-            received_by_password=PASSWORD,
-            from_location="Cell therapy lab",
-            to_location="Ward 7",
-            occurred_at=timezone.now(),
-            temperature_c=Decimal("-150"),
-        )
+        issue_to_ward(bag, released_by=qa, received_by=clinic)
     bag.refresh_from_db()
-    now = timezone.now()
-    with time_machine.travel(now - timedelta(minutes=35), tick=True):
-        check = bedside.bedside_verify(actor=clinic, **bedside_scans(bag))
-    infusion = bedside.infusion_record(
-        actor=clinic,
-        password=PASSWORD,
-        check=check,
-        started_at=now - timedelta(minutes=30),
-        ended_at=now,
-        volume_ml=bag.dose_volume_ml,
-        vitals={"pre": {"hr": 80}},
-    )
+    infusion = infuse_now(bag, clinic, bag.dose_volume_ml)
     held = in_qc()
     deviation = batch_record.deviation_open(
         actor=tech,

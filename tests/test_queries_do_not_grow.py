@@ -223,15 +223,15 @@ def test_every_page_and_list_costs_the_same_queries_with_three_times_the_records
         clients.append(client)
     pages = [(name, reverse(name)) for name in pages_without_parameters()]
     pages += record_pages(first)
-    opened = {}
-    nobody = []
+    opened: dict[str, tuple[Client, str, int]] = {}
+    nobody: list[str] = []
     for label, url in pages:
-        client = _client_that_opens(url, clients)
-        if client is None:
+        opener = _client_that_opens(url, clients)
+        if opener is None:
             nobody.append(label)
             continue
-        _queries(client, url)  # the first visit fills caches (content types, permissions)
-        opened[label] = (client, url, len(_queries(client, url)))
+        _queries(opener, url)  # the first visit fills caches (content types, permissions)
+        opened[label] = (opener, url, len(_queries(opener, url)))
     assert not nobody, f"no role opens {nobody}"
 
     for n in (2, 3):

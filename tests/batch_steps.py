@@ -183,6 +183,12 @@ def record_baseline_sample(infusion, actor):
     )
 
 
+def bedside_day(minutes_ago):
+    """The lab's calendar day of a bedside check made `minutes_ago` before now: an infusion
+    planned for that day, whichever side of midnight now is."""
+    return timezone.localdate(timezone.now() - timedelta(minutes=minutes_ago))
+
+
 def lymphodeplete(recipient, actor, *, infusion_on=None, days=(-5, -4, -3)):
     """Record the default regimen as given to `recipient` (fludarabine 30 and cyclophosphamide
     500 mg/m2) on `days` relative to `infusion_on` (default today), as the infusion needs."""
@@ -225,14 +231,18 @@ def issue_to_ward(bag, *, released_by, received_by):
     )
 
 
+# The bedside check of `infuse_now`, this many minutes ago.
+INFUSE_NOW_CHECKED = 35
+
+
 def infuse_now(bag, clinician, volume_ml):
     """The issued bag checked at the bedside 35 minutes ago, infused from 5 minutes later
-    until now."""
+    until now (lymphodeplete for `bedside_day(INFUSE_NOW_CHECKED)`)."""
     from batches.services import bedside
     from tests.factories import PASSWORD
 
     now = timezone.now()
-    with time_machine.travel(now - timedelta(minutes=35), tick=True):
+    with time_machine.travel(now - timedelta(minutes=INFUSE_NOW_CHECKED), tick=True):
         check = bedside.bedside_verify(actor=clinician, **bedside_scans(bag))
     return bedside.infusion_record(
         actor=clinician,

@@ -318,7 +318,14 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
 
     from batches.models import DoseUnit
     from batches.services import release
-    from tests.batch_steps import formulate, issue_to_ward, lymphodeplete, result_all
+    from tests.batch_steps import (
+        INFUSE_NOW_CHECKED,
+        bedside_day,
+        formulate,
+        issue_to_ward,
+        lymphodeplete,
+        result_all,
+    )
 
     with planned_days_ago(1 / 24):
         result_all(in_qc_batch, qc_analyst, UserFactory.create(username="qc-b", role="qc_analyst"))
@@ -335,7 +342,11 @@ def issued_bag(in_qc_batch, technician, qc_analyst, qa, clinical):
             level_code="DL2",
         )
         # Fludarabine and cyclophosphamide on days -5 to -3: the recipient may be infused today.
-        lymphodeplete(in_qc_batch.intended_recipient, clinical)
+        lymphodeplete(
+            in_qc_batch.intended_recipient,
+            clinical,
+            infusion_on=bedside_day(INFUSE_NOW_CHECKED),
+        )
         issue_to_ward(bag, released_by=qa, received_by=clinical)
     bag.refresh_from_db()
     return bag

@@ -26,6 +26,8 @@ from batches.services import batch_record, lifecycle, release
 from carnk_mfg import sessions
 from tests import batch_steps
 from tests.batch_steps import (
+    INFUSE_NOW_CHECKED,
+    bedside_day,
     formulate,
     infuse_now,
     issue_to_ward,
@@ -111,7 +113,7 @@ def one_round(n: int, people: dict, template) -> dict:
         )
         bag = DoseUnit.objects.get(batch=infused, division="A0")
         release.dose_assign(actor=clinic, dose_unit=bag, recipient=recipient, level_code="DL2")
-        lymphodeplete(recipient, clinic)
+        lymphodeplete(recipient, clinic, infusion_on=bedside_day(INFUSE_NOW_CHECKED))
         issue_to_ward(bag, released_by=qa, received_by=clinic)
     bag.refresh_from_db()
     infusion = infuse_now(bag, clinic, bag.dose_volume_ml)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from carnk_mfg.models import ElectronicSignature
-from tests.batch_steps import planned_days_ago, step_payloads
+from tests.batch_steps import bedside_day, planned_days_ago, step_payloads
 from tests.factories import PASSWORD, UserFactory, check_char, make_din
 
 pytestmark = pytest.mark.django_db
@@ -300,9 +300,7 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
                         "agent": agent,
                         "dose_mg_per_m2": dose,
                         "body_surface_area_m2": "1.82",
-                        "given_on": (
-                            timezone.localdate() - timedelta(days=days_before)
-                        ).isoformat(),
+                        "given_on": (bedside_day(25) - timedelta(days=days_before)).isoformat(),
                     },
                     format="json",
                 )

@@ -29,7 +29,7 @@ from batches.models import (
 from carnk_mfg import isbt128
 from carnk_mfg.models import ElectronicSignature
 from qc.models import QcSpecSet, QcTest
-from tests.batch_steps import coi_scan, planned_days_ago, step_payloads
+from tests.batch_steps import bedside_day, coi_scan, planned_days_ago, step_payloads
 from tests.factories import PASSWORD, UserFactory, check_char, make_din
 
 SUBJECT = "CARNK-700"
@@ -366,7 +366,7 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
                     "agent": agent,
                     "dose_mg_per_m2": dose,
                     "body_surface_area_m2": "1.82",
-                    "given_on": day(-days_before),
+                    "given_on": (bedside_day(25) - timedelta(days=days_before)).isoformat(),
                 },
             )
 

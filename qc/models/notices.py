@@ -57,6 +57,21 @@ class Notification(models.Model):
         on_delete=models.PROTECT,
         related_name="notifications",
     )
+    # An equipment calibration due soon, and the same calibration overdue: two notices.
+    calibration_due = models.ForeignKey(
+        "batches.EquipmentCalibration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="due_notifications",
+    )
+    calibration_overdue = models.ForeignKey(
+        "batches.EquipmentCalibration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="overdue_notifications",
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
@@ -90,6 +105,14 @@ class Notification(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["em_sample", "channel", "recipient"], name="one_em_notice_per_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["calibration_due", "channel", "recipient"],
+                name="one_calibration_due_notice",
+            ),
+            models.UniqueConstraint(
+                fields=["calibration_overdue", "channel", "recipient"],
+                name="one_calibration_overdue_notice",
             ),
         ]
         indexes = [

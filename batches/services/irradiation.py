@@ -21,6 +21,7 @@ from batches.models import (
 )
 from batches.services.equipment import equipment_usability
 from carnk_mfg.audit import gmp_write, validate_record
+from carnk_mfg.notation import lab_number_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -100,7 +101,8 @@ def feeder_dose_errors(
             recorded = _dose(values.get(param.code))
             if recorded is not None and recorded != record.dose_gy:
                 errors[f"values.{param.code}"] = (
-                    f"{param.name} {recorded} Gy is not the {record.dose_gy} Gy feeder lot "
+                    f"{param.name} {lab_number_text(float(recorded))} Gy is not the "
+                    f"{lab_number_text(float(record.dose_gy))} Gy feeder lot "
                     f"{lot.lot_number} was irradiated with on {record.irradiated_on:%Y-%m-%d}."
                 )
     return errors

@@ -36,7 +36,7 @@ def maintenance_in_force(equipment: Equipment, *, on: date) -> EquipmentMaintena
     )
 
 
-def _newest(model: type[EquipmentCalibration] | type[EquipmentMaintenance], field: str):
+def _newest(model: type[EquipmentCalibration] | type[EquipmentMaintenance], field: str) -> Subquery:
     return Subquery(
         model.objects.filter(equipment=OuterRef("pk"))
         .order_by("-performed_on", "-id")

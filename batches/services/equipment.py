@@ -211,7 +211,7 @@ def equipment_calibration_record(
     certificate_filename: str = "",
 ) -> EquipmentCalibration:
     """Record a calibration with its certificate; it sets when the next one is due."""
-    return _service_record(
+    record: EquipmentCalibration = _service_record(
         EquipmentCalibration,
         actor=actor,
         equipment=equipment,
@@ -224,6 +224,7 @@ def equipment_calibration_record(
         result=result,
         notes=notes.strip(),
     )
+    return record
 
 
 def equipment_maintenance_record(
@@ -240,7 +241,7 @@ def equipment_maintenance_record(
     certificate_filename: str = "",
 ) -> EquipmentMaintenance:
     """Record a maintenance (preventive or after a repair) with its report."""
-    return _service_record(
+    record: EquipmentMaintenance = _service_record(
         EquipmentMaintenance,
         actor=actor,
         equipment=equipment,
@@ -254,6 +255,7 @@ def equipment_maintenance_record(
         result=result,
         notes=notes.strip(),
     )
+    return record
 
 
 def equipment_failure_record(

@@ -1,6 +1,7 @@
 """API shapes of equipment: the piece with its due dates, calibrations and maintenance (the
 certificate's SHA-256, never its bytes), failures with their impact, feeder irradiations."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -147,7 +148,7 @@ class FeederIrradiationIn(serializers.Serializer[Any]):
         queryset=FeederLot.objects.all(),
         error_messages={"does_not_exist": "No feeder lot {value}."},
     )
-    dose_gy = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0.1)
+    dose_gy = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=Decimal("0.1"))
     irradiated_on = serializers.DateField()
     irradiator = serializers.SlugRelatedField[Any](
         slug_field="identifier",

@@ -64,6 +64,12 @@ units = [
 lots = [
     path("lots/", materials.lot_list, name="lot-list"),
     path("lots/new/<lotkind:kind>/", materials.lot_register, name="lot-register"),
+    # Before the lot page, which would swallow ".../irradiation/".
+    path(
+        "lots/feeder/<path:lot_number>/irradiation/",
+        materials.feeder_irradiation,
+        name="feeder-irradiation",
+    ),
     # The lot's one action is a POST to its own page.
     path("lots/<lotkind:kind>/<path:lot_number>/", materials.lot_detail, name="lot-detail"),
 ]

@@ -84,3 +84,35 @@ def test_qa_registers_the_floor_calibrates_and_a_failure_shows_its_impact(
     page = html(client.get(r["Location"]))
     assert started.lot_number in page.split('id="impact"')[1]
     assert Equipment.objects.get(identifier="BSC-07").status == "out_of_service"
+
+
+def test_the_floor_records_a_feeder_irradiation_on_a_usable_irradiator_only(
+    client, technician, qc_analyst
+):
+    from batches.models import FeederIrradiation
+    from tests.factories import FeederLotFactory
+
+    lot = FeederLotFactory.create(lot_number="FD-9", irradiation=False)
+    EquipmentFactory.create(identifier="IRR-02", kind="irradiator", calibrated=False)
+    EquipmentFactory.create(identifier="IRR-01", kind="irradiator")
+    url = reverse("feeder-irradiation", args=["FD-9"])
+    client.force_login(qc_analyst)
+    assert client.get(url).status_code == 403
+    client.force_login(technician)
+    assert "Record the irradiation" in html(
+        client.get(reverse("lot-detail", args=["feeder", "FD-9"]))
+    )
+    today = str(timezone.localdate())
+
+    refused = client.post(url, {"dose_gy": "100", "irradiated_on": today, "irradiator": "IRR-02"})
+
+    assert refused.status_code == 200
+    assert "Irradiator IRR-02 has no calibration on record." in field_block(
+        html(refused), "irradiator"
+    )
+    assert not FeederIrradiation.objects.exists()
+    done = client.post(url, {"dose_gy": "100", "irradiated_on": today, "irradiator": "IRR-01"})
+    assert done.status_code == 302
+    record = FeederIrradiation.objects.get(feeder_lot=lot)
+    assert (record.irradiator.identifier, record.recorded_by) == ("IRR-01", technician)
+    assert "IRR-01" in html(client.get(done["Location"]))

@@ -13,7 +13,13 @@ from batches.models import (
     Deviation,
     DonorTest,
     DoseUnit,
+    Equipment,
+    EquipmentCalibration,
+    EquipmentFailure,
+    EquipmentMaintenance,
+    EquipmentUse,
     ExecutedStep,
+    FeederIrradiation,
     FeederLot,
     FollowUpVisit,
     Infusion,
@@ -440,3 +446,36 @@ class RoomAdmin(ReadOnlyAdmin):
     list_display = ["identifier", "name", "grade", "created_by", "created_at"]
     list_filter = ["grade"]
     search_fields = ["identifier", "name"]
+
+
+@admin.register(Equipment)
+class EquipmentAdmin(ReadOnlyAdmin):
+    list_display = ["identifier", "name", "kind", "location", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["identifier", "name"]
+
+
+@admin.register(EquipmentCalibration, EquipmentMaintenance)
+class EquipmentServiceAdmin(ReadOnlyAdmin):
+    list_display = ["equipment", "performed_on", "next_due_on", "result", "certificate_sha256"]
+    list_filter = ["result"]
+    search_fields = ["equipment__identifier"]
+    exclude = ["certificate"]
+
+
+@admin.register(EquipmentFailure)
+class EquipmentFailureAdmin(ReadOnlyAdmin):
+    list_display = ["equipment", "found_on", "last_good_check_on", "description"]
+    search_fields = ["equipment__identifier"]
+
+
+@admin.register(EquipmentUse)
+class EquipmentUseAdmin(ReadOnlyAdmin):
+    list_display = ["step", "equipment"]
+    search_fields = ["equipment__identifier", "step__batch__lot_number"]
+
+
+@admin.register(FeederIrradiation)
+class FeederIrradiationAdmin(ReadOnlyAdmin):
+    list_display = ["feeder_lot", "dose_gy", "irradiated_on", "irradiator"]
+    search_fields = ["feeder_lot__lot_number"]

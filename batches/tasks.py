@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from batches.services.clinical import follow_up_overdue_scan
+from batches.services.equipment import calibration_due_scan
 from batches.services.training import training_expiry_scan
 
 
@@ -16,3 +17,9 @@ def scan_overdue_visits() -> dict:
 @shared_task(name="batches.scan_training_expiring", acks_late=True, reject_on_worker_lost=True)
 def scan_training_expiring() -> dict:
     return {"trainings_expiring": training_expiry_scan()}
+
+
+# Idempotent too: each calibration's flag is claimed compare-and-set before its notices.
+@shared_task(name="batches.scan_calibrations_due", acks_late=True, reject_on_worker_lost=True)
+def scan_calibrations_due() -> dict:
+    return calibration_due_scan()

@@ -68,6 +68,12 @@ _VIEW_ALL = [
     "batches.view_procedure",
     "batches.view_procedureversion",
     "batches.view_trainingrecord",
+    "batches.view_equipment",
+    "batches.view_equipmentcalibration",
+    "batches.view_equipmentmaintenance",
+    "batches.view_equipmentfailure",
+    "batches.view_equipmentuse",
+    "batches.view_feederirradiation",
     "qc.view_qcspecset",
     "qc.view_qctest",
     "qc.view_qcalert",
@@ -122,6 +128,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.submit_reading",
         "qc.view_instrumentimport",
         "qc.record_em_sample",  # settle plates and glove prints in the room they work in
+        # The floor looks after its equipment: calibrations and maintenance as done, a
+        # failure as found, and the irradiation of the feeder cells it prepares.
+        "batches.service_equipment",
+        "batches.report_equipment_failure",
+        "batches.record_irradiation",
     ],
     Role.QC_ANALYST: [
         *_VIEW_ALL,
@@ -138,6 +149,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.manage_sampling_point",
         "qc.record_em_sample",
         "qc.read_em_result",
+        "batches.report_equipment_failure",  # a cell counter found faulty
     ],
     Role.QA: [
         *_VIEW_ALL,
@@ -165,6 +177,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.assess_trend_signal",
         "qc.review_qc_result",
         "batches.manage_room",  # the rooms and their grades
+        # Which equipment is in service, quarantined or out of service is QA's decision.
+        "batches.manage_equipment",
+        "batches.service_equipment",
+        "batches.report_equipment_failure",
     ],
     Role.CLINICAL: [
         *_VIEW_ALL,

@@ -487,6 +487,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3500},
     },
+    # Equipment calibrations falling due within 30 days, and those overdue: told once each.
+    "equipment-calibration-scan": {
+        "task": "batches.scan_calibrations_due",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     "qc-import-requeue": {
         "task": "qc.requeue_stuck_imports",
         "schedule": 60.0,

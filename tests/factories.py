@@ -15,6 +15,10 @@ from batches.models import (
     DonorTest,
     DonorTestResult,
     Eligibility,
+    Equipment,
+    EquipmentCalibration,
+    EquipmentKind,
+    FeederIrradiation,
     FeederLot,
     LotStatus,
     MaterialLot,
@@ -149,13 +153,58 @@ class VectorLotFactory(_LotFactory[VectorLot]):
     rcr_result = RcrResult.NEGATIVE
 
 
+def calibrate(equipment: Equipment, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+    """A passed calibration a month ago, due in eleven months (`calibrated=False`: none)."""
+    if create and extracted is not False:
+        today = timezone.localdate()
+        EquipmentCalibration.objects.create(
+            equipment=equipment,
+            performed_on=today - timedelta(days=30),
+            next_due_on=today + timedelta(days=335),
+            performed_by="Metrology Ltd",
+            recorded_by=equipment.registered_by,
+            recorded_at=timezone.now(),
+        )
+
+
+class EquipmentFactory(factory.django.DjangoModelFactory[Equipment]):
+    class Meta:
+        model = Equipment
+        skip_postgeneration_save = True
+
+    identifier = factory.Sequence(lambda n: f"EQ-{n:03d}")
+    name = "Biosafety cabinet"
+    kind = EquipmentKind.BIOSAFETY_CABINET
+    location = "Suite 1"
+    registered_by = factory.SubFactory(UserFactory)
+    registered_at = factory.LazyFunction(timezone.now)
+
+    calibrated = factory.PostGeneration(calibrate)
+
+
+def irradiate(lot: FeederLot, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+    """The lot's irradiation record at its own dose and day (`irradiation=False`: none)."""
+    if create and extracted is not False:
+        FeederIrradiation.objects.create(
+            feeder_lot=lot,
+            dose_gy=lot.irradiation_dose_gy,
+            irradiated_on=lot.irradiated_on,
+            irradiator=EquipmentFactory.create(kind=EquipmentKind.IRRADIATOR, name="Irradiator"),
+            recorded_by=lot.registered_by,
+            recorded_at=timezone.now(),
+        )
+
+
 class FeederLotFactory(_LotFactory[FeederLot]):
     class Meta:
         model = FeederLot
+        skip_postgeneration_save = True
 
     lot_number = factory.Sequence(lambda n: f"UAPC-{n:04d}")
     irradiation_dose_gy = Decimal("100.0")
     irradiated_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=10))
+
+    irradiation = factory.PostGeneration(irradiate)
 
 
 class ReagentLotFactory(_LotFactory[ReagentLot]):

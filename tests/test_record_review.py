@@ -235,3 +235,42 @@ def test_the_review_costs_the_same_queries_whatever_else_is_in_the_database(
 ):
     with django_assert_max_num_queries(40):
         batch_record_review(in_qc_batch)
+
+
+def test_equipment_found_failed_after_the_batch_used_it_is_its_exception(
+    planned_batch, technician, qa
+):
+    from batches.selectors.record_review import EQUIPMENT
+    from batches.services.equipment import equipment_failure_record
+    from tests.factories import EquipmentFactory
+
+    cabinet = EquipmentFactory.create(identifier="BSC-07")  # calibrated 30 days ago
+    batch = lifecycle.batch_transition(
+        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
+    )
+    code, at, values, lots = batch_steps.step_payloads(
+        timezone.now() - timedelta(days=20), din=batch.source_unit.din
+    )[0]
+    batch_record.step_record(
+        actor=technician,
+        password=PASSWORD,
+        batch=batch,
+        template_step=TemplateStep.objects.get(template=batch.template, code=code),
+        performed_at=at,
+        values=values,
+        materials=lots,
+        equipment=["BSC-07"],
+    )
+    assert exceptions_of(batch) == []
+
+    failure = equipment_failure_record(
+        actor=qa,
+        equipment=cabinet,
+        found_on=timezone.localdate(),
+        description="Downflow velocity below limit",
+    )
+
+    (finding,) = batch_record_review(batch).exceptions
+    assert finding.area == EQUIPMENT
+    assert "BSC-07" in finding.text and "Downflow velocity below limit" in finding.text
+    assert finding.url == reverse("equipment-failure", args=[failure.pk])

@@ -295,3 +295,17 @@ def test_one_excursion_opened_a_deviation_on_the_batch_made_in_its_room(demo):
     assert Batch.objects.exclude(room__identifier="CPS-2").filter(room__isnull=True).count() == 0
     levels = Counter(EmSample.objects.values_list("level", flat=True))
     assert levels == {"within": 3, "alert": 1, "action": 1}
+
+
+def test_equipment_has_a_lapsed_centrifuge_and_every_feeder_lot_its_irradiation(demo):
+    from batches.models import Equipment, EquipmentUse
+    from batches.services.equipment import equipment_usability
+
+    assert Equipment.objects.count() == 8
+    lapsed = equipment_usability(Equipment.objects.get(identifier="CEN-02"))
+    assert not lapsed and "calibration lapsed" in lapsed.reason
+    cabinet = Equipment.objects.get(identifier="BSC-01")
+    assert equipment_usability(cabinet)
+    # Every demo step was done in the usable cabinet; every feeder lot has its irradiation.
+    assert {use.equipment_id for use in EquipmentUse.objects.all()} == {cabinet.pk}
+    assert not FeederLot.objects.filter(irradiation__isnull=True).exists()

@@ -6,6 +6,7 @@ from batches.api.views import (
     bedside,
     clinical,
     donor,
+    equipment,
     facility,
     materials,
     recipients,
@@ -32,6 +33,10 @@ router.register("adverse-events", clinical.AdverseEventViewSet, basename="api-ad
 router.register("follow-ups", clinical.FollowUpViewSet, basename="api-follow-up")
 router.register("procedures", training.ProcedureViewSet, basename="api-procedure")
 router.register("rooms", facility.RoomViewSet, basename="api-room")
+router.register("equipment", equipment.EquipmentViewSet, basename="api-equipment")
+router.register(
+    "feeder-irradiations", equipment.FeederIrradiationViewSet, basename="api-feeder-irradiation"
+)
 router.register("training-records", training.TrainingRecordViewSet, basename="api-training-record")
 
 # The ZPL label is a file the printer takes as it is, named by its suffix rather than a

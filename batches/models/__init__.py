@@ -39,6 +39,17 @@ from batches.models.donor import (
     UnitStatus,
     UrgentMedicalNeed,
 )
+from batches.models.equipment import (
+    Equipment,
+    EquipmentCalibration,
+    EquipmentFailure,
+    EquipmentKind,
+    EquipmentMaintenance,
+    EquipmentStatus,
+    EquipmentUse,
+    FeederIrradiation,
+    ServiceResult,
+)
 from batches.models.facility import CleanroomGrade, Room
 from batches.models.materials import (
     FeederLot,
@@ -103,6 +114,15 @@ __all__ = [
     "QualificationPurpose",
     "StepQualification",
     "Supervision",
+    "Equipment",
+    "EquipmentCalibration",
+    "EquipmentFailure",
+    "EquipmentKind",
+    "EquipmentMaintenance",
+    "EquipmentStatus",
+    "EquipmentUse",
+    "FeederIrradiation",
+    "ServiceResult",
     "TrainingRecord",
     "AdverseEvent",
     "AdverseEventKind",

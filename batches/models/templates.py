@@ -120,6 +120,8 @@ class TemplateStep(models.Model):
     late_after_days = models.PositiveIntegerField(default=1)
     # e.g. ["feeder", "reagent:il2"]: kinds of material lots the step consumes.
     material_kinds = models.JSONField(default=list, blank=True)
+    # e.g. ["biosafety_cabinet"]: kinds of equipment the step must record using.
+    equipment_kinds = models.JSONField(default=list, blank=True)
     is_harvest = models.BooleanField(default=False)
     instructions = FreeTextField(blank=True)
 

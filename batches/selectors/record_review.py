@@ -27,6 +27,7 @@ from batches.models import (
     StepParameter,
 )
 from batches.selectors.batch_record import expansion_flag
+from batches.selectors.equipment import batch_equipment_failures
 from batches.selectors.training import step_procedures, training_gaps
 from batches.services.batch_record.steps import recorded_step_departures
 from batches.services.materials import lot_usability
@@ -121,6 +122,7 @@ def batch_record_review(batch: Batch) -> RecordReview:
     _check_deviations(review, batch)
     _check_qc(review, batch)
     _check_counts(review, batch)
+    _check_equipment(review, batch)
     return review
 
 
@@ -155,6 +157,19 @@ def _check_step(review: RecordReview, step: ExecutedStep) -> None:
             review.add(TRAINING, f"{name}: {who} was not current on {gap}", ok=False, url=url)
     else:
         review.add(TRAINING, f"{name}: {who} current on the step's procedures", ok=True, url=url)
+
+
+def _check_equipment(review: RecordReview, batch: Batch) -> None:
+    """Equipment found failed after this batch used it (since its last good check)."""
+    for failure in batch_equipment_failures(batch):
+        review.add(
+            EQUIPMENT,
+            f"{failure.equipment} failed (found {failure.found_on:%Y-%m-%d}, last good "
+            f"{failure.last_good_check_on:%Y-%m-%d}) after this batch used it: "
+            f"{failure.description}",
+            ok=False,
+            url=reverse("equipment-failure", args=[failure.pk]),
+        )
 
 
 def _check_deviations(review: RecordReview, batch: Batch) -> None:

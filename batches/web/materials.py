@@ -11,7 +11,15 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods
 
-from batches.models import FeederLot, LotStatus, RcrResult, VectorLot
+from batches.models import (
+    Equipment,
+    EquipmentKind,
+    FeederIrradiation,
+    FeederLot,
+    LotStatus,
+    RcrResult,
+    VectorLot,
+)
 from batches.models.materials import Reagent
 from batches.presenters.materials import (
     LOT_KIND_TITLES,
@@ -22,6 +30,8 @@ from batches.presenters.materials import (
     lots_for_page,
 )
 from batches.services import materials
+from batches.services.irradiation import RECORD as RECORD_IRRADIATION
+from batches.services.irradiation import feeder_irradiation_record
 from batches.services.materials import LOT_MODELS, lot_usability
 from carnk_mfg.audit import audit_history
 from carnk_mfg.fields import validators_of
@@ -93,6 +103,22 @@ class DispositionForm(ESignForm):
         widget=forms.RadioSelect,
     )
     reason = reason_field("Reason", help_text="Shown with the lot and in its audit trail.")
+
+
+class IrradiationForm(forms.Form):
+    dose_gy = forms.DecimalField(
+        label="Dose (Gy)",
+        max_digits=6,
+        decimal_places=1,
+        validators=validators_of(FeederIrradiation, "dose_gy"),
+    )
+    irradiated_on = date_field("Irradiated on")
+    irradiator = forms.ModelChoiceField(
+        label="Irradiator",
+        queryset=Equipment.objects.filter(kind=EquipmentKind.IRRADIATOR),
+        to_field_name="identifier",
+        help_text="Its barcode identifier; it must be in service and calibrated that day.",
+    )
 
 
 # --- views ---
@@ -168,6 +194,29 @@ def lot_detail(request, kind, lot_number):
             "signatures": signature_rows(lot),
             "history": history_rows(audit_history(lot), LOT_MODELS[kind]),
             "can_disposition": actor_may(request.user, lot_permission(kind, "disposition")),
+            "can_record_irradiation": kind == "feeder"
+            and actor_may(request.user, RECORD_IRRADIATION),
             "form": form,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feeder_irradiation(request, lot_number):
+    """The irradiation of a feeder lot (dose, day, irradiator); a step may use the lot only
+    once it is recorded, and the step's dose is checked against it."""
+    require(request, RECORD_IRRADIATION)
+    lot = get_object_or_404(FeederLot, lot_number=url_text(lot_number))
+    form = IrradiationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        record = call_service(
+            form,
+            lambda: feeder_irradiation_record(
+                actor=request.user, feeder_lot=lot, **form.cleaned_data
+            ),
+        )
+        if record is not None:
+            messages.success(request, f"Irradiation of feeder lot {lot.lot_number} recorded.")
+            return redirect("lot-detail", kind="feeder", lot_number=lot.lot_number)
+    return render(request, "lots/irradiation.html", {"form": form, "lot": lot})

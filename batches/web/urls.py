@@ -15,6 +15,7 @@ from batches.web import (
     clinical,
     dashboard,
     donor,
+    equipment,
     find,
     materials,
     procedures,
@@ -63,6 +64,12 @@ units = [
 lots = [
     path("lots/", materials.lot_list, name="lot-list"),
     path("lots/new/<lotkind:kind>/", materials.lot_register, name="lot-register"),
+    # Before the lot page, which would swallow ".../irradiation/".
+    path(
+        "lots/feeder/<path:lot_number>/irradiation/",
+        materials.feeder_irradiation,
+        name="feeder-irradiation",
+    ),
     # The lot's one action is a POST to its own page.
     path("lots/<lotkind:kind>/<path:lot_number>/", materials.lot_detail, name="lot-detail"),
 ]
@@ -175,8 +182,32 @@ training_pages = [
     path("training/people/<str:username>/", training.person_training, name="person-training"),
 ]
 
+equipment_pages = [
+    path("equipment/", equipment.equipment_overview, name="equipment-list"),
+    path("equipment/register/", equipment.equipment_register, name="equipment-register"),
+    path("equipment/failures/<int:pk>/", equipment.equipment_failure, name="equipment-failure"),
+    path("equipment/<str:identifier>/", equipment.equipment_detail, name="equipment-detail"),
+    path("equipment/<str:identifier>/status/", equipment.equipment_status, name="equipment-status"),
+    path(
+        "equipment/<str:identifier>/calibration/",
+        equipment.equipment_calibration,
+        name="equipment-calibration",
+    ),
+    path(
+        "equipment/<str:identifier>/maintenance/",
+        equipment.equipment_maintenance,
+        name="equipment-maintenance",
+    ),
+    path(
+        "equipment/<str:identifier>/failure/",
+        equipment.equipment_failure_record,
+        name="equipment-failure-record",
+    ),
+]
+
 urlpatterns = [
     *home,
+    *equipment_pages,
     *training_pages,
     *units,
     *lots,

@@ -30,6 +30,15 @@ class Instrument(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="instrument"
     )
+    # A cell counter is also equipment used at the bench: its record there (barcode, status,
+    # calibrations). Kept on this side because QC depends on batches, never the reverse.
+    equipment = models.OneToOneField(
+        "batches.Equipment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="instrument",
+    )
 
     class Meta:
         ordering = ["name"]

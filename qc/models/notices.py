@@ -69,6 +69,23 @@ class Notification(models.Model):
         related_name="notifications",
         db_index=False,
     )
+    # An equipment calibration due soon, and the same calibration overdue: two notices.
+    calibration_due = models.ForeignKey(
+        "batches.EquipmentCalibration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="due_notifications",
+        db_index=False,
+    )
+    calibration_overdue = models.ForeignKey(
+        "batches.EquipmentCalibration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="overdue_notifications",
+        db_index=False,
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
@@ -112,6 +129,16 @@ class Notification(models.Model):
                 fields=["em_sample", "channel", "recipient"],
                 condition=Q(em_sample__isnull=False),
                 name="one_em_notice_per_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["calibration_due", "channel", "recipient"],
+                condition=Q(calibration_due__isnull=False),
+                name="one_calibration_due_notice",
+            ),
+            models.UniqueConstraint(
+                fields=["calibration_overdue", "channel", "recipient"],
+                condition=Q(calibration_overdue__isnull=False),
+                name="one_calibration_overdue_notice",
             ),
         ]
         indexes = [

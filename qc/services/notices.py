@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.db.models import Model
 
-    from batches.models import FollowUpVisit, Recall, TrainingRecord
+    from batches.models import EquipmentCalibration, FollowUpVisit, Recall, TrainingRecord
     from qc.models import EmSample
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ def post_notices(
     now: datetime,
 ) -> int:
     """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
-    names what each notice is about ("alert", "visit", "recall", "trend_signal", "training" or
-    "em_sample")
+    names what each notice is about ("alert", "visit", "recall", "trend_signal", "training",
+    "em_sample", "calibration_due" or "calibration_overdue")
     and each notice is (that record or its id, subject, body). The outbox keeps at most one
     row per record, channel and person, so writing again adds nothing. Returns the number of
     rows offered.
@@ -164,6 +164,36 @@ def notify_training_expiring(*, records: list[TrainingRecord], now: datetime) ->
         written += post_notices(
             about="training", notices=[(record, subject[:200], body)], people=people, now=now
         )
+    transaction.on_commit(send_outbox)
+    return written
+
+
+def notify_calibration_due(
+    *, calibrations: list[EquipmentCalibration], overdue: bool, now: datetime
+) -> int:
+    """Tell the technicians and QA that these equipment calibrations (just flagged) fall due
+    soon, or are overdue (`batches.ports.notify_calibration_due`)."""
+    notices = []
+    for calibration in calibrations:
+        equipment = calibration.equipment
+        due = f"{calibration.next_due_on:%Y-%m-%d}"
+        if overdue:
+            subject = f"Calibration OVERDUE: {equipment.identifier} (due {due})"
+            body = (
+                f"The calibration of {equipment} lapsed on {due}. Steps refuse it until it "
+                "is calibrated again."
+            )
+        else:
+            subject = f"Calibration due {due}: {equipment.identifier}"
+            body = f"{equipment} falls due for calibration on {due}; book it in time."
+        notices.append((calibration, subject[:200], body))
+    people = {u.pk: u for role in (Role.TECHNICIAN, Role.QA) for u in role_members(role)}
+    written = post_notices(
+        about="calibration_overdue" if overdue else "calibration_due",
+        notices=notices,
+        people=list(people.values()),
+        now=now,
+    )
     transaction.on_commit(send_outbox)
     return written
 

@@ -94,6 +94,20 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/procedures/{code}/qualifications/": only(QA),
     **_collection("/api/v1/training-records/", only(QA)),
     **_record("/api/v1/training-records/{id}/"),
+    # Equipment: everyone on staff reads it; QA registers it and decides its status; the
+    # floor and QA record calibrations and maintenance; anyone at the bench (QC included)
+    # records a failure; the floor records the feeder cells' irradiation.
+    **_collection("/api/v1/equipment/", only(QA)),
+    **_record("/api/v1/equipment/{identifier}/"),
+    "POST /api/v1/equipment/{identifier}/status/": only(QA),
+    "GET /api/v1/equipment/{identifier}/calibrations/": STAFF,
+    "POST /api/v1/equipment/{identifier}/calibrations/": only(TECHNICIAN, QA),
+    "GET /api/v1/equipment/{identifier}/maintenance/": STAFF,
+    "POST /api/v1/equipment/{identifier}/maintenance/": only(TECHNICIAN, QA),
+    "GET /api/v1/equipment/{identifier}/failures/": STAFF,
+    "POST /api/v1/equipment/{identifier}/failures/": only(TECHNICIAN, QC_ANALYST, QA),
+    **_collection("/api/v1/feeder-irradiations/", only(TECHNICIAN)),
+    **_record("/api/v1/feeder-irradiations/{id}/"),
     # Environmental monitoring: QA registers the rooms; QC microbiology sets up the points
     # and reads the plates; the floor and QC take plates (settle plates, glove prints).
     **_collection("/api/v1/rooms/", only(QA)),

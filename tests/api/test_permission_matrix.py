@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from tests.api import permission_matrix as pm
 from tests.conftest import TokenClient
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, EquipmentFactory
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Operations whose 404 names an absent state, not a missing object: the batch exists but
@@ -179,6 +179,7 @@ def world(
     signal = trend_signal_of(batch, technician, now)
     trained = training_record(qa, technician, clinical)
     room, point, em_sample = em_records(qa, qc_analyst, now)
+    cabinet = EquipmentFactory.create(identifier="BSC-01")
     ids = {
         "adverse-events": event.pk,
         "bedside-checks": infusion.bedside_check_id,
@@ -194,6 +195,7 @@ def world(
         "training-records": trained.pk,
         "sampling-points": point.pk,
         "em-samples": em_sample.pk,
+        "feeder-irradiations": lots["feeder"].irradiation.pk,
     }
     return {
         "lot_number": {
@@ -213,7 +215,7 @@ def world(
         "reading_id": {"readings": reading.reading_id},
         "deviation_id": {"batches": deviation.pk},
         "code": {"procedures": trained.procedure_version.procedure.code},
-        "identifier": {"rooms": room.identifier},
+        "identifier": {"rooms": room.identifier, "equipment": cabinet.identifier},
     }
 
 

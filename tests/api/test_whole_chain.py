@@ -118,6 +118,38 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
                 format="json",
             )
         )
+    # The feeder cells are irradiated on a calibrated irradiator, and the irradiation recorded
+    # against their lot: a step may use a feeder lot only with that record.
+    ok(
+        QA.post(
+            "/api/v1/equipment/",
+            {"identifier": "IRR-01", "name": "Gamma irradiator", "kind": "irradiator"},
+            format="json",
+        )
+    )
+    ok(
+        T.post(
+            "/api/v1/equipment/IRR-01/calibrations/",
+            {
+                "performed_on": (today - timedelta(days=30)).isoformat(),
+                "next_due_on": (today + timedelta(days=335)).isoformat(),
+                "performed_by": "Dosimetry service",
+            },
+            format="multipart",
+        )
+    )
+    ok(
+        T.post(
+            "/api/v1/feeder-irradiations/",
+            {
+                "feeder_lot": "FD-1",
+                "dose_gy": "100",
+                "irradiated_on": today.isoformat(),
+                "irradiator": "IRR-01",
+            },
+            format="json",
+        )
+    )
     ok(
         CL.post(
             "/api/v1/recipients/",

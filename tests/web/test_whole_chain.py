@@ -186,6 +186,38 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
             {"status": "released", "reason": "CoA reviewed", "password": PASSWORD},
         )
 
+    # --- the feeder cells' irradiation, on a calibrated irradiator ---
+    client.force_login(qa)
+    post(
+        client,
+        "register irradiator",
+        reverse("equipment-register"),
+        {"identifier": "IRR-01", "name": "Gamma irradiator", "kind": "irradiator", "location": ""},
+    )
+    client.force_login(technician)
+    post(
+        client,
+        "calibrate irradiator",
+        reverse("equipment-calibration", args=["IRR-01"]),
+        {
+            "performed_on": day(-30),
+            "next_due_on": day(335),
+            "performed_by": "Dosimetry service",
+            "result": "passed",
+            "notes": "",
+        },
+    )
+    feeder_page = client.get(reverse("lot-detail", args=["feeder", "FD-1"])).content.decode()
+    assert "No irradiation recorded" in feeder_page
+    post(
+        client,
+        "record feeder irradiation",
+        reverse("feeder-irradiation", args=["FD-1"]),
+        {"dose_gy": "100", "irradiated_on": day(-3), "irradiator": "IRR-01"},
+    )
+    feeder_page = client.get(reverse("lot-detail", args=["feeder", "FD-1"])).content.decode()
+    assert "No irradiation recorded" not in feeder_page and "IRR-01" in feeder_page
+
     # --- the recipient, enrolled at DL2 ---
     client.force_login(clinical)
     post(

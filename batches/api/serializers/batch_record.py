@@ -331,6 +331,13 @@ class StepIn(serializers.Serializer):
     performed_at = serializers.DateTimeField()
     values = serializers.DictField(child=serializers.JSONField(), required=False, default=dict)
     materials = MaterialIn(many=True, required=False, default=list)
+    equipment = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="Identifiers of the equipment used, as scanned from their barcodes",
+    )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     deviation = DeviationIn(required=False, allow_null=True, default=None)
     password = PasswordField()

@@ -189,6 +189,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
             performed_at=data["performed_at"],
             values=data["values"],
             materials=data["materials"],
+            equipment=data["equipment"],
             notes=data["notes"],
             deviation=batch_record.DeviationInput(**deviation) if deviation else None,
         )

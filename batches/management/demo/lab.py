@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from batches.management.demo import DEMO_PASSWORD
+from batches.management.demo.equipment import irradiate, set_up_equipment
 from batches.models import (
     CordBloodUnit,
     DonorMarker,
@@ -132,6 +133,7 @@ def register_lots(tech: User, qa: User, *, today: date) -> None:
     """The lots the demo batches use, released by QA, in date until after `today` (the real
     day, not the set-up day), and an expired RetroNectin lot nobody may use."""
     setup = timezone.localdate()
+    set_up_equipment(tech=tech, qa=qa, today=today)
     vector = materials.material_lot_register(
         actor=tech,
         kind="vector",
@@ -153,6 +155,7 @@ def register_lots(tech: User, qa: User, *, today: date) -> None:
         irradiation_dose_gy=Decimal("100.0"),
         irradiated_on=setup - timedelta(days=4),
     )
+    irradiate(tech, feeder.lot_number)
     _release(qa, feeder, "Irradiation record and sterility reviewed")
     for lot_number, reagent, maker, description in (
         ("IL2-PROLEUKIN-5521", "il2", "Clinigen", "IL-2 22 MIU vial"),
@@ -226,6 +229,7 @@ def qa_work_today(tech: User, admin: User) -> None:
         irradiation_dose_gy=Decimal("100.0"),
         irradiated_on=today - timedelta(days=2),
     )
+    irradiate(tech, "uAPC-2302")
     templates.template_new_version(
         actor=admin,
         template=ProcessTemplate.objects.get(code="CB-CAR-NK", version=1),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from batches.documents.labels import din_data_structure, product_code_data_structure
 from batches.management.demo import DEMO_PASSWORD, at
 from batches.management.demo.environment import BATCH_ROOM, EXCURSION_ROOM
+from batches.management.demo.equipment import STEP_CABINET
 from batches.management.demo.lab import weigh
 from batches.models import (
     Batch,
@@ -163,6 +164,7 @@ class Lab:
                 performed_at=performed,
                 values={**values, **departure.get("values", {})},
                 materials=[{"kind": kind, "lot_number": lot} for kind, lot in used],
+                equipment=[STEP_CABINET],
                 deviation=departure.get("deviation"),
             )
 

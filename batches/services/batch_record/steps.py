@@ -21,6 +21,8 @@ from batches.models import (
     BatchState,
     CordBloodUnit,
     DeviationKind,
+    Equipment,
+    EquipmentUse,
     ExecutedStep,
     MaterialUse,
     ProcessTemplate,
@@ -36,6 +38,8 @@ from batches.selectors import next_template_step
 from batches.services.batch_record.deviations import open_deviation_locked
 from batches.services.chain_of_identity import chain_of_identity_assign_locked
 from batches.services.donor import allocate_locked_unit
+from batches.services.equipment import step_equipment_check
+from batches.services.irradiation import feeder_dose_errors
 from batches.services.lifecycle import lock_batch
 from batches.services.materials import LOT_MODELS, Lot, lot_usability
 from batches.services.training import step_training_blocker
@@ -135,6 +139,7 @@ class StepCheck:
     values: dict[str, object] = field(default_factory=dict)  # by parameter code, as saved
     lots: list[tuple[Lot, str]] = field(default_factory=list)  # (lot, quantity)
     departures: list[tuple[str, str]] = field(default_factory=list)  # (kind, text)
+    equipment: list[Equipment] = field(default_factory=list)  # scanned, each usable
 
 
 def _clean_value(
@@ -219,6 +224,7 @@ def check_step(
     performed_at: datetime,
     values: dict[str, Any],
     materials: list[dict[str, Any]],
+    equipment: list[str] | None = None,
 ) -> StepCheck:
     """Validate a proposed step against the template; raise for what cannot be saved at all,
     list the departures that can be saved only with a deviation."""
@@ -235,6 +241,20 @@ def check_step(
     _check_materials(
         check, errors, template_step=template_step, performed_at=performed_at, materials=materials
     )
+    check.equipment = step_equipment_check(
+        errors,
+        template_step=template_step,
+        scanned=equipment or [],
+        on=timezone.localdate(performed_at),
+    )
+    if not errors:
+        errors.update(
+            feeder_dose_errors(
+                template_step=template_step,
+                values=check.values,
+                lots=[lot for lot, _ in check.lots],
+            )
+        )
     if errors:
         raise ValidationError(errors)
     return check
@@ -366,13 +386,14 @@ def step_record(
     performed_at: datetime,
     values: dict[str, Any],
     materials: list[dict[str, Any]] | None = None,
+    equipment: list[str] | None = None,
     notes: str = "",
     deviation: DeviationInput | None = None,
     request: HttpRequest | None = None,
 ) -> ExecutedStep:
-    """Record an executed step, signed by its operator, who must be current on the step's
-    procedures on the day it was performed. A step that departs from the template is saved
-    only together with a deviation, which puts the batch on hold for QA."""
+    """Record an executed step, signed by its operator (current on the step's procedures),
+    its lots and scanned equipment usable on the day. A step that departs from the template
+    is saved only together with a deviation, which puts the batch on hold for QA."""
     materials = materials or []
     if template_step.template_id != batch.template_id:
         raise ValidationError({"step": "That step belongs to another template."})
@@ -385,6 +406,7 @@ def step_record(
         performed_at=performed_at,
         values=values,
         materials=materials,
+        equipment=equipment,
     )
     _check_deviation_given(check, deviation)
     untrained = step_training_blocker(template_step, actor, on=timezone.localdate(performed_at))
@@ -486,6 +508,9 @@ def _write_step(
             MaterialUse(step=step, quantity=qty, **{f"{lot.kind}_lot": lot})
             for lot, qty in check.lots
         ]
+    )
+    EquipmentUse.objects.bulk_create(
+        [EquipmentUse(step=step, equipment=equipment) for equipment in check.equipment]
     )
     ports.qc_plan_for_step(executed_step=step)
     if batch.day0_at is None:

@@ -226,6 +226,13 @@ class StepForm(ESignForm):
     step = forms.CharField(widget=forms.HiddenInput, max_length=40)
     performed_at = datetime_field("Performed at")
     notes = textarea_field("Notes", required=False)
+    equipment = text_field(
+        "Equipment used",
+        400,
+        required=False,
+        help_text="Scan each piece's barcode (separate several with spaces).",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     # Never rendered as an input: it carries the service's "a deviation is needed" message.
     deviation = forms.CharField(required=False, widget=forms.HiddenInput)
     deviation_what = textarea_field(
@@ -342,12 +349,14 @@ class StepForm(ESignForm):
             "performed_at": data["performed_at"],
             "values": values,
             "materials": materials,
+            "equipment": (data.get("equipment") or "").replace(",", " ").split(),
             "notes": data.get("notes", ""),
             "deviation": deviation,
             "password": data["password"],
         }
         # The service's "step" errors (order, state) concern the whole form.
         aliases["step"] = "__all__"
+        aliases |= {f"equipment.{index}": "equipment" for index in range(20)}
         return arguments, aliases
 
 

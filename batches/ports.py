@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from batches.models import Batch, ExecutedStep, FollowUpVisit, Recall, TrainingRecord
+    from batches.models import (
+        Batch,
+        Capa,
+        ExecutedStep,
+        FollowUpVisit,
+        Recall,
+        TrainingRecord,
+    )
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -106,6 +113,14 @@ def notify_training_expiring(*, records: list[TrainingRecord], now: datetime) ->
     """Tell each trainee and their supervisor, by e-mail and in-app notice, that these
     trainings (just flagged) expire soon, sent as soon as the flag commits; at most one
     notice per record, channel and person. Returns the number of notices written."""
+    raise NotImplementedError
+
+
+@port
+def notify_capas_overdue(*, capas: list[Capa], now: datetime) -> int:
+    """Tell each CAPA's owner, by e-mail and in-app notice, that these CAPAs (just flagged)
+    are overdue, sent as soon as the flag commits; at most one notice per CAPA, channel and
+    person. Returns the number of notices written."""
     raise NotImplementedError
 
 

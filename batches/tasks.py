@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from batches.services.capa import capa_overdue_scan
 from batches.services.clinical import follow_up_overdue_scan
 from batches.services.training import training_expiry_scan
 
@@ -16,3 +17,9 @@ def scan_overdue_visits() -> dict:
 @shared_task(name="batches.scan_training_expiring", acks_late=True, reject_on_worker_lost=True)
 def scan_training_expiring() -> dict:
     return {"trainings_expiring": training_expiry_scan()}
+
+
+# Idempotent too: each CAPA's flag is claimed compare-and-set before its owner is told.
+@shared_task(name="batches.scan_capas_overdue", acks_late=True, reject_on_worker_lost=True)
+def scan_capas_overdue() -> dict:
+    return {"capas_overdue": capa_overdue_scan()}

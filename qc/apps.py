@@ -13,6 +13,7 @@ class QcConfig(AppConfig):
         from qc.presenters.home import qc_worklists
         from qc.selectors import qc_test_of_sample, qc_tests_marked_overdue, release_tests
         from qc.services.notices import (
+            notify_capas_overdue,
             notify_recall,
             notify_training_expiring,
             notify_visits_overdue,
@@ -28,5 +29,6 @@ class QcConfig(AppConfig):
             notify_recall=notify_recall,
             notify_visits_overdue=notify_visits_overdue,
             notify_training_expiring=notify_training_expiring,
+            notify_capas_overdue=notify_capas_overdue,
             qc_worklists=qc_worklists,
         )

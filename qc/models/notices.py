@@ -57,6 +57,13 @@ class Notification(models.Model):
         on_delete=models.PROTECT,
         related_name="notifications",
     )
+    capa = models.ForeignKey(
+        "batches.Capa",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
@@ -90,6 +97,9 @@ class Notification(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["em_sample", "channel", "recipient"], name="one_em_notice_per_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["capa", "channel", "recipient"], name="one_capa_notice_per_recipient"
             ),
         ]
         indexes = [

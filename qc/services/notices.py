@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.db.models import Model
 
-    from batches.models import FollowUpVisit, Recall, TrainingRecord
+    from batches.models import Capa, FollowUpVisit, Recall, TrainingRecord
     from qc.models import EmSample
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,8 @@ def post_notices(
     now: datetime,
 ) -> int:
     """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
-    names what each notice is about ("alert", "visit", "recall", "trend_signal", "training" or
-    "em_sample")
+    names what each notice is about ("alert", "visit", "recall", "trend_signal", "training",
+    "em_sample" or "capa")
     and each notice is (that record, subject, body). The outbox keeps at most one row per
     record, channel and person, so writing again adds nothing. Returns the number of rows
     offered."""
@@ -149,6 +149,23 @@ def notify_training_expiring(*, records: list[TrainingRecord], now: datetime) ->
         )
         written += post_notices(
             about="training", notices=[(record, subject[:200], body)], people=people, now=now
+        )
+    transaction.on_commit(send_outbox)
+    return written
+
+
+def notify_capas_overdue(*, capas: list[Capa], now: datetime) -> int:
+    """Tell each CAPA's owner that it (just flagged) is overdue
+    (`batches.ports.notify_capas_overdue`)."""
+    written = 0
+    for capa in capas:
+        subject = f"CAPA {capa.pk} overdue (due {capa.due_on:%Y-%m-%d})"
+        body = (
+            f"CAPA {capa.pk}, owned by {printed_name(capa.owner)}, was due on "
+            f"{capa.due_on:%Y-%m-%d} and is still open: {capa.action}"
+        )
+        written += post_notices(
+            about="capa", notices=[(capa, subject[:200], body)], people=[capa.owner], now=now
         )
     transaction.on_commit(send_outbox)
     return written

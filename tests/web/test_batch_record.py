@@ -150,7 +150,13 @@ def test_out_of_range_with_deviation_holds_the_batch_and_qa_dispositions_it(
     assert "The batch is on hold" in page and 'id="step-form"' not in page
     assert f'id="disposition-{deviation.pk}-form"' not in page  # technicians do not disposition
     url = reverse("batch-disposition", args=[started.lot_number, deviation.pk])
-    body = {"disposition": "accept", "notes": "Within validated experience", "password": PASSWORD}
+    body = {
+        "disposition": "accept",
+        "classification": "minor",
+        "root_cause": "Assessed by QA",
+        "notes": "Within validated experience",
+        "password": PASSWORD,
+    }
     assert client.post(url, body).status_code == 403
 
     client.force_login(qa)
@@ -242,7 +248,13 @@ def test_what_each_role_sees(client, started, users_by_role, qa):
 
     # In process again: the step form is the technician's, not the QC analyst's.
     batch_record.deviation_disposition(
-        actor=qa, password=PASSWORD, deviation=deviation, disposition="accept", notes="ok"
+        classification="minor",
+        root_cause="Assessed by QA",
+        actor=qa,
+        password=PASSWORD,
+        deviation=deviation,
+        disposition="accept",
+        notes="ok",
     )
     client.force_login(users_by_role["technician"])
     assert "step-form" in forms_on(html(client.get(started.get_absolute_url())))

@@ -12,6 +12,7 @@ from batches.models import (
     CellCount,
     CustodyEvent,
     Deviation,
+    DeviationClassification,
     DeviationDisposition,
     DeviationKind,
     ExecutedStep,
@@ -118,6 +119,9 @@ class GrowthPointOut(CellCountOut):
 
 class DeviationOut(serializers.ModelSerializer):
     opened_by = serializers.CharField(source="opened_by.username")
+    capas = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="The CAPAs raised on this deviation"
+    )
     step = serializers.IntegerField(
         source="step.template_step.order",
         default=None,
@@ -140,6 +144,10 @@ class DeviationOut(serializers.ModelSerializer):
             "disposition",
             "disposition_notes",
             "dispositioned_at",
+            "classification",
+            "root_cause",
+            "classified_at",
+            "capas",
         ]
 
 
@@ -413,10 +421,37 @@ class DeviationOpenIn(serializers.Serializer):
     impact = serializers.CharField()
 
 
+CLASSIFY_HELP = (
+    "Minor, major or critical. Closing needs it, given here or before; a major or critical "
+    "deviation closes only with at least one CAPA."
+)
+
+
 class DeviationDispositionIn(serializers.Serializer):
     disposition = serializers.ChoiceField(DeviationDisposition.choices)
     notes = serializers.CharField()
+    classification = serializers.ChoiceField(
+        DeviationClassification.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=CLASSIFY_HELP + " Empty: as classified before.",
+    )
+    root_cause = FreeTextIn(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=4000,
+        help_text="Empty: as recorded before.",
+    )
     password = PasswordField()
+
+
+class DeviationClassifyIn(serializers.Serializer):
+    classification = serializers.ChoiceField(
+        DeviationClassification.choices, help_text=CLASSIFY_HELP
+    )
+    root_cause = FreeTextIn(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class CustodyIn(serializers.Serializer):

@@ -179,7 +179,23 @@ def world(
     signal = trend_signal_of(batch, technician, now)
     trained = training_record(qa, technician, clinical)
     room, point, em_sample = em_records(qa, qc_analyst, now)
+    from batches.services import capa as capa_services
+    from qc.models import OosInvestigation
+
+    capa = capa_services.capa_raise(
+        actor=qa,
+        deviations=[deviation],
+        action="Retrain",
+        owner=technician,
+        due_on=now.date(),
+        effectiveness_check_on=now.date() + timedelta(days=30),
+    )
+    investigation = OosInvestigation.objects.create(
+        test=QcTest.objects.filter(batch=batch)[0], opened_at=now
+    )
     ids = {
+        "capas": capa.pk,
+        "oos-investigations": investigation.pk,
         "adverse-events": event.pk,
         "bedside-checks": infusion.bedside_check_id,
         "doses": issued_bag.pk,

@@ -46,7 +46,7 @@ def retest_blocker(result: QcTest) -> str:
         return (
             "This result is out of specification: a retest waits for QA's approval of its "
             f"phase I investigation {investigation.pk} "
-            f"({investigation.get_state_display().lower()})."
+            f"({investigation.get_state_display()})."
         )
     return ""
 

@@ -168,6 +168,15 @@ def test_a_record_made_with_exceptions_lists_exactly_them(batch_with_exceptions)
     assert len(found) == len(expected_texts)
     for area, start in expected_texts:
         assert any(a == area and text.startswith(start) for a, text in found), (area, start)
+    # The result out of specification shows its phase I investigation, approved before the
+    # retest; the deviations QA closed show their classification and root cause.
+    investigation = endotoxin.oos_investigation
+    assert (
+        OUT_OF_SPEC,
+        f"Endotoxin (test {endotoxin.pk}): 9 EU/mL out of specification, phase I "
+        f"investigation {investigation.pk} approved by qa",
+    ) in found
+    assert any("minor, root cause: Assessed by QA" in text for _area, text in found)
 
 
 def test_an_em_excursion_touching_the_batch_is_its_own_exception(in_qc_batch, qc_analyst):

@@ -170,3 +170,28 @@ def test_the_database_refuses_a_retest_row_as_the_app_role(out_of_spec, qc_analy
     approve_investigation(out_of_spec, analyst=qc_analyst, qa=qa)
     app_db(insert)
     assert QcTest.objects.filter(retest_of=out_of_spec).count() == 1
+
+
+def test_web_investigation_page_completed_then_approved(out_of_spec, qc_analyst, qa, client):
+    investigation = out_of_spec.oos_investigation
+    client.force_login(qc_analyst)
+    test_page = client.get(reverse("qc-test", args=[out_of_spec.pk])).content.decode()
+    assert reverse("qc-investigation", args=[investigation.pk]) in test_page
+    url = reverse("qc-investigation-complete", args=[investigation.pk])
+    refused = client.post(
+        url, {"checks_done": "x", "assignable_cause_found": "yes", "conclusion": "c"}
+    )
+    assert refused.status_code == 200 and "Name the assignable cause" in refused.content.decode()
+    done = client.post(
+        url, {"checks_done": "Pipettes", "assignable_cause_found": "no", "conclusion": "None"}
+    )
+    assert done.status_code == 302
+    client.force_login(qa)
+    page = client.get(reverse("qc-investigation", args=[investigation.pk])).content.decode()
+    assert 'id="approve-form"' in page
+    approved = client.post(
+        reverse("qc-investigation-approve", args=[investigation.pk]), {"password": PASSWORD}
+    )
+    assert approved.status_code == 302
+    investigation.refresh_from_db()
+    assert investigation.state == "approved"

@@ -1,5 +1,7 @@
 """API shapes of the batch record: the batch, its steps, counts, deviations and custody."""
 
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -119,7 +121,7 @@ class GrowthPointOut(CellCountOut):
 
 class DeviationOut(serializers.ModelSerializer):
     opened_by = serializers.CharField(source="opened_by.username")
-    capas = serializers.PrimaryKeyRelatedField(
+    capas = serializers.PrimaryKeyRelatedField[Any](
         many=True, read_only=True, help_text="The CAPAs raised on this deviation"
     )
     step = serializers.IntegerField(

@@ -19,7 +19,7 @@ class CapaOut(serializers.ModelSerializer[Capa]):
     verified_by = serializers.SlugRelatedField[Any](
         slug_field="username", read_only=True, allow_null=True
     )
-    deviations = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    deviations = serializers.PrimaryKeyRelatedField[Any](many=True, read_only=True)
     overdue = serializers.SerializerMethodField()
 
     class Meta:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from batches.documents.labels import din_data_structure, product_code_data_structure
 from batches.management.demo import DEMO_PASSWORD, at
@@ -392,10 +393,13 @@ def released(lab: Lab) -> Batch:
             )
     # Fludarabine and cyclophosphamide on days -5 to -3 before each infusion; CARNK-002's
     # course is under way (day -3's doses due today), so its infusion is blocked for now.
+    # Each infusion is planned for the day of its bedside check, which comes a few minutes
+    # before the start and so, shortly after midnight, on the day before.
     c0_start = lab.now - timedelta(days=7, hours=-3)
-    lymphodeplete(lab, "CARNK-001", c0_start.date())
+    e0_start = lab.now - 20 * MINUTE
+    lymphodeplete(lab, "CARNK-001", bedside_day(c0_start))
     lymphodeplete(lab, "CARNK-003", lab.now.date())
-    lymphodeplete(lab, "CARNK-004", lab.now.date())
+    lymphodeplete(lab, "CARNK-004", bedside_day(e0_start))
     lymphodeplete(lab, "CARNK-002", lab.now.date() + 3 * DAY, days=(-5, -4))
     infusion = infuse(lab, bags["C0"], c0_start)
     with at(infusion.started_at + 20 * HOUR):
@@ -411,7 +415,7 @@ def released(lab: Lab) -> Batch:
             description="Fever 38.6 °C without hypotension or hypoxia; paracetamol given",
         )
     issue(lab, bags["B0"], lab.now - 2 * HOUR, to=lab.people.courier)
-    start_infusion(lab, bags["E0"], lab.now - 20 * MINUTE)
+    start_infusion(lab, bags["E0"], e0_start)
     return batch
 
 
@@ -467,13 +471,22 @@ def _coi_scan(bag: DoseUnit) -> str:
     return identifier + isbt128.coi_check_character(identifier) if identifier else ""
 
 
+# The wristband and bag are scanned this long before the infusion starts.
+BEDSIDE_CHECK_LEAD = 5 * MINUTE
+
+
+def bedside_day(start: datetime) -> date:
+    """The lab's calendar day of the bedside check for an infusion starting at `start`."""
+    return timezone.localdate(start - BEDSIDE_CHECK_LEAD)
+
+
 def infuse(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
     """Issued two hours before `start`, scanned at the bedside, infused over half an hour."""
     clinic = lab.people.clinic
     issue(lab, bag, start - 2 * HOUR)
     bag.refresh_from_db()
     assert bag.recipient is not None and bag.dose_volume_ml is not None, "an assigned bag"
-    with at(start - 5 * MINUTE):
+    with at(start - BEDSIDE_CHECK_LEAD):
         check = bedside.bedside_verify(
             actor=clinic,
             scanned_bag=din_data_structure(bag.batch.din),
@@ -515,7 +528,7 @@ def start_infusion(lab: Lab, bag: DoseUnit, start: datetime) -> Infusion:
     issue(lab, bag, start - HOUR)
     bag.refresh_from_db()
     assert bag.recipient is not None, "an assigned bag"
-    with at(start - 5 * MINUTE):
+    with at(start - BEDSIDE_CHECK_LEAD):
         check = bedside.bedside_verify(
             actor=clinic,
             scanned_bag=din_data_structure(bag.batch.din),

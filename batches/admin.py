@@ -6,6 +6,7 @@ from batches.models import (
     AdverseEvent,
     Batch,
     BedsideCheck,
+    Capa,
     CellCount,
     ChainOfIdentity,
     CordBloodUnit,
@@ -253,9 +254,24 @@ class CellCountAdmin(ReadOnlyAdmin):
 
 @admin.register(Deviation)
 class DeviationAdmin(ReadOnlyAdmin):
-    list_display = ["batch", "kind", "state", "opened_by", "opened_at", "disposition"]
-    list_filter = ["state", "kind"]
-    search_fields = ["batch__lot_number", "what"]
+    list_display = [
+        "batch",
+        "kind",
+        "classification",
+        "state",
+        "opened_by",
+        "opened_at",
+        "disposition",
+    ]
+    list_filter = ["state", "kind", "classification"]
+    search_fields = ["batch__lot_number", "what", "root_cause"]
+
+
+@admin.register(Capa)
+class CapaAdmin(ReadOnlyAdmin):
+    list_display = ["id", "owner", "due_on", "state", "effectiveness_check_on", "verified_by"]
+    list_filter = ["state"]
+    search_fields = ["action", "owner__username"]
 
 
 @admin.register(CustodyEvent)

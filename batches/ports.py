@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from batches.models import (
         Batch,
+        Capa,
         EquipmentCalibration,
         ExecutedStep,
         FollowUpVisit,
@@ -124,6 +125,14 @@ def notify_calibration_due(
     flagged) fall due soon, or (`overdue`) have lapsed; sent as soon as the flag commits; at
     most one notice of each kind per calibration, channel and person. Returns the number of
     notices written."""
+    raise NotImplementedError
+
+
+@port
+def notify_capas_overdue(*, capas: list[Capa], now: datetime) -> int:
+    """Tell each CAPA's owner, by e-mail and in-app notice, that these CAPAs (just flagged)
+    are overdue, sent as soon as the flag commits; at most one notice per CAPA, channel and
+    person. Returns the number of notices written."""
     raise NotImplementedError
 
 

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from batches.services.capa import capa_overdue_scan
 from batches.services.clinical import follow_up_overdue_scan
 from batches.services.equipment import calibration_due_scan
 from batches.services.training import training_expiry_scan
@@ -23,3 +24,9 @@ def scan_training_expiring() -> dict:
 @shared_task(name="batches.scan_calibrations_due", acks_late=True, reject_on_worker_lost=True)
 def scan_calibrations_due() -> dict:
     return calibration_due_scan()
+
+
+# Idempotent too: each CAPA's flag is claimed compare-and-set before its owner is told.
+@shared_task(name="batches.scan_capas_overdue", acks_late=True, reject_on_worker_lost=True)
+def scan_capas_overdue() -> dict:
+    return {"capas_overdue": capa_overdue_scan()}

@@ -85,6 +85,8 @@ _VIEW_ALL = [
     "qc.view_emsample",
     "qc.view_emlimit",
     "qc.view_emexcursiondeviation",
+    "qc.view_oosinvestigation",
+    "batches.view_capa",
 ]
 
 # Every view permission of every app (the administrator reads everything).
@@ -133,6 +135,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.service_equipment",
         "batches.report_equipment_failure",
         "batches.record_irradiation",
+        "batches.complete_capa",  # a CAPA they own
     ],
     Role.QC_ANALYST: [
         *_VIEW_ALL,
@@ -141,6 +144,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "qc.record_qc_sample",
         "qc.enter_qc_result",
         "qc.review_qc_result",
+        # The analyst investigates an out-of-specification result (phase I, in the lab).
+        "qc.complete_oos_investigation",
+        "batches.complete_capa",  # a CAPA they own
         "qc.submit_reading",
         "qc.view_instrumentimport",
         "qc.view_instrumentreading",
@@ -168,6 +174,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.release_batch",
         "batches.recall_batch",
         "batches.disposition_deviation",
+        # Deviations are classified and acted on by QA; the owner of a CAPA records it done.
+        "batches.classify_deviation",
+        "batches.raise_capa",
+        "batches.complete_capa",
+        "batches.verify_capa",
+        "qc.approve_oos_investigation",
         "batches.transition_batch",
         "batches.open_deviation",
         "batches.hand_off_dose",  # releases a bag from the lab

@@ -493,6 +493,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3500},
     },
+    "capa-overdue-scan": {
+        "task": "batches.scan_capas_overdue",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     "qc-import-requeue": {
         "task": "qc.requeue_stuck_imports",
         "schedule": 60.0,

@@ -12,6 +12,7 @@ from qc.models import (
     InstrumentKey,
     InstrumentReading,
     Notification,
+    OosInvestigation,
     QcAlert,
     QcSpecSet,
     QcTest,
@@ -60,6 +61,13 @@ class QcTestAdmin(ReadOnlyAdmin):
     list_display = ["batch", "definition", "state", "due_at", "in_spec", "overdue_flagged_at"]
     list_filter = ["state", "definition__code", "in_spec"]
     search_fields = ["batch__lot_number"]
+
+
+@admin.register(OosInvestigation)
+class OosInvestigationAdmin(ReadOnlyAdmin):
+    list_display = ["test", "state", "assignable_cause_found", "completed_by", "approved_by"]
+    list_filter = ["state", "assignable_cause_found"]
+    search_fields = ["test__batch__lot_number"]
 
 
 @admin.register(QcAlert)

@@ -14,6 +14,7 @@ class QcConfig(AppConfig):
         from qc.selectors import qc_test_of_sample, qc_tests_marked_overdue, release_tests
         from qc.services.notices import (
             notify_calibration_due,
+            notify_capas_overdue,
             notify_recall,
             notify_training_expiring,
             notify_visits_overdue,
@@ -30,5 +31,6 @@ class QcConfig(AppConfig):
             notify_visits_overdue=notify_visits_overdue,
             notify_training_expiring=notify_training_expiring,
             notify_calibration_due=notify_calibration_due,
+            notify_capas_overdue=notify_capas_overdue,
             qc_worklists=qc_worklists,
         )

@@ -25,6 +25,7 @@ from qc.models import QcTest
 from qc.services import results
 from tests import batch_steps
 from tests.factories import PASSWORD, UserFactory
+from tests.oos import approve_investigation
 
 
 def exceptions_of(batch):
@@ -58,7 +59,13 @@ def _record(batch, technician, code, at, values, lots, deviation=None):
 def _accept_open_deviation(batch, qa):
     deviation = batch.deviations.get(state="open")
     batch_record.deviation_disposition(
-        actor=qa, password=PASSWORD, deviation=deviation, disposition="accept", notes="assessed"
+        classification="minor",
+        root_cause="Assessed by QA",
+        actor=qa,
+        password=PASSWORD,
+        deviation=deviation,
+        disposition="accept",
+        notes="assessed",
     )
     batch.refresh_from_db()
 
@@ -120,6 +127,7 @@ def batch_with_exceptions(planned_batch, technician, qa, qc_analyst, approved_sp
     reviewer = UserFactory.create(username="qc-b", role="qc_analyst")
     batch_steps.result_all(batch, qc_analyst, reviewer, overrides={"endotoxin": "9.0"})
     endotoxin = QcTest.objects.get(batch=batch, definition__code="endotoxin")
+    approve_investigation(endotoxin, analyst=qc_analyst, qa=qa)
     results.qc_retest(actor=qc_analyst, test=endotoxin, reason="sample handling suspected")
     materials.material_lot_disposition(
         actor=qa,
@@ -160,6 +168,15 @@ def test_a_record_made_with_exceptions_lists_exactly_them(batch_with_exceptions)
     assert len(found) == len(expected_texts)
     for area, start in expected_texts:
         assert any(a == area and text.startswith(start) for a, text in found), (area, start)
+    # The result out of specification shows its phase I investigation, approved before the
+    # retest; the deviations QA closed show their classification and root cause.
+    investigation = endotoxin.oos_investigation
+    assert (
+        OUT_OF_SPEC,
+        f"Endotoxin (test {endotoxin.pk}): 9 EU/mL out of specification, phase I "
+        f"investigation {investigation.pk} approved by qa",
+    ) in found
+    assert any("minor, root cause: Assessed by QA" in text for _area, text in found)
 
 
 def test_an_em_excursion_touching_the_batch_is_its_own_exception(in_qc_batch, qc_analyst):

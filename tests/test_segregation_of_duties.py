@@ -43,6 +43,8 @@ def gmp_writes(batch, unit, test, deviation):
         f"/api/v1/batches/{lot}/deviations/{deviation.pk}/disposition/",
         {
             "disposition": "accept",
+            "classification": "minor",
+            "root_cause": "Assessed by QA",
             "notes": "x",
             **signed,
         },

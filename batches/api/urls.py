@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from batches.api.views import (
     batch_record,
     bedside,
+    capa,
     clinical,
     donor,
     equipment,
@@ -32,6 +33,7 @@ router.register("infusions", bedside.InfusionViewSet, basename="api-infusion")
 router.register("adverse-events", clinical.AdverseEventViewSet, basename="api-adverse-event")
 router.register("follow-ups", clinical.FollowUpViewSet, basename="api-follow-up")
 router.register("procedures", training.ProcedureViewSet, basename="api-procedure")
+router.register("capas", capa.CapaViewSet, basename="api-capa")
 router.register("rooms", facility.RoomViewSet, basename="api-room")
 router.register("equipment", equipment.EquipmentViewSet, basename="api-equipment")
 router.register(

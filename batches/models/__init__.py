@@ -1,5 +1,6 @@
 from batches.models.batch_record import (
     ACTIVE_STATES,
+    CAPA_REQUIRED,
     COUNT_STATES,
     DECIDED_STATES,
     FORMULATION_STATES,
@@ -10,6 +11,7 @@ from batches.models.batch_record import (
     CountSource,
     CustodyEvent,
     Deviation,
+    DeviationClassification,
     DeviationDisposition,
     DeviationKind,
     DeviationState,
@@ -17,6 +19,7 @@ from batches.models.batch_record import (
     MaterialUse,
 )
 from batches.models.bedside import BedsideCheck, BedsideOutcome, Infusion
+from batches.models.capa import Capa, CapaDeviation, CapaState
 from batches.models.chain_of_identity import ChainOfIdentity
 from batches.models.clinical import (
     AdverseEvent,
@@ -155,7 +158,12 @@ __all__ = [
     "CellCount",
     "CountSource",
     "CustodyEvent",
+    "CAPA_REQUIRED",
+    "Capa",
+    "CapaDeviation",
+    "CapaState",
     "Deviation",
+    "DeviationClassification",
     "DeviationDisposition",
     "DeviationKind",
     "DeviationState",

@@ -36,6 +36,7 @@ def batch_deviations(batch: Batch) -> QuerySet[Deviation]:
     return (
         Deviation.objects.filter(batch=batch)
         .select_related("opened_by", "step__template_step")
+        .prefetch_related("capas")
         .order_by("opened_at", "id")
     )
 

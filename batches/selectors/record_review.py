@@ -173,7 +173,11 @@ def _check_equipment(review: RecordReview, batch: Batch) -> None:
 
 
 def _check_deviations(review: RecordReview, batch: Batch) -> None:
-    deviations = list(batch.deviations.select_related("step__template_step").order_by("opened_at"))
+    deviations = list(
+        batch.deviations.select_related("step__template_step")
+        .prefetch_related("capas")
+        .order_by("opened_at")
+    )
     url = reverse("batch-detail", args=[batch.lot_number])
     for deviation in deviations:
         area = EM_EXCURSIONS if deviation.kind in EM_DEVIATION_KINDS else DEVIATIONS
@@ -181,6 +185,14 @@ def _check_deviations(review: RecordReview, batch: Batch) -> None:
         standing = deviation.get_state_display()
         if deviation.disposition:
             standing += f": {deviation.get_disposition_display()}"
+        if deviation.classification:
+            standing += f"; {deviation.get_classification_display().lower()}"
+            standing += f", root cause: {deviation.root_cause}" if deviation.root_cause else ""
+        capas = [
+            f"CAPA {capa.pk} ({capa.get_state_display().lower()})" for capa in deviation.capas.all()
+        ]
+        if capas:
+            standing += "; " + ", ".join(capas)
         review.add(
             area,
             f"Deviation {deviation.pk}{where} ({deviation.get_kind_display()}, {standing}): "
@@ -195,7 +207,9 @@ def _check_deviations(review: RecordReview, batch: Batch) -> None:
 def _check_qc(review: RecordReview, batch: Batch) -> None:
     """QC's results as the record shows them, read through the reverse relation."""
     tests: list[Any] = list(
-        batch.qc_tests.select_related("definition", "retest_of").order_by("triggered_at", "id")
+        batch.qc_tests.select_related("definition", "retest_of", "oos_investigation").order_by(
+            "triggered_at", "id"
+        )
     )
     for test in tests:
         url = reverse("qc-test", args=[test.pk])
@@ -213,10 +227,22 @@ def _check_qc(review: RecordReview, batch: Batch) -> None:
             )
         if test.in_spec is False:
             review.add(
-                OUT_OF_SPEC, f"{name}: {_result(test)} out of specification", ok=False, url=url
+                OUT_OF_SPEC,
+                f"{name}: {_result(test)} out of specification{_investigation(test)}",
+                ok=False,
+                url=url,
             )
         elif test.in_spec and test.retest_of_id is None:
             review.add(OUT_OF_SPEC, f"{name}: {_result(test)} in specification", ok=True, url=url)
+
+
+def _investigation(test: Any) -> str:
+    """The standing of an out-of-specification result's phase I investigation, read through
+    the reverse relation (", phase I investigation 4 approved by QA")."""
+    investigation = getattr(test, "oos_investigation", None)
+    if investigation is None:
+        return ", no phase I investigation on record"
+    return f", phase I investigation {investigation.pk} {investigation.get_state_display().lower()}"
 
 
 def _result(test: Any) -> str:

@@ -212,7 +212,14 @@ def _open_deviations(context: dict, refused: Refused | None) -> list[dict]:
         if refused and refused.action == "disposition" and refused.deviation_id == deviation.pk:
             form = refused.form
         else:
-            form = DeviationDispositionForm(auto_id=f"disposition-{deviation.pk}-%s")
+            # What QA classified before (through the API) is offered again, not asked anew.
+            form = DeviationDispositionForm(
+                auto_id=f"disposition-{deviation.pk}-%s",
+                initial={
+                    "classification": deviation.classification,
+                    "root_cause": deviation.root_cause,
+                },
+            )
         rows.append(
             {"deviation": deviation, "form": form, "form_id": f"disposition-{deviation.pk}-form"}
         )

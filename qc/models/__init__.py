@@ -10,6 +10,7 @@ from qc.models.environment import (
 )
 from qc.models.imports import ImportStatus, InstrumentImport
 from qc.models.instruments import Instrument, InstrumentKey, InstrumentKind
+from qc.models.investigations import InvestigationState, OosInvestigation
 from qc.models.notices import Channel, Notification
 from qc.models.overdue import AlertKind, QcAlert
 from qc.models.readings import InstrumentReading
@@ -42,7 +43,9 @@ __all__ = [
     "InstrumentKey",
     "InstrumentKind",
     "InstrumentReading",
+    "InvestigationState",
     "Notification",
+    "OosInvestigation",
     "QcAlert",
     "QcSpecSet",
     "QcTest",

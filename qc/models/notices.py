@@ -86,6 +86,14 @@ class Notification(models.Model):
         related_name="overdue_notifications",
         db_index=False,
     )
+    capa = models.ForeignKey(
+        "batches.Capa",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        db_index=False,
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qc_notifications"
@@ -139,6 +147,11 @@ class Notification(models.Model):
                 fields=["calibration_overdue", "channel", "recipient"],
                 condition=Q(calibration_overdue__isnull=False),
                 name="one_calibration_overdue_notice",
+            ),
+            models.UniqueConstraint(
+                fields=["capa", "channel", "recipient"],
+                condition=Q(capa__isnull=False),
+                name="one_capa_notice_per_recipient",
             ),
         ]
         indexes = [

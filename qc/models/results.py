@@ -3,6 +3,7 @@ second person. Each stores its `due_at`; partial indexes hold only the open test
 question reads, in the manner of healthchecks' `sendalerts`, so closed tests cost nothing."""
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -21,6 +22,28 @@ class TestState(models.TextChoices):
 
 OPEN_TEST_STATES = [TestState.PLANNED, TestState.SAMPLED, TestState.RESULTED]
 OPEN_TEST = Q(state__in=OPEN_TEST_STATES)
+
+
+# A retest of an out-of-specification result is recorded only once its phase I
+# investigation is approved: the lowest layer's copy of `retest_blocker`.
+RETEST_AFTER_APPROVAL = pgtrigger.Trigger(
+    name="retest_after_approved_investigation",
+    operation=pgtrigger.Insert,
+    when=pgtrigger.Before,
+    condition=pgtrigger.Q(new__retest_of__isnull=False),
+    func="""
+        IF EXISTS (
+            SELECT 1 FROM qc_qctest o WHERE o.id = NEW.retest_of_id AND o.in_spec IS FALSE
+        ) AND NOT EXISTS (
+            SELECT 1 FROM qc_oosinvestigation i
+            WHERE i.test_id = NEW.retest_of_id AND i.state = 'approved'
+        ) THEN
+            RAISE EXCEPTION 'test % is out of specification: it is retested only once its '
+                'phase I investigation is approved by QA', NEW.retest_of_id;
+        END IF;
+        RETURN NEW;
+    """,
+)
 
 
 @pghistory.track()
@@ -87,6 +110,7 @@ class QcTest(models.Model):
             # from the index, not sorted from the table.
             models.Index(fields=["due_at", "id"], name="qctest_due_order"),
         ]
+        triggers = [RETEST_AFTER_APPROVAL]
 
     def __str__(self):
         return f"{self.definition.name} for {self.batch.lot_number}"

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.db.models import Model
 
-    from batches.models import EquipmentCalibration, FollowUpVisit, Recall, TrainingRecord
+    from batches.models import Capa, EquipmentCalibration, FollowUpVisit, Recall, TrainingRecord
     from qc.models import EmSample
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def post_notices(
 ) -> int:
     """Write to the outbox one e-mail and one in-app notice per notice and person; `about`
     names what each notice is about ("alert", "visit", "recall", "trend_signal", "training",
-    "em_sample", "calibration_due" or "calibration_overdue")
+    "em_sample", "calibration_due", "calibration_overdue" or "capa")
     and each notice is (that record or its id, subject, body). The outbox keeps at most one
     row per record, channel and person, so writing again adds nothing. Returns the number of
     rows offered.
@@ -194,6 +194,23 @@ def notify_calibration_due(
         people=list(people.values()),
         now=now,
     )
+    transaction.on_commit(send_outbox)
+    return written
+
+
+def notify_capas_overdue(*, capas: list[Capa], now: datetime) -> int:
+    """Tell each CAPA's owner that it (just flagged) is overdue
+    (`batches.ports.notify_capas_overdue`)."""
+    written = 0
+    for capa in capas:
+        subject = f"CAPA {capa.pk} overdue (due {capa.due_on:%Y-%m-%d})"
+        body = (
+            f"CAPA {capa.pk}, owned by {printed_name(capa.owner)}, was due on "
+            f"{capa.due_on:%Y-%m-%d} and is still open: {capa.action}"
+        )
+        written += post_notices(
+            about="capa", notices=[(capa, subject[:200], body)], people=[capa.owner], now=now
+        )
     transaction.on_commit(send_outbox)
     return written
 

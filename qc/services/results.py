@@ -23,6 +23,7 @@ from carnk_mfg.signatures import signed_write, signing_sitting
 from carnk_mfg.timeutil import require_happened
 from qc.models import QcAlert, QcTest, QcTestDefinition, ResultType, TestState
 from qc.selectors.worklist import in_worklist_order
+from qc.services.investigations import oos_investigation_open_locked, retest_blocker
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -171,8 +172,10 @@ def qc_result_enter(
 
 def _act_on_out_of_spec(*, actor: User, batch: Batch, test: QcTest, explanation: str) -> None:
     """What a result out of specification does to its batch, at once, in the same
-    transaction as the result."""
+    transaction as the result: its phase I investigation is opened, and the batch is held
+    (or recalled)."""
     what = f"{test.definition.name}: {explanation}"
+    oos_investigation_open_locked(test)
     if batch.state == BatchState.RELEASED:
         recall_locked_batch(
             actor=actor, batch=batch, reason=f"Result out of specification: {what}", qc_test=test
@@ -295,11 +298,13 @@ def _close_conditional_release(test: QcTest, now: datetime) -> None:
 
 
 def qc_retest(*, actor: User, test: QcTest, reason: str) -> QcTest:
-    """A new test linked to the original; the original result stays as it was."""
+    """A new test linked to the original; the original result stays as it was. Refused while
+    `retest_blocker` says why."""
     with gmp_write(actor=actor, permission="qc.enter_qc_result", reason=f"Retest: {reason}"):
         original = _lock_test(test)
-        if original.state not in (TestState.RESULTED, TestState.REVIEWED):
-            raise ValidationError({"state": "Only a resulted test can be retested."})
+        blocker = retest_blocker(original)
+        if blocker:
+            raise ValidationError({"retest": blocker})
         now = timezone.now()
         return QcTest.objects.create(
             batch=original.batch,

@@ -5,6 +5,7 @@ from django.urls import path
 from qc.web import (
     environment,
     imports,
+    investigations,
     notices,
     product_review,
     results,
@@ -24,6 +25,21 @@ urlpatterns = [
     path("qc/tests/<int:pk>/result/", results.test_result, name="qc-result"),
     path("qc/tests/<int:pk>/review/", results.test_review, name="qc-review"),
     path("qc/tests/<int:pk>/retest/", results.test_retest, name="qc-retest"),
+    path(
+        "qc/investigations/<int:pk>/",
+        investigations.investigation_detail,
+        name="qc-investigation",
+    ),
+    path(
+        "qc/investigations/<int:pk>/complete/",
+        investigations.investigation_complete,
+        name="qc-investigation-complete",
+    ),
+    path(
+        "qc/investigations/<int:pk>/approve/",
+        investigations.investigation_approve,
+        name="qc-investigation-approve",
+    ),
     path("qc/batches/<path:lot_number>/review/", review.batch_review, name="qc-batch-review"),
     path("qc/spec-sets/", specs.spec_set_list, name="spec-set-list"),
     path("qc/spec-sets/<int:pk>/", specs.spec_set_detail, name="spec-set-detail"),

@@ -93,6 +93,16 @@ MATRIX: dict[str, frozenset[str]] = {
     "GET /api/v1/procedures/{code}/qualifications/": STAFF,
     "POST /api/v1/procedures/{code}/qualifications/": only(QA),
     **_collection("/api/v1/training-records/", only(QA)),
+    # Investigations: the analyst completes a phase I OOS investigation, QA approves it.
+    **_collection("/api/v1/oos-investigations/", None),
+    **_record("/api/v1/oos-investigations/{id}/"),
+    "POST /api/v1/oos-investigations/{id}/complete/": only(QC_ANALYST),
+    "POST /api/v1/oos-investigations/{id}/approve/": only(QA),
+    # CAPAs: QA raises and verifies them; their owner (on the floor, in QC or QA) does them.
+    **_collection("/api/v1/capas/", only(QA)),
+    **_record("/api/v1/capas/{id}/"),
+    "POST /api/v1/capas/{id}/complete/": only(TECHNICIAN, QC_ANALYST, QA),
+    "POST /api/v1/capas/{id}/verify/": only(QA),
     **_record("/api/v1/training-records/{id}/"),
     # Equipment: everyone on staff reads it; QA registers it and decides its status; the
     # floor and QA record calibrations and maintenance; anyone at the bench (QC included)
@@ -157,6 +167,8 @@ MATRIX: dict[str, frozenset[str]] = {
     f"GET {B}deviations/": STAFF,
     f"POST {B}deviations/": only(TECHNICIAN, QC_ANALYST, QA),
     f"POST {B}deviations/{{deviation_id}}/disposition/": only(QA),
+    # QA classifies a deviation and records its root cause (also at its disposition).
+    f"POST {B}deviations/{{deviation_id}}/classify/": only(QA),
     f"GET {B}transitions/": STAFF,
     # The floor moves a batch along; QA terminates one.
     f"POST {B}transitions/": only(TECHNICIAN, QA),

@@ -121,7 +121,13 @@ def test_a_step_with_its_deviation_holds_the_batch_until_qa_dispositions_it(
     assert r.json()["state"] == "on_hold"
     deviation = Deviation.objects.get()
     url = f"/api/v1/batches/{batch.lot_number}/deviations/{deviation.pk}/disposition/"
-    body = {"disposition": "accept", "notes": "Within validated experience", "password": PASSWORD}
+    body = {
+        "disposition": "accept",
+        "classification": "minor",
+        "root_cause": "Assessed by QA",
+        "notes": "Within validated experience",
+        "password": PASSWORD,
+    }
     assert client.post(url, body, format="json").status_code == 403
     r = api.as_user(qa).post(url, body, format="json")
     assert r.status_code == 200, r.json()

@@ -180,7 +180,23 @@ def world(
     trained = training_record(qa, technician, clinical)
     room, point, em_sample = em_records(qa, qc_analyst, now)
     cabinet = EquipmentFactory.create(identifier="BSC-01")
+    from batches.services import capa as capa_services
+    from qc.models import OosInvestigation
+
+    capa = capa_services.capa_raise(
+        actor=qa,
+        deviations=[deviation],
+        action="Retrain",
+        owner=technician,
+        due_on=now.date(),
+        effectiveness_check_on=now.date() + timedelta(days=30),
+    )
+    investigation = OosInvestigation.objects.create(
+        test=QcTest.objects.filter(batch=batch)[0], opened_at=now
+    )
     ids = {
+        "capas": capa.pk,
+        "oos-investigations": investigation.pk,
         "adverse-events": event.pk,
         "bedside-checks": infusion.bedside_check_id,
         "doses": issued_bag.pk,

@@ -108,6 +108,8 @@ def test_out_of_spec_blocks_release_even_after_disposition(
     result_all(in_qc_batch, qc_analyst, reviewer, overrides={"endotoxin": "9"})
     deviation = Deviation.objects.get(batch=in_qc_batch, state="open")
     batch_record.deviation_disposition(
+        classification="minor",
+        root_cause="Assessed by QA",
         actor=qa,
         password=PASSWORD,
         deviation=deviation,

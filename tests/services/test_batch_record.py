@@ -393,7 +393,13 @@ def test_deviation_open_is_not_clinicals(running_batch, clinical):
 
 def dispose(actor, deviation, disposition="accept", notes="Impact assessed", password=PASSWORD):
     return batch_record.deviation_disposition(
-        actor=actor, password=password, deviation=deviation, disposition=disposition, notes=notes
+        classification="minor",
+        root_cause="Assessed by QA",
+        actor=actor,
+        password=password,
+        deviation=deviation,
+        disposition=disposition,
+        notes=notes,
     )
 
 

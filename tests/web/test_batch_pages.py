@@ -101,7 +101,13 @@ def _full_batch(technician, qa, template, n_counts, n_deviations, n_custody):
             actor=technician, batch=batch, kind="other", what="w", why="y", impact="i"
         )
         batch_record.deviation_disposition(
-            actor=qa, password=PASSWORD, deviation=deviation, disposition="accept", notes="ok"
+            classification="minor",
+            root_cause="Assessed by QA",
+            actor=qa,
+            password=PASSWORD,
+            deviation=deviation,
+            disposition="accept",
+            notes="ok",
         )
     for i in range(n_custody):
         for subject in ({"unit": batch.source_unit}, {"batch": batch}):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from batches.models import Batch, CellCount, CustodyEvent, Deviation, ExecutedStep
 from batches.services import batch_record
+from batches.services import capa as capa_services
 from carnk_mfg.models import ElectronicSignature
 from tests.batch_steps import step_payloads
 from tests.factories import PASSWORD, CordBloodUnitFactory
@@ -150,7 +151,13 @@ def test_out_of_range_with_deviation_holds_the_batch_and_qa_dispositions_it(
     assert "The batch is on hold" in page and 'id="step-form"' not in page
     assert f'id="disposition-{deviation.pk}-form"' not in page  # technicians do not disposition
     url = reverse("batch-disposition", args=[started.lot_number, deviation.pk])
-    body = {"disposition": "accept", "notes": "Within validated experience", "password": PASSWORD}
+    body = {
+        "disposition": "accept",
+        "classification": "minor",
+        "root_cause": "Assessed by QA",
+        "notes": "Within validated experience",
+        "password": PASSWORD,
+    }
     assert client.post(url, body).status_code == 403
 
     client.force_login(qa)
@@ -166,6 +173,45 @@ def test_out_of_range_with_deviation_holds_the_batch_and_qa_dispositions_it(
     assert started.state == "in_process" and deviation.state == "closed"
     page = html(client.get(started.get_absolute_url()))
     assert f"QA disposition of deviation {deviation.pk}" in page
+
+
+def test_qa_closes_a_deviation_from_the_page_with_classification_root_cause_and_capa(
+    client, started, technician, qa
+):
+    deviation = batch_record.deviation_open(
+        actor=technician, batch=started, kind="other", what="Door open", why="Alarm", impact="i"
+    )
+    client.force_login(qa)
+    page = html(client.get(started.get_absolute_url()))
+    form = f'id="disposition-{deviation.pk}-form"'
+    assert form in page and 'name="classification"' in page and 'name="root_cause"' in page
+    url = reverse("batch-disposition", args=[started.lot_number, deviation.pk])
+    body = {"disposition": "accept", "notes": "Assessed", "password": PASSWORD}
+
+    page = html(client.post(url, body))
+    assert "Classify the deviation" in field_block(page, "classification")
+    assert "Record the root cause" in field_block(page, "root_cause")
+    body |= {"classification": "major", "root_cause": "Alarm muted by habit"}
+    response = client.post(url, body)
+    assert response.status_code == 200
+    assert "A major deviation is closed only with at least one CAPA" in html(response)
+    deviation.refresh_from_db()
+    assert deviation.state == "open" and deviation.classification == ""
+
+    today = timezone.localdate()
+    capa_services.capa_raise(
+        actor=qa,
+        deviations=[deviation],
+        action="Unmutable door alarm",
+        owner=technician,
+        due_on=today + timedelta(days=14),
+        effectiveness_check_on=today + timedelta(days=44),
+    )
+    response = client.post(url, body)
+    assert response.status_code == 302, html(response)
+    deviation.refresh_from_db()
+    assert deviation.state == "closed" and deviation.classification == "major"
+    assert deviation.root_cause == "Alarm muted by habit" and deviation.classified_by == qa
 
 
 def test_deviation_form_holds_the_batch(client, started):
@@ -242,7 +288,13 @@ def test_what_each_role_sees(client, started, users_by_role, qa):
 
     # In process again: the step form is the technician's, not the QC analyst's.
     batch_record.deviation_disposition(
-        actor=qa, password=PASSWORD, deviation=deviation, disposition="accept", notes="ok"
+        classification="minor",
+        root_cause="Assessed by QA",
+        actor=qa,
+        password=PASSWORD,
+        deviation=deviation,
+        disposition="accept",
+        notes="ok",
     )
     client.force_login(users_by_role["technician"])
     assert "step-form" in forms_on(html(client.get(started.get_absolute_url())))

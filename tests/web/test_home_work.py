@@ -143,6 +143,8 @@ def test_an_open_deviation_leaves_the_list_once_dispositioned(work, qa):
 
     (deviation,) = deviations_to_disposition()
     batch_record.deviation_disposition(
+        classification="minor",
+        root_cause="Assessed by QA",
         actor=qa,
         password=PASSWORD,
         deviation=deviation,

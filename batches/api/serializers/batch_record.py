@@ -1,5 +1,7 @@
 """API shapes of the batch record: the batch, its steps, counts, deviations and custody."""
 
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
@@ -12,6 +14,7 @@ from batches.models import (
     CellCount,
     CustodyEvent,
     Deviation,
+    DeviationClassification,
     DeviationDisposition,
     DeviationKind,
     ExecutedStep,
@@ -118,6 +121,9 @@ class GrowthPointOut(CellCountOut):
 
 class DeviationOut(serializers.ModelSerializer):
     opened_by = serializers.CharField(source="opened_by.username")
+    capas = serializers.PrimaryKeyRelatedField[Any](
+        many=True, read_only=True, help_text="The CAPAs raised on this deviation"
+    )
     step = serializers.IntegerField(
         source="step.template_step.order",
         default=None,
@@ -140,6 +146,10 @@ class DeviationOut(serializers.ModelSerializer):
             "disposition",
             "disposition_notes",
             "dispositioned_at",
+            "classification",
+            "root_cause",
+            "classified_at",
+            "capas",
         ]
 
 
@@ -420,10 +430,37 @@ class DeviationOpenIn(serializers.Serializer):
     impact = serializers.CharField()
 
 
+CLASSIFY_HELP = (
+    "Minor, major or critical. Closing needs it, given here or before; a major or critical "
+    "deviation closes only with at least one CAPA."
+)
+
+
 class DeviationDispositionIn(serializers.Serializer):
     disposition = serializers.ChoiceField(DeviationDisposition.choices)
     notes = serializers.CharField()
+    classification = serializers.ChoiceField(
+        DeviationClassification.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=CLASSIFY_HELP + " Empty: as classified before.",
+    )
+    root_cause = FreeTextIn(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=4000,
+        help_text="Empty: as recorded before.",
+    )
     password = PasswordField()
+
+
+class DeviationClassifyIn(serializers.Serializer):
+    classification = serializers.ChoiceField(
+        DeviationClassification.choices, help_text=CLASSIFY_HELP
+    )
+    root_cause = FreeTextIn(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class CustodyIn(serializers.Serializer):

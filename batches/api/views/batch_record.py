@@ -20,6 +20,7 @@ from batches.api.serializers.batch_record import (
     CountIn,
     CustodyIn,
     CustodyOut,
+    DeviationClassifyIn,
     DeviationDispositionIn,
     DeviationOpenIn,
     DeviationOut,
@@ -75,6 +76,7 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         "custody": "batches.view_batch",
         "transitions": "batches.view_batch",
         "deviation_disposition": "batches.disposition_deviation",
+        "deviation_classify": "batches.classify_deviation",
         "formulate": "batches.formulate_doseunit",
         "record_review": "batches.view_batch",
         "release": "batches.release_batch",
@@ -242,6 +244,16 @@ class BatchViewSet(BatchReleaseActions, mixins.CreateModelMixin, ReadViewSet):
         deviation = batch_record.deviation_disposition(
             actor=request.user, request=request, deviation=deviation, **data
         )
+        return Response(DeviationOut(deviation).data)
+
+    @extend_schema(request=DeviationClassifyIn, responses=DeviationOut)
+    @action(detail=True, methods=["post"], url_path=r"deviations/(?P<deviation_id>\d+)/classify")
+    def deviation_classify(self, request, deviation_id=None, *args, **kwargs):
+        """QA classifies an open deviation (minor, major, critical) with its root cause."""
+        batch = self.get_object()
+        deviation = get_object_or_404(Deviation, pk=deviation_id, batch=batch)
+        data = self.parse(DeviationClassifyIn)
+        deviation = batch_record.deviation_classify(actor=request.user, deviation=deviation, **data)
         return Response(DeviationOut(deviation).data)
 
     @extend_schema(methods=["GET"], responses=CustodyOut(many=True))

@@ -591,6 +591,8 @@ def terminated(lab: Lab) -> Batch:
     deviation = Deviation.objects.get(batch=batch)
     with at(day0 + 20 * HOUR):
         batch_record.deviation_disposition(
+            classification="minor",
+            root_cause="Assessed by QA",
             actor=lab.people.qa,
             password=DEMO_PASSWORD,
             deviation=deviation,

@@ -12,6 +12,8 @@ from batches.services.batch_record.counts import (
 from batches.services.batch_record.custody import custody_record
 from batches.services.batch_record.deviations import (
     deviation_blocker,
+    deviation_classify,
+    deviation_close_blocker,
     deviation_disposition,
     deviation_open,
     environmental_deviations_open,
@@ -37,6 +39,8 @@ __all__ = [
     "custody_record",
     "day_rule_errors",
     "deviation_blocker",
+    "deviation_classify",
+    "deviation_close_blocker",
     "deviation_disposition",
     "deviation_open",
     "environmental_deviations_open",

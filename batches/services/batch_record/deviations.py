@@ -1,4 +1,5 @@
-"""Deviations of a batch: opened (the batch goes on hold) and dispositioned by QA, signed."""
+"""Deviations of a batch: opened (the batch goes on hold), classified with their root cause,
+and dispositioned (closed) by QA, signed."""
 
 from __future__ import annotations
 
@@ -10,17 +11,19 @@ from django.utils import timezone
 
 from batches.models import (
     ACTIVE_STATES,
+    CAPA_REQUIRED,
     TERMINABLE_STATES,
     Batch,
     BatchState,
     Deviation,
+    DeviationClassification,
     DeviationDisposition,
     DeviationKind,
     DeviationState,
     ExecutedStep,
 )
 from batches.services.lifecycle import lock_batch, move_locked_batch
-from carnk_mfg.audit import gmp_write
+from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.models import SignatureMeaning
 from carnk_mfg.signatures import signed_write
 
@@ -90,6 +93,65 @@ def deviation_open(
         )
 
 
+def deviation_close_blocker(deviation: Deviation) -> dict[str, str]:
+    """Why `deviation` cannot be closed as it stands, per field, or {} when it can: it is
+    classified, its root cause recorded, and a major or critical one (`CAPA_REQUIRED`) has at
+    least one CAPA. The database's trigger on deviations holds the same."""
+    errors = {}
+    if not deviation.classification:
+        errors["classification"] = (
+            "Classify the deviation (minor, major or critical) before closing it."
+        )
+    if not (deviation.root_cause or "").strip():
+        errors["root_cause"] = "Record the root cause before closing the deviation."
+    if (
+        deviation.classification in CAPA_REQUIRED
+        and deviation.pk is not None
+        and not deviation.capa_links.exists()
+    ):
+        errors["capa"] = (
+            f"A {deviation.get_classification_display().lower()} deviation is closed only "
+            "with at least one CAPA: raise one first."
+        )
+    return errors
+
+
+def _classify(deviation: Deviation, *, actor: User, classification: str, root_cause: str) -> None:
+    """Set what is given of the classification and root cause on a locked deviation."""
+    if classification and classification not in DeviationClassification.values:
+        raise ValidationError({"classification": "Choose minor, major or critical."})
+    changed = False
+    if classification:
+        deviation.classification, changed = classification, True
+    if (root_cause or "").strip():
+        deviation.root_cause, changed = root_cause.strip(), True
+    if changed:
+        deviation.classified_by, deviation.classified_at = actor, timezone.now()
+        validate_record(
+            deviation, exclude=["batch", "step", "opened_by", "dispositioned_by", "classified_by"]
+        )
+
+
+def deviation_classify(
+    *, actor: User, deviation: Deviation, classification: str, root_cause: str = ""
+) -> Deviation:
+    """QA classifies an open deviation (minor, major, critical) and records its root cause
+    as far as it is known, before closing it (a CAPA may be raised on it meanwhile)."""
+    if not classification:
+        raise ValidationError({"classification": "Choose minor, major or critical."})
+    with gmp_write(
+        actor=actor,
+        permission="batches.classify_deviation",
+        reason=f"Deviation {deviation.pk} classified {classification}",
+    ):
+        deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
+        if deviation.state != DeviationState.OPEN:
+            raise ValidationError({"classification": "This deviation is already closed."})
+        _classify(deviation, actor=actor, classification=classification, root_cause=root_cause)
+        deviation.save()
+    return deviation
+
+
 def deviation_disposition(
     *,
     actor: User,
@@ -97,10 +159,14 @@ def deviation_disposition(
     deviation: Deviation,
     disposition: str,
     notes: str,
+    classification: str = "",
+    root_cause: str = "",
     request: HttpRequest | None = None,
 ) -> Deviation:
-    """QA's signed disposition. Accepting the last open deviation resumes the batch where it
-    was held; rejecting terminates the batch."""
+    """QA's signed disposition, which closes the deviation: classified, with its root cause
+    (given here or before) and, when major or critical, a CAPA (`deviation_close_blocker`).
+    Accepting the last open deviation resumes the batch where it was held; rejecting
+    terminates the batch."""
     if disposition not in DeviationDisposition.values:
         raise ValidationError({"disposition": "Choose accept or reject_batch."})
     if not (notes or "").strip():
@@ -118,6 +184,10 @@ def deviation_disposition(
         deviation = Deviation.objects.select_for_update().get(pk=deviation.pk)
         if deviation.state != DeviationState.OPEN:
             raise ValidationError({"disposition": "This deviation is already closed."})
+        _classify(deviation, actor=actor, classification=classification, root_cause=root_cause)
+        blocker = deviation_close_blocker(deviation)
+        if blocker:
+            raise ValidationError(blocker)
         rejecting = disposition == DeviationDisposition.REJECT_BATCH
         if rejecting and batch.state not in TERMINABLE_STATES:
             raise ValidationError(

@@ -24,6 +24,7 @@ from batches.models import (
     CellCount,
     CordBloodUnit,
     CustodyEvent,
+    DeviationClassification,
     DeviationDisposition,
     DeviationKind,
     Eligibility,
@@ -412,6 +413,17 @@ class DeviationForm(forms.Form):
 
 
 class DeviationDispositionForm(ESignForm):
+    # Not required here: the closing service says what is missing (a major or critical
+    # deviation also needs a CAPA), and what was classified before stays.
+    classification = forms.ChoiceField(
+        label="Classification",
+        choices=DeviationClassification.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    root_cause = textarea_field(
+        "Root cause", required=False, help_text="Why it happened, as far as it is known."
+    )
     disposition = forms.ChoiceField(
         label="QA disposition", choices=DeviationDisposition.choices, widget=forms.RadioSelect
     )

@@ -3,6 +3,8 @@ quarantine, and a lot's page with QA's signed disposition."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods
 
-from batches.models import FeederLot, LotStatus, RcrResult, VectorLot
+from batches.models import FeederLot, LotStatus, RcrResult, StockUnit, VectorLot
 from batches.models.materials import Reagent
 from batches.presenters.materials import (
     LOT_KIND_TITLES,
@@ -44,6 +46,10 @@ class _LotRegisterForm(forms.Form):
     manufacturer = text_field("Manufacturer", 120)
     received_on = date_field("Received on")
     expiry_date = date_field("Expiry date")
+    quantity_received = forms.DecimalField(
+        label="Quantity received", max_digits=12, decimal_places=3, min_value=Decimal("0.001")
+    )
+    unit = forms.ChoiceField(label="Unit", choices=StockUnit.choices, initial=StockUnit.ML)
 
 
 class VectorLotRegisterForm(_LotRegisterForm):

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from tests.api import permission_matrix as pm
 from tests.conftest import TokenClient
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, certificate_for
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Operations whose 404 names an absent state, not a missing object: the batch exists but
@@ -179,6 +179,10 @@ def world(
     signal = trend_signal_of(batch, technician, now)
     trained = training_record(qa, technician, clinical)
     room, point, em_sample = em_records(qa, qc_analyst, now)
+    material_lots = {"vector": lots["vector"], "feeder": lots["feeder"], "reagent": lots["il2"]}
+    certificates = {
+        f"{kind}-lots": certificate_for(lot, technician).pk for kind, lot in material_lots.items()
+    }
     ids = {
         "adverse-events": event.pk,
         "bedside-checks": infusion.bedside_check_id,
@@ -198,15 +202,9 @@ def world(
     return {
         "lot_number": {
             "batches": batch.lot_number,
-            **{
-                f"{kind}-lots": lot.lot_number
-                for kind, lot in (
-                    ("vector", lots["vector"]),
-                    ("feeder", lots["feeder"]),
-                    ("reagent", lots["il2"]),
-                )
-            },
+            **{f"{kind}-lots": lot.lot_number for kind, lot in material_lots.items()},
         },
+        "certificate_id": certificates,
         "id": ids,
         "din": {"donor-units": batch.source_unit.din},
         "subject_id": {"recipients": batch.intended_recipient.subject_id},

@@ -44,6 +44,8 @@ def lot_data(kind, **overrides):
         "manufacturer": "Takara Bio",
         "received_on": days(-2),
         "expiry_date": days(200),
+        "quantity_received": "100",
+        "unit": "ml",
     }
     data.update(
         {

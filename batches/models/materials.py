@@ -33,10 +33,6 @@ class StockUnit(models.TextChoices):
     KIT = "kit", "kits"
 
 
-# Quantities of stock: up to 999,999,999.999 of the lot's unit.
-QUANTITY_DIGITS = {"max_digits": 12, "decimal_places": 3}
-
-
 class RcrResult(models.TextChoices):
     PENDING = "pending", "Pending"
     NEGATIVE = "negative", "Negative"
@@ -64,12 +60,12 @@ class MaterialLot(models.Model):
     )
     registered_at = models.DateTimeField()
     quantity_received = models.DecimalField(
-        **QUANTITY_DIGITS, default=0, validators=NOT_NEGATIVE.validators()
+        max_digits=12, decimal_places=3, default=0, validators=NOT_NEGATIVE.validators()
     )
     # Decremented by each step's use and by adjustments, always under a row lock; lots
     # received before stock was counted hold 0 until a count correction.
     quantity_on_hand = models.DecimalField(
-        **QUANTITY_DIGITS, default=0, validators=NOT_NEGATIVE.validators()
+        max_digits=12, decimal_places=3, default=0, validators=NOT_NEGATIVE.validators()
     )
     unit = models.CharField(max_length=10, choices=StockUnit.choices, default=StockUnit.ML)
 
@@ -235,8 +231,8 @@ class StockAdjustment(OfOneLot):
     """A change to a lot's stock that no step made: a count correction, a breakage."""
 
     adjustment_kind = models.CharField(max_length=20, choices=AdjustmentKind.choices)
-    change = models.DecimalField(**QUANTITY_DIGITS)
-    on_hand_after = models.DecimalField(**QUANTITY_DIGITS)
+    change = models.DecimalField(max_digits=12, decimal_places=3)
+    on_hand_after = models.DecimalField(max_digits=12, decimal_places=3)
     reason = FreeTextField()
     adjusted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -41,7 +41,7 @@ def test_certificates_and_stock_adjustments_are_visible_but_not_editable(staff_a
     from batches.services.inventory import lot_stock_adjust
     from tests.factories import certificate_for
 
-    lot = ReagentLotFactory()
+    lot = ReagentLotFactory.create()
     _check_read_only(staff_admin, certificate_for(lot), "batches/lotcertificate")
     adjustment = lot_stock_adjust(
         actor=technician,

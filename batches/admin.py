@@ -25,6 +25,7 @@ from batches.models import (
     FollowUpVisit,
     Infusion,
     LookbackEntry,
+    LotCertificate,
     LymphodepletionDose,
     MaterialUse,
     Procedure,
@@ -40,6 +41,7 @@ from batches.models import (
     SafetySwitchActivation,
     StepParameter,
     StepQualification,
+    StockAdjustment,
     Supervision,
     TemplateStep,
     TrainingRecord,
@@ -291,6 +293,29 @@ class CustodyEventAdmin(ReadOnlyAdmin):
 @admin.register(MaterialUse)
 class MaterialUseAdmin(ReadOnlyAdmin):
     list_display = ["step", "vector_lot", "feeder_lot", "reagent_lot", "quantity"]
+
+
+# The file itself is downloaded from the lot's page; the admin shows what was received.
+@admin.register(LotCertificate)
+class LotCertificateAdmin(ReadOnlyAdmin):
+    list_display = ["uploaded_at", "filename", "vector_lot", "feeder_lot", "reagent_lot", "sha256"]
+    exclude = ["content"]
+    search_fields = ["filename", "sha256"]
+
+
+@admin.register(StockAdjustment)
+class StockAdjustmentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "adjusted_at",
+        "adjustment_kind",
+        "change",
+        "on_hand_after",
+        "vector_lot",
+        "feeder_lot",
+        "reagent_lot",
+        "adjusted_by",
+    ]
+    list_filter = ["adjustment_kind"]
 
 
 # --- release ---

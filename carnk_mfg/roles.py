@@ -48,6 +48,8 @@ _VIEW_ALL = [
     "batches.view_vectorlot",
     "batches.view_feederlot",
     "batches.view_reagentlot",
+    "batches.view_lotcertificate",
+    "batches.view_stockadjustment",
     "batches.view_recipient",
     "batches.view_lymphodepletiondose",
     "carnk_mfg.view_electronicsignature",
@@ -117,6 +119,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "batches.add_vectorlot",
         "batches.add_feederlot",
         "batches.add_reagentlot",
+        "batches.upload_certificate",  # the supplier's CoA, kept with the lot received
+        "batches.adjust_stock",  # count corrections, breakage
         "batches.add_batch",
         "batches.transition_batch",
         "batches.record_step",

@@ -142,6 +142,19 @@ class _LotFactory(factory.django.DjangoModelFactory[Lot]):
     status = LotStatus.RELEASED
     registered_by = factory.SubFactory(UserFactory)
     registered_at = factory.LazyFunction(timezone.now)
+    # Ample stock: the default template's steps record no quantity, the demo's do.
+    quantity_received = Decimal("1000")
+    quantity_on_hand = Decimal("1000")
+
+
+def certificate_for(lot, actor=None):
+    """A supplier's CoA on file for `lot`, uploaded by a technician (`actor` if given)."""
+    from batches.services.inventory import lot_certificate_upload
+
+    actor = actor or UserFactory.create(role="technician")
+    return lot_certificate_upload(
+        actor=actor, lot=lot, filename="coa.pdf", data=b"%PDF-1.4 CoA " + lot.lot_number.encode()
+    )
 
 
 class VectorLotFactory(_LotFactory[VectorLot]):

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Sum
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -24,10 +25,15 @@ from batches.models import (
     FeederLot,
     FollowUpVisit,
     Infusion,
+    LotCertificate,
+    MaterialUse,
     ProcessTemplate,
+    ReagentLot,
     Recall,
     Recipient,
     ReleaseDecision,
+    StockAdjustment,
+    VectorLot,
 )
 from batches.presenters.due_work import due_work
 from batches.selectors import release_readiness, worklists
@@ -196,6 +202,20 @@ def test_qa_has_a_draft_a_lot_and_a_unit_to_decide(demo):
     assert ProcessTemplate.objects.get(code="CB-CAR-NK", version=2).status == "draft"
     assert FeederLot.objects.get(lot_number="uAPC-2302").status == "quarantined"
     assert CordBloodUnit.objects.filter(eligibility="pending").count() == 1
+
+
+def test_released_lots_have_their_certificate_and_steps_drew_their_stock(demo):
+    for model in (VectorLot, FeederLot, ReagentLot):
+        for released in model.objects.filter(status="released"):
+            assert LotCertificate.objects.filter(**{f"{released.kind}_lot": released}).exists()
+    vector = VectorLot.objects.get(lot_number="RV-iC9-CAR19-IL15-0007")
+    drawn = MaterialUse.objects.filter(vector_lot=vector).aggregate(s=Sum("quantity_used"))["s"]
+    assert drawn > 0
+    assert vector.quantity_on_hand == vector.quantity_received - drawn
+    il2 = ReagentLot.objects.get(lot_number="IL2-PROLEUKIN-5521")
+    (breakage,) = StockAdjustment.objects.filter(reagent_lot=il2)
+    used = MaterialUse.objects.filter(reagent_lot=il2).aggregate(s=Sum("quantity_used"))["s"]
+    assert il2.quantity_on_hand == il2.quantity_received + breakage.change - used > 0
 
 
 @pytest.mark.clause("21 CFR 1271.80")

@@ -55,11 +55,15 @@ from batches.models.equipment import (
 )
 from batches.models.facility import CleanroomGrade, Room
 from batches.models.materials import (
+    AdjustmentKind,
     FeederLot,
+    LotCertificate,
     LotStatus,
     MaterialLot,
     RcrResult,
     ReagentLot,
+    StockAdjustment,
+    StockUnit,
     VectorLot,
 )
 from batches.models.product import (
@@ -187,8 +191,12 @@ __all__ = [
     "Diagnosis",
     "DoseLevel",
     "Eligibility",
+    "AdjustmentKind",
     "FeederLot",
+    "LotCertificate",
     "LotStatus",
+    "StockAdjustment",
+    "StockUnit",
     "MaterialLot",
     "RcrResult",
     "ReagentLot",

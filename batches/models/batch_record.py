@@ -244,10 +244,16 @@ class MaterialUse(models.Model):
     reagent_lot = models.ForeignKey(
         "batches.ReagentLot", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # As written before stock was counted; new uses record `quantity_used` in the lot's unit.
     quantity = FreeCharField(max_length=60, blank=True)
+    quantity_used = models.DecimalField(max_digits=12, decimal_places=3, null=True, blank=True)
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity_used__isnull=True) | Q(quantity_used__gt=0),
+                name="material_use_quantity_positive",
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(vector_lot__isnull=False, feeder_lot__isnull=True, reagent_lot__isnull=True)
@@ -255,7 +261,7 @@ class MaterialUse(models.Model):
                     | Q(vector_lot__isnull=True, feeder_lot__isnull=True, reagent_lot__isnull=False)
                 ),
                 name="material_use_one_lot",
-            )
+            ),
         ]
 
     def __str__(self):

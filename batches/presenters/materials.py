@@ -25,6 +25,10 @@ SHARED_LOT_FIELDS = {
     "dispositioned_at",
     "registered_by",
     "registered_at",
+    # Shown in the lot page's stock card.
+    "quantity_received",
+    "quantity_on_hand",
+    "unit",
 }
 
 

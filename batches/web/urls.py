@@ -70,7 +70,24 @@ lots = [
         materials.feeder_irradiation,
         name="feeder-irradiation",
     ),
-    # The lot's one action is a POST to its own page.
+    # Before the lot's page: its lot number is a path and would take these suffixes.
+    path(
+        "lots/<lotkind:kind>/<path:lot_number>/certificates/<int:pk>/",
+        materials.lot_certificate_file,
+        name="lot-certificate-file",
+    ),
+    path(
+        "lots/<lotkind:kind>/<path:lot_number>/certificates/",
+        materials.lot_certificate_upload,
+        name="lot-certificate-upload",
+    ),
+    path(
+        "lots/<lotkind:kind>/<path:lot_number>/adjustments/",
+        materials.lot_adjust,
+        name="lot-adjust",
+    ),
+    path("lots/<lotkind:kind>/<path:lot_number>/recall/", materials.lot_recall, name="lot-recall"),
+    # The lot's disposition is a POST to its own page.
     path("lots/<lotkind:kind>/<path:lot_number>/", materials.lot_detail, name="lot-detail"),
 ]
 

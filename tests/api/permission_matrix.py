@@ -127,7 +127,8 @@ MATRIX: dict[str, frozenset[str]] = {
     **_collection("/api/v1/em-samples/", only(TECHNICIAN, QC_ANALYST)),
     **_record("/api/v1/em-samples/{id}/"),
     "POST /api/v1/em-samples/{id}/result/": only(QC_ANALYST),
-    # Material lots: received on the floor, dispositioned by QA.
+    # Material lots: received, counted and their CoAs kept on the floor; dispositioned and
+    # recalled by QA.
     **{
         op: callers
         for kind in ("vector", "feeder", "reagent")
@@ -135,6 +136,11 @@ MATRIX: dict[str, frozenset[str]] = {
             **_collection(f"/api/v1/{kind}-lots/", only(TECHNICIAN)),
             **_record(f"/api/v1/{kind}-lots/{{lot_number}}/"),
             f"POST /api/v1/{kind}-lots/{{lot_number}}/disposition/": only(QA),
+            f"POST /api/v1/{kind}-lots/{{lot_number}}/recall/": only(QA),
+            f"GET /api/v1/{kind}-lots/{{lot_number}}/batches/": STAFF,
+            **_collection(f"/api/v1/{kind}-lots/{{lot_number}}/certificates/", only(TECHNICIAN)),
+            f"GET /api/v1/{kind}-lots/{{lot_number}}/certificates/{{certificate_id}}/": STAFF,
+            **_collection(f"/api/v1/{kind}-lots/{{lot_number}}/adjustments/", only(TECHNICIAN)),
         }.items()
     },
     # Templates and spec sets: QA approves (drafts are made in the admin console).

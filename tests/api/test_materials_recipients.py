@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from batches.models import VectorLot
-from tests.factories import PASSWORD, RecipientFactory, UserFactory
+from tests.factories import PASSWORD, RecipientFactory, UserFactory, certificate_for
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +21,8 @@ def vector_body(**overrides):
         "expiry_date": (today + timedelta(days=200)).isoformat(),
         "titer_iu_per_ml": 2e7,
         "rcr_result": "negative",
+        "quantity_received": "40",
+        "unit": "ml",
     }
     body.update(overrides)
     return body
@@ -31,6 +33,7 @@ def test_lot_registered_quarantined_then_released_by_qa(api, technician, qa):
     assert r.status_code == 201, r.json()
     assert r.json()["status"] == "quarantined" and r.json()["usable"] is False
     assert "quarantined" in r.json()["unusable_reason"]
+    certificate_for(VectorLot.objects.get(lot_number="RV-77"), technician)
     r = api.as_user(qa).post(
         "/api/v1/vector-lots/RV-77/disposition/",
         {"status": "released", "reason": "CoA reviewed", "password": PASSWORD},

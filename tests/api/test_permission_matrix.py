@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from tests.api import permission_matrix as pm
 from tests.conftest import TokenClient
-from tests.factories import PASSWORD, EquipmentFactory
+from tests.factories import PASSWORD, EquipmentFactory, certificate_for
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Operations whose 404 names an absent state, not a missing object: the batch exists but
@@ -194,6 +194,10 @@ def world(
     investigation = OosInvestigation.objects.create(
         test=QcTest.objects.filter(batch=batch)[0], opened_at=now
     )
+    material_lots = {"vector": lots["vector"], "feeder": lots["feeder"], "reagent": lots["il2"]}
+    certificates = {
+        f"{kind}-lots": certificate_for(lot, technician).pk for kind, lot in material_lots.items()
+    }
     ids = {
         "capas": capa.pk,
         "oos-investigations": investigation.pk,
@@ -216,15 +220,9 @@ def world(
     return {
         "lot_number": {
             "batches": batch.lot_number,
-            **{
-                f"{kind}-lots": lot.lot_number
-                for kind, lot in (
-                    ("vector", lots["vector"]),
-                    ("feeder", lots["feeder"]),
-                    ("reagent", lots["il2"]),
-                )
-            },
+            **{f"{kind}-lots": lot.lot_number for kind, lot in material_lots.items()},
         },
+        "certificate_id": certificates,
         "id": ids,
         "din": {"donor-units": batch.source_unit.din},
         "subject_id": {"recipients": batch.intended_recipient.subject_id},

@@ -18,6 +18,7 @@ from tests.factories import (
     ReagentLotFactory,
     RecipientFactory,
     UserFactory,
+    certificate_for,
     check_char,
     make_din,
 )
@@ -171,6 +172,8 @@ def test_form_write_is_captured(client, technician):
             "expiry_date": (timezone.localdate() + timedelta(days=90)).isoformat(),
             "reagent": "il2",
             "description": "",
+            "quantity_received": "20",
+            "unit": "vial",
             "reason": "Received from stores",
         },
     )
@@ -295,7 +298,9 @@ def test_material_and_recipient_services_trail(technician, clinical, qa):
         received_on=timezone.localdate(),
         expiry_date=timezone.localdate() + timedelta(days=9),
         reagent="retronectin",
+        quantity_received=Decimal("10"),
     )
+    certificate_for(lot, technician)
     materials.material_lot_disposition(
         actor=qa, password=PASSWORD, lot=lot, status="released", reason="CoA ok"
     )

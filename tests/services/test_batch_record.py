@@ -102,7 +102,7 @@ def test_check_step_cleans_the_values_and_finds_no_departure(running_batch, lots
     assert check.departures == []
     assert check.values["cbu_din"] == running_batch.source_unit.din
     assert check.values["post_thaw_viability_pct"] == 88.0
-    assert [lot for lot, _qty in check.lots] == [lots["isolation"]]
+    assert [lot for lot, _qty, _index in check.lots] == [lots["isolation"]]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 (batches/services/materials.py), called directly."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +11,13 @@ from django.utils import timezone
 from batches.models import FeederLot, ReagentLot, VectorLot
 from batches.services import materials
 from carnk_mfg.signatures import signatures_for
-from tests.factories import PASSWORD, FeederLotFactory, ReagentLotFactory, VectorLotFactory
+from tests.factories import (
+    PASSWORD,
+    FeederLotFactory,
+    ReagentLotFactory,
+    VectorLotFactory,
+    certificate_for,
+)
 from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +69,8 @@ def register(actor, kind="reagent", **fields):
         "manufacturer": "Clinigen",
         "received_on": today(),
         "expiry_date": today(90),
+        "quantity_received": Decimal("50"),
+        "unit": "ml",
     }
     return materials.material_lot_register(actor=actor, kind=kind, **{**common, **base, **fields})
 
@@ -117,6 +126,7 @@ def disposition(actor, lot, status="released", reason="CoA reviewed", password=P
 @pytest.mark.parametrize("status, meaning", [("released", "released"), ("rejected", "rejected")])
 def test_disposition_sets_the_status_signed_and_trailed(qa, status, meaning):
     lot = ReagentLotFactory.create(status="quarantined")
+    certificate_for(lot)
     disposition(qa, lot, status)
     lot.refresh_from_db()
     assert (lot.status, lot.status_reason, lot.dispositioned_by) == (status, "CoA reviewed", qa)

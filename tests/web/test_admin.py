@@ -35,6 +35,24 @@ def test_gmp_records_are_visible_but_not_editable(staff_admin, factory, path):
     _check_read_only(staff_admin, factory(), path)
 
 
+def test_certificates_and_stock_adjustments_are_visible_but_not_editable(staff_admin, technician):
+    from decimal import Decimal
+
+    from batches.services.inventory import lot_stock_adjust
+    from tests.factories import certificate_for
+
+    lot = ReagentLotFactory.create()
+    _check_read_only(staff_admin, certificate_for(lot), "batches/lotcertificate")
+    adjustment = lot_stock_adjust(
+        actor=technician,
+        lot=lot,
+        adjustment_kind="breakage",
+        change=Decimal("-1"),
+        reason="Vial dropped in the BSC",
+    )
+    _check_read_only(staff_admin, adjustment, "batches/stockadjustment")
+
+
 @pytest.mark.parametrize(
     "model, path",
     [

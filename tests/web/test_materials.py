@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,6 +45,8 @@ def lot_data(kind, **overrides):
         "manufacturer": "Takara Bio",
         "received_on": days(-2),
         "expiry_date": days(200),
+        "quantity_received": "100",
+        "unit": "ml",
     }
     data.update(
         {
@@ -239,6 +242,9 @@ def test_register_then_qa_releases_through_the_forms(client, technician, qa):
     client.force_login(technician)
     client.post(reverse("lot-register", args=["vector"]), lot_data("vector"))
     lot = VectorLot.objects.get()
+    coa = SimpleUploadedFile("coa.pdf", b"%PDF-1.4 CoA", content_type="application/pdf")
+    upload = reverse("lot-certificate-upload", args=["vector", lot.lot_number])
+    assert client.post(upload, {"file": coa}).status_code == 302
     client.force_login(qa)
     response = client.post(
         detail_url(lot),

@@ -1,5 +1,6 @@
 """API shapes of the batch record: the batch, its steps, counts, deviations and custody."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -35,10 +36,21 @@ from carnk_mfg.fields import validators_of
 class MaterialUseOut(serializers.ModelSerializer):
     kind = serializers.SerializerMethodField()
     lot_number = serializers.SerializerMethodField()
+    quantity = serializers.DecimalField(
+        source="quantity_used",
+        max_digits=12,
+        decimal_places=3,
+        allow_null=True,
+        help_text="Drawn from the lot's stock, in the lot's unit; null when none was recorded",
+    )
+    unit = serializers.CharField(source="lot.unit")
+    quantity_as_written = serializers.CharField(
+        source="quantity", help_text="Quantity as written before stock was counted"
+    )
 
     class Meta:
         model = MaterialUse
-        fields = ["kind", "lot_number", "quantity"]
+        fields = ["kind", "lot_number", "quantity", "unit", "quantity_as_written"]
 
     def get_kind(self, use) -> str:
         return use.lot.kind
@@ -327,7 +339,15 @@ class BatchCreateIn(serializers.Serializer):
 class MaterialIn(serializers.Serializer):
     kind = serializers.ChoiceField(["vector", "feeder", "reagent"])
     lot_number = serializers.CharField(max_length=60)
-    quantity = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
+    quantity = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Drawn from the lot's stock, in the lot's unit; none given draws nothing",
+    )
 
 
 class DeviationIn(serializers.Serializer):

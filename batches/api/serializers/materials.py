@@ -1,10 +1,22 @@
 """API shapes of material lots (vector, feeder, reagent)."""
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from batches.models import FeederLot, LotStatus, RcrResult, ReagentLot, VectorLot
+from batches.models import (
+    AdjustmentKind,
+    BatchState,
+    FeederLot,
+    LotCertificate,
+    RcrResult,
+    ReagentLot,
+    StockAdjustment,
+    StockUnit,
+    VectorLot,
+)
 from batches.models.materials import Reagent
-from batches.services.materials import lot_usability
+from batches.services.materials import DISPOSITIONS, lot_usability
 from carnk_mfg.api.serializers import FreeTextIn, IdentifierInField, PasswordField
 from carnk_mfg.fields import validators_of
 
@@ -17,6 +29,9 @@ _LOT_OUT = [
     "status_reason",
     "dispositioned_at",
     "registered_at",
+    "quantity_received",
+    "quantity_on_hand",
+    "unit",
     "usable",
     "unusable_reason",
 ]
@@ -56,6 +71,13 @@ class _LotIn(serializers.Serializer):
     manufacturer = serializers.CharField(max_length=120)
     received_on = serializers.DateField()
     expiry_date = serializers.DateField()
+    quantity_received = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        help_text="All of it is on hand until steps draw from it",
+    )
+    unit = serializers.ChoiceField(StockUnit.choices)
 
 
 class VectorLotIn(_LotIn):
@@ -78,6 +100,64 @@ class ReagentLotIn(_LotIn):
 
 
 class DispositionIn(serializers.Serializer):
-    status = serializers.ChoiceField(LotStatus.choices)
+    status = serializers.ChoiceField([(s.value, s.label) for s in DISPOSITIONS])
     reason = FreeTextIn()
     password = PasswordField()
+
+
+# --- stock: certificates, adjustments, recall, the batches that used a lot ---
+
+
+class CertificateOut(serializers.ModelSerializer):
+    uploaded_by = serializers.CharField(source="uploaded_by.username")
+
+    class Meta:
+        model = LotCertificate
+        fields = ["id", "filename", "sha256", "size_bytes", "uploaded_by", "uploaded_at"]
+
+
+class CertificateIn(serializers.Serializer):
+    file = serializers.FileField(help_text="The supplier's certificate of analysis, as received")
+
+
+class AdjustmentOut(serializers.ModelSerializer):
+    adjusted_by = serializers.CharField(source="adjusted_by.username")
+
+    class Meta:
+        model = StockAdjustment
+        fields = [
+            "id",
+            "adjustment_kind",
+            "change",
+            "on_hand_after",
+            "reason",
+            "adjusted_by",
+            "adjusted_at",
+        ]
+
+
+class AdjustmentIn(serializers.Serializer):
+    adjustment_kind = serializers.ChoiceField(AdjustmentKind.choices)
+    change = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        help_text="In the lot's unit: negative takes stock away, positive adds (a recount)",
+    )
+    reason = FreeTextIn()
+
+
+class LotRecallIn(serializers.Serializer):
+    reason = FreeTextIn()
+    password = PasswordField()
+
+
+class LotUseOut(serializers.Serializer):
+    batch_lot_number = serializers.CharField()
+    batch_state = serializers.ChoiceField(BatchState.choices)
+    step_order = serializers.IntegerField()
+    step_name = serializers.CharField()
+    performed_at = serializers.DateTimeField()
+    quantity_used = serializers.DecimalField(max_digits=12, decimal_places=3, allow_null=True)
+    quantity_as_written = serializers.CharField(
+        help_text="Quantity as written on steps recorded before stock was counted"
+    )

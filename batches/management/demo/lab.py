@@ -20,7 +20,7 @@ from batches.models import (
     Recipient,
 )
 from batches.selectors.donor import required_donor_markers
-from batches.services import donor, materials, recipients, templates
+from batches.services import donor, inventory, materials, recipients, templates
 from carnk_mfg import isbt128
 
 # Ten units found eligible (one for each demo batch, and one for a new batch), one with its
@@ -123,6 +123,16 @@ def record_donor_panel(tech: User, unit: CordBloodUnit, changes: dict[str, str |
         )
 
 
+def _certificate(tech: User, lot) -> None:
+    """The supplier's certificate of analysis, scanned at receipt (QA releases on it)."""
+    inventory.lot_certificate_upload(
+        actor=tech,
+        lot=lot,
+        filename=f"CoA-{lot.lot_number}.pdf",
+        data=f"%PDF-1.4\nCertificate of analysis\n{lot.manufacturer} {lot.lot_number}\n".encode(),
+    )
+
+
 def _release(qa: User, lot, reason: str = "CoA reviewed") -> None:
     materials.material_lot_disposition(
         actor=qa, password=DEMO_PASSWORD, lot=lot, status="released", reason=reason
@@ -143,7 +153,10 @@ def register_lots(tech: User, qa: User, *, today: date) -> None:
         expiry_date=today + timedelta(days=320),
         titer_iu_per_ml=2.1e7,
         rcr_result="negative",
+        quantity_received=Decimal("900"),
+        unit="ml",
     )
+    _certificate(tech, vector)
     _release(qa, vector, "CoA reviewed; RCR negative")
     feeder = materials.material_lot_register(
         actor=tech,
@@ -154,13 +167,16 @@ def register_lots(tech: User, qa: User, *, today: date) -> None:
         expiry_date=today + timedelta(days=170),
         irradiation_dose_gy=Decimal("100.0"),
         irradiated_on=setup - timedelta(days=4),
+        quantity_received=Decimal("150"),
+        unit="bag",
     )
     irradiate(tech, feeder.lot_number)
+    _certificate(tech, feeder)
     _release(qa, feeder, "Irradiation record and sterility reviewed")
-    for lot_number, reagent, maker, description in (
-        ("IL2-PROLEUKIN-5521", "il2", "Clinigen", "IL-2 22 MIU vial"),
-        ("ISO-CD3-0421", "isolation", "Miltenyi", "CD3/CD14/CD19 depletion kit"),
-        ("RN-T100A-902", "retronectin", "Takara", "RetroNectin 2.5 mg"),
+    for lot_number, reagent, maker, description, received, unit in (
+        ("IL2-PROLEUKIN-5521", "il2", "Clinigen", "IL-2 22 MIU vial", "80", "vial"),
+        ("ISO-CD3-0421", "isolation", "Miltenyi", "CD3/CD14/CD19 depletion kit", "60", "kit"),
+        ("RN-T100A-902", "retronectin", "Takara", "RetroNectin 2.5 mg", "60", "vial"),
     ):
         lot = materials.material_lot_register(
             actor=tech,
@@ -171,8 +187,19 @@ def register_lots(tech: User, qa: User, *, today: date) -> None:
             received_on=setup - timedelta(days=20),
             expiry_date=today + timedelta(days=200),
             description=description,
+            quantity_received=Decimal(received),
+            unit=unit,
         )
+        _certificate(tech, lot)
         _release(qa, lot)
+        if reagent == "il2":
+            inventory.lot_stock_adjust(
+                actor=tech,
+                lot=lot,
+                adjustment_kind="breakage",
+                change=Decimal("-2"),
+                reason="Two vials cracked in the shipper; discarded per SOP-MAT-004",
+            )
     materials.material_lot_register(
         actor=tech,
         kind="reagent",
@@ -182,6 +209,8 @@ def register_lots(tech: User, qa: User, *, today: date) -> None:
         received_on=setup - timedelta(days=400),
         expiry_date=today - timedelta(days=5),
         description="RetroNectin 2.5 mg",
+        quantity_received=Decimal("10"),
+        unit="vial",
     )
 
 
@@ -219,7 +248,7 @@ def qa_work_today(tech: User, admin: User) -> None:
     """What waits for QA besides the batches: a feeder lot received yesterday (quarantined
     until QA dispositions it) and a new draft version of the process template."""
     today = timezone.localdate()
-    materials.material_lot_register(
+    feeder = materials.material_lot_register(
         actor=tech,
         kind="feeder",
         lot_number="uAPC-2302",
@@ -228,8 +257,11 @@ def qa_work_today(tech: User, admin: User) -> None:
         expiry_date=today + timedelta(days=180),
         irradiation_dose_gy=Decimal("100.0"),
         irradiated_on=today - timedelta(days=2),
+        quantity_received=Decimal("40"),
+        unit="bag",
     )
     irradiate(tech, "uAPC-2302")
+    _certificate(tech, feeder)
     templates.template_new_version(
         actor=admin,
         template=ProcessTemplate.objects.get(code="CB-CAR-NK", version=1),

@@ -77,8 +77,9 @@ class People:
     courier: User
 
 
-def step_plans(unit: CordBloodUnit) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
-    """(values, materials) of the five default steps, as recorded at the bench."""
+def step_plans(unit: CordBloodUnit) -> list[tuple[dict[str, Any], list[tuple[str, str, str]]]]:
+    """(values, materials as (kind, lot, quantity used)) of the five default steps, as recorded
+    at the bench; the quantities draw down the lots' stock."""
     return [
         (
             {
@@ -87,17 +88,17 @@ def step_plans(unit: CordBloodUnit) -> list[tuple[dict[str, Any], list[tuple[str
                 "post_thaw_viability_pct": 86,
                 "nk_purity_pct": 91,
             },
-            [("reagent", "ISO-CD3-0421")],
+            [("reagent", "ISO-CD3-0421", "1")],
         ),
         (
             {"feeder_nk_ratio": 2, "il2_iu_per_ml": 200, "feeder_irradiation_gy": 100},
-            [("feeder", "uAPC-2211"), ("reagent", "IL2-PROLEUKIN-5521")],
+            [("feeder", "uAPC-2211", "1"), ("reagent", "IL2-PROLEUKIN-5521", "1")],
         ),
         (
             {"vector_titer": 2.1e7, "moi": 10, "vector_volume_ml": 12},
-            [("vector", "RV-iC9-CAR19-IL15-0007"), ("reagent", "RN-T100A-902")],
+            [("vector", "RV-iC9-CAR19-IL15-0007", "12"), ("reagent", "RN-T100A-902", "1")],
         ),
-        ({"feeder_nk_ratio": 1}, [("feeder", "uAPC-2211")]),
+        ({"feeder_nk_ratio": 1}, [("feeder", "uAPC-2211", "1")]),
         (
             {
                 "final_viable_cells": 3e9,
@@ -163,7 +164,10 @@ class Lab:
                 template_step=self.template_steps[index],
                 performed_at=performed,
                 values={**values, **departure.get("values", {})},
-                materials=[{"kind": kind, "lot_number": lot} for kind, lot in used],
+                materials=[
+                    {"kind": kind, "lot_number": lot, "quantity": quantity}
+                    for kind, lot, quantity in used
+                ],
                 equipment=[STEP_CABINET],
                 deviation=departure.get("deviation"),
             )

@@ -39,6 +39,7 @@ from batches.services.batch_record.deviations import open_deviation_locked
 from batches.services.chain_of_identity import chain_of_identity_assign_locked
 from batches.services.donor import allocate_locked_unit
 from batches.services.equipment import step_equipment_check
+from batches.services.inventory import lot_draw_locked, overdraw_message
 from batches.services.irradiation import feeder_dose_errors
 from batches.services.lifecycle import lock_batch
 from batches.services.materials import LOT_MODELS, Lot, lot_usability
@@ -137,7 +138,8 @@ class StepCheck:
     """What the template says about a proposed step: values cleaned, and its departures."""
 
     values: dict[str, object] = field(default_factory=dict)  # by parameter code, as saved
-    lots: list[tuple[Lot, str]] = field(default_factory=list)  # (lot, quantity)
+    # (lot, quantity drawn in the lot's unit or None, its index in the request)
+    lots: list[tuple[Lot, Decimal | None, int]] = field(default_factory=list)
     departures: list[tuple[str, str]] = field(default_factory=list)  # (kind, text)
     equipment: list[Equipment] = field(default_factory=list)  # scanned, each usable
 
@@ -252,7 +254,7 @@ def check_step(
             feeder_dose_errors(
                 template_step=template_step,
                 values=check.values,
-                lots=[lot for lot, _ in check.lots],
+                lots=[lot for lot, _, _ in check.lots],
             )
         )
     if errors:
@@ -360,7 +362,8 @@ def _check_materials(
         if not usable:
             errors[f"materials.{index}.lot_number"] = usable.reason
             continue
-        check.lots.append((lot, str(item.get("quantity") or "")[:60]))
+        quantity = _quantity_used(item.get("quantity"), lot, f"materials.{index}.quantity", errors)
+        check.lots.append((lot, quantity, index))
         # "reagent:il2" in the template matches a reagent lot of that reagent.
         specific = f"{kind}:{getattr(lot, 'reagent', '')}"
         if specific in expected:
@@ -375,6 +378,29 @@ def _check_materials(
         check.departures.append(
             (DeviationKind.MATERIAL, f"No {missing.replace(':', ' ')} lot was used.")
         )
+
+
+def _quantity_used(raw: Any, lot: Lot, name: str, errors: dict[str, str]) -> Decimal | None:
+    """The quantity drawn from the lot, in its unit; none given draws nothing
+    (batches.services.inventory). More than is on hand is refused here, before signing,
+    and again under the lot's lock when the step is written."""
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        quantity = Decimal(str(raw).strip())
+    except InvalidOperation:
+        errors[name] = f"Quantity {str(raw)[:20]!r} is not a number."
+        return None
+    if not quantity.is_finite() or quantity <= 0 or quantity != round(quantity, 3):
+        errors[name] = "The quantity used is above zero, to at most 3 decimals."
+        return None
+    if quantity >= 10**9:
+        errors[name] = "The quantity used is too large."
+        return None
+    if quantity > lot.quantity_on_hand:
+        errors[name] = overdraw_message(lot, quantity)
+        return None
+    return quantity
 
 
 def step_record(
@@ -503,10 +529,12 @@ def _write_step(
         notes=notes,
         recorded_at=timezone.now(),
     )
+    for lot, quantity, index in check.lots:
+        lot_draw_locked(lot, quantity, field=f"materials.{index}.quantity")
     MaterialUse.objects.bulk_create(
         [
-            MaterialUse(step=step, quantity=qty, **{f"{lot.kind}_lot": lot})
-            for lot, qty in check.lots
+            MaterialUse(step=step, quantity_used=quantity, **{f"{lot.kind}_lot": lot})
+            for lot, quantity, _index in check.lots
         ]
     )
     EquipmentUse.objects.bulk_create(

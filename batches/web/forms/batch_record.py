@@ -265,7 +265,14 @@ class StepForm(ESignForm):
                 required=False,
                 widget=forms.TextInput(attrs={"autocomplete": "off"}),
             )
-            self.fields[f"materials.{row}.quantity"] = text_field("Quantity", 60, required=False)
+            self.fields[f"materials.{row}.quantity"] = forms.DecimalField(
+                label="Quantity used",
+                max_digits=12,
+                decimal_places=3,
+                min_value=Decimal("0.001"),
+                required=False,
+                help_text="In the lot's unit; drawn from its stock",
+            )
         self.material_row_count = len(self.expected_materials) + 1
 
     # Grouped bound fields for the template (it cannot look up names with dots).
@@ -333,11 +340,12 @@ class StepForm(ESignForm):
                 {
                     "kind": data[f"materials.{row}.kind"],
                     "lot_number": number,
-                    "quantity": data.get(f"materials.{row}.quantity") or "",
+                    "quantity": data.get(f"materials.{row}.quantity"),
                 }
             )
             aliases[f"materials.{index}.kind"] = f"materials.{row}.kind"
             aliases[f"materials.{index}.lot_number"] = f"materials.{row}.lot_number"
+            aliases[f"materials.{index}.quantity"] = f"materials.{row}.quantity"
             aliases[f"materials.{index}"] = f"materials.{row}.lot_number"
         deviation = None
         if any(data.get(f"deviation_{part}") for part in ("what", "why", "impact")):

@@ -12,6 +12,7 @@ from batches.web import (
     batch_lists,
     batch_record,
     bedside,
+    capas,
     clinical,
     dashboard,
     donor,
@@ -182,6 +183,11 @@ bedside_and_after = [
 ]
 
 training_pages = [
+    path("capas/", capas.capa_list, name="capa-list"),
+    path("capas/new/", capas.capa_new, name="capa-new"),
+    path("capas/<int:pk>/", capas.capa_detail, name="capa-detail"),
+    path("capas/<int:pk>/complete/", capas.capa_complete, name="capa-complete"),
+    path("capas/<int:pk>/verify/", capas.capa_verify, name="capa-verify"),
     path("training/", training.training_overview, name="training-overview"),
     path("training/record/", training.training_record, name="training-record"),
     path("training/procedures/new/", procedures.procedure_new, name="procedure-new"),

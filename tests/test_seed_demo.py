@@ -329,3 +329,13 @@ def test_equipment_has_a_lapsed_centrifuge_and_every_feeder_lot_its_irradiation(
     # Every demo step was done in the usable cabinet; every feeder lot has its irradiation.
     assert {use.equipment_id for use in EquipmentUse.objects.all()} == {cabinet.pk}
     assert not FeederLot.objects.filter(irradiation__isnull=True).exists()
+
+
+def test_the_terminated_batchs_major_deviation_has_its_capa_overdue(demo):
+    from batches.models import Capa
+    from batches.selectors.capa import overdue_q
+
+    deviation = lot(demo, "terminated").deviations.get()
+    assert deviation.classification == "major" and "water bath" in deviation.root_cause
+    (capa,) = deviation.capas.all()
+    assert Capa.objects.filter(overdue_q(), pk=capa.pk).exists()

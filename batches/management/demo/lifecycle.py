@@ -29,7 +29,15 @@ from batches.models import (
     Room,
 )
 from batches.selectors import chain_of_identity
-from batches.services import batch_record, bedside, clinical, lifecycle, recipients, release
+from batches.services import (
+    batch_record,
+    bedside,
+    capa,
+    clinical,
+    lifecycle,
+    recipients,
+    release,
+)
 from carnk_mfg import isbt128
 
 # The demo loads the whole product: its batches go through QC on their way to release.
@@ -579,7 +587,8 @@ def recalled(lab: Lab) -> Batch:
 
 def terminated(lab: Lab) -> Batch:
     """Thawed at 42 % viability (the minimum is 50 %): saved with a deviation, which QA
-    dispositioned by terminating the batch."""
+    classified major with its root cause and a CAPA (now overdue: its owner has not recorded
+    it done), and dispositioned by terminating the batch."""
     batch, day0 = lab.thawed(12)
     lab.step(
         batch,
@@ -593,10 +602,25 @@ def terminated(lab: Lab) -> Batch:
         ),
     )
     deviation = Deviation.objects.get(batch=batch)
+    with at(day0 + 19 * HOUR):
+        capa.capa_raise(
+            actor=lab.people.qa,
+            deviations=[deviation],
+            action=(
+                "Thaw station prepared and the water bath at 37 °C before the LN2 shipper is "
+                "opened; SOP-MFG-001 revised and the floor retrained"
+            ),
+            owner=lab.people.tech,
+            due_on=timezone.localdate(day0 + 7 * DAY),
+            effectiveness_check_on=timezone.localdate(day0 + 60 * DAY),
+        )
     with at(day0 + 20 * HOUR):
         batch_record.deviation_disposition(
-            classification="minor",
-            root_cause="Assessed by QA",
+            classification="major",
+            root_cause=(
+                "The water bath was not ready when the shipper was opened: the thaw sequence "
+                "in SOP-MFG-001 does not say to prepare it first"
+            ),
             actor=lab.people.qa,
             password=DEMO_PASSWORD,
             deviation=deviation,

@@ -195,3 +195,14 @@ def test_web_investigation_page_completed_then_approved(out_of_spec, qc_analyst,
     assert approved.status_code == 302
     investigation.refresh_from_db()
     assert investigation.state == "approved"
+
+
+def test_api_lists_investigations_by_batch_and_test_code(out_of_spec, qc_analyst, api):
+    client = api.as_user(qc_analyst)
+    lot, code = out_of_spec.batch.lot_number, out_of_spec.definition.code
+    listed = client.get("/api/v1/oos-investigations/", {"batch": lot, "code": code}).json()
+    assert [i["id"] for i in listed["results"]] == [out_of_spec.oos_investigation.pk]
+    # Unknown names are no error: nothing matches.
+    for query in ({"batch": "CNK-NONE"}, {"code": "no-such-test"}):
+        answer = client.get("/api/v1/oos-investigations/", query)
+        assert answer.status_code == 200 and answer.json()["count"] == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 
@@ -11,8 +12,19 @@ from qc.api.serializers.investigations import (
     InvestigationCompleteIn,
     OosInvestigationOut,
 )
+from qc.models import OosInvestigation
 from qc.selectors.investigations import oos_investigations
 from qc.services import investigations
+
+
+class OosInvestigationFilter(django_filters.FilterSet):
+    # By what the lab knows them by, not by row ids.
+    batch = django_filters.CharFilter(field_name="test__batch__lot_number")
+    code = django_filters.CharFilter(field_name="test__definition__code")
+
+    class Meta:
+        model = OosInvestigation
+        fields = ["state", "batch", "code"]
 
 
 class OosInvestigationViewSet(ReadViewSet):
@@ -21,7 +33,7 @@ class OosInvestigationViewSet(ReadViewSet):
     retested."""
 
     serializer_class = OosInvestigationOut
-    filterset_fields = ["state", "test", "test__batch__lot_number"]
+    filterset_class = OosInvestigationFilter
     ordering_fields = ["opened_at"]
     action_permissions = {
         "list": "qc.view_oosinvestigation",

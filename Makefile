@@ -44,13 +44,14 @@ trace: install
 	exit $$tests
 
 # The browser tests drive the system's Chromium (Playwright's own browser download is never
-# run): installed here when missing and we are root, as in CI; otherwise the tests say so.
+# run), and the release documents are opened in a second PDF reader (poppler's pdftoppm):
+# both installed here when missing and we are root, as in CI; otherwise the tests say so.
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || ! command -v pdftoppm >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
 	  else \
-	    echo "no $(CHROMIUM): the browser tests need it (apt-get install chromium)" >&2; \
+	    echo "no $(CHROMIUM) or pdftoppm: apt-get install chromium poppler-utils" >&2; \
 	  fi; \
 	fi
 

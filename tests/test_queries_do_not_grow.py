@@ -77,6 +77,40 @@ def pages_without_parameters() -> list[str]:
     return names
 
 
+def batch_in_qc(tech, template, for_recipient=None) -> Batch:
+    """A batch planned a month ago, its steps recorded, harvested and in QC."""
+    with planned_days_ago(30):
+        batch = batch_record.batch_create(
+            actor=tech,
+            source_unit=CordBloodUnitFactory.create(),
+            template=template,
+            unit_fraction_used_pct=Decimal("100"),
+            intended_recipient=for_recipient,
+        )
+    batch = lifecycle.batch_transition(actor=tech, batch=batch, to_state="in_process", reason="go")
+    batch_steps.record_steps(batch, tech, day0=timezone.now() - timedelta(days=20))
+    batch = lifecycle.batch_transition(
+        actor=tech, batch=batch, to_state="harvested", reason="h", password=PASSWORD
+    )
+    return lifecycle.batch_transition(actor=tech, batch=batch, to_state="in_qc", reason="qc")
+
+
+def batch_running(tech, template) -> Batch:
+    """A batch in process with its first two steps recorded."""
+    with planned_days_ago(5):
+        running = batch_record.batch_create(
+            actor=tech,
+            source_unit=CordBloodUnitFactory.create(),
+            template=template,
+            unit_fraction_used_pct=Decimal("100"),
+        )
+    running = lifecycle.batch_transition(
+        actor=tech, batch=running, to_state="in_process", reason="go"
+    )
+    batch_steps.record_steps(running, tech, day0=timezone.now() - timedelta(days=2), first=2)
+    return running
+
+
 def one_round(n: int, people: dict, template) -> dict:
     """One more of everything: a batch released and infused into its own recipient, a batch
     in QC with its panel open and a deviation, and a running batch."""
@@ -84,26 +118,7 @@ def one_round(n: int, people: dict, template) -> dict:
         people[r] for r in ("technician", "qc_analyst", "reviewer", "qa", "clinical")
     )
     recipient = RecipientFactory.create(subject_id=f"CARNK-Q{n}", treating_clinician=clinic)
-
-    def in_qc(for_recipient=None) -> Batch:
-        with planned_days_ago(30):
-            batch = batch_record.batch_create(
-                actor=tech,
-                source_unit=CordBloodUnitFactory.create(),
-                template=template,
-                unit_fraction_used_pct=Decimal("100"),
-                intended_recipient=for_recipient,
-            )
-        batch = lifecycle.batch_transition(
-            actor=tech, batch=batch, to_state="in_process", reason="go"
-        )
-        batch_steps.record_steps(batch, tech, day0=timezone.now() - timedelta(days=20))
-        batch = lifecycle.batch_transition(
-            actor=tech, batch=batch, to_state="harvested", reason="h", password=PASSWORD
-        )
-        return lifecycle.batch_transition(actor=tech, batch=batch, to_state="in_qc", reason="qc")
-
-    infused = in_qc(recipient)
+    infused = batch_in_qc(tech, template, recipient)
     with planned_days_ago(1 / 24):
         result_all(infused, analyst, reviewer)
         formulate(infused, tech, ("A0", "B0"))
@@ -117,7 +132,7 @@ def one_round(n: int, people: dict, template) -> dict:
         issue_to_ward(bag, released_by=qa, received_by=clinic)
     bag.refresh_from_db()
     infusion = infuse_now(bag, clinic, bag.dose_volume_ml)
-    held = in_qc()
+    held = batch_in_qc(tech, template)
     deviation = batch_record.deviation_open(
         actor=tech,
         batch=held,
@@ -126,21 +141,10 @@ def one_round(n: int, people: dict, template) -> dict:
         why="Door latch worn",
         impact="Temperature stayed within range",
     )
-    with planned_days_ago(5):
-        running = batch_record.batch_create(
-            actor=tech,
-            source_unit=CordBloodUnitFactory.create(),
-            template=template,
-            unit_fraction_used_pct=Decimal("100"),
-        )
-    running = lifecycle.batch_transition(
-        actor=tech, batch=running, to_state="in_process", reason="go"
-    )
-    batch_steps.record_steps(running, tech, day0=timezone.now() - timedelta(days=2), first=2)
     return {
         "infused": infused,
         "held": held,
-        "running": running,
+        "running": batch_running(tech, template),
         "bag": bag,
         "recipient": recipient,
         "infusion": infusion,

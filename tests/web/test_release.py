@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from batches.models import BedsideCheck, DoseUnit, Infusion
-from tests.batch_steps import bedside_scans, result_all
+from tests.batch_steps import bedside_day, bedside_scans, result_all
 from tests.factories import PASSWORD, RecipientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,7 +122,8 @@ def issued_bag(client, released, clinical, qa):
 
 
 def lymphodeplete_through_ui(client, subject_id):
-    """Fludarabine and cyclophosphamide on days -5 to -3, recorded on the recipient page."""
+    """Fludarabine and cyclophosphamide on days -5 to -3 of an infusion checked at the bedside
+    25 minutes ago, recorded on the recipient page."""
     for days_before in (5, 4, 3):
         for agent, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
             response = client.post(
@@ -131,7 +132,7 @@ def lymphodeplete_through_ui(client, subject_id):
                     "agent": agent,
                     "dose_mg_per_m2": dose,
                     "body_surface_area_m2": "1.85",
-                    "given_on": (timezone.localdate() - timedelta(days=days_before)).isoformat(),
+                    "given_on": (bedside_day(25) - timedelta(days=days_before)).isoformat(),
                 },
             )
             assert response.status_code == 302, html(response)

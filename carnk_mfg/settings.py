@@ -274,6 +274,9 @@ SPECTACULAR_SETTINGS = {
         "TrendSourceEnum": "qc.models.trends.TrendSource",
         "SignalAssessmentEnum": "qc.models.trends.SignalAssessment",
         "TrainingAssessmentEnum": "batches.models.training.Assessment",
+        "EquipmentKindEnum": "batches.models.equipment.EquipmentKind",
+        "EquipmentStatusEnum": "batches.models.equipment.EquipmentStatus",
+        "DonorTestResultEnum": "batches.models.donor.DonorTestResult",
     },
 }
 

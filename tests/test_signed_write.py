@@ -11,7 +11,13 @@ from django.db import connection, transaction
 from batches.models import CordBloodUnit, VectorLot
 from batches.services import donor, materials
 from carnk_mfg.models import ElectronicSignature
-from tests.factories import PASSWORD, CordBloodUnitFactory, UserFactory, VectorLotFactory
+from tests.factories import (
+    PASSWORD,
+    CordBloodUnitFactory,
+    UserFactory,
+    VectorLotFactory,
+    certificate_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -99,6 +105,7 @@ def test_two_releases_of_one_lot_at_once_sign_once(qa):
     """Before, the lot's status was checked before the lock: both requests released it and
     two release signatures stood on one disposition."""
     lot = VectorLotFactory.create(status="quarantined")
+    certificate_for(lot)
     qa2 = UserFactory.create(username="qa-two", role="qa")
     outcome = race(
         lambda: materials.material_lot_disposition(

@@ -8,6 +8,7 @@ import pghistory.models
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from carnk_mfg.models import ElectronicSignature
@@ -107,8 +108,18 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
                     "manufacturer": "M",
                     "received_on": (today - timedelta(days=30)).isoformat(),
                     "expiry_date": (today + timedelta(days=300)).isoformat(),
+                    "quantity_received": "20",
+                    "unit": "vial",
                 },
                 format="json",
+            )
+        )
+        coa = SimpleUploadedFile(f"CoA-{body['lot_number']}.pdf", b"%PDF-1.4 CoA")
+        ok(
+            T.post(
+                f"/api/v1/{kind}-lots/{body['lot_number']}/certificates/",
+                {"file": coa},
+                format="multipart",
             )
         )
         ok(

@@ -363,8 +363,10 @@ def test_the_app_role_writes_records_and_they_are_trailed(app_db):
         ("SELECT set_config('pghistory.context_metadata', %s, true)", ['{"reason": "received"}']),
         (
             "INSERT INTO batches_reagentlot (lot_number, manufacturer, received_on, expiry_date,"
-            " status, status_reason, registered_at, registered_by_id, reagent, description)"
-            " VALUES ('ROLE-1', 'Takara', %s, %s, 'quarantined', '', now(), %s, 'il2', '')"
+            " status, status_reason, registered_at, registered_by_id, reagent, description,"
+            " quantity_received, quantity_on_hand, unit)"
+            " VALUES ('ROLE-1', 'Takara', %s, %s, 'quarantined', '', now(), %s, 'il2', '',"
+            " 10, 10, 'vial')"
             " RETURNING id",
             [today, today + timedelta(days=90), user.pk],
         ),

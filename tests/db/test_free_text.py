@@ -40,6 +40,9 @@ ORDINARY = ["Takara Bio", "line one\nline two\r\n\ttabbed", "5 µL, 37 °C, Ø 2
 NOT_FREE_TEXT = {
     ("carnk_mfg", "ElectronicSignature", "record_sha256"): "a hex digest the server computes",
     ("qc", "InstrumentImport", "sha256"): "a hex digest the server computes",
+    ("batches", "LotCertificate", "sha256"): "a hex digest the server computes",
+    ("batches", "EquipmentCalibration", "certificate_sha256"): "a hex digest the server computes",
+    ("batches", "EquipmentMaintenance", "certificate_sha256"): "a hex digest the server computes",
     ("qc", "InstrumentKey", "key_hash"): "a keyed hash the server computes",
     ("qc", "InstrumentKey", "prefix"): "random letters the server generates",
     ("batches", "TemplateStep", "code"): "a slug (SlugField's own pattern)",

@@ -18,7 +18,7 @@ from batches.services.materials import material_lot_disposition
 from carnk_mfg import signatures
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
 from carnk_mfg.sign_in import SIGNING_LOCKED
-from tests.factories import PASSWORD, CordBloodUnitFactory, ReagentLotFactory
+from tests.factories import PASSWORD, CordBloodUnitFactory, ReagentLotFactory, certificate_for
 from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
@@ -201,6 +201,7 @@ def test_signature_intact_and_changes_see_only_what_was_attested(qa):
 def test_signatures_for_several_records_oldest_first(qa):
     first = determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
     lot = ReagentLotFactory.create(status="quarantined")
+    certificate_for(lot)
     material_lot_disposition(actor=qa, password=PASSWORD, lot=lot, status="released", reason="ok")
     determine(qa, CordBloodUnitFactory.create(eligibility="pending", status="received"))
     found = list(signatures.signatures_for(first, lot))

@@ -11,6 +11,7 @@ import pghistory.models
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -146,7 +147,13 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
     assert unit.eligibility == "eligible"
 
     # --- material lots: registered by the technician, released by QA ---
-    common = {"manufacturer": "Takara Bio", "received_on": day(-30), "expiry_date": day(300)}
+    common = {
+        "manufacturer": "Takara Bio",
+        "received_on": day(-30),
+        "expiry_date": day(300),
+        "quantity_received": "20",
+        "unit": "vial",
+    }
     lots = [
         (
             "vector",
@@ -177,6 +184,12 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
             f"register {kind} lot {body['lot_number']}",
             reverse("lot-register", args=[kind]),
             {**common, **body},
+        )
+        post(
+            client,
+            f"certificate of analysis of {body['lot_number']}",
+            reverse("lot-certificate-upload", args=[kind, body["lot_number"]]),
+            {"file": SimpleUploadedFile(f"CoA-{body['lot_number']}.pdf", b"%PDF-1.4 CoA")},
         )
         client.force_login(qa)
         post(

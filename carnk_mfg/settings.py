@@ -263,7 +263,7 @@ SPECTACULAR_SETTINGS = {
         "LotStatusEnum": "batches.models.materials.LotStatus",
         "EligibilityEnum": "batches.models.donor.Eligibility",
         "BatchStateEnum": "batches.models.batch_record.BatchState",
-        "DeviationKindEnum": "batches.models.batch_record.DeviationKind",
+        "DeviationKindEnum": "batches.models.deviations.DeviationKind",
         "QcTestStateEnum": "qc.models.results.TestState",
         "MaterialKindEnum": "batches.models.templates.MaterialKind",
         "TemplateStatusEnum": "batches.models.templates.TemplateStatus",

@@ -12,6 +12,22 @@ def planned_days_ago(days: float):
     return time_machine.travel(timezone.now() - timedelta(days=days), tick=True)
 
 
+def clock_days_ago(request, days: float):
+    """`planned_days_ago` started for the first part of a long test, which calls the stop it
+    returns; a test that fails before stops it at teardown, so the next test on this worker
+    does not run on a clock in the past."""
+    clock = planned_days_ago(days)
+    clock.start()
+    running = [clock]
+
+    def stop() -> None:
+        while running:
+            running.pop().stop()
+
+    request.addfinalizer(stop)
+    return stop
+
+
 def step_payloads(day0, din="G123498654321"):
     """(code, performed_at, values, materials) for the five default steps, on their days.
     The thaw step scans the source unit's DIN as typed with its check character."""

@@ -1,6 +1,5 @@
 from batches.models.batch_record import (
     ACTIVE_STATES,
-    CAPA_REQUIRED,
     COUNT_STATES,
     DECIDED_STATES,
     FORMULATION_STATES,
@@ -10,11 +9,6 @@ from batches.models.batch_record import (
     CellCount,
     CountSource,
     CustodyEvent,
-    Deviation,
-    DeviationClassification,
-    DeviationDisposition,
-    DeviationKind,
-    DeviationState,
     ExecutedStep,
     MaterialUse,
 )
@@ -30,6 +24,14 @@ from batches.models.clinical import (
     RecipientRcrResult,
     SafetySwitchActivation,
     TumourResponse,
+)
+from batches.models.deviations import (
+    CAPA_REQUIRED,
+    Deviation,
+    DeviationClassification,
+    DeviationDisposition,
+    DeviationKind,
+    DeviationState,
 )
 from batches.models.donor import (
     CordBloodUnit,

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from carnk_mfg.models import ElectronicSignature
-from tests.batch_steps import bedside_day, planned_days_ago, step_payloads
+from tests.batch_steps import bedside_day, clock_days_ago, step_payloads
 from tests.factories import PASSWORD, UserFactory, check_char, make_din
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,9 @@ def ok(response, code=(200, 201)):
 
 # Kept in one piece: it walks one unit from receipt to the last follow-up visit through the
 # API alone, in the order the lab does it; each step needs the record the one before made.
-def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa, clinical):
+def test_donor_unit_to_follow_up_through_the_api(
+    api, request, technician, qc_analyst, qa, clinical
+):
     from rest_framework.test import APIClient
 
     def client(user):
@@ -40,8 +42,7 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
     now = timezone.now()
     # Unit, lots, approvals and the batch's planning happen 16 days ago; its steps since are
     # recorded on their days (none may predate the batch's planning).
-    clock = planned_days_ago(16)
-    clock.start()
+    stop_clock = clock_days_ago(request, 16)
     din = make_din(9001)
     ok(
         T.post(
@@ -209,7 +210,7 @@ def test_donor_unit_to_follow_up_through_the_api(api, technician, qc_analyst, qa
             format="json",
         )
     )
-    clock.stop()
+    stop_clock()
     # Weighed again before the dose (a dose may use a weight at most 14 days old).
     ok(
         CL.post(

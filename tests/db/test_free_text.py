@@ -160,6 +160,8 @@ def test_a_form_shows_the_error_on_each_field(client, technician):
             "expiry_date": (day + timedelta(days=90)).isoformat(),
             "reagent": "il2",
             "description": "Proleukin\x1b[2J",
+            "quantity_received": "20",
+            "unit": "vial",
         },
     )
     assert response.status_code == 200

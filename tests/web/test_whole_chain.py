@@ -30,7 +30,7 @@ from batches.models import (
 from carnk_mfg import isbt128
 from carnk_mfg.models import ElectronicSignature
 from qc.models import QcSpecSet, QcTest
-from tests.batch_steps import bedside_day, coi_scan, planned_days_ago, step_payloads
+from tests.batch_steps import bedside_day, clock_days_ago, coi_scan, step_payloads
 from tests.factories import PASSWORD, UserFactory, check_char, make_din
 
 SUBJECT = "CARNK-700"
@@ -81,13 +81,14 @@ def post(client, what, url, data, expected=302):
 # Kept in one piece: it walks one unit from receipt to the last follow-up visit through the
 # pages alone, in the order the lab does it; each step needs the record the one before made.
 @pytest.mark.django_db
-def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analyst, qa, clinical):
+def test_donor_unit_to_follow_up_through_the_pages(
+    client, request, technician, qc_analyst, qa, clinical
+):
     qc2 = UserFactory(username="qc2", role="qc_analyst")
     now = timezone.now()
     # Unit, lots, approvals and the batch's planning happen 16 days ago; its steps since are
     # recorded on their days (none may predate the batch's planning).
-    clock = planned_days_ago(16)
-    clock.start()
+    stop_clock = clock_days_ago(request, 16)
 
     # --- the donor unit: registered by the technician, eligibility by QA ---
     din = make_din(777900)
@@ -294,7 +295,7 @@ def test_donor_unit_to_follow_up_through_the_pages(client, technician, qc_analys
         )
 
     transition("in_process", "planned")
-    clock.stop()
+    stop_clock()
     client.force_login(technician)  # the session of 16 days ago has expired
     day0 = timezone.now().replace(second=0, microsecond=0) - timedelta(days=15)
     for code, at, values, materials in step_payloads(day0, din=din):

@@ -141,7 +141,7 @@ def _release(qa: User, lot, reason: str = "CoA reviewed") -> None:
 
 def register_lots(tech: User, qa: User, *, today: date) -> None:
     """The lots the demo batches use, released by QA, in date until after `today` (the real
-    day, not the set-up day), and an expired RetroNectin lot nobody may use."""
+    day, not the set-up day)."""
     setup = timezone.localdate()
     set_up_equipment(tech=tech, qa=qa, today=today)
     vector = materials.material_lot_register(
@@ -173,6 +173,12 @@ def register_lots(tech: User, qa: User, *, today: date) -> None:
     irradiate(tech, feeder.lot_number)
     _certificate(tech, feeder)
     _release(qa, feeder, "Irradiation record and sterility reviewed")
+    register_reagents(tech, qa, setup=setup, today=today)
+
+
+def register_reagents(tech: User, qa: User, *, setup: date, today: date) -> None:
+    """The reagent lots, released with their CoA (two IL-2 vials broken on arrival), and an
+    expired RetroNectin lot nobody may use."""
     for lot_number, reagent, maker, description, received, unit in (
         ("IL2-PROLEUKIN-5521", "il2", "Clinigen", "IL-2 22 MIU vial", "80", "vial"),
         ("ISO-CD3-0421", "isolation", "Miltenyi", "CD3/CD14/CD19 depletion kit", "60", "kit"),

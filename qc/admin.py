@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from batches.models import Equipment, EquipmentKind
 from carnk_mfg.admin import ReadOnlyAdmin, reasoned_action
 from qc.models import (
     EmExcursionDeviation,
@@ -116,7 +117,16 @@ class InstrumentAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "retired"]
     search_fields = ["name", "serial_number"]
-    fields = ["name", "model", "serial_number", "location", "kind", "calibration_due", "retired"]
+    fields = [
+        "name",
+        "model",
+        "serial_number",
+        "location",
+        "kind",
+        "calibration_due",
+        "equipment",
+        "retired",
+    ]
     inlines = [KeyInline]
     actions = ["issue_key"]
 
@@ -125,6 +135,14 @@ class InstrumentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only what the service accepts: a cell counter no other instrument is linked to.
+        if db_field.name == "equipment":
+            kwargs["queryset"] = Equipment.objects.filter(
+                kind=EquipmentKind.CELL_COUNTER, instrument__isnull=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         created = instrument_register(
@@ -135,6 +153,7 @@ class InstrumentAdmin(admin.ModelAdmin):
             location=obj.location,
             kind=obj.kind,
             calibration_due=obj.calibration_due,
+            equipment=obj.equipment,
         )
         obj.pk, obj.user_id = created.pk, created.user_id
 

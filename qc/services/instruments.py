@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from batches.models import Equipment, EquipmentKind
 from carnk_mfg.audit import gmp_write, validate_record
 from carnk_mfg.roles import Role
 from qc.models import Instrument, InstrumentKey
@@ -38,11 +39,23 @@ def instrument_register(
     location: str,
     kind: str,
     calibration_due: date,
+    equipment: Equipment | None = None,
     reason: str = "Instrument registered",
 ) -> Instrument:
+    """`equipment`: a cell counter's record at the bench (its barcode, status and
+    calibrations), which then also decides whether its data is accepted."""
     with gmp_write(actor=actor, permission="qc.add_instrument", reason=reason):
         if Instrument.objects.filter(serial_number=serial_number).exists():
             raise ValidationError({"serial_number": f"Instrument {serial_number} exists."})
+        if equipment is not None and equipment.kind != EquipmentKind.CELL_COUNTER:
+            raise ValidationError(
+                {
+                    "equipment": f"{equipment} is a {equipment.get_kind_display().lower()}, "
+                    "not a cell counter."
+                }
+            )
+        if equipment is not None and Instrument.objects.filter(equipment=equipment).exists():
+            raise ValidationError({"equipment": f"{equipment} is another instrument's already."})
         user = get_user_model().objects.create_user(
             username=f"instrument-{serial_number}"[:150], first_name=name[:150]
         )
@@ -56,6 +69,7 @@ def instrument_register(
             location=location,
             kind=kind,
             calibration_due=calibration_due,
+            equipment=equipment,
             user=user,
         )
         validate_record(instrument)

@@ -13,7 +13,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from batches.models import Batch, CellCount, CountSource
 from batches.selectors.counts import current_counts_of_days
 from batches.services.batch_record import cell_count_build, several_of_a_day
+from batches.services.equipment import equipment_usability
 from carnk_mfg.audit import audited
 from carnk_mfg.fields import field_errors
 from carnk_mfg.roles import require_permission
@@ -293,6 +294,20 @@ def _samples_found(
     return batches, tests
 
 
+def instrument_refusal(instrument: Instrument, *, on: date) -> str:
+    """Why `instrument`'s data must be refused on day `on`, or "" when it may send: its own
+    record (retired, calibration due), and for a counter that is also bench equipment, the
+    same usability a step's scan of it obeys (status, calibration, maintenance)."""
+    refusal = instrument.refusal(on=on)
+    equipment = instrument.equipment
+    if refusal or equipment is None:
+        return refusal
+    usability = equipment_usability(equipment, on=on)
+    if usability:
+        return ""
+    return f"{usability.reason} Instrument {instrument.serial_number}'s data cannot be accepted."
+
+
 def readings_submit(
     *,
     actor: User,
@@ -303,7 +318,7 @@ def readings_submit(
     """Validate every item, then write the new ones in one transaction (retried once if a
     concurrent identical request won the race for a reading_id)."""
     require_permission(actor, "qc.submit_reading")
-    refusal = instrument.refusal(on=timezone.localdate())
+    refusal = instrument_refusal(instrument, on=timezone.localdate())
     if refusal:
         raise ValidationError({"instrument": refusal})
     items_raw = _payload_items(payload)

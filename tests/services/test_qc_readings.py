@@ -13,6 +13,7 @@ from carnk_mfg.audit import audit_history
 from carnk_mfg.fields import IDENTIFIER_MESSAGE
 from qc.models import Instrument, InstrumentReading, QcTest, QcTestDefinition
 from qc.services import readings
+from tests.factories import EquipmentFactory
 from tests.services.trail import assert_trailed, unchanged
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +170,32 @@ def test_submit_refuses_an_instrument_that_may_not_send(
     instrument.refresh_from_db()
     with unchanged(running_batch), pytest.raises(ValidationError, match=says):
         submit(device, instrument, reading(running_batch))
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        ({"status": "out_of_service", "status_reason": "Laser fault"}, "is out of service"),
+        ({"calibrated": False}, "has no calibration on record"),
+    ],
+)
+def test_submit_refuses_a_counter_whose_bench_equipment_may_not_be_used(
+    device, instrument, running_batch, change, says
+):
+    """A counter that is also bench equipment sends only while a step could use it."""
+    counter = EquipmentFactory.create(kind="cell_counter", name="Vi-CELL BLU", **change)
+    Instrument.objects.filter(pk=instrument.pk).update(equipment=counter)
+    instrument.refresh_from_db()
+    with unchanged(running_batch), pytest.raises(ValidationError, match=says):
+        submit(device, instrument, reading(running_batch))
+
+
+def test_a_counter_on_usable_bench_equipment_sends(device, instrument, running_batch):
+    Instrument.objects.filter(pk=instrument.pk).update(
+        equipment=EquipmentFactory.create(kind="cell_counter", name="Vi-CELL BLU")
+    )
+    instrument.refresh_from_db()
+    assert len(submit(device, instrument, reading(running_batch)).created) == 1
 
 
 @pytest.mark.parametrize("count", [0, 3])

@@ -184,6 +184,53 @@ def test_instrument_registered_and_key_issued_in_the_admin(staff_admin):
     assert key.revoked_at is not None
 
 
+def test_a_counter_is_registered_with_its_bench_equipment(staff_admin):
+    """Only a cell counter no other instrument holds is offered; another kind is refused as a
+    form error, and the link lands with the instrument."""
+    from qc.models import Instrument
+    from tests.factories import EquipmentFactory
+
+    counter = EquipmentFactory.create(kind="cell_counter", identifier="CC-01")
+    cabinet = EquipmentFactory.create(identifier="BSC-09")
+    form = {
+        "name": "NC-200 B",
+        "model": "NucleoCounter NC-200",
+        "serial_number": "NC-78",
+        "location": "QC lab",
+        "kind": "cell_counter",
+        "calibration_due": "2030-01-01",
+        "keys-TOTAL_FORMS": "0",
+        "keys-INITIAL_FORMS": "0",
+    }
+    refused = staff_admin.post("/admin/qc/instrument/add/", {**form, "equipment": cabinet.pk})
+    assert refused.status_code == 200 and "equipment" in refused.context["adminform"].form.errors
+    assert not Instrument.objects.filter(serial_number="NC-78").exists()
+    r = staff_admin.post("/admin/qc/instrument/add/", {**form, "equipment": counter.pk})
+    assert r.status_code == 302, r.content[:3000]
+    assert Instrument.objects.get(serial_number="NC-78").equipment == counter
+
+
+def test_every_admin_list_opens(staff_admin, running_batch):
+    """Each registered model's list renders, with rows where the records exist."""
+    from django.contrib import admin
+
+    from tests.factories import EquipmentFactory, certificate_for
+
+    EquipmentFactory.create()
+    certificate_for(ReagentLotFactory.create())
+    broken = [
+        f"{model._meta.label}: {status}"
+        for model in admin.site._registry
+        if (
+            status := staff_admin.get(
+                f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+            ).status_code
+        )
+        != 200
+    ]
+    assert broken == []
+
+
 def test_create_instrument_key_command(admin_user):
     from io import StringIO
 

@@ -291,3 +291,68 @@ def test_equipment_found_failed_after_the_batch_used_it_is_its_exception(
     assert finding.area == EQUIPMENT
     assert "BSC-07" in finding.text and "Downflow velocity below limit" in finding.text
     assert finding.url == reverse("equipment-failure", args=[failure.pk])
+
+
+def test_a_step_done_without_the_training_now_asked_is_a_training_exception(in_qc_batch, qa):
+    """A qualification asked of a step after it was done: the review judges the step's day
+    against it and names the procedure its operator was not current on."""
+    from batches.selectors.record_review import TRAINING
+    from batches.services import training
+
+    sop = training.procedure_create(actor=qa, code="SOP-MFG-012", title="Thaw and NK isolation")
+    training.procedure_version_issue(
+        actor=qa,
+        procedure=sop,
+        effective_on=timezone.localdate() - timedelta(days=400),
+        document_reference="DMS-12 rev A",
+    )
+    training.step_qualification_require(
+        actor=qa,
+        template_step=in_qc_batch.template.steps.get(code="thaw_isolation"),
+        procedure=sop,
+        purpose="perform",
+    )
+
+    (finding,) = batch_record_review(in_qc_batch).exceptions
+    assert finding.area == TRAINING
+    assert finding.text.startswith("Step 1 (") and "was not current on SOP-MFG-012" in finding.text
+
+
+def test_the_equipment_a_step_scanned_is_checked_on_its_day(planned_batch, technician):
+    """In calibration on the step's day is a passed check; a calibration that had lapsed by
+    then (entered late, or corrected) is an exception."""
+    from batches.models import EquipmentCalibration
+    from batches.selectors.record_review import EQUIPMENT
+    from tests.factories import EquipmentFactory
+
+    cabinet = EquipmentFactory.create(identifier="BSC-08")  # calibrated 30 days ago
+    batch = lifecycle.batch_transition(
+        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
+    )
+    code, at, values, lots = batch_steps.step_payloads(
+        timezone.now() - timedelta(days=20), din=batch.source_unit.din
+    )[0]
+    batch_record.step_record(
+        actor=technician,
+        password=PASSWORD,
+        batch=batch,
+        template_step=TemplateStep.objects.get(template=batch.template, code=code),
+        performed_at=at,
+        values=values,
+        materials=lots,
+        equipment=["BSC-08"],
+    )
+    review = batch_record_review(batch)
+    assert review.exceptions == []
+    assert [f.text for f in review.passed if f.area == EQUIPMENT] == [
+        f"Step 1 ({TemplateStep.objects.get(template=batch.template, code=code).name}): "
+        f"{cabinet} in calibration on "
+        f"{timezone.localdate(at):%Y-%m-%d}"
+    ]
+
+    # The trail keeps what was; the review reads the calibration as it now stands.
+    EquipmentCalibration.objects.filter(equipment=cabinet).update(
+        next_due_on=timezone.localdate(at) - timedelta(days=1)
+    )
+    (finding,) = batch_record_review(batch).exceptions
+    assert finding.area == EQUIPMENT and "calibration lapsed on" in finding.text

@@ -30,6 +30,7 @@ from batches.selectors.batch_record import expansion_flag
 from batches.selectors.equipment import batch_equipment_failures
 from batches.selectors.training import step_procedures, training_gaps
 from batches.services.batch_record.steps import recorded_step_departures
+from batches.services.equipment import equipment_serviced
 from batches.services.materials import lot_usability
 from carnk_mfg.notation import lab_number_text
 
@@ -114,6 +115,7 @@ def batch_record_review(batch: Batch) -> RecordReview:
                     "vector_lot", "feeder_lot", "reagent_lot"
                 ),
             ),
+            "equipment_uses__equipment",
         )
         .order_by("template_step__order")
     )
@@ -146,6 +148,11 @@ def _check_step(review: RecordReview, step: ExecutedStep) -> None:
         usable = lot_usability(use.lot, on=day)
         text = usable.reason if not usable else f"{use.lot} usable on {day:%Y-%m-%d}"
         review.add(MATERIALS, f"{name}: {text}", ok=bool(usable), url=url)
+    for equipment_use in step.equipment_uses.all():
+        piece = equipment_use.equipment
+        usable = equipment_serviced(piece, on=day)
+        text = usable.reason if not usable else f"{piece} in calibration on {day:%Y-%m-%d}"
+        review.add(EQUIPMENT, f"{name}: {text}", ok=bool(usable), url=url)
     gaps = training_gaps(
         step.performed_by,
         step_procedures(step.template_step, QualificationPurpose.PERFORM),
@@ -160,7 +167,8 @@ def _check_step(review: RecordReview, step: ExecutedStep) -> None:
 
 
 def _check_equipment(review: RecordReview, batch: Batch) -> None:
-    """Equipment found failed after this batch used it (since its last good check)."""
+    """Equipment found failed after this batch used it (since its last good check); its use
+    on each step's day is checked with the step."""
     for failure in batch_equipment_failures(batch):
         review.add(
             EQUIPMENT,

@@ -171,3 +171,22 @@ def test_a_capa_done_is_never_overdue(deviation, qa, technician):
     capa_services.capa_complete(actor=technician, capa=capa, notes="Done")
     Capa.objects.filter(pk=capa.pk).update(due_on=timezone.localdate() - timedelta(days=3))
     assert capa_services.capa_overdue_scan() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_flags_an_overdue_capa_once(deviation, qa, technician):
+    from batches.tasks import scan_capas_overdue
+    from tests.celery_run import run_twice_in_a_worker
+
+    late = raise_capa(qa, [deviation], technician, due_in=1)
+    Capa.objects.filter(pk=late.pk).update(due_on=timezone.localdate() - timedelta(days=1))
+
+    run_twice_in_a_worker(
+        scan_capas_overdue,
+        done=lambda: Capa.objects.filter(pk=late.pk, overdue_flagged_at__isnull=False).exists(),
+    )
+    notices = Notification.objects.filter(capa=late)
+    assert sorted(notices.values_list("recipient__username", "channel")) == [
+        (technician.username, "email"),
+        (technician.username, "in_app"),
+    ]

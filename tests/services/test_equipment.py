@@ -29,6 +29,7 @@ from tests.factories import (
     CordBloodUnitFactory,
     EquipmentFactory,
     FeederLotFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -338,3 +339,25 @@ def test_the_step_dose_must_be_the_lots_irradiation_dose(running_batch, technici
     with pytest.raises(ValidationError) as refused:
         batch_record.step_record(**args, values=values)
     assert refused.value.message_dict["materials"] == ["Feeder lot FD-1 has no irradiation record."]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_flags_a_lapsed_calibration_once(qa):
+    from batches.tasks import scan_calibrations_due
+    from tests.celery_run import run_twice_in_a_worker
+
+    UserFactory.create(username="floor", role="technician")
+    lapsed = EquipmentFactory.create(identifier="CEN-09", calibrated=False)
+    calibration = calibrate(lapsed, qa, performed=-400, due=-3)
+
+    run_twice_in_a_worker(
+        scan_calibrations_due,
+        done=lambda: Notification.objects.filter(calibration_overdue=calibration).exists(),
+    )
+    notices = Notification.objects.filter(calibration_overdue__equipment=lapsed)
+    assert sorted(notices.values_list("recipient__username", "channel")) == [
+        ("floor", "email"),
+        ("floor", "in_app"),
+        (qa.username, "email"),
+        (qa.username, "in_app"),
+    ]

@@ -20,6 +20,7 @@ BATCHES_MAY_IMPORT_QC = {
     "batches/management/demo/lifecycle.py": "the demo's batches pass QC on their way to release",
     "batches/management/demo/trending.py": "the demo's process history is scanned and trended",
     "batches/management/demo/environment.py": "the demo's cleanrooms are monitored by QC",
+    "batches/management/demo/oos.py": "the demo's out-of-specification result is investigated",
 }
 
 MAX_LINES = 600

@@ -321,7 +321,7 @@ def test_equipment_has_a_lapsed_centrifuge_and_every_feeder_lot_its_irradiation(
     from batches.models import Equipment, EquipmentUse
     from batches.services.equipment import equipment_usability
 
-    assert Equipment.objects.count() == 8
+    assert Equipment.objects.count() == 9
     lapsed = equipment_usability(Equipment.objects.get(identifier="CEN-02"))
     assert not lapsed and "calibration lapsed" in lapsed.reason
     cabinet = Equipment.objects.get(identifier="BSC-01")
@@ -339,3 +339,76 @@ def test_the_terminated_batchs_major_deviation_has_its_capa_overdue(demo):
     assert deviation.classification == "major" and "water bath" in deviation.root_cause
     (capa,) = deviation.capas.all()
     assert Capa.objects.filter(overdue_q(), pk=capa.pk).exists()
+
+
+def test_the_batch_awaiting_release_had_its_endotoxin_investigated_and_retested(demo):
+    from batches.models import Deviation
+    from carnk_mfg.models import SignatureMeaning
+    from carnk_mfg.signatures import signatures_for
+    from qc.models import OosInvestigation
+
+    batch = lot(demo, "awaiting release")
+    first, retest = QcTest.objects.filter(batch=batch, definition__code="endotoxin").order_by(
+        "triggered_at", "id"
+    )
+    assert first.in_spec is False and retest.retest_of == first
+    assert retest.in_spec and retest.state == "reviewed"
+    investigation = OosInvestigation.objects.get(test=first)
+    assert investigation.state == "approved" and investigation.assignable_cause_found
+    assert investigation.checks_done and investigation.conclusion
+    assert investigation.completed_by == User.objects.get(username="qc2")
+    assert investigation.approved_by == User.objects.get(username="qa")
+    assert signatures_for(investigation).get().meaning == SignatureMeaning.APPROVED
+    # In the order the lab did it, all in the past: no retest before QA's approval.
+    moments = [
+        first.resulted_at,
+        investigation.completed_at,
+        investigation.approved_at,
+        retest.triggered_at,
+        retest.resulted_at,
+        retest.reviewed_at,
+        timezone.now(),
+    ]
+    assert None not in moments and moments == sorted(moments)  # type: ignore[type-var]
+    # The deviation the result opened is closed (minor, accepted): the batch is back in QC.
+    (deviation,) = Deviation.objects.filter(batch=batch)
+    assert deviation.kind == "out_of_spec" and deviation.disposition == "accept"
+    assert batch.state == "in_qc"
+    # The recalled batch's positive sterility keeps its investigation open.
+    recalled = OosInvestigation.objects.get(test__batch=lot(demo, "recalled"))
+    assert recalled.state == "open" and recalled.test.definition.code == "sterility"
+    assert OosInvestigation.objects.count() == 2
+
+
+def test_the_vi_cell_sends_its_counts_as_the_usable_cell_counter_at_the_bench(demo):
+    from rest_framework.test import APIClient
+
+    from batches.models import CellCount
+    from batches.services.equipment import equipment_usability
+    from qc.services.readings import instrument_refusal
+
+    vicell = Instrument.objects.get(serial_number="VCB-0042")
+    assert vicell.equipment is not None and vicell.equipment.identifier == "CC-01"
+    assert vicell.equipment.kind == "cell_counter" and equipment_usability(vicell.equipment)
+    assert instrument_refusal(vicell, on=timezone.localdate()) == ""
+    # The lapsed NucleoCounter has no bench record; its own calibration refuses its data.
+    lapsed = Instrument.objects.get(serial_number="NC200-0309")
+    assert lapsed.equipment is None and instrument_refusal(lapsed, on=timezone.localdate())
+    # With the key the load printed, a count of today's batch is accepted.
+    keys = dict(re.findall(r"\((\S+)\): (ik_\S+)$", demo, flags=re.M))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {keys['VCB-0042']}")
+    batch = lot(demo, "in process, step due today")
+    reading = {
+        "reading_id": "9b7f3c1e-5a2d-4f6b-8c9e-0d1a2b3c4d5e",
+        "sample_id": f"{batch.lot_number}-D04",
+        "measured_at": (timezone.now() - timedelta(minutes=30)).isoformat(),
+        "total_cells_per_ml": 2.5e6,
+        "viable_cells_per_ml": 2.3e6,
+        "viability_pct": 92.0,
+        "volume_ml": 60,
+    }
+    response = client.post("/api/v1/readings/", [reading], format="json")
+    assert response.status_code == 201, response.json()
+    count = CellCount.objects.get(batch=batch, day=4)
+    assert count.source == "instrument" and count.recorded_by == vicell.user

@@ -23,10 +23,11 @@ from django.utils import timezone
 
 from batches.management.demo import DEMO_PASSWORD, at, lab
 from batches.management.demo.environment import load_monitoring, set_up_rooms
+from batches.management.demo.equipment import CELL_COUNTER
 from batches.management.demo.lifecycle import Lab, People, load_batches
 from batches.management.demo.training import set_up_training
 from batches.management.demo.trending import load_trend_history
-from batches.models import ProcessTemplate
+from batches.models import Equipment, ProcessTemplate
 from batches.services import templates
 from carnk_mfg.roles import Role
 
@@ -59,6 +60,9 @@ DEMO_INSTRUMENTS = {
     "CYTO-0117": ("CytoFLEX 1", "Beckman Coulter CytoFLEX LX", "flow_cytometer", "QC lab 1", 150),
     "NC200-0309": ("NucleoCounter 1", "ChemoMetec NC-200", "cell_counter", "Cleanroom B", -3),
 }
+# serial: the identifier of the instrument's record at the bench (equipment), whose usability
+# also decides whether its data is accepted.
+DEMO_INSTRUMENT_EQUIPMENT = {"VCB-0042": CELL_COUNTER}
 # The lab was set up this long before today: units, lots and recipients registered, the
 # template and release panel approved, before the oldest demo batch was planned.
 SET_UP_DAYS_AGO = 60
@@ -90,8 +94,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             with quick_signing():
                 users = self._users(now)
-                keys = self._instruments(users["admin"])
                 made = self._load(users, now) if fresh else {}
+                # After the load, which registers the bench equipment a counter is linked to.
+                keys = self._instruments(users["admin"])
             self._full_strength_passwords(users)
         if fresh:
             self.stdout.write(
@@ -124,8 +129,8 @@ class Command(BaseCommand):
         return users
 
     def _instruments(self, admin: User) -> dict[str, str]:
-        """Each demo instrument, registered with a key if missing; the new keys' plaintext
-        by serial number (it is never stored)."""
+        """Each demo instrument, registered with a key if missing (a counter with its bench
+        equipment); the new keys' plaintext by serial number (it is never stored)."""
         today = timezone.localdate()
         keys = {}
         for serial, (name, model, kind, location, due_in) in DEMO_INSTRUMENTS.items():
@@ -139,6 +144,9 @@ class Command(BaseCommand):
                 location=location,
                 kind=kind,
                 calibration_due=today + timedelta(days=due_in),
+                equipment=Equipment.objects.filter(
+                    identifier=DEMO_INSTRUMENT_EQUIPMENT.get(serial, "")
+                ).first(),
             )
             if due_in > 0:
                 keys[serial] = instrument_key_create(

@@ -1,6 +1,7 @@
-"""The demo lab's equipment: eight pieces calibrated at set-up, one centrifuge whose
+"""The demo lab's equipment: nine pieces calibrated at set-up, one centrifuge whose
 calibration has lapsed (steps refuse it), the biosafety cabinet every demo step is done in,
-and the irradiation record of each feeder lot (on the irradiator, usable that day)."""
+the QC lab's cell counter (the Vi-CELL that sends its counts is registered with it), and the
+irradiation record of each feeder lot (on the irradiator, usable that day)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from batches.services import equipment, irradiation
 STEP_CABINET = "BSC-01"
 LAPSED = "CEN-02"
 IRRADIATOR = "IRR-01"
+# The cell counter's record at the bench; its readings are accepted only while it is usable.
+CELL_COUNTER = "CC-01"
 # identifier, name, kind, location
 PIECES = [
     (STEP_CABINET, "Class II biosafety cabinet", "biosafety_cabinet", "Suite 1"),
@@ -27,6 +30,7 @@ PIECES = [
     (IRRADIATOR, "Cs-137 blood irradiator", "irradiator", "Cell core"),
     ("CRF-01", "Controlled-rate freezer", "controlled_rate_freezer", "Cryo room"),
     ("LN2-01", "LN2 vapour-phase storage", "ln2_storage", "Cryo room"),
+    (CELL_COUNTER, "Vi-CELL BLU cell counter", "cell_counter", "QC lab 2"),
 ]
 
 

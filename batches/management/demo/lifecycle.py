@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from batches.management.demo import DEMO_PASSWORD, at
+from batches.management.demo import DEMO_PASSWORD, at, oos
 from batches.management.demo.environment import BATCH_ROOM, EXCURSION_ROOM
 from batches.management.demo.equipment import STEP_CABINET
 from batches.management.demo.lab import weigh
@@ -255,12 +255,25 @@ class Lab:
                 for test in tests:
                     results.qc_result_review(actor=reviewer, password=DEMO_PASSWORD, test=test)
 
-    def panel(self, batch: Batch, harvest: datetime, *, pending: bool = False) -> None:
+    def panel(
+        self,
+        batch: Batch,
+        harvest: datetime,
+        *,
+        pending: bool = False,
+        endotoxin_retested: bool = False,
+    ) -> None:
         """The release panel resulted and reviewed as the assays finish; with `pending`,
-        sterility (14 days) and RCR (21 days) are still running."""
+        sterility (14 days) and RCR (21 days) are still running; with `endotoxin_retested`,
+        the first endotoxin result was out of specification, investigated and retested."""
         qc, qc2 = self.people.qc, self.people.qc2
         self.result(batch, SAME_DAY, harvest + 6 * HOUR, qc, qc2)
-        self.result(batch, NEXT_DAY, harvest + 26 * HOUR, qc2, qc)
+        if endotoxin_retested:
+            others = tuple(code for code in NEXT_DAY if code != "endotoxin")
+            self.result(batch, others, harvest + 26 * HOUR, qc2, qc)
+            oos.endotoxin_retested(self, batch, harvest + 26 * HOUR)
+        else:
+            self.result(batch, NEXT_DAY, harvest + 26 * HOUR, qc2, qc)
         self.result(batch, ("vcn",), harvest + 3 * DAY, qc, qc2)
         if not pending:
             self.result(batch, ("sterility",), harvest + 14 * DAY, qc, qc2)
@@ -366,11 +379,13 @@ def in_qc(lab: Lab) -> Batch:
 
 def awaiting_release(lab: Lab) -> Batch:
     """Every result reviewed in specification and the bags filled: QA to review the batch
-    record and release it."""
+    record and release it. Its first endotoxin read out of specification: a laboratory error
+    found by the phase I investigation, which QA approved, and the retest in specification
+    (the record review shows both)."""
     batch, day0 = lab.thawed(38, recipient="CARNK-004")
     harvest = lab.into_qc(batch, day0)
     lab.formulate(batch, harvest + 2 * HOUR, {"A0": 45, "B0": 45})
-    lab.panel(batch, harvest)
+    lab.panel(batch, harvest, endotoxin_retested=True)
     return batch
 
 

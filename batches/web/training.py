@@ -12,9 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from batches.models import Assessment, Procedure, ProcedureVersion, Supervision
+from batches.models import Assessment, Procedure, ProcedureVersion
 from batches.selectors.training import (
     procedure_roster,
+    supervisor_of,
     training_gaps,
     training_records,
     versions_in_effect,
@@ -114,7 +115,6 @@ def person_training(request, username):
                 messages.success(request, f"Supervisor named: {supervision.supervisor}.")
                 return redirect("person-training", username=person.username)
     gaps = training_gaps(person, Procedure.objects.all(), on=timezone.localdate())
-    supervision = Supervision.objects.filter(person=person).select_related("supervisor").first()
     return render(
         request,
         "training/person.html",
@@ -122,7 +122,7 @@ def person_training(request, username):
             "person": person,
             "records": training_records(trainee=person),
             "gaps": gaps,
-            "supervisor": supervision.supervisor if supervision else None,
+            "supervisor": supervisor_of(person),
             "supervisor_form": form if may_set_supervisor else None,
         },
     )

@@ -6,7 +6,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from batches.models import Supervision
 from batches.services import training
+from carnk_mfg.audit import audit_history
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clause("21 CFR 11.10(i)")]
@@ -84,10 +86,10 @@ def test_each_refusal_is_a_400_naming_its_field(api, qa, technician, body, chang
 
 
 def _supervision_of(person):
-    from batches.models import Supervision
+    from batches.selectors.training import supervisor_of
 
-    found = Supervision.objects.filter(person=person).first()
-    return found.supervisor.username if found else None
+    found = supervisor_of(person)
+    return found.username if found else None
 
 
 def test_qa_names_a_persons_supervisor_with_a_reason(api, qa, technician):
@@ -97,6 +99,8 @@ def test_qa_names_a_persons_supervisor_with_a_reason(api, qa, technician):
     assert r.status_code == 200, r.json()
     assert r.json() == {"person": technician.username, "supervisor": "floor-lead"}
     assert _supervision_of(technician) == "floor-lead"
+    trail = [e.pgh_context for e in audit_history(Supervision.objects.get(person=technician))]
+    assert [(c["actor_name"], c["reason"]) for c in trail] == [(qa.username, "New lead")]
     # Naming another replaces the one before.
     body = {**body, "supervisor": qa.username, "reason": "Lead on leave"}
     r = api.as_user(qa).post("/api/v1/training-records/supervisor/", body, format="json")

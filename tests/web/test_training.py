@@ -54,10 +54,10 @@ def test_a_technician_may_not_open_the_training_form(client, technician):
 
 
 def _supervision_of(person):
-    from batches.models import Supervision
+    from batches.selectors.training import supervisor_of
 
-    found = Supervision.objects.filter(person=person).first()
-    return found.supervisor.username if found else None
+    found = supervisor_of(person)
+    return found.username if found else None
 
 
 def test_qa_names_a_supervisor_on_the_person_page(client, qa, technician):

@@ -22,6 +22,7 @@ from batches.models import (
     ProcedureVersion,
     QualificationPurpose,
     StepQualification,
+    Supervision,
     TemplateStep,
     TrainingRecord,
 )
@@ -191,3 +192,9 @@ def training_records(*, trainee: User | None = None) -> QuerySet[TrainingRecord]
         "procedure_version__procedure", "trainee", "trained_by", "recorded_by"
     )
     return rows.filter(Q(trainee=trainee)) if trainee is not None else rows.all()
+
+
+def supervisor_of(person: User) -> User | None:
+    """Who supervises `person` (told with them when a training is about to expire), if named."""
+    supervision = Supervision.objects.filter(person=person).select_related("supervisor").first()
+    return supervision.supervisor if supervision else None

@@ -178,11 +178,22 @@ def step_qualification_require(
     return qualification
 
 
-def supervisor_set(*, actor: User, person: User, supervisor: User) -> Supervision:
-    """Name the person's supervisor (told with them when a training is about to expire)."""
+def supervisor_set(
+    *, actor: User, person: User, supervisor: User, reason: str | None = None
+) -> Supervision:
+    """Name the person's supervisor (told with them when a training is about to expire).
+    The web and API pass the reason QA gives (a blank one is refused); set up in code, the
+    trail says only whose supervisor it is."""
+    errors = {}
     if person.pk == supervisor.pk:
-        raise ValidationError({"supervisor": "A person does not supervise themselves."})
-    with gmp_write(actor=actor, permission=RECORD, reason=f"Supervisor of {person}"):
+        errors["supervisor"] = "A person does not supervise themselves."
+    elif not supervisor.is_active:
+        errors["supervisor"] = f"{printed_name(supervisor)}'s account is not active."
+    if errors:
+        raise ValidationError(errors)
+    if reason is None:
+        reason = f"Supervisor of {person}"
+    with gmp_write(actor=actor, permission=RECORD, reason=reason):
         supervision, _ = Supervision.objects.update_or_create(
             person=person, defaults={"supervisor": supervisor}
         )

@@ -1,5 +1,6 @@
 """Training pages: the procedures and who is current on each, a person's training and what
-they are not current on, and QA's signed form to record a training."""
+they are not current on (with QA's form to name their supervisor), and QA's signed form to
+record a training."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from django.views.decorators.http import require_http_methods
 from batches.models import Assessment, Procedure, ProcedureVersion
 from batches.selectors.training import (
     procedure_roster,
+    supervisor_of,
     training_gaps,
     training_records,
     versions_in_effect,
 )
 from batches.services import training
-from carnk_mfg.forms import ESignForm, date_field
+from carnk_mfg.forms import ESignForm, date_field, reason_field
 from carnk_mfg.roles import actor_may
 from carnk_mfg.web import call_service, require
 
@@ -80,16 +82,49 @@ def training_overview(request):
     )
 
 
+class SupervisorForm(forms.Form):
+    supervisor = forms.ModelChoiceField(
+        label="Supervisor",
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        to_field_name="username",
+        help_text="Told with them when a training of theirs is about to expire.",
+        error_messages={"invalid_choice": "No active person with that user name."},
+    )
+    reason = reason_field()
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def person_training(request, username):
-    """A person's training records, and the procedures they are not current on today."""
+    """A person's training records, the procedures they are not current on today, and who
+    supervises them; QA names (or changes) the supervisor here."""
     require(request, "batches.view_trainingrecord")
     person = get_object_or_404(get_user_model(), username=username)
+    may_set_supervisor = actor_may(request.user, training.RECORD)
+    form = SupervisorForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        require(request, training.RECORD)
+        if form.is_valid():
+            supervision = call_service(
+                form,
+                lambda: training.supervisor_set(
+                    actor=request.user, person=person, **form.cleaned_data
+                ),
+            )
+            if supervision is not None:
+                messages.success(request, f"Supervisor named: {supervision.supervisor}.")
+                return redirect("person-training", username=person.username)
     gaps = training_gaps(person, Procedure.objects.all(), on=timezone.localdate())
     return render(
         request,
         "training/person.html",
-        {"person": person, "records": training_records(trainee=person), "gaps": gaps},
+        {
+            "person": person,
+            "records": training_records(trainee=person),
+            "gaps": gaps,
+            "supervisor": supervisor_of(person),
+            "supervisor_form": form if may_set_supervisor else None,
+        },
     )
 
 

@@ -85,14 +85,15 @@ MATRIX: dict[str, frozenset[str]] = {
     "POST /api/v1/recipients/{subject_id}/clinician/": only(CLINICAL),
     "POST /api/v1/recipients/{subject_id}/follow-up-end/": only(CLINICAL),
     # Training: everyone on staff reads the procedures and training records; QA issues
-    # procedures, their versions and the steps that ask for them, and records training
-    # (signed).
+    # procedures, their versions and the steps that ask for them, records training
+    # (signed) and names each person's supervisor.
     **_collection("/api/v1/procedures/", only(QA)),
     **_record("/api/v1/procedures/{code}/"),
     "POST /api/v1/procedures/{code}/versions/": only(QA),
     "GET /api/v1/procedures/{code}/qualifications/": STAFF,
     "POST /api/v1/procedures/{code}/qualifications/": only(QA),
     **_collection("/api/v1/training-records/", only(QA)),
+    "POST /api/v1/training-records/supervisor/": only(QA),
     # Investigations: the analyst completes a phase I OOS investigation, QA approves it.
     **_collection("/api/v1/oos-investigations/", None),
     **_record("/api/v1/oos-investigations/{id}/"),

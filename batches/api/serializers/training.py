@@ -12,6 +12,7 @@ from batches.models import (
     ProcedureVersion,
     QualificationPurpose,
     StepQualification,
+    Supervision,
     TemplateStep,
     TrainingRecord,
 )
@@ -126,3 +127,18 @@ class StepQualificationIn(serializers.Serializer[Any]):
         error_messages={"does_not_exist": "No template step {pk_value}."},
     )
     purpose = serializers.ChoiceField(QualificationPurpose.choices)
+
+
+class SupervisionIn(serializers.Serializer[Any]):
+    person = _person_field()
+    supervisor = _person_field(help_text="Told with the person when a training is to expire.")
+    reason = FreeTextIn(max_length=500, help_text="Recorded in the audit trail with your name.")
+
+
+class SupervisionOut(serializers.ModelSerializer[Supervision]):
+    person = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+    supervisor = serializers.SlugRelatedField[Any](slug_field="username", read_only=True)
+
+    class Meta:
+        model = Supervision
+        fields = ["person", "supervisor"]

@@ -1,4 +1,5 @@
-"""Training API: /api/v1/procedures/ (with their versions) and /api/v1/training-records/."""
+"""Training API: /api/v1/procedures/ (with their versions) and /api/v1/training-records/
+(with who supervises whom)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from batches.api.serializers.training import (
     ProcedureVersionIn,
     StepQualificationIn,
     StepQualificationOut,
+    SupervisionIn,
+    SupervisionOut,
     TrainingRecordIn,
     TrainingRecordOut,
 )
@@ -108,9 +111,19 @@ class TrainingRecordViewSet(mixins.CreateModelMixin, ReadViewSet):
         "history": "batches.view_trainingrecord",
         "signatures": "batches.view_trainingrecord",
         "create": "batches.record_training",
+        "supervisor": training.RECORD,
     }
 
     def create(self, request, *args, **kwargs):
         data = self.parse(TrainingRecordIn)
         record = training.training_record_create(actor=request.user, request=request, **data)
         return self.respond(record, status.HTTP_201_CREATED)
+
+    @extend_schema(request=SupervisionIn, responses={200: SupervisionOut})
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def supervisor(self, request, *args, **kwargs):
+        """Name a person's supervisor, with a reason: the one told with them when a training
+        of theirs is about to expire. Replaces the supervisor named before."""
+        data = self.parse(SupervisionIn)
+        supervision = training.supervisor_set(actor=request.user, **data)
+        return Response(SupervisionOut(supervision).data)

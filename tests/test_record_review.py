@@ -254,6 +254,27 @@ def test_the_review_costs_the_same_queries_whatever_else_is_in_the_database(
         batch_record_review(in_qc_batch)
 
 
+def thaw_in_cabinet(planned_batch, technician, cabinet: str):
+    """The batch started and its thaw recorded 20 days ago in the cabinet scanned."""
+    batch = lifecycle.batch_transition(
+        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
+    )
+    code, at, values, lots = batch_steps.step_payloads(
+        timezone.now() - timedelta(days=20), din=batch.source_unit.din
+    )[0]
+    step = batch_record.step_record(
+        actor=technician,
+        password=PASSWORD,
+        batch=batch,
+        template_step=TemplateStep.objects.get(template=batch.template, code=code),
+        performed_at=at,
+        values=values,
+        materials=lots,
+        equipment=[cabinet],
+    )
+    return batch, step
+
+
 def test_equipment_found_failed_after_the_batch_used_it_is_its_exception(
     planned_batch, technician, qa
 ):
@@ -262,22 +283,7 @@ def test_equipment_found_failed_after_the_batch_used_it_is_its_exception(
     from tests.factories import EquipmentFactory
 
     cabinet = EquipmentFactory.create(identifier="BSC-07")  # calibrated 30 days ago
-    batch = lifecycle.batch_transition(
-        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
-    )
-    code, at, values, lots = batch_steps.step_payloads(
-        timezone.now() - timedelta(days=20), din=batch.source_unit.din
-    )[0]
-    batch_record.step_record(
-        actor=technician,
-        password=PASSWORD,
-        batch=batch,
-        template_step=TemplateStep.objects.get(template=batch.template, code=code),
-        performed_at=at,
-        values=values,
-        materials=lots,
-        equipment=["BSC-07"],
-    )
+    batch, _step = thaw_in_cabinet(planned_batch, technician, "BSC-07")
     assert exceptions_of(batch) == []
 
     failure = equipment_failure_record(
@@ -326,26 +332,12 @@ def test_the_equipment_a_step_scanned_is_checked_on_its_day(planned_batch, techn
     from tests.factories import EquipmentFactory
 
     cabinet = EquipmentFactory.create(identifier="BSC-08")  # calibrated 30 days ago
-    batch = lifecycle.batch_transition(
-        actor=technician, batch=planned_batch, to_state="in_process", reason="go"
-    )
-    code, at, values, lots = batch_steps.step_payloads(
-        timezone.now() - timedelta(days=20), din=batch.source_unit.din
-    )[0]
-    batch_record.step_record(
-        actor=technician,
-        password=PASSWORD,
-        batch=batch,
-        template_step=TemplateStep.objects.get(template=batch.template, code=code),
-        performed_at=at,
-        values=values,
-        materials=lots,
-        equipment=["BSC-08"],
-    )
+    batch, step = thaw_in_cabinet(planned_batch, technician, "BSC-08")
+    at = step.performed_at
     review = batch_record_review(batch)
     assert review.exceptions == []
     assert [f.text for f in review.passed if f.area == EQUIPMENT] == [
-        f"Step 1 ({TemplateStep.objects.get(template=batch.template, code=code).name}): "
+        f"Step 1 ({step.template_step.name}): "
         f"{cabinet} in calibration on "
         f"{timezone.localdate(at):%Y-%m-%d}"
     ]

@@ -53,6 +53,7 @@ NOT_PAGES = {
     "api-docs": "the OpenAPI viewer",
     "qc-notices-read-all": "a POST",
     "api-qc-test-reviews": "a POST",
+    "api-training-record-supervisor": "a POST",
     "product-review-pdf": "a PDF: tests/documents/test_product_review.py counts it",
 }
 

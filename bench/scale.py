@@ -28,13 +28,14 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
+
+from bench.fixtures import gunicorn_start
 
 SEED = 20261201
 # Bump when the generator changes: databases built by another version are rebuilt.
@@ -210,47 +211,8 @@ def _prepare(size: int) -> None:
 # --- the load (parent process) ---
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_server(database: str) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(database),
-        "DJANGO_SETTINGS_MODULE": "carnk_mfg.settings",
-        "DEBUG": "false",
-        # Whitenoise's word that nothing is collected: the bench asks for no static file.
-        "PYTHONWARNINGS": "ignore:No directory at:UserWarning",
-    }
-    server = subprocess.Popen(
-        [
-            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-            "carnk_mfg.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    for _ in range(600):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return server, port
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError(f"gunicorn on {database} did not start")
+    return gunicorn_start(_database_url(database))
 
 
 @dataclass

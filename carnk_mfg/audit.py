@@ -8,12 +8,14 @@ is attached here as pghistory context; services open `audited(...)` around each 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pghistory
 import pghistory.models
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from carnk_mfg.roles import require_permission
@@ -61,6 +63,18 @@ def audited(*, actor: User | AnonymousUser | None, reason: str, **extra: Any) ->
         finally:
             context.metadata.clear()
             context.metadata.update(outer)
+
+
+def trail_context_for_copy(cursor: Any) -> None:
+    """Set the open `audited` block's who and why for the rest of the transaction, for a COPY
+    about to run on psycopg's own cursor: pghistory attaches them to the statements that pass
+    through Django's cursor, which COPY does not."""
+    with pghistory.context() as context:
+        cursor.execute(
+            "SELECT set_config('pghistory.context_id', %s, true),"
+            " set_config('pghistory.context_metadata', %s, true)",
+            [str(context.id), json.dumps(context.metadata, cls=DjangoJSONEncoder)],
+        )
 
 
 class AuditContextMiddleware:

@@ -13,6 +13,8 @@ import environ
 import pghistory
 from csp.constants import NONE, SELF
 
+from carnk_mfg import trail_trackers
+
 # Django classes the type stubs declare generic (ModelAdmin[...] and others) get their
 # subscript at run time too, so annotated code imports.
 django_stubs_ext.monkeypatch()
@@ -191,10 +193,11 @@ PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
 PGHISTORY_APPEND_ONLY = True
 # Who and why are copied into every event row, so the trail stands on its own.
 PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+# Tables written in bulk are tracked per statement instead (carnk_mfg.trail_trackers).
 PGHISTORY_DEFAULT_TRACKERS = (
-    pghistory.InsertEvent(),
-    pghistory.UpdateEvent(),
-    pghistory.DeleteEvent(),
+    trail_trackers.InsertEvent(),
+    trail_trackers.UpdateEvent(),
+    trail_trackers.DeleteEvent(),
 )
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 

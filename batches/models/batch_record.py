@@ -20,6 +20,7 @@ from carnk_mfg.fields import (
     identifier_check,
 )
 from carnk_mfg.notation import lab_number_text
+from carnk_mfg.trail_trackers import track_per_statement
 
 
 class BatchState(models.TextChoices):
@@ -277,7 +278,7 @@ class CountSource(models.TextChoices):
     INSTRUMENT = "instrument", "Instrument"
 
 
-@pghistory.track()
+@track_per_statement()
 class CellCount(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="counts")
     day = models.IntegerField(

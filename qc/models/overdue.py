@@ -1,10 +1,10 @@
 """Flags on QC tests: due soon, overdue, escalated to QA (at most one open flag of each kind
 per test)."""
 
-import pghistory
 from django.db import models
 from django.db.models import Q
 
+from carnk_mfg.trail_trackers import track_per_statement
 from qc.models.results import QcTest
 
 
@@ -14,7 +14,7 @@ class AlertKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated to QA"
 
 
-@pghistory.track()
+@track_per_statement()
 class QcAlert(models.Model):
     """One flag on one test; at most one open flag of each kind per test."""
 

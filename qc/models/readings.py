@@ -1,15 +1,15 @@
 """Readings as instruments send them (DESIGN section 7): each kept as received, and linked to
 the cell count or QC result it became."""
 
-import pghistory
 from django.db import models
 
 from carnk_mfg.fields import IdentifierField, identifier_check
+from carnk_mfg.trail_trackers import track_per_statement
 from qc.models.instruments import Instrument
 from qc.models.results import QcTest
 
 
-@pghistory.track()
+@track_per_statement()
 class InstrumentReading(models.Model):
     """One reading as the instrument sent it. `reading_id` (the client's UUID) makes
     submission idempotent: a retry finds it and creates nothing new."""

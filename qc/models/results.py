@@ -2,13 +2,13 @@
 second person. Each stores its `due_at`; partial indexes hold only the open tests each overdue
 question reads, in the manner of healthchecks' `sendalerts`, so closed tests cost nothing."""
 
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from carnk_mfg.fields import FreeCharField
+from carnk_mfg.trail_trackers import track_per_statement
 from qc.models.specs import QcTestDefinition
 
 
@@ -46,7 +46,7 @@ RETEST_AFTER_APPROVAL = pgtrigger.Trigger(
 )
 
 
-@pghistory.track()
+@track_per_statement()
 class QcTest(models.Model):
     batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="qc_tests")
     definition = models.ForeignKey(QcTestDefinition, on_delete=models.PROTECT, related_name="+")

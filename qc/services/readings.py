@@ -28,6 +28,7 @@ from batches.selectors.counts import current_counts_of_days
 from batches.services.batch_record import cell_count_build, several_of_a_day
 from batches.services.equipment import equipment_usability
 from carnk_mfg.audit import audited
+from carnk_mfg.bulk_insert import bulk_insert
 from carnk_mfg.fields import field_errors
 from carnk_mfg.roles import require_permission
 from carnk_mfg.timeutil import check_happened, to_utc
@@ -372,11 +373,9 @@ def _write(
         new = [i for i in items if i.reading_id not in existing]
         now = timezone.now()
         counts = [(i, i.count) for i in new if i.count is not None]
-        cell_counts = CellCount.objects.bulk_create(
-            _build_counts(counts, batches=locked, actor=actor, now=now)
-        )
+        cell_counts = bulk_insert(_build_counts(counts, batches=locked, actor=actor, now=now))
         by_item = {item.index: c for (item, _), c in zip(counts, cell_counts, strict=True)}
-        InstrumentReading.objects.bulk_create(
+        bulk_insert(
             [
                 _reading_row(
                     item,
@@ -416,19 +415,20 @@ def _reading_row(
     source_import: InstrumentImport | None,
     now: datetime,
 ) -> InstrumentReading:
-    """The reading as the instrument sent it, with the record it became."""
+    """The reading as the instrument sent it, with the record it became (by key: hundreds
+    are built per request, and none is read back through its relations)."""
     return InstrumentReading(
         reading_id=item.reading_id,
-        instrument=instrument,
+        instrument_id=instrument.pk,
         sample_id=item.sample_id,
-        batch=batch,
+        batch_id=batch.pk,
         measured_at=item.measured_at,
         values={
             k: v for k, v in item.raw.items() if k not in ("reading_id", "sample_id", "measured_at")
         },
-        cell_count=cell_count,
-        qc_test=qc_test,
-        source_import=source_import,
+        cell_count_id=None if cell_count is None else cell_count.pk,
+        qc_test_id=None if qc_test is None else qc_test.pk,
+        source_import_id=None if source_import is None else source_import.pk,
         received_at=now,
     )
 

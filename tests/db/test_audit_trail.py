@@ -1,17 +1,21 @@
 """The audit trail catches every path that writes, and nobody can rewrite it (PostgreSQL)."""
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from batches.models import CordBloodUnit, LotStatus, ReagentLot, Recipient
 from batches.services import donor, materials, recipients
-from carnk_mfg.dbroles import grant_app_role, trail_tables
+from carnk_mfg.audit import audited, trail_context_for_copy
+from carnk_mfg.dbroles import grant_app_role, trail_tables, trail_trigger_functions
 from carnk_mfg.models import ElectronicSignature
+from qc.models import QcTest
 from tests.factories import (
     PASSWORD,
     CordBloodUnitFactory,
@@ -26,6 +30,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=False)
 
 CbuEvent = apps.get_model("batches", "CordBloodUnitEvent")
+QcTestEvent = apps.get_model("qc", "QcTestEvent")
 LotEvent = apps.get_model("batches", "ReagentLotEvent")
 RecipientEvent = apps.get_model("batches", "RecipientEvent")
 
@@ -134,6 +139,66 @@ def test_bulk_create_is_captured():
         ).count()
         == 5
     )
+
+
+def test_the_tables_written_in_bulk_are_trailed_once_per_statement():
+    """Readings, counts, QC tests and their alerts: one trigger call per statement (from its
+    transition table); every other tracked table once per row (tgtype bit 0)."""
+    per_statement = {"batches_cellcount", "qc_instrumentreading", "qc_qctest", "qc_qcalert"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgtype & 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE t.tgname = ANY(%s)",
+            [trail_trigger_functions()],
+        )
+        levels = cursor.fetchall()
+    assert len(levels) == len(trail_trigger_functions())
+    assert {table for table, row in levels if not row} == per_statement
+
+
+@pytest.mark.clause("21 CFR 11.10(e)")
+def test_a_bulk_update_trails_each_changed_row_with_who_and_why(in_qc_batch, qa):
+    tests = list(in_qc_batch.qc_tests.order_by("pk"))
+    QcTest.objects.filter(pk=tests[0].pk).update(due_at=F("due_at") + timedelta(days=1))
+    with audited(actor=qa, reason="Samples held at the courier"):
+        QcTest.objects.filter(pk__in=[t.pk for t in tests[:3]]).update(
+            due_at=tests[0].due_at + timedelta(days=1)
+        )
+    events = QcTestEvent.objects.filter(pgh_context__reason="Samples held at the courier")
+    # The first test already had that due time: only the two that changed are trailed.
+    assert sorted(e.pgh_obj_id for e in events) == [tests[1].pk, tests[2].pk]
+    assert {(e.pgh_label, e.pgh_context["actor_name"]) for e in events} == {("update", qa.username)}
+
+
+@pytest.mark.clause("21 CFR 11.10(e)")
+def test_a_copy_of_many_rows_trails_each_row_with_who_and_why(qa):
+    """COPY, the fastest bulk path, passes through the same trail triggers."""
+    model = RecipientFactory.create()
+    columns = [f.column for f in Recipient._meta.concrete_fields if not f.primary_key]
+    picked = ", ".join("'COPY-' || n" if c == "subject_id" else f'"{c}"' for c in columns)
+    rows = io.StringIO()
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY (SELECT {picked} FROM batches_recipient, generate_series(1, 50) n"
+            f" WHERE id = {model.pk:d}) TO STDOUT",
+            rows,
+        )
+    rows.seek(0)
+    with audited(actor=qa, reason="Registry import"), connection.cursor() as cursor:
+        trail_context_for_copy(cursor)
+        cursor.cursor.copy_expert(f"COPY batches_recipient ({', '.join(columns)}) FROM STDIN", rows)
+    trailed = RecipientEvent.objects.filter(subject_id__startswith="COPY-", pgh_label="insert")
+    assert trailed.count() == 50
+    assert {e.pgh_context["reason"] for e in trailed} == {"Registry import"}
+    assert {e.pgh_context["actor_name"] for e in trailed} == {qa.username}
+
+
+def test_an_update_trails_only_the_rows_it_changed():
+    lots = ReagentLotFactory.create_batch(3)
+    ReagentLot.objects.filter(pk=lots[0].pk).update(manufacturer="Other Inc")
+    ReagentLot.objects.filter(pk__in=[x.pk for x in lots]).update(manufacturer="Other Inc")
+    updates = LotEvent.objects.filter(pgh_obj_id__in=[x.pk for x in lots], pgh_label="update")
+    assert sorted(e.pgh_obj_id for e in updates) == sorted([lots[0].pk, lots[1].pk, lots[2].pk])
 
 
 @pytest.mark.clause("21 CFR 11.10(e)")

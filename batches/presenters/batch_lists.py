@@ -71,7 +71,8 @@ def latest_of_lists(batch: Batch, n: int | None = None) -> dict[str, dict[str, A
     for key, record_list in RECORD_LISTS.items():
         query = record_list.query(batch)
         latest = list(query[:n])
-        total = query.count()
+        # Fewer than asked for: that is all of them, and nothing is left to count.
+        total = len(latest) if len(latest) < n else query.count()
         shown[key] = {
             "rows": record_list.rows(latest),
             "total": total,

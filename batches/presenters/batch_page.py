@@ -89,6 +89,7 @@ def _record(batch: Batch, now, next_step: TemplateStep | None) -> dict:
             params_by_step={s.pk: list(s.parameters.all()) for s in template_steps},
             series=series,
             latest=latest_n(),
+            newest={key: lists[key]["rows"] for key in ("steps", "custody", "deviations")},
         ),
         "lists": lists,
         "latest_n": latest_n(),

@@ -4,6 +4,7 @@ the first few of each; their own pages show all of them a page at a time."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,21 +39,35 @@ class TrailEvent:
     pgh_diff: dict[str, list[Any]] | None
 
 
+@functools.cache
+def _event_tables() -> list[tuple[type[Model], list[str]]]:
+    """Each event table with a column pointing at a batch, and those columns (the models do
+    not change while the process runs)."""
+    tables: list[tuple[type[Model], list[str]]] = []
+    for model in apps.get_models():
+        if not issubclass(model, pghistory.models.Event):
+            continue
+        links = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if field.is_relation and field.related_model is Batch
+        ]
+        if links:
+            tables.append((model, links))
+    return tables
+
+
 def _trail_sources(batch: Batch) -> list[QuerySet[Any]]:
     """Each event table's events that point at the batch (the batch's own, and those of its
     steps, counts, deviations, custody, QC tests...), newest first."""
     sources = []
-    for model in apps.get_models():
-        if not issubclass(model, pghistory.models.Event):
-            continue
-        links = Q()
-        for field in model._meta.concrete_fields:
-            if field.is_relation and field.related_model is Batch:
-                links |= Q(**{field.attname: batch.pk})
-        if links:
-            sources.append(
-                model._default_manager.filter(links).order_by("-pgh_created_at", "-pgh_id")
-            )
+    for model, links in _event_tables():
+        pointing = Q()
+        for attname in links:
+            pointing |= Q(**{attname: batch.pk})
+        sources.append(
+            model._default_manager.filter(pointing).order_by("-pgh_created_at", "-pgh_id")
+        )
     return sources
 
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pghistory
+import pghistory.config
 import pghistory.models
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from carnk_mfg.roles import require_permission
@@ -65,16 +65,23 @@ def audited(*, actor: User | AnonymousUser | None, reason: str, **extra: Any) ->
             context.metadata.update(outer)
 
 
-def trail_context_for_copy(cursor: Any) -> None:
-    """Set the open `audited` block's who and why for the rest of the transaction, for a COPY
-    about to run on psycopg's own cursor: pghistory attaches them to the statements that pass
-    through Django's cursor, which COPY does not."""
+def trail_context_statement() -> tuple[str, list[str]]:
+    """The statement (SQL, parameters) that hands the open block's who and why to the database
+    for the rest of the transaction. pghistory attaches them only ahead of the statements
+    that pass through Django's cursor and are not SELECTs; the trail's own writer functions
+    (called with a SELECT) and COPY on psycopg's own cursor send this first."""
     with pghistory.context() as context:
-        cursor.execute(
+        return (
             "SELECT set_config('pghistory.context_id', %s, true),"
             " set_config('pghistory.context_metadata', %s, true)",
-            [str(context.id), json.dumps(context.metadata, cls=DjangoJSONEncoder)],
+            [str(context.id), json.dumps(context.metadata, cls=pghistory.config.json_encoder())],
         )
+
+
+def trail_context_for_copy(cursor: Any) -> None:
+    """Ahead of a COPY in the same transaction: the rows it writes are trailed with the open
+    block's who and why."""
+    cursor.execute(*trail_context_statement())
 
 
 class AuditContextMiddleware:

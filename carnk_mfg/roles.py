@@ -253,6 +253,10 @@ def _granted(actor: User | AnonymousUser) -> set[str]:
             ).values_list("content_type__app_label", "codename")
         }
         actor._carnk_granted = cached  # type: ignore[union-attr]  # a per-instance cache
+        if actor.is_active and not actor.is_superuser:
+            # The same set Django's ModelBackend reads for `user.has_perm` and the templates'
+            # `perms` (a user's own grants and their groups'), so a page asks for it once.
+            actor._perm_cache = cached  # type: ignore[attr-defined]  # ModelBackend's cache
     return cached
 
 

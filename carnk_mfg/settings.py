@@ -110,7 +110,12 @@ DATABASES = {
         "DATABASE_URL", default=f"postgres://postgres@/carnk_mfg?host={EMBEDDED_PG_DIR}"
     )
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+# A worker keeps its connection between requests: opening one costs a page more than most of
+# its queries. Each request's writes are still transactions of their own; the health check
+# replaces a connection the database dropped before a request uses it.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -8,13 +8,11 @@ application's own role holds no INSERT on these tables and cannot choose the tim
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-import pghistory
-import pghistory.config
 from django.db import connection
 
+from carnk_mfg.audit import trail_context_statement
 from carnk_mfg.models import ElectronicSignature, SignatureFailure
 
 if TYPE_CHECKING:
@@ -27,17 +25,14 @@ TRAIL_WRITER_FUNCTIONS = (SIGNATURE_FUNCTION, SIGNATURE_FAILURE_FUNCTION)
 
 
 def _call(function: str, arguments: list[Any]) -> int:
-    # pghistory hands its who/why to the database only ahead of statements that are not
-    # SELECTs, so a signature written by this SELECT would be trailed with no context (or
-    # the last statement's). Set the current context in the same round trip.
+    # A signature written by this SELECT would be trailed with no context (or the last
+    # statement's): the current who and why go in the same round trip.
     placeholders = ", ".join(["%s"] * len(arguments))
-    with pghistory.context() as context, connection.cursor() as cursor:
-        metadata = json.dumps(context.metadata, cls=pghistory.config.json_encoder())
+    context_sql, context_params = trail_context_statement()
+    with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('pghistory.context_id', %s, true), "
-            "set_config('pghistory.context_metadata', %s, true); "
-            f'SELECT "public".{function}({placeholders})',  # noqa: S608
-            [str(context.id), metadata, *arguments],
+            f'{context_sql}; SELECT "public".{function}({placeholders})',  # noqa: S608
+            [*context_params, *arguments],
         )
         row = cursor.fetchone()
     if row is None:  # the functions return the new row's id, always

@@ -29,6 +29,16 @@ def _as_is(records: list[Any]) -> list[Any]:
     return records
 
 
+def _steps_read(batch: Batch) -> list[Any] | None:
+    """The batch's steps newest first, when the batch came with all of them (the batch
+    page's `selectors.batch_detail` reads them, a step per template step, with the same
+    people and lots); None when they are still to be read."""
+    read = getattr(batch, "_prefetched_objects_cache", {}).get("steps")
+    if read is None:
+        return None
+    return sorted(read, key=lambda step: (step.template_step.order, step.pk), reverse=True)
+
+
 @dataclass(frozen=True)
 class RecordList:
     """One list of the batch record: its heading, what one row is called, its query (newest
@@ -39,6 +49,8 @@ class RecordList:
     plural: str
     query: Callable[[Batch], QuerySet[Any] | sublists.Trail]
     rows: Callable[[list[Any]], list[Any]] = _as_is
+    # The whole list, newest first, when the batch came with it already; else None.
+    read: Callable[[Batch], list[Any] | None] = lambda batch: None
 
 
 RECORD_LISTS: dict[str, RecordList] = {
@@ -52,7 +64,9 @@ RECORD_LISTS: dict[str, RecordList] = {
         sublists.signatures_newest_first,
         sublists.signature_rows,
     ),
-    "steps": RecordList("Executed steps", "step", "steps", sublists.steps_newest_first),
+    "steps": RecordList(
+        "Executed steps", "step", "steps", sublists.steps_newest_first, read=_steps_read
+    ),
     "counts": RecordList("Cell counts", "count", "counts", batch_counts),
     "custody": RecordList(
         "Chain of custody", "hand-off", "hand-offs", sublists.custody_newest_first
@@ -69,9 +83,14 @@ def latest_of_lists(batch: Batch, n: int | None = None) -> dict[str, dict[str, A
     n = sublists.latest_n() if n is None else n
     shown = {}
     for key, record_list in RECORD_LISTS.items():
-        query = record_list.query(batch)
-        latest = list(query[:n])
-        total = query.count()
+        read = record_list.read(batch)
+        if read is not None:
+            latest, total = read[:n], len(read)
+        else:
+            query = record_list.query(batch)
+            latest = list(query[:n])
+            # Fewer than asked for: that is all of them, and nothing is left to count.
+            total = len(latest) if len(latest) < n else query.count()
         shown[key] = {
             "rows": record_list.rows(latest),
             "total": total,

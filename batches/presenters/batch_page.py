@@ -89,6 +89,7 @@ def _record(batch: Batch, now, next_step: TemplateStep | None) -> dict:
             params_by_step={s.pk: list(s.parameters.all()) for s in template_steps},
             series=series,
             latest=latest_n(),
+            newest={key: lists[key]["rows"] for key in ("steps", "custody", "deviations")},
         ),
         "lists": lists,
         "latest_n": latest_n(),
@@ -101,11 +102,19 @@ def _record(batch: Batch, now, next_step: TemplateStep | None) -> dict:
         "qc_overdue": len(
             [test for test in qc_tests if test.overdue]  # type: ignore[attr-defined]  # QC's mark
         ),
-        "closed_deviations": list(closed_deviations_newest_first(batch)[: latest_n()]),
+        "closed_deviations": _closed_deviations(batch, lists["deviations"]),
         "next_step": next_step,
         "signatures": lists["signatures"]["rows"],
         "history": lists["history"]["rows"],
     }
+
+
+def _closed_deviations(batch: Batch, deviations: dict) -> list:
+    """The latest closed deviations; from the deviations list when it holds them all."""
+    if deviations["total"] == len(deviations["rows"]):
+        closed = [d for d in deviations["rows"] if d.state != DeviationState.OPEN]
+        return closed[: latest_n()]
+    return list(closed_deviations_newest_first(batch)[: latest_n()])
 
 
 def template_step_rows(batch: Batch, template_steps: list, next_step) -> list[dict]:

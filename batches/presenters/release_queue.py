@@ -30,10 +30,18 @@ def qc_summary(readiness) -> dict:
 def queue_rows(batches) -> list[dict]:
     """A row per batch of `selectors.release_queue()`, from what it prefetched."""
     rows = []
+    batches = list(batches)
+    reviews: dict[str, list] = {}  # QA's record reviews by batch id, read in one query
+    for review in selectors.record_reviews(*batches):
+        reviews.setdefault(review.object_id, []).append(review)
     for batch in batches:
         bags = list(batch.dose_units.all())
         readiness = selectors.release_readiness(
-            batch, tests=batch.release_tests, bags=bags, deviations=list(batch.deviations.all())
+            batch,
+            tests=batch.release_tests,
+            bags=bags,
+            deviations=list(batch.deviations.all()),
+            reviews=reviews.get(str(batch.pk), []),
         )
         rows.append(
             {

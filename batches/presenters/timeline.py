@@ -37,16 +37,23 @@ def step_values(executed: ExecutedStep, params: list) -> list[dict]:
     return shown
 
 
-def batch_timeline(batch, *, params_by_step, series, latest):
+def batch_timeline(batch, *, params_by_step, series, latest, newest=None):
     """The timeline of the batch page, oldest first: the current counts (one per culture
     day) and the latest `latest` steps, deviations, custody hand-offs of the batch and of its
-    unit, and state changes; each full list has its own page."""
-    steps = list(sublists.steps_newest_first(batch)[:latest])
-    custody = list(sublists.custody_newest_first(batch)[:latest])
+    unit, and state changes; each full list has its own page. `newest`: those latest steps,
+    custody hand-offs and deviations (keys of `RECORD_LISTS`) when the page has read them
+    already."""
+    if newest is None:
+        newest = {
+            "steps": list(sublists.steps_newest_first(batch)[:latest]),
+            "custody": list(sublists.custody_newest_first(batch)[:latest]),
+            "deviations": list(sublists.deviations_newest_first(batch)[:latest]),
+        }
+    steps, custody = newest["steps"], newest["custody"]
     entries = [
         *_step_entries(steps, params_by_step, _step_signatures(steps)),
         *({"kind": "count", "at": p["count"].measured_at, "point": p} for p in series),
-        *_deviation_entries(list(sublists.deviations_newest_first(batch)[:latest])),
+        *_deviation_entries(newest["deviations"]),
         *(
             {
                 "kind": "custody",

@@ -76,9 +76,9 @@ def release_tests_query(batch: Batch | None = None) -> QuerySet[QcTest]:
 RECORD_REVIEW = Q(meaning=SignatureMeaning.REVIEWED, attests="batch_record")
 
 
-def record_reviews(batch: Batch) -> QuerySet[ElectronicSignature]:
-    """QA's signed reviews of the whole batch record, newest last."""
-    return signatures_for(batch).filter(RECORD_REVIEW)
+def record_reviews(*batches: Batch) -> QuerySet[ElectronicSignature]:
+    """QA's signed reviews of the whole batch record (of each of `batches`), newest last."""
+    return signatures_for(*batches).filter(RECORD_REVIEW)
 
 
 @dataclass

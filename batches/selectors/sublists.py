@@ -4,6 +4,7 @@ the first few of each; their own pages show all of them a page at a time."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ import pghistory.models
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Model, Q, QuerySet
+from django.db.models import CharField, IntegerField, Model, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
 from batches.models import Batch, CustodyEvent, Deviation, DeviationState, ExecutedStep
@@ -38,64 +39,85 @@ class TrailEvent:
     pgh_diff: dict[str, list[Any]] | None
 
 
+@functools.cache
+def _event_tables() -> list[tuple[type[Model], list[str]]]:
+    """Each event table with a column pointing at a batch, and those columns (the models do
+    not change while the process runs)."""
+    tables: list[tuple[type[Model], list[str]]] = []
+    for model in apps.get_models():
+        if not issubclass(model, pghistory.models.Event):
+            continue
+        links = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if field.is_relation and field.related_model is Batch
+        ]
+        if links:
+            tables.append((model, links))
+    return tables
+
+
 def _trail_sources(batch: Batch) -> list[QuerySet[Any]]:
     """Each event table's events that point at the batch (the batch's own, and those of its
     steps, counts, deviations, custody, QC tests...), newest first."""
     sources = []
-    for model in apps.get_models():
-        if not issubclass(model, pghistory.models.Event):
-            continue
-        links = Q()
-        for field in model._meta.concrete_fields:
-            if field.is_relation and field.related_model is Batch:
-                links |= Q(**{field.attname: batch.pk})
-        if links:
-            sources.append(
-                model._default_manager.filter(links).order_by("-pgh_created_at", "-pgh_id")
-            )
+    for model, links in _event_tables():
+        pointing = Q()
+        for attname in links:
+            pointing |= Q(**{attname: batch.pk})
+        sources.append(
+            model._default_manager.filter(pointing).order_by("-pgh_created_at", "-pgh_id")
+        )
     return sources
 
 
-def _with_diffs(model: type[Model], events: list[Any]) -> list[TrailEvent]:
-    """The events with what each changed since the one before it of the same record."""
+def _with_diffs(model: type[Model], ids: set[int]) -> dict[int, TrailEvent]:
+    """The events `ids` of one event table, each with what it changed since the one before
+    it of the same record: the events and those before them are read in one query."""
     fields = [f.attname for f in model._meta.concrete_fields if not f.name.startswith("pgh_")]
-    earlier = model._default_manager.filter(
-        pgh_obj_id__in={e.pgh_obj_id for e in events}, pgh_id__lt=max(e.pgh_id for e in events)
+    events = model._default_manager
+    read: QuerySet[Any] = events.filter(
+        pgh_obj_id__in=events.filter(pgh_id__in=ids).values("pgh_obj_id"),
+        pgh_id__lte=max(ids),
     ).order_by("pgh_id")
     history: dict[Any, list[Any]] = {}
-    for event in sorted([*earlier, *events], key=lambda e: e.pgh_id):
+    for event in read:
         history.setdefault(event.pgh_obj_id, []).append(event)
     tracked = model._meta.get_field("pgh_obj").related_model
     assert isinstance(tracked, type)  # an event table tracks one model
     label = tracked._meta.label
-    shown = []
-    for event in events:
-        before = [e for e in history[event.pgh_obj_id] if e.pgh_id < event.pgh_id]
-        diff = None
-        if before:
-            old = before[-1]
-            diff = {
-                name: [getattr(old, name), getattr(event, name)]
-                for name in fields
-                if getattr(old, name) != getattr(event, name)
-            }
-        shown.append(
-            TrailEvent(event.pgh_created_at, event.pgh_label, label, event.pgh_context, diff)
-        )
+    shown = {}
+    for record_events in history.values():
+        for old, event in zip([None, *record_events], record_events, strict=False):
+            if event.pgh_id not in ids:
+                continue
+            diff = None
+            if old is not None:
+                diff = {
+                    name: [getattr(old, name), getattr(event, name)]
+                    for name in fields
+                    if getattr(old, name) != getattr(event, name)
+                }
+            shown[event.pgh_id] = TrailEvent(
+                event.pgh_created_at, event.pgh_label, label, event.pgh_context, diff
+            )
     return shown
 
 
 class Trail:
     """The trail of the batch and of every record that points at it, newest first, read a
-    page at a time: each event table gives its newest rows up to the page's end, so the
-    cost follows the page, not the length of the trail (pghistory's aggregate view works
-    out every event's changes before it can sort them)."""
+    page at a time: each event table gives its newest rows up to the page's end (all tables
+    in one query, a UNION ALL), so the cost follows the page, not the length of the trail
+    (pghistory's aggregate view works out every event's changes before it can sort them)."""
 
     def __init__(self, batch: Batch):
         self.sources = _trail_sources(batch)
 
     def count(self) -> int:
-        return sum(source.count() for source in self.sources)
+        if not self.sources:
+            return 0
+        ids = [source.order_by().values("pgh_id") for source in self.sources]
+        return ids[0].union(*ids[1:], all=True).count()
 
     def __len__(self) -> int:
         return self.count()
@@ -105,19 +127,22 @@ class Trail:
             return self[index : index + 1][0]
         start, stop = index.start or 0, index.stop
         assert stop is not None  # pages and "the latest N" are bounded slices
-        picked: list[tuple[Any, type[Model]]] = []
-        for source in self.sources:
-            picked += [(event, source.model) for event in source[:stop]]
-        picked.sort(key=lambda pair: (pair[0].pgh_created_at, pair[0].pgh_id), reverse=True)
-        page = picked[start:stop]
-        by_model: dict[type[Model], list[Any]] = {}
-        for event, model in page:
-            by_model.setdefault(model, []).append(event)
-        shown = {}
-        for model, events in by_model.items():
-            for event, row in zip(events, _with_diffs(model, events), strict=True):
-                shown[(model, event.pgh_id)] = row
-        return [shown[(model, event.pgh_id)] for event, model in page]
+        if not self.sources or stop <= start:
+            return []
+        # Each table's newest rows up to the page's end, tagged with the table's place.
+        newest = [
+            source.annotate(trail_table=Value(i, output_field=IntegerField())).values_list(
+                "pgh_created_at", "pgh_id", "trail_table"
+            )[:stop]
+            for i, source in enumerate(self.sources)
+        ]
+        merged = newest[0].union(*newest[1:], all=True)
+        page = list(merged.order_by("-pgh_created_at", "-pgh_id", "trail_table")[start:stop])
+        by_source: dict[int, set[int]] = {}
+        for _, pgh_id, i in page:
+            by_source.setdefault(i, set()).add(pgh_id)
+        shown = {i: _with_diffs(self.sources[i].model, ids) for i, ids in by_source.items()}
+        return [shown[i][pgh_id] for _, pgh_id, i in page]
 
 
 def trail_newest_first(batch: Batch) -> Trail:

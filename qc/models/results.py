@@ -109,6 +109,11 @@ class QcTest(models.Model):
             # The list's order (the other indexes hold open tests only): its first page is read
             # from the index, not sorted from the table.
             models.Index(fields=["due_at", "id"], name="qctest_due_order"),
+            # The worklists' sections (overdue, to sample, due soon) in the same order: open
+            # tests are few, and walking `qctest_due_order` would pass every finished one.
+            models.Index(
+                fields=["due_at", "id"], name="qctest_open_due_order", condition=OPEN_TEST
+            ),
         ]
         triggers = [RETEST_AFTER_APPROVAL]
 

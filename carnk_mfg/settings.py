@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
 API_PAGE_SIZE_MAX = env.int("API_PAGE_SIZE_MAX", default=500)
 # A list counts its rows exactly up to this many past the page asked for; beyond, `count` is
 # that bound and `count_exact` false, so a page of a long list costs what a short one does.
-API_COUNT_AHEAD = env.int("API_COUNT_AHEAD", default=10_000)
+API_COUNT_AHEAD = env.int("API_COUNT_AHEAD", default=1_000)
 # How many of each of a batch's sub-lists (steps, counts, deviations, custody) the batch's own
 # answer embeds, newest; the rest are on the sub-list's pages.
 BATCH_DETAIL_LATEST = env.int("BATCH_DETAIL_LATEST", default=20)

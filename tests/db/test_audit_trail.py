@@ -174,7 +174,7 @@ def test_a_bulk_update_trails_each_changed_row_with_who_and_why(in_qc_batch, qa)
 def test_a_copy_of_many_rows_trails_each_row_with_who_and_why(qa):
     """COPY, the fastest bulk path, passes through the same trail triggers."""
     model = RecipientFactory.create()
-    columns = [f.column for f in Recipient._meta.concrete_fields if not f.primary_key]
+    columns = [str(f.column) for f in Recipient._meta.concrete_fields if not f.primary_key]
     picked = ", ".join("'COPY-' || n" if c == "subject_id" else f'"{c}"' for c in columns)
     rows = io.StringIO()
     with connection.cursor() as cursor:

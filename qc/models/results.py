@@ -48,18 +48,10 @@ RETEST_AFTER_APPROVAL = pgtrigger.Trigger(
 
 @track_per_statement()
 class QcTest(models.Model):
-    # Found by `qctest_batch_state`, which leads with the batch.
-    batch = models.ForeignKey(
-        "batches.Batch", on_delete=models.PROTECT, related_name="qc_tests", db_index=False
-    )
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="qc_tests")
     definition = models.ForeignKey(QcTestDefinition, on_delete=models.PROTECT, related_name="+")
     retest_of = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="retests",
-        db_index=False,
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retests"
     )
     state = models.CharField(max_length=20, choices=TestState.choices, default=TestState.PLANNED)
     triggered_at = models.DateTimeField()
@@ -67,12 +59,7 @@ class QcTest(models.Model):
     due_at = models.DateTimeField(help_text="Result reviewed by this time, or overdue")
     sampled_at = models.DateTimeField(null=True, blank=True)
     sampled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     result_numeric = models.FloatField(null=True, blank=True)
     result_text = FreeCharField(max_length=100, blank=True)
@@ -81,22 +68,12 @@ class QcTest(models.Model):
     evaluation = FreeCharField(max_length=300, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
     resulted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     result_source = FreeCharField(max_length=20, default="manual")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # Set once by the scan that claims the flag; never by two (compare-and-set).
     due_soon_flagged_at = models.DateTimeField(null=True, blank=True)
@@ -129,14 +106,6 @@ class QcTest(models.Model):
                 & Q(overdue_flagged_at__isnull=False, escalated_at__isnull=True),
             ),
             models.Index(fields=["batch", "state"], name="qctest_batch_state"),
-            # The optional links are indexed where they are set: an open test (most of the
-            # scan's flagging) then enters none of these, and each flag writes fewer indexes.
-            *(
-                models.Index(
-                    fields=[link], name=f"qctest_{link}", condition=Q(**{f"{link}__isnull": False})
-                )
-                for link in ("retest_of", "sampled_by", "resulted_by", "reviewed_by")
-            ),
             # The list's order (the other indexes hold open tests only): its first page is read
             # from the index, not sorted from the table.
             models.Index(fields=["due_at", "id"], name="qctest_due_order"),

@@ -149,6 +149,15 @@ class DoseUnit(models.Model):
                 condition=PERCENT.q("cd3_positive_pct"), name="bag_cd3_pct_range"
             ),
         ]
+        # The stock on the home page (released, no recipient yet), soonest to expire first:
+        # read from the few bags in stock, never from every bag ever made.
+        indexes = [
+            models.Index(
+                fields=["expires_at", "id"],
+                name="bag_in_stock_by_expiry",
+                condition=Q(status=DoseUnitStatus.RELEASED, recipient__isnull=True),
+            )
+        ]
 
     def __str__(self):
         return f"Bag {self.batch.din} {self.division}"

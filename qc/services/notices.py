@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from carnk_mfg import due_work
+from carnk_mfg.bulk_insert import array_literal
 from carnk_mfg.due_work import quoted_column
 from carnk_mfg.people import printed_name
 from carnk_mfg.roles import Role
@@ -53,7 +54,7 @@ def post_notices(
     rows offered.
 
     One INSERT whatever the number of rows (a scan may raise thousands of notices at once):
-    the rows go to the database as one array per column, not as model instances."""
+    the rows go to the database as one array text per column, not as model instances."""
     columns: tuple[list[int], list[str], list[int], list[str], list[str]] = ([], [], [], [], [])
     records, channels, recipients, subjects, bodies = columns
     for record, subject, body in notices:
@@ -74,7 +75,7 @@ def post_notices(
             f"({quoted_column(Notification, about)}, channel, recipient_id, subject, body, "
             "created_at) SELECT *, %s FROM unnest(%s::bigint[], %s::varchar[], %s::integer[], "
             "%s::varchar[], %s::text[]) ON CONFLICT DO NOTHING",
-            [now, *columns],
+            [now, *(array_literal(column) for column in columns)],
         )
     return len(records)
 

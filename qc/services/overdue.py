@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from carnk_mfg import due_work
+from carnk_mfg.bulk_insert import array_literal
 from carnk_mfg.due_work import CLAIM_LIMIT
 from carnk_mfg.roles import Role
 from qc.models import OPEN_TEST, AlertKind, QcAlert, QcTest, TestState
@@ -54,7 +55,7 @@ def raise_alerts(test_ids: list[int], *, kind: str, role: str, now: datetime) ->
             f"INSERT INTO {connection.ops.quote_name(alerts.db_table)} "  # noqa: S608 - the model's table
             "(test_id, kind, raised_at) SELECT unnest(%s::bigint[]), %s, %s "
             "ON CONFLICT DO NOTHING",
-            [test_ids, kind, now],
+            [array_literal(test_ids), kind, now],
         )
     raised = QcAlert.objects.filter(
         test_id__in=test_ids, kind=kind, cleared_at__isnull=True

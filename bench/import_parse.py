@@ -102,7 +102,7 @@ def run():
         refused, refuse_s = _post(client, key, vicell_summary(TOO_MANY, run_id))
         assert refused.status_code == 400, refused.content[:500]
     finally:
-        redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(settings.IMPORT_PARSE_QUEUE)
+        redis.Redis.from_url(settings.REDIS_CLIENT_URL).delete(settings.IMPORT_PARSE_QUEUE)
     size = len(data) / 1e6
     print(f"import: upload of {ROWS:,} rows ({size:.1f} MB) answered 202 in {upload_s:.2f} s")
     print(

@@ -121,13 +121,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis" / "redis.sock"
 REDIS_URL = env.str("REDIS_URL", default=f"redis+socket://{EMBEDDED_REDIS_SOCKET}")
-# The cache holds only the sign-in throttles' counters, in the same Redis (redis-py names a
-# socket unix://, kombu redis+socket://). Short timeouts: with Redis down, signing in goes on
-# unthrottled (the lockout, kept in the database, still holds) rather than hanging.
+# The same Redis as redis-py names it (a socket unix://, where kombu says redis+socket://).
+REDIS_CLIENT_URL = REDIS_URL.replace("redis+socket://", "unix://", 1)
+# The cache holds only the sign-in throttles' counters, in the same Redis. Short timeouts: with
+# Redis down, signing in goes on unthrottled (the lockout, kept in the database, still holds)
+# rather than hanging.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL.replace("redis+socket://", "unix://", 1),
+        "LOCATION": REDIS_CLIENT_URL,
         "KEY_PREFIX": "carnk",
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }

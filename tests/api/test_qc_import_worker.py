@@ -41,7 +41,7 @@ def own_queue(settings):
     queue = f"test-imports-{uuid.uuid4().hex[:8]}"
     settings.IMPORT_PARSE_QUEUE = queue
     yield queue
-    redis.Redis.from_url(django_settings.CELERY_BROKER_URL).delete(queue)
+    redis.Redis.from_url(django_settings.REDIS_CLIENT_URL).delete(queue)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -75,7 +75,7 @@ def test_an_upload_while_the_broker_is_down_is_kept_and_queued_again(
     monkeypatch.setenv("CELERY_BROKER_WRITE_URL", "redis://127.0.0.1:1/0")  # nothing listens
     answer = upload(keyed(instrument_key))
     assert answer.status_code == 202 and answer.json()["status"] == "parsing"
-    broker = redis.Redis.from_url(django_settings.CELERY_BROKER_URL)
+    broker = redis.Redis.from_url(django_settings.REDIS_CLIENT_URL)
     assert broker.llen(own_queue) == 0
 
     monkeypatch.delenv("CELERY_BROKER_WRITE_URL")
